@@ -1,0 +1,36 @@
+/*
+ * The one configuration loader: "key = value" lines, '#' comments, read
+ * from the file named by -c or BULKCLAIMS_CONFIG.  Any key can be
+ * overridden by the environment variable BULKCLAIMS_ + the key in upper
+ * case with dots as underscores (redis.url -> BULKCLAIMS_REDIS_URL).
+ * Every key is documented in README.md.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include "errbuf.h"
+
+/*
+ * Loads path (NULL: $BULKCLAIMS_CONFIG, or no file) into the process-wide
+ * table, replacing what was loaded before.  Returns 0, or -1 with err
+ * naming the file and line.  Not thread-safe: call before starting threads
+ * (or while they are paused, for SIGHUP reloads).
+ */
+int	 config_load(const char *path, struct errbuf *err);
+
+/*
+ * Returns the value of key (environment first, then the file), or def.
+ * The string is borrowed: valid until the next config_load().
+ */
+const char *config_get(const char *key, const char *def);
+
+/* Integer value of key, or def if unset or not an integer. */
+long	 config_get_long(const char *key, long def);
+
+/* Boolean (1/0, true/false, yes/no, on/off), or def. */
+int	 config_get_bool(const char *key, int def);
+
+/* Frees the table (for leak checkers). */
+void	 config_free(void);
+
+#endif
