@@ -120,3 +120,11 @@ CREATE TABLE csv_job_rows (
 	checked_at	timestamptz,
 	PRIMARY KEY (job_id, row_number)
 );
+
+-- A text cell safe to open in a spreadsheet: a leading =, +, -, @, tab or
+-- carriage return would start a formula, so such cells get a leading
+-- apostrophe (OWASP "CSV injection").  Used by every CSV the app writes.
+CREATE FUNCTION csv_safe(v text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+	SELECT CASE WHEN v ~ E'^[=+\\-@\\t\\r]' THEN '''' || v ELSE v END
+$$;
