@@ -53,8 +53,12 @@
 #define CELERY_REPR_MAX		1024
 /* Queues one worker consumes (-Q a,b,...): Celery setups use a handful. */
 #define CELERY_MAX_QUEUES	16
-/* Messages a worker holds (reserved + ETA) beyond the prefetch window. */
-#define CELERY_MAX_HELD		1024
+/*
+ * ETA/countdown messages one worker process holds at once; the main
+ * process keeps a copy of each so it can restore them if the process
+ * dies, so this is small.  Beyond it, the process stops fetching.
+ */
+#define CELERY_MAX_HELD		64
 /* Largest result meta or event we write (a result is a small summary). */
 #define CELERY_MAX_OUTPUT	(4 * 1024 * 1024)
 /* Worker processes of one node (--concurrency). */
