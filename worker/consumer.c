@@ -27,6 +27,7 @@
 #include "tasks.h"
 #include "util.h"
 #include "worker.h"
+#include "canvas.h"
 
 /* Socket read timeout of the consumer connection: > the BRPOP timeout. */
 #define CONSUMER_TIMEOUT_MS	5000
@@ -333,7 +334,7 @@ execute(struct held *h)
 	struct wk_slot *s = &wk_sh->slots[myslot];
 	struct task_result res;
 	struct task_ctx ctx;
-	struct json_object *v, *f;
+	struct json_object *v, *f, *children;
 	double soft, hard, t0, now = util_now();
 	int acks_late, rc;
 	char tb[1200], *repr;
@@ -391,8 +392,11 @@ execute(struct held *h)
 	if (rc == 0) {
 		log_info("task %s[%s] succeeded in %.3fs", m->task, m->id,
 		    util_now() - t0);
+		children = json_object_new_array();
+		canvas_on_success(cmd(), m, res.value, children);
 		if (!m->ignore_result)
-			store(m, "SUCCESS", res.value, NULL, NULL);
+			store(m, "SUCCESS", res.value, NULL, children);
+		json_object_put(children);
 		f = ev_uuid(m->id);
 		repr = celery_pyrepr(res.value, 0);
 		json_object_object_add(f, "result", json_object_new_string(
@@ -413,6 +417,7 @@ execute(struct held *h)
 		    res.exc_message);
 		if (!m->ignore_result)
 			store(m, "FAILURE", v, tb, NULL);
+		canvas_on_failure(cmd(), m, v, wk_cfg.result_expires);
 		json_object_put(v);
 		f = ev_uuid(m->id);
 		snprintf(tb, sizeof(tb), "%s('%s')", res.exc_type,
@@ -464,7 +469,7 @@ handle(char *raw, size_t len)
 	struct held *h;
 	struct errbuf err;
 	struct json_object *exc, *f;
-	char buf[CELERY_NAME_MAX + 32];
+	char buf[CELERY_NAME_MAX + 32], why[256];
 
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
 		log_warnx("out of memory; message dropped");
@@ -502,6 +507,15 @@ handle(char *raw, size_t len)
 		json_object_object_add(f, "exception",
 		    json_object_new_string(buf));
 		task_event("task-failed", f);
+		ack(&h->msg);
+		held_free(h);
+		return;
+	}
+	if (canvas_check(&h->msg, why, sizeof(why)) == -1) {
+		log_warnx("task %s: %s", h->msg.id, why);
+		exc = celery_exc_new("NotImplementedError", "builtins", why);
+		store(&h->msg, "FAILURE", exc, NULL, NULL);
+		json_object_put(exc);
 		ack(&h->msg);
 		held_free(h);
 		return;
