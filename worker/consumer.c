@@ -44,7 +44,6 @@ struct held {
 
 static volatile int stop_flag;		/* warm shutdown requested */
 static volatile int task_stop;		/* ctx->stop: shutdown or soft limit */
-static volatile int never;		/* a stop flag that is never set */
 static redisContext *rc_cons, *rc_cmd;
 static struct celery_consumer cons;
 static struct held *held[CELERY_MAX_HELD];
@@ -72,19 +71,32 @@ on_alarm(int sig)
 	task_stop = 1;	/* the soft time limit */
 }
 
-/* The command connection, reconnected if it died. */
+/*
+ * The command connection, reconnected (with backoff, until it works or
+ * a shutdown starts) if it died.  NULL if Redis is unreachable; the
+ * celery_* functions then fail cleanly.
+ */
 static redisContext *
 cmd(void)
 {
 	struct errbuf err;
+	int was = rc_cmd != NULL;
 
 	if (rconn_dead(rc_cmd)) {
 		if (rc_cmd != NULL)
 			log_warnx("redis command connection lost: %s",
 			    rc_cmd->errstr);
-		if (rconn_reconnect(&rc_cmd, wk_cfg.redis_url,
-		    COMMAND_TIMEOUT_MS, &never, &err) == -1)
+		if (stop_flag) {
+			/* Shutting down: one try, do not hang. */
+			if (rc_cmd != NULL)
+				redisFree(rc_cmd);
+			rc_cmd = rconn_connect(wk_cfg.redis_url,
+			    COMMAND_TIMEOUT_MS, &err);
+		} else if (rconn_reconnect(&rc_cmd, wk_cfg.redis_url,
+		    COMMAND_TIMEOUT_MS, &stop_flag, &err) == -1)
 			log_warnx("redis: %s", err.msg);
+		else if (was)
+			log_info("redis command connection restored");
 	}
 	return rc_cmd;
 }
@@ -690,10 +702,16 @@ consumer_run(int slot)
 		    queue, sizeof(queue), &err);
 		if (rc == -1) {
 			log_warnx("consumer: %s", err.msg);
-			if (rconn_dead(rc_cons) && rconn_reconnect(&rc_cons,
-			    wk_cfg.redis_url, CONSUMER_TIMEOUT_MS, &stop_flag,
-			    &err) == -1)
-				break;
+			if (rconn_dead(rc_cons)) {
+				if (rconn_reconnect(&rc_cons, wk_cfg.redis_url,
+				    CONSUMER_TIMEOUT_MS, &stop_flag,
+				    &err) == -1)
+					break;
+				log_info("redis consumer connection restored");
+				/* The command connection died with it. */
+				redisFree(rc_cmd);
+				rc_cmd = NULL;
+			}
 			continue;
 		}
 		if (rc == 1)

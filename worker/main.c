@@ -44,9 +44,11 @@
 #define WARM_GRACE_S	3600
 
 static volatile int got_term, got_quit, got_chld;
-static volatile int never;
 static redisContext *rc_main, *rc_sub;
 static double started;
+/* Crash-loop guard: a child that dies young is restarted after a pause. */
+static double spawned_at[CELERY_MAX_CONCURRENCY];
+static double respawn_at[CELERY_MAX_CONCURRENCY];
 
 static void
 on_signal(int sig)
@@ -169,14 +171,37 @@ publish_main(const char *task, const char *args_json, const char *kw_json,
 	return 0;
 }
 
+/*
+ * The main process's command connection.  It must never block the
+ * control loop for long, so a dead connection gets one reconnect attempt
+ * per second; after a reconnect the queue bindings are declared again
+ * (a restarted Redis may have lost them).  NULL while Redis is away.
+ */
 redisContext *
 worker_cmd(void)
 {
+	static double next_try;
 	struct errbuf err;
+	int i;
 
-	if (rconn_dead(rc_main) && rconn_reconnect(&rc_main,
-	    wk_cfg.redis_url, MAIN_TIMEOUT_MS, &never, &err) == -1)
-		log_warnx("redis: %s", err.msg);
+	if (!rconn_dead(rc_main))
+		return rc_main;
+	if (rc_main != NULL) {
+		log_warnx("redis connection lost: %s", rc_main->errstr);
+		redisFree(rc_main);
+		rc_main = NULL;
+	}
+	if (util_now() < next_try)
+		return NULL;
+	next_try = util_now() + 1;
+	if ((rc_main = rconn_connect(wk_cfg.redis_url, MAIN_TIMEOUT_MS,
+	    &err)) == NULL) {
+		log_warnx("%s", err.msg);
+		return NULL;
+	}
+	for (i = 0; i < wk_cfg.nqueues; i++)
+		if (celery_declare_queue(rc_main, wk_cfg.queues[i], &err) == -1)
+			log_warnx("declare %s: %s", wk_cfg.queues[i], err.msg);
 	return rc_main;
 }
 
@@ -243,6 +268,8 @@ spawn(int slot)
 	memset(&wk_sh->slots[slot], 0, sizeof(wk_sh->slots[slot]));
 	wk_sh->slots[slot].pid = pid;
 	wk_unlock();
+	spawned_at[slot] = util_now();
+	respawn_at[slot] = 0;
 	return pid;
 }
 
@@ -332,11 +359,17 @@ reap(int stopping)
 		}
 		wk_sh->slots[slot].pid = 0;
 		if (!stopping)
-			spawn(slot);
+			respawn_at[slot] = util_now() -
+			    spawned_at[slot] < 1.0 ? util_now() + 1.0 :
+			    util_now();
 	}
-	for (i = 0; i < wk_cfg.concurrency; i++)
+	for (i = 0; i < wk_cfg.concurrency; i++) {
+		if (!stopping && wk_sh->slots[i].pid == 0 &&
+		    respawn_at[i] > 0 && util_now() >= respawn_at[i])
+			spawn(i);
 		if (wk_sh->slots[i].pid > 0)
 			live++;
+	}
 	return live;
 }
 
@@ -565,11 +598,10 @@ main(int argc, char *argv[])
 	wk_sh->task_events = wk_cfg.task_events;
 	started = util_now();
 
-	if ((rc_main = rconn_connect(wk_cfg.redis_url, MAIN_TIMEOUT_MS,
-	    &err)) == NULL)
-		log_warnx("%s (retrying)", err.msg);
-	if (worker_cmd() == NULL)
-		fatalx("no redis");
+	/* Start-up waits for Redis (with backoff) until it answers. */
+	if (rconn_reconnect(&rc_main, wk_cfg.redis_url, MAIN_TIMEOUT_MS,
+	    &got_term, &err) == -1)
+		fatalx("%s", err.msg);
 	for (i = 0; i < wk_cfg.nqueues; i++)
 		if (celery_declare_queue(rc_main, wk_cfg.queues[i], &err) == -1)
 			log_warnx("declare %s: %s", wk_cfg.queues[i], err.msg);

@@ -61,9 +61,8 @@ pidbox_start(redisContext **sub, struct errbuf *err)
 	if ((*sub = rconn_connect(wk_cfg.redis_url, 0, err)) == NULL)
 		return -1;
 	n = binding_member(member, sizeof(member));
-	r = redisCommand(worker_cmd(), "SADD _kombu.binding.celery.pidbox %b",
-	    member, n);
-	if (r != NULL)
+	if (worker_cmd() != NULL && (r = redisCommand(worker_cmd(),
+	    "SADD _kombu.binding.celery.pidbox %b", member, n)) != NULL)
 		freeReplyObject(r);
 	r = redisCommand(*sub, "PSUBSCRIBE /%d.celery.pidbox", wk_cfg.db);
 	if (r == NULL) {
