@@ -136,13 +136,15 @@ def py_worker(redis_server, tmp_path):
     """Factory: a real Python Celery worker running interop_app."""
     procs = []
 
-    def start(*extra):
+    def start(*extra, mingle=False):
         env = dict(os.environ)
         env["PYTHONPATH"] = str(HERE)
         env["C_FORCE_ROOT"] = "1"
         args = [sys.executable, "-m", "celery", "-A", "interop_app",
-                "worker", "-l", "info", "-c", "1", "--without-mingle",
-                "--without-gossip", "-n", "pyworker%d@interop" % len(procs)]
+                "worker", "-l", "info", "-c", "1", "--without-gossip",
+                "-n", "pyworker%d@interop" % len(procs)]
+        if not mingle:
+            args.append("--without-mingle")
         args += list(extra)
         p = Proc(args, str(tmp_path / ("pyworker%d.log" % len(procs))), env)
         procs.append(p)
