@@ -600,19 +600,6 @@ run_due(void)
 	}
 }
 
-/* Keeps held ETA messages out of anyone's visibility sweep (spec 2.6). */
-static void
-touch_held(void)
-{
-	struct errbuf err;
-	int i;
-
-	for (i = 0; i < nheld; i++)
-		if (celery_unacked_touch(cmd(), held[i]->msg.delivery_tag,
-		    &err) == -1)
-			log_warnx("touch: %s", err.msg);
-}
-
 static void
 restore_held(void)
 {
@@ -658,7 +645,7 @@ consumer_run(int slot)
 {
 	const char *qs[CELERY_MAX_QUEUES];
 	struct errbuf err;
-	double last_touch, due, timeout, touch_every;
+	double due, timeout;
 	size_t len;
 	char *raw, queue[CELERY_NAME_MAX];
 	sigset_t all;
@@ -676,18 +663,10 @@ consumer_run(int slot)
 	if (rconn_reconnect(&rc_cons, wk_cfg.redis_url, CONSUMER_TIMEOUT_MS,
 	    &stop_flag, &err) == -1 || cmd() == NULL)
 		return 0;
-	touch_every = wk_cfg.visibility_timeout / 4;
-	if (touch_every > 60)
-		touch_every = 60;
-	last_touch = util_now();
 	while (!stop_flag) {
 		run_due();
 		if (stop_flag)
 			break;
-		if (util_now() - last_touch >= touch_every) {
-			touch_held();
-			last_touch = util_now();
-		}
 		timeout = 1.0;
 		if (next_due(&due) >= 0 && due - util_now() < timeout)
 			timeout = due - util_now();

@@ -327,6 +327,62 @@ cleanup_slot(int slot, const char *exc_type, int status)
 			log_warnx("restore %s: %s", s.held[i].id, err.msg);
 }
 
+int
+worker_terminate(const char *id, int signum)
+{
+	struct json_object *exc, *ev;
+	struct errbuf err;
+	char tag[CELERY_ID_MAX];
+	pid_t pid;
+	int i, status;
+
+	for (i = 0; i < wk_cfg.concurrency; i++) {
+		wk_lock();
+		if (!wk_sh->slots[i].busy ||
+		    strcmp(wk_sh->slots[i].cur.id, id) != 0) {
+			wk_unlock();
+			continue;
+		}
+		pid = wk_sh->slots[i].pid;
+		memcpy(tag, wk_sh->slots[i].cur.delivery_tag, sizeof(tag));
+		wk_unlock();
+		log_info("terminating task %s (process %ld)", id, (long)pid);
+		/* Our tasks stop cleanly only at their own checks: kill. */
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		exc = celery_exc_new("TaskRevokedError", "celery.exceptions",
+		    "terminated");
+		if (celery_store_result(worker_cmd(), id, "REVOKED", exc, NULL,
+		    wk_cfg.result_expires, &err) == -1)
+			log_warnx("task %s: %s", id, err.msg);
+		json_object_put(exc);
+		if (celery_ack(worker_cmd(), tag, &err) == -1)
+			log_warnx("ack %s: %s", id, err.msg);
+		if (__atomic_load_n(&wk_sh->task_events, __ATOMIC_RELAXED)) {
+			ev = celery_event_new(wk_cfg.node, getpid(),
+			    wk_clock_tick());
+			json_object_object_add(ev, "uuid",
+			    json_object_new_string(id));
+			json_object_object_add(ev, "terminated",
+			    json_object_new_boolean(1));
+			json_object_object_add(ev, "signum",
+			    json_object_new_int(signum));
+			json_object_object_add(ev, "expired",
+			    json_object_new_boolean(0));
+			if (celery_event_send(worker_cmd(), wk_cfg.db,
+			    wk_cfg.node, "task-revoked", ev, &err) == -1)
+				log_warnx("event: %s", err.msg);
+		}
+		wk_lock();
+		wk_sh->slots[i].busy = 0;
+		wk_unlock();
+		cleanup_slot(i, "TaskRevokedError", status);
+		spawn(i);
+		return 1;
+	}
+	return 0;
+}
+
 static int
 slot_of(pid_t pid)
 {
@@ -396,6 +452,37 @@ check_hard_limits(void)
 	}
 }
 
+/*
+ * Refreshes the unacked_index score of every message our processes
+ * still hold (ETA messages, running acks_late tasks), so no worker's
+ * visibility sweep restores them while we have them: the duplicate
+ * delivery hazard of spec 2.6, which Python workers do not avoid.
+ */
+static void
+touch_held(void)
+{
+	char tags[CELERY_MAX_HELD + 1][CELERY_ID_MAX];
+	struct errbuf err;
+	int i, j, n;
+
+	for (i = 0; i < wk_cfg.concurrency; i++) {
+		n = 0;
+		wk_lock();
+		if (wk_sh->slots[i].busy && wk_sh->slots[i].acks_late)
+			memcpy(tags[n++], wk_sh->slots[i].cur.delivery_tag,
+			    CELERY_ID_MAX);
+		for (j = 0; j < wk_sh->slots[i].nheld && j < CELERY_MAX_HELD;
+		    j++)
+			memcpy(tags[n++], wk_sh->slots[i].held[j].delivery_tag,
+			    CELERY_ID_MAX);
+		wk_unlock();
+		for (j = 0; j < n; j++)
+			if (tags[j][0] != '\0' && celery_unacked_touch(
+			    worker_cmd(), tags[j], &err) == -1)
+				log_warnx("touch: %s", err.msg);
+	}
+}
+
 static void
 main_signals(void)
 {
@@ -428,11 +515,15 @@ static int
 control_loop(void)
 {
 	struct errbuf err;
-	double next_hb, next_sweep, deadline = 0;
+	double next_hb, next_sweep, next_touch, touch_every, deadline = 0;
 	int i, n, stopping = 0, cold = 0;
 
 	next_hb = util_now() + wk_cfg.heartbeat;
 	next_sweep = util_now() + wk_cfg.sweep_interval;
+	touch_every = wk_cfg.visibility_timeout / 4;
+	if (touch_every > 60)
+		touch_every = 60;
+	next_touch = util_now() + touch_every;
 	for (;;) {
 		if (got_quit && !cold) {
 			cold = 1;
@@ -458,6 +549,10 @@ control_loop(void)
 		if (util_now() >= next_hb) {
 			worker_event("worker-heartbeat", 1);
 			next_hb = util_now() + wk_cfg.heartbeat;
+		}
+		if (util_now() >= next_touch) {
+			touch_held();
+			next_touch = util_now() + touch_every;
 		}
 		if (!stopping && util_now() >= next_sweep) {
 			if (celery_restore_visible(worker_cmd(),

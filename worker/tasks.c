@@ -12,9 +12,9 @@
 const struct task_def task_defs[] = {
 	/* name, fn, acks_late, track_started, diagnostic,
 	 * max_retries, default_retry_delay, soft_time_limit, time_limit */
-	{ "bulkclaims.echo", task_diag_echo, 0, 1, 1, 3, 180, 0, 0 },
+	{ "bulkclaims.echo", task_diag_echo, 0, 0, 1, 3, 180, 0, 0 },
 	{ "bulkclaims.sleep", task_diag_sleep, 1, 1, 1, 3, 1, 0, 0 },
-	{ "bulkclaims.fail", task_diag_fail, 0, 1, 1, 3, 180, 0, 0 },
+	{ "bulkclaims.fail", task_diag_fail, 0, 0, 1, 3, 180, 0, 0 },
 	{ NULL, NULL, 0, 0, 0, 0, 0, 0, 0 }
 };
 

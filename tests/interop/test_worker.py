@@ -287,3 +287,31 @@ def test_restore_after_kill9(app, c_worker, r, redis_server):
     assert eta.get(timeout=15) == {"args": ["eta"], "kwargs": {}}
     assert late.get(timeout=15) == 6
     assert r.hlen("unacked") == 0
+
+
+def test_revoke_terminate_running(app, c_worker, r, redis_server):
+    w = c_worker()
+    res = app.send_task("bulkclaims.sleep", args=[30])
+    assert wait_for(lambda: meta(r, res.id) and
+                    meta(r, res.id)["status"] == "STARTED", 10)
+    app.control.revoke(res.id, terminate=True)
+    with pytest.raises(TaskRevokedError):
+        res.get(timeout=10)
+    assert meta(r, res.id)["result"]["exc_message"] == ["terminated"]
+    assert wait_for(lambda: r.hlen("unacked") == 0, 5)
+    # The process was replaced and serves the next task.
+    assert app.send_task("bulkclaims.echo", args=[1]).get(timeout=10)
+    assert w.p.poll() is None
+
+
+def test_long_eta_not_duplicated_by_short_visibility(app, c_worker, r):
+    """Spec 2.6 hazard: ETA (6 s) > visibility timeout (2 s).  The C
+    worker keeps its held message's score fresh, so its own sweep (every
+    second here) never restores it: it runs exactly once."""
+    w = c_worker(env_extra={"BULKCLAIMS_CELERY_VISIBILITY_TIMEOUT": "2",
+                            "BULKCLAIMS_WORKER_RESTORE_INTERVAL": "1"})
+    res = app.send_task("bulkclaims.echo", args=["once"], countdown=6)
+    assert res.get(timeout=15) == {"args": ["once"], "kwargs": {}}
+    time.sleep(1.5)
+    assert w.log().count("received task bulkclaims.echo[%s]" % res.id) == 1
+    assert "past the visibility timeout" not in w.log()
