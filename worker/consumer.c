@@ -462,7 +462,7 @@ held_free(struct held *h)
 static void
 reject_invalid(struct celery_message *m, const char *why)
 {
-	struct json_object *exc;
+	struct json_object *exc, *f;
 
 	log_warnx("rejected invalid message id=%s: %s",
 	    m->id[0] ? m->id : "-", why);
@@ -471,6 +471,10 @@ reject_invalid(struct celery_message *m, const char *why)
 		    why);
 		store(m, "FAILURE", exc, NULL, NULL);
 		json_object_put(exc);
+		f = ev_uuid(m->id);
+		json_object_object_add(f, "requeue",
+		    json_object_new_boolean(0));
+		task_event("task-rejected", f);
 	}
 }
 

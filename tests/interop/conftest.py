@@ -136,8 +136,9 @@ def py_worker(redis_server, tmp_path):
     """Factory: a real Python Celery worker running interop_app."""
     procs = []
 
-    def start(*extra, mingle=False):
+    def start(*extra, mingle=False, env_extra=None):
         env = dict(os.environ)
+        env.update(env_extra or {})
         env["PYTHONPATH"] = str(HERE)
         env["C_FORCE_ROOT"] = "1"
         args = [sys.executable, "-m", "celery", "-A", "interop_app",
@@ -157,6 +158,7 @@ def py_worker(redis_server, tmp_path):
 
 
 def celery_cli(redis_server, *args, timeout=30):
+    """Runs `python3 -m celery -A interop_app ARGS` against redis_server["url"]."""
     env = dict(os.environ)
     env["PYTHONPATH"] = str(HERE)
     env["BC_INTEROP_BROKER"] = redis_server["url"]
