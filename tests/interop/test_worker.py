@@ -315,3 +315,55 @@ def test_long_eta_not_duplicated_by_short_visibility(app, c_worker, r):
     time.sleep(1.5)
     assert w.log().count("received task bulkclaims.echo[%s]" % res.id) == 1
     assert "past the visibility timeout" not in w.log()
+
+
+def test_inspect_shapes(app, c_worker, r):
+    """reserved, scheduled, clock, query_task, active_queues, report have
+    the shapes of spec 8.4."""
+    w = c_worker()
+    running = app.send_task("bulkclaims.sleep", args=[2])
+    assert wait_for(lambda: meta(r, running.id), 10)   # STARTED
+    i = app.control.inspect(destination=[w.node], timeout=1)
+    assert i.reserved() == {w.node: []}
+    assert i.scheduled() == {w.node: []}
+    assert isinstance(i.clock()[w.node]["clock"], int)
+    q = i.query_task(running.id)[w.node]
+    assert q[running.id][0] == "active"
+    assert q[running.id][1]["id"] == running.id
+    aq = i.active_queues()[w.node]
+    assert aq[0]["name"] == "celery" and aq[0]["exchange"]["type"] == "direct"
+    assert "ok" in i.report()[w.node]
+    assert running.get(timeout=10) == 2
+
+
+def test_worker_not_alive_after_kill9(app, c_worker):
+    """celery.events.state: alive while heartbeats come, not alive
+    2 x freq after kill -9 (spec 10 item 21)."""
+    from celery.events.state import State
+    state = State()
+    stop = threading.Event()
+
+    def listen():
+        with app.connection() as conn:
+            recv = app.events.Receiver(conn, handlers={"*": state.event})
+            try:
+                for _ in recv.itercapture(limit=None, timeout=None,
+                                          wakeup=False):
+                    if stop.is_set():
+                        break
+            except Exception:
+                pass
+
+    threading.Thread(target=listen, daemon=True).start()
+    time.sleep(0.5)
+    w = c_worker()
+    assert wait_for(lambda: state.workers.get(w.node) is not None and
+                    state.workers[w.node].alive, 6)
+    kids = open("/proc/%d/task/%d/children" % (w.p.pid, w.p.pid)).read()
+    w.p.kill()
+    for k in kids.split():
+        os.kill(int(k), signal.SIGKILL)
+    w.p.wait()
+    time.sleep(4.5)
+    assert not state.workers[w.node].alive
+    stop.set()
