@@ -236,17 +236,41 @@ reqinfo_fill(struct wk_reqinfo *ri, const struct celery_message *m)
 	ri->eta = m->eta;
 }
 
-/* Mirrors the held list into the shared slot for inspect and restore. */
+static void	held_free(struct held *);
+
+/*
+ * With the shared lock held: forgets held messages the main process
+ * handed back to the queue while we were busy (they now belong to
+ * whoever pops them: no ack, no restore), then mirrors the rest into the
+ * shared slot for inspect, touching and restore.
+ */
 static void
-publish_held(void)
+sync_held_locked(void)
 {
 	struct wk_slot *s = &wk_sh->slots[myslot];
-	int i;
+	int i, j;
 
-	wk_lock();
+	for (i = 0; i < nheld; i++)
+		for (j = 0; j < s->nheld; j++)
+			if (s->held[j].stolen && strcmp(s->held[j].delivery_tag,
+			    held[i]->msg.delivery_tag) == 0) {
+				log_info("task %s[%s] was handed to another "
+				    "process", held[i]->msg.task,
+				    held[i]->msg.id);
+				held_free(held[i]);
+				held[i--] = held[--nheld];
+				break;
+			}
 	for (i = 0; i < nheld; i++)
 		reqinfo_fill(&s->held[i], &held[i]->msg);
 	s->nheld = nheld;
+}
+
+static void
+publish_held(void)
+{
+	wk_lock();
+	sync_held_locked();
 	wk_unlock();
 }
 
@@ -588,17 +612,34 @@ next_due(double *due)
 	return best;
 }
 
+/*
+ * Takes the first due held message out of the list, atomically with
+ * respect to the main process handing it back to the queue.
+ */
+static struct held *
+take_due(void)
+{
+	struct held *h = NULL;
+	double due;
+	int i;
+
+	wk_lock();
+	sync_held_locked();
+	if ((i = next_due(&due)) >= 0 && due <= util_now()) {
+		h = held[i];
+		held[i] = held[--nheld];
+		sync_held_locked();
+	}
+	wk_unlock();
+	return h;
+}
+
 static void
 run_due(void)
 {
 	struct held *h;
-	double due;
-	int i;
 
-	while (!stop_flag && (i = next_due(&due)) >= 0 && due <= util_now()) {
-		h = held[i];
-		held[i] = held[--nheld];
-		publish_held();
+	while (!stop_flag && (h = take_due()) != NULL) {
 		execute(h);
 		held_free(h);
 	}
@@ -610,6 +651,8 @@ restore_held(void)
 	struct errbuf err;
 	int i, n = 0;
 
+	/* The main process does not hand messages back while stopping. */
+	publish_held();
 	for (i = 0; i < nheld; i++) {
 		if (celery_restore(cmd(), held[i]->msg.delivery_tag, 0,
 		    &err) == -1)
@@ -631,6 +674,8 @@ child_signals(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
+	/* Tasks use libpq and libcurl: spare them EINTR where possible. */
+	sa.sa_flags = SA_RESTART;
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_quit;

@@ -322,7 +322,7 @@ cleanup_slot(int slot, const char *exc_type, int status)
 			log_warnx("ack %s: %s", s.cur.id, err.msg);
 	}
 	for (i = 0; i < s.nheld && i < CELERY_MAX_HELD; i++)
-		if (celery_restore(worker_cmd(), s.held[i].delivery_tag, 0,
+		if (!s.held[i].stolen && celery_restore(worker_cmd(), s.held[i].delivery_tag, 0,
 		    &err) == -1)
 			log_warnx("restore %s: %s", s.held[i].id, err.msg);
 }
@@ -473,13 +473,58 @@ touch_held(void)
 			    CELERY_ID_MAX);
 		for (j = 0; j < wk_sh->slots[i].nheld && j < CELERY_MAX_HELD;
 		    j++)
-			memcpy(tags[n++], wk_sh->slots[i].held[j].delivery_tag,
-			    CELERY_ID_MAX);
+			if (!wk_sh->slots[i].held[j].stolen)
+				memcpy(tags[n++],
+				    wk_sh->slots[i].held[j].delivery_tag,
+				    CELERY_ID_MAX);
 		wk_unlock();
 		for (j = 0; j < n; j++)
 			if (tags[j][0] != '\0' && celery_unacked_touch(
 			    worker_cmd(), tags[j], &err) == -1)
 				log_warnx("touch: %s", err.msg);
+	}
+}
+
+/*
+ * ETA messages must not wait behind a long task: when one becomes due
+ * while the process holding it is busy, put it back at the head of the
+ * queue (the restore transaction) so an idle process, here or on another
+ * node, runs it.  The holder forgets it (sync_held_locked()).
+ */
+static void
+steal_due(void)
+{
+	char tag[CELERY_ID_MAX], id[CELERY_ID_MAX];
+	struct errbuf err;
+	double now = util_now();
+	int i, j, found;
+
+	for (i = 0; i < wk_cfg.concurrency; i++) {
+		do {
+			found = 0;
+			wk_lock();
+			for (j = 0; wk_sh->slots[i].busy &&
+			    j < wk_sh->slots[i].nheld; j++) {
+				struct wk_reqinfo *ri = &wk_sh->slots[i].held[j];
+
+				if (ri->stolen || ri->eta > now - 1.0)
+					continue;
+				ri->stolen = 1;
+				memcpy(tag, ri->delivery_tag, sizeof(tag));
+				memcpy(id, ri->id, sizeof(id));
+				found = 1;
+				break;
+			}
+			wk_unlock();
+			if (found) {
+				log_info("task %s is due but its process is "
+				    "busy: back to the queue", id);
+				if (celery_restore(worker_cmd(), tag, 0,
+				    &err) == -1)
+					log_warnx("restore %s: %s", id,
+					    err.msg);
+			}
+		} while (found);
 	}
 }
 
@@ -546,6 +591,8 @@ control_loop(void)
 		if (stopping && util_now() > deadline)
 			signal_children(SIGKILL);
 		check_hard_limits();
+		if (!stopping)
+			steal_due();
 		if (util_now() >= next_hb) {
 			worker_event("worker-heartbeat", 1);
 			next_hb = util_now() + wk_cfg.heartbeat;

@@ -170,6 +170,8 @@ cmd_scheduled(void)
 		for (j = 0; j < wk_sh->slots[i].nheld; j++) {
 			const struct wk_reqinfo *ri = &wk_sh->slots[i].held[j];
 
+			if (ri->stolen)
+				continue;
 			e = json_object_new_object();
 			util_isotime(ri->eta, 1, iso, sizeof(iso));
 			json_object_object_add(e, "eta",

@@ -52,6 +52,7 @@ struct wk_reqinfo {
 	int	 acknowledged;
 	double	 time_start;
 	double	 eta;
+	int	 stolen;	/* held: handed back to the queue by main */
 };
 
 /* One child process. */

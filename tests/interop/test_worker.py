@@ -367,3 +367,30 @@ def test_worker_not_alive_after_kill9(app, c_worker):
     time.sleep(4.5)
     assert not state.workers[w.node].alive
     stop.set()
+
+
+def test_due_eta_not_stuck_behind_long_task(app, c_worker, r):
+    """Concurrency 2: process X holds an ETA task and then runs a long
+    task.  When the ETA is due, the main process hands the message back
+    to the queue and the other process runs it as soon as it is free,
+    exactly once, instead of after X's long task."""
+    w = c_worker("--concurrency", "2")
+    eta = app.send_task("bulkclaims.echo", args=["eta"], countdown=2)
+    assert wait_for(lambda: r.hlen("unacked") == 1, 5)
+    time.sleep(0.2)
+    t0 = time.time()
+    # Redis serves the longest-waiting BRPOP first: Y, then X (which
+    # re-issued its BRPOP after taking the ETA message).
+    short = app.send_task("bulkclaims.sleep", args=[3])
+    long = app.send_task("bulkclaims.sleep", args=[12])
+    assert eta.get(timeout=20) == {"args": ["eta"], "kwargs": {}}
+    assert time.time() - t0 < 8
+    log = w.log()
+    assert "back to the queue" in log
+    assert log.count("task bulkclaims.echo[%s] succeeded" % eta.id) == 1
+    assert short.get(timeout=10) == 3
+    assert long.get(timeout=20) == 12
+    time.sleep(0.5)
+    assert "was handed to another process" in w.log()
+    assert w.log().count("task bulkclaims.echo[%s] succeeded" % eta.id) == 1
+    assert wait_for(lambda: r.hlen("unacked") == 0, 5)
