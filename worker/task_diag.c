@@ -4,6 +4,7 @@
  * Celery machinery without a payer or a database.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -96,5 +97,18 @@ task_diag_fail(struct task_ctx *ctx, struct json_object *args,
 		if (json_object_object_get_ex(kwargs, "countdown", &v))
 			res->countdown = (long)json_object_get_int64(v);
 	}
+	return -1;
+}
+
+/*
+ * bulkclaims.crash(): kills its own process with SIGKILL, to exercise
+ * the worker-lost path (FAILURE WorkerLostError, process restarted).
+ */
+int
+task_diag_crash(struct task_ctx *ctx, struct json_object *args,
+    struct json_object *kwargs, struct task_result *res)
+{
+	raise(SIGKILL);
+	snprintf(res->exc_type, sizeof(res->exc_type), "RuntimeError");
 	return -1;
 }

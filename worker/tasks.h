@@ -60,5 +60,7 @@ int	task_diag_sleep(struct task_ctx *, struct json_object *,
 	    struct json_object *, struct task_result *);
 int	task_diag_fail(struct task_ctx *, struct json_object *,
 	    struct json_object *, struct task_result *);
+int	task_diag_crash(struct task_ctx *, struct json_object *,
+	    struct json_object *, struct task_result *);
 
 #endif
