@@ -372,7 +372,8 @@ execute(struct held *h)
 	struct task_ctx ctx;
 	struct json_object *v, *f, *children;
 	double soft, hard, t0, now = util_now();
-	int acks_late, rc;
+	struct errbuf err;
+	int acks_late, rc, requeued = 0;
 	char tb[1200], *repr;
 
 	if (m->expires > 0 && now > m->expires) {
@@ -441,6 +442,19 @@ execute(struct held *h)
 		json_object_object_add(f, "runtime",
 		    json_object_new_double(util_now() - t0));
 		task_event("task-succeeded", f);
+	} else if (res.retry && stop_flag && acks_late) {
+		/*
+		 * Stopped by a warm shutdown and asking to be retried: put
+		 * the message back unchanged (no retry counted, no result),
+		 * as if this worker had never taken it.
+		 */
+		if (celery_restore(cmd(), m->delivery_tag, 0, &err) == -1)
+			log_warnx("task %s: requeue failed: %s", m->id,
+			    err.msg);
+		else
+			log_info("task %s[%s] stopped by shutdown, requeued",
+			    m->task, m->id);
+		requeued = 1;
 	} else if (!(res.retry && retry(m, d, &res))) {
 		if (res.exc_type[0] == '\0')
 			snprintf(res.exc_type, sizeof(res.exc_type),
@@ -465,7 +479,7 @@ execute(struct held *h)
 		task_event("task-failed", f);
 	}
 	json_object_put(res.value);
-	if (acks_late)
+	if (acks_late && !requeued)
 		ack(m);
 	wk_lock();
 	s->busy = 0;

@@ -27,7 +27,12 @@ struct task_ctx {			/* what a task may use; owned by the worker */
 	const char	*hostname;	/* worker node name */
 };
 
-/* 0 = SUCCESS (res->value set), -1 = FAILURE or retry (exc_* set, res->retry). */
+/*
+ * 0 = SUCCESS (res->value set), -1 = FAILURE or retry (exc_* set, res->retry).
+ * A task that stops because *ctx->stop was set by a warm shutdown (not a
+ * soft time limit: then util_now() >= ctx->soft_deadline) and returns a
+ * retry is requeued unchanged if it is acks_late: no retry is counted.
+ */
 typedef int (*task_fn)(struct task_ctx *ctx, struct json_object *args,
     struct json_object *kwargs, struct task_result *res);
 

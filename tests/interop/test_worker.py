@@ -394,3 +394,23 @@ def test_due_eta_not_stuck_behind_long_task(app, c_worker, r):
     assert "was handed to another process" in w.log()
     assert w.log().count("task bulkclaims.echo[%s] succeeded" % eta.id) == 1
     assert wait_for(lambda: r.hlen("unacked") == 0, 5)
+
+
+def test_warm_shutdown_requeues_stoppable_task(app, c_worker, r):
+    """A long acks_late task that stops on warm shutdown and asks for a
+    retry goes back to the queue unchanged (retries not counted)."""
+    w = c_worker()
+    res = app.send_task("bulkclaims.sleep", args=[60],
+                        kwargs={"stoppable": True})
+    assert wait_for(lambda: meta(r, res.id) and
+                    meta(r, res.id)["status"] == "STARTED", 10)
+    t0 = time.time()
+    assert w.stop() == 0
+    assert time.time() - t0 < 5
+    msg = json.loads(r.lindex("celery", -1))
+    assert msg["headers"]["id"] == res.id
+    assert msg["headers"]["retries"] == 0
+    assert msg["headers"]["redelivered"] is True
+    assert meta(r, res.id)["status"] == "STARTED"
+    assert r.hlen("unacked") == 0
+    r.delete("celery")
