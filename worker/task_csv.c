@@ -163,11 +163,12 @@ next_claim(void *arg, struct payer_claim *c)
 	return 1;
 }
 
-/* JSON string or null for an empty result field. */
-static json_object *
-str_or_null(const char *s)
+/* Adds a result field: a JSON string, or null when empty. */
+static void
+add_str(json_object *o, const char *key, const char *value)
 {
-	return s[0] ? json_object_new_string(s) : NULL;
+	json_object_object_add(o, key,
+	    value[0] ? json_object_new_string(value) : NULL);
 }
 
 /*
@@ -231,7 +232,8 @@ flush(struct run *r)
 
 /* payer_done_fn: buffers one row's result, stores when due. */
 static int
-claim_done(void *arg, const struct payer_claim *c, const struct payer_result *pr)
+claim_done(void *arg, const struct payer_claim *c,
+    const struct payer_result *pr)
 {
 	struct run *r = arg;
 	struct batch *b;
@@ -248,33 +250,25 @@ claim_done(void *arg, const struct payer_claim *c, const struct payer_result *pr
 	o = json_object_new_object();
 	json_object_object_add(o, "row_number",
 	    json_object_new_int64(c->row_number));
-	json_object_object_add(o, "status", str_or_null(pr->status));
-	json_object_object_add(o, "patient_name", str_or_null(pr->patient_name));
-	json_object_object_add(o, "total_charged",
-	    str_or_null(pr->total_charged));
-	json_object_object_add(o, "total_paid", str_or_null(pr->total_paid));
-	json_object_object_add(o, "processed_date",
-	    str_or_null(pr->processed_date));
+	add_str(o, "status", pr->status);
+	add_str(o, "patient_name", pr->patient_name);
+	add_str(o, "total_charged", pr->total_charged);
+	add_str(o, "total_paid", pr->total_paid);
+	add_str(o, "processed_date", pr->processed_date);
 	json_object_object_add(o, "success",
 	    json_object_new_boolean(pr->success));
-	json_object_object_add(o, "error_message",
-	    str_or_null(pr->error_message));
-	json_object_object_add(o, "attempts", json_object_new_int(pr->attempts));
-	json_object_object_add(o, "lookup_result",
-	    str_or_null(pr->lookup_result));
-	json_object_object_add(o, "status_category_code",
-	    str_or_null(pr->status_category_code));
-	json_object_object_add(o, "status_code", str_or_null(pr->status_code));
-	json_object_object_add(o, "status_description",
-	    str_or_null(pr->status_description));
-	json_object_object_add(o, "payer_claim_number",
-	    str_or_null(pr->payer_claim_number));
-	json_object_object_add(o, "total_allowed",
-	    str_or_null(pr->total_allowed));
-	json_object_object_add(o, "patient_responsibility",
-	    str_or_null(pr->patient_responsibility));
-	json_object_object_add(o, "check_number", str_or_null(pr->check_number));
-	json_object_object_add(o, "check_date", str_or_null(pr->check_date));
+	add_str(o, "error_message", pr->error_message);
+	json_object_object_add(o, "attempts",
+	    json_object_new_int(pr->attempts));
+	add_str(o, "lookup_result", pr->lookup_result);
+	add_str(o, "status_category_code", pr->status_category_code);
+	add_str(o, "status_code", pr->status_code);
+	add_str(o, "status_description", pr->status_description);
+	add_str(o, "payer_claim_number", pr->payer_claim_number);
+	add_str(o, "total_allowed", pr->total_allowed);
+	add_str(o, "patient_responsibility", pr->patient_responsibility);
+	add_str(o, "check_number", pr->check_number);
+	add_str(o, "check_date", pr->check_date);
 	json_object_object_add(o, "member_match", pr->member_match < 0 ? NULL :
 	    json_object_new_boolean(pr->member_match));
 	json_object_array_add(r->results, o);
@@ -308,6 +302,7 @@ job_summary(PGconn *db, const char *job_id, struct errbuf *err)
 	const char *p[1] = { job_id };
 	json_object *o;
 	PGresult *res;
+	int i;
 
 	res = db_exec(db, err, "SELECT status, total_rows, processed_rows, "
 	    "success_count, failure_count FROM csv_jobs WHERE id = $1", 1, p);
@@ -319,14 +314,9 @@ job_summary(PGconn *db, const char *job_id, struct errbuf *err)
 	json_object_object_add(o, "job_id", json_object_new_string(job_id));
 	json_object_object_add(o, "status",
 	    json_object_new_string(PQgetvalue(res, 0, 0)));
-	json_object_object_add(o, "total_rows",
-	    json_object_new_int64(atol(PQgetvalue(res, 0, 1))));
-	json_object_object_add(o, "processed_rows",
-	    json_object_new_int64(atol(PQgetvalue(res, 0, 2))));
-	json_object_object_add(o, "success_count",
-	    json_object_new_int64(atol(PQgetvalue(res, 0, 3))));
-	json_object_object_add(o, "failure_count",
-	    json_object_new_int64(atol(PQgetvalue(res, 0, 4))));
+	for (i = 1; i < PQnfields(res); i++)
+		json_object_object_add(o, PQfname(res, i), json_object_new_int64(
+		    strtoll(PQgetvalue(res, 0, i), NULL, 10)));
 	PQclear(res);
 	return o;
 }
@@ -543,7 +533,7 @@ task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
 	if (rc != 0)
 		return rc;
 	if (ctx->stop != NULL && *ctx->stop) {
-		/* Stopped early: the rest is done by the redelivered message. */
+		/* Stopped early: the redelivered message does the rest. */
 		res->retry = 1;
 		res->countdown = 1;
 		return fail(res, "Interrupted", "worker stopping; job %s "
