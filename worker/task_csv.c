@@ -315,8 +315,9 @@ job_summary(PGconn *db, const char *job_id, struct errbuf *err)
 	json_object_object_add(o, "status",
 	    json_object_new_string(PQgetvalue(res, 0, 0)));
 	for (i = 1; i < PQnfields(res); i++)
-		json_object_object_add(o, PQfname(res, i), json_object_new_int64(
-		    strtoll(PQgetvalue(res, 0, i), NULL, 10)));
+		json_object_object_add(o, PQfname(res, i),
+		    json_object_new_int64(strtoll(PQgetvalue(res, 0, i),
+		    NULL, 10)));
 	PQclear(res);
 	return o;
 }
