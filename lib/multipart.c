@@ -80,7 +80,7 @@ is_tchar(int c)
 	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
-/* 1 if b (n bytes) is a valid RFC 2046 boundary: 1-70 bchars, no final space. */
+/* 1 if b (n bytes) is an RFC 2046 boundary: 1-70 bchars, no final space. */
 static int
 boundary_valid(const char *b, size_t n)
 {
@@ -177,7 +177,8 @@ param_next(const char **pp, const char *end, const char *what,
 			*o++ = *p++;
 		if (o == v) {
 			free(v);
-			return errbuf_set(err, "%s: empty parameter value", what);
+			return errbuf_set(err, "%s: empty parameter value",
+			    what);
 		}
 	}
 	*o = '\0';
@@ -210,7 +211,8 @@ mp_boundary(const char *content_type, char *out, size_t outsz,
 	n = sizeof(type) - 1;
 	if ((size_t)(end - p) < n || strncasecmp(p, type, n) != 0 ||
 	    (p + n < end && p[n] != ';' && p[n] != ' ' && p[n] != '\t'))
-		return errbuf_set(err, "Content-Type is not multipart/form-data");
+		return errbuf_set(err, "Content-Type is not "
+		    "multipart/form-data");
 	p += n;
 	while ((r = param_next(&p, end, "Content-Type", &name, &val,
 	    err)) == 1) {

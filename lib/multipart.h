@@ -30,12 +30,14 @@
 #define MP_OK	0
 #define MP_ERR	(-1)	/* with a message in the struct errbuf */
 
+/* One part; the strings are owned by the mp_body that holds it. */
 struct mp_part {
-	char	*name;		/* form field name, NUL-terminated, owned by mp_body */
-	char	*filename;	/* sanitised basename for display, or NULL if absent */
-	char	*content_type;	/* part Content-Type value, or NULL if absent */
+	char	*name;		/* form field name, NUL-terminated */
+	char	*filename;	/* display basename, or NULL if absent */
+	char	*content_type;	/* part Content-Type value, or NULL */
 	size_t	 offset;	/* start of the part's data within buf */
-	size_t	 length;	/* bytes of data (the CRLF before the delimiter excluded) */
+	size_t	 length;	/* bytes of data (the CRLF before the
+				 * delimiter excluded) */
 };
 
 struct mp_body {

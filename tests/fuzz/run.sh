@@ -23,8 +23,6 @@ CC=${CC_FUZZ:-clang-14}
 CFLAGS_FUZZ="-g -O1 -fsanitize=fuzzer,address,undefined \
 -fno-sanitize-recover=all -D_GNU_SOURCE -I $top/lib -I $here"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/bcfuzz.XXXXXX")
-status=0
 
 run_target() {
 	name=$1; srcs=$2; libs=$3
@@ -52,15 +50,20 @@ run_target() {
 		tail -n 40 "$tmp/fuzz_$name.log"
 		return 1
 	}
-	grep -E '^(#[0-9]+.*DONE|stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb))' \
+	grep -E '^(#[0-9]+.*DONE|stat::(number_of_executed_units|'\
+'average_exec_per_sec|new_units_added|peak_rss_mb))' \
 	    "$tmp/fuzz_$name.log" || true
 }
 
 table=$(printf '%s\n' "$TARGETS" | grep '|')
-for want in ${*:-}; do
-	printf '%s\n' "$table" | grep -q "^$want[ |]" ||
+for want in "$@"; do
+	printf '%s\n' "$table" | grep -q "^${want}[ |]" ||
 	    { echo "run.sh: unknown target $want" >&2; exit 2; }
 done
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bcfuzz.XXXXXX")
+trap 'rm -rf "$tmp"; exit 130' INT TERM
+status=0
+
 # Read the table without a pipe so that status survives the loop.
 IFS_save=$IFS
 IFS='

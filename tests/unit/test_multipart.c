@@ -54,7 +54,8 @@ static const char webkit_body[] =
 static struct errbuf err;
 
 /* Parses a string literal body (its length is sizeof - 1). */
-#define PARSE(lit, b, body)	mp_parse((lit), sizeof(lit) - 1, (b), (body), &err)
+#define PARSE(lit, b, body)	\
+	mp_parse((lit), sizeof(lit) - 1, (b), (body), &err)
 
 /* 1 if part p of buf holds exactly the n bytes s. */
 static int
@@ -517,7 +518,8 @@ test_corpus(void)
 	char path[4096];
 	struct dirent *de;
 	unsigned char *data;
-	size_t nfiles = 0, nbad = 0, len;
+	size_t nfiles = 0, nbad = 0, nvalid = 0, len;
+	struct mp_body body;
 	FILE *f;
 	DIR *d;
 
@@ -537,6 +539,9 @@ test_corpus(void)
 		len = fread(data, 1, 1 << 20, f);
 		fclose(f);
 		nfiles++;
+		if (mp_parse(data, len, MPCHECK_BOUNDARY, &body, &err) == 0)
+			nvalid++;
+		mp_body_free(&body);
 		if ((bad = mpcheck_one(data, len)) != NULL) {
 			nbad++;
 			printf("# %s: %s\n", de->d_name, bad);
@@ -545,6 +550,8 @@ test_corpus(void)
 	closedir(d);
 	free(data);
 	ok(nfiles >= 5, "corpus has %zu files", nfiles);
+	ok(nvalid >= 5, "%zu seeds are valid bodies for the fixed boundary",
+	    nvalid);
 	ok(nbad == 0, "corpus replay: %zu of %zu files break an invariant",
 	    nbad, nfiles);
 }
