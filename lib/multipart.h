@@ -4,7 +4,8 @@
  * file, the FastCGI app maps it (mp_map) and hands the buffer to
  * mp_parse.  The parser copies only names, filenames and content types;
  * part data is described by (offset, length) into the caller's buffer,
- * so a 10 MiB file part is never copied.
+ * so a 10 MiB file part is never copied.  No global state: the functions
+ * are safe to call from any number of threads at once.
  *
  * Decisions (each one on purpose, see multipart.c for the reasons):
  * - Lines must end in CRLF; LF-only bodies are rejected.
@@ -14,7 +15,8 @@
  *   is kept literally (old IE sends "C:\dir\x.csv").  Percent-escapes
  *   such as %22 (what browsers and curl send for '"') are not decoded.
  * - filename is display-only: its basename, with control characters
- *   removed; never use it as a storage path.
+ *   removed; never use it as a storage path.  "" means the client sent
+ *   filename="" (a file input with no file chosen); NULL, no filename.
  * - An empty part (length 0) is valid; so is a body with no parts.
  * - filename*, Content-Transfer-Encoding, nested multipart parts and
  *   folded header lines are rejected (RFC 7578 sections 4.2, 4.3, 4.7).

@@ -6,6 +6,7 @@
 # printed on failure).
 #
 #   tests/fuzz/run.sh [seconds] [target...]     e.g. run.sh 60 multipart
+#   (CC_FUZZ overrides the compiler, default clang-14)
 #
 # To add a target: write tests/fuzz/fuzz_<name>.c, commit seeds in
 # tests/fuzz/corpus/<name>/ (optionally tests/fuzz/<name>.dict), and add
@@ -36,7 +37,12 @@ run_target() {
 	# shellcheck disable=SC2086
 	$CC $CFLAGS_FUZZ -o "$tmp/fuzz_$name" "$here/fuzz_$name.c" $paths \
 	    $libs || return 1
-	mkdir -p "$tmp/corpus_$name" "$here/corpus/$name"
+	mkdir -p "$tmp/corpus_$name"
+	seeds=$here/corpus/$name
+	if [ ! -d "$seeds" ]; then
+		echo "run.sh: warning: no seed corpus $seeds" >&2
+		seeds=
+	fi
 	dict=
 	[ -f "$here/$name.dict" ] && dict="-dict=$here/$name.dict"
 	echo "== fuzz_$name: ${secs}s over corpus/$name"
@@ -45,7 +51,7 @@ run_target() {
 	(cd "$tmp" && "./fuzz_$name" -max_total_time="$secs" \
 	    -max_len=65536 -timeout=10 -print_final_stats=1 \
 	    -artifact_prefix="$tmp/crash_${name}_" $dict \
-	    "$tmp/corpus_$name" "$here/corpus/$name") \
+	    "$tmp/corpus_$name" ${seeds:+"$seeds"}) \
 	    >"$tmp/fuzz_$name.log" 2>&1 || {
 		tail -n 40 "$tmp/fuzz_$name.log"
 		return 1
@@ -56,6 +62,14 @@ run_target() {
 }
 
 table=$(printf '%s\n' "$TARGETS" | grep '|')
+# Every fuzz_*.c must have its line, so that none is silently skipped.
+for f in "$here"/fuzz_*.c; do
+	[ -f "$f" ] || continue
+	n=$(basename "$f" .c)
+	n=${n#fuzz_}
+	printf '%s\n' "$table" | grep -q "^${n}[ |]" ||
+	    { echo "run.sh: $f has no line in TARGETS" >&2; exit 2; }
+done
 for want in "$@"; do
 	printf '%s\n' "$table" | grep -q "^${want}[ |]" ||
 	    { echo "run.sh: unknown target $want" >&2; exit 2; }
