@@ -403,8 +403,10 @@ part_headers(const char *h, size_t n, struct mp_part *part,
 		if (++nhdr > MP_MAX_PART_HEADERS)
 			return errbuf_set(err, "part headers: more than %d "
 			    "lines", MP_MAX_PART_HEADERS);
-		/* Look ahead so a folded line is reported as such, not as
-		 * whatever its first half lacks. */
+		/*
+		 * Look ahead so a folded line is reported as such, not as
+		 * whatever its first half lacks.
+		 */
 		if (eol + 2 < end && (eol[2] == ' ' || eol[2] == '\t'))
 			return errbuf_set(err, "part headers: folded lines "
 			    "are not supported");
@@ -467,8 +469,10 @@ mp_parse(const void *vbuf, size_t len, const char *boundary,
 	if (buf == NULL || len == 0)
 		return errbuf_set(err, "empty multipart body");
 
-	/* The first dash-boundary may start the body; else a preamble
-	 * precedes it and ends with CRLF (RFC 2046 section 5.1.1). */
+	/*
+	 * The first dash-boundary may start the body; else a preamble precedes
+	 * it and ends with CRLF (RFC 2046 section 5.1.1).
+	 */
 	if (len >= dlen - 2 && memcmp(buf, delim + 2, dlen - 2) == 0)
 		pos = 0;
 	else if ((q = memmem(buf, len, delim, dlen)) != NULL)
@@ -506,8 +510,10 @@ mp_parse(const void *vbuf, size_t len, const char *boundary,
 		}
 		part = &body->parts[body->nparts++];
 
-		/* Headers end with an empty line; at most MP_MAX_HEADER_BYTES
-		 * of them, counting each line's CRLF. */
+		/*
+		 * Headers end with an empty line; at most MP_MAX_HEADER_BYTES
+		 * of them, counting each line's CRLF.
+		 */
 		if (len - p >= 2 && buf[p] == '\r' && buf[p + 1] == '\n') {
 			errbuf_set(err, "part without headers (Content-"
 			    "Disposition: form-data; name= is required)");
@@ -529,12 +535,14 @@ mp_parse(const void *vbuf, size_t len, const char *boundary,
 		if (part_headers(buf + p, q + 2 - (buf + p), part, err) == -1)
 			goto fail;
 
-		/* The CRLF before the next delimiter belongs to it, not to
-		 * the data (RFC 2046 section 5.1.1).  The search starts at
-		 * the empty line's CRLF: "body-part := MIME-part-headers
-		 * [CRLF *OCTET]", so a dash-boundary right after the empty
-		 * line ends a part without data (as Go's mime/multipart
-		 * reads it) rather than being data. */
+		/*
+		 * The CRLF before the next delimiter belongs to it, not to the
+		 * data (RFC 2046 section 5.1.1).  The search starts at the
+		 * empty line's CRLF: "body-part := MIME-part-headers [CRLF
+		 * *OCTET]", so a dash-boundary right after the empty line ends
+		 * a part without data (as Go's mime/multipart reads it) rather
+		 * than being data.
+		 */
 		part->offset = data;
 		q = memmem(buf + data - 2, len - data + 2, delim, dlen);
 		if (q == NULL) {
