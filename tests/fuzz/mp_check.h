@@ -26,11 +26,111 @@ mpcheck_bchar(int c)
 	    strchr("'()+_,-./:=? ", c) != NULL);
 }
 
+/* Appends s to o (no NUL); returns the new end. */
+static char *
+mpcheck_put(char *o, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(o, s, n);
+	return o + n;
+}
+
+/* Appends s to o as a quoted-string, escaping '"' and '\\'. */
+static char *
+mpcheck_quote(char *o, const char *s)
+{
+	*o++ = '"';
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			*o++ = '\\';
+		*o++ = *s;
+	}
+	*o++ = '"';
+	return o;
+}
+
+static int
+mpcheck_streq(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/*
+ * Writes the parsed parts back out as a canonical body with the same
+ * boundary and parses that: the result must be the same parts.  This
+ * catches a parser that reads the same bytes two ways.
+ */
+static const char *
+mpcheck_roundtrip(const uint8_t *data, const struct mp_body *in,
+    const char *boundary)
+{
+	const struct mp_part *a, *b;
+	struct mp_body out;
+	struct errbuf err;
+	const char *bad = NULL;
+	size_t i, sz;
+	char *buf, *o;
+
+	sz = 64 + strlen(boundary);
+	for (i = 0; i < in->nparts; i++) {
+		a = &in->parts[i];
+		sz += 128 + 2 * strlen(boundary) + 2 * strlen(a->name) +
+		    (a->filename ? 2 * strlen(a->filename) : 0) +
+		    (a->content_type ? strlen(a->content_type) : 0) + a->length;
+	}
+	if ((o = buf = malloc(sz)) == NULL)
+		return NULL;
+	for (i = 0; i < in->nparts; i++) {
+		a = &in->parts[i];
+		o = mpcheck_put(o, "--");
+		o = mpcheck_put(o, boundary);
+		o = mpcheck_put(o, "\r\nContent-Disposition: form-data; name=");
+		o = mpcheck_quote(o, a->name);
+		if (a->filename != NULL) {
+			o = mpcheck_put(o, "; filename=");
+			o = mpcheck_quote(o, a->filename);
+		}
+		o = mpcheck_put(o, "\r\n");
+		if (a->content_type != NULL) {
+			o = mpcheck_put(o, "Content-Type: ");
+			o = mpcheck_put(o, a->content_type);
+			o = mpcheck_put(o, "\r\n");
+		}
+		o = mpcheck_put(o, "\r\n");
+		memcpy(o, data + a->offset, a->length);
+		o += a->length;
+		o = mpcheck_put(o, "\r\n");
+	}
+	o = mpcheck_put(o, "--");
+	o = mpcheck_put(o, boundary);
+	o = mpcheck_put(o, "--\r\n");
+	if (mp_parse(buf, o - buf, boundary, &out, &err) != 0)
+		bad = "a re-serialised body parses";
+	else if (out.nparts != in->nparts)
+		bad = "a re-serialised body has the same parts";
+	for (i = 0; bad == NULL && i < in->nparts; i++) {
+		a = &in->parts[i];
+		b = &out.parts[i];
+		if (!mpcheck_streq(a->name, b->name) ||
+		    !mpcheck_streq(a->filename, b->filename) ||
+		    !mpcheck_streq(a->content_type, b->content_type) ||
+		    a->length != b->length || memcmp(data + a->offset,
+		    buf + b->offset, a->length) != 0)
+			bad = "a re-serialised part reads the same";
+	}
+	mp_body_free(&out);
+	free(buf);
+	return bad;
+}
+
 /* Parses data with boundary and checks every promise of multipart.h. */
 static const char *
 mpcheck_body(const uint8_t *data, size_t size, const char *boundary)
 {
 	const struct mp_part *p, *f, *prev = NULL;
+	const char *bad;
 	struct mp_body body;
 	struct errbuf err;
 	char delim[4 + MP_MAX_BOUNDARY + 2], *s;
@@ -95,7 +195,10 @@ mpcheck_body(const uint8_t *data, size_t size, const char *boundary)
 		free(s);
 		prev = p;
 	}
+	bad = mpcheck_roundtrip(data, &body, boundary);
 	mp_body_free(&body);
+	if (bad != NULL)
+		return bad;
 	if (body.nparts != 0)
 		return "mp_body_free empties the body";
 	mp_body_free(&body);	/* twice is safe */
