@@ -44,4 +44,10 @@
 /* Payer: hard ceiling on requests in flight per worker process. */
 #define PAYER_MAX_CONCURRENCY	1024
 
+/*
+ * multipart module: header lines per part.  Browsers send 2
+ * (Content-Disposition, Content-Type), curl 1 or 2; a few spare.
+ */
+#define MP_MAX_PART_HEADERS	8
+
 #endif
