@@ -44,6 +44,12 @@
 /* Payer: hard ceiling on requests in flight per worker process. */
 #define PAYER_MAX_CONCURRENCY	1024
 
+/*
+ * multipart module: header lines per part.  Browsers send 2
+ * (Content-Disposition, Content-Type), curl 1 or 2; a few spare.
+ */
+#define MP_MAX_PART_HEADERS	8
+
 /* csvin (CSV intake): per-column caps, in characters, from the X12
  * 005010 claim status request (276) element sizes the payer accepts. */
 #define CSVIN_MAX_CLAIM_NUMBER	50	/* REF02 / TRN02 */
