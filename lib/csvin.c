@@ -30,6 +30,10 @@ const char *const csvin_err_codes[CSVIN_ERR__MAX] = {
 	"too_many_rows", "field_too_long", "aborted"
 };
 
+const char csvin_template[] =
+    "claim_number,first_name,last_name,date_of_birth,subscriber_id\r\n"
+    "ZE59426195,John,Doe,1980-01-15,ABC123456\r\n";
+
 /* Header names after folding (see fold_name()), per required column. */
 static const struct {
 	const char	*name;
@@ -847,6 +851,13 @@ check_encoding(struct ctx *c, const unsigned char *s, size_t len,
 	struct textenc_scan sc;
 	size_t off;
 
+	/* ASCII as UTF-16 without a BOM: every other byte is NUL. */
+	if (len >= 4 && ((s[0] != 0 && s[1] == 0 && s[2] != 0 && s[3] == 0) ||
+	    (s[0] == 0 && s[1] != 0 && s[2] == 0 && s[3] != 0))) {
+		fail(c, CSVIN_BAD_ENCODING, 0, "the file is UTF-16 text; save "
+		    "it as \"CSV UTF-8\"");
+		return -1;
+	}
 	if ((off = textenc_find_binary(s, len)) < len) {
 		fail(c, CSVIN_NOT_TEXT, line_of(s, off), "line %ld: the file "
 		    "is not CSV text (it contains the binary byte 0x%02X)",

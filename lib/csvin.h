@@ -78,6 +78,12 @@ enum csvin_col {
 /* Canonical column names, "claim_number", ...: the template header. */
 extern const char *const csvin_col_names[CSVIN_COL__MAX];
 
+/*
+ * A CSV template for users: the header and one example row, CRLF line
+ * ends (what Excel expects).
+ */
+extern const char csvin_template[];
+
 /* Structural problems: the upload is rejected (HTTP 400). */
 enum csvin_err {
 	CSVIN_OK,

@@ -144,6 +144,9 @@ test_design_example(struct got *g, struct csvin_summary *sum, struct errbuf *e)
 	    strcmp(sum->header[3], "date_of_birth") == 0, "summary header");
 	ok(sum->converted_from_cp1252 == 0 && sum->error == CSVIN_OK &&
 	    sum->error_line == 0, "summary flags");
+	r = parse(csvin_template, g, sum, e);
+	ok(r == CSVIN_OK && g->n == 1 && !g->r[0].has_err &&
+	    !g->r[0].has_warn, "the template is a valid file");
 	csvin_summary_free(sum);
 	r = csvin_parse("claim_number,first_name,last_name,date_of_birth,"
 	    "subscriber_id\nA,B,C,1980-01-15,D", 80, 0, NULL, NULL, NULL, sum,
@@ -308,6 +311,9 @@ test_encoding(struct got *g, struct csvin_summary *sum, struct errbuf *e)
 	r = parse("\xFF\xFE" "c\0l\0", g, sum, e);
 	ok(r == CSVIN_BAD_ENCODING && strstr(e->msg, "UTF-16") != NULL,
 	    "UTF-16: bad encoding");
+	r = parse_n("c\0l\0a\0i\0", 8, 0, g, sum, e);
+	ok(r == CSVIN_BAD_ENCODING && strstr(e->msg, "UTF-16") != NULL,
+	    "UTF-16 without BOM: bad encoding (%s)", e->msg);
 	r = parse(HDR "C1,A\x01,B,1980-01-15,S\n", g, sum, e);
 	ok(r == CSVIN_NOT_TEXT, "control byte: not text");
 	r = parse(HDR "C1,A,B,1980-01-15,S\r\n\x1A", g, sum, e);
