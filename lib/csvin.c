@@ -424,32 +424,30 @@ dup_check(struct dupset *ds, const char *s, size_t n, long row)
 
 /* --- rows --- */
 
-/* "1.23E+12": what Excel shows for a long digit string in a number cell. */
+/*
+ * "1.23457E+11": what Excel writes for a long digit string it stored as
+ * a number (one digit, a fraction, E, a signed exponent).  Stricter than
+ * any float syntax so that identifiers such as "12E4567" do not warn.
+ */
 static int
 is_scientific(const char *s, size_t n)
 {
-	size_t i = 0;
+	size_t i = 1, e;
 
-	if (i >= n || s[i] < '0' || s[i] > '9')
+	if (n < 4 || s[0] < '0' || s[0] > '9')
 		return 0;
-	while (i < n && s[i] >= '0' && s[i] <= '9')
-		i++;
-	if (i < n && s[i] == '.') {
+	if (s[i] == '.') {
 		if (++i >= n || s[i] < '0' || s[i] > '9')
 			return 0;
 		while (i < n && s[i] >= '0' && s[i] <= '9')
 			i++;
 	}
-	if (i >= n || (s[i] != 'E' && s[i] != 'e'))
+	if (i + 2 >= n || (s[i] != 'E' && s[i] != 'e') ||
+	    (s[i + 1] != '+' && s[i + 1] != '-'))
 		return 0;
-	i++;
-	if (i < n && (s[i] == '+' || s[i] == '-'))
-		i++;
-	if (i >= n)
-		return 0;
-	while (i < n && s[i] >= '0' && s[i] <= '9')
-		i++;
-	return i == n;
+	for (e = i + 2; e < n && s[e] >= '0' && s[e] <= '9'; e++)
+		;
+	return e == n && e - (i + 2) <= 3;
 }
 
 /* Field i of the current row, trimmed and NUL-terminated in the arena. */

@@ -504,17 +504,22 @@ test_row_errors(struct got *g, struct csvin_summary *sum, struct errbuf *e)
 	ok(r == CSVIN_OK && strcmp(g->r[0].f[CSVIN_CLAIM_NUMBER], "ZE1") == 0,
 	    "no-break space trimmed");
 
-	r = parse(HDR "1.23E+12,A,B,1980-01-15,4.5e10\n"
-	    "00123,A,B,1980-01-15,1E5X\n", g, sum, e);
+	r = parse(HDR "1.23E+12,A,B,1980-01-15,4.5e+10\n"
+	    "00123,A,B,1980-01-15,1E5X\n12E4567,A,B,1980-01-15,1E+\n"
+	    "1E+1234,A,B,1980-01-15,1.E+12\n", g, sum, e);
 	ok(r == CSVIN_OK && !g->r[0].has_err && sum->warnings == 1,
 	    "scientific notation: warning only");
 	ok(strcmp(g->r[0].warn, "claim_number: '1.23E+12' looks like a number "
 	    "Excel turned into scientific notation; the original identifier "
-	    "is lost; subscriber_id: '4.5e10' looks like a number Excel "
+	    "is lost; subscriber_id: '4.5e+10' looks like a number Excel "
 	    "turned into scientific notation; the original identifier is "
 	    "lost") == 0, "warning text: %s", g->r[0].warn);
 	ok(!g->r[1].has_warn && strcmp(g->r[1].f[CSVIN_CLAIM_NUMBER],
 	    "00123") == 0, "leading zeros kept, no false warning");
+	ok(!g->r[2].has_warn && !g->r[3].has_warn,
+	    "identifiers like 12E4567 or 1E+1234 do not warn");
+	r = parse(HDR "1E+11,A,B,1980-01-15,S\n", g, sum, e);
+	ok(r == CSVIN_OK && g->r[0].has_warn, "1E+11 warns");
 
 	r = parse(HDR "ZE1,A,B,1980-01-15,S\nZE2,A,B,1980-01-15,S\n"
 	    "ze1,A,B,1980-01-15,S\n,A,B,1980-01-15,S\n,A,B,1980-01-15,S\n",
