@@ -110,7 +110,7 @@ struct ctx {
 	char	 arena[CSV_MAX_COLUMNS * (CSV_MAX_FIELD_BYTES + 1)];
 
 	const char	*extra[CSV_MAX_COLUMNS];
-	char		 rerr[512], rwarn[512], date[48];
+	char		 rerr[512], rwarn[512], date[16];
 	char		 conv[CSVIN_FEED_BYTES * TEXTENC_CP1252_MAXGROW];
 	struct dupset	 dup;
 };
@@ -553,6 +553,26 @@ header_row(struct ctx *c)
 		    "subscriber_id");
 }
 
+/* YYYYMMDD to "YYYY-MM-DD" in out[11]; by hand, as it runs per row. */
+static void
+fmt_date(char *out, long ymd)
+{
+	int y = (int)(ymd / 10000), m = (int)(ymd / 100 % 100),
+	    d = (int)(ymd % 100);
+
+	out[0] = (char)('0' + y / 1000);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + m / 10);
+	out[6] = (char)('0' + m % 10);
+	out[7] = '-';
+	out[8] = (char)('0' + d / 10);
+	out[9] = (char)('0' + d % 10);
+	out[10] = '\0';
+}
+
 /* Quotes v for a message: at most ECHO_MAX bytes, cut on a character. */
 static void
 echo(char *out, size_t sz, const char *v, size_t n)
@@ -566,7 +586,7 @@ static void
 check_field(struct ctx *c, struct csvin_row *r, int col, const char *v,
     size_t n)
 {
-	const char *name = csvin_col_names[col];
+	const char *name = csvin_col_names[col], *what;
 	char q[ECHO_MAX + 8];
 	long ymd;
 	size_t i;
@@ -581,23 +601,20 @@ check_field(struct ctx *c, struct csvin_row *r, int col, const char *v,
 			    "%s contains a control character", name);
 			return;
 		}
-	echo(q, sizeof(q), v, n);
 	if (col == CSVIN_DATE_OF_BIRTH) {
 		if (parse_date(v, n, c->today, &ymd) == -1)
-			addmsg(c->rerr, sizeof(c->rerr), "%s: %s is not a date "
-			    "(YYYY-MM-DD or MM/DD/YYYY)", name, q);
+			what = "is not a date (YYYY-MM-DD or MM/DD/YYYY)";
 		else if (ymd > c->today)
-			addmsg(c->rerr, sizeof(c->rerr), "%s: %s is in the "
-			    "future", name, q);
+			what = "is in the future";
 		else if (ymd < 19000101)
-			addmsg(c->rerr, sizeof(c->rerr), "%s: %s is before "
-			    "1900", name, q);
+			what = "is before 1900";
 		else {
-			snprintf(c->date, sizeof(c->date), "%04d-%02d-%02d",
-			    (int)(ymd / 10000), (int)(ymd / 100 % 100),
-			    (int)(ymd % 100));
+			fmt_date(c->date, ymd);
 			r->field[col] = c->date;
+			return;
 		}
+		echo(q, sizeof(q), v, n);
+		addmsg(c->rerr, sizeof(c->rerr), "%s: %s %s", name, q, what);
 		return;
 	}
 	if (textenc_utf8_chars(v, n) > col_max[col]) {
@@ -606,10 +623,12 @@ check_field(struct ctx *c, struct csvin_row *r, int col, const char *v,
 		return;
 	}
 	if ((col == CSVIN_CLAIM_NUMBER || col == CSVIN_SUBSCRIBER_ID) &&
-	    is_scientific(v, n))
+	    is_scientific(v, n)) {
+		echo(q, sizeof(q), v, n);
 		addmsg(c->rwarn, sizeof(c->rwarn), "%s: %s looks like a number "
 		    "Excel turned into scientific notation; the original "
 		    "identifier is lost", name, q);
+	}
 }
 
 static void
