@@ -50,4 +50,13 @@
  */
 #define MP_MAX_PART_HEADERS	8
 
+/* csvin (CSV intake): per-column caps, in characters, from the X12
+ * 005010 claim status request (276) element sizes the payer accepts. */
+#define CSVIN_MAX_CLAIM_NUMBER	50	/* REF02 / TRN02 */
+#define CSVIN_MAX_FIRST_NAME	35	/* NM104 */
+#define CSVIN_MAX_LAST_NAME	60	/* NM103 */
+#define CSVIN_MAX_SUBSCRIBER_ID	80	/* NM109 */
+/* csvin: bytes handed to libcsv per call; bounds its field buffer. */
+#define CSVIN_FEED_BYTES	4096
+
 #endif

@@ -13,6 +13,7 @@
 # ONE line to the table below: name | lib sources (from the repo root) | libs.
 TARGETS='
 multipart | lib/multipart.c |
+csvin | lib/csvin.c lib/textenc.c | -lcsv -lsodium
 '
 set -eu
 
