@@ -4,6 +4,8 @@
 srcdir=${srcdir:-.}
 BC_SIM_BIN=${BC_SIM_BIN:-$PWD/payer-sim/bulkclaims-payer-sim}
 export BC_SIM_BIN
+PYTHONDONTWRITEBYTECODE=1
+export PYTHONDONTWRITEBYTECODE
 PY=
 for py in python3 /usr/bin/python3; do
 	if "$py" -c 'import pytest' 2>/dev/null; then
