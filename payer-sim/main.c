@@ -135,7 +135,11 @@ usage(FILE *f)
 "  MISMATCH... member last name and date of birth differ\n"
 "  NOTFOUND... not found            DENY...  denied\n"
 "  E401...     the first request with each token gets 401 once\n"
-"Others than NOTFOUND and DENY are Processed once they get through.\n"
+"  BUSYN...    first N (1..9) attempts: 277 category E1 in a 200\n"
+"              (claim inquiry: 503)\n"
+"  BADREQ...   always 277 category E0 in a 200 (claim inquiry: 400)\n"
+"Others than NOTFOUND, DENY and BADREQ are Processed once they get\n"
+"through.\n"
 "--explain prints the results-CSV columns expected for CLAIM as JSON.\n");
 }
 
@@ -372,6 +376,20 @@ handle_claim(struct MHD_Connection *c, struct req *r)
 		r->retry_after = 1;
 		return delay;
 	}
+	if (o.force == SIM_FORCE_BADREQ ||
+	    (o.force == SIM_FORCE_BUSY && attempt <= o.force_n)) {
+		if (x12) {
+			r->status = 200;
+			r->resp = respond_x12_system(&q,
+			    o.force == SIM_FORCE_BUSY);
+		} else if (o.force == SIM_FORCE_BUSY)
+			set_error(r, 503, "SERVICE_UNAVAILABLE",
+			    "temporary failure, retry later");
+		else
+			set_error(r, 400, "INVALID_REQUEST",
+			    "the payer cannot process this request");
+		return delay;
+	}
 	if (o.force == SIM_FORCE_E401 && state_token_first_e401(tok)) {
 		set_error(r, 401, "TOKEN_EXPIRED", "access token has expired");
 		return delay;
@@ -536,7 +554,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		set_error(r, 404, "NOT_FOUND", "no such path");
 		break;
 	}
-	if (delay > 0 && delay_add(c, r->started + delay) == 0)
+	/* +1: started is truncated to the ms; never answer early. */
+	if (delay > 0 && delay_add(c, r->started + delay + 1) == 0)
 		return MHD_YES;
 	return send_response(c, r);
 }

@@ -34,8 +34,12 @@
  *	NOTFOUND...	no claim				Not Found
  *	DENY...		denied					Denied
  *	E401...		first request with each token gets 401	Processed
+ *	BUSYN...	attempts 1..N (N 1..9): 277 category E1	Processed
+ *			in a 200; claim inquiry: 503
+ *	BADREQ...	277 category E0 in a 200; claim inquiry:	(error)
+ *			400 INVALID_REQUEST; every time, not retryable
  *
- * Forced claims other than NOTFOUND and DENY are Processed so that a test
+ * Forced claims other than NOTFOUND, DENY and BADREQ are Processed so that a test
  * of retry handling knows the row must end as a success.
  */
 #include <stdio.h>
@@ -50,7 +54,7 @@ static const char *status_names[SIM_STATUS__MAX] = {
 
 static const char *force_names[SIM_FORCE__MAX] = {
 	"none", "err5xx", "ratelimit", "slow", "badjson", "mismatch",
-	"notfound", "deny", "e401"
+	"notfound", "deny", "e401", "busy", "badreq"
 };
 
 /* claim507/claim508 (X12 category / status) codes per status. */
@@ -91,6 +95,8 @@ static const struct {
 	{ "NOTFOUND", SIM_FORCE_NOTFOUND },
 	{ "DENY", SIM_FORCE_DENY },
 	{ "E401", SIM_FORCE_E401 },
+	{ "BUSY", SIM_FORCE_BUSY },
+	{ "BADREQ", SIM_FORCE_BADREQ },
 };
 
 /* Where the simulated year of claims starts. */
@@ -165,6 +171,13 @@ force_of(const char *p, size_t len, int *code, int *n)
 		pl = strlen(prefixes[i].prefix);
 		if (len < pl || memcmp(p, prefixes[i].prefix, pl) != 0)
 			continue;
+		if (prefixes[i].force == SIM_FORCE_BUSY) {
+			/* "BUSY" + N (1..9). */
+			if (len < 5 || p[4] < '1' || p[4] > '9')
+				return SIM_FORCE_NONE;
+			*n = p[4] - '0';
+			return SIM_FORCE_BUSY;
+		}
 		if (prefixes[i].force != SIM_FORCE_ERR5XX)
 			return prefixes[i].force;
 		/* "ERR5" + two digits (00..04) + N (1..9). */
@@ -265,19 +278,21 @@ outcome_for(const void *buf, size_t len, struct sim_outcome *o)
  *   error "Claim not found in system".
  * - MISMATCH: the served claim's columns, but success false and error
  *   "Member data mismatch (last name, date of birth)".
- * - SLOW, BADJSON: no usable answer: status "Error", success false;
- *   the error message is the client's (it starts with "payer timeout"
- *   resp. "invalid payer response").
+ * - SLOW, BADJSON, BADREQ: no usable answer: status "Error", success
+ *   false; the error message is the client's (it starts with "payer
+ *   timeout", "invalid payer response", "payer rejected the request").
  */
 void
 outcome_csv(const struct sim_outcome *o, struct sim_csv *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->error_message = "";
-	if (o->force == SIM_FORCE_SLOW || o->force == SIM_FORCE_BADJSON) {
+	if (o->force == SIM_FORCE_SLOW || o->force == SIM_FORCE_BADJSON ||
+	    o->force == SIM_FORCE_BADREQ) {
 		c->status = "Error";
 		c->error_message = o->force == SIM_FORCE_SLOW ?
-		    "payer timeout" : "invalid payer response";
+		    "payer timeout" : o->force == SIM_FORCE_BADJSON ?
+		    "invalid payer response" : "payer rejected the request";
 		return;
 	}
 	c->status = status_names[o->status];

@@ -34,6 +34,8 @@ enum sim_force {
 	SIM_FORCE_NOTFOUND,	/* NOTFOUND...: no claim */
 	SIM_FORCE_DENY,		/* DENY...: denied */
 	SIM_FORCE_E401,		/* E401...: 401 once per token */
+	SIM_FORCE_BUSY,		/* BUSYN...: 277 E1 / 503 on attempts 1..N */
+	SIM_FORCE_BADREQ,	/* BADREQ...: 277 E0 / 400, every time */
 	SIM_FORCE__MAX
 };
 
@@ -48,7 +50,7 @@ struct sim_outcome {
 	enum sim_status	 status;
 	enum sim_force	 force;
 	int		 force_code;	/* ERR5xx: the HTTP status (500..504) */
-	int		 force_n;	/* ERR5xx: attempts answered with it */
+	int		 force_n;	/* ERR5xx, BUSY: attempts failing first */
 	/* Amounts in cents; 0 where the status has none. */
 	long		 billed, allowed, paid, patresp;
 	struct sim_date	 received, service_start, service_end;

@@ -500,6 +500,28 @@ respond_x12(const struct sim_outcome *o, const struct sim_request *q)
 }
 
 char *
+respond_x12_system(const struct sim_request *q, int busy)
+{
+	struct sim_outcome e;
+
+	/* The shape of a not-found answer, with the E1/E0 codes. */
+	outcome_for("NOTFOUND", 8, &e);
+	if (busy) {
+		e.c507 = "E1";
+		e.c507_desc = "Response not possible - System Status";
+		e.c508 = "484";
+		e.c508_desc = "Business application currently not available.";
+	} else {
+		e.c507 = "E0";
+		e.c507_desc = "Response not possible - error on submitted "
+		    "request data";
+		e.c508 = "21";
+		e.c508_desc = "Missing or invalid information.";
+	}
+	return respond_x12(&e, q);
+}
+
+char *
 respond_badjson(const char *claim)
 {
 	struct json_object *s = json_object_new_string(claim);
@@ -557,16 +579,27 @@ respond_explain(const char *claim, const char *first, const char *last)
 	case SIM_FORCE_E401:
 		http = 401;
 		break;
+	case SIM_FORCE_BUSY:
+		http = 503;
+		break;
+	case SIM_FORCE_BADREQ:
+		http = 400;
+		break;
 	default:
 		http = 200;
 		break;
 	}
-	/* Status of the first attempt, and attempts until a 200. */
+	/*
+	 * Status of the first attempt (claim inquiry; the 277 route says
+	 * BUSY and BADREQ inside a 200), and attempts until an answer
+	 * (0: never).
+	 */
 	json_object_object_add(r, "first_http_status",
 	    json_object_new_int(http));
 	json_object_object_add(r, "attempts_to_answer",
-	    json_object_new_int(o.force == SIM_FORCE_ERR5XX ? o.force_n + 1 :
-	    http == 200 ? 1 : 2));
+	    json_object_new_int(o.force == SIM_FORCE_BADREQ ? 0 :
+	    o.force == SIM_FORCE_ERR5XX || o.force == SIM_FORCE_BUSY ?
+	    o.force_n + 1 : http == 200 ? 1 : 2));
 	json_object_object_add(r, "hash", json_object_new_int64(o.hash));
 	json_object_object_add(r, "bucket", json_object_new_int(
 	    (int)(o.hash % 100)));

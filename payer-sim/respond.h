@@ -80,6 +80,12 @@ char	*respond_inquiry(const struct sim_outcome *o,
 /* 277 answer (spec 3) for o and request q; malloc'd or NULL. */
 char	*respond_x12(const struct sim_outcome *o, const struct sim_request *q);
 
+/*
+ * A 277 without claim data whose category says the payer is busy (E1,
+ * busy != 0: retry later) or the request is wrong (E0); malloc'd or NULL.
+ */
+char	*respond_x12_system(const struct sim_request *q, int busy);
+
 /* The deliberately malformed body of BADJSON claims; malloc'd or NULL. */
 char	*respond_badjson(const char *claim);
 

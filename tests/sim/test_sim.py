@@ -261,6 +261,35 @@ def test_forced_slow_beats_client_timeout(sim):
     assert st == 200 and took >= 1.4
 
 
+def x12_body(claim, tin=TIN):
+    return {"controlNumber": "000000001", "tradingPartnerServiceId": "87726",
+            "providers": [{"providerType": "BillingProvider",
+                           "organizationName": "P", "taxId": tin,
+                           "npi": "1234567893"}],
+            "subscriber": {"memberId": "M1", "firstName": "Ann",
+                           "lastName": "Lee", "dateOfBirth": "19800115"},
+            "encounter": {"tradingPartnerClaimNumber": claim}}
+
+
+def test_forced_busy_and_badreq_both_routes(sim):
+    tok = sim.token()
+    auth = {"Authorization": "Bearer " + tok}
+    cats = []
+    for _ in range(3):
+        st, _, raw, _ = sim.call(X12, x12_body("BUSY2A"), auth)
+        assert st == 200
+        cats.append(json.loads(raw)["claims"][0]["claimStatus"]
+                    ["statusCategoryCode"])
+    assert cats[:2] == ["E1", "E1"] and cats[2] == explain("BUSY2A")["x12_category"]
+    assert [sim.inquiry(tok, "BUSY1B")[0] for _ in range(2)] == [503, 200]
+    for _ in range(2):
+        st, _, raw, _ = sim.call(X12, x12_body("BADREQ1"), auth)
+        assert json.loads(raw)["claims"][0]["claimStatus"][
+            "statusCategoryCode"] == "E0"
+        assert sim.inquiry(tok, "BADREQ1")[0] == 400
+    assert sim.call(X12, x12_body("ZE1", tin="111111111"), auth)[0] == 400
+
+
 def test_x12_route_every_outcome(sim):
     tok = sim.token()
     want = {"Processed": "F1", "Denied": "F2", "Pending": "P1",
@@ -272,14 +301,7 @@ def test_x12_route_every_outcome(sim):
         ex = explain(claim)
         if ex["status"] in seen:
             continue
-        body = {"controlNumber": "000000001", "tradingPartnerServiceId": "87726",
-                "providers": [{"providerType": "BillingProvider",
-                               "organizationName": "P", "taxId": TIN,
-                               "npi": "1234567893"}],
-                "subscriber": {"memberId": "M1", "firstName": "Ann",
-                               "lastName": "Lee", "dateOfBirth": "19800115"},
-                "encounter": {"tradingPartnerClaimNumber": claim}}
-        st, _, raw, _ = sim.call(X12, body, {"Authorization": "Bearer " + tok,
+        st, _, raw, _ = sim.call(X12, x12_body(claim), {"Authorization": "Bearer " + tok,
                                              "Content-Type": "application/json"})
         assert st == 200
         doc = json.loads(raw)

@@ -160,6 +160,13 @@ test_forced(void)
 	    o.paid == 0 && strcmp(o.c507, "F2") == 0, "DENY is Denied, F2");
 	OUT("E4011");
 	ok(o.force == SIM_FORCE_E401 && o.status == SIM_PROCESSED, "E401");
+	OUT("BUSY2X");
+	ok(o.force == SIM_FORCE_BUSY && o.force_n == 2 &&
+	    o.status == SIM_PROCESSED, "BUSY2: busy twice, then Processed");
+	OUT("BUSYX");
+	ok(o.force == SIM_FORCE_NONE, "BUSY needs N");
+	OUT("BADREQ1");
+	ok(o.force == SIM_FORCE_BADREQ, "BADREQ");
 	OUT("deny1");
 	ok(o.force == SIM_FORCE_NONE, "prefixes are case-sensitive");
 #undef OUT
@@ -202,6 +209,10 @@ test_csv(void)
 	outcome_for("SLOW7", 5, &o);
 	outcome_csv(&o, &c);
 	ok(!c.success && strcmp(c.status, "Error") == 0, "SLOW is an error");
+
+	outcome_for("BADREQ7", 7, &o);
+	outcome_csv(&o, &c);
+	ok(!c.success && strcmp(c.status, "Error") == 0, "BADREQ is an error");
 
 	outcome_fmt_amount(123456, amt, sizeof(amt));
 	ok(strcmp(amt, "1234.56") == 0, "amount format");
@@ -327,6 +338,14 @@ test_x12(void)
 	    "277 for DENY: F2, nothing paid");
 	ok(strcmp(str(path(r, "subscriber", "lastName")), "ROE") == 0,
 	    "277 subscriber echoed upper-cased");
+	json_object_put(r);
+	free(s);
+	s = respond_x12_system(&q, 1);
+	r = s ? json_tokener_parse(s) : NULL;
+	st = path(json_object_array_get_idx(path(r, "claims", NULL), 0),
+	    "claimStatus", NULL);
+	ok(strcmp(str(path(st, "statusCategoryCode", NULL)), "E1") == 0 &&
+	    path(st, "amountPaid", NULL) == NULL, "277 busy: E1, no amounts");
 	json_object_put(r);
 	free(s);
 	ok(respond_parse_x12("{\"subscriber\":{}}", 17, &q, &err) == -1,
