@@ -758,7 +758,9 @@ main(int argc, char *argv[])
 	    MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	if (cfg.tls_cert != NULL && cfg.tls_key != NULL) {
+	if ((cfg.tls_cert == NULL) != (cfg.tls_key == NULL))
+		fatalx("sim.tls_cert and sim.tls_key go together");
+	if (cfg.tls_cert != NULL) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
 			fatalx("this libmicrohttpd has no TLS support");
 		flags |= MHD_USE_TLS;

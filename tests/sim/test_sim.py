@@ -12,8 +12,11 @@ import os
 import random
 import resource
 import signal
+import shutil
 import socket
+import ssl
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
@@ -44,9 +47,13 @@ def free_port():
 
 
 class Sim:
-    def __init__(self, *flags):
+    def __init__(self, *flags, tls_ca=None):
         self.port = free_port()
-        self.base = "http://127.0.0.1:%d" % self.port
+        self.ctx = None
+        if tls_ca:
+            self.ctx = ssl.create_default_context(cafile=tls_ca)
+        self.base = "%s://127.0.0.1:%d" % ("https" if tls_ca else "http",
+                                            self.port)
         env = {k: v for k, v in os.environ.items()
                if not k.startswith("BULKCLAIMS_")}
         self.proc = subprocess.Popen(
@@ -80,7 +87,8 @@ class Sim:
                                      headers=headers or {}, method=method)
         t0 = time.monotonic()
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
+            with urllib.request.urlopen(req, timeout=timeout,
+                                        context=self.ctx) as r:
                 status, hdrs, raw = r.status, dict(r.headers), r.read()
         except urllib.error.HTTPError as e:
             status, hdrs, raw = e.code, dict(e.headers), e.read()
@@ -110,7 +118,8 @@ class Sim:
 
     def stats(self, claim=None):
         q = "?claim=" + claim if claim else ""
-        with urllib.request.urlopen(self.base + "/__stats" + q, timeout=5) as r:
+        with urllib.request.urlopen(self.base + "/__stats" + q, timeout=5,
+                                    context=self.ctx) as r:
             return json.loads(r.read())
 
 
@@ -486,3 +495,24 @@ def test_sigterm_with_waiting_requests():
     assert s.stop() == 0
     assert time.monotonic() - t0 < 5
     t.join(15)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl")
+def test_tls_with_latency():
+    with tempfile.TemporaryDirectory() as d:
+        cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                        "-subj", "/CN=localhost", "-addext",
+                        "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                       check=True, capture_output=True)
+        s = Sim("--tls-cert", cert, "--tls-key", key, "--latency-ms", "200",
+                tls_ca=cert)
+        try:
+            tok = s.token()
+            st, _, raw, took = s.inquiry(tok, "DENY9")
+            assert st == 200 and took >= 0.2
+            assert json.loads(raw)["data"]["searchClaim"]["claims"][0][
+                "claimStatus"] == "Denied"
+        finally:
+            assert s.stop() == 0
