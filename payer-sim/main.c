@@ -67,7 +67,7 @@ struct req {
 };
 
 static struct sim_config cfg;
-static volatile sig_atomic_t quit;
+static volatile sig_atomic_t quit, reopen;
 static unsigned long long rng = 0x9e3779b97f4a7c15ULL;
 
 /* Command-line flags that set a configuration key: --port -> sim.port. */
@@ -112,7 +112,7 @@ usage(FILE *f)
 "GET /__stats[?claim=X], POST /__reset.\n"
 "\n"
 "Every flag overrides a configuration key (file from -c or\n"
-"BULKCLAIMS_CONFIG; environment BULKCLAIMS_SIM_<KEY>):\n"
+"BULKCLAIMS_CONFIG; environment BULKCLAIMS_SIM_<KEY> beats the file):\n"
 "  sim.listen (127.0.0.1)  sim.port (8481)  sim.latency_ms (0)\n"
 "  sim.latency_min_ms/sim.latency_max_ms (uniform; override latency_ms)\n"
 "  sim.error_rate (0: share of claim requests answered 503)\n"
@@ -417,6 +417,7 @@ send_response(struct MHD_Connection *c, struct req *r)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
+	const char *corr;
 	char ra[16];
 
 	if (r->resp == NULL) {
@@ -442,9 +443,12 @@ send_response(struct MHD_Connection *c, struct req *r)
 	/* The test hooks themselves would only blur the counts. */
 	if (r->route != ROUTE_STATS && r->route != ROUTE_RESET)
 		state_count(r->route, r->status);
-	log_debug("request route=%s status=%u ms=%lld",
+	/* The correlation id is the client's; it names no patient. */
+	corr = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "x-optum-consumer-correlation-id");
+	log_debug("request route=%s status=%u ms=%lld corr=%.40s",
 	    state_route_path(r->route), r->status,
-	    util_mono_ms() - r->started);
+	    util_mono_ms() - r->started, corr ? corr : "-");
 	return ret;
 }
 
@@ -470,10 +474,9 @@ req_new(const char *url)
 		r->ready = 1;
 		return r;
 	}
-	if (!state_rate_admit(cfg.rate_limit, now)) {
+	if (!state_rate_admit(cfg.rate_limit, now, &r->retry_after)) {
 		state_count_reject(REJECT_RATE);
 		set_error(r, 429, "RATE_LIMITED", "too many requests");
-		r->retry_after = 1;
 		r->ready = 1;
 		return r;
 	}
@@ -582,8 +585,10 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	quit = 1;
+	if (sig == SIGHUP)
+		reopen = 1;
+	else
+		quit = 1;
 }
 
 static void
@@ -745,11 +750,13 @@ main(int argc, char *argv[])
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* Blocked before MHD's and the timer's threads inherit the mask. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &oldmask);
 
 	if (delay_start(SIM_MAX_CONNECTIONS) == -1)
@@ -790,8 +797,13 @@ main(int argc, char *argv[])
 	    cfg.max_concurrency, cfg.error_rate);
 
 	/* Signals are blocked except inside sigsuspend(): no lost wake-up. */
-	while (!quit)
+	while (!quit) {
 		sigsuspend(&oldmask);
+		if (reopen) {
+			reopen = 0;
+			log_reopen();	/* after log rotation */
+		}
+	}
 
 	log_info("stopping");
 	delay_stop();

@@ -2,6 +2,7 @@
  * Simulator state: tokens, attempts per claim number, rate limiter and
  * counters.  Single-threaded by design (MHD's internal thread).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,14 +177,21 @@ state_claim_count(const char *claim)
 int
 state_token_issue(long ttl_s, long long now_ms, char out[65])
 {
-	unsigned char raw[32];
+	unsigned char raw[28];
 	struct token *t;
+	size_t slot;
 
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2hex(out, 65, raw, sizeof(raw));
-	/* The oldest slot goes first: clients refresh long before that. */
-	t = &tokens[tokens_next];
+	/*
+	 * The token names its slot in its first 8 hex digits, so a check is
+	 * one comparison, not a scan; the other 56 are random.  The oldest
+	 * slot is reused first: clients refresh long before that.
+	 */
+	slot = tokens_next;
 	tokens_next = (tokens_next + 1) % SIM_MAX_TOKENS;
+	randombytes_buf(raw, sizeof(raw));
+	snprintf(out, 9, "%08zx", slot);
+	sodium_bin2hex(out + 8, 57, raw, sizeof(raw));
+	t = &tokens[slot];
 	memcpy(t->tok, out, 65);
 	t->expires_ms = now_ms + ttl_s * 1000LL;
 	t->e401_done = 0;
@@ -195,15 +203,19 @@ state_token_issue(long ttl_s, long long now_ms, char out[65])
 static struct token *
 token_find(const char *tok)
 {
-	size_t i;
+	unsigned long slot;
+	char head[9], *end;
 
 	if (tok == NULL || strlen(tok) != 64)
 		return NULL;
-	for (i = 0; i < SIM_MAX_TOKENS; i++)
-		if (tokens[i].tok[0] != '\0' &&
-		    sodium_memcmp(tokens[i].tok, tok, 64) == 0)
-			return &tokens[i];
-	return NULL;
+	memcpy(head, tok, 8);
+	head[8] = '\0';
+	slot = strtoul(head, &end, 16);
+	if (*end != '\0' || slot >= SIM_MAX_TOKENS ||
+	    tokens[slot].tok[0] == '\0' ||
+	    sodium_memcmp(tokens[slot].tok, tok, 64) != 0)
+		return NULL;
+	return &tokens[slot];
 }
 
 int
@@ -254,20 +266,32 @@ state_inflight(int delta)
 }
 
 int
-state_rate_admit(double rate, long long now_ms)
+state_rate_admit(double rate, long long now_ms, int *retry_after)
 {
+	long long window;
+	double per_window;
+
 	if (now_ms - offered_window >= 1000) {
 		offered_window = now_ms;
 		offered_in_window = 0;
 	}
 	if (++offered_in_window > offered_max_window)
 		offered_max_window = offered_in_window;
-	if (now_ms - rate_window >= 1000) {
+	if (rate <= 0)
+		return 1;
+	/* Below 1/s a window is 1/rate seconds long and holds one request. */
+	window = rate >= 1 ? 1000 : (long long)(1000 / rate);
+	per_window = rate >= 1 ? rate : 1;
+	if (now_ms - rate_window >= window) {
 		rate_window = now_ms;
 		rate_in_window = 0;
 	}
-	if (rate > 0 && (double)rate_in_window + 1 > rate)
+	if ((double)rate_in_window + 1 > per_window) {
+		*retry_after = (int)((rate_window + window - now_ms + 999) / 1000);
+		if (*retry_after < 1)
+			*retry_after = 1;
 		return 0;
+	}
 	if (++rate_in_window > rate_max_window)
 		rate_max_window = rate_in_window;
 	return 1;

@@ -69,11 +69,15 @@ void		 state_count_reject(enum sim_reject why);
 long		 state_inflight(int delta);
 
 /*
- * Rate limiter for claim routes: fixed one-second windows of rate
- * requests.  Returns 1 to admit, 0 to answer 429.  rate <= 0: no limit.
- * Also records the busiest second seen.
+ * Rate limiter for claim routes: fixed windows of one second holding
+ * rate requests (below 1/s: 1/rate seconds holding one).  Returns 1 to
+ * admit, or 0 to answer 429 with *retry_after seconds (>= 1) until the
+ * window ends.  rate <= 0: no limit.  Also records the busiest second
+ * (window starting at the first request after the previous one ended),
+ * of admitted and of offered requests.
  */
-int		 state_rate_admit(double rate, long long now_ms);
+int		 state_rate_admit(double rate, long long now_ms,
+		    int *retry_after);
 
 /*
  * GET /__stats body (JSON; claim may be NULL).  Returns a malloc'd

@@ -47,19 +47,21 @@ def free_port():
 
 
 class Sim:
-    def __init__(self, *flags, tls_ca=None):
+    def __init__(self, *flags, tls_ca=None, env=None, creds=True):
         self.port = free_port()
         self.ctx = None
         if tls_ca:
             self.ctx = ssl.create_default_context(cafile=tls_ca)
         self.base = "%s://127.0.0.1:%d" % ("https" if tls_ca else "http",
                                             self.port)
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("BULKCLAIMS_")}
+        penv = {k: v for k, v in os.environ.items()
+                if not k.startswith("BULKCLAIMS_")}
+        penv.update(env or {})
+        cred = ["--client-id", CLIENT_ID, "--client-secret", SECRET]
         self.proc = subprocess.Popen(
-            [SIM_BIN, "--port", str(self.port), "--client-id", CLIENT_ID,
-             "--client-secret", SECRET, *flags],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            [SIM_BIN, "--port", str(self.port), *(cred if creds else []),
+             *flags],
+            env=penv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.time() + 5
         while True:
             try:
@@ -94,9 +96,9 @@ class Sim:
             status, hdrs, raw = e.code, dict(e.headers), e.read()
         return status, hdrs, raw, time.monotonic() - t0
 
-    def token(self):
+    def token(self, cid=CLIENT_ID, secret=SECRET):
         form = "grant_type=client_credentials&client_id=%s&client_secret=%s" % (
-            CLIENT_ID, SECRET)
+            cid, secret)
         st, _, raw, _ = self.call(TOKEN, form.encode(), {
             "Content-Type": "application/x-www-form-urlencoded"})
         assert st == 200, raw
@@ -516,3 +518,46 @@ def test_tls_with_latency():
                 "claimStatus"] == "Denied"
         finally:
             assert s.stop() == 0
+
+
+def test_config_file_env_and_flags():
+    with tempfile.NamedTemporaryFile("w", suffix=".conf") as f:
+        f.write("# simulator\nsim.client_id = file-id\n"
+                "sim.client_secret = file-secret\nsim.latency_ms = 5000\n"
+                "sim.tins = 555555555\n")
+        f.flush()
+        # The environment beats the file, a flag beats both.
+        s = Sim("-c", f.name, "--latency-ms", "0", creds=False,
+                env={"BULKCLAIMS_SIM_CLIENT_SECRET": "env-secret",
+                     "BULKCLAIMS_SIM_LATENCY_MS": "3000"})
+        try:
+            assert s.call(TOKEN, b"grant_type=client_credentials&client_id="
+                          b"file-id&client_secret=file-secret")[0] == 401
+            tok = s.token("file-id", "env-secret")
+            st, _, _, took = s.inquiry(tok, "ZE1", tin="555555555")
+            assert st == 200 and took < 1
+            assert s.inquiry(tok, "ZE1", tin=TIN)[0] == 400
+        finally:
+            assert s.stop() == 0
+
+
+def test_token_expiry():
+    s = Sim("--token-ttl-s", "1")
+    try:
+        tok = s.token()
+        assert s.inquiry(tok, "ZE1")[0] == 200
+        time.sleep(1.1)
+        st, _, raw, _ = s.inquiry(tok, "ZE1")
+        assert st == 401 and json.loads(raw)["errors"][0]["code"] == "TOKEN_EXPIRED"
+        assert s.stats()["tokens_live"] == 0
+    finally:
+        assert s.stop() == 0
+
+
+def test_bad_configuration_refused():
+    for flags in (["--error-rate", "2"], ["--latency-min-ms", "9",
+                  "--latency-max-ms", "1"], ["--tls-cert", "/nonexistent"],
+                  ["--port", "x"]):
+        r = subprocess.run([SIM_BIN, "--port", str(free_port()), *flags],
+                           capture_output=True, timeout=10)
+        assert r.returncode != 0, flags
