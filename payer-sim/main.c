@@ -39,13 +39,13 @@
 struct sim_config {
 	const char	*listen;
 	long		 port;
-	long		 latency_min, latency_max;	/* ms */
-	double		 error_rate;			/* 0..1 */
-	double		 rate_limit;			/* requests/s; 0 = none */
-	long		 max_concurrency;		/* 0 = none */
-	long		 token_ttl;			/* s */
+	long		 latency_min, latency_max; /* ms */
+	double		 error_rate;		/* 0..1 */
+	double		 rate_limit;		/* per s; 0 = none */
+	long		 max_concurrency;	/* 0 = none */
+	long		 token_ttl;		/* s */
 	const char	*client_id, *client_secret;
-	const char	*tins;		/* comma list; "" or "*": any TIN */
+	const char	*tins;		/* comma list; "*": any TIN */
 	long		 slow_ms;
 	const char	*log_file;
 	const char	*tls_cert, *tls_key;
@@ -56,7 +56,7 @@ struct sim_config {
 struct req {
 	enum sim_route	 route;
 	int		 counted;	/* counted in state_inflight() */
-	int		 ready;		/* response prepared (maybe waiting) */
+	int		 ready;		/* response prepared */
 	long long	 started;
 	char		*body;
 	size_t		 len;
@@ -510,7 +510,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 			if (nb == NULL)
 				return MHD_NO;
 			r->body = nb;
-			memcpy(r->body + r->len, upload_data, *upload_data_size);
+			memcpy(r->body + r->len, upload_data,
+			    *upload_data_size);
 			r->len += *upload_data_size;
 			r->body[r->len] = '\0';
 		} else

@@ -4,43 +4,43 @@
  * The rule: h = FNV-1a 32 of the claim number's bytes; h % 100 picks
  * the status:
  *
- *	 0..64	Processed	(65 %)	F1 "Finalized/Payment"	65
- *	65..72	Denied		( 8 %)	F2 "Finalized/Denial"	88
- *	73..79	Pending		( 7 %)	P1 "Pending/In Process"	20
- *	80..84	In Review	( 5 %)	P2 "Pending/Payer Review" 20
- *	85..89	Rejected	( 5 %)	A7 "Rejected for Invalid Information" 21
- *	90..94	Finalized	( 5 %)	F4 "Finalized/Adjudication Complete - No
- *					   payment forthcoming"	1
- *	95..99	Not Found	( 5 %)	(inquiry: no claim; 277: D0 / 35)
+ *   h % 100  status     share  claim507 / claim508 (X12 category / status)
+ *    0..64   Processed  65 %   F1 Finalized/Payment            65
+ *   65..72   Denied      8 %   F2 Finalized/Denial             88
+ *   73..79   Pending     7 %   P1 Pending/In Process           20
+ *   80..84   In Review   5 %   P2 Pending/Payer Review         20
+ *   85..89   Rejected    5 %   A7 Rejected for Invalid Info    21
+ *   90..94   Finalized   5 %   F4 Adjudication Complete, no payment  1
+ *   95..99   Not Found   5 %   inquiry: no claim; 277: D0      35
  *
- * Amounts and dates come from mix32(h + k), one k per value, so they look
- * unrelated but are fixed per claim number:
- *	billed   = 100.00 .. 5000.00
- *	allowed  = billed * (60..95) %		(0 unless Processed/Finalized)
- *	patresp  = allowed * (0..20) %		(Finalized: all of allowed)
- *	paid     = allowed - patresp		(0 unless Processed)
- *	received = 2025-01-01 + 0..299 days; service start = received - 1..14
- *	days, end = start + 0..2 days; processed = received + 3..30 days
- *	(none for Pending and In Review); payment = processed + 2 days.
+ * Amounts and dates come from mix32(h, k), one k per value, so they
+ * look unrelated but are fixed per claim number:
+ *   billed   = 100.00 .. 5000.00
+ *   allowed  = billed * (60..95) %   (0 unless Processed, Finalized)
+ *   patresp  = allowed * (0..20) %   (Finalized: all of allowed)
+ *   paid     = allowed - patresp     (0 unless Processed)
+ *   received = 2025-01-01 + 0..299 days; service start = received -
+ *   1..14 days, end = start + 0..2 days; processed = received + 3..30
+ *   days (none for Pending, In Review); payment = processed + 2 days.
  *
  * Forced behaviours by prefix (checked in this order, case-sensitive):
  *
- *	prefix		behaviour				status
- *	ERR5xxN...	HTTP 5xx (500..504) on attempts 1..N	Processed
- *	RL...		429 + Retry-After: 1 on attempt 1	Processed
- *	SLOW...		answer after sim.slow_ms (30 s)		Processed
- *	BADJSON...	HTTP 200 with a malformed JSON body	Processed
- *	MISMATCH...	member last name and DOB differ		Processed
- *	NOTFOUND...	no claim				Not Found
- *	DENY...		denied					Denied
- *	E401...		first request with each token gets 401	Processed
- *	BUSYN...	attempts 1..N (N 1..9): 277 category E1	Processed
- *			in a 200; claim inquiry: 503
- *	BADREQ...	277 category E0 in a 200; claim inquiry:	(error)
- *			400 INVALID_REQUEST; every time, not retryable
+ *   prefix       behaviour                                  status
+ *   ERR50xN...   HTTP 50x (500..504) on attempts 1..N       Processed
+ *   RL...        429 + Retry-After: 1 on attempt 1          Processed
+ *   SLOW...      answer after sim.slow_ms (30 s)            Processed
+ *   BADJSON...   HTTP 200 with a malformed JSON body        Processed
+ *   MISMATCH...  member last name and DOB differ            Processed
+ *   NOTFOUND...  no claim                                   Not Found
+ *   DENY...      denied                                     Denied
+ *   E401...      first request with each token gets 401     Processed
+ *   BUSYN...     attempts 1..N (1..9): 277 category E1 in   Processed
+ *                a 200; claim inquiry: 503
+ *   BADREQ...    every time: 277 category E0 in a 200;      (error)
+ *                claim inquiry: 400 INVALID_REQUEST
  *
- * Forced claims other than NOTFOUND, DENY and BADREQ are Processed so that a test
- * of retry handling knows the row must end as a success.
+ * Forced claims other than NOTFOUND, DENY and BADREQ are Processed so
+ * that a test of retry handling knows the row must end as a success.
  */
 #include <stdio.h>
 #include <string.h>

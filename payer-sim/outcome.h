@@ -27,14 +27,14 @@ enum sim_status {
 enum sim_force {
 	SIM_FORCE_NONE,
 	SIM_FORCE_ERR5XX,	/* ERR5xxN...: status 5xx on attempts 1..N */
-	SIM_FORCE_RATELIMIT,	/* RL...: 429 + Retry-After: 1 on attempt 1 */
+	SIM_FORCE_RATELIMIT,	/* RL...: 429 on attempt 1 */
 	SIM_FORCE_SLOW,		/* SLOW...: answer after sim.slow_ms */
 	SIM_FORCE_BADJSON,	/* BADJSON...: 200 with a malformed body */
-	SIM_FORCE_MISMATCH,	/* MISMATCH...: member last name, DOB differ */
+	SIM_FORCE_MISMATCH,	/* MISMATCH...: last name, DOB differ */
 	SIM_FORCE_NOTFOUND,	/* NOTFOUND...: no claim */
 	SIM_FORCE_DENY,		/* DENY...: denied */
 	SIM_FORCE_E401,		/* E401...: 401 once per token */
-	SIM_FORCE_BUSY,		/* BUSYN...: 277 E1 / 503 on attempts 1..N */
+	SIM_FORCE_BUSY,		/* BUSYN...: E1 / 503 on attempts 1..N */
 	SIM_FORCE_BADREQ,	/* BADREQ...: 277 E0 / 400, every time */
 	SIM_FORCE__MAX
 };
@@ -46,17 +46,17 @@ struct sim_date {
 
 /* Everything the simulator says about one claim number. */
 struct sim_outcome {
-	uint32_t	 hash;		/* FNV-1a 32 of the claim number */
+	uint32_t	 hash;		/* FNV-1a 32 of the claim */
 	enum sim_status	 status;
 	enum sim_force	 force;
-	int		 force_code;	/* ERR5xx: the HTTP status (500..504) */
-	int		 force_n;	/* ERR5xx, BUSY: attempts failing first */
+	int		 force_code;	/* ERR5xx: 500..504 */
+	int		 force_n;	/* ERR5xx, BUSY: failing attempts */
 	/* Amounts in cents; 0 where the status has none. */
 	long		 billed, allowed, paid, patresp;
 	struct sim_date	 received, service_start, service_end;
 	int		 has_processed;	/* processed date present */
 	struct sim_date	 processed;
-	int		 has_payment;	/* one payment (Processed only) */
+	int		 has_payment;	/* Processed only */
 	struct sim_date	 payment_date;
 	char		 payment_number[16];
 	/* X12 category (claim507) and status (claim508) codes; static. */
@@ -65,7 +65,7 @@ struct sim_outcome {
 
 /* The output-CSV columns the results should hold for a claim. */
 struct sim_csv {
-	const char	*status;	/* "Processed", ..., "Not Found", "Error" */
+	const char	*status;	/* "Processed", ..., "Error" */
 	char		 total_charged[24];	/* "" when not found */
 	char		 total_paid[24];
 	char		 processed_date[16];	/* YYYY-MM-DD or "" */
@@ -94,7 +94,8 @@ void		 outcome_for(const void *buf, size_t len,
  * Fills *out with the results-CSV columns for outcome o (see
  * README-outcomes.md).  Strings are static or inside *out.
  */
-void		 outcome_csv(const struct sim_outcome *o, struct sim_csv *out);
+void		 outcome_csv(const struct sim_outcome *o,
+		    struct sim_csv *out);
 
 /* Name of a status as the payer spells it ("In Review"); never NULL. */
 const char	*outcome_status_name(enum sim_status s);
@@ -106,7 +107,7 @@ const char	*outcome_force_name(enum sim_force f);
 void		 outcome_fmt_amount(long cents, char *buf, size_t sz);
 
 /* Formats d in format f into buf (at least 16 bytes). */
-void		 outcome_fmt_date(const struct sim_date *d, enum sim_datefmt f,
-		    char *buf, size_t sz);
+void		 outcome_fmt_date(const struct sim_date *d,
+		    enum sim_datefmt f, char *buf, size_t sz);
 
 #endif

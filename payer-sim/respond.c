@@ -32,7 +32,8 @@ parse_json(const void *buf, size_t len, struct errbuf *err)
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8);
 	root = json_tokener_parse_ex(tok, buf, (int)len);
-	if (root == NULL || json_tokener_get_error(tok) != json_tokener_success) {
+	if (root == NULL ||
+	    json_tokener_get_error(tok) != json_tokener_success) {
 		json_object_put(root);
 		root = NULL;
 		errbuf_set(err, "malformed JSON");

@@ -18,15 +18,15 @@ struct sim_member {
 	char	 id[SIM_MAX_FIELD];
 	char	 first[SIM_MAX_FIELD];
 	char	 last[SIM_MAX_FIELD];
-	char	 dob[SIM_MAX_FIELD];	/* as sent: MM/DD/YYYY or YYYYMMDD */
+	char	 dob[SIM_MAX_FIELD];	/* as sent */
 };
 
 /* A claim request of either route. */
 struct sim_request {
-	char		 claim[SIM_MAX_FIELD];	/* "" if none (276 only) */
-	char		 tin[SIM_MAX_FIELD];	/* 276: providers[].taxId */
-	char		 control[SIM_MAX_FIELD];	/* 276: controlNumber */
-	char		 payer[SIM_MAX_FIELD];	/* payerId / tradingPartner.. */
+	char		 claim[SIM_MAX_FIELD];	/* 276: may be "" */
+	char		 tin[SIM_MAX_FIELD];	/* 276: taxId */
+	char		 control[SIM_MAX_FIELD];	/* 276 */
+	char		 payer[SIM_MAX_FIELD];	/* payer id */
 	struct sim_member member;
 };
 
@@ -78,7 +78,8 @@ char	*respond_inquiry(const struct sim_outcome *o,
 	    const struct sim_request *q);
 
 /* 277 answer (spec 3) for o and request q; malloc'd or NULL. */
-char	*respond_x12(const struct sim_outcome *o, const struct sim_request *q);
+char	*respond_x12(const struct sim_outcome *o,
+	    const struct sim_request *q);
 
 /*
  * A 277 without claim data whose category says the payer is busy (E1,

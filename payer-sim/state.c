@@ -287,7 +287,8 @@ state_rate_admit(double rate, long long now_ms, int *retry_after)
 		rate_in_window = 0;
 	}
 	if ((double)rate_in_window + 1 > per_window) {
-		*retry_after = (int)((rate_window + window - now_ms + 999) / 1000);
+		*retry_after = (int)((rate_window + window - now_ms + 999) /
+		    1000);
 		if (*retry_after < 1)
 			*retry_after = 1;
 		return 0;

@@ -51,7 +51,8 @@ long		 state_claim_count(const char *claim);
  * Issues a random token valid for ttl_s seconds from now_ms (monotonic)
  * into out (65 bytes).  Returns 0 or -1.
  */
-int		 state_token_issue(long ttl_s, long long now_ms, char out[65]);
+int		 state_token_issue(long ttl_s, long long now_ms,
+		    char out[65]);
 
 /* 0 if tok was issued here and has not expired at now_ms, else -1. */
 int		 state_token_check(const char *tok, long long now_ms);

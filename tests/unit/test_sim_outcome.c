@@ -104,8 +104,10 @@ test_distribution(void)
 				consistent = 0;
 			if (!date_valid(&o.received) ||
 			    !date_valid(&o.service_start) ||
-			    date_num(&o.service_start) >= date_num(&o.received) ||
-			    date_num(&o.service_end) < date_num(&o.service_start))
+			    date_num(&o.service_start) >=
+			    date_num(&o.received) ||
+			    date_num(&o.service_end) <
+			    date_num(&o.service_start))
 				dates = 0;
 			if (o.has_processed && (!date_valid(&o.processed) ||
 			    date_num(&o.processed) <= date_num(&o.received)))
@@ -368,7 +370,8 @@ test_token(void)
 	    strcmp(t.client_secret, "s=s") == 0, "form body decodes");
 	ok(respond_parse_token("client_id=%4", 12, 0, &t, &err) == -1,
 	    "truncated escape is an error");
-	ok(respond_parse_token(json, strlen(json), 1, &t, &err) == 0 && strcmp(t.client_secret, "y") == 0,
+	ok(respond_parse_token(json, strlen(json), 1, &t, &err) == 0 &&
+	    strcmp(t.client_secret, "y") == 0,
 	    "JSON body decodes");
 }
 
