@@ -134,7 +134,8 @@ usage(FILE *f)
 "  BADJSON...  HTTP 200 with a malformed JSON body\n"
 "  MISMATCH... member last name and date of birth differ\n"
 "  NOTFOUND... not found            DENY...  denied\n"
-"  E401...     the first request with each token gets 401 once\n"
+"  E401...     first attempt: 401 TOKEN_EXPIRED, and the token used\n"
+"              expires (every request with it gets 401 from then on)\n"
 "  BUSYN...    first N (1..9) attempts: 277 category E1 in a 200\n"
 "              (claim inquiry: 503)\n"
 "  BADREQ...   always 277 category E0 in a 200 (claim inquiry: 400)\n"
@@ -390,7 +391,13 @@ handle_claim(struct MHD_Connection *c, struct req *r)
 			    "the payer cannot process this request");
 		return delay;
 	}
-	if (o.force == SIM_FORCE_E401 && state_token_first_e401(tok)) {
+	if (o.force == SIM_FORCE_E401 && attempt == 1) {
+		/*
+		 * The token "expires" now, for every request that uses it,
+		 * as a real token would mid-job: a client refreshes once and
+		 * retries, and this claim then gets its answer.
+		 */
+		state_token_revoke(tok);
 		set_error(r, 401, "TOKEN_EXPIRED", "access token has expired");
 		return delay;
 	}

@@ -33,7 +33,7 @@
  *   MISMATCH...  member last name and DOB differ            Processed
  *   NOTFOUND...  no claim                                   Not Found
  *   DENY...      denied                                     Denied
- *   E401...      first request with each token gets 401     Processed
+ *   E401...      attempt 1: 401, and the token used expires  Processed
  *   BUSYN...     attempts 1..N (1..9): 277 category E1 in   Processed
  *                a 200; claim inquiry: 503
  *   BADREQ...    every time: 277 category E0 in a 200;      (error)

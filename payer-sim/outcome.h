@@ -33,7 +33,7 @@ enum sim_force {
 	SIM_FORCE_MISMATCH,	/* MISMATCH...: last name, DOB differ */
 	SIM_FORCE_NOTFOUND,	/* NOTFOUND...: no claim */
 	SIM_FORCE_DENY,		/* DENY...: denied */
-	SIM_FORCE_E401,		/* E401...: 401 once per token */
+	SIM_FORCE_E401,		/* E401...: 401, token expires */
 	SIM_FORCE_BUSY,		/* BUSYN...: E1 / 503 on attempts 1..N */
 	SIM_FORCE_BADREQ,	/* BADREQ...: 277 E0 / 400, every time */
 	SIM_FORCE__MAX

@@ -28,7 +28,6 @@ struct claim_entry {
 struct token {
 	char		 tok[65];	/* "" when the slot is free */
 	long long	 expires_ms;
-	int		 e401_done;
 	int		 used;
 };
 
@@ -123,7 +122,6 @@ state_reset(void)
 	tokens_issued = 0;
 	for (i = 0; i < SIM_MAX_TOKENS; i++) {
 		tokens[i].used = 0;
-		tokens[i].e401_done = 0;
 	}
 }
 
@@ -194,7 +192,6 @@ state_token_issue(long ttl_s, long long now_ms, char out[65])
 	t = &tokens[slot];
 	memcpy(t->tok, out, 65);
 	t->expires_ms = now_ms + ttl_s * 1000LL;
-	t->e401_done = 0;
 	t->used = 0;
 	tokens_issued++;
 	return 0;
@@ -229,15 +226,13 @@ state_token_check(const char *tok, long long now_ms)
 	return 0;
 }
 
-int
-state_token_first_e401(const char *tok)
+void
+state_token_revoke(const char *tok)
 {
 	struct token *t;
 
-	if ((t = token_find(tok)) == NULL || t->e401_done)
-		return 0;
-	t->e401_done = 1;
-	return 1;
+	if ((t = token_find(tok)) != NULL)
+		t->expires_ms = 0;
 }
 
 void

@@ -57,8 +57,8 @@ int		 state_token_issue(long ttl_s, long long now_ms,
 /* 0 if tok was issued here and has not expired at now_ms, else -1. */
 int		 state_token_check(const char *tok, long long now_ms);
 
-/* 1 the first time it is asked for a (valid) tok, 0 afterwards (E401). */
-int		 state_token_first_e401(const char *tok);
+/* Expires tok now (E401 claims): it is refused from then on. */
+void		 state_token_revoke(const char *tok);
 
 /* Counts a response of status on route r. */
 void		 state_count(enum sim_route r, unsigned status);
