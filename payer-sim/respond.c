@@ -565,6 +565,8 @@ respond_explain(const char *claim, const char *first, const char *last)
 	json_object_object_add(r, "success",
 	    json_object_new_boolean(c.success));
 	add_str(r, "error_message", c.error_message);
+	json_object_object_add(r, "error_message_is_prefix",
+	    json_object_new_boolean(c.error_is_prefix));
 	/* What the payer says, for adapters' extended results. */
 	add_str(r, "claim_status", outcome_status_name(o.status));
 	json_object_object_add(r, "found",
