@@ -59,4 +59,15 @@
 /* csvin: bytes handed to libcsv per call; bounds its field buffer. */
 #define CSVIN_FEED_BYTES	4096
 
+/* payer-sim: request body accepted (real requests are < 2 KiB). */
+#define SIM_MAX_BODY		(64 * 1024)
+/* payer-sim: one request field (claim number, name, id) kept. */
+#define SIM_MAX_FIELD		128
+/* payer-sim: claim numbers whose attempts are counted (~100 B each). */
+#define SIM_MAX_CLAIMS		(1024L * 1024)
+/* payer-sim: live tokens kept; the oldest is dropped beyond this. */
+#define SIM_MAX_TOKENS		4096
+/* payer-sim: connections; the spec asks for >= 1,000 delayed in flight. */
+#define SIM_MAX_CONNECTIONS	8192
+
 #endif
