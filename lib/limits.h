@@ -44,4 +44,14 @@
 /* Payer: hard ceiling on requests in flight per worker process. */
 #define PAYER_MAX_CONCURRENCY	1024
 
+/* payer module */
+/* Payer: longest OAuth access token kept (real ones are ~1-2 KiB JWTs). */
+#define PAYER_MAX_TOKEN		8192
+/* Payer: Retry-After honoured up to this many seconds (a job must go on). */
+#define PAYER_MAX_RETRY_AFTER_S	120
+/* Payer: attempts per row; config above this is clamped (politeness). */
+#define PAYER_MAX_ATTEMPTS	10
+/* Payer: requests/s a token bucket may let through in one burst, as a fraction of the rate (1/10 s worth). */
+#define PAYER_RATE_BURST_S	0.1
+
 #endif
