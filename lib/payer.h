@@ -186,10 +186,18 @@ void	payer_result_error(struct payer_result *res, const char *msg);
  * Compares the payer's member (any field may be NULL = not sent) with the
  * CSV row: names case-insensitively, dates in any payer_date_to_iso form,
  * member id case-insensitively.  Returns 1 match, 0 mismatch, -1 when the
- * payer sent no member data at all.
+ * payer sent no member data at all.  why (may be NULL) gets the fields
+ * that differ, in a fixed order: "last name, date of birth".
  */
 int	payer_member_compare(const struct payer_claim *claim, const char *first,
-	    const char *last, const char *dob, const char *member_id);
+	    const char *last, const char *dob, const char *member_id, char *why,
+	    size_t whysz);
+/*
+ * Records a member mismatch in res the way the output CSV shows it (as
+ * the simulator's README-outcomes.md documents): the claim keeps its
+ * status, but success is 0 and error_message names the fields.
+ */
+void	payer_result_mismatch(struct payer_result *res, const char *fields);
 struct json_object;
 /*
  * Parses a whole JSON document (depth JSON_MAX_DEPTH, valid UTF-8, nothing

@@ -112,7 +112,7 @@ uhc_parse(long http_status, const void *buf, size_t len,
 {
 	struct json_object *root, *claims, *c, *sub, *arr;
 	const char *st;
-	char code[64];
+	char code[64], fields[96];
 
 	if ((root = payer_json_parse(buf, len)) == NULL) {
 		payer_result_error(res, "payer returned malformed JSON");
@@ -201,7 +201,9 @@ uhc_parse(long http_status, const void *buf, size_t len,
 	res->member_match = sub == NULL ? -1 : payer_member_compare(claim,
 	    payer_json_str(sub, "firstName"), payer_json_str(sub, "lastName"),
 	    payer_json_str(sub, "dateOfBirth"),
-	    payer_json_str(sub, "subscriberId"));
+	    payer_json_str(sub, "subscriberId"), fields, sizeof(fields));
+	if (res->member_match == 0)
+		payer_result_mismatch(res, fields);
 	json_object_put(root);
 	(void)http_status;
 	return PAYER_DONE;

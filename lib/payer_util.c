@@ -163,30 +163,61 @@ payer_result_error(struct payer_result *res, const char *msg)
 	res->processed_date[0] = '\0';
 }
 
+void
+payer_result_mismatch(struct payer_result *res, const char *fields)
+{
+	res->member_match = 0;
+	res->success = 0;
+	snprintf(res->error_message, sizeof(res->error_message),
+	    "Member data mismatch (%s)", fields);
+}
+
+/* Appends name to the comma-separated list in out. */
+static void
+list_add(char *out, size_t outsz, const char *name)
+{
+	size_t n;
+
+	if (out == NULL || outsz == 0)
+		return;
+	n = strlen(out);
+	snprintf(out + n, outsz - n, "%s%s", n > 0 ? ", " : "", name);
+}
+
 int
 payer_member_compare(const struct payer_claim *claim, const char *first,
-    const char *last, const char *dob, const char *member_id)
+    const char *last, const char *dob, const char *member_id, char *why,
+    size_t whysz)
 {
 	char a[11], b[11];
+	int match = 1;
 
+	if (why != NULL && whysz > 0)
+		why[0] = '\0';
 	if (first == NULL && last == NULL && dob == NULL && member_id == NULL)
 		return -1;
 	if (first != NULL && (claim->first_name == NULL ||
-	    strcasecmp(first, claim->first_name) != 0))
-		return 0;
+	    strcasecmp(first, claim->first_name) != 0)) {
+		list_add(why, whysz, "first name");
+		match = 0;
+	}
 	if (last != NULL && (claim->last_name == NULL ||
-	    strcasecmp(last, claim->last_name) != 0))
-		return 0;
-	if (dob != NULL) {
-		if (payer_date_to_iso(dob, a) == -1 ||
-		    payer_date_to_iso(claim->date_of_birth, b) == -1 ||
-		    strcmp(a, b) != 0)
-			return 0;
+	    strcasecmp(last, claim->last_name) != 0)) {
+		list_add(why, whysz, "last name");
+		match = 0;
+	}
+	if (dob != NULL && (payer_date_to_iso(dob, a) == -1 ||
+	    payer_date_to_iso(claim->date_of_birth, b) == -1 ||
+	    strcmp(a, b) != 0)) {
+		list_add(why, whysz, "date of birth");
+		match = 0;
 	}
 	if (member_id != NULL && (claim->subscriber_id == NULL ||
-	    strcasecmp(member_id, claim->subscriber_id) != 0))
-		return 0;
-	return 1;
+	    strcasecmp(member_id, claim->subscriber_id) != 0)) {
+		list_add(why, whysz, "subscriber id");
+		match = 0;
+	}
+	return match;
 }
 
 void

@@ -245,8 +245,17 @@ test_member(const struct payer_adapter *ad)
 	c = john;
 	c.first_name = "Johnny";
 	parse(ad, found_json, &c, &r);
-	ok(r.member_match == 0 && r.success == 1,
-	    "first name differs: mismatch recorded, row still found");
+	ok(r.member_match == 0 && r.success == 0 &&
+	    !strcmp(r.status, "Processed") && !strcmp(r.lookup_result, "FOUND"),
+	    "first name differs: mismatch recorded, status kept, not a success");
+	ok(!strcmp(r.error_message, "Member data mismatch (first name)"),
+	    "mismatch message: %s", r.error_message);
+	c.last_name = "MISMATCHSON";
+	c.date_of_birth = "1901-01-01";
+	parse(ad, found_json, &c, &r);
+	ok(!strcmp(r.error_message,
+	    "Member data mismatch (first name, last name, date of birth)"),
+	    "mismatch fields in order: %s", r.error_message);
 	c = john;
 	c.date_of_birth = "1980-01-16";
 	parse(ad, found_json, &c, &r);
