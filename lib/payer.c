@@ -721,6 +721,7 @@ payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 	CURLMsg *m;
 	long long now, wake;
 	int i, busy, want_next = 1, halt = 0, rc = 0, left, still, timeout;
+	int progressed;
 
 	for (;;) {
 		if (stop != NULL && *stop)
@@ -795,9 +796,12 @@ payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 			continue;	/* ask next() again */
 
 		curl_multi_perform(pe->multi, &still);
+		progressed = 0;
 		while ((m = curl_multi_info_read(pe->multi, &left)) != NULL) {
 			if (m->msg != CURLMSG_DONE)
 				continue;
+			/* a slot or the token changed: loop before sleeping */
+			progressed = 1;
 			if (m->easy_handle == pe->tok_easy) {
 				if (token_done(pe, m->data.result, err) == -1) {
 					rc = -1;
@@ -820,6 +824,8 @@ payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 		}
 		if (rc == -1 || halt)
 			break;
+		if (progressed)
+			continue;
 		now = util_mono_ms();
 		timeout = wake > now ? (int)(wake - now) : 0;
 		if (timeout > LOOP_TICK_MS)
