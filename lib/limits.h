@@ -51,7 +51,18 @@
 #define PAYER_MAX_RETRY_AFTER_S	120
 /* Payer: attempts per row; config above this is clamped (politeness). */
 #define PAYER_MAX_ATTEMPTS	10
-/* Payer: requests/s a token bucket may let through in one burst, as a fraction of the rate (1/10 s worth). */
+/* Payer: a token bucket's burst, in seconds of its rate (smooth, 1/10 s). */
 #define PAYER_RATE_BURST_S	0.1
+
+/* payer-sim: request body accepted (real requests are < 2 KiB). */
+#define SIM_MAX_BODY		(64 * 1024)
+/* payer-sim: one request field (claim number, name, id) kept. */
+#define SIM_MAX_FIELD		128
+/* payer-sim: claim numbers whose attempts are counted (~100 B each). */
+#define SIM_MAX_CLAIMS		(1024L * 1024)
+/* payer-sim: live tokens kept; the oldest is dropped beyond this. */
+#define SIM_MAX_TOKENS		4096
+/* payer-sim: connections; the spec asks for >= 1,000 delayed in flight. */
+#define SIM_MAX_CONNECTIONS	8192
 
 #endif

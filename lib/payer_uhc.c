@@ -115,7 +115,8 @@ uhc_parse(long http_status, const void *buf, size_t len,
 	char code[64], fields[96];
 
 	if ((root = payer_json_parse(buf, len)) == NULL) {
-		payer_result_error(res, "payer returned malformed JSON");
+		payer_result_error(res,
+		    "invalid payer response: malformed JSON");
 		return PAYER_FAIL;
 	}
 	claims = payer_json_get(payer_json_get(payer_json_get(root, "data", json_type_object),
@@ -128,8 +129,8 @@ uhc_parse(long http_status, const void *buf, size_t len,
 		if (code[0] != '\0')
 			snprintf(msg, sizeof(msg), "payer error %s", code);
 		else
-			snprintf(msg, sizeof(msg),
-			    "payer response has no data.searchClaim.claims");
+			snprintf(msg, sizeof(msg), "invalid payer response: "
+			    "no data.searchClaim.claims");
 		json_object_put(root);
 		payer_result_error(res, msg);
 		return PAYER_FAIL;
@@ -148,7 +149,8 @@ uhc_parse(long http_status, const void *buf, size_t len,
 
 	if ((st = payer_json_str(c, "claimStatus")) == NULL || st[0] == '\0') {
 		json_object_put(root);
-		payer_result_error(res, "payer response has no claimStatus");
+		payer_result_error(res,
+		    "invalid payer response: no claimStatus");
 		return PAYER_FAIL;
 	}
 	res->success = 1;

@@ -286,12 +286,12 @@ test_errors(const struct payer_adapter *ad)
 	size_t i;
 
 	ok(parse(ad, bad[0], &john, &r) == PAYER_FAIL &&
-	    !strcmp(r.error_message, "payer returned malformed JSON") &&
+	    !strcmp(r.error_message, "invalid payer response: malformed JSON") &&
 	    !strcmp(r.lookup_result, "PAYER_ERROR") && r.success == 0,
 	    "empty body: malformed JSON");
 	for (i = 1; i < 5; i++)
 		ok(parse(ad, bad[i], &john, &r) == PAYER_FAIL &&
-		    !strcmp(r.error_message, "payer returned malformed JSON"),
+		    !strcmp(r.error_message, "invalid payer response: malformed JSON"),
 		    "malformed body %zu", i);
 	ok(parse(ad, bad[5], &john, &r) == PAYER_FAIL && r.success == 0,
 	    "JSON null: failed");
