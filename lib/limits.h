@@ -59,6 +59,16 @@
 /* csvin: bytes handed to libcsv per call; bounds its field buffer. */
 #define CSVIN_FEED_BYTES	4096
 
+/* payer module */
+/* Payer: longest OAuth access token kept (real ones are ~1-2 KiB JWTs). */
+#define PAYER_MAX_TOKEN		8192
+/* Payer: Retry-After honoured up to this many seconds (a job must go on). */
+#define PAYER_MAX_RETRY_AFTER_S	120
+/* Payer: attempts per row; config above this is clamped (politeness). */
+#define PAYER_MAX_ATTEMPTS	10
+/* Payer: a token bucket's burst, in seconds of its rate (smooth, 1/10 s). */
+#define PAYER_RATE_BURST_S	0.1
+
 /* payer-sim: request body accepted (real requests are < 2 KiB). */
 #define SIM_MAX_BODY		(64 * 1024)
 /* payer-sim: one request field (claim number, name, id) kept. */
