@@ -80,4 +80,24 @@
 /* payer-sim: connections; the spec asks for >= 1,000 delayed in flight. */
 #define SIM_MAX_CONNECTIONS	8192
 
+/* --- celery module --- */
+/* Task ids, delivery tags: UUIDs are 36 chars; Celery accepts any string. */
+#define CELERY_ID_MAX		256
+/* Task, queue, exchange and node names. */
+#define CELERY_NAME_MAX		256
+/* argsrepr/kwargsrepr: Celery truncates its repr at 1024 characters. */
+#define CELERY_REPR_MAX		1024
+/* Queues one worker consumes (-Q a,b,...): Celery setups use a handful. */
+#define CELERY_MAX_QUEUES	16
+/*
+ * ETA/countdown messages one worker process holds at once; the main
+ * process keeps a copy of each so it can restore them if the process
+ * dies, so this is small.  Beyond it, the process stops fetching.
+ */
+#define CELERY_MAX_HELD		64
+/* Largest result meta or event we write (a result is a small summary). */
+#define CELERY_MAX_OUTPUT	(4 * 1024 * 1024)
+/* Worker processes of one node (--concurrency). */
+#define CELERY_MAX_CONCURRENCY	256
+
 #endif
