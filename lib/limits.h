@@ -44,4 +44,26 @@
 /* Payer: hard ceiling on requests in flight per worker process. */
 #define PAYER_MAX_CONCURRENCY	1024
 
+/*
+ * multipart module: header lines per part.  Browsers send 2
+ * (Content-Disposition, Content-Type), curl 1 or 2; a few spare.
+ */
+#define MP_MAX_PART_HEADERS	8
+
+/* --- celery module --- */
+/* Task ids, delivery tags: UUIDs are 36 chars; Celery accepts any string. */
+#define CELERY_ID_MAX		256
+/* Task, queue, exchange and node names. */
+#define CELERY_NAME_MAX		256
+/* argsrepr/kwargsrepr: Celery truncates its repr at 1024 characters. */
+#define CELERY_REPR_MAX		1024
+/* Queues one worker consumes (-Q a,b,...): Celery setups use a handful. */
+#define CELERY_MAX_QUEUES	16
+/* Messages a worker holds (reserved + ETA) beyond the prefetch window. */
+#define CELERY_MAX_HELD		1024
+/* Largest result meta or event we write (a result is a small summary). */
+#define CELERY_MAX_OUTPUT	(4 * 1024 * 1024)
+/* Worker processes of one node (--concurrency). */
+#define CELERY_MAX_CONCURRENCY	256
+
 #endif
