@@ -66,4 +66,13 @@
 /* Worker processes of one node (--concurrency). */
 #define CELERY_MAX_CONCURRENCY	256
 
+/* csvin (CSV intake): per-column caps, in characters, from the X12
+ * 005010 claim status request (276) element sizes the payer accepts. */
+#define CSVIN_MAX_CLAIM_NUMBER	50	/* REF02 / TRN02 */
+#define CSVIN_MAX_FIRST_NAME	35	/* NM104 */
+#define CSVIN_MAX_LAST_NAME	60	/* NM103 */
+#define CSVIN_MAX_SUBSCRIBER_ID	80	/* NM109 */
+/* csvin: bytes handed to libcsv per call; bounds its field buffer. */
+#define CSVIN_FEED_BYTES	4096
+
 #endif
