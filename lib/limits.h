@@ -75,4 +75,21 @@
 /* csvin: bytes handed to libcsv per call; bounds its field buffer. */
 #define CSVIN_FEED_BYTES	4096
 
+/* --- fcgi module --- */
+/* Request threads: each holds a PostgreSQL connection (max_connections). */
+#define FCGI_MAX_THREADS	256
+/* Request path bytes we look at; our longest route is under 100. */
+#define FCGI_MAX_PATH		2048
+/* Query string: parameters kept (DRF pagination uses 2 or 3). */
+#define QUERY_MAX_PARAMS	32
+/* Query string: bytes accepted; longer ones are a 400, not a truncation. */
+#define QUERY_MAX_BYTES		4096
+/* DRF PageNumberPagination: page_size default and max_page_size. */
+#define PAGE_SIZE_DEFAULT	20
+#define PAGE_SIZE_MAX		100
+/* COPY FROM STDIN: bytes batched per PQputCopyData (libpq sends 8 KiB). */
+#define COPY_BUF_BYTES		(64 * 1024)
+/* Absolute URLs in pagination links (public.url + path + query). */
+#define URL_MAX			8192
+
 #endif
