@@ -22,19 +22,19 @@ struct app {
 	const char	*database_url;
 	const char	*redis_url;
 	const char	*queue;		/* celery.queue */
-	const char	*public_url;	/* public.url without trailing '/', or NULL */
+	const char	*public_url;	/* public.url, no final '/'; or NULL */
 	long		 max_bytes;	/* upload.max_bytes: the file part */
 	long		 max_rows;	/* upload.max_rows */
 	int		 redis_timeout_ms;
 };
 
-/* One request thread: its own connections (libpq and hiredis are not shared). */
+/* A request thread: its own connections (libpq, hiredis are not shared). */
 struct worker {
 	int		 id;
 	int		 listen_fd;
 	const struct app *app;
 	PGconn		*db;		/* NULL until connected */
-	redisContext	*redis;		/* NULL until needed, or after an error */
+	redisContext	*redis;		/* NULL until needed, after errors */
 };
 
 /* One request, from accept to finish; nothing outlives it. */
@@ -56,8 +56,15 @@ struct req {
 	int		 sent;		/* headers are out */
 	char		 job_id[37];	/* job the request touched, or "" */
 	long		 rows;		/* rows stored (upload) or -1 */
-	long long	 bytes;		/* upload file bytes or response bytes */
+	long long	 bytes;		/* upload file or response bytes */
 };
+
+/*
+ * Copies a library message (libpq's span lines) into out as one line:
+ * control characters become spaces, trailing ones are dropped.  msg
+ * may be out (in place).
+ */
+void	 req_oneline(const char *msg, char *out, size_t outsz);
 
 /* Returns the FastCGI parameter name, or NULL. */
 const char *req_param(const struct req *r, const char *name);

@@ -96,7 +96,16 @@ auth_check(struct req *r)
 		resp_db_error(r, NULL);
 		return -1;
 	}
-	if ((res = db_exec(db, &err, sql_token, 1, params)) == NULL) {
+	res = db_exec(db, &err, sql_token, 1, params);
+	/*
+	 * This is the first query of every request: a connection the server
+	 * dropped (restart, idle timeout) only shows here, so reconnect and
+	 * try once more rather than fail one request per thread.
+	 */
+	if (res == NULL && PQstatus(db) == CONNECTION_BAD &&
+	    (db = req_db(r)) != NULL)
+		res = db_exec(db, &err, sql_token, 1, params);
+	if (res == NULL) {
 		resp_db_error(r, &err);
 		return -1;
 	}
@@ -115,9 +124,11 @@ auth_check(struct req *r)
 	if (strcmp(PQgetvalue(res, 0, 5), "t") == 0) {
 		params[0] = PQgetvalue(res, 0, 0);
 		/* Bookkeeping only: a failure must not refuse the request. */
-		if (db_cmd(db, &err, sql_touch, 1, params) == -1)
+		if (db_cmd(db, &err, sql_touch, 1, params) == -1) {
+			req_oneline(err.msg, err.msg, sizeof(err.msg));
 			log_warnx("auth: last_used_at not updated: %s",
 			    err.msg);
+		}
 	}
 	PQclear(res);
 	return 0;

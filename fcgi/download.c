@@ -103,9 +103,11 @@ download_results(struct req *r)
 			failed = 1;
 		PQfreemem(buf);
 	}
-	if (n == -2)
+	if (n == -2) {
+		req_oneline(PQerrorMessage(db), err.msg, sizeof(err.msg));
 		log_warnx("results job=%s: COPY failed: %s", r->job_id,
-		    PQerrorMessage(db));
+		    err.msg);
+	}
 	while ((res = PQgetResult(db)) != NULL) {
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
 			log_warnx("results job=%s: COPY ended with %s",

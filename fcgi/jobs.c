@@ -463,12 +463,15 @@ jobs_retry(struct req *r)
 		goto dberr;
 
 	if (jobs_publish(r, r->job_id, task, &err) == -1) {
+		req_oneline(err.msg, err.msg, sizeof(err.msg));
 		log_warnx("retry job=%s: publish failed: %s", r->job_id,
 		    err.msg);
 		/* Leave a retryable state, not a PENDING job nobody runs. */
-		if (db_cmd(db, &err, sql_undo, 2, params) == -1)
+		if (db_cmd(db, &err, sql_undo, 2, params) == -1) {
+			req_oneline(err.msg, err.msg, sizeof(err.msg));
 			log_warnx("retry job=%s: undo failed: %s", r->job_id,
 			    err.msg);
+		}
 		resp_error(r, 503, "queue_unavailable",
 		    "The task queue is unavailable; try again later.",
 		    NULL, NULL);

@@ -33,6 +33,22 @@
 /* Set by the main thread before it wakes the request threads. */
 static _Atomic int stopping;
 
+void
+req_oneline(const char *msg, char *out, size_t outsz)
+{
+	size_t i, n;
+
+	/* In place (msg == out) is allowed. */
+	if (msg != out)
+		snprintf(out, outsz, "%s", msg ? msg : "");
+	for (i = 0; out[i] != '\0'; i++)
+		if ((unsigned char)out[i] < 0x20)
+			out[i] = ' ';
+	n = strlen(out);
+	while (n > 0 && out[n - 1] == ' ')
+		out[--n] = '\0';
+}
+
 const char *
 req_param(const struct req *r, const char *name)
 {
@@ -45,10 +61,12 @@ db_setup(PGconn *db)
 {
 	struct errbuf err;
 
+	char line[512];
+
 	if (PQsetClientEncoding(db, "UTF8") != 0 ||
 	    db_cmd(db, &err, "SET statement_timeout = '60s'", 0, NULL) == -1) {
-		log_warnx("database session setup failed: %s",
-		    PQerrorMessage(db));
+		req_oneline(PQerrorMessage(db), line, sizeof(line));
+		log_warnx("database session setup failed: %s", line);
 		return -1;
 	}
 	return 0;
@@ -60,19 +78,22 @@ req_db(struct req *r)
 	struct worker *w = r->w;
 	struct errbuf err;
 	PGresult *res;
+	char line[512];
 
 	if (w->db == NULL) {
 		if ((w->db = db_connect(w->app->database_url, PROGNAME,
 		    &err)) == NULL) {
-			log_warnx("thread %d: %s", w->id, err.msg);
+			req_oneline(err.msg, line, sizeof(line));
+			log_warnx("thread %d: %s", w->id, line);
 			return NULL;
 		}
 		if (db_setup(w->db) == -1)
 			return NULL;
 	} else if (PQstatus(w->db) != CONNECTION_OK) {
 		if (!db_ensure(w->db)) {
+			req_oneline(PQerrorMessage(w->db), line, sizeof(line));
 			log_warnx("thread %d: database reconnect failed: %s",
-			    w->id, PQerrorMessage(w->db));
+			    w->id, line);
 			return NULL;
 		}
 		log_info("thread %d: database reconnected", w->id);
@@ -253,7 +274,7 @@ log_keys(const char *qs, char *out, size_t outsz)
 static void
 access_log(const struct req *r, long long ms)
 {
-	char path[128], keys[128];
+	char path[128], keys[128], user[24], rows[24];
 	size_t i;
 
 	snprintf(path, sizeof(path), "%.*s", (int)sizeof(path) - 1, r->path);
@@ -261,10 +282,13 @@ access_log(const struct req *r, long long ms)
 		if ((unsigned char)path[i] < 0x21 || path[i] == 0x7f)
 			path[i] = '?';
 	log_keys(r->query, keys, sizeof(keys));
+	snprintf(user, sizeof(user), "%lld", r->user_id);
+	snprintf(rows, sizeof(rows), "%ld", r->rows);
 	log_info("access method=%.8s path=%s query=%s status=%d ms=%lld "
-	    "user=%lld job=%s rows=%ld bytes=%lld", r->method, path,
-	    keys[0] ? keys : "-", r->status, ms, r->user_id,
-	    r->job_id[0] ? r->job_id : "-", r->rows, r->bytes);
+	    "user=%s job=%s rows=%s bytes=%lld", r->method, path,
+	    keys[0] ? keys : "-", r->status, ms, r->user_id ? user : "-",
+	    r->job_id[0] ? r->job_id : "-", r->rows >= 0 ? rows : "-",
+	    r->bytes);
 }
 
 static void
@@ -273,7 +297,7 @@ handle(struct worker *w, FCGX_Request *rq)
 	struct req *r;
 	long long t0 = util_mono_ms();
 
-	/* The request struct holds paths of a few KiB: keep it off the stack. */
+	/* A request holds a path of a few KiB: keep it off the stack. */
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		FCGX_FPrintF(rq->out, "Status: 503 Service Unavailable\r\n"
 		    "Content-Type: application/json\r\n\r\n"
@@ -305,11 +329,15 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	FCGX_Request rq;
 	struct errbuf err;
+	char line[512];
 	int rc;
 
-	if ((w->db = db_connect(w->app->database_url, PROGNAME, &err)) == NULL)
+	if ((w->db = db_connect(w->app->database_url, PROGNAME, &err)) ==
+	    NULL) {
+		req_oneline(err.msg, line, sizeof(line));
 		log_warnx("thread %d: %s (will retry per request)", w->id,
-		    err.msg);
+		    line);
+	}
 	else if (db_setup(w->db) == -1) {
 		PQfinish(w->db);
 		w->db = NULL;
@@ -481,7 +509,8 @@ main(int argc, char *argv[])
 		workers[i].id = (int)i;
 		workers[i].app = &app;
 		workers[i].listen_fd = listen_fd;
-		if (pthread_create(&tids[i], NULL, worker_main, &workers[i]) != 0)
+		if (pthread_create(&tids[i], NULL, worker_main,
+		    &workers[i]) != 0)
 			fatalx("pthread_create");
 	}
 	log_info("started socket=%s threads=%ld queue=%s max_bytes=%ld "

@@ -123,9 +123,11 @@ resp_error(struct req *r, int status, const char *code, const char *msg,
 void
 resp_db_error(struct req *r, const struct errbuf *err)
 {
+	char line[sizeof(err->msg)];
+
+	req_oneline(err ? err->msg : "unavailable", line, sizeof(line));
 	log_warnx("request database error route=%s job=%s: %s",
-	    route_names[r->route.id], r->job_id[0] ? r->job_id : "-",
-	    err ? err->msg : "unavailable");
+	    route_names[r->route.id], r->job_id[0] ? r->job_id : "-", line);
 	resp_error(r, 503, "database_unavailable",
 	    "The database is unavailable; try again later.", NULL, NULL);
 }
@@ -176,7 +178,8 @@ resp_base_url(struct req *r, const char *path, char *out, size_t outsz)
 		if (strchr(host, ':') == NULL && port != NULL &&
 		    strlen(port) < 6 && strspn(port, "0123456789") ==
 		    strlen(port) && *port != '\0' &&
-		    !(strcmp(scheme, "https") == 0 && strcmp(port, "443") == 0) &&
+		    !(strcmp(scheme, "https") == 0 &&
+		    strcmp(port, "443") == 0) &&
 		    !(strcmp(scheme, "http") == 0 && strcmp(port, "80") == 0))
 			snprintf(portpart, sizeof(portpart), ":%s", port);
 		n = snprintf(out, outsz, "%s://%s%s%s", scheme, host,

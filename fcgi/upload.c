@@ -143,7 +143,7 @@ copy_row(void *arg, const struct csvin_row *row)
 	    (row->warning != NULL && copy_quoted(c, row->warning) == -1))
 		return 1;
 	if (row->error != NULL) {
-		/* Known bad now: a finished, failed row the payer never sees. */
+		/* Known bad: a finished, failed row the payer never sees. */
 		c->invalid++;
 		if (copy_puts(c, ",\"Invalid\",false,") == -1 ||
 		    copy_quoted(c, row->error) == -1 ||
@@ -204,8 +204,8 @@ reject_csv(struct req *r, enum csvin_err e, const struct csvin_summary *sum,
 		a = json_object_new_array();
 		for (col = 0; col < CSVIN_COL__MAX; col++)
 			if (sum->column_index[col] < 0)
-				json_object_array_add(a,
-				    json_object_new_string(csvin_col_names[col]));
+				json_object_array_add(a, json_object_new_string(
+				    csvin_col_names[col]));
 		json_object_object_add(f, "missing_columns", a);
 		a = json_object_new_array();
 		for (i = 0; i < sum->ncolumns && i < CSV_MAX_COLUMNS; i++)
@@ -213,8 +213,8 @@ reject_csv(struct req *r, enum csvin_err e, const struct csvin_summary *sum,
 			    sum->header[i] ? sum->header[i] : ""));
 		json_object_object_add(f, "found_columns", a);
 	}
-	log_info("upload rejected code=%s line=%ld rows=%ld", csvin_err_codes[e],
-	    sum->error_line, sum->rows);
+	log_info("upload rejected code=%s line=%ld rows=%ld",
+	    csvin_err_codes[e], sum->error_line, sum->rows);
 	resp_error(r, 400, csvin_err_codes[e], err->msg, f, NULL);
 }
 
@@ -361,7 +361,8 @@ upload_handle(struct req *r)
 	memset(&body, 0, sizeof(body));
 	maxbody = (size_t)r->app->max_bytes + UPLOAD_ENVELOPE_SLACK;
 	ctype = req_param(r, "CONTENT_TYPE");
-	if (ctype == NULL || strncasecmp(ctype, "multipart/form-data", 19) != 0) {
+	if (ctype == NULL ||
+	    strncasecmp(ctype, "multipart/form-data", 19) != 0) {
 		resp_error(r, 415, "unsupported_media_type",
 		    "Send the CSV as multipart/form-data in the field 'file'.",
 		    NULL, NULL);
@@ -396,6 +397,7 @@ upload_handle(struct req *r)
 				    NULL, NULL);
 				return;
 			}
+			req_oneline(err.msg, err.msg, sizeof(err.msg));
 			log_warnx("upload: %s", err.msg);
 			resp_error(r, 503, "upload_unreadable",
 			    "The uploaded body could not be read.", NULL, NULL);
@@ -469,12 +471,15 @@ upload_handle(struct req *r)
 		const char *params[1] = { job_id };
 		struct errbuf derr;
 
+		req_oneline(err.msg, err.msg, sizeof(err.msg));
 		log_warnx("upload job=%s: publish failed, deleting the job: %s",
 		    job_id, err.msg);
-		if (db_cmd(r->w->db, &derr, "DELETE FROM csv_jobs WHERE id = $1",
-		    1, params) == -1)
+		if (db_cmd(r->w->db, &derr,
+		    "DELETE FROM csv_jobs WHERE id = $1", 1, params) == -1) {
+			req_oneline(derr.msg, derr.msg, sizeof(derr.msg));
 			log_warnx("upload job=%s: delete failed: %s", job_id,
 			    derr.msg);
+		}
 		resp_error(r, 503, "queue_unavailable",
 		    "The task queue is unavailable; the upload was not stored. "
 		    "Try again later.", NULL, NULL);

@@ -123,11 +123,13 @@ test_links(void)
 
 	ok(drf_page_links(base, "", 1, 3, next, sizeof(next), prev,
 	    sizeof(prev)) == 0 &&
-	    strcmp(next, "https://h:8443/api/v1/claims/csv-jobs/?page=2") == 0 &&
+	    strcmp(next,
+	    "https://h:8443/api/v1/claims/csv-jobs/?page=2") == 0 &&
 	    prev[0] == '\0', "first page: next=%s", next);
 	ok(drf_page_links(base, "page=2", 2, 3, next, sizeof(next), prev,
 	    sizeof(prev)) == 0 &&
-	    strcmp(next, "https://h:8443/api/v1/claims/csv-jobs/?page=3") == 0 &&
+	    strcmp(next,
+	    "https://h:8443/api/v1/claims/csv-jobs/?page=3") == 0 &&
 	    strcmp(prev, "https://h:8443/api/v1/claims/csv-jobs/") == 0,
 	    "page 2: previous drops page: %s", prev);
 	ok(drf_page_links(base, "status=FAILED&page=3&page_size=5", 3, 4,

@@ -15,11 +15,13 @@ main(void)
 	static const char *const yes[] = {
 		NULL, "", "text/csv", "TEXT/CSV; charset=utf-8", "text/plain",
 		"text/x-csv", "application/vnd.ms-excel",
-		"application/octet-stream", " application/csv", "application/x-csv",
+		"application/octet-stream", " application/csv",
+		"application/x-csv",
 	};
 	static const char *const no[] = {
 		"image/png", "application/pdf", "application/json",
-		"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		"application/vnd.openxmlformats-officedocument."
+		    "spreadsheetml.sheet",
 		"text/", "application/csvx", "multipart/mixed",
 	};
 

@@ -87,8 +87,8 @@ test_routes(void)
 	ok(router_match("GET", BASE "csv-jobs/not-a-uuid/", &m) == ROUTE_OK &&
 	    m.id == ROUTE_JOB_DETAIL && !m.job_id_ok,
 	    "malformed id still routes (404 after auth, as DRF)");
-	ok(router_match("GET", BASE "csv-jobs/3f2b8c1e9a4d4e2f8b7c1d2e3f4a5b6c/",
-	    &m) == ROUTE_OK && !m.job_id_ok, "uuid without dashes refused");
+	ok(router_match("GET", BASE
+	    "csv-jobs/3f2b8c1e9a4d4e2f8b7c1d2e3f4a5b6c/", &m) == ROUTE_OK && !m.job_id_ok, "uuid without dashes refused");
 	ok(router_match("GET", BASE "csv-jobs/" JOB "0/", &m) == ROUTE_OK &&
 	    !m.job_id_ok, "uuid with an extra char refused");
 	{
@@ -123,12 +123,14 @@ test_query(void)
 
 	ok(query_parse(NULL, &q) == 0 && q.n == 0, "NULL query");
 	ok(query_parse("", &q) == 0 && q.n == 0, "empty query");
-	ok(query_parse("page=2&status=FAILED", &q) == 0 && q.n == 2, "2 params");
+	ok(query_parse("page=2&status=FAILED", &q) == 0 && q.n == 2,
+	    "2 params");
 	ok(strcmp(query_get(&q, "page"), "2") == 0, "page=2");
 	ok(strcmp(query_get(&q, "status"), "FAILED") == 0, "status");
 	ok(query_get(&q, "nope") == NULL, "absent key");
 	ok(query_parse("a=1&a=2&a=3", &q) == 0 &&
-	    strcmp(query_get(&q, "a"), "3") == 0, "last value wins (QueryDict)");
+	    strcmp(query_get(&q, "a"), "3") == 0,
+	    "last value wins (QueryDict)");
 	ok(query_parse("a&b=&&c=x%20y+z", &q) == 0 && q.n == 3 &&
 	    strcmp(query_get(&q, "a"), "") == 0 &&
 	    strcmp(query_get(&q, "b"), "") == 0 &&
