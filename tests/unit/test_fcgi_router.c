@@ -88,7 +88,8 @@ test_routes(void)
 	    m.id == ROUTE_JOB_DETAIL && !m.job_id_ok,
 	    "malformed id still routes (404 after auth, as DRF)");
 	ok(router_match("GET", BASE
-	    "csv-jobs/3f2b8c1e9a4d4e2f8b7c1d2e3f4a5b6c/", &m) == ROUTE_OK && !m.job_id_ok, "uuid without dashes refused");
+	    "csv-jobs/3f2b8c1e9a4d4e2f8b7c1d2e3f4a5b6c/", &m) == ROUTE_OK &&
+	    !m.job_id_ok, "uuid without dashes refused");
 	ok(router_match("GET", BASE "csv-jobs/" JOB "0/", &m) == ROUTE_OK &&
 	    !m.job_id_ok, "uuid with an extra char refused");
 	{
