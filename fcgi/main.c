@@ -177,12 +177,44 @@ redirect_slash(struct req *r)
 	    "This endpoint's URL ends in a slash.", NULL, hdr);
 }
 
+/*
+ * nginx auth_request mode (the FastCGI param BULKCLAIMS_AUTH_ONLY is set):
+ * nginx asks before it reads a 10 MB upload body whether the caller may
+ * send it.  Only 2xx, 401 and 403 mean something to auth_request, so
+ * every other outcome answers 204 and leaves the answer to the real
+ * request.  $request_method and $request_uri are the main request's.
+ */
+static void
+dispatch_auth_only(struct req *r)
+{
+	if (req_path(r) == -1 ||
+	    router_match(r->method, r->path, &r->route) != ROUTE_OK) {
+		resp_headers(r, 204, NULL, -1, NULL);
+		return;
+	}
+	if (auth_check(r) == -1)
+		return;
+	if (strcmp(r->method, "POST") == 0 && strcmp(r->role, "viewer") == 0) {
+		resp_error(r, 403, "permission_denied",
+		    "You do not have permission to perform this action.",
+		    NULL, NULL);
+		return;
+	}
+	resp_headers(r, 204, NULL, -1, NULL);
+}
+
 static void
 dispatch(struct req *r)
 {
 	enum route_result rr;
 	char allow[64];
+	const char *ao;
 
+	if ((ao = req_param(r, "BULKCLAIMS_AUTH_ONLY")) != NULL &&
+	    *ao != '\0' && strcmp(ao, "0") != 0) {
+		dispatch_auth_only(r);
+		return;
+	}
 	if (req_path(r) == -1) {
 		snprintf(r->path, sizeof(r->path), "(unreadable)");
 		resp_error(r, 404, "not_found", "Not found.", NULL, NULL);
