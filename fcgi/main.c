@@ -30,6 +30,10 @@
 
 #define PROGNAME	"bulkclaims-fcgi"
 
+/* RFC 3986 unreserved characters and '/': safe in a Location header. */
+#define URL_SAFE	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+			"0123456789-._~/"
+
 /* Set by the main thread before it wakes the request threads. */
 static _Atomic int stopping;
 
@@ -166,11 +170,17 @@ redirect_slash(struct req *r)
 	int status = (strcmp(r->method, "GET") == 0 ||
 	    strcmp(r->method, "HEAD") == 0) ? 301 : 308;
 
-	if (strlen(r->query) > QUERY_MAX_BYTES) {
+	/*
+	 * The id segment of a matching path is client text ("%0d%0a"
+	 * decodes to CRLF): only plain URL characters go into a header.
+	 */
+	if (strlen(r->query) > QUERY_MAX_BYTES ||
+	    strspn(r->path, URL_SAFE) != strlen(r->path) ||
+	    strspn(r->query, URL_SAFE "?&=%+;,:@!$'()*") !=
+	    strlen(r->query)) {
 		resp_error(r, 404, "not_found", "Not found.", NULL, NULL);
 		return;
 	}
-	/* The decoded path is ASCII here: it matched a route with '/'. */
 	snprintf(hdr, sizeof(hdr), "Location: %s/%s%s\r\n", r->path,
 	    *r->query ? "?" : "", r->query);
 	resp_error(r, status, "moved",
