@@ -97,10 +97,20 @@ download_results(struct req *r)
 	/* From here the status is sent: a failure can only cut the body. */
 	if (resp_headers(r, 200, "text/csv; charset=utf-8", -1, hdr) == -1)
 		failed = 1;
+	/*
+	 * libpq hands over one row per call, ending in '\n'; RFC 4180 (and
+	 * Python's csv module, which wrote the files this replaces) end
+	 * records with CRLF.  Line breaks inside quoted cells stay as they are.
+	 */
 	while ((n = PQgetCopyData(db, &buf, 0)) > 0) {
 		/* Keep draining after a client error: libpq needs the end. */
-		if (!failed && resp_write(r, buf, (size_t)n) == -1)
-			failed = 1;
+		if (!failed) {
+			if (buf[n - 1] == '\n')
+				n--;
+			if (resp_write(r, buf, (size_t)n) == -1 ||
+			    resp_write(r, "\r\n", 2) == -1)
+				failed = 1;
+		}
 		PQfreemem(buf);
 	}
 	if (n == -2) {
