@@ -472,16 +472,29 @@ def test_thousand_concurrent_delayed_requests():
     try:
         tok = s.token()
 
+        threads = []
+
+        def count_threads():
+            with open("/proc/%d/status" % s.proc.pid) as f:
+                threads.append(int(f.read().split("Threads:")[1].split()[0]))
+
         async def main():
-            return await asyncio.gather(*[_one_raw(s.port, tok, "ZK%d" % i)
-                                          for i in range(n)])
+            async def probe():
+                await asyncio.sleep(latency / 2000)
+                count_threads()
+            res = await asyncio.gather(probe(), *[
+                _one_raw(s.port, tok, "ZK%d" % i) for i in range(n)])
+            return res[1:]
         t0 = time.monotonic()
         codes = asyncio.run(main())
         wall = time.monotonic() - t0
         st = s.stats()
         print("\n%d concurrent requests at %d ms latency: wall %.2f s, "
-              "max_in_flight %d" % (n, latency, wall, st["max_in_flight"]))
+              "max_in_flight %d, threads %d" % (n, latency, wall,
+                                                st["max_in_flight"], threads[0]))
         assert codes == [200] * n
+        # main, MHD's epoll thread, the resume timer: no thread per request.
+        assert threads[0] <= 4
         assert st["max_in_flight"] >= n * 0.9
         assert wall < latency / 1000 * 3
     finally:
