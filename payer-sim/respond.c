@@ -20,6 +20,7 @@ parse_json(const void *buf, size_t len, struct errbuf *err)
 {
 	struct json_tokener *tok;
 	struct json_object *root;
+	size_t end;
 
 	if (len > SIM_MAX_BODY) {
 		errbuf_set(err, "body too large");
@@ -32,7 +33,12 @@ parse_json(const void *buf, size_t len, struct errbuf *err)
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8);
 	root = json_tokener_parse_ex(tok, buf, (int)len);
-	if (root == NULL ||
+	end = json_tokener_get_parse_end(tok);
+	/* One value and nothing after it but white space. */
+	while (root != NULL && end < len &&
+	    isspace(((const unsigned char *)buf)[end]))
+		end++;
+	if (root == NULL || end != len ||
 	    json_tokener_get_error(tok) != json_tokener_success) {
 		json_object_put(root);
 		root = NULL;
