@@ -414,6 +414,28 @@ def test_rate_limit_429():
         assert s.stop() == 0
 
 
+def test_outage_hook(sim):
+    tok = sim.token()
+    before = sim.stats()["outage_rejected"]
+    st, _, raw, _ = sim.call("/__outage?seconds=0.5", b"", method="POST")
+    assert st == 200 and json.loads(raw) == {"outage_ms": 500, "status": 503}
+    assert sim.inquiry(tok, "ZO1")[0] == 503
+    assert sim.call(TOKEN, ("grant_type=client_credentials&client_id=%s&"
+                            "client_secret=%s" % (CLIENT_ID, SECRET)).encode()
+                    )[0] == 200, "tokens are still issued"
+    assert sim.stats()["outage_remaining_ms"] > 0
+    time.sleep(0.6)
+    assert sim.inquiry(tok, "ZO1")[0] == 200
+    assert sim.call("/__outage?seconds=30&status=0", b"", method="POST")[0] == 200
+    with pytest.raises(OSError):
+        sim.inquiry(tok, "ZO2")
+    assert sim.call("/__outage?seconds=0", b"", method="POST")[0] == 200
+    assert sim.inquiry(tok, "ZO2")[0] == 200
+    assert sim.stats()["outage_rejected"] == before + 2
+    assert sim.call("/__outage?seconds=x", b"", method="POST")[0] == 400
+    assert sim.call("/__outage?seconds=1&status=200", b"", method="POST")[0] == 400
+
+
 def test_error_rate():
     s = Sim("--error-rate", "1")
     try:
