@@ -87,7 +87,8 @@ int		 state_rate_admit(double rate, long long now_ms,
  * with status (0: its connection is closed without an answer).  ms 0
  * ends an outage.
  */
-void		 state_outage_set(long ms, unsigned status, long long now_ms);
+void		 state_outage_set(long ms, unsigned status,
+		    long long now_ms);
 
 /* 1 while an outage lasts, with its status in *status; else 0. */
 int		 state_outage(long long now_ms, unsigned *status);
