@@ -191,9 +191,12 @@ config_read(void)
 	if (cfg.latency_max < cfg.latency_min)
 		fatalx("sim.latency_max_ms is below sim.latency_min_ms");
 	cfg.error_rate = cfg_double("sim.error_rate", 0);
-	if (cfg.error_rate < 0 || cfg.error_rate > 1)
+	/* Written so that NaN fails too. */
+	if (!(cfg.error_rate >= 0 && cfg.error_rate <= 1))
 		fatalx("sim.error_rate must be within 0..1");
 	cfg.rate_limit = cfg_double("sim.rate_limit", 0);
+	if (!(cfg.rate_limit >= 0 && cfg.rate_limit <= 1e9))
+		fatalx("sim.rate_limit must be 0 (none) or positive");
 	cfg.max_concurrency = cfg_long("sim.max_concurrency", 0);
 	cfg.token_ttl = cfg_long("sim.token_ttl_s", 3600);
 	cfg.client_id = config_get("sim.client_id", "bulkclaims-dev");
@@ -207,6 +210,10 @@ config_read(void)
 	cfg.debug = cfg.debug || config_get_bool("sim.debug", 0);
 	if (cfg.port > 65535)
 		fatalx("sim.port out of range");
+	if (cfg.latency_max > SIM_MAX_DELAY_MS || cfg.slow_ms > SIM_MAX_DELAY_MS)
+		fatalx("delays are capped at %d ms", SIM_MAX_DELAY_MS);
+	if (cfg.token_ttl > 365L * 86400)
+		fatalx("sim.token_ttl_s is capped at a year");
 }
 
 /* xorshift64*: latency jitter and injected errors, not security. */

@@ -599,7 +599,9 @@ def test_token_expiry():
 
 
 def test_bad_configuration_refused():
-    for flags in (["--error-rate", "2"], ["--latency-min-ms", "9",
+    for flags in (["--error-rate", "2"], ["--error-rate", "nan"],
+                  ["--rate-limit", "-1"], ["--slow-ms", "99999999999"],
+                  ["--latency-min-ms", "9",
                   "--latency-max-ms", "1"], ["--tls-cert", "/nonexistent"],
                   ["--port", "x"]):
         r = subprocess.run([SIM_BIN, "--port", str(free_port()), *flags],
