@@ -385,6 +385,25 @@ def test_latency_fixed_and_range():
         assert st == 200 and took >= 0.3
     finally:
         assert s.stop() == 0
+    s = Sim("--latency-ms", "100")
+    try:
+        # Several delayed requests on one kept-alive connection.
+        import http.client
+        tok = s.token()
+        conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=5)
+        body = json.dumps({"variables": {"searchClaimInput": {
+            "claimNumber": "DENY1"}}})
+        for _ in range(3):
+            t0 = time.monotonic()
+            conn.request("POST", INQUIRY, body, {
+                "Authorization": "Bearer " + tok, "providerTaxId": TIN,
+                "Content-Type": "application/json"})
+            r = conn.getresponse()
+            assert r.status == 200 and b"Denied" in r.read()
+            assert time.monotonic() - t0 >= 0.1
+        conn.close()
+    finally:
+        assert s.stop() == 0
     s = Sim("--latency-min-ms", "100", "--latency-max-ms", "250")
     try:
         tok = s.token()
