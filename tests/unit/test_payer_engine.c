@@ -8,6 +8,7 @@
  * directory (make check runs there), or $BULKCLAIMS_SIM_BIN.  A missing
  * binary is a failure, not a skip.  Ports 20100-20199.
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -59,6 +60,8 @@ sim_start(int port, const char *const *extra)
 		return -1;
 	if (sim_pid == 0) {
 		/* quiet: the simulator logs to stderr */
+		/* never outlive this program, even if it crashes */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (freopen("/dev/null", "w", stderr) == NULL)
 			_exit(127);
 		execv(sim_bin, (char *const *)(uintptr_t)argv);
