@@ -402,11 +402,13 @@ bc_start_prog() {
 		    --init-groups --)
 	fi
 	rm -f "$BC_RUN/$name.supervisor.pid"
+	cd "$BC_STATE" || return 1
 	setsid -f bash "$BC_REPO/scripts/lib/supervise.sh" "$name" \
 	    "$BC_RUN" "$BC_LOG" -- env HOME="$BC_STATE" "${envs[@]}" \
 	    BULKCLAIMS_LOG_FILE="$BC_LOG/$name.log" \
 	    BULKCLAIMS_SIM_LOG_FILE="$BC_LOG/$name.log" "${pre[@]}" "$@" \
 	    </dev/null >/dev/null 2>&1
+	cd "$OLDPWD" || true
 	for i in $(seq 50); do
 		[ -s "$BC_RUN/$name.supervisor.pid" ] && return 0
 		sleep 0.1
