@@ -21,6 +21,7 @@
 
 #include "limits.h"
 #include "payer.h"
+#include "payer_redis.h"
 #include "util.h"
 
 #define DEF_CONCURRENCY		32
@@ -32,6 +33,9 @@
 #define LOOP_TICK_MS		100
 /* Renew the token this long before the payer says it expires. */
 #define TOKEN_MARGIN_MS		60000LL
+/* Another worker fetching the token: wait this long for it, polling. */
+#define TOKEN_LOCK_MS		10000L
+#define TOKEN_LOCK_POLL_MS	50
 
 enum slot_state {
 	SLOT_FREE,	/* no claim */
@@ -81,11 +85,21 @@ struct payer_engine {
 	char	*tok_body;
 	struct curl_slist *tok_hdrs;
 	struct rbuf tok_rb;
-	unsigned long token_fetches;
 
 	/* worker-local token bucket */
 	double	 bucket;
 	long long bucket_ms;
+	long long rate_next;	/* when to ask again after a refusal */
+
+	/* shared state in Redis (payer_redis.c) */
+	struct redisContext *redis;
+	char	 tok_key[96], lock_key[96], rate_key[96];
+	char	 lock_id[37];
+	int	 lock_held;
+	long long lock_wait_until;	/* 0: not waiting for another worker */
+	char	 refused[PAYER_MAX_TOKEN];	/* the token a 401 refused */
+	int	 permits;		/* granted by Redis, not used yet */
+	struct payer_stats st;
 };
 
 static char *
@@ -154,6 +168,46 @@ easy_common(struct payer_engine *pe, CURL *e, struct rbuf *rb)
 		SET(CURLOPT_CAINFO, pe->opt.ca_file);
 #undef SET
 	return rc == CURLE_OK ? 0 : -1;
+}
+
+/* Hex of the first 16 bytes of SHA-256 over the NUL-separated parts. */
+static void
+key_hash(const char *const *parts, char out[33])
+{
+	crypto_hash_sha256_state h;
+	unsigned char d[crypto_hash_sha256_BYTES];
+	size_t i;
+
+	crypto_hash_sha256_init(&h);
+	for (i = 0; parts[i] != NULL; i++)
+		crypto_hash_sha256_update(&h, (const unsigned char *)parts[i],
+		    strlen(parts[i]) + 1);
+	crypto_hash_sha256_final(&h, d);
+	sodium_bin2hex(out, 33, d, 16);
+	sodium_memzero(d, sizeof(d));
+}
+
+/*
+ * The token belongs to a credential at a token URL; its key hashes the
+ * secret too, so a changed secret never reuses an old token, and Redis
+ * never sees the secret.  The rate limit belongs to the payer's API.
+ */
+static void
+redis_keys(struct payer_engine *pe, const char *prefix)
+{
+	const char *tp[] = { pe->ep.base_url, pe->ep.token_path,
+	    pe->cred.client_id, pe->cred.client_secret, NULL };
+	const char *rp[] = { pe->ep.provider_code, pe->ep.base_url,
+	    pe->ep.api_path, NULL };
+	char h[33];
+
+	key_hash(tp, h);
+	snprintf(pe->tok_key, sizeof(pe->tok_key), "%.48stoken:%s", prefix, h);
+	snprintf(pe->lock_key, sizeof(pe->lock_key), "%.48stoken-lock:%s",
+	    prefix, h);
+	key_hash(rp, h);
+	snprintf(pe->rate_key, sizeof(pe->rate_key), "%.48srate:%s", prefix, h);
+	util_uuid4(pe->lock_id);
 }
 
 struct payer_engine *
@@ -285,6 +339,9 @@ payer_engine_new(const struct payer_endpoint *ep,
 	    (long)pe->opt.concurrency + 4);
 	pe->bucket = 1;
 	pe->bucket_ms = util_mono_ms();
+	pe->redis = pe->opt.redis;
+	redis_keys(pe, opt != NULL && opt->redis_prefix != NULL ?
+	    opt->redis_prefix : "bulkclaims:payer:");
 	return pe;
 }
 
@@ -337,6 +394,7 @@ payer_engine_free(struct payer_engine *pe)
 	if (pe->multi != NULL)
 		curl_multi_cleanup(pe->multi);
 	sodium_memzero(pe->token, sizeof(pe->token));
+	sodium_memzero(pe->refused, sizeof(pe->refused));
 	free(pe->url);
 	free(pe->token_url);
 	free((char *)(uintptr_t)pe->ep.provider_code);
@@ -385,6 +443,22 @@ retry_after_ms(CURL *e)
 
 /* ---- the access token ---- */
 
+static void
+redis_failed(struct payer_engine *pe, const struct errbuf *e)
+{
+	pe->st.redis_errors++;
+	snprintf(pe->st.redis_error, sizeof(pe->st.redis_error), "%.127s",
+	    e->msg);
+}
+
+static void
+lock_release(struct payer_engine *pe)
+{
+	if (pe->lock_held && pe->redis != NULL)
+		payer_redis_unlock(pe->redis, pe->lock_key, pe->lock_id);
+	pe->lock_held = 0;
+}
+
 static int
 token_start(struct payer_engine *pe, struct errbuf *err)
 {
@@ -422,8 +496,57 @@ token_start(struct payer_engine *pe, struct errbuf *err)
 		return errbuf_set(err, "cannot start the token request");
 	pe->tok_busy = 1;
 	pe->tok_tries++;
-	pe->token_fetches++;
+	pe->st.token_fetches++;
 	return 0;
+}
+
+/*
+ * The token is needed: take another worker's from Redis, wait while
+ * another worker fetches it, or fetch it.  0, or -1 with err (fatal).
+ */
+static int
+token_need(struct payer_engine *pe, long long now, struct errbuf *err)
+{
+	struct errbuf e;
+	long long ttl = 0;
+	int r;
+
+	if (pe->redis == NULL || pe->lock_held)
+		return token_start(pe, err);
+	r = payer_redis_token_get(pe->redis, pe->tok_key, pe->token,
+	    sizeof(pe->token), &ttl, &e);
+	if (r == 1 && strcmp(pe->token, pe->refused) != 0) {
+		pe->token_valid = 1;
+		pe->token_gen++;
+		/* no expiry in Redis: trust it for a short while only */
+		pe->token_expires = now + (ttl > 0 ? ttl : TOKEN_MARGIN_MS);
+		pe->tok_tries = 0;
+		pe->lock_wait_until = 0;
+		pe->st.tokens_shared++;
+		return 0;
+	}
+	/* the refused token may still sit there: drop it, unless replaced */
+	if (r == 1 && payer_redis_token_drop(pe->redis, pe->tok_key,
+	    pe->refused, &e) == -1)
+		r = -1;
+	if (r != -1) {
+		r = payer_redis_lock(pe->redis, pe->lock_key, pe->lock_id,
+		    TOKEN_LOCK_MS, &e);
+		if (r == 0) {
+			if (pe->lock_wait_until == 0)
+				pe->lock_wait_until = now + TOKEN_LOCK_MS;
+			/* another worker is fetching: look again shortly */
+			if (now < pe->lock_wait_until) {
+				pe->tok_not_before = now + TOKEN_LOCK_POLL_MS;
+				return 0;
+			}
+		} else if (r == 1)
+			pe->lock_held = 1;
+	}
+	if (r == -1)
+		redis_failed(pe, &e);
+	sodium_memzero(pe->token, sizeof(pe->token));
+	return token_start(pe, err);
 }
 
 /* Takes access_token and expires_in from a 200 answer; 0 or -1. */
@@ -478,11 +601,24 @@ token_done(struct payer_engine *pe, CURLcode cc, struct errbuf *err)
 	pe->tok_busy = 0;
 	token_release(pe);
 	if (cc == CURLE_OK && code == 200) {
-		if (token_parse(pe) == -1)
+		if (token_parse(pe) == -1) {
+			lock_release(pe);
 			return errbuf_set(err,
 			    "payer token response is malformed");
+		}
+		if (pe->redis != NULL) {
+			struct errbuf e;
+
+			if (payer_redis_token_put(pe->redis, pe->tok_key,
+			    pe->token, pe->token_expires - util_mono_ms(),
+			    &e) == -1)
+				redis_failed(pe, &e);
+		}
+		lock_release(pe);
+		pe->lock_wait_until = 0;
 		return 0;
 	}
+	lock_release(pe);
 	if (cc == CURLE_OK && (code == 400 || code == 401 || code == 403))
 		return errbuf_set(err,
 		    "payer rejected the client credentials (%ld)", code);
@@ -582,9 +718,12 @@ slot_send(struct payer_engine *pe, struct slot *s)
 	}
 	s->state = SLOT_FLIGHT;
 	s->token_gen = pe->token_gen;
+	if (s->res.attempts > 0)
+		pe->st.retries++;
 	s->tries++;
 	s->res.attempts++;
 	pe->inflight++;
+	pe->st.requests++;
 	return 0;
 }
 
@@ -683,30 +822,66 @@ reauth:
 	s->reauthed = 1;
 	s->tries--;
 	/* many rows share one token: only the first 401 of a token renews it */
-	if (s->token_gen == pe->token_gen)
+	if (s->token_gen == pe->token_gen && pe->token_valid) {
 		pe->token_valid = 0;
+		memcpy(pe->refused, pe->token, sizeof(pe->refused));
+	}
 	s->not_before = 0;
 	return 0;
 }
 
-/* Worker-local token bucket; 1 if a request may start now. */
+/*
+ * One permit of payer.rate_limit: from Redis when shared (in batches, to
+ * save round trips), else from a worker-local bucket.  1 if a request may
+ * start now; 0 with pe->rate_next set to when to ask again.
+ */
 static int
 rate_take(struct payer_engine *pe, long long now)
 {
+	struct errbuf e;
 	double cap;
+	long wait;
+	int want, got;
 
 	if (pe->opt.rate_limit <= 0)
 		return 1;
 	cap = pe->opt.rate_limit * PAYER_RATE_BURST_S;
 	if (cap < 1)
 		cap = 1;
+	if (pe->redis != NULL) {
+		if (pe->permits > 0) {
+			pe->permits--;
+			return 1;
+		}
+		if (now < pe->rate_next)
+			return 0;
+		want = pe->opt.concurrency - pe->inflight;
+		if (want > (int)cap)
+			want = (int)cap;
+		if (want < 1)
+			want = 1;
+		got = payer_redis_rate_take(pe->redis, pe->rate_key,
+		    pe->opt.rate_limit, cap, want, &wait, &e);
+		if (got > 0) {
+			pe->permits = got - 1;
+			return 1;
+		}
+		if (got == 0) {
+			pe->rate_next = now + (wait > 0 ? wait : 1);
+			return 0;
+		}
+		redis_failed(pe, &e);
+	}
 	pe->bucket += (double)(now - pe->bucket_ms) * pe->opt.rate_limit /
 	    1000.0;
 	pe->bucket_ms = now;
 	if (pe->bucket > cap)
 		pe->bucket = cap;
-	if (pe->bucket < 1)
+	if (pe->bucket < 1) {
+		pe->rate_next = now + 1 + (long long)(1000.0 /
+		    pe->opt.rate_limit * (1 - pe->bucket));
 		return 0;
+	}
 	pe->bucket -= 1;
 	return 1;
 }
@@ -765,11 +940,8 @@ payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 			    pe->opt.concurrency)
 				continue;
 			if (!rate_take(pe, now)) {
-				long long t = now + 1 + (long long)(1000.0 /
-				    pe->opt.rate_limit * (1 - pe->bucket));
-
-				if (t < wake)
-					wake = t;
+				if (pe->rate_next < wake)
+					wake = pe->rate_next;
 				continue;
 			}
 			if (slot_send(pe, s) == -1) {
@@ -785,7 +957,7 @@ payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 			break;
 		if (busy > 0 && !pe->token_valid && !pe->tok_busy) {
 			if (now >= pe->tok_not_before) {
-				if (token_start(pe, err) == -1) {
+				if (token_need(pe, now, err) == -1) {
 					rc = -1;
 					break;
 				}
@@ -836,11 +1008,19 @@ payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 	for (i = 0; i < pe->nslots; i++)
 		slot_release(pe, &pe->slots[i]);
 	token_release(pe);
+	lock_release(pe);
+	pe->lock_wait_until = 0;
 	return rc;
 }
 
 unsigned long
 payer_engine_token_fetches(const struct payer_engine *pe)
 {
-	return pe->token_fetches;
+	return pe->st.token_fetches;
+}
+
+void
+payer_engine_stats(const struct payer_engine *pe, struct payer_stats *st)
+{
+	*st = pe->st;
 }

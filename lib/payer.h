@@ -47,6 +47,17 @@ struct payer_options {
 	long	 backoff_max_ms;	/* payer.backoff_max_ms: delay ceiling, default 30000 */
 	long	 connect_timeout_ms;	/* default min(timeout_ms, 10000) */
 	int	 insecure_http;	/* reserved: http:// is accepted for the simulator */
+	/*
+	 * Shared state across workers (payer_redis.c): with a connected
+	 * context the access token is cached in Redis (one fetch for all
+	 * workers, under a lock) and rate_limit is one token bucket in Redis
+	 * for every worker calling this payer.  The engine uses it only
+	 * inside payer_engine_run, from the caller's thread; it does not own
+	 * it.  On a Redis error the engine falls back to worker-local
+	 * behaviour for that step and counts it (payer_engine_stats).
+	 */
+	struct redisContext *redis;	/* NULL: worker-local */
+	const char *redis_prefix;	/* default "bulkclaims:payer:" */
 };
 
 /* One CSV row; strings borrowed until its done callback returns. */
@@ -167,6 +178,17 @@ int	payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 
 /* How many token requests this engine has sent (for tests and logs). */
 unsigned long payer_engine_token_fetches(const struct payer_engine *pe);
+
+/* Counters for logs and tests; no secrets. */
+struct payer_stats {
+	unsigned long	 token_fetches;	/* token requests sent to the payer */
+	unsigned long	 tokens_shared;	/* tokens taken from Redis instead */
+	unsigned long	 requests;	/* claim requests sent (all attempts) */
+	unsigned long	 retries;	/* of which were retries */
+	unsigned long	 redis_errors;	/* fell back to local behaviour */
+	char		 redis_error[128];	/* the last one, "" if none */
+};
+void	payer_engine_stats(const struct payer_engine *pe, struct payer_stats *st);
 
 /* Frees the engine and its connections; NULL is fine. */
 void	payer_engine_free(struct payer_engine *pe);

@@ -57,6 +57,7 @@ sim_start(int port, const char *const *extra)
 	for (j = 0; extra != NULL && extra[j] != NULL && i < 30; j++)
 		argv[i++] = extra[j];
 	argv[i] = NULL;
+	fflush(stdout);	/* or the child prints our buffered lines again */
 	if ((sim_pid = fork()) == -1)
 		return -1;
 	if (sim_pid == 0) {
