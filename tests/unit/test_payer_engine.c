@@ -6,16 +6,8 @@
  *
  * The simulator binary is payer-sim/bulkclaims-payer-sim under the build
  * directory (make check runs there), or $BULKCLAIMS_SIM_BIN.  A missing
- * binary is a failure, not a skip.  Ports 20100-20199.
+ * binary is a failure, not a skip.  Ports 20100-20199 (simproc.h).
  */
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,9 +20,9 @@
 
 #include "payer.h"
 #include "util.h"
+#include "simproc.h"
 #include "tap.h"
 
-#define PORT_BASE	20110
 #define NCLAIMS		200
 
 static const char *sim_bin;
@@ -40,100 +32,16 @@ static int sim_port;
 
 /* Starts the simulator with extra arguments (NULL-terminated list). */
 static int
-sim_start(int port, const char *const *extra)
+sim_start(const char *const *extra)
 {
-	const char *argv[32];
-	char portbuf[16];
-	struct sockaddr_in sa;
-	int i = 0, j, fd;
-	long long until;
-
-	snprintf(portbuf, sizeof(portbuf), "%d", port);
-	argv[i++] = sim_bin;
-	argv[i++] = "--listen";
-	argv[i++] = "127.0.0.1";
-	argv[i++] = "--port";
-	argv[i++] = portbuf;
-	for (j = 0; extra != NULL && extra[j] != NULL && i < 30; j++)
-		argv[i++] = extra[j];
-	argv[i] = NULL;
-	fflush(stdout);	/* or the child prints our buffered lines again */
-	if ((sim_pid = fork()) == -1)
-		return -1;
-	if (sim_pid == 0) {
-		/* quiet: the simulator logs to stderr */
-		/* never outlive this program, even if it crashes */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (freopen("/dev/null", "w", stderr) == NULL)
-			_exit(127);
-		execv(sim_bin, (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	sim_port = port;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	until = util_mono_ms() + 5000;
-	while (util_mono_ms() < until) {
-		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-			return -1;
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(fd);
-			return 0;
-		}
-		close(fd);
-		if (waitpid(sim_pid, NULL, WNOHANG) == sim_pid) {
-			sim_pid = -1;
-			return -1;
-		}
-		usleep(20000);
-	}
-	return -1;
+	sim_pid = simproc_start(sim_bin, extra, &sim_port);
+	return sim_pid > 0 ? 0 : -1;
 }
 
 static void
 sim_stop(void)
 {
-	if (sim_pid > 0) {
-		kill(sim_pid, SIGTERM);
-		waitpid(sim_pid, NULL, 0);
-	}
-	sim_pid = -1;
-}
-
-static size_t
-collect(char *p, size_t sz, size_t n, void *arg)
-{
-	char **buf = arg;
-	size_t have = *buf ? strlen(*buf) : 0;
-	char *nb;
-
-	if ((nb = realloc(*buf, have + sz * n + 1)) == NULL)
-		return 0;
-	memcpy(nb + have, p, sz * n);
-	nb[have + sz * n] = '\0';
-	*buf = nb;
-	return sz * n;
-}
-
-/* GET /__stats as JSON (new reference) or NULL. */
-static struct json_object *
-sim_stats(void)
-{
-	CURL *e = curl_easy_init();
-	char url[64], *body = NULL;
-	struct json_object *o = NULL;
-
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/__stats", sim_port);
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
-	if (curl_easy_perform(e) == CURLE_OK && body != NULL)
-		o = json_tokener_parse(body);
-	curl_easy_cleanup(e);
-	free(body);
-	return o;
+	simproc_stop(&sim_pid);
 }
 
 static long
@@ -314,8 +222,7 @@ test_bulk(void)
 	int i, all_once = 1, all_same = 1;
 	long long t0;
 
-	ok(sim_start(PORT_BASE, args) == 0, "simulator up on port %d",
-	    PORT_BASE);
+	ok(sim_start(args) == 0, "simulator up on port %d", sim_port);
 	for (i = 0; i < NCLAIMS; i++) {
 		snprintf(claim, sizeof(claim), "ZE%08d", 59426195 + i * 7);
 		row_set(&rows[i], claim);
@@ -335,7 +242,7 @@ test_bulk(void)
 	ok(all_once, "done() once per claim");
 	ok(all_same, "every row equals --explain");
 	ok(payer_engine_token_fetches(pe) == 1, "one token for the run");
-	st = sim_stats();
+	st = simproc_stats(sim_port);
 	ok(st != NULL, "/__stats");
 	ok(stat_long(st, "max_in_flight") > 1 &&
 	    stat_long(st, "max_in_flight") <= 32,
@@ -385,7 +292,7 @@ test_forced(void)
 	long long t0;
 	int i;
 
-	ok(sim_start(PORT_BASE + 1, args) == 0, "simulator up (forced)");
+	ok(sim_start(args) == 0, "simulator up (forced)");
 	for (i = 0; i < N; i++)
 		row_set(&rows[i], claims[i]);
 	pe = engine(8, 3, 400, NULL);
@@ -471,7 +378,7 @@ test_stop(void)
 	volatile int stop = 0;
 	int i;
 
-	ok(sim_start(PORT_BASE + 2, args) == 0, "simulator up (stop)");
+	ok(sim_start(args) == 0, "simulator up (stop)");
 	for (i = 0; i < 64; i++) {
 		char c[32];
 
@@ -509,7 +416,7 @@ test_x12(void)
 	int i, all_same = 1;
 
 	use_x12 = 1;
-	ok(sim_start(PORT_BASE + 3, args) == 0, "simulator up (X12)");
+	ok(sim_start(args) == 0, "simulator up (X12)");
 	for (i = 0; i < 100; i++) {
 		snprintf(claim, sizeof(claim), "XC%08d", 1000 + i * 13);
 		row_set(&rows[i], claim);

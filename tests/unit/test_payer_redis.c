@@ -2,7 +2,7 @@
  * Payer state shared through Redis: the primitives against a real
  * redis-server (unix socket in a temp dir), then two worker processes
  * against the real simulator sharing one token and one rate limit, and
- * the fall-back when Redis is gone.  Ports 20120-20129.
+ * the fall-back when Redis is gone.  Ports 20100-20199 (simproc.h).
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -26,9 +26,8 @@
 #include "payer.h"
 #include "payer_redis.h"
 #include "util.h"
+#include "simproc.h"
 #include "tap.h"
-
-#define PORT_BASE	20120
 
 static char tmpdir[] = "/tmp/payer-redis.XXXXXX";
 static char sock[128];
@@ -101,68 +100,19 @@ redis_conn(void)
 }
 
 static int
-sim_start(int port, const char *rate)
+sim_start(const char *rate)
 {
-	char p[16];
-	const char *argv[] = { sim_bin, "--listen", "127.0.0.1", "--port", p,
-	    "--latency-ms", "10", rate ? "--rate-limit" : NULL, rate, NULL };
-	struct sockaddr_in sa;
-	int fd, i;
+	const char *extra[] = { "--latency-ms", "10", rate ? "--rate-limit" :
+	    NULL, rate, NULL };
 
-	snprintf(p, sizeof(p), "%d", port);
-	sim_pid = spawn(argv);
-	sim_port = port;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	for (i = 0; i < 250; i++) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(fd);
-			return 0;
-		}
-		close(fd);
-		usleep(20000);
-	}
-	return -1;
-}
-
-static size_t
-collect(char *p, size_t sz, size_t n, void *arg)
-{
-	char **buf = arg;
-	size_t have = *buf ? strlen(*buf) : 0;
-	char *nb;
-
-	if ((nb = realloc(*buf, have + sz * n + 1)) == NULL)
-		return 0;
-	memcpy(nb + have, p, sz * n);
-	nb[have + sz * n] = '\0';
-	*buf = nb;
-	return sz * n;
+	sim_pid = simproc_start(sim_bin, extra, &sim_port);
+	return sim_pid > 0 ? 0 : -1;
 }
 
 static long
 sim_stat(const char *key)
 {
-	CURL *e = curl_easy_init();
-	char url[64], *body = NULL;
-	struct json_object *o = NULL, *v;
-	long r = -1;
-
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/__stats", sim_port);
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
-	if (curl_easy_perform(e) == CURLE_OK && body != NULL &&
-	    (o = json_tokener_parse(body)) != NULL &&
-	    json_object_object_get_ex(o, key, &v))
-		r = (long)json_object_get_int64(v);
-	json_object_put(o);
-	curl_easy_cleanup(e);
-	free(body);
-	return r;
+	return simproc_stat(sim_port, key);
 }
 
 static void
@@ -367,7 +317,7 @@ test_shared_token(void)
 	struct worker_out o[2], e;
 
 	flushall();
-	ok(sim_start(PORT_BASE, NULL) == 0, "simulator up");
+	ok(sim_start(NULL) == 0, "simulator up");
 	workers(2, 100, 0, o);
 	ok(o[0].done == 100 && o[1].done == 100 && o[0].failed == 0 &&
 	    o[1].failed == 0, "two workers, 100 claims each");
@@ -406,7 +356,7 @@ test_shared_rate(void)
 
 	flushall();
 	/* the payer allows 60/s; the workers share 50/s */
-	ok(sim_start(PORT_BASE + 1, "60") == 0, "simulator up (rate)");
+	ok(sim_start("60") == 0, "simulator up (rate)");
 	t0 = util_mono_ms();
 	/* 2 workers x 50 claims at a shared 50/s: about 2 s in all */
 	workers(2, 50, 50, o);
