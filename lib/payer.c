@@ -36,6 +36,8 @@
 /* Another worker fetching the token: wait this long for it, polling. */
 #define TOKEN_LOCK_MS		10000L
 #define TOKEN_LOCK_POLL_MS	50
+/* Shared in-flight cap reached: ask Redis again this often. */
+#define LEASE_POLL_MS		20
 
 enum slot_state {
 	SLOT_FREE,	/* no claim */
@@ -99,6 +101,11 @@ struct payer_engine {
 	long long lock_wait_until;	/* 0: not waiting for another worker */
 	char	 refused[PAYER_MAX_TOKEN];	/* the token a 401 refused */
 	int	 permits;		/* granted by Redis, not used yet */
+	char	 fl_key[96], fl_alive[96];	/* payer.max_in_flight */
+	int	 leases;		/* in-flight shares held (>= inflight) */
+	int	 lease_off;		/* Redis failed: local cap for this run */
+	long long lease_next;	/* when to ask again after a refusal */
+	long	 lease_ttl;
 	struct payer_stats st;
 };
 
@@ -207,6 +214,9 @@ redis_keys(struct payer_engine *pe, const char *prefix)
 	    prefix, h);
 	key_hash(rp, h);
 	snprintf(pe->rate_key, sizeof(pe->rate_key), "%.48srate:%s", prefix, h);
+	snprintf(pe->fl_key, sizeof(pe->fl_key), "%.48sinflight:%s", prefix, h);
+	snprintf(pe->fl_alive, sizeof(pe->fl_alive), "%.48sinflight-alive:%s",
+	    prefix, h);
 	util_uuid4(pe->lock_id);
 }
 
@@ -340,6 +350,10 @@ payer_engine_new(const struct payer_endpoint *ep,
 	pe->bucket = 1;
 	pe->bucket_ms = util_mono_ms();
 	pe->redis = pe->opt.redis;
+	if (pe->opt.max_in_flight < 0)
+		pe->opt.max_in_flight = 0;
+	/* a crashed worker's share frees itself after its longest request */
+	pe->lease_ttl = pe->opt.timeout_ms * 2 + 10000;
 	redis_keys(pe, opt != NULL && opt->redis_prefix != NULL ?
 	    opt->redis_prefix : "bulkclaims:payer:");
 	return pe;
@@ -886,6 +900,104 @@ rate_take(struct payer_engine *pe, long long now)
 	return 1;
 }
 
+/*
+ * The cap on requests in flight now: payer.concurrency, and with
+ * payer.max_in_flight the shares this engine holds in Redis, taking
+ * more for the eligible rows waiting.  Lowers *wake while refused.
+ */
+static int
+lease_fill(struct payer_engine *pe, int eligible, long long now,
+    long long *wake)
+{
+	struct errbuf e;
+	int need, got, cap = pe->opt.concurrency;
+
+	if (pe->opt.max_in_flight == 0)
+		return cap;
+	if (pe->redis == NULL || pe->lease_off)
+		return pe->opt.max_in_flight < cap ? pe->opt.max_in_flight : cap;
+	need = (eligible < cap - pe->inflight ? eligible : cap - pe->inflight) -
+	    (pe->leases - pe->inflight);
+	if (need > 0 && now >= pe->lease_next) {
+		got = payer_redis_slots_take(pe->redis, pe->fl_key,
+		    pe->fl_alive, pe->lock_id, pe->opt.max_in_flight, need,
+		    pe->lease_ttl, &e);
+		if (got < 0) {
+			redis_failed(pe, &e);
+			pe->lease_off = 1;
+			return pe->opt.max_in_flight < cap ?
+			    pe->opt.max_in_flight : cap;
+		}
+		pe->leases += got;
+		if (got < need)
+			pe->lease_next = now + LEASE_POLL_MS;
+	}
+	if (pe->lease_next > now && pe->lease_next < *wake)
+		*wake = pe->lease_next;
+	return pe->leases < cap ? pe->leases : cap;
+}
+
+/* Gives back the shares no request uses, for other workers. */
+static void
+lease_trim(struct payer_engine *pe)
+{
+	struct errbuf e;
+
+	if (pe->leases <= pe->inflight)
+		return;
+	if (pe->redis != NULL && !pe->lease_off &&
+	    payer_redis_slots_give(pe->redis, pe->fl_key, pe->fl_alive,
+	    pe->lock_id, pe->leases - pe->inflight, pe->lease_ttl, &e) == -1)
+		redis_failed(pe, &e);
+	pe->leases = pe->inflight;
+}
+
+/*
+ * Starts every ready row that may start now (token, backoff, in-flight
+ * caps, rate limit).  A row that cannot even be built is done at once.
+ * Returns the slots in use; lowers *wake to the next time to look again.
+ */
+static int
+start_ready(struct payer_engine *pe, long long now, long long *wake,
+    payer_done_fn done, void *arg, int *halt, int *want_next)
+{
+	struct slot *s;
+	int i, busy = 0, eligible = 0, cap;
+
+	for (i = 0; i < pe->nslots; i++)
+		if (pe->slots[i].state == SLOT_READY &&
+		    pe->slots[i].not_before <= now)
+			eligible++;
+	cap = pe->token_valid ? lease_fill(pe, eligible, now, wake) : 0;
+	for (i = 0; i < pe->nslots && !*halt; i++) {
+		s = &pe->slots[i];
+		if (s->state == SLOT_FREE)
+			continue;
+		busy++;
+		if (s->state != SLOT_READY)
+			continue;
+		if (s->not_before > now) {
+			if (s->not_before < *wake)
+				*wake = s->not_before;
+			continue;
+		}
+		if (!pe->token_valid || pe->inflight >= cap)
+			continue;
+		if (!rate_take(pe, now)) {
+			if (pe->rate_next < *wake)
+				*wake = pe->rate_next;
+			continue;
+		}
+		if (slot_send(pe, s) == -1) {
+			s->state = SLOT_READY;
+			*halt = done(arg, &s->claim, &s->res) != 0;
+			slot_release(pe, s);
+			*want_next = 1;
+		}
+	}
+	return busy;
+}
+
 int
 payer_engine_run(struct payer_engine *pe, payer_next_fn next,
     payer_done_fn done, void *arg, volatile const int *stop,
@@ -922,35 +1034,9 @@ payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 		}
 
 		/* start what may start */
-		busy = 0;
 		wake = now + LOOP_TICK_MS;
-		for (i = 0; i < pe->nslots && !halt; i++) {
-			s = &pe->slots[i];
-			if (s->state == SLOT_FREE)
-				continue;
-			busy++;
-			if (s->state != SLOT_READY)
-				continue;
-			if (s->not_before > now) {
-				if (s->not_before < wake)
-					wake = s->not_before;
-				continue;
-			}
-			if (!pe->token_valid || pe->inflight >=
-			    pe->opt.concurrency)
-				continue;
-			if (!rate_take(pe, now)) {
-				if (pe->rate_next < wake)
-					wake = pe->rate_next;
-				continue;
-			}
-			if (slot_send(pe, s) == -1) {
-				s->state = SLOT_READY;
-				halt = done(arg, &s->claim, &s->res) != 0;
-				slot_release(pe, s);
-				want_next = 1;
-			}
-		}
+		busy = start_ready(pe, now, &wake, done, arg, &halt,
+		    &want_next);
 		if (halt)
 			break;
 		if (busy == 0 && !want_next)
@@ -996,8 +1082,10 @@ payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 		}
 		if (rc == -1 || halt)
 			break;
-		if (progressed)
+		if (progressed) {
+			lease_trim(pe);
 			continue;
+		}
 		now = util_mono_ms();
 		timeout = wake > now ? (int)(wake - now) : 0;
 		if (timeout > LOOP_TICK_MS)
@@ -1009,7 +1097,10 @@ payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 		slot_release(pe, &pe->slots[i]);
 	token_release(pe);
 	lock_release(pe);
+	lease_trim(pe);
 	pe->lock_wait_until = 0;
+	pe->lease_off = 0;
+	pe->lease_next = 0;
 	return rc;
 }
 

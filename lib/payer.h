@@ -58,6 +58,12 @@ struct payer_options {
 	 */
 	struct redisContext *redis;	/* NULL: worker-local */
 	const char *redis_prefix;	/* default "bulkclaims:payer:" */
+	/*
+	 * payer.max_in_flight: requests in flight to this payer from all
+	 * workers together, through Redis (alone, without redis, it only
+	 * caps this engine).  0 = no shared cap.
+	 */
+	int	 max_in_flight;
 };
 
 /* One CSV row; strings borrowed until its done callback returns. */

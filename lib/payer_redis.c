@@ -46,6 +46,35 @@ static const char rate_lua[] =
     "if got < want then wait = math.ceil((1 - (tokens - math.floor(tokens))) * 1000 / rate) end\n"
     "return {got, wait}\n";
 
+/* Frees the shares of workers whose expiry passed, then grants. */
+static const char slots_take_lua[] =
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    "local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)\n"
+    "for i = 1, #dead do redis.call('HDEL', KEYS[1], dead[i]) end\n"
+    "if #dead > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now) end\n"
+    "local used = 0\n"
+    "for _, v in ipairs(redis.call('HVALS', KEYS[1])) do used = used + tonumber(v) end\n"
+    "local got = math.min(tonumber(ARGV[3]), tonumber(ARGV[2]) - used)\n"
+    "if got < 0 then got = 0 end\n"
+    "redis.call('HINCRBY', KEYS[1], ARGV[1], got)\n"
+    "redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[1])\n"
+    "redis.call('PEXPIRE', KEYS[1], ARGV[4])\n"
+    "redis.call('PEXPIRE', KEYS[2], ARGV[4])\n"
+    "return got\n";
+
+static const char slots_give_lua[] =
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    "local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -tonumber(ARGV[2]))\n"
+    "if n <= 0 then\n"
+    "  redis.call('HDEL', KEYS[1], ARGV[1])\n"
+    "  redis.call('ZREM', KEYS[2], ARGV[1])\n"
+    "else\n"
+    "  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])\n"
+    "end\n"
+    "return n\n";
+
 /* Checks a reply: NULL (dead context) or an error reply become -1. */
 static int
 reply_ok(struct redisContext *rc, redisReply *r, struct errbuf *err)
@@ -170,4 +199,43 @@ payer_redis_rate_take(struct redisContext *rc, const char *key, double rate,
 		errbuf_set(err, "redis: unexpected rate reply");
 	freeReplyObject(r);
 	return got;
+}
+
+int
+payer_redis_slots_take(struct redisContext *rc, const char *key,
+    const char *alive_key, const char *id, int max, int want, long ttl_ms,
+    struct errbuf *err)
+{
+	redisReply *r;
+	int got = -1;
+
+	if (want <= 0)
+		return 0;
+	r = redisCommand(rc, "EVAL %s 2 %s %s %s %d %d %ld", slots_take_lua,
+	    key, alive_key, id, max, want, ttl_ms);
+	if (reply_ok(rc, r, err) == -1)
+		return -1;
+	if (r->type == REDIS_REPLY_INTEGER)
+		got = (int)r->integer;
+	else
+		errbuf_set(err, "redis: unexpected in-flight reply");
+	freeReplyObject(r);
+	return got;
+}
+
+int
+payer_redis_slots_give(struct redisContext *rc, const char *key,
+    const char *alive_key, const char *id, int n, long ttl_ms,
+    struct errbuf *err)
+{
+	redisReply *r;
+
+	if (n <= 0)
+		return 0;
+	r = redisCommand(rc, "EVAL %s 2 %s %s %s %d %ld", slots_give_lua, key,
+	    alive_key, id, n, ttl_ms);
+	if (reply_ok(rc, r, err) == -1)
+		return -1;
+	freeReplyObject(r);
+	return 0;
 }

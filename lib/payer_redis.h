@@ -59,4 +59,19 @@ int	payer_redis_rate_take(struct redisContext *rc, const char *key,
 	    double rate, double burst, int want, long *wait_ms,
 	    struct errbuf *err);
 
+/*
+ * payer.max_in_flight across workers: a hash {worker id: requests held}
+ * in key, and a sorted set alive_key {worker id: expiry} so a crashed
+ * worker's share is freed after ttl_ms.  take grants up to want of the
+ * max - (sum of all holders) still free and returns the number granted
+ * (0..want), or -1; give returns n to the pool (0 or -1).  Both renew
+ * this worker's expiry.
+ */
+int	payer_redis_slots_take(struct redisContext *rc, const char *key,
+	    const char *alive_key, const char *id, int max, int want,
+	    long ttl_ms, struct errbuf *err);
+int	payer_redis_slots_give(struct redisContext *rc, const char *key,
+	    const char *alive_key, const char *id, int n, long ttl_ms,
+	    struct errbuf *err);
+
 #endif

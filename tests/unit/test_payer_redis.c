@@ -34,6 +34,7 @@ static char sock[128];
 static pid_t redis_pid = -1, sim_pid = -1;
 static int sim_port;
 static const char *sim_bin;
+static int max_in_flight;	/* payer.max_in_flight of the next workers */
 
 static pid_t
 spawn(const char *const *argv)
@@ -239,6 +240,7 @@ worker(int base, int n, double rate, int use_redis, const char *claim0,
 	o.concurrency = 16;
 	o.timeout_ms = 5000;
 	o.rate_limit = rate;
+	o.max_in_flight = max_in_flight;
 	o.redis = use_redis ? redis_conn() : NULL;
 	if (use_redis == 2) {
 		/* a context whose server is gone */
@@ -371,6 +373,55 @@ test_shared_rate(void)
 	stop(&sim_pid);
 }
 
+/* Sum of the in-flight shares left in Redis (0 when all were given back). */
+static long
+shares_left(void)
+{
+	redisContext *c = redis_conn();
+	redisReply *k, *v;
+	long sum = 0;
+	size_t i, j;
+
+	if (c == NULL)
+		return -1;
+	k = redisCommand(c, "KEYS bulkclaims:payer:inflight:*");
+	for (i = 0; k != NULL && i < k->elements; i++) {
+		v = redisCommand(c, "HVALS %s", k->element[i]->str);
+		for (j = 0; v != NULL && j < v->elements; j++)
+			sum += strtol(v->element[j]->str, NULL, 10);
+		if (v != NULL)
+			freeReplyObject(v);
+	}
+	if (k != NULL)
+		freeReplyObject(k);
+	redisFree(c);
+	return sum;
+}
+
+static void
+test_shared_inflight(void)
+{
+	struct worker_out o[2];
+	long mif;
+
+	flushall();
+	ok(sim_start(NULL) == 0, "simulator up (in flight)");
+	/* 2 workers x concurrency 16, but 10 in flight for the payer */
+	max_in_flight = 10;
+	workers(2, 100, 0, o);
+	max_in_flight = 0;
+	ok(o[0].done == 100 && o[1].done == 100 && o[0].failed == 0 &&
+	    o[1].failed == 0, "both workers finished under the shared cap");
+	mif = sim_stat("max_in_flight");
+	ok(mif > 1 && mif <= 10, "payer saw at most %ld in flight (cap 10)",
+	    mif);
+	ok(o[0].st.redis_errors == 0 && o[1].st.redis_errors == 0,
+	    "no Redis errors");
+	ok(shares_left() == 0, "every share given back (%ld left)",
+	    shares_left());
+	stop(&sim_pid);
+}
+
 int
 main(void)
 {
@@ -387,6 +438,7 @@ main(void)
 		test_primitives();
 		test_shared_token();
 		test_shared_rate();
+		test_shared_inflight();
 	}
 	stop(&sim_pid);
 	stop(&redis_pid);
