@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
+#include "config.h"
 #include "limits.h"
 #include "payer.h"
 #include "payer_redis.h"
@@ -518,48 +519,68 @@ token_start(struct payer_engine *pe, struct errbuf *err)
  * The token is needed: take another worker's from Redis, wait while
  * another worker fetches it, or fetch it.  0, or -1 with err (fatal).
  */
+/* Adopts the token another worker stored in Redis: 1 if taken, 0 if none, -1 error. */
+static int
+token_shared(struct payer_engine *pe, long long now, struct errbuf *e)
+{
+	long long ttl = 0;
+	int r;
+
+	r = payer_redis_token_get(pe->redis, pe->tok_key, pe->token,
+	    sizeof(pe->token), &ttl, e);
+	if (r == 1 && strcmp(pe->token, pe->refused) == 0) {
+		/* the refused token still sits there: drop it, unless replaced */
+		sodium_memzero(pe->token, sizeof(pe->token));
+		return payer_redis_token_drop(pe->redis, pe->tok_key,
+		    pe->refused, e) == -1 ? -1 : 0;
+	}
+	if (r != 1)
+		return r;
+	pe->token_valid = 1;
+	pe->token_gen++;
+	/* no expiry in Redis: trust it for a short while only */
+	pe->token_expires = now + (ttl > 0 ? ttl : TOKEN_MARGIN_MS);
+	pe->tok_tries = 0;
+	pe->lock_wait_until = 0;
+	pe->st.tokens_shared++;
+	return 1;
+}
+
+/*
+ * The token is needed: take another worker's from Redis, wait while
+ * another worker fetches it, or fetch it.  0, or -1 with err (fatal).
+ */
 static int
 token_need(struct payer_engine *pe, long long now, struct errbuf *err)
 {
 	struct errbuf e;
-	long long ttl = 0;
 	int r;
 
 	if (pe->redis == NULL || pe->lock_held)
 		return token_start(pe, err);
-	r = payer_redis_token_get(pe->redis, pe->tok_key, pe->token,
-	    sizeof(pe->token), &ttl, &e);
-	if (r == 1 && strcmp(pe->token, pe->refused) != 0) {
-		pe->token_valid = 1;
-		pe->token_gen++;
-		/* no expiry in Redis: trust it for a short while only */
-		pe->token_expires = now + (ttl > 0 ? ttl : TOKEN_MARGIN_MS);
-		pe->tok_tries = 0;
-		pe->lock_wait_until = 0;
-		pe->st.tokens_shared++;
+	if ((r = token_shared(pe, now, &e)) == 1)
 		return 0;
-	}
-	/* the refused token may still sit there: drop it, unless replaced */
-	if (r == 1 && payer_redis_token_drop(pe->redis, pe->tok_key,
-	    pe->refused, &e) == -1)
-		r = -1;
-	if (r != -1) {
+	if (r == 0)
 		r = payer_redis_lock(pe->redis, pe->lock_key, pe->lock_id,
 		    TOKEN_LOCK_MS, &e);
-		if (r == 0) {
-			if (pe->lock_wait_until == 0)
-				pe->lock_wait_until = now + TOKEN_LOCK_MS;
-			/* another worker is fetching: look again shortly */
-			if (now < pe->lock_wait_until) {
-				pe->tok_not_before = now + TOKEN_LOCK_POLL_MS;
-				return 0;
-			}
-		} else if (r == 1)
-			pe->lock_held = 1;
+	if (r == 1) {
+		pe->lock_held = 1;
+		/* it may have been stored between our look and our lock */
+		if ((r = token_shared(pe, now, &e)) == 1) {
+			lock_release(pe);
+			return 0;
+		}
+	} else if (r == 0) {
+		if (pe->lock_wait_until == 0)
+			pe->lock_wait_until = now + TOKEN_LOCK_MS;
+		/* another worker is fetching: look again shortly */
+		if (now < pe->lock_wait_until) {
+			pe->tok_not_before = now + TOKEN_LOCK_POLL_MS;
+			return 0;
+		}
 	}
 	if (r == -1)
 		redis_failed(pe, &e);
-	sodium_memzero(pe->token, sizeof(pe->token));
 	return token_start(pe, err);
 }
 
@@ -1114,4 +1135,28 @@ void
 payer_engine_stats(const struct payer_engine *pe, struct payer_stats *st)
 {
 	*st = pe->st;
+}
+
+void
+payer_options_from_config(struct payer_options *opt)
+{
+	const char *v;
+	char *end;
+
+	opt->concurrency = (int)config_get_long("payer.concurrency", 0);
+	opt->max_attempts = (int)config_get_long("payer.max_attempts", 0);
+	opt->timeout_ms = config_get_long("payer.timeout_ms", 0);
+	opt->max_in_flight = (int)config_get_long("payer.max_in_flight", 0);
+	opt->backoff_ms = config_get_long("payer.backoff_ms", 0);
+	opt->backoff_max_ms = config_get_long("payer.backoff_max_ms", 0);
+	opt->connect_timeout_ms = config_get_long("payer.connect_timeout_ms",
+	    0);
+	v = config_get("payer.ca_file", NULL);
+	opt->ca_file = v != NULL && v[0] != '\0' ? v : NULL;
+	opt->rate_limit = 0;
+	if ((v = config_get("payer.rate_limit", NULL)) != NULL) {
+		opt->rate_limit = strtod(v, &end);
+		if (end == v || *end != '\0' || opt->rate_limit < 0)
+			opt->rate_limit = 0;
+	}
 }

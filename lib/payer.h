@@ -151,6 +151,16 @@ struct payer_adapter {
 		    size_t len, char *why, size_t whysz);
 };
 
+/*
+ * Fills opt from the configuration (config.h): payer.concurrency,
+ * payer.max_attempts, payer.timeout_ms, payer.rate_limit, payer.ca_file,
+ * payer.max_in_flight, payer.backoff_ms, payer.backoff_max_ms,
+ * payer.connect_timeout_ms.  Unset keys give 0 (the engine's default);
+ * opt->redis and redis_prefix are left as they were.  ca_file is borrowed
+ * from the configuration (payer_engine_new copies it).
+ */
+void	payer_options_from_config(struct payer_options *opt);
+
 /* Adapter lookup by provider + transaction code; NULL if none. */
 const struct payer_adapter *payer_adapter_find(const char *provider_code,
 	    const char *transaction_code);
