@@ -441,6 +441,24 @@ backoff_ms(const struct payer_engine *pe, int tries)
 	return d / 2 + (long)randombytes_uniform((uint32_t)(d / 2 + 1));
 }
 
+/* Transport errors that another attempt cannot cure (TLS trust, URL). */
+static int
+curl_permanent(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_NOT_BUILT_IN:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Seconds from Retry-After, clamped to [0, PAYER_MAX_RETRY_AFTER_S]. */
 static long
 retry_after_ms(CURL *e)
@@ -658,7 +676,7 @@ token_done(struct payer_engine *pe, CURLcode cc, struct errbuf *err)
 		return errbuf_set(err,
 		    "payer rejected the client credentials (%ld)", code);
 	if (cc != CURLE_OK) {
-		v = PAYER_RETRY;
+		v = curl_permanent(cc) ? PAYER_FAIL : PAYER_RETRY;
 		snprintf(why, sizeof(why), "%s", cc == CURLE_OPERATION_TIMEDOUT ?
 		    "timeout" : curl_easy_strerror(cc));
 	} else
@@ -811,6 +829,11 @@ slot_done(struct payer_engine *pe, struct slot *s, CURLcode cc)
 			return slot_retry(pe, s, "timeout", 0);
 		snprintf(why, sizeof(why), "connection error (%s)",
 		    curl_easy_strerror(cc));
+		if (curl_permanent(cc)) {
+			snprintf(msg, sizeof(msg), "payer %s", why);
+			payer_result_error(&s->res, msg);
+			return 1;
+		}
 		return slot_retry(pe, s, why, 0);
 	}
 	if (code >= 200 && code <= 299) {

@@ -126,6 +126,9 @@ static struct payer_credential cred = {
 	"Demo Practice"
 };
 
+static const char *scheme = "http";	/* "https" for the TLS test */
+static const char *ca_file;
+
 static struct payer_engine *
 engine(int conc, int attempts, long timeout_ms, const char *secret)
 {
@@ -135,7 +138,7 @@ engine(int conc, int attempts, long timeout_ms, const char *secret)
 	struct errbuf err;
 	struct payer_engine *pe;
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", sim_port);
+	snprintf(url, sizeof(url), "%s://127.0.0.1:%d", scheme, sim_port);
 	ep.base_url = url;
 	ep.provider_code = use_x12 ? "X12" : "UHC";
 	ep.api_path = use_x12 ? "/medicalnetwork/claimstatus/v2/" :
@@ -147,6 +150,7 @@ engine(int conc, int attempts, long timeout_ms, const char *secret)
 	o.max_attempts = attempts;
 	o.timeout_ms = timeout_ms;
 	o.backoff_ms = 50;
+	o.ca_file = ca_file;
 	pe = payer_engine_new(&ep, &c, &o, &err);
 	if (pe == NULL)
 		printf("# payer_engine_new: %s\n", err.msg);
@@ -443,6 +447,61 @@ test_x12(void)
 	use_x12 = 0;
 }
 
+/* HTTPS with a CA file: verified; without it the payer is refused. */
+static void
+test_tls(void)
+{
+	char dir[] = "/tmp/payer-tls.XXXXXX", cmd[1024], cert[128], key[128];
+	const char *args[] = { "--latency-ms", "5", "--tls-cert", cert,
+	    "--tls-key", key, NULL };
+	struct row rows[20];
+	struct run r = { rows, 20, 0, 0, 0 };
+	struct payer_engine *pe;
+	struct errbuf err;
+	int i, all_same = 1;
+
+	ok(mkdtemp(dir) != NULL, "temp dir for the certificate");
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey rsa:2048 "
+	    "-nodes -days 1 -subj /CN=127.0.0.1 -addext "
+	    "subjectAltName=IP:127.0.0.1 -keyout %s -out %s 2>/dev/null",
+	    key, cert);
+	ok(system(cmd) == 0, "self-signed certificate for 127.0.0.1");
+	ok(sim_start(args) == 0, "simulator up with TLS");
+	scheme = "https";
+	for (i = 0; i < 20; i++) {
+		char c[32];
+
+		snprintf(c, sizeof(c), "ZT%08d", i * 31);
+		row_set(&rows[i], c);
+	}
+	ca_file = cert;
+	pe = engine(8, 3, 5000, NULL);
+	ok(pe != NULL && run_rows(pe, &r, &err) == 0 && r.ndone == 20,
+	    "20 claims over HTTPS with payer.ca_file");
+	for (i = 0; i < 20; i++)
+		if (!same_as_explain(&rows[i]))
+			all_same = 0;
+	ok(all_same, "HTTPS rows equal --explain");
+	payer_engine_free(pe);
+
+	ca_file = NULL;
+	r.next = r.ndone = 0;
+	pe = engine(8, 3, 5000, NULL);
+	err.msg[0] = '\0';
+	ok(pe != NULL && run_rows(pe, &r, &err) == -1 && r.ndone == 0 &&
+	    strstr(err.msg, "payer token endpoint") != NULL &&
+	    strstr(err.msg, "after") == NULL,
+	    "unknown certificate: job stops at once (%s)", err.msg);
+	payer_engine_free(pe);
+	scheme = "http";
+	sim_stop();
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -458,6 +517,7 @@ main(void)
 	test_forced();
 	test_stop();
 	test_x12();
+	test_tls();
 	sim_stop();
 	curl_global_cleanup();
 	return done_testing();
