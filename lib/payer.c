@@ -103,8 +103,10 @@ struct payer_engine {
 	char	 refused[PAYER_MAX_TOKEN];	/* the token a 401 refused */
 	int	 permits;		/* granted by Redis, not used yet */
 	char	 fl_key[96], fl_alive[96];	/* payer.max_in_flight */
-	int	 leases;		/* in-flight shares held (>= inflight) */
-	int	 lease_off;		/* Redis failed: local cap for this run */
+	/* in-flight shares held (>= inflight) */
+	int	 leases;
+	/* Redis failed: local cap for this run */
+	int	 lease_off;
 	long long lease_next;	/* when to ask again after a refusal */
 	long	 lease_ttl;
 	struct payer_stats st;
@@ -158,7 +160,10 @@ easy_common(struct payer_engine *pe, CURL *e, struct rbuf *rb)
 {
 	CURLcode rc = CURLE_OK;
 
-#define SET(o, v) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, o, v); } while (0)
+#define SET(o, v) do {						\
+	if (rc == CURLE_OK)						\
+		rc = curl_easy_setopt(e, o, v);				\
+} while (0)
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_WRITEFUNCTION, rbuf_write);
 	SET(CURLOPT_WRITEDATA, rb);
@@ -537,7 +542,10 @@ token_start(struct payer_engine *pe, struct errbuf *err)
  * The token is needed: take another worker's from Redis, wait while
  * another worker fetches it, or fetch it.  0, or -1 with err (fatal).
  */
-/* Adopts the token another worker stored in Redis: 1 if taken, 0 if none, -1 error. */
+/*
+ * Adopts the token another worker stored in Redis: 1 if taken, 0 if
+ * none, -1 error.
+ */
 static int
 token_shared(struct payer_engine *pe, long long now, struct errbuf *e)
 {
@@ -547,7 +555,7 @@ token_shared(struct payer_engine *pe, long long now, struct errbuf *e)
 	r = payer_redis_token_get(pe->redis, pe->tok_key, pe->token,
 	    sizeof(pe->token), &ttl, e);
 	if (r == 1 && strcmp(pe->token, pe->refused) == 0) {
-		/* the refused token still sits there: drop it, unless replaced */
+		/* the refused token is still there: drop it, unless replaced */
 		sodium_memzero(pe->token, sizeof(pe->token));
 		return payer_redis_token_drop(pe->redis, pe->tok_key,
 		    pe->refused, e) == -1 ? -1 : 0;
@@ -677,8 +685,9 @@ token_done(struct payer_engine *pe, CURLcode cc, struct errbuf *err)
 		    "payer rejected the client credentials (%ld)", code);
 	if (cc != CURLE_OK) {
 		v = curl_permanent(cc) ? PAYER_FAIL : PAYER_RETRY;
-		snprintf(why, sizeof(why), "%s", cc == CURLE_OPERATION_TIMEDOUT ?
-		    "timeout" : curl_easy_strerror(cc));
+		snprintf(why, sizeof(why), "%s",
+		    cc == CURLE_OPERATION_TIMEDOUT ? "timeout" :
+		    curl_easy_strerror(cc));
 	} else
 		v = payer_classify_http(code, pe->tok_rb.p, pe->tok_rb.len, why,
 		    sizeof(why));
@@ -780,7 +789,10 @@ slot_send(struct payer_engine *pe, struct slot *s)
 	return 0;
 }
 
-/* Schedules a retry, or fails the row once its attempts are used up. 1 if final. */
+/*
+ * Schedules a retry, or fails the row once its attempts are used up.
+ * Returns 1 if the row is final.
+ */
 static int
 slot_retry(struct payer_engine *pe, struct slot *s, const char *why,
     long min_delay_ms)
@@ -959,7 +971,8 @@ lease_fill(struct payer_engine *pe, int eligible, long long now,
 	if (pe->opt.max_in_flight == 0)
 		return cap;
 	if (pe->redis == NULL || pe->lease_off)
-		return pe->opt.max_in_flight < cap ? pe->opt.max_in_flight : cap;
+		return pe->opt.max_in_flight < cap ? pe->opt.max_in_flight :
+		    cap;
 	need = (eligible < cap - pe->inflight ? eligible : cap - pe->inflight) -
 	    (pe->leases - pe->inflight);
 	if (need > 0 && now >= pe->lease_next) {
