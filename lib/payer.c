@@ -1174,7 +1174,7 @@ payer_engine_stats(const struct payer_engine *pe, struct payer_stats *st)
 }
 
 void
-payer_options_from_config(struct payer_options *opt)
+payer_options_load(struct payer_options *opt)
 {
 	const char *v;
 	char *end;

@@ -36,7 +36,7 @@ struct payer_credential {
 };
 
 /*
- * Engine settings (config keys in payer_options_from_config).  Zero (or
+ * Engine settings (config keys in payer_options_load).  Zero (or
  * NULL) in any field means its default, so a caller that zero-fills the
  * struct and sets what it knows stays correct when fields are added.
  */
@@ -175,7 +175,7 @@ struct payer_adapter {
  * opt->redis and redis_prefix are left as they were.  ca_file is borrowed
  * from the configuration (payer_engine_new copies it).
  */
-void	payer_options_from_config(struct payer_options *opt);
+void	payer_options_load(struct payer_options *opt);
 
 /* Adapter lookup by provider + transaction code; NULL if none. */
 const struct payer_adapter *payer_adapter_find(const char *provider_code,

@@ -367,14 +367,14 @@ test_config(void)
 	setenv("BULKCLAIMS_PAYER_CA_FILE", "/etc/ssl/x.pem", 1);
 	setenv("BULKCLAIMS_PAYER_MAX_IN_FLIGHT", "100", 1);
 	memset(&o, 0, sizeof(o));
-	payer_options_from_config(&o);
+	payer_options_load(&o);
 	ok(o.concurrency == 64 && o.rate_limit == 12.5 &&
 	    o.max_in_flight == 100 && o.ca_file != NULL &&
 	    !strcmp(o.ca_file, "/etc/ssl/x.pem"), "options from config keys");
 	ok(o.max_attempts == 0 && o.timeout_ms == 0,
 	    "unset keys give 0 (engine default)");
 	setenv("BULKCLAIMS_PAYER_RATE_LIMIT", "fast", 1);
-	payer_options_from_config(&o);
+	payer_options_load(&o);
 	ok(o.rate_limit == 0, "a rate that is not a number means no limit");
 }
 
