@@ -279,8 +279,9 @@ outcome_for(const void *buf, size_t len, struct sim_outcome *o)
  * - MISMATCH: the served claim's columns, but success false and error
  *   "Member data mismatch (last name, date of birth)".
  * - SLOW, BADJSON, BADREQ: no usable answer: status "Error", success
- *   false; the error message is the client's (it starts with "payer
- *   timeout", "invalid payer response", "payer rejected the request").
+ *   false; error "payer returned malformed JSON" (BADJSON), or one
+ *   starting with "payer timeout" (SLOW) or "payer rejected the request"
+ *   (BADREQ), which the client completes (attempts, codes).
  */
 void
 outcome_csv(const struct sim_outcome *o, struct sim_csv *c)
@@ -292,7 +293,10 @@ outcome_csv(const struct sim_outcome *o, struct sim_csv *c)
 		c->status = "Error";
 		c->error_message = o->force == SIM_FORCE_SLOW ?
 		    "payer timeout" : o->force == SIM_FORCE_BADJSON ?
-		    "invalid payer response" : "payer rejected the request";
+		    "payer returned malformed JSON" :
+		    "payer rejected the request";
+		/* Attempts and codes the client adds are its own. */
+		c->error_is_prefix = o->force != SIM_FORCE_BADJSON;
 		return;
 	}
 	c->status = status_names[o->status];

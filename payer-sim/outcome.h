@@ -71,6 +71,7 @@ struct sim_csv {
 	char		 processed_date[16];	/* YYYY-MM-DD or "" */
 	int		 success;
 	const char	*error_message;	/* static; "" on success */
+	int		 error_is_prefix; /* the client completes the text */
 };
 
 /* Date formats used on the wire and in the CSV. */
