@@ -116,8 +116,7 @@ uhc_parse(long http_status, const void *buf, size_t len,
 	char code[64], fields[96];
 
 	if ((root = payer_json_parse(buf, len)) == NULL) {
-		payer_result_error(res,
-		    "invalid payer response: malformed JSON");
+		payer_result_error(res, "payer returned malformed JSON");
 		return PAYER_FAIL;
 	}
 	claims = payer_json_get(payer_json_get(payer_json_get(root, "data",

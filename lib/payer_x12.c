@@ -219,8 +219,7 @@ x12_parse(long http_status, const void *buf, size_t len,
 
 	(void)http_status;
 	if ((root = payer_json_parse(buf, len)) == NULL) {
-		payer_result_error(res,
-		    "invalid payer response: malformed JSON");
+		payer_result_error(res, "payer returned malformed JSON");
 		return PAYER_FAIL;
 	}
 	claims = payer_json_get(root, "claims", json_type_array);

@@ -149,8 +149,9 @@ main(int argc, char *argv[])
 		else
 			snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 		for (j = 0; j < nc; j++) {
-			struct payer_endpoint ep = { adapter, "CLAIM_STATUS", url,
-			    "/apip/auth/v2/token", strcmp(adapter, "X12") == 0 ?
+			struct payer_endpoint ep = { adapter, "CLAIM_STATUS",
+			    url, "/apip/auth/v2/token",
+			    strcmp(adapter, "X12") == 0 ?
 			    "/medicalnetwork/claimstatus/v2/" :
 			    "/oihub/claim/inquiry/v1", "87726" };
 			struct payer_credential cr = { "bulkclaims-dev",
@@ -175,7 +176,8 @@ main(int argc, char *argv[])
 				fprintf(stderr, "payer-bench: out of memory\n");
 				return 1;
 			}
-			if ((pe = payer_engine_new(&ep, &cr, &o, &err)) == NULL) {
+			pe = payer_engine_new(&ep, &cr, &o, &err);
+			if (pe == NULL) {
 				fprintf(stderr, "payer-bench: %s\n", err.msg);
 				return 1;
 			}
@@ -202,8 +204,8 @@ main(int argc, char *argv[])
 			    ideal, ratio, ru.ru_maxrss / 1024, b.ok == b.done ?
 			    "" : "  (some rows failed)");
 			if (b.retried > 0)
-				printf("  %ld rows needed more than one attempt\n",
-				    b.retried);
+				printf("  %ld rows needed more than one "
+				    "attempt\n", b.retried);
 			fflush(stdout);
 		}
 		if (pid > 0) {

@@ -168,40 +168,66 @@ row_set(struct row *w, const char *claim)
 	snprintf(w->sub, sizeof(w->sub), "ABC123456");
 }
 
-/* 1 if res has exactly the output columns --explain names. */
+/* Compares one field with --explain's; prints the difference. */
+static int
+same_field(const struct row *w, struct json_object *x, const char *key,
+    const char *val, int prefix)
+{
+	const char *s = payer_json_str(x, key);
+
+	if (s != NULL && (prefix ? strncmp(val, s, strlen(s)) :
+	    strcmp(val, s)) == 0)
+		return 1;
+	printf("# %s: %s is \"%s\", --explain says \"%s\"\n", w->claim, key,
+	    val, s ? s : "(none)");
+	return 0;
+}
+
+/*
+ * 1 if res has exactly the output columns --explain names, and for a
+ * found claim the extended fields too (X12 codes, payment, amounts).
+ */
 static int
 same_as_explain(const struct row *w)
 {
+	const struct payer_result *r = &w->res;
 	struct json_object *x, *v;
-	const char *keys[] = { "status", "patient_name", "total_charged",
-	    "total_paid", "processed_date", "error_message" };
-	const char *vals[] = { w->res.status, w->res.patient_name,
-	    w->res.total_charged, w->res.total_paid, w->res.processed_date,
-	    w->res.error_message };
-	size_t i;
-	int same = 1;
+	const char *st;
+	int same = 1, prefix = 0, found = 0;
 
 	if ((x = explain(w->claim, w->first, w->last)) == NULL)
 		return 0;
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const char *s = payer_json_str(x, keys[i]);
-		const char *st = payer_json_str(x, "status");
-
-		/* README-outcomes.md: Error rows' messages compare by prefix */
-		if (s != NULL && st != NULL && !strcmp(st, "Error") &&
-		    !strcmp(keys[i], "error_message") && s[0] != '\0' &&
-		    !strncmp(vals[i], s, strlen(s)))
-			continue;
-		if (s == NULL || strcmp(s, vals[i]) != 0) {
-			printf("# %s: %s is \"%s\", --explain says \"%s\"\n",
-			    w->claim, keys[i], vals[i], s ? s : "(none)");
-			same = 0;
-		}
-	}
+	if (json_object_object_get_ex(x, "error_message_is_prefix", &v))
+		prefix = json_object_get_boolean(v);
+	if (json_object_object_get_ex(x, "found", &v))
+		found = json_object_get_boolean(v);
+	same &= same_field(w, x, "status", r->status, 0);
+	same &= same_field(w, x, "patient_name", r->patient_name, 0);
+	same &= same_field(w, x, "total_charged", r->total_charged, 0);
+	same &= same_field(w, x, "total_paid", r->total_paid, 0);
+	same &= same_field(w, x, "processed_date", r->processed_date, 0);
+	same &= same_field(w, x, "error_message", r->error_message, prefix);
 	if (!json_object_object_get_ex(x, "success", &v) ||
-	    json_object_get_boolean(v) != (w->res.success != 0)) {
+	    json_object_get_boolean(v) != (r->success != 0)) {
 		printf("# %s: success differs\n", w->claim);
 		same = 0;
+	}
+	st = payer_json_str(x, "status");
+	if (found && st != NULL && strcmp(st, "Error") != 0) {
+		same &= same_field(w, x, "x12_category",
+		    r->status_category_code, 0);
+		same &= same_field(w, x, "x12_status_code", r->status_code, 0);
+		same &= same_field(w, x, "x12_status_desc",
+		    r->status_description, 0);
+		same &= same_field(w, x, "check_number", r->check_number, 0);
+		same &= same_field(w, x, "check_date", r->check_date, 0);
+		/* the 277 carries no allowed amount or patient share */
+		if (!use_x12) {
+			same &= same_field(w, x, "total_allowed",
+			    r->total_allowed, 0);
+			same &= same_field(w, x, "patient_responsibility",
+			    r->patient_responsibility, 0);
+		}
 	}
 	json_object_put(x);
 	return same;
@@ -280,7 +306,7 @@ test_forced(void)
 	const char *args[] = { "--latency-ms", "5", "--slow-ms", "3000", NULL };
 	static const char *claims[] = {
 		"ERR5032A0001",		/* 503 twice, then the answer */
-		"RLX0000001",		/* 429 Retry-After: 1, then the answer */
+		"RLX0000001",		/* 429 Retry-After: 1, then answered */
 		"SLOWX000001",		/* slower than the client timeout */
 		"BADJSON00001",		/* 200 with a cut-off body */
 		"MISMATCH0001",		/* member last name and DOB differ */
@@ -323,7 +349,7 @@ test_forced(void)
 	    rows[2].res.attempts);
 
 	ok(rows[3].res.success == 0 && !strcmp(rows[3].res.error_message,
-	    "invalid payer response: malformed JSON") &&
+	    "payer returned malformed JSON") &&
 	    rows[3].res.attempts == 1 && same_as_explain(&rows[3]),
 	    "malformed JSON: \"%s\", not retried", rows[3].res.error_message);
 

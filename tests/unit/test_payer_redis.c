@@ -154,8 +154,8 @@ test_primitives(void)
 
 	/* bucket: rate 20/s, burst 5 */
 	got = payer_redis_rate_take(c, "t:r", 20, 5, 8, &wait, &err);
-	ok(got == 5 && wait > 0 && wait <= 50, "burst of 5 granted, wait %ld ms",
-	    wait);
+	ok(got == 5 && wait > 0 && wait <= 50,
+	    "burst of 5 granted, wait %ld ms", wait);
 	got = payer_redis_rate_take(c, "t:r", 20, 5, 1, &wait, &err);
 	ok(got == 0 && wait > 0, "empty bucket refuses");
 	usleep(120000);
