@@ -88,6 +88,7 @@ struct payer_engine {
 	char	*tok_body;
 	struct curl_slist *tok_hdrs;
 	struct rbuf tok_rb;
+	int	 refusals;	/* tokens refused (401) in a row */
 
 	/* worker-local token bucket */
 	double	 bucket;
@@ -814,9 +815,14 @@ slot_retry(struct payer_engine *pe, struct slot *s, const char *why,
 	return 0;
 }
 
-/* A row's transfer finished.  Returns 1 if the row is final. */
+/*
+ * A row's transfer finished.  Returns 1 if the row is final, 0 if it
+ * goes again, -1 with err if the whole job must stop (the payer refuses
+ * every fresh token).
+ */
 static int
-slot_done(struct payer_engine *pe, struct slot *s, CURLcode cc)
+slot_done(struct payer_engine *pe, struct slot *s, CURLcode cc,
+    struct errbuf *err)
 {
 	long code = 0;
 	char why[256], msg[320];
@@ -829,6 +835,8 @@ slot_done(struct payer_engine *pe, struct slot *s, CURLcode cc)
 	free(s->body);
 	s->body = NULL;
 	s->res.http_status = code;
+	if (cc == CURLE_OK && code != 401)
+		pe->refusals = 0;
 
 	if (cc != CURLE_OK) {
 		if (s->rb.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
@@ -893,6 +901,10 @@ reauth:
 	s->tries--;
 	/* many rows share one token: only the first 401 of a token renews it */
 	if (s->token_gen == pe->token_gen && pe->token_valid) {
+		/* tokens refused with no answer in between: not expiry */
+		if (++pe->refusals > PAYER_MAX_TOKEN_REFUSALS)
+			return errbuf_set(err, "payer refused %d fresh access "
+			    "tokens in a row (401)", pe->refusals);
 		pe->token_valid = 0;
 		memcpy(pe->refused, pe->token, sizeof(pe->refused));
 	}
@@ -1129,7 +1141,12 @@ payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 			    &priv);
 			if ((s = (struct slot *)(void *)priv) == NULL)
 				continue;
-			if (slot_done(pe, s, m->data.result)) {
+			if ((i = slot_done(pe, s, m->data.result, err)) ==
+			    -1) {
+				rc = -1;
+				break;
+			}
+			if (i == 1) {
 				halt = done(arg, &s->claim, &s->res) != 0;
 				slot_release(pe, s);
 				want_next = 1;

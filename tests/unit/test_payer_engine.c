@@ -8,8 +8,13 @@
  * directory (make check runs there), or $BULKCLAIMS_SIM_BIN.  A missing
  * binary is a failure, not a skip.  Ports 20100-20199 (simproc.h).
  */
+#include <sys/socket.h>
+
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -528,6 +533,163 @@ test_tls(void)
 	rmdir(dir);
 }
 
+/*
+ * A payer that misbehaves in ways the simulator does not: a blocking
+ * loop in a thread, one connection at a time, "Connection: close".
+ */
+enum rogue_mode { ROGUE_OVERSIZE, ROGUE_ALWAYS_401 };
+
+struct rogue {
+	int		 lfd, port;
+	enum rogue_mode	 mode;
+	volatile int	 quit;
+	int		 tokens;
+	pthread_t	 th;
+};
+
+static void
+rogue_answer(int fd, const char *status, const char *body, size_t len)
+{
+	char head[256];
+	int n;
+
+	n = snprintf(head, sizeof(head), "HTTP/1.1 %s\r\nContent-Type: "
+	    "application/json\r\nContent-Length: %zu\r\nConnection: close"
+	    "\r\n\r\n", status, len);
+	if (write(fd, head, (size_t)n) != n)
+		return;
+	while (len > 0) {
+		ssize_t w = write(fd, body, len);
+
+		if (w <= 0)
+			return;
+		body += w;
+		len -= (size_t)w;
+	}
+}
+
+static void *
+rogue_main(void *arg)
+{
+	struct rogue *rg = arg;
+	struct pollfd pfd;
+	char req[8192], tok[128], *big;
+	size_t have, blen = 300 * 1024;
+	ssize_t n;
+	int fd;
+
+	if ((big = malloc(blen)) == NULL)
+		return NULL;
+	memset(big, 'a', blen);
+	big[0] = '"';
+	big[blen - 1] = '"';
+	while (!rg->quit) {
+		pfd.fd = rg->lfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		if ((fd = accept(rg->lfd, NULL, NULL)) == -1)
+			continue;
+		/* the request: headers and a small body, read until idle */
+		have = 0;
+		pfd.fd = fd;
+		while (have < sizeof(req) - 1 && poll(&pfd, 1, 100) > 0 &&
+		    (n = read(fd, req + have, sizeof(req) - 1 - have)) > 0)
+			have += (size_t)n;
+		req[have] = '\0';
+		if (strncmp(req, "POST /apip/auth/v2/token", 24) == 0) {
+			snprintf(tok, sizeof(tok), "{\"access_token\":\"rogue%d"
+			    "\",\"expires_in\":3600}", ++rg->tokens);
+			rogue_answer(fd, "200 OK", tok, strlen(tok));
+		} else if (rg->mode == ROGUE_OVERSIZE)
+			rogue_answer(fd, "200 OK", big, blen);
+		else
+			rogue_answer(fd, "401 Unauthorized",
+			    "{\"errors\":[{\"code\":\"UNAUTHORIZED\"}]}", 36);
+		close(fd);
+	}
+	free(big);
+	return NULL;
+}
+
+static int
+rogue_start(struct rogue *rg, enum rogue_mode mode)
+{
+	struct sockaddr_in sa;
+	int p, one = 1;
+
+	memset(rg, 0, sizeof(*rg));
+	rg->mode = mode;
+	for (p = SIMPROC_PORT_MAX; p >= SIMPROC_PORT_MIN; p--) {
+		if ((rg->lfd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+			return -1;
+		setsockopt(rg->lfd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one));
+		simproc_addr(&sa, p);
+		if (bind(rg->lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+		    listen(rg->lfd, 16) == 0)
+			break;
+		close(rg->lfd);
+	}
+	if (p < SIMPROC_PORT_MIN)
+		return -1;
+	rg->port = p;
+	return pthread_create(&rg->th, NULL, rogue_main, rg) == 0 ? 0 : -1;
+}
+
+static void
+rogue_stop(struct rogue *rg)
+{
+	rg->quit = 1;
+	pthread_join(rg->th, NULL);
+	close(rg->lfd);
+}
+
+static void
+test_rogue(void)
+{
+	struct rogue rg;
+	struct row rows[5];
+	struct run r = { rows, 1, 0, 0, 0 };
+	struct payer_engine *pe;
+	struct errbuf err;
+	int i;
+
+	ok(rogue_start(&rg, ROGUE_OVERSIZE) == 0, "rogue payer up");
+	sim_port = rg.port;
+	row_set(&rows[0], "ZE00000001");
+	pe = engine(1, 3, 5000, NULL);
+	ok(pe != NULL && run_rows(pe, &r, &err) == 0 && r.ndone == 1,
+	    "oversized answer: run goes on");
+	ok(rows[0].res.success == 0 && rows[0].res.attempts == 1 &&
+	    !strcmp(rows[0].res.error_message,
+	    "payer response larger than 262144 bytes"),
+	    "oversized answer: row failed, not retried (%s)",
+	    rows[0].res.error_message);
+	payer_engine_free(pe);
+	rogue_stop(&rg);
+
+	ok(rogue_start(&rg, ROGUE_ALWAYS_401) == 0, "rogue payer up (401)");
+	sim_port = rg.port;
+	for (i = 0; i < 5; i++) {
+		char c[16];
+
+		snprintf(c, sizeof(c), "ZE0000000%d", i);
+		row_set(&rows[i], c);
+	}
+	r.n = 5;
+	r.next = r.ndone = 0;
+	err.msg[0] = '\0';
+	pe = engine(1, 3, 5000, NULL);
+	ok(pe != NULL && run_rows(pe, &r, &err) == -1,
+	    "every fresh token refused: the job stops");
+	ok(!strcmp(err.msg, "payer refused 4 fresh access tokens in a row "
+	    "(401)") && payer_engine_token_fetches(pe) == 4,
+	    "%s; %lu tokens fetched", err.msg, payer_engine_token_fetches(pe));
+	payer_engine_free(pe);
+	rogue_stop(&rg);
+}
+
 int
 main(void)
 {
@@ -544,6 +706,7 @@ main(void)
 	test_stop();
 	test_x12();
 	test_tls();
+	test_rogue();
 	sim_stop();
 	curl_global_cleanup();
 	return done_testing();
