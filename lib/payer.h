@@ -161,7 +161,8 @@ struct payer_adapter {
 		    struct payer_result *res);
 	/*
 	 * Classifies a non-2xx response: a verdict plus a short cause for the
-	 * message ("error 503", "bad request (400): ..."), written to why.
+	 * message ("error 503", "rejected the request (400 CODE)"), written to
+	 * why; the engine prefixes "payer ".
 	 */
 	enum payer_verdict (*classify_error)(long http_status, const void *buf,
 		    size_t len, char *why, size_t whysz);
@@ -199,10 +200,20 @@ struct payer_engine *payer_engine_new(const struct payer_endpoint *ep,
 /*
  * Runs until next() returns 0 and every claim in flight is done (or done()
  * asks to stop, or *stop becomes non-zero: then in-flight claims are
- * abandoned without a done() call).  stop may be NULL.  Returns 0, or -1
- * with err for a failure that stops the whole job (e.g. the token endpoint
- * rejects the credentials: "payer rejected the client credentials (401)");
- * claims in flight then get no done() call either.
+ * abandoned without a done() call).  stop may be NULL; it is looked at
+ * every 100 ms at least.  Returns 0, or -1 with err for a failure that
+ * stops the whole job; claims in flight then get no done() call either.
+ * Such failures (no PHI, no secret in err):
+ *   "payer rejected the client credentials (401)" (also 400, 403),
+ *   "payer token endpoint: <cause> after N attempts" (5xx, 429, network),
+ *   "payer token endpoint: <TLS or URL error>" (not retried),
+ *   "payer token response is malformed",
+ *   "payer refused 4 fresh access tokens in a row (401)".
+ * Everything else is a row's own result (see README-outcomes.md of the
+ * simulator): "payer timeout after 3 attempts", "payer error 503 after 3
+ * attempts", "payer rate limit (429) after 3 attempts", "payer returned
+ * malformed JSON", "payer rejected the request (400 CODE)", ...
+ * The engine may be run again afterwards (the next job of the worker).
  */
 int	payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 	    payer_done_fn done, void *arg, volatile const int *stop,
