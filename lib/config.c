@@ -116,7 +116,8 @@ config_load(const char *path, struct errbuf *err)
 		value = trim(eq + 1);
 		if (*key == '\0') {
 			fclose(f);
-			return errbuf_set(err, "%s:%d: empty key", path, lineno);
+			return errbuf_set(err, "%s:%d: empty key", path,
+			    lineno);
 		}
 		if (config_set(key, value) != 0) {
 			fclose(f);

@@ -13,7 +13,7 @@ struct errbuf {
 	char	msg[512];
 };
 
-/* Formats into e (which may be NULL) and returns -1 for "return errbuf_set(...)". */
+/* Formats into e (may be NULL); returns -1 for "return errbuf_set(...)". */
 static inline int __attribute__((format(printf, 2, 3)))
 errbuf_set(struct errbuf *e, const char *fmt, ...)
 {

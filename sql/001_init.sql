@@ -109,6 +109,10 @@ CREATE TABLE csv_job_rows (
 	last_name	text,
 	date_of_birth	text,
 	subscriber_id	text,
+	-- Input columns beyond the five required ones, echoed in results.
+	extra		jsonb,
+	-- A non-fatal remark from validation (e.g. a duplicate claim number).
+	warning		text,
 	status		text,
 	patient_name	text,
 	total_charged	numeric(12,2),
@@ -118,6 +122,18 @@ CREATE TABLE csv_job_rows (
 	error_message	text,
 	attempts	integer NOT NULL DEFAULT 0,
 	checked_at	timestamptz,
+	-- Extended results: FOUND, NOT_FOUND, INPUT_INVALID, PAYER_ERROR.
+	lookup_result	text,
+	status_category_code text,
+	status_code	text,
+	status_description text,
+	payer_claim_number text,
+	total_allowed	numeric(12,2),
+	patient_responsibility numeric(12,2),
+	check_number	text,
+	check_date	date,
+	-- Payer's member data equals the row's: true, false, NULL unknown.
+	member_match	boolean,
 	PRIMARY KEY (job_id, row_number)
 );
 

@@ -1,0 +1,474 @@
+/*
+ * bulkclaimsctl: the admin command.  Migrates the schema, creates
+ * organisations, practices, users and API tokens, stores payer endpoints
+ * and (encrypted) payer credentials, and sets up the demo data that
+ * scripts/run uses.  Secrets are read from files, never from argv (which
+ * other users can see in ps).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "db.h"
+#include "log.h"
+#include "secrets.h"
+
+struct ctl_opts {
+	const char	*name, *tin, *npi, *username, *role, *email;
+	const char	*password_file, *provider, *transaction, *base_url;
+	const char	*api_path, *token_path, *payer_id, *client_id;
+	const char	*client_secret_file, *token_file, *payer_url;
+	long		 expires_days;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+"usage: bulkclaimsctl [-c config] command [options]\n"
+"  migrate                       apply pending sql/ migrations\n"
+"  genkey                        create secrets.key_file if absent\n"
+"  create-org --name N --tin T\n"
+"  create-practice --tin T --name N [--npi NPI]\n"
+"  create-user --tin T --username U [--role admin|member|viewer]\n"
+"              [--email E] [--password-file F]\n"
+"  create-token --username U [--expires-days N] [--token-file F]\n"
+"  set-endpoint --provider P --transaction T --base-url URL\n"
+"              [--api-path P] [--token-path P] [--payer-id ID]\n"
+"  set-credentials --tin T --provider P --client-id ID\n"
+"              --client-secret-file F\n"
+"  demo --payer-url URL --token-file F --password-file F\n");
+	exit(2);
+}
+
+/* Reads the first line of a small secret file into a malloc'd string. */
+static char *
+read_secret(const char *path)
+{
+	char buf[1024];
+	size_t n;
+	FILE *f;
+
+	if (path == NULL || (f = fopen(path, "r")) == NULL)
+		fatal("cannot read %s", path ? path : "(no file given)");
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return strdup(buf);
+}
+
+/* Writes a secret file with mode 0600 (replacing it). */
+static void
+write_secret(const char *path, const char *value)
+{
+	FILE *f;
+
+	unlink(path);
+	umask(077);
+	if ((f = fopen(path, "w")) == NULL)
+		fatal("cannot write %s", path);
+	fprintf(f, "%s\n", value);
+	if (fclose(f) != 0)
+		fatal("cannot write %s", path);
+}
+
+static PGresult *
+q(PGconn *db, const char *sql, int n, const char *const *p)
+{
+	struct errbuf err;
+	PGresult *res = db_exec(db, &err, sql, n, p);
+
+	if (res == NULL)
+		fatalx("%s", err.msg);
+	return res;
+}
+
+static void
+cmd_create_org(PGconn *db, const struct ctl_opts *o)
+{
+	const char *p[2] = { o->name, o->tin };
+
+	if (!o->name || !o->tin)
+		usage();
+	PQclear(q(db, "INSERT INTO organizations (name, tin) VALUES ($1, $2) "
+	    "ON CONFLICT (tin) DO UPDATE SET name = EXCLUDED.name", 2, p));
+	log_info("organization saved");
+}
+
+static void
+cmd_create_practice(PGconn *db, const struct ctl_opts *o)
+{
+	const char *p[3] = { o->tin, o->name, o->npi };
+	PGresult *r;
+
+	if (!o->name || !o->tin)
+		usage();
+	r = q(db, "INSERT INTO practices (organization_id, name, tin, npi) "
+	    "SELECT id, $2, $1, $3 FROM organizations WHERE tin = $1 "
+	    "ON CONFLICT (organization_id, tin) DO UPDATE "
+	    "SET name = EXCLUDED.name, npi = EXCLUDED.npi RETURNING id",
+	    3, p);
+	if (PQntuples(r) != 1)
+		fatalx("no organization with that TIN");
+	PQclear(r);
+	log_info("practice saved");
+}
+
+static void
+cmd_create_user(PGconn *db, const struct ctl_opts *o)
+{
+	char hash[crypto_pwhash_STRBYTES], *pw = NULL;
+	const char *p[5];
+	PGresult *r;
+
+	if (!o->tin || !o->username)
+		usage();
+	if (o->password_file) {
+		pw = read_secret(o->password_file);
+		if (strlen(pw) < 8)
+			fatalx("password must have at least 8 characters");
+		if (crypto_pwhash_str(hash, pw, strlen(pw),
+		    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+		    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+			fatalx("password hashing failed (out of memory?)");
+		sodium_memzero(pw, strlen(pw));
+		free(pw);
+	}
+	p[0] = o->tin;
+	p[1] = o->username;
+	p[2] = o->role ? o->role : "member";
+	p[3] = o->email;
+	p[4] = o->password_file ? hash : NULL;
+	r = q(db, "INSERT INTO users (organization_id, username, role, email, "
+	    "password_hash) SELECT id, $2, $3, $4, $5 FROM organizations "
+	    "WHERE tin = $1 ON CONFLICT (username) DO UPDATE SET "
+	    "role = EXCLUDED.role, email = COALESCE(EXCLUDED.email, "
+	    "users.email), password_hash = COALESCE(EXCLUDED.password_hash, "
+	    "users.password_hash) RETURNING id", 5, p);
+	if (PQntuples(r) != 1)
+		fatalx("no organization with that TIN");
+	log_info("user saved user_id=%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+/* Hex of a SHA-256 for a bytea parameter ("\\x...") */
+static void
+bytea_hex(const unsigned char h[32], char out[68])
+{
+	out[0] = '\\';
+	out[1] = 'x';
+	sodium_bin2hex(out + 2, 65, h, 32);
+}
+
+static void
+cmd_create_token(PGconn *db, const struct ctl_opts *o)
+{
+	char tok[SECRETS_TOKEN_LEN + 1], hex[68], days[32], prefix[9];
+	unsigned char h[32];
+	const char *p[4];
+	PGresult *r;
+
+	if (!o->username)
+		usage();
+	secrets_token_new(tok);
+	if (secrets_token_hash(tok, h) != 0)
+		fatalx("token hashing failed");
+	bytea_hex(h, hex);
+	memcpy(prefix, tok, 8);
+	prefix[8] = '\0';
+	snprintf(days, sizeof(days), "%ld", o->expires_days);
+	p[0] = o->username;
+	p[1] = hex;
+	p[2] = prefix;
+	p[3] = o->expires_days > 0 ? days : NULL;
+	r = q(db, "INSERT INTO api_tokens (user_id, token_hash, prefix, "
+	    "expires_at) SELECT id, $2::bytea, $3, now() + make_interval("
+	    "days => $4::int) FROM users WHERE username = $1 RETURNING id",
+	    4, p);
+	if (PQntuples(r) != 1)
+		fatalx("no such user");
+	log_info("token created token_id=%s prefix=%s", PQgetvalue(r, 0, 0),
+	    prefix);
+	PQclear(r);
+	if (o->token_file)
+		write_secret(o->token_file, tok);
+	else
+		printf("%s\n", tok);
+	sodium_memzero(tok, sizeof(tok));
+}
+
+static void
+cmd_set_endpoint(PGconn *db, const struct ctl_opts *o)
+{
+	const char *p[6];
+
+	if (!o->provider || !o->transaction || !o->base_url)
+		usage();
+	p[0] = o->provider;
+	p[1] = o->transaction;
+	p[2] = o->base_url;
+	p[3] = o->api_path ? o->api_path :
+	    strcmp(o->provider, "X12") == 0 ?
+	    "/medicalnetwork/claimstatus/v2/" : "/oihub/claim/inquiry/v1";
+	p[4] = o->token_path ? o->token_path : "/apip/auth/v2/token";
+	p[5] = o->payer_id ? o->payer_id : "87726";
+	PQclear(q(db, "INSERT INTO payer_endpoints (provider_code, "
+	    "transaction_code, base_url, api_path, token_path, payer_id) "
+	    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (provider_code, "
+	    "transaction_code) DO UPDATE SET base_url = EXCLUDED.base_url, "
+	    "api_path = EXCLUDED.api_path, token_path = EXCLUDED.token_path, "
+	    "payer_id = EXCLUDED.payer_id", 6, p));
+	log_info("payer endpoint saved provider=%s transaction=%s",
+	    o->provider, o->transaction);
+}
+
+static void
+set_credentials(PGconn *db, const char *tin, const char *provider,
+    const char *client_id, const char *secret)
+{
+	unsigned char key[SECRETS_KEY_LEN], *sealed;
+	char ad[128], *hex;
+	const char *p[4];
+	size_t sealedlen, hexlen;
+	struct errbuf err;
+	PGresult *r;
+
+	p[0] = tin;
+	p[1] = provider;
+	r = q(db, "SELECT p.id FROM practices p JOIN organizations o ON "
+	    "o.id = p.organization_id WHERE p.tin = $1 AND o.tin = $1", 1, p);
+	if (PQntuples(r) != 1)
+		fatalx("no practice with that TIN");
+	/* The row identity binds the ciphertext to this practice+payer. */
+	snprintf(ad, sizeof(ad), "practice:%s:%s", PQgetvalue(r, 0, 0),
+	    provider);
+	PQclear(r);
+	if (secrets_key_load(config_get("secrets.key_file", NULL), key,
+	    &err) != 0)
+		fatalx("%s", err.msg);
+	if (secrets_seal(key, ad, secret, strlen(secret), &sealed, &sealedlen,
+	    &err) != 0)
+		fatalx("%s", err.msg);
+	sodium_memzero(key, sizeof(key));
+	hexlen = sealedlen * 2 + 3;
+	if ((hex = malloc(hexlen)) == NULL)
+		fatalx("out of memory");
+	hex[0] = '\\';
+	hex[1] = 'x';
+	sodium_bin2hex(hex + 2, hexlen - 2, sealed, sealedlen);
+	free(sealed);
+	p[2] = client_id;
+	p[3] = hex;
+	PQclear(q(db, "INSERT INTO payer_credentials (practice_id, "
+	    "provider_code, client_id, client_secret_enc) SELECT p.id, $2, $3, "
+	    "$4::bytea FROM practices p JOIN organizations o ON o.id = "
+	    "p.organization_id WHERE p.tin = $1 AND o.tin = $1 "
+	    "ON CONFLICT (practice_id, provider_code) DO UPDATE SET "
+	    "client_id = EXCLUDED.client_id, client_secret_enc = "
+	    "EXCLUDED.client_secret_enc, updated_at = now()", 4, p));
+	free(hex);
+	log_info("payer credentials saved provider=%s", provider);
+}
+
+static void
+cmd_set_credentials(PGconn *db, const struct ctl_opts *o)
+{
+	char *secret;
+
+	if (!o->tin || !o->provider || !o->client_id ||
+	    !o->client_secret_file)
+		usage();
+	secret = read_secret(o->client_secret_file);
+	set_credentials(db, o->tin, o->provider, o->client_id, secret);
+	sodium_memzero(secret, strlen(secret));
+	free(secret);
+}
+
+/* 1 if the token in path exists in the database. */
+static int
+token_file_valid(PGconn *db, const char *path)
+{
+	unsigned char h[32];
+	char hex[68], *tok;
+	const char *p[1] = { hex };
+	PGresult *r;
+	int valid;
+
+	if (access(path, R_OK) != 0)
+		return 0;
+	tok = read_secret(path);
+	valid = secrets_token_hash(tok, h) == 0;
+	free(tok);
+	if (!valid)
+		return 0;
+	bytea_hex(h, hex);
+	r = q(db, "SELECT 1 FROM api_tokens WHERE token_hash = $1::bytea "
+	    "AND revoked_at IS NULL", 1, p);
+	valid = PQntuples(r) == 1;
+	PQclear(r);
+	return valid;
+}
+
+/*
+ * The demo data of scripts/run, idempotent: an organisation, a practice,
+ * the simulator as both payer endpoints, credentials the simulator
+ * accepts, and user "demo" (admin) with a password and an API token.
+ */
+static void
+cmd_demo(PGconn *db, struct ctl_opts *o)
+{
+	const char *tin = config_get("demo.tin", "123456789");
+	char pw[SECRETS_TOKEN_LEN + 1];
+
+	if (!o->payer_url || !o->token_file || !o->password_file)
+		usage();
+	o->name = "Demo Medical Group";
+	o->tin = tin;
+	cmd_create_org(db, o);
+	o->name = "Demo Family Practice";
+	o->npi = "1234567893";
+	cmd_create_practice(db, o);
+	o->base_url = o->payer_url;
+	o->transaction = "CLAIM_STATUS";
+	o->provider = "UHC";
+	cmd_set_endpoint(db, o);
+	o->provider = "X12";
+	cmd_set_endpoint(db, o);
+	set_credentials(db, tin, "UHC", config_get("sim.client_id",
+	    "bulkclaims-dev"), config_get("sim.client_secret", "bulkclaims-dev-secret"));
+	set_credentials(db, tin, "X12", config_get("sim.client_id",
+	    "bulkclaims-dev"), config_get("sim.client_secret", "bulkclaims-dev-secret"));
+	if (access(o->password_file, R_OK) != 0) {
+		secrets_token_new(pw);
+		pw[16] = '\0';
+		write_secret(o->password_file, pw);
+		sodium_memzero(pw, sizeof(pw));
+	}
+	o->username = "demo";
+	o->role = "admin";
+	o->email = "demo@example.com";
+	cmd_create_user(db, o);
+	if (!token_file_valid(db, o->token_file))
+		cmd_create_token(db, o);
+	log_info("demo data ready");
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "name", required_argument, NULL, 'N' },
+		{ "tin", required_argument, NULL, 'T' },
+		{ "npi", required_argument, NULL, 'P' },
+		{ "username", required_argument, NULL, 'u' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "email", required_argument, NULL, 'e' },
+		{ "password-file", required_argument, NULL, 'w' },
+		{ "provider", required_argument, NULL, 'p' },
+		{ "transaction", required_argument, NULL, 't' },
+		{ "base-url", required_argument, NULL, 'b' },
+		{ "api-path", required_argument, NULL, 'a' },
+		{ "token-path", required_argument, NULL, 'k' },
+		{ "payer-id", required_argument, NULL, 'i' },
+		{ "client-id", required_argument, NULL, 'I' },
+		{ "client-secret-file", required_argument, NULL, 's' },
+		{ "token-file", required_argument, NULL, 'f' },
+		{ "payer-url", required_argument, NULL, 'U' },
+		{ "expires-days", required_argument, NULL, 'x' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ctl_opts o;
+	const char *cfgpath = NULL, *cmd;
+	struct errbuf err;
+	PGconn *db;
+	int ch;
+
+	memset(&o, 0, sizeof(o));
+	log_init("bulkclaimsctl", getenv("BULKCLAIMS_LOG_FILE"), 1, 0);
+	/* "+" stops at the command word; its options are parsed after it. */
+	while ((ch = getopt(argc, argv, "+c:")) != -1) {
+		if (ch == 'c')
+			cfgpath = optarg;
+		else
+			usage();
+	}
+	if (optind >= argc)
+		usage();
+	cmd = argv[optind];
+	optind++;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'N': o.name = optarg; break;
+		case 'T': o.tin = optarg; break;
+		case 'P': o.npi = optarg; break;
+		case 'u': o.username = optarg; break;
+		case 'r': o.role = optarg; break;
+		case 'e': o.email = optarg; break;
+		case 'w': o.password_file = optarg; break;
+		case 'p': o.provider = optarg; break;
+		case 't': o.transaction = optarg; break;
+		case 'b': o.base_url = optarg; break;
+		case 'a': o.api_path = optarg; break;
+		case 'k': o.token_path = optarg; break;
+		case 'i': o.payer_id = optarg; break;
+		case 'I': o.client_id = optarg; break;
+		case 's': o.client_secret_file = optarg; break;
+		case 'f': o.token_file = optarg; break;
+		case 'U': o.payer_url = optarg; break;
+		case 'x': o.expires_days = strtol(optarg, NULL, 10); break;
+		default: usage();
+		}
+	}
+	if (sodium_init() < 0)
+		fatalx("libsodium cannot be initialised");
+	if (config_load(cfgpath, &err) != 0)
+		fatalx("%s", err.msg);
+	if (strcmp(cmd, "genkey") == 0) {
+		const char *path = config_get("secrets.key_file", NULL);
+
+		if (path == NULL)
+			fatalx("secrets.key_file is not set");
+		if (access(path, F_OK) == 0)
+			return 0;
+		if (secrets_key_create(path, &err) != 0)
+			fatalx("%s", err.msg);
+		log_info("credential key created");
+		return 0;
+	}
+	db = db_connect(config_get("database.url", NULL), "bulkclaimsctl",
+	    &err);
+	if (db == NULL)
+		fatalx("%s", err.msg);
+	PQclear(PQexec(db, "SET client_min_messages = warning"));
+	if (strcmp(cmd, "migrate") == 0) {
+		if (ctl_migrate(db, ctl_sql_dir(), &err) != 0)
+			fatalx("migrate: %s", err.msg);
+	} else if (strcmp(cmd, "create-org") == 0)
+		cmd_create_org(db, &o);
+	else if (strcmp(cmd, "create-practice") == 0)
+		cmd_create_practice(db, &o);
+	else if (strcmp(cmd, "create-user") == 0)
+		cmd_create_user(db, &o);
+	else if (strcmp(cmd, "create-token") == 0)
+		cmd_create_token(db, &o);
+	else if (strcmp(cmd, "set-endpoint") == 0)
+		cmd_set_endpoint(db, &o);
+	else if (strcmp(cmd, "set-credentials") == 0)
+		cmd_set_credentials(db, &o);
+	else if (strcmp(cmd, "demo") == 0)
+		cmd_demo(db, &o);
+	else
+		usage();
+	PQfinish(db);
+	config_free();
+	return 0;
+}

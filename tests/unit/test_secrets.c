@@ -1,0 +1,58 @@
+/*
+ * Unit tests for API tokens and sealed secrets.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "secrets.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	char tok[SECRETS_TOKEN_LEN + 1], tok2[SECRETS_TOKEN_LEN + 1];
+	char path[] = "/tmp/bckeyXXXXXX", *plain = NULL;
+	unsigned char h1[32], h2[32], key[SECRETS_KEY_LEN], *sealed = NULL;
+	size_t sealedlen = 0;
+	struct errbuf err;
+	int fd;
+
+	ok(sodium_init() >= 0, "sodium_init");
+	secrets_token_new(tok);
+	secrets_token_new(tok2);
+	ok(strlen(tok) == 40 && strcmp(tok, tok2) != 0,
+	    "tokens are 40 chars and differ");
+	ok(secrets_token_hash(tok, h1) == 0, "hash of a token");
+	ok(secrets_token_hash(tok, h2) == 0 && memcmp(h1, h2, 32) == 0,
+	    "hash is deterministic");
+	ok(secrets_token_hash("short", h2) == -1, "short token rejected");
+	ok(secrets_token_hash("zz34567890123456789012345678901234567890",
+	    h2) == -1, "non-hex token rejected");
+
+	fd = mkstemp(path);
+	close(fd);
+	unlink(path);
+	ok(secrets_key_create(path, &err) == 0, "key file created");
+	ok(secrets_key_create(path, &err) == -1, "existing key not replaced");
+	ok(secrets_key_load(path, key, &err) == 0, "key loaded");
+	ok(secrets_seal(key, "practice:1:UHC", "s3cret", 6, &sealed,
+	    &sealedlen, &err) == 0 && sealedlen > 6, "seal");
+	ok(memmem(sealed, sealedlen, "s3cret", 6) == NULL,
+	    "ciphertext does not contain the plaintext");
+	ok(secrets_open(key, "practice:1:UHC", sealed, sealedlen, &plain,
+	    &err) == 0 && strcmp(plain, "s3cret") == 0, "open");
+	free(plain);
+	plain = NULL;
+	ok(secrets_open(key, "practice:2:UHC", sealed, sealedlen, &plain,
+	    &err) == -1, "other row's additional data rejected");
+	sealed[sealedlen - 1] ^= 1;
+	ok(secrets_open(key, "practice:1:UHC", sealed, sealedlen, &plain,
+	    &err) == -1, "tampered data rejected");
+	free(sealed);
+	unlink(path);
+	ok(secrets_key_load(path, key, &err) == -1, "missing key file");
+	return done_testing();
+}
