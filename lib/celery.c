@@ -537,7 +537,8 @@ parse_v2(struct json_object *h, struct json_object *body,
 
 	if (!json_object_is_type(body, json_type_array) ||
 	    json_object_array_length(body) != 3)
-		return errbuf_set(err, "task body is not [args, kwargs, embed]");
+		return errbuf_set(err,
+		    "task body is not [args, kwargs, embed]");
 	a = json_object_array_get_idx(body, 0);
 	k = json_object_array_get_idx(body, 1);
 	e = json_object_array_get_idx(body, 2);

@@ -234,7 +234,8 @@ worker_event(const char *type, int full)
 			    (double)(long)(loads[i] * 100 + 0.5) / 100));
 		json_object_object_add(ev, "loadavg", la);
 	}
-	json_object_object_add(ev, "sw_ident", json_object_new_string(SW_IDENT));
+	json_object_object_add(ev, "sw_ident",
+	    json_object_new_string(SW_IDENT));
 	json_object_object_add(ev, "sw_ver", json_object_new_string(SW_VER));
 	json_object_object_add(ev, "sw_sys", json_object_new_string("Linux"));
 	if (celery_event_send(worker_cmd(), wk_cfg.db, wk_cfg.node, type, ev,
@@ -322,8 +323,8 @@ cleanup_slot(int slot, const char *exc_type, int status)
 			log_warnx("ack %s: %s", s.cur.id, err.msg);
 	}
 	for (i = 0; i < s.nheld && i < CELERY_MAX_HELD; i++)
-		if (!s.held[i].stolen && celery_restore(worker_cmd(), s.held[i].delivery_tag, 0,
-		    &err) == -1)
+		if (!s.held[i].stolen && celery_restore(worker_cmd(),
+		    s.held[i].delivery_tag, 0, &err) == -1)
 			log_warnx("restore %s: %s", s.held[i].id, err.msg);
 }
 
@@ -505,8 +506,9 @@ steal_due(void)
 			wk_lock();
 			for (j = 0; wk_sh->slots[i].busy &&
 			    j < wk_sh->slots[i].nheld; j++) {
-				struct wk_reqinfo *ri = &wk_sh->slots[i].held[j];
+				struct wk_reqinfo *ri;
 
+				ri = &wk_sh->slots[i].held[j];
 				if (ri->stolen || ri->eta > now - 1.0)
 					continue;
 				ri->stolen = 1;

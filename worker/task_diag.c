@@ -64,7 +64,8 @@ task_diag_sleep(struct task_ctx *ctx, struct json_object *args,
 		secs = DIAG_SLEEP_MAX;
 	end = util_now() + secs;
 	while (util_now() < end) {
-		if (ctx->soft_deadline > 0 && util_now() >= ctx->soft_deadline) {
+		if (ctx->soft_deadline > 0 &&
+		    util_now() >= ctx->soft_deadline) {
 			snprintf(res->exc_type, sizeof(res->exc_type),
 			    "SoftTimeLimitExceeded");
 			res->exc_message[0] = '\0';

@@ -74,7 +74,7 @@ struct wk_shared {
 	long		 totals[WK_TOTALS_MAX];	/* by task_defs[] index */
 	int		 nrevoked;		/* ring of revoked ids */
 	char		 revoked[WK_REVOKED_MAX][CELERY_ID_MAX];
-	int		 task_events;		/* enable_events/disable_events */
+	int		 task_events;		/* enable/disable_events */
 	struct wk_slot	 slots[CELERY_MAX_CONCURRENCY];
 };
 
