@@ -395,9 +395,13 @@ slot_of(pid_t pid)
 	return -1;
 }
 
-/* Reaps children; restarts them unless stopping.  Returns live count. */
+/*
+ * Reaps children; restarts them unless stopping.  After a cold shutdown
+ * nothing is cleaned up: what the children held stays in unacked for a
+ * visibility restore, as with Python.  Returns the live count.
+ */
 static int
-reap(int stopping)
+reap(int stopping, int cold)
 {
 	pid_t pid;
 	int status, slot, i, live = 0;
@@ -405,8 +409,8 @@ reap(int stopping)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if ((slot = slot_of(pid)) < 0)
 			continue;
-		if (!stopping || wk_sh->slots[slot].busy ||
-		    wk_sh->slots[slot].nheld > 0) {
+		if (!cold && (!stopping || wk_sh->slots[slot].busy ||
+		    wk_sh->slots[slot].nheld > 0)) {
 			if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 				log_warnx("process %ld exited with %s %d",
 				    (long)pid, WIFSIGNALED(status) ? "signal" :
@@ -587,8 +591,8 @@ control_loop(void)
 			log_info("warm shutdown: finishing running tasks");
 			signal_children(SIGTERM);
 		}
-		n = reap(stopping);
-		if (stopping && n == 0)
+		n = reap(stopping || cold, cold);
+		if ((stopping || cold) && n == 0)
 			break;
 		if (stopping && util_now() > deadline)
 			signal_children(SIGKILL);

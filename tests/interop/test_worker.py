@@ -414,3 +414,27 @@ def test_warm_shutdown_requeues_stoppable_task(app, c_worker, r):
     assert meta(r, res.id)["status"] == "STARTED"
     assert r.hlen("unacked") == 0
     r.delete("celery")
+
+
+def test_second_sigterm_is_cold_shutdown(app, c_worker, r):
+    """Warm shutdown waits for the running task; a second SIGTERM stops
+    at once (exit 1), leaving the acks_late message in unacked for a
+    visibility restore."""
+    w = c_worker()
+    res = app.send_task("bulkclaims.sleep", args=[30])
+    assert wait_for(lambda: meta(r, res.id) and
+                    meta(r, res.id)["status"] == "STARTED", 10)
+    w.p.send_signal(signal.SIGTERM)
+    time.sleep(1.5)
+    assert w.p.poll() is None          # still finishing the task
+    w.p.send_signal(signal.SIGTERM)
+    assert w.p.wait(5) == 1
+    assert r.hlen("unacked") == 1
+    assert "cold shutdown" in w.log()
+    r.delete("unacked", "unacked_index")
+
+
+def test_sigquit_cold_shutdown_when_idle(c_worker):
+    w = c_worker()
+    w.p.send_signal(signal.SIGQUIT)
+    assert w.p.wait(5) == 1
