@@ -385,10 +385,22 @@ execute(struct held *h)
 		return;
 	}
 	acks_late = (int)task_option(d, "acks_late");
-	soft = m->soft_time_limit > 0 ? m->soft_time_limit :
-	    (double)task_option(d, "soft_time_limit");
-	hard = m->time_limit > 0 ? m->time_limit :
-	    (double)task_option(d, "time_limit");
+	soft = (double)task_option(d, "soft_time_limit");
+	hard = (double)task_option(d, "time_limit");
+	if (d - task_defs >= 0 && d - task_defs < WK_TOTALS_MAX) {
+		/* `celery control time_limit` changed the task's defaults. */
+		wk_lock();
+		if (wk_sh->soft_override[d - task_defs] >= 0)
+			soft = wk_sh->soft_override[d - task_defs];
+		if (wk_sh->hard_override[d - task_defs] >= 0)
+			hard = wk_sh->hard_override[d - task_defs];
+		wk_unlock();
+	}
+	/* The message's timelimit header wins (spec 5.7). */
+	if (m->soft_time_limit > 0)
+		soft = m->soft_time_limit;
+	if (m->time_limit > 0)
+		hard = m->time_limit;
 	if (!acks_late)
 		ack(m);
 	wk_lock();

@@ -75,6 +75,9 @@ struct wk_shared {
 	int		 nrevoked;		/* ring of revoked ids */
 	char		 revoked[WK_REVOKED_MAX][CELERY_ID_MAX];
 	int		 task_events;		/* enable/disable_events */
+	/* `control time_limit` overrides by task_defs[] index; -1 = unset */
+	double		 soft_override[WK_TOTALS_MAX];
+	double		 hard_override[WK_TOTALS_MAX];
 	struct wk_slot	 slots[CELERY_MAX_CONCURRENCY];
 };
 

@@ -438,3 +438,19 @@ def test_sigquit_cold_shutdown_when_idle(c_worker):
     w = c_worker()
     w.p.send_signal(signal.SIGQUIT)
     assert w.p.wait(5) == 1
+
+
+def test_control_time_limit_and_conf(app, c_worker, r, redis_server):
+    w = c_worker()
+    rep = app.control.time_limit("bulkclaims.sleep", soft=1, hard=5,
+                                 reply=True, destination=[w.node])
+    assert rep == [{w.node: {"ok": "time limits set successfully"}}]
+    res = app.send_task("bulkclaims.sleep", args=[4])
+    with pytest.raises(Exception) as ei:
+        res.get(timeout=10)
+    assert type(ei.value).__name__ == "SoftTimeLimitExceeded"
+    rep = app.control.time_limit("no.such", soft=1, reply=True,
+                                 destination=[w.node])
+    assert rep == [{w.node: {"error": "unknown task"}}]
+    out = celery_cli(redis_server, "inspect", "conf", "--json")
+    assert json.loads(out.stdout)[w.node]["task_serializer"] == "json"
