@@ -662,9 +662,9 @@ celery_message_parse(const char *json, size_t len, struct celery_message *msg,
 		msg->redelivered = 1;
 	if ((v = get(props, "priority")) != NULL &&
 	    json_object_is_type(v, json_type_int)) {
-		msg->priority = (int)json_object_get_int64(v) < 0 ? 0 :
-		    json_object_get_int64(v) > 9 ? 9 :
-		    (int)json_object_get_int64(v);
+		int64_t p = json_object_get_int64(v);
+
+		msg->priority = p < 0 ? 0 : p > 9 ? 9 : (int)p;
 	}
 	if (copy_str(props, "reply_to", msg->reply_to,
 	    sizeof(msg->reply_to)) == -1)
