@@ -440,17 +440,27 @@ check_hard_limits(void)
 {
 	double now = util_now();
 	pid_t pid;
-	int i, status;
+	int i, status, kill_it;
 
 	for (i = 0; i < wk_cfg.concurrency; i++) {
 		struct wk_slot *s = &wk_sh->slots[i];
 
-		if (!s->busy || s->hard_deadline <= 0 || now < s->hard_deadline)
-			continue;
+		/*
+		 * Decide and kill under the lock, so the process cannot move
+		 * on to its next task between the check and the kill.
+		 */
+		wk_lock();
+		kill_it = s->busy && s->hard_deadline > 0 &&
+		    now >= s->hard_deadline && s->pid > 0;
 		pid = s->pid;
-		log_warnx("hard time limit (%.0fs) exceeded for %s[%s]",
-		    s->hard_limit, s->cur.name, s->cur.id);
-		kill(pid, SIGKILL);
+		if (kill_it) {
+			log_warnx("hard time limit (%.0fs) exceeded for %s[%s]",
+			    s->hard_limit, s->cur.name, s->cur.id);
+			kill(pid, SIGKILL);
+		}
+		wk_unlock();
+		if (!kill_it)
+			continue;
 		waitpid(pid, &status, 0);
 		cleanup_slot(i, "TimeLimitExceeded", status);
 		spawn(i);
