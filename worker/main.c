@@ -346,10 +346,11 @@ worker_terminate(const char *id, int signum)
 		}
 		pid = wk_sh->slots[i].pid;
 		memcpy(tag, wk_sh->slots[i].cur.delivery_tag, sizeof(tag));
-		wk_unlock();
+		/* Under the lock: the process cannot start another task. */
 		log_info("terminating task %s (process %ld)", id, (long)pid);
 		/* Our tasks stop cleanly only at their own checks: kill. */
 		kill(pid, SIGKILL);
+		wk_unlock();
 		waitpid(pid, &status, 0);
 		exc = celery_exc_new("TaskRevokedError", "celery.exceptions",
 		    "terminated");
