@@ -131,7 +131,8 @@ main(int argc, char *argv[])
 		default:
 			fprintf(stderr, "usage: payer-bench [-s SIM] "
 			    "[-n ROWS] [-l LATS] [-c CONCS] [-a UHC|X12] "
-			    "[-r RATE] [-u URL] [-R REDIS_SOCKET] [-m MAX_IN_FLIGHT]\n");
+			    "[-r RATE] [-u URL] [-R REDIS_SOCKET] "
+			    "[-m MAX_IN_FLIGHT]\n");
 			return 2;
 		}
 	}
