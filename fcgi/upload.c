@@ -220,13 +220,14 @@ reject_csv(struct req *r, enum csvin_err e, const struct csvin_summary *sum,
 
 /*
  * The job and its rows, in one transaction.  Returns 0 with the row
- * count in *rows, 1 if the CSV was rejected (answered), -1 on a
- * database error (err set, transaction rolled back, not answered).
+ * count in *rows and *cp1252 set if the file was converted from
+ * Windows-1252, 1 if the CSV was rejected (answered), -1 on a database
+ * error (err set, transaction rolled back, not answered).
  */
 static int
 store_job(struct req *r, const char *job_id, const char *task_id,
     const char *filename, const void *data, size_t len, long *rows,
-    struct errbuf *err)
+    int *cp1252, struct errbuf *err)
 {
 	static const char sql_job[] = "INSERT INTO csv_jobs (id,"
 	    " organization_id, user_id, filename, status, celery_task_id)"
@@ -294,6 +295,7 @@ store_job(struct req *r, const char *job_id, const char *task_id,
 		return 1;
 	}
 	*rows = sum.rows;
+	*cp1252 = sum.converted_from_cp1252;
 	snprintf(total, sizeof(total), "%ld", sum.rows);
 	snprintf(invalid, sizeof(invalid), "%ld", c->invalid);
 	free(c);
@@ -355,7 +357,7 @@ upload_handle(struct req *r)
 	struct errbuf err;
 	struct stat st;
 	long rows = 0;
-	int rc;
+	int rc, cp1252 = 0;
 
 	memset(&map, 0, sizeof(map));
 	memset(&body, 0, sizeof(body));
@@ -458,7 +460,7 @@ upload_handle(struct req *r)
 	util_uuid4(task_id);
 	snprintf(r->job_id, sizeof(r->job_id), "%s", job_id);
 	rc = store_job(r, job_id, task_id, filename, data, part->length, &rows,
-	    &err);
+	    &cp1252, &err);
 	if (rc == 1)
 		goto out;
 	if (rc == -1) {
@@ -494,6 +496,10 @@ upload_handle(struct req *r)
 	    json_object_new_string(task_id));
 	json_object_object_add(o, "filename", json_object_new_string(filename));
 	json_object_object_add(o, "total_rows", json_object_new_int64(rows));
+	/* Issue 5: say so when the text was not UTF-8 (an additive key). */
+	if (cp1252)
+		json_object_object_add(o, "converted_from",
+		    json_object_new_string("windows-1252"));
 	resp_json(r, 201, o, NULL);
 	goto out;
 
