@@ -43,7 +43,7 @@ cookie_find(const void *hdr, size_t len, const char *name, char *out,
 		if (eq == NULL)
 			continue;
 		ve = s;
-		/* Names are compared exactly: cookie names are case-sensitive. */
+		/* Exact match: cookie names are case-sensitive. */
 		{
 			const char *ne = eq;
 
@@ -178,7 +178,8 @@ out:
 
 		if (json_object_object_get_ex(root, "password", &v) &&
 		    json_object_is_type(v, json_type_string))
-			sodium_memzero((char *)(uintptr_t)json_object_get_string(v),
+			sodium_memzero((char *)(uintptr_t)
+			    json_object_get_string(v),
 			    (size_t)json_object_get_string_len(v));
 		json_object_put(root);
 	}

@@ -39,7 +39,8 @@ int	csrf_equal(const char *expected, const char *got);
  * string for the client) when the body is not such an object, a field is
  * missing, not a string, empty, contains NUL, or too long.
  */
-int	login_parse(const void *buf, size_t len, char user[LOGIN_MAX_USERNAME + 1],
-	    char pw[LOGIN_MAX_PASSWORD + 1], const char **why);
+int	login_parse(const void *buf, size_t len,
+	    char user[LOGIN_MAX_USERNAME + 1], char pw[LOGIN_MAX_PASSWORD + 1],
+	    const char **why);
 
 #endif
