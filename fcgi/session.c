@@ -304,7 +304,11 @@ session_auth(struct req *r)
 	    !csrf_equal(PQgetvalue(res, 0, 5),
 	    req_param(r, "HTTP_X_CSRFTOKEN"))) {
 		PQclear(res);
-		audit_write(r, "csrf_failed", NULL, "denied", NULL);
+		audit_write(r, "csrf_failed", r->route.job_id_ok ?
+		    r->route.job_id : NULL, "denied",
+		    route_names[r->route.id]);
+		/* Audited here, once: not again as the route's action. */
+		r->user_id = r->org_id = 0;
 		resp_error(r, 403, "csrf_failed",
 		    "CSRF token missing or incorrect.", NULL, NULL);
 		return -1;
