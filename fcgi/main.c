@@ -295,7 +295,8 @@ dispatch(struct req *r)
 		audit_list(r);
 		break;
 	case ROUTE_JOB_RETRY:
-		jobs_retry(r);
+		if (purge_gate(r) == 0)
+			jobs_retry(r);
 		break;
 	default:
 		resp_error(r, 404, "not_found", "Not found.", NULL, NULL);

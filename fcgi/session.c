@@ -529,6 +529,7 @@ session_login(struct req *r)
 	long n;
 	int ok, active;
 
+	r->via_session = 1;	/* for the audit entries */
 	if (!is_json(req_param(r, "CONTENT_TYPE"))) {
 		resp_error(r, 415, "unsupported_media_type",
 		    "Send the login as application/json.", NULL, NULL);

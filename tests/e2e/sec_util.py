@@ -196,5 +196,12 @@ def audit_rows(where, *args):
                 " FROM audit_log WHERE " + where + " ORDER BY id", *args)
 
 
+def route_exists(api, path):
+    """PUT is no method of any endpoint: 405 if the path routes, 404 if
+    it does not (ask with a valid token, so that 401 hides nothing)."""
+    r = api.s.request("PUT", api.url(path), timeout=60, verify=CACERT)
+    return r.status_code == 405
+
+
 def valid_uuid(s):
     return bool(re.fullmatch(r"[0-9a-f-]{36}", s or ""))
