@@ -34,7 +34,7 @@
 static long	idle_timeout_s = 900;
 static long	max_lifetime_s = 43200;
 static long	max_failures = 5;
-static long	max_failures_addr = 50;
+static long	max_failures_addr = 100;
 static long	window_s = 900;
 
 static sem_t	verify_slots;
@@ -124,7 +124,7 @@ session_init(void)
 	max_lifetime_s = config_get_long("session.max_lifetime_s", 43200);
 	max_failures = config_get_long("login.max_failures", 5);
 	max_failures_addr = config_get_long("login.max_failures_per_address",
-	    50);
+	    100);
 	window_s = config_get_long("login.window_s", 900);
 	if (idle_timeout_s < 1)
 		idle_timeout_s = 900;
@@ -550,11 +550,18 @@ session_login(struct req *r)
 		resp_db_error(r, NULL);
 		goto out;
 	}
-	if (throttled(r, user) != 0)
-		goto out;
 	p[0] = user;
 	if ((res = db_exec(r->w->db, &err, sql_user, 1, p)) == NULL) {
 		resp_db_error(r, &err);
+		goto out;
+	}
+	if (PQntuples(res) == 1) {
+		r->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		r->org_id = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+	}
+	/* Before the Argon2 check: a throttled guess costs no CPU. */
+	if (throttled(r, user) != 0) {
+		PQclear(res);
 		goto out;
 	}
 	hash = PQntuples(res) == 1 && !PQgetisnull(res, 0, 5) ?
@@ -569,10 +576,6 @@ session_login(struct req *r)
 		    "The server is busy. Please try again in a moment.",
 		    NULL, "Retry-After: 5\r\n");
 		goto out;
-	}
-	if (PQntuples(res) == 1) {
-		r->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		r->org_id = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
 	}
 	if (ok != 1 || hash == NULL || !active) {
 		record_attempt(r, user, 0);
