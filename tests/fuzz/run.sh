@@ -14,6 +14,7 @@
 TARGETS='
 multipart | lib/multipart.c |
 csvin | lib/csvin.c lib/textenc.c | -lcsv -lsodium
+session | fcgi/cookie.c | -ljson-c -lsodium
 '
 set -eu
 
