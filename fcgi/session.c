@@ -138,6 +138,8 @@ session_init(void)
 		window_s = 900;
 	if (sem_init(&verify_slots, 0, LOGIN_MAX_VERIFY) != 0)
 		fatal("sem_init");
+	/* Now, not beside the first logins' own 64 MiB checks. */
+	pthread_once(&dummy_once, make_dummy);
 	log_info("sessions idle_timeout_s=%ld max_lifetime_s=%ld "
 	    "login.max_failures=%ld per_address=%ld window_s=%ld",
 	    idle_timeout_s, max_lifetime_s, max_failures, max_failures_addr,
@@ -494,6 +496,13 @@ start_session(struct req *r, PGresult *ures)
 	const char *p[6];
 	struct errbuf err;
 
+	/* A new login replaces the browser's old session (no fixation). */
+	if (session_cookie(r, sid) == 0) {
+		hash_hex(sid, hex);
+		p[0] = hex;
+		if (db_cmd(r->w->db, &err, sql_drop, 1, p) == -1)
+			log_warnx("login: previous session not deleted");
+	}
 	random_token(sid);
 	random_token(csrf);
 	hash_hex(sid, hex);

@@ -217,3 +217,15 @@ def test_role_change_applies_to_open_session(tmp_path, org):
     assert r.status_code == 403
     assert error_code(r) == "forbidden"
     assert b.get("auth/me/").json()["user"]["role"] == "viewer"
+
+
+def test_new_login_replaces_the_old_session(org):
+    b = Browser()
+    b.login(org["admin"])
+    old = b.cookie()
+    b.login(org["admin"])
+    assert b.cookie() != old
+    stale = Browser()
+    stale.s.cookies.set("bc_session", old, domain="localhost")
+    assert stale.get("auth/me/").status_code == 401
+    assert b.get("auth/me/").status_code == 200

@@ -71,3 +71,46 @@ def test_no_phi_in_logs():
                     hits.append(f"{os.path.relpath(path, var)}:{n}: "
                                 f"{m.group(0)!r} in {line.strip()[:200]}")
     assert not hits, "patient data in logs:\n" + "\n".join(hits[:40])
+
+
+def redis_client():
+    from urllib.parse import parse_qs, urlparse
+
+    import redis
+    from sec_util import config_value
+
+    url = config_value("redis.url")
+    if not url:
+        pytest.skip("redis.url not found (BC_CONFIG)")
+    u = urlparse(url)
+    if u.scheme == "unix":
+        db = int(parse_qs(u.query).get("db", ["0"])[0])
+        return redis.Redis(unix_socket_path=u.path, db=db)
+    return redis.Redis.from_url(url)
+
+
+def test_no_phi_in_redis():
+    """Celery messages, results and any other state in Redis carry job ids,
+    never patient data."""
+    r = redis_client()
+    rx = patterns()
+    hits = []
+    for key in r.scan_iter(count=500):
+        t = r.type(key).decode()
+        if t == "string":
+            vals = [r.get(key)]
+        elif t == "list":
+            vals = r.lrange(key, 0, -1)
+        elif t == "hash":
+            vals = list(r.hgetall(key).values())
+        elif t == "set":
+            vals = list(r.smembers(key))
+        elif t == "zset":
+            vals = r.zrange(key, 0, -1)
+        else:
+            continue
+        for v in vals:
+            m = rx.search(v.decode("utf-8", "replace") if v else "")
+            if m:
+                hits.append(f"{key.decode()}: {m.group(0)!r}")
+    assert not hits, "patient data in Redis:\n" + "\n".join(hits[:40])
