@@ -267,7 +267,8 @@ dispatch(struct req *r)
 	}
 	switch (r->route.id) {
 	case ROUTE_UPLOAD:
-		upload_handle(r);
+		if (quota_check(r) == 0)
+			upload_handle(r);
 		break;
 	case ROUTE_JOB_LIST:
 		jobs_list(r);

@@ -54,6 +54,16 @@ void	 audit_write(struct req *r, const char *action, const char *job_id,
  */
 void	 audit_request(struct req *r);
 
+/* quota.c */
+
+/*
+ * Before an upload: answers 429 and returns -1 when the caller's
+ * organisation has limits.org_running_jobs jobs waiting or running, or
+ * has uploaded limits.org_rows_per_day rows in the last 24 hours (or 503
+ * on a database error); returns 0 to go on.
+ */
+int	 quota_check(struct req *r);
+
 /* admin.c */
 
 /* GET audit/: the organisation's audit entries, newest first (admins). */

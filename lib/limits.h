@@ -151,5 +151,11 @@
 /* Audit list: rows per page (default and cap), like the job list. */
 #define AUDIT_PAGE_SIZE		50
 #define AUDIT_PAGE_MAX		200
+/* Per organisation (defaults of limits.org_*; 0 turns a cap off): jobs
+ * waiting or running at once -- a worker pool is shared, one practice
+ * must not queue 500 files ahead of everyone -- and rows uploaded per 24
+ * hours (ten full-size files). */
+#define QUOTA_RUNNING_JOBS	20
+#define QUOTA_ROWS_PER_DAY	2000000
 
 #endif
