@@ -139,12 +139,22 @@ bc_wait_for() {
 	done
 }
 
+# True while the process runs.  A zombie counts as gone: detached
+# processes are reaped by PID 1, which may take seconds to do it.
+bc_alive() {
+	local st
+
+	kill -0 "$1" 2>/dev/null || return 1
+	st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 1
+	[ "$st" != Z ]
+}
+
 bc_pid_alive() {
 	local pid
 
 	[ -s "$1" ] || return 1
 	pid=$(cat "$1" 2>/dev/null) || return 1
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+	[ -n "$pid" ] && bc_alive "$pid"
 }
 
 # Sends SIGTERM to the pid in FILE and waits up to 15 s, then SIGKILL.
@@ -153,13 +163,13 @@ bc_kill_pidfile() {
 
 	[ -s "$f" ] || return 0
 	pid=$(cat "$f" 2>/dev/null)
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+	if [ -n "$pid" ] && bc_alive "$pid"; then
 		kill -TERM "$pid" 2>/dev/null
-		for i in $(seq 150); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
+		for i in $(seq 300); do
+			bc_alive "$pid" || break
+			sleep 0.05
 		done
-		if kill -0 "$pid" 2>/dev/null; then
+		if bc_alive "$pid"; then
 			bc_msg "pid $pid ($(basename "$f")) ignored SIGTERM; killing"
 			kill -KILL "$pid" 2>/dev/null
 		fi
@@ -392,11 +402,13 @@ bc_start_prog() {
 		    --init-groups --)
 	fi
 	rm -f "$BC_RUN/$name.supervisor.pid"
+	cd "$BC_STATE" || return 1
 	setsid -f bash "$BC_REPO/scripts/lib/supervise.sh" "$name" \
 	    "$BC_RUN" "$BC_LOG" -- env HOME="$BC_STATE" "${envs[@]}" \
 	    BULKCLAIMS_LOG_FILE="$BC_LOG/$name.log" \
 	    BULKCLAIMS_SIM_LOG_FILE="$BC_LOG/$name.log" "${pre[@]}" "$@" \
 	    </dev/null >/dev/null 2>&1
+	cd "$OLDPWD" || true
 	for i in $(seq 50); do
 		[ -s "$BC_RUN/$name.supervisor.pid" ] && return 0
 		sleep 0.1

@@ -116,9 +116,9 @@ def new_user(tmp_path, tin, role, tag=None):
 
 
 def is_nginx_429(r):
-    """nginx's limit_req answer (HTML), not the app's JSON 429."""
-    return r.status_code == 429 and not r.headers.get(
-        "Content-Type", "").startswith("application/json")
+    """nginx's limit_req answer (code "throttled", or HTML without the
+    JSON error page), not one of the app's own 429s."""
+    return r.status_code == 429 and error_code(r) in (None, "throttled")
 
 
 class Browser:
