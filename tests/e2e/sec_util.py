@@ -3,7 +3,6 @@ throwaway organisations and users, direct SQL on the test database, and
 the patient data they upload (PHI_ROWS, which test_zz_phi_logs.py then
 looks for in every log file).
 """
-import os
 import re
 import subprocess
 import time
