@@ -25,6 +25,7 @@ def test_admin_purge_then_410(api):
     job = finished_job(api)
     assert api.get(f"claims/csv-jobs/{job}/results/").status_code == 200
     assert rows_of(job) == 3
+    assert api.get(f"claims/csv-jobs/{job}/").json()["purged_at"] is None
     r = api.post(f"claims/csv-jobs/{job}/purge/")
     assert r.status_code == 200, r.text
     assert r.json()["id"] == job
@@ -39,6 +40,7 @@ def test_admin_purge_then_410(api):
     r = api.get(f"claims/csv-jobs/{job}/")
     assert r.status_code == 200
     assert r.json()["total_rows"] == 3
+    assert r.json()["purged_at"]
     assert psql("SELECT purged_at IS NOT NULL FROM csv_jobs WHERE id ="
                 " :'v1'", job) == [["t"]]
     # Purging again is harmless.
