@@ -125,10 +125,10 @@ def test_headers_on_static_files():
 
 
 def test_plain_http_redirects_to_https():
-    port = os.environ.get("BC_HTTP_PORT")
-    if not port:
-        pytest.skip("BC_HTTP_PORT not set")
-    r = requests.get(f"http://{HOST}:{port}/api/v1/claims/csv-jobs/",
+    base = os.environ.get("BC_HTTP_URL")
+    if not base:
+        pytest.skip("BC_HTTP_URL not set")
+    r = requests.get(base + "/api/v1/claims/csv-jobs/",
                      allow_redirects=False, timeout=30)
     assert r.status_code in (301, 308)
     assert r.headers["Location"].startswith("https://")
