@@ -23,10 +23,18 @@ audit_write(struct req *r, const char *action, const char *job_id,
     const char *outcome, const char *detail)
 {
 	char org[24], uid[24], line[512];
-	const char *p[8], *addr;
+	const char *p[8], *addr, *ao;
 	struct errbuf err;
 	PGconn *db;
 
+	/*
+	 * nginx's auth_request pass before an upload body is read: the
+	 * upload itself (or nginx's refusal page, answered by a full pass)
+	 * is audited, this check is not, or every upload would count twice.
+	 */
+	if ((ao = req_param(r, "BULKCLAIMS_AUTH_ONLY")) != NULL &&
+	    *ao != '\0' && strcmp(ao, "0") != 0)
+		return;
 	if ((db = req_db(r)) == NULL) {
 		log_warnx("audit: not written action=%s (no database)",
 		    action);

@@ -151,3 +151,30 @@ def test_audit_pagination_and_filter(org):
     assert r2["results"][0]["id"] < first
     assert a.get("audit/", params={"action": "no-such-action"}).json()[
         "count"] == 0
+
+
+def test_each_upload_audited_once(org):
+    """nginx asks the app before it reads an upload (auth_request): that
+    check must not be audited as an upload of its own."""
+    m = org["member"]
+    before = len(audit_rows("user_id = :'v1' AND action = 'upload'", m.id))
+    r = m.api.upload(phi_csv())
+    assert r.status_code == 201
+    m.api.wait_done(r.json()["id"])
+    rows = audit_rows("user_id = :'v1' AND action = 'upload'", m.id)
+    assert len(rows) == before + 1, rows[before:]
+    assert rows[-1][3] == r.json()["id"]
+    # A refused upload (viewer) is one entry too.
+    v = org["viewer"]
+    before = len(audit_rows("user_id = :'v1' AND action = 'upload'", v.id))
+    assert v.api.upload(phi_csv()).status_code == 403
+    rows = audit_rows("user_id = :'v1' AND action = 'upload'", v.id)
+    assert len(rows) == before + 1
+    # And a cookie upload without the CSRF header: one csrf_failed entry.
+    b = Browser()
+    b.login(m)
+    before = len(audit_rows("user_id = :'v1' AND action = 'csrf_failed'",
+                            m.id))
+    assert b.upload(phi_csv(), csrf=False).status_code == 403
+    rows = audit_rows("user_id = :'v1' AND action = 'csrf_failed'", m.id)
+    assert len(rows) == before + 1

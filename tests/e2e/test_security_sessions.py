@@ -229,3 +229,21 @@ def test_new_login_replaces_the_old_session(org):
     stale.s.cookies.set("bc_session", old, domain="localhost")
     assert stale.get("auth/me/").status_code == 401
     assert b.get("auth/me/").status_code == 200
+
+
+def test_parallel_logins_all_succeed(org):
+    """Eight logins at once: the password checks queue (two at a time,
+    64 MiB each) instead of failing as a wrong password would."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(_):
+        b = Browser()
+        return b.login_raw(org["member"].username,
+                           org["member"].password).status_code
+
+    t0 = time.time()
+    with ThreadPoolExecutor(8) as ex:
+        codes = list(ex.map(one, range(8)))
+    print(f"\n8 parallel logins: {time.time() - t0:.2f}s")
+    assert codes == [200] * 8, codes
