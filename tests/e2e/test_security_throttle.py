@@ -86,3 +86,26 @@ def test_unknown_user_is_throttled_too(tmp_path):
     assert psql("SELECT DISTINCT encode(username_hash, 'hex') FROM"
                 " login_attempts WHERE username_hash = digest(lower(:'v1'),"
                 " 'sha256')", name) == [[want]]
+
+
+def test_address_throttled_after_failures(user, tmp_path):
+    """login.max_failures_per_address failures from one address (spread
+    over many names) stop logins from there, for every account."""
+    limit = int(config_value("login.max_failures_per_address", "100"))
+    try:
+        for addr in ("127.0.0.1", "::1"):
+            psql("INSERT INTO login_attempts (username_hash, address,"
+                 " success) SELECT digest('spray-' || g, 'sha256'), :'v1',"
+                 " false FROM generate_series(1, :'v2'::int) g", addr,
+                 limit)
+        r = Browser().login_raw(user.username, user.password)
+        assert r.status_code == 429, r.text
+        assert error_code(r) == "login_throttled"
+        e = audit_rows("user_id = :'v1' AND action = 'login_failed'",
+                       user.id)
+        assert e and e[-1][1] == "throttled" and e[-1][7] == "address"
+    finally:
+        psql("DELETE FROM login_attempts WHERE username_hash IN (SELECT"
+             " digest('spray-' || g, 'sha256') FROM generate_series(1,"
+             " :'v1'::int) g)", limit)
+    Browser().login(user)
