@@ -10,10 +10,11 @@
 
 const char *const route_names[ROUTE__MAX] = {
 	"none", "upload", "job_list", "job_detail", "job_progress",
-	"job_results", "job_retry"
+	"job_results", "job_retry", "job_purge", "auth_login", "auth_logout",
+	"auth_me", "audit"
 };
 
-#define PREFIX	"/api/v1/claims/"
+#define PREFIX	"/api/v1/"
 
 /* Pattern per route: "*" is the job id segment. */
 static const struct route {
@@ -22,14 +23,19 @@ static const struct route {
 	const char	*method;
 	const char	*allow;
 } routes[] = {
-	{ ROUTE_UPLOAD, "bulk/upload/", "POST", "POST" },
-	{ ROUTE_JOB_LIST, "csv-jobs/", "GET", "GET, HEAD" },
-	{ ROUTE_JOB_DETAIL, "csv-jobs/*/", "GET", "GET, HEAD" },
-	{ ROUTE_JOB_PROGRESS, "csv-jobs/*/progress/", "GET",
+	{ ROUTE_UPLOAD, "claims/bulk/upload/", "POST", "POST" },
+	{ ROUTE_JOB_LIST, "claims/csv-jobs/", "GET", "GET, HEAD" },
+	{ ROUTE_JOB_DETAIL, "claims/csv-jobs/*/", "GET", "GET, HEAD" },
+	{ ROUTE_JOB_PROGRESS, "claims/csv-jobs/*/progress/", "GET",
 	    "GET, HEAD" },
-	{ ROUTE_JOB_RESULTS, "csv-jobs/*/results/", "GET",
+	{ ROUTE_JOB_RESULTS, "claims/csv-jobs/*/results/", "GET",
 	    "GET, HEAD" },
-	{ ROUTE_JOB_RETRY, "csv-jobs/*/retry/", "POST", "POST" },
+	{ ROUTE_JOB_RETRY, "claims/csv-jobs/*/retry/", "POST", "POST" },
+	{ ROUTE_JOB_PURGE, "claims/csv-jobs/*/purge/", "POST", "POST" },
+	{ ROUTE_AUTH_LOGIN, "auth/login/", "POST", "POST" },
+	{ ROUTE_AUTH_LOGOUT, "auth/logout/", "POST", "POST" },
+	{ ROUTE_AUTH_ME, "auth/me/", "GET", "GET, HEAD" },
+	{ ROUTE_AUDIT, "audit/", "GET", "GET, HEAD" },
 };
 
 /*
