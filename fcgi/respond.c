@@ -4,6 +4,7 @@
  * shape {"error": {"code", "message", ...}} of DESIGN.md.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
@@ -89,6 +90,8 @@ resp_json(struct req *r, int status, struct json_object *obj,
 		obj = NULL;
 	}
 	len = strlen(s);
+	if (r->capture && r->captured == NULL)
+		r->captured = strdup(s);
 	if (resp_headers(r, status, NULL, (long long)len, extra) == 0)
 		resp_write(r, s, len);
 	json_object_put(obj);

@@ -10,7 +10,9 @@
 
 const char *const route_names[ROUTE__MAX] = {
 	"none", "upload", "job_list", "job_detail", "job_progress",
-	"job_results", "job_retry"
+	"job_results", "job_retry",
+	/* intake */
+	"validate", "template", "job_rows"
 };
 
 #define PREFIX	"/api/v1/claims/"
@@ -30,6 +32,10 @@ static const struct route {
 	{ ROUTE_JOB_RESULTS, "csv-jobs/*/results/", "GET",
 	    "GET, HEAD" },
 	{ ROUTE_JOB_RETRY, "csv-jobs/*/retry/", "POST", "POST" },
+	/* intake */
+	{ ROUTE_VALIDATE, "bulk/validate/", "POST", "POST" },
+	{ ROUTE_TEMPLATE, "bulk/template/", "GET", "GET, HEAD" },
+	{ ROUTE_JOB_ROWS, "csv-jobs/*/rows/", "GET", "GET, HEAD" },
 };
 
 /*
