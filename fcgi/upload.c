@@ -150,6 +150,40 @@ upload_input_columns(const struct csvin_summary *sum)
 	return a;
 }
 
+/*
+ * A claim number repeated in the file is checked once (sql/004): later
+ * valid rows point at the first valid one (duplicate_of), which gets
+ * has_duplicates and a warning naming the other rows, so both sides of
+ * the repeat say so.  Invalid rows are never checked, so they are left
+ * out on both sides.
+ */
+static int
+mark_duplicates(PGconn *db, const char *job_id, struct errbuf *err)
+{
+	static const char sql_mark[] = "WITH d AS (SELECT row_number,"
+	    " min(row_number) OVER (PARTITION BY claim_number) AS first"
+	    " FROM csv_job_rows WHERE job_id = $1 AND success IS NULL)"
+	    " UPDATE csv_job_rows r SET duplicate_of = d.first FROM d"
+	    " WHERE r.job_id = $1 AND r.row_number = d.row_number"
+	    " AND d.first <> d.row_number";
+	static const char sql_first[] = "WITH g AS (SELECT duplicate_of,"
+	    " count(*) AS n, string_agg(row_number::text, ', '"
+	    " ORDER BY row_number) AS others FROM csv_job_rows"
+	    " WHERE job_id = $1 AND duplicate_of IS NOT NULL"
+	    " GROUP BY duplicate_of)"
+	    " UPDATE csv_job_rows r SET has_duplicates = true,"
+	    " warning = concat_ws('; ', r.warning, format("
+	    "'claim_number: ''%s'' also appears on %s %s', r.claim_number,"
+	    " CASE WHEN g.n > 1 THEN 'rows' ELSE 'row' END, g.others))"
+	    " FROM g WHERE r.job_id = $1 AND r.row_number = g.duplicate_of";
+	const char *params[1] = { job_id };
+
+	if (db_cmd(db, err, sql_mark, 1, params) == -1 ||
+	    db_cmd(db, err, sql_first, 1, params) == -1)
+		return -1;
+	return 0;
+}
+
 /* What store_job() needs beyond the file. */
 struct store {
 	const char	*job_id;
@@ -194,6 +228,7 @@ store_job(struct req *r, struct store *st, const void *data, size_t len,
 	PGresult *res;
 	PGconn *db = r->w->db;
 	size_t i;
+	long dups;
 	int rc;
 
 	snprintf(org, sizeof(org), "%lld", r->org_id);
@@ -258,12 +293,17 @@ store_job(struct req *r, struct store *st, const void *data, size_t len,
 	}
 	st->rows = sum.rows;
 	st->cp1252 = sum.converted_from_cp1252;
+	dups = sum.duplicate_rows;
 	snprintf(total, sizeof(total), "%ld", sum.rows);
 	snprintf(invalid, sizeof(invalid), "%ld", c->invalid);
 	free(c);
 	cols = upload_input_columns(&sum);
 	csvin_summary_free(&sum);
 	if (copy_end(db, NULL, err) == -1) {
+		json_object_put(cols);
+		goto fail;
+	}
+	if (dups > 0 && mark_duplicates(db, st->job_id, err) == -1) {
 		json_object_put(cols);
 		goto fail;
 	}
