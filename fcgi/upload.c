@@ -359,6 +359,24 @@ too_large(struct req *r)
 	resp_error(r, 413, "file_too_large", msg, NULL, NULL);
 }
 
+/* A spreadsheet workbook by its part's type or name: worth a hint. */
+static int
+is_workbook(const struct mp_part *part)
+{
+	const char *ct = part->content_type, *fn = part->filename, *dot;
+
+	if (ct != NULL && (strncasecmp(ct, "application/vnd.openxmlformats-"
+	    "officedocument.spreadsheetml", 46) == 0 ||
+	    strncasecmp(ct, "application/vnd.oasis.opendocument.spreadsheet",
+	    46) == 0))
+		return 1;
+	if (fn != NULL && (dot = strrchr(fn, '.')) != NULL &&
+	    (strcasecmp(dot, ".xlsx") == 0 || strcasecmp(dot, ".xls") == 0 ||
+	    strcasecmp(dot, ".xlsm") == 0 || strcasecmp(dot, ".ods") == 0))
+		return 1;
+	return 0;
+}
+
 void
 upload_in_free(struct upload_in *in)
 {
@@ -479,6 +497,9 @@ upload_read(struct req *r, struct upload_in *in)
 		json_object_object_add(o, "field",
 		    json_object_new_string("file"));
 		resp_error(r, 415, "unsupported_media_type",
+		    is_workbook(part) ? "The file is an Excel workbook, not a "
+		    "CSV: in Excel choose File > Save As > \"CSV UTF-8 (Comma "
+		    "delimited)\" and upload that file." :
 		    "The file is not a CSV (text/csv or text/plain expected).",
 		    o, NULL);
 		return -1;
