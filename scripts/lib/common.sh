@@ -40,8 +40,12 @@ bc_is_root() {
 # a caller records is the program's own pid.
 bc_as_svc() {
 	if bc_is_root; then
-		HOME="$BC_VAR" setpriv --reuid="$BC_SVC_NAME" \
-		    --regid="$BC_SVC_NAME" --init-groups -- "$@"
+		# From a folder it can enter (the checkout may be under /root).
+		(
+			cd "${BC_STATE:-/}" 2>/dev/null || cd /
+			HOME="$BC_VAR" exec setpriv --reuid="$BC_SVC_NAME" \
+			    --regid="$BC_SVC_NAME" --init-groups -- "$@"
+		)
 	else
 		"$@"
 	fi
