@@ -98,11 +98,14 @@ int
 idem_begin(struct req *r, const char *key,
     const unsigned char sha[INTAKE_SHA256_BYTES])
 {
-	/* Expired answers and claims of requests that died are dropped. */
+	/*
+	 * Expired answers (anyone's: this keeps the table small, by its
+	 * created_at index) and this key's claim if its request died.
+	 */
 	static const char sql_expire[] = "DELETE FROM upload_idempotency"
-	    " WHERE user_id = $1 AND key = $2 AND (created_at < now() -"
-	    " make_interval(secs => $3::bigint) OR (status IS NULL AND"
-	    " created_at < now() - make_interval(secs => $4::bigint)))";
+	    " WHERE created_at < now() - make_interval(secs => $3::bigint)"
+	    " OR (user_id = $1 AND key = $2 AND status IS NULL AND"
+	    " created_at < now() - make_interval(secs => $4::bigint))";
 	static const char sql_claim[] = "INSERT INTO upload_idempotency"
 	    " (user_id, key, file_sha256) VALUES ($1, $2, decode($3, 'hex'))"
 	    " ON CONFLICT DO NOTHING RETURNING 1";
