@@ -8,11 +8,19 @@
 #include "router.h"
 #include "util.h"
 
+/* Designated, so routes added by several branches cannot shift names. */
 const char *const route_names[ROUTE__MAX] = {
-	"none", "upload", "job_list", "job_detail", "job_progress",
-	"job_results", "job_retry",
+	[ROUTE_NONE] = "none",
+	[ROUTE_UPLOAD] = "upload",
+	[ROUTE_JOB_LIST] = "job_list",
+	[ROUTE_JOB_DETAIL] = "job_detail",
+	[ROUTE_JOB_PROGRESS] = "job_progress",
+	[ROUTE_JOB_RESULTS] = "job_results",
+	[ROUTE_JOB_RETRY] = "job_retry",
 	/* intake */
-	"validate", "template", "job_rows"
+	[ROUTE_VALIDATE] = "validate",
+	[ROUTE_TEMPLATE] = "template",
+	[ROUTE_JOB_ROWS] = "job_rows",
 };
 
 #define PREFIX	"/api/v1/claims/"
