@@ -18,6 +18,7 @@
 #include "csvin.h"
 #include "intake.h"
 #include "log.h"
+#include "preview.h"
 #include "util.h"
 
 /* What the row callback collects. */
@@ -28,66 +29,40 @@ struct preview {
 	long		 nwarnings;	/* all warning messages */
 };
 
-/*
- * The column a csvin message is about: it starts with the canonical
- * column name followed by ':' or ' ' (csvin.h lists the forms).  NULL
- * if none.
- */
-static const char *
-message_column(const char *msg, size_t len)
-{
-	size_t n;
-	int col;
+/* The row being split, for issue(). */
+struct split {
+	struct json_object *arr;
+	const struct csvin_row *row;
+};
 
-	for (col = 0; col < CSVIN_COL__MAX; col++) {
-		n = strlen(csvin_col_names[col]);
-		if (len > n && strncmp(msg, csvin_col_names[col], n) == 0 &&
-		    (msg[n] == ':' || msg[n] == ' '))
-			return csvin_col_names[col];
-	}
-	return NULL;
+/* preview_issue_fn: one {row, line, column, message}, up to the cap. */
+static void
+issue(void *arg, const char *col, const char *msg, size_t len)
+{
+	struct split *sp = arg;
+	struct json_object *o;
+
+	if (json_object_array_length(sp->arr) >= VALIDATE_MAX_ISSUES)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "row",
+	    json_object_new_int64(sp->row->row_number));
+	json_object_object_add(o, "line", json_object_new_int64(sp->row->line));
+	json_object_object_add(o, "column", col != NULL ?
+	    json_object_new_string(col) : NULL);
+	json_object_object_add(o, "message",
+	    json_object_new_string_len(msg, (int)len));
+	json_object_array_add(sp->arr, o);
 }
 
-/*
- * Splits a row's "; "-joined messages into one entry each: a piece
- * starts a new message only where a column name begins it, so a quoted
- * value that contains "; " stays in its message.  Adds up to the cap
- * to arr and counts all in *count.
- */
+/* Adds a row's messages to arr (up to the cap), counts all in *count. */
 static void
 add_messages(struct json_object *arr, long *count, const struct csvin_row *row,
     const char *msgs)
 {
-	const char *start = msgs, *p = msgs, *col;
-	struct json_object *o;
-	size_t len;
+	struct split sp = { arr, row };
 
-	for (;;) {
-		p = strstr(p, "; ");
-		if (p != NULL && message_column(p + 2, strlen(p + 2)) == NULL) {
-			p += 2;
-			continue;
-		}
-		len = p != NULL ? (size_t)(p - start) : strlen(start);
-		(*count)++;
-		if (json_object_array_length(arr) < VALIDATE_MAX_ISSUES) {
-			col = message_column(start, len);
-			o = json_object_new_object();
-			json_object_object_add(o, "row",
-			    json_object_new_int64(row->row_number));
-			json_object_object_add(o, "line",
-			    json_object_new_int64(row->line));
-			json_object_object_add(o, "column", col != NULL ?
-			    json_object_new_string(col) : NULL);
-			json_object_object_add(o, "message",
-			    json_object_new_string_len(start, (int)len));
-			json_object_array_add(arr, o);
-		}
-		if (p == NULL)
-			break;
-		p += 2;
-		start = p;
-	}
+	*count += (long)preview_split(msgs, issue, &sp);
 }
 
 static int
