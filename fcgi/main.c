@@ -23,6 +23,7 @@
 #include "app.h"
 #include "config.h"
 #include "db.h"
+#include "intake.h"
 #include "log.h"
 #include "query.h"
 #include "redisconn.h"
@@ -299,6 +300,16 @@ dispatch(struct req *r)
 		if (purge_gate(r) == 0)
 			jobs_retry(r);
 		break;
+	/* intake */
+	case ROUTE_VALIDATE:
+		validate_handle(r);
+		break;
+	case ROUTE_TEMPLATE:
+		template_handle(r);
+		break;
+	case ROUTE_JOB_ROWS:
+		rows_list(r);
+		break;
 	default:
 		resp_error(r, 404, "not_found", "Not found.", NULL, NULL);
 		break;
@@ -385,6 +396,7 @@ handle(struct worker *w, FCGX_Request *rq)
 		    NULL, NULL);
 	audit_request(r);
 	access_log(r, util_mono_ms() - t0);
+	free(r->captured);
 	free(r);
 }
 
@@ -532,6 +544,9 @@ main(int argc, char *argv[])
 	app.max_rows = config_get_long("upload.max_rows", UPLOAD_MAX_ROWS);
 	if (app.max_rows <= 0)
 		app.max_rows = UPLOAD_MAX_ROWS;
+	/* Intake: 0 turns duplicate-file detection off. */
+	app.duplicate_window_s = config_get_long("upload.duplicate_window_s",
+	    UPLOAD_DUPLICATE_WINDOW_S);
 	app.redis_timeout_ms = 5000;
 	if ((pub = config_get("public.url", NULL)) != NULL && *pub != '\0') {
 		if ((pubcopy = strdup(pub)) == NULL)

@@ -18,6 +18,11 @@ enum route_id {
 	ROUTE_AUTH_LOGOUT,	/* POST auth/logout/ */
 	ROUTE_AUTH_ME,		/* GET auth/me/ */
 	ROUTE_AUDIT,		/* GET audit/ */
+
+	/* intake (issue 5) */
+	ROUTE_VALIDATE,		/* POST claims/bulk/validate/ */
+	ROUTE_TEMPLATE,		/* GET claims/bulk/template/ */
+	ROUTE_JOB_ROWS,		/* GET claims/csv-jobs/{id}/rows/ */
 	ROUTE__MAX
 };
 

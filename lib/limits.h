@@ -160,4 +160,19 @@
 #define QUOTA_RUNNING_JOBS	20
 #define QUOTA_ROWS_PER_DAY	2000000
 
+/* --- intake (issue 5) --- */
+/* Default upload.duplicate_window_s: a double click or a re-sent form. */
+#define UPLOAD_DUPLICATE_WINDOW_S	600L
+/* Validate-only: row errors and warnings listed (the browser shows 100). */
+#define VALIDATE_MAX_ISSUES	100
+/* Idempotency-Key: longest key accepted (Stripe allows 255). */
+#define IDEM_KEY_MAX		255
+/* Idempotency-Key: how long the first answer is replayed. */
+#define IDEM_TTL_S		(24 * 3600)
+/*
+ * Idempotency-Key: a claim older than this without an answer belongs to
+ * a request that died (longer than nginx's fastcgi_read_timeout 300 s).
+ */
+#define IDEM_STALE_S		600
+
 #endif
