@@ -1,0 +1,164 @@
+// Helpers for the browser tests: the environment scripts/test passes, the
+// browser, a token-authenticated API client (to compare what the page shows
+// with what the API says), screenshots, CSV files.
+//
+// Environment (set by scripts/test):
+//   BC_URL        https://localhost:18443
+//   BC_CACERT     the dev CA / certificate file for Node's requests
+//   BC_VAR        the test var/ folder: demo-password, demo-token
+//   BC_ARTIFACTS  where screenshots go (screenshots/ below it)
+//   BC_USER       optional, default "demo"
+//   BC_CHROMIUM   optional, default /usr/bin/chromium
+
+import fs from 'node:fs';
+import path from 'node:path';
+import https from 'node:https';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export const URL_BASE = (process.env.BC_URL || 'https://localhost:18443').replace(/\/+$/, '');
+export const ARTIFACTS = process.env.BC_ARTIFACTS || path.join(here, 'artifacts');
+export const SHOTS = path.join(ARTIFACTS, 'screenshots');
+export const USER = process.env.BC_USER || 'demo';
+
+function readVar(name) {
+  const dir = process.env.BC_VAR;
+  if (!dir) return null;
+  try {
+    return fs.readFileSync(path.join(dir, name), 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+export function password() {
+  const p = process.env.BC_PASSWORD || readVar('demo-password');
+  if (!p) throw new Error('no demo password: set BC_VAR (scripts/test does) or BC_PASSWORD');
+  return p;
+}
+
+export function token() {
+  const t = process.env.BC_TOKEN || readVar('demo-token');
+  if (!t) throw new Error('no demo token: set BC_VAR (scripts/test does) or BC_TOKEN');
+  return t;
+}
+
+const CA = process.env.BC_CACERT ? fs.readFileSync(process.env.BC_CACERT) : undefined;
+
+// A raw request to the stack; resolves {status, headers, body: Buffer}.
+export function rawRequest(method, urlPath, { headers = {}, body } = {}) {
+  const u = new URL(urlPath.startsWith('http') ? urlPath : URL_BASE + urlPath);
+  const mod = u.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(u, { method, headers, ca: CA, timeout: 60000 }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout: ${method} ${u.pathname}`)));
+    req.on('error', reject);
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+// The API as the demo user's token sees it.
+export const api = {
+  async get(p) {
+    return rawRequest('GET', '/api/v1/' + p.replace(/^\/+/, ''), {
+      headers: { Authorization: `Token ${token()}`, Accept: 'application/json' },
+    });
+  },
+  async json(p) {
+    const r = await this.get(p);
+    if (r.status !== 200) throw new Error(`GET ${p}: HTTP ${r.status} ${r.body.toString().slice(0, 300)}`);
+    return JSON.parse(r.body.toString('utf8'));
+  },
+};
+
+const FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+// Debian's chromium, driven by playwright-core (which never downloads a
+// browser). Playwright gives every launch a fresh, empty profile.
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.BC_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: FLAGS,
+    timeout: 60000,
+  });
+}
+
+// A browser context with a page that records script errors and CSP
+// violations (checked by the last test).
+export const problems = [];
+export async function newPage(browser, opts = {}) {
+  const context = await browser.newContext({
+    // The stack's certificate is a dev certificate; Node's own requests
+    // verify it with BC_CACERT.
+    ignoreHTTPSErrors: true,
+    acceptDownloads: true,
+    viewport: opts.viewport || { width: 1280, height: 900 },
+    storageState: opts.storageState,
+    locale: 'en-US',
+    timezoneId: 'UTC',
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    const t = m.text();
+    if (/Content Security Policy|Refused to (execute|load|apply|connect)/i.test(t)) problems.push(`CSP: ${t}`);
+  });
+  return { context, page };
+}
+
+let shotNo = 0;
+export async function screenshot(page, name) {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  shotNo += 1;
+  const file = path.join(SHOTS, `${String(shotNo).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+export const HEADER = 'claim_number,first_name,last_name,date_of_birth,subscriber_id\n';
+
+// n synthetic rows (fake names, deterministic for a seed): {csv, rows}.
+export function claimsCsv(n, { seed = 1, badDateRows = [], notFoundRows = [] } = {}) {
+  let x = seed >>> 0;
+  const rnd = (m) => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x % m;
+  };
+  const rows = [];
+  const tag = Date.now().toString(36).toUpperCase();
+  for (let i = 1; i <= n; i++) {
+    let claim = `ZE${tag}${String(i).padStart(4, '0')}`;
+    if (notFoundRows.includes(i)) claim = `NOTFOUND${tag}${i}`;
+    const dob = badDateRows.includes(i)
+      ? '13/45/1980'
+      : `19${30 + rnd(69)}-${String(1 + rnd(12)).padStart(2, '0')}-${String(1 + rnd(28)).padStart(2, '0')}`;
+    rows.push({ claim, first: `Testfirst${i}`, last: `Testlast${i}`, dob, sub: `SUB${String(rnd(1e6)).padStart(6, '0')}` });
+  }
+  const csv = HEADER + rows.map((r) => [r.claim, r.first, r.last, r.dob, r.sub].join(',') + '\n').join('');
+  return { csv, rows };
+}
+
+export function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function assert(cond, msg) {
+  if (!cond) throw new Error(msg || 'assertion failed');
+}
+
+export function eq(a, b, msg) {
+  if (a !== b) throw new Error(`${msg || 'not equal'}: got ${JSON.stringify(a)}, expected ${JSON.stringify(b)}`);
+}
