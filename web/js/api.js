@@ -6,6 +6,12 @@
 export const API = '/api/v1/';
 
 let csrfToken = null;
+let lastContact = 0;
+
+// When the server last answered a request of this session (ms since epoch).
+export function lastServerContact() {
+  return lastContact;
+}
 let onUnauthorized = null;
 
 // Called with the csrf_token of a login or /auth/me/ answer.
@@ -94,6 +100,7 @@ export async function request(method, path, opts = {}) {
   }
   const text = await res.text();
   const data = parseJson(text);
+  if (res.status !== 401) lastContact = Date.now();
   if (!res.ok) fail(res.status, data, opts);
   return data;
 }
@@ -139,6 +146,7 @@ export function uploadFile(path, file, { query, onProgress, headers } = {}) {
     }
     xhr.addEventListener('load', () => {
       const data = parseJson(xhr.responseText);
+      if (xhr.status !== 401) lastContact = Date.now();
       if (xhr.status >= 200 && xhr.status < 300) {
         resolve(data);
         return;

@@ -4,8 +4,9 @@
 // a page number — never patient data):
 //   #/signin  #/upload  #/jobs[?status=&page=]  #/jobs/<id>
 
-import { request, setCsrfToken, setUnauthorizedHandler } from './api.js';
+import { request, setCsrfToken, setUnauthorizedHandler, lastServerContact } from './api.js';
 import { h, replace, alertBox, focusEl } from './dom.js';
+import { duration } from './format.js';
 import * as signinView from './views/signin.js';
 import * as uploadView from './views/upload.js';
 import * as jobsView from './views/jobs.js';
@@ -210,9 +211,10 @@ setUnauthorizedHandler(() => {
 const idle = { last: Date.now(), timer: null, warned: false };
 const ACTIVITY = ['keydown', 'pointerdown', 'wheel', 'touchstart', 'mousemove'];
 
-function noteActivity() {
+function noteActivity(ev) {
   idle.last = Date.now();
-  if (idle.warned) hideIdleWarning();
+  // A press on "Stay signed in" must reach its click handler.
+  if (idle.warned && !(ev && ev.target instanceof Node && $('idle-warning').contains(ev.target))) hideIdleWarning();
 }
 
 function idleLimitMs() {
@@ -239,14 +241,19 @@ function checkIdle() {
   const limit = idleLimitMs();
   const left = limit - (Date.now() - idle.last);
   if (left <= 0) {
-    const minutes = Math.round(limit / 60000);
     request('POST', 'auth/logout/', { quiet401: true }).catch(() => {});
     state.returnTo = location.hash;
     endSession({
       kind: 'warning',
-      text: `For your security you were signed out automatically after ${minutes} minute${minutes === 1 ? '' : 's'} without activity. Please sign in again.`,
+      text: `For your security you were signed out automatically after ${duration(limit / 1000)} without activity. Please sign in again.`,
     });
     return;
+  }
+  // Someone is working on a page that makes no requests (reading results):
+  // tell the server, whose idle clock only sees requests.
+  if (Date.now() - idle.last < 60000 && Date.now() - lastServerContact() > limit / 2 && !idle.pinging) {
+    idle.pinging = true;
+    request('GET', 'auth/me/').then((me) => setCsrfToken(me.csrf_token), () => {}).finally(() => { idle.pinging = false; });
   }
   const warnAt = Math.min(60000, limit / 4);
   if (left <= warnAt) showIdleWarning(Math.ceil(left / 1000));
@@ -262,6 +269,7 @@ function showIdleWarning(seconds) {
         type: 'button',
         class: 'btn btn-small',
         onclick: async () => {
+          hideIdleWarning();
           noteActivity();
           try {
             const me = await request('GET', 'auth/me/');

@@ -24,6 +24,7 @@ export function render(ctx) {
   let job = null;
   let prog = null;
   let pollTimer = null;
+  let pollTicks = 0;
   let lastMilestone = -1;
   let lastStatus = null;
   let rowsLoadedFor = null; // the status the rows were last loaded at
@@ -78,7 +79,7 @@ export function render(ctx) {
     prog = progressFromJob(job);
     renderProgress();
     renderActions();
-    loadRows();
+    loadRows({ quiet: true });
     if (RUNNING.has(status())) poll();
   }
 
@@ -97,6 +98,11 @@ export function render(ctx) {
     const st = status();
     renderProgress();
     if (RUNNING.has(st)) {
+      // The table follows the job too, every few seconds, unless the user
+      // is in it (a refresh would take the focus away).
+      pollTicks += 1;
+      const inTable = resultsSection.querySelector('#rows-body').contains(document.activeElement);
+      if (pollTicks % 3 === 0 && !inTable) loadRows({ quiet: true });
       pollTimer = setTimeout(poll, POLL_MS);
       return;
     }
@@ -110,7 +116,7 @@ export function render(ctx) {
     prog = Object.assign({}, prog, pickProgress(job));
     renderProgress();
     renderActions();
-    if (rowsLoadedFor !== st) loadRows();
+    if (rowsLoadedFor !== st) loadRows({ quiet: true });
   }
 
   function status() {
@@ -199,7 +205,7 @@ export function render(ctx) {
     const base = `claims/csv-jobs/${encodeURIComponent(id)}/results/`;
     const list = [];
     if (finished && st !== 'PURGED') {
-      list.push(h('a', { class: 'btn', id: 'download-plain', href: apiUrl(base), download: '' }, '⤓ Download results'));
+      list.push(h('a', { class: 'btn', id: 'download-plain', href: apiUrl(base), download: '' }, '⤓ Download results (CSV)'));
       list.push(h('a', { class: 'btn btn-secondary', id: 'download-extended', href: apiUrl(base, { format: 'extended' }), download: '' },
         '⤓ Extended results'));
       if (failures > 0) {
@@ -321,9 +327,9 @@ export function render(ctx) {
     });
     replace(resultsSection,
       h('div', { class: 'page-head' }, h('h2', { id: 'results-title' }, 'Results'),
-        h('button', { type: 'button', class: 'btn btn-secondary btn-small', id: 'rows-refresh', onclick: () => loadRows() }, '↻ Refresh')),
+        h('button', { type: 'button', class: 'btn btn-secondary btn-small', id: 'rows-refresh', onclick: () => loadRows() }, '↻ Refresh results')),
       form,
-      h('p', { id: 'rows-count', class: 'hint', 'aria-live': 'polite' }),
+      h('p', { id: 'rows-count', class: 'hint' }),
       h('div', { id: 'rows-body' }));
   }
 
@@ -334,7 +340,9 @@ export function render(ctx) {
     sel.value = keep;
   }
 
-  async function loadRows() {
+  // Loads the current page of rows with the current filters. quiet: an
+  // automatic refresh, not announced to screen readers.
+  async function loadRows({ quiet = false } = {}) {
     const seq = ++rowsSeq;
     rowsLoadedFor = status();
     const bodyEl = resultsSection.querySelector('#rows-body');
@@ -368,6 +376,7 @@ export function render(ctx) {
     if (added) fillStatuses(resultsSection.querySelector('#filter-status'));
     const filtered = filt.status || filt.success || filt.q;
     countEl.textContent = `${num(count)} ${count === 1 ? 'row' : 'rows'}${filtered ? ' match the filters' : ''}.`;
+    if (!quiet) ctx.announce(countEl.textContent);
     if (rows.length === 0) {
       replace(bodyEl, h('p', { class: 'empty' }, filtered ? 'No rows match these filters.' : 'No rows yet.'));
       return;
