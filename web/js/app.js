@@ -299,15 +299,25 @@ function hideIdleWarning() {
 async function boot() {
   $('signout').addEventListener('click', signOut);
   window.addEventListener('hashchange', render);
-  try {
-    const me = await request('GET', 'auth/me/', { quiet401: true });
-    state.session = me;
-    setCsrfToken(me.csrf_token);
-    startIdleTimer();
-  } catch (e) {
-    state.session = null;
-    if (e.status !== 401) {
-      state.notice = { kind: 'error', text: e.message };
+  // Who is signed in? A rate limit or a server restart is waited out a few
+  // times before the sign-in page says the server cannot be reached.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const me = await request('GET', 'auth/me/', { quiet401: true });
+      state.session = me;
+      setCsrfToken(me.csrf_token);
+      startIdleTimer();
+      break;
+    } catch (e) {
+      state.session = null;
+      if (e.status === 401) break;
+      const transient = e.status === 0 || e.status === 429 || e.status >= 502;
+      if (!transient || attempt >= 5) {
+        state.notice = { kind: 'error', text: e.message };
+        break;
+      }
+      replace($('main'), h('p', { class: 'loading', role: 'status' }, 'Connecting to the server…'));
+      await new Promise((r) => setTimeout(r, 1000 * 2 ** Math.min(attempt, 3)));
     }
   }
   render();
