@@ -119,8 +119,37 @@ export async function newPage(browser, opts = {}) {
   return { context, page };
 }
 
+// Basic accessibility checks of what the page shows now: one h1, a name for
+// every control, table headers, a progress bar with a name. Findings go to
+// `problems` (reported by the last test).
+export async function checkA11y(page, where) {
+  const found = await page.evaluate(() => {
+    const out = [];
+    const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+    const h1s = [...document.querySelectorAll('h1')].filter(visible);
+    if (h1s.length !== 1) out.push(`${h1s.length} visible h1 elements`);
+    const nameOf = (el) => {
+      if (el.getAttribute('aria-label')) return el.getAttribute('aria-label');
+      const by = el.getAttribute('aria-labelledby');
+      if (by) return by.split(/\s+/).map((id) => (document.getElementById(id) || {}).textContent || '').join(' ').trim();
+      if (el.labels && el.labels.length) return [...el.labels].map((l) => l.textContent).join(' ').trim();
+      return (el.textContent || '').trim();
+    };
+    for (const el of document.querySelectorAll('input, select, textarea, button, a[href], progress')) {
+      if (el.type === 'hidden' || el.closest('[hidden]')) continue;
+      if (!nameOf(el)) out.push(`no accessible name: <${el.tagName.toLowerCase()} id="${el.id}" class="${el.className}">`);
+    }
+    for (const t of document.querySelectorAll('table')) {
+      if (!t.querySelector('th')) out.push(`table without headers: ${t.id}`);
+    }
+    return out;
+  });
+  for (const f of found) problems.push(`a11y (${where}): ${f}`);
+}
+
 let shotNo = 0;
 export async function screenshot(page, name) {
+  await checkA11y(page, name);
   fs.mkdirSync(SHOTS, { recursive: true });
   shotNo += 1;
   const file = path.join(SHOTS, `${String(shotNo).padStart(2, '0')}-${name}.png`);

@@ -34,12 +34,13 @@ export function dateTime(iso) {
 }
 
 // Seconds as "1 h 2 min", "3 min 4 s", "5.2 s". Accepts a number of seconds
-// or an "HH:MM:SS(.fff)" string (a PostgreSQL interval).
+// or a "[D ]HH:MM:SS[.ffffff]" string (DRF's timedelta).
 export function duration(v) {
   if (v === null || v === undefined || v === '') return '—';
   let s = typeof v === 'number' ? v : NaN;
   if (typeof v === 'string') {
-    const m = /^(?:(\d+) days? )?(\d+):(\d\d):(\d\d(?:\.\d+)?)$/.exec(v.trim());
+    // DRF writes a timedelta as "[D ]HH:MM:SS[.ffffff]".
+    const m = /^(?:(\d+) (?:days?,? )?)?(\d+):(\d\d):(\d\d(?:\.\d+)?)$/.exec(v.trim());
     if (m) s = (Number(m[1] || 0) * 86400) + Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]);
     else s = Number(v);
   }
