@@ -44,4 +44,88 @@
 /* Payer: hard ceiling on requests in flight per worker process. */
 #define PAYER_MAX_CONCURRENCY	1024
 
+/*
+ * multipart module: header lines per part.  Browsers send 2
+ * (Content-Disposition, Content-Type), curl 1 or 2; a few spare.
+ */
+#define MP_MAX_PART_HEADERS	8
+
+/* csvin (CSV intake): per-column caps, in characters, from the X12
+ * 005010 claim status request (276) element sizes the payer accepts. */
+#define CSVIN_MAX_CLAIM_NUMBER	50	/* REF02 / TRN02 */
+#define CSVIN_MAX_FIRST_NAME	35	/* NM104 */
+#define CSVIN_MAX_LAST_NAME	60	/* NM103 */
+#define CSVIN_MAX_SUBSCRIBER_ID	80	/* NM109 */
+/* csvin: bytes handed to libcsv per call; bounds its field buffer. */
+#define CSVIN_FEED_BYTES	4096
+
+/* payer module */
+/* Payer: longest OAuth access token kept (real ones are ~1-2 KiB JWTs). */
+#define PAYER_MAX_TOKEN		8192
+/* Payer: Retry-After honoured up to this many seconds (a job must go on). */
+#define PAYER_MAX_RETRY_AFTER_S	120
+/* Payer: attempts per row; config above this is clamped (politeness). */
+#define PAYER_MAX_ATTEMPTS	10
+/* Payer: a token bucket's burst, in seconds of its rate (smooth, 1/10 s). */
+#define PAYER_RATE_BURST_S	0.1
+
+/* payer-sim: request body accepted (real requests are < 2 KiB). */
+#define SIM_MAX_BODY		(64 * 1024)
+/* payer-sim: one request field (claim number, name, id) kept. */
+#define SIM_MAX_FIELD		128
+/* payer-sim: claim numbers whose attempts are counted (~100 B each). */
+#define SIM_MAX_CLAIMS		(1024L * 1024)
+/* payer-sim: live tokens kept; the oldest is dropped beyond this. */
+#define SIM_MAX_TOKENS		4096
+/* payer-sim: connections; the spec asks for >= 1,000 delayed in flight. */
+#define SIM_MAX_CONNECTIONS	8192
+
+
+/* --- celery module --- */
+/* Task ids, delivery tags: UUIDs are 36 chars; Celery accepts any string. */
+#define CELERY_ID_MAX		256
+/* Task, queue, exchange and node names. */
+#define CELERY_NAME_MAX		256
+/* argsrepr/kwargsrepr: Celery truncates its repr at 1024 characters. */
+#define CELERY_REPR_MAX		1024
+/* Queues one worker consumes (-Q a,b,...): Celery setups use a handful. */
+#define CELERY_MAX_QUEUES	16
+/*
+ * ETA/countdown messages one worker process holds at once; the main
+ * process keeps a copy of each so it can restore them if the process
+ * dies, so this is small.  Beyond it, the process stops fetching.
+ */
+#define CELERY_MAX_HELD		64
+/* Largest result meta or event we write (a result is a small summary). */
+#define CELERY_MAX_OUTPUT	(4 * 1024 * 1024)
+/* Worker processes of one node (--concurrency). */
+#define CELERY_MAX_CONCURRENCY	256
+
+
+/* csvin (CSV intake): per-column caps, in characters, from the X12
+ * 005010 claim status request (276) element sizes the payer accepts. */
+#define CSVIN_MAX_CLAIM_NUMBER	50	/* REF02 / TRN02 */
+#define CSVIN_MAX_FIRST_NAME	35	/* NM104 */
+#define CSVIN_MAX_LAST_NAME	60	/* NM103 */
+#define CSVIN_MAX_SUBSCRIBER_ID	80	/* NM109 */
+/* csvin: bytes handed to libcsv per call; bounds its field buffer. */
+#define CSVIN_FEED_BYTES	4096
+
+/* --- fcgi module --- */
+/* Request threads: each holds a PostgreSQL connection (max_connections). */
+#define FCGI_MAX_THREADS	256
+/* Request path bytes we look at; our longest route is under 100. */
+#define FCGI_MAX_PATH		2048
+/* Query string: parameters kept (DRF pagination uses 2 or 3). */
+#define QUERY_MAX_PARAMS	32
+/* Query string: bytes accepted; longer ones are a 400, not a truncation. */
+#define QUERY_MAX_BYTES		4096
+/* DRF PageNumberPagination: page_size default and max_page_size. */
+#define PAGE_SIZE_DEFAULT	20
+#define PAGE_SIZE_MAX		100
+/* COPY FROM STDIN: bytes batched per PQputCopyData (libpq sends 8 KiB). */
+#define COPY_BUF_BYTES		(64 * 1024)
+/* Absolute URLs in pagination links (public.url + path + query). */
+#define URL_MAX			8192
+
 #endif

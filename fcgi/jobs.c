@@ -1,0 +1,493 @@
+/*
+ * The job endpoints: list (DRF PageNumberPagination), detail, progress
+ * and retry, plus publishing the Celery task that upload and retry
+ * share.  Every query is scoped to the caller's organisation: another
+ * organisation's job is indistinguishable from a missing one (404).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "app.h"
+#include "celery.h"
+#include "db.h"
+#include "drf.h"
+#include "log.h"
+#include "query.h"
+#include "util.h"
+
+#define TASK_NAME	"claims.tasks.process_csv_file"
+
+/* Epoch microseconds of a timestamptz / interval column, or NULL. */
+#define EPOCH_US(c)	"(extract(epoch from " c ") * 1000000)::bigint"
+
+/* The columns job_json() reads, in this order. */
+#define JOB_COLS							\
+	"id, user_id, filename, status, total_rows, processed_rows,"	\
+	" success_count, failure_count, celery_task_id, result_file,"	\
+	" error_message, " EPOCH_US("created_at") ","			\
+	" " EPOCH_US("started_at") ", " EPOCH_US("completed_at") ","	\
+	" " EPOCH_US("processing_duration") ","				\
+	" " EPOCH_US("clock_timestamp()")
+enum {
+	C_ID, C_USER, C_FILENAME, C_STATUS, C_TOTAL, C_PROCESSED, C_SUCCESS,
+	C_FAILURE, C_TASK, C_RESULT_FILE, C_ERROR, C_CREATED, C_STARTED,
+	C_COMPLETED, C_DURATION, C_NOW
+};
+
+static const char *const statuses[] = {
+	"PENDING", "PROCESSING", "COMPLETED", "FAILED", "CANCELLING",
+	"CANCELLED"
+};
+
+static struct json_object *
+col_str(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	return json_object_new_string(PQgetvalue(res, row, col));
+}
+
+static long long
+col_ll(const PGresult *res, int row, int col)
+{
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static struct json_object *
+col_int(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	return json_object_new_int64(col_ll(res, row, col));
+}
+
+static struct json_object *
+col_time(const PGresult *res, int row, int col)
+{
+	char buf[DRF_TEXT_MAX];
+
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	drf_datetime(col_ll(res, row, col), buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
+/* A JSON number written as Python's repr(round(v, 2)). */
+static struct json_object *
+float2(double v)
+{
+	char buf[DRF_TEXT_MAX];
+
+	drf_float2(v, buf, sizeof(buf));
+	return json_object_new_double_s(v, buf);
+}
+
+static double
+percentage(long long processed, long long total)
+{
+	if (total <= 0)
+		return 0.0;
+	return (double)processed / (double)total * 100.0;
+}
+
+/* The whole job record, as the DRF serializer rendered it. */
+static struct json_object *
+job_json(const PGresult *res, int row)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[DRF_TEXT_MAX];
+
+	json_object_object_add(o, "id", col_str(res, row, C_ID));
+	json_object_object_add(o, "user", col_int(res, row, C_USER));
+	json_object_object_add(o, "filename", col_str(res, row, C_FILENAME));
+	json_object_object_add(o, "status", col_str(res, row, C_STATUS));
+	json_object_object_add(o, "total_rows", col_int(res, row, C_TOTAL));
+	json_object_object_add(o, "processed_rows",
+	    col_int(res, row, C_PROCESSED));
+	json_object_object_add(o, "success_count",
+	    col_int(res, row, C_SUCCESS));
+	json_object_object_add(o, "failure_count",
+	    col_int(res, row, C_FAILURE));
+	json_object_object_add(o, "celery_task_id", col_str(res, row, C_TASK));
+	json_object_object_add(o, "result_file",
+	    col_str(res, row, C_RESULT_FILE));
+	json_object_object_add(o, "error_message", col_str(res, row, C_ERROR));
+	json_object_object_add(o, "created_at", col_time(res, row, C_CREATED));
+	json_object_object_add(o, "started_at", col_time(res, row, C_STARTED));
+	json_object_object_add(o, "completed_at",
+	    col_time(res, row, C_COMPLETED));
+	if (PQgetisnull(res, row, C_DURATION))
+		json_object_object_add(o, "processing_duration", NULL);
+	else {
+		drf_duration(col_ll(res, row, C_DURATION), buf, sizeof(buf));
+		json_object_object_add(o, "processing_duration",
+		    json_object_new_string(buf));
+	}
+	json_object_object_add(o, "progress_percentage",
+	    float2(percentage(col_ll(res, row, C_PROCESSED),
+	    col_ll(res, row, C_TOTAL))));
+	return o;
+}
+
+/* Fetches the caller's job r->route.job_id; NULL after answering. */
+static PGresult *
+job_fetch(struct req *r)
+{
+	static const char sql[] = "SELECT " JOB_COLS " FROM csv_jobs"
+	    " WHERE organization_id = $1 AND id = $2";
+	const char *params[2];
+	char org[24];
+	struct errbuf err;
+	PGresult *res;
+	PGconn *db;
+
+	if (!r->route.job_id_ok) {
+		resp_job_not_found(r);
+		return NULL;
+	}
+	snprintf(r->job_id, sizeof(r->job_id), "%s", r->route.job_id);
+	snprintf(org, sizeof(org), "%lld", r->org_id);
+	params[0] = org;
+	params[1] = r->route.job_id;
+	if ((db = req_db(r)) == NULL) {
+		resp_db_error(r, NULL);
+		return NULL;
+	}
+	if ((res = db_exec(db, &err, sql, 2, params)) == NULL) {
+		resp_db_error(r, &err);
+		return NULL;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		resp_job_not_found(r);
+		return NULL;
+	}
+	return res;
+}
+
+void
+jobs_detail(struct req *r)
+{
+	PGresult *res;
+
+	if ((res = job_fetch(r)) == NULL)
+		return;
+	resp_json(r, 200, job_json(res, 0), NULL);
+	PQclear(res);
+}
+
+void
+jobs_progress(struct req *r)
+{
+	struct json_object *o;
+	PGresult *res;
+	const char *status;
+	long long total, processed, started, end;
+	double elapsed, rate = -1.0;
+	int terminal;
+
+	if ((res = job_fetch(r)) == NULL)
+		return;
+	status = PQgetvalue(res, 0, C_STATUS);
+	total = col_ll(res, 0, C_TOTAL);
+	processed = col_ll(res, 0, C_PROCESSED);
+	terminal = strcmp(status, "COMPLETED") == 0 ||
+	    strcmp(status, "FAILED") == 0 || strcmp(status, "CANCELLED") == 0;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "status", col_str(res, 0, C_STATUS));
+	json_object_object_add(o, "total_rows", col_int(res, 0, C_TOTAL));
+	json_object_object_add(o, "processed_rows",
+	    col_int(res, 0, C_PROCESSED));
+	json_object_object_add(o, "success_count", col_int(res, 0, C_SUCCESS));
+	json_object_object_add(o, "failure_count", col_int(res, 0, C_FAILURE));
+	json_object_object_add(o, "progress_percentage",
+	    float2(percentage(processed, total)));
+
+	/* Rate over the time since started_at (to completed_at if done). */
+	if (!PQgetisnull(res, 0, C_STARTED)) {
+		started = col_ll(res, 0, C_STARTED);
+		end = PQgetisnull(res, 0, C_COMPLETED) ?
+		    col_ll(res, 0, C_NOW) : col_ll(res, 0, C_COMPLETED);
+		elapsed = (double)(end - started) / 1e6;
+		if (elapsed > 0.0)
+			rate = (double)processed / elapsed;
+	}
+	json_object_object_add(o, "rows_per_second",
+	    rate >= 0.0 ? float2(rate) : NULL);
+	if (terminal || (processed >= total &&
+	    strcmp(status, "PROCESSING") == 0))
+		json_object_object_add(o, "eta_seconds",
+		    json_object_new_int64(0));
+	else if (strcmp(status, "PROCESSING") == 0 && rate > 0.0)
+		json_object_object_add(o, "eta_seconds", json_object_new_int64(
+		    (long long)ceil((double)(total - processed) / rate)));
+	else
+		json_object_object_add(o, "eta_seconds", NULL);
+	resp_json(r, 200, o, NULL);
+	PQclear(res);
+}
+
+void
+jobs_list(struct req *r)
+{
+	static const char sql_count[] = "SELECT count(*) FROM csv_jobs"
+	    " WHERE organization_id = $1 AND ($2::text IS NULL OR status = $2)";
+	static const char sql_page[] = "SELECT " JOB_COLS " FROM csv_jobs"
+	    " WHERE organization_id = $1 AND ($2::text IS NULL OR status = $2)"
+	    " ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4";
+	struct query q;
+	const char *params[4], *st;
+	char org[24], status[16], lim[24], off[24], base[URL_MAX];
+	char next[URL_MAX], prev[URL_MAX];
+	long count, size, page, npages;
+	struct json_object *o, *arr;
+	struct errbuf err;
+	PGresult *res;
+	PGconn *db;
+	size_t i;
+	int row;
+
+	if (query_parse(r->query, &q) == -1) {
+		resp_error(r, 400, "invalid_query",
+		    "The query string is malformed or too long.", NULL, NULL);
+		return;
+	}
+	params[1] = NULL;
+	if ((st = query_get(&q, "status")) != NULL && *st != '\0') {
+		for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+			if (strcasecmp(st, statuses[i]) == 0)
+				break;
+		if (i == sizeof(statuses) / sizeof(statuses[0])) {
+			o = json_object_new_object();
+			json_object_object_add(o, "field",
+			    json_object_new_string("status"));
+			resp_error(r, 400, "invalid_status",
+			    "Select a valid choice: PENDING, PROCESSING, "
+			    "COMPLETED, FAILED, CANCELLING or CANCELLED.",
+			    o, NULL);
+			return;
+		}
+		snprintf(status, sizeof(status), "%s", statuses[i]);
+		params[1] = status;
+	}
+	snprintf(org, sizeof(org), "%lld", r->org_id);
+	params[0] = org;
+	if ((db = req_db(r)) == NULL) {
+		resp_db_error(r, NULL);
+		return;
+	}
+	if ((res = db_exec(db, &err, sql_count, 2, params)) == NULL) {
+		resp_db_error(r, &err);
+		return;
+	}
+	count = (long)col_ll(res, 0, 0);
+	PQclear(res);
+
+	size = drf_page_size(query_get(&q, "page_size"));
+	if (drf_page_number(query_get(&q, "page"), count, size, &page,
+	    &npages) == -1) {
+		resp_error(r, 404, "not_found", "Invalid page.", NULL, NULL);
+		return;
+	}
+	if (resp_base_url(r, r->path, base, sizeof(base)) == -1 ||
+	    drf_page_links(base, r->query, page, npages, next, sizeof(next),
+	    prev, sizeof(prev)) == -1) {
+		resp_error(r, 400, "invalid_query",
+		    "The query string is malformed or too long.", NULL, NULL);
+		return;
+	}
+	snprintf(lim, sizeof(lim), "%ld", size);
+	snprintf(off, sizeof(off), "%ld", (page - 1) * size);
+	params[2] = lim;
+	params[3] = off;
+	if ((res = db_exec(db, &err, sql_page, 4, params)) == NULL) {
+		resp_db_error(r, &err);
+		return;
+	}
+	arr = json_object_new_array();
+	for (row = 0; row < PQntuples(res); row++)
+		json_object_array_add(arr, job_json(res, row));
+	PQclear(res);
+
+	o = json_object_new_object();
+	json_object_object_add(o, "count", json_object_new_int64(count));
+	json_object_object_add(o, "next",
+	    next[0] ? json_object_new_string(next) : NULL);
+	json_object_object_add(o, "previous",
+	    prev[0] ? json_object_new_string(prev) : NULL);
+	json_object_object_add(o, "results", arr);
+	resp_json(r, 200, o, NULL);
+}
+
+int
+jobs_publish(struct req *r, const char *job_id, const char *task_id,
+    struct errbuf *err)
+{
+	struct json_object *args, *kwargs;
+	redisContext *c;
+	int attempt, rc = -1;
+
+	args = json_object_new_array();
+	json_object_array_add(args, json_object_new_string(job_id));
+	kwargs = json_object_new_object();
+	/*
+	 * Two attempts: Redis may have closed an idle connection
+	 * (timeout), which only shows on first use; a fresh one decides.
+	 */
+	for (attempt = 0; attempt < 2 && rc == -1; attempt++) {
+		if ((c = req_redis(r, err)) == NULL)
+			break;
+		rc = celery_publish(c, r->app->queue, TASK_NAME, task_id, args,
+		    kwargs, err);
+		if (rc == -1)
+			req_redis_drop(r);
+	}
+	json_object_put(args);
+	json_object_put(kwargs);
+	return rc;
+}
+
+static void
+rollback(PGconn *db)
+{
+	PGresult *res = PQexec(db, "ROLLBACK");
+
+	PQclear(res);
+}
+
+void
+jobs_retry(struct req *r)
+{
+	static const char sql_lock[] = "SELECT status FROM csv_jobs"
+	    " WHERE organization_id = $1 AND id = $2 FOR UPDATE";
+	/* Rows that failed at the payer; 'Invalid' rows would fail again. */
+	static const char sql_failed[] = "SELECT count(*) FROM csv_job_rows"
+	    " WHERE job_id = $1 AND success = false"
+	    " AND status IS DISTINCT FROM 'Invalid'";
+	static const char sql_reset[] = "UPDATE csv_job_rows SET"
+	    " status = NULL, patient_name = NULL, total_charged = NULL,"
+	    " total_paid = NULL, processed_date = NULL, success = NULL,"
+	    " error_message = NULL, checked_at = NULL"
+	    " WHERE job_id = $1 AND success = false"
+	    " AND status IS DISTINCT FROM 'Invalid'";
+	static const char sql_job[] = "UPDATE csv_jobs j SET"
+	    " status = 'PENDING', celery_task_id = $2, started_at = NULL,"
+	    " completed_at = NULL, processing_duration = NULL,"
+	    " error_message = NULL, result_file = NULL,"
+	    " processed_rows = c.done, success_count = c.ok,"
+	    " failure_count = c.failed"
+	    " FROM (SELECT count(success) AS done,"
+	    "  count(*) FILTER (WHERE success) AS ok,"
+	    "  count(*) FILTER (WHERE NOT success) AS failed,"
+	    "  count(*) FILTER (WHERE success IS NULL) AS todo"
+	    "  FROM csv_job_rows WHERE job_id = $1) c"
+	    " WHERE j.id = $1 RETURNING c.todo";
+	static const char sql_undo[] = "UPDATE csv_jobs SET status = 'FAILED',"
+	    " error_message = 'The retry could not be queued: the task queue"
+	    " is unavailable.' WHERE id = $1 AND celery_task_id = $2"
+	    " AND status = 'PENDING'";
+	const char *params[2], *status;
+	char org[24], task[37];
+	long long failed, todo;
+	struct json_object *o;
+	struct errbuf err;
+	PGresult *res;
+	PGconn *db;
+
+	if (!r->route.job_id_ok) {
+		resp_job_not_found(r);
+		return;
+	}
+	snprintf(r->job_id, sizeof(r->job_id), "%s", r->route.job_id);
+	if ((db = req_db(r)) == NULL) {
+		resp_db_error(r, NULL);
+		return;
+	}
+	if (db_cmd(db, &err, "BEGIN", 0, NULL) == -1) {
+		resp_db_error(r, &err);
+		return;
+	}
+	snprintf(org, sizeof(org), "%lld", r->org_id);
+	params[0] = org;
+	params[1] = r->job_id;
+	if ((res = db_exec(db, &err, sql_lock, 2, params)) == NULL)
+		goto dberr;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		rollback(db);
+		resp_job_not_found(r);
+		return;
+	}
+	status = PQgetvalue(res, 0, 0);
+	if (strcmp(status, "PENDING") == 0 ||
+	    strcmp(status, "PROCESSING") == 0 ||
+	    strcmp(status, "CANCELLING") == 0) {
+		PQclear(res);
+		rollback(db);
+		resp_error(r, 409, "job_running",
+		    "The job is still queued or running.", NULL, NULL);
+		return;
+	}
+	params[0] = r->job_id;
+	{
+		PGresult *cnt = db_exec(db, &err, sql_failed, 1, params);
+
+		if (cnt == NULL) {
+			PQclear(res);
+			goto dberr;
+		}
+		failed = col_ll(cnt, 0, 0);
+		PQclear(cnt);
+	}
+	if (strcmp(status, "COMPLETED") == 0 && failed == 0) {
+		PQclear(res);
+		rollback(db);
+		resp_error(r, 409, "nothing_to_retry",
+		    "The job completed without failed rows.", NULL, NULL);
+		return;
+	}
+	PQclear(res);
+	if (db_cmd(db, &err, sql_reset, 1, params) == -1)
+		goto dberr;
+	util_uuid4(task);
+	params[1] = task;
+	if ((res = db_exec(db, &err, sql_job, 2, params)) == NULL)
+		goto dberr;
+	todo = PQntuples(res) == 1 ? col_ll(res, 0, 0) : 0;
+	PQclear(res);
+	if (db_cmd(db, &err, "COMMIT", 0, NULL) == -1)
+		goto dberr;
+
+	if (jobs_publish(r, r->job_id, task, &err) == -1) {
+		req_oneline(err.msg, err.msg, sizeof(err.msg));
+		log_warnx("retry job=%s: publish failed: %s", r->job_id,
+		    err.msg);
+		/* Leave a retryable state, not a PENDING job nobody runs. */
+		if (db_cmd(db, &err, sql_undo, 2, params) == -1) {
+			req_oneline(err.msg, err.msg, sizeof(err.msg));
+			log_warnx("retry job=%s: undo failed: %s", r->job_id,
+			    err.msg);
+		}
+		resp_error(r, 503, "queue_unavailable",
+		    "The task queue is unavailable; try again later.",
+		    NULL, NULL);
+		return;
+	}
+	log_info("retry job=%s task=%s rows=%lld", r->job_id, task, todo);
+	r->rows = (long)todo;
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_string(r->job_id));
+	json_object_object_add(o, "status", json_object_new_string("PENDING"));
+	json_object_object_add(o, "celery_task_id",
+	    json_object_new_string(task));
+	json_object_object_add(o, "retried_rows", json_object_new_int64(todo));
+	resp_json(r, 202, o, NULL);
+	return;
+dberr:
+	rollback(db);
+	resp_db_error(r, &err);
+}

@@ -1,0 +1,124 @@
+/*
+ * Routes of the API (DESIGN.md, "API"): a fixed table matched segment
+ * by segment.  The one variable segment is a job id.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "router.h"
+#include "util.h"
+
+const char *const route_names[ROUTE__MAX] = {
+	"none", "upload", "job_list", "job_detail", "job_progress",
+	"job_results", "job_retry"
+};
+
+#define PREFIX	"/api/v1/claims/"
+
+/* Pattern per route: "*" is the job id segment. */
+static const struct route {
+	enum route_id	 id;
+	const char	*pattern;
+	const char	*method;
+	const char	*allow;
+} routes[] = {
+	{ ROUTE_UPLOAD, "bulk/upload/", "POST", "POST" },
+	{ ROUTE_JOB_LIST, "csv-jobs/", "GET", "GET, HEAD" },
+	{ ROUTE_JOB_DETAIL, "csv-jobs/*/", "GET", "GET, HEAD" },
+	{ ROUTE_JOB_PROGRESS, "csv-jobs/*/progress/", "GET",
+	    "GET, HEAD" },
+	{ ROUTE_JOB_RESULTS, "csv-jobs/*/results/", "GET",
+	    "GET, HEAD" },
+	{ ROUTE_JOB_RETRY, "csv-jobs/*/retry/", "POST", "POST" },
+};
+
+/*
+ * Matches path (after PREFIX) against pattern; a "*" segment is stored
+ * in seg (DRF's default lookup regex [^/.]+).  Returns 1 on a match.
+ */
+static int
+match_one(const char *pattern, const char *path, char *seg, size_t segsz)
+{
+	const char *p = pattern, *s = path, *slash;
+	size_t n;
+
+	while (*p != '\0') {
+		if (*p == '*') {
+			slash = strchr(s, '/');
+			if (slash == NULL || slash == s)
+				return 0;
+			n = (size_t)(slash - s);
+			if (memchr(s, '.', n) != NULL)
+				return 0;
+			if (n < segsz) {
+				memcpy(seg, s, n);
+				seg[n] = '\0';
+			} else
+				seg[0] = '\0';	/* too long: not a uuid */
+			s = slash;
+			p++;
+			continue;
+		}
+		if (*p != *s)
+			return 0;
+		p++;
+		s++;
+	}
+	return *s == '\0';
+}
+
+/* Looks path up; returns the route or NULL, with the id segment in seg. */
+static const struct route *
+lookup(const char *path, char *seg, size_t segsz)
+{
+	size_t i;
+
+	if (strncmp(path, PREFIX, strlen(PREFIX)) != 0)
+		return NULL;
+	path += strlen(PREFIX);
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (match_one(routes[i].pattern, path, seg, segsz))
+			return &routes[i];
+	return NULL;
+}
+
+enum route_result
+router_match(const char *method, const char *path, struct route_match *m)
+{
+	const struct route *r;
+	char seg[64], slashed[128];
+	size_t n, i;
+
+	memset(m, 0, sizeof(*m));
+	m->id = ROUTE_NONE;
+	seg[0] = '\0';
+	if (method == NULL || path == NULL)
+		return ROUTE_NOT_FOUND;
+	if ((r = lookup(path, seg, sizeof(seg))) == NULL) {
+		n = strlen(path);
+		/* Our paths are short; a long one cannot match with a slash. */
+		if (n == 0 || path[n - 1] == '/' || n + 2 > sizeof(slashed))
+			return ROUTE_NOT_FOUND;
+		memcpy(slashed, path, n);
+		slashed[n] = '/';
+		slashed[n + 1] = '\0';
+		if (lookup(slashed, seg, sizeof(seg)) == NULL)
+			return ROUTE_NOT_FOUND;
+		return ROUTE_ADD_SLASH;
+	}
+	m->id = r->id;
+	m->allow = r->allow;
+	if (util_is_uuid(seg)) {
+		for (i = 0; i < 36; i++)
+			m->job_id[i] = (char)tolower((unsigned char)seg[i]);
+		m->job_id[36] = '\0';
+		m->job_id_ok = 1;
+	}
+	if (strcmp(method, r->method) == 0)
+		return ROUTE_OK;
+	if (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0) {
+		m->head = 1;
+		return ROUTE_OK;
+	}
+	return ROUTE_BAD_METHOD;
+}

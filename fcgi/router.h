@@ -1,0 +1,53 @@
+/*
+ * Request routing: method + path to one of the API's endpoints, with
+ * DRF's trailing-slash rules.  Pure (no FastCGI), so unit tests call it.
+ */
+#ifndef ROUTER_H
+#define ROUTER_H
+
+enum route_id {
+	ROUTE_NONE,
+	ROUTE_UPLOAD,		/* POST claims/bulk/upload/ */
+	ROUTE_JOB_LIST,		/* GET claims/csv-jobs/ */
+	ROUTE_JOB_DETAIL,	/* GET claims/csv-jobs/{id}/ */
+	ROUTE_JOB_PROGRESS,	/* GET claims/csv-jobs/{id}/progress/ */
+	ROUTE_JOB_RESULTS,	/* GET claims/csv-jobs/{id}/results/ */
+	ROUTE_JOB_RETRY,	/* POST claims/csv-jobs/{id}/retry/ */
+	ROUTE__MAX
+};
+
+/* Route names for the access log; no entry is NULL. */
+extern const char *const route_names[ROUTE__MAX];
+
+enum route_result {
+	ROUTE_OK,		/* m->id names the handler */
+	ROUTE_NOT_FOUND,	/* 404 */
+	ROUTE_ADD_SLASH,	/* path + "/" would match: redirect there */
+	ROUTE_BAD_METHOD	/* 405; m->allow lists the methods */
+};
+
+struct route_match {
+	enum route_id	 id;
+	/*
+	 * The {id} path segment, lower-cased, when it is a canonical UUID;
+	 * job_id_ok is 0 otherwise.  DRF routes any segment without '/'
+	 * or '.' to the view, whose lookup then answers 404 after the
+	 * authentication check: the handler does the same.
+	 */
+	char		 job_id[37];
+	int		 job_id_ok;
+	int		 head;		/* HEAD: a GET without a body */
+	const char	*allow;		/* the Allow header for this path */
+};
+
+/*
+ * Matches method and the decoded path (no query string) against the
+ * routes.  Paths end in '/', as DRF's routers make them; a path that
+ * matches only with a slash appended gives ROUTE_ADD_SLASH (Django's
+ * APPEND_SLASH).  HEAD is accepted where GET is.  Fills m (always, m->id
+ * names the route even for ROUTE_BAD_METHOD).
+ */
+enum route_result router_match(const char *method, const char *path,
+	    struct route_match *m);
+
+#endif

@@ -1,0 +1,846 @@
+/*
+ * The payer engine: one libcurl multi handle, a fixed table of slots each
+ * holding one claim from next() to done(), at most `concurrency` of them
+ * on the wire, an OAuth2 client-credentials token shared by all of them,
+ * and per-row retries with exponential backoff and jitter.
+ *
+ * Everything runs in the caller's thread inside payer_engine_run(): the
+ * loop starts what may start, lets curl move bytes, and reacts to
+ * finished transfers.  Slots waiting for a token, a backoff or the rate
+ * limit stay in the table, so a row's order of events is easy to follow.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include <sodium.h>
+
+#include "limits.h"
+#include "payer.h"
+#include "util.h"
+
+#define DEF_CONCURRENCY		32
+#define DEF_MAX_ATTEMPTS	3
+#define DEF_TIMEOUT_MS		30000L
+#define DEF_BACKOFF_MS		500L
+#define DEF_BACKOFF_MAX_MS	30000L
+/* Poll at least this often so *stop is noticed quickly. */
+#define LOOP_TICK_MS		100
+/* Renew the token this long before the payer says it expires. */
+#define TOKEN_MARGIN_MS		60000LL
+
+enum slot_state {
+	SLOT_FREE,	/* no claim */
+	SLOT_READY,	/* claim waiting to be sent (token, backoff, rate) */
+	SLOT_FLIGHT,	/* request on the wire */
+};
+
+/* A growable response buffer with a hard cap. */
+struct rbuf {
+	char	*p;
+	size_t	 len, cap;
+	int	 too_big;
+};
+
+struct slot {
+	enum slot_state state;
+	struct payer_claim claim;
+	struct payer_result res;
+	int	 tries;		/* sends counted against max_attempts */
+	int	 reauthed;	/* already resent once after a 401 */
+	unsigned token_gen;	/* token generation the last send used */
+	long long not_before;	/* monotonic ms: backoff */
+	CURL	*easy;
+	struct curl_slist *hdrs;
+	char	*body;
+	struct rbuf rb;
+};
+
+struct payer_engine {
+	const struct payer_adapter *ad;
+	struct payer_endpoint ep;
+	struct payer_credential cred;
+	struct payer_options opt;
+	char	*url, *token_url;
+	CURLM	*multi;
+	struct slot *slots;
+	int	 nslots, inflight;
+
+	/* the shared access token */
+	char	 token[PAYER_MAX_TOKEN];
+	int	 token_valid;
+	unsigned token_gen;
+	long long token_expires;	/* monotonic ms */
+	CURL	*tok_easy;
+	int	 tok_busy, tok_tries;
+	long long tok_not_before;
+	char	*tok_body;
+	struct curl_slist *tok_hdrs;
+	struct rbuf tok_rb;
+	unsigned long token_fetches;
+
+	/* worker-local token bucket */
+	double	 bucket;
+	long long bucket_ms;
+};
+
+static char *
+dupstr(const char *s)
+{
+	return strdup(s != NULL ? s : "");
+}
+
+static void
+freestr(char *s, int wipe)
+{
+	if (s != NULL && wipe)
+		sodium_memzero(s, strlen(s));
+	free(s);
+}
+
+static size_t
+rbuf_write(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct rbuf *rb = arg;
+	size_t n = size * nmemb, ncap;
+	char *np;
+
+	if (rb->len + n > PAYER_MAX_RESPONSE) {
+		rb->too_big = 1;
+		return 0;	/* aborts the transfer: CURLE_WRITE_ERROR */
+	}
+	if (rb->len + n + 1 > rb->cap) {
+		ncap = rb->cap ? rb->cap : 4096;
+		while (ncap < rb->len + n + 1)
+			ncap *= 2;
+		if (ncap > PAYER_MAX_RESPONSE + 1)
+			ncap = PAYER_MAX_RESPONSE + 1;
+		if ((np = realloc(rb->p, ncap)) == NULL)
+			return 0;
+		rb->p = np;
+		rb->cap = ncap;
+	}
+	memcpy(rb->p + rb->len, data, n);
+	rb->len += n;
+	rb->p[rb->len] = '\0';
+	return n;
+}
+
+/* Options every transfer of this engine shares. */
+static int
+easy_common(struct payer_engine *pe, CURL *e, struct rbuf *rb)
+{
+	CURLcode rc = CURLE_OK;
+
+#define SET(o, v) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, o, v); } while (0)
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_WRITEFUNCTION, rbuf_write);
+	SET(CURLOPT_WRITEDATA, rb);
+	SET(CURLOPT_TIMEOUT_MS, pe->opt.timeout_ms);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, pe->opt.connect_timeout_ms);
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PAYER_MAX_RESPONSE);
+	/* http is for the simulator on loopback; never follow redirects */
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_PIPEWAIT, 1L);
+	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	SET(CURLOPT_ACCEPT_ENCODING, "");
+	SET(CURLOPT_POST, 1L);
+	if (pe->opt.ca_file != NULL)
+		SET(CURLOPT_CAINFO, pe->opt.ca_file);
+#undef SET
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+struct payer_engine *
+payer_engine_new(const struct payer_endpoint *ep,
+    const struct payer_credential *cred, const struct payer_options *opt,
+    struct errbuf *err)
+{
+	struct payer_engine *pe;
+	size_t n;
+	int i;
+
+	if (ep == NULL || cred == NULL || ep->base_url == NULL ||
+	    ep->api_path == NULL || ep->token_path == NULL) {
+		errbuf_set(err, "payer endpoint is incomplete");
+		return NULL;
+	}
+	if (strncmp(ep->base_url, "https://", 8) != 0 &&
+	    strncmp(ep->base_url, "http://", 7) != 0) {
+		errbuf_set(err, "payer base_url must be http:// or https://");
+		return NULL;
+	}
+	if (cred->client_id == NULL || cred->client_secret == NULL) {
+		errbuf_set(err, "payer credential has no client id or secret");
+		return NULL;
+	}
+	if ((pe = calloc(1, sizeof(*pe))) == NULL) {
+		errbuf_set(err, "out of memory");
+		return NULL;
+	}
+	if ((pe->ad = payer_adapter_find(ep->provider_code,
+	    ep->transaction_code)) == NULL) {
+		errbuf_set(err, "no payer adapter for %s/%s",
+		    ep->provider_code ? ep->provider_code : "(null)",
+		    ep->transaction_code ? ep->transaction_code : "(null)");
+		free(pe);
+		return NULL;
+	}
+	if (opt != NULL)
+		pe->opt = *opt;
+	if (pe->opt.concurrency <= 0)
+		pe->opt.concurrency = DEF_CONCURRENCY;
+	if (pe->opt.concurrency > PAYER_MAX_CONCURRENCY)
+		pe->opt.concurrency = PAYER_MAX_CONCURRENCY;
+	if (pe->opt.max_attempts <= 0)
+		pe->opt.max_attempts = DEF_MAX_ATTEMPTS;
+	if (pe->opt.max_attempts > PAYER_MAX_ATTEMPTS)
+		pe->opt.max_attempts = PAYER_MAX_ATTEMPTS;
+	if (pe->opt.timeout_ms <= 0)
+		pe->opt.timeout_ms = DEF_TIMEOUT_MS;
+	if (pe->opt.backoff_ms <= 0)
+		pe->opt.backoff_ms = DEF_BACKOFF_MS;
+	if (pe->opt.backoff_max_ms <= 0)
+		pe->opt.backoff_max_ms = DEF_BACKOFF_MAX_MS;
+	if (pe->opt.connect_timeout_ms <= 0)
+		pe->opt.connect_timeout_ms = pe->opt.timeout_ms < 10000 ?
+		    pe->opt.timeout_ms : 10000;
+	if (pe->opt.rate_limit < 0)
+		pe->opt.rate_limit = 0;
+
+	pe->ep.provider_code = dupstr(ep->provider_code);
+	pe->ep.transaction_code = dupstr(ep->transaction_code);
+	pe->ep.base_url = dupstr(ep->base_url);
+	pe->ep.token_path = dupstr(ep->token_path);
+	pe->ep.api_path = dupstr(ep->api_path);
+	pe->ep.payer_id = dupstr(ep->payer_id);
+	pe->cred.client_id = dupstr(cred->client_id);
+	pe->cred.client_secret = dupstr(cred->client_secret);
+	pe->cred.tin = dupstr(cred->tin);
+	pe->cred.npi = dupstr(cred->npi);
+	pe->cred.practice_name = dupstr(cred->practice_name);
+	pe->opt.ca_file = opt != NULL && opt->ca_file != NULL ?
+	    dupstr(opt->ca_file) : NULL;
+
+	/* base_url without its trailing slash + the path */
+	n = strlen(ep->base_url);
+	while (n > 0 && ep->base_url[n - 1] == '/')
+		n--;
+	if (asprintf(&pe->url, "%.*s%s", (int)n, ep->base_url,
+	    ep->api_path) == -1)
+		pe->url = NULL;
+	if (asprintf(&pe->token_url, "%.*s%s", (int)n, ep->base_url,
+	    ep->token_path) == -1)
+		pe->token_url = NULL;
+
+	/* room for rows waiting on a backoff while others are on the wire */
+	pe->nslots = pe->opt.concurrency * 2;
+	pe->slots = calloc((size_t)pe->nslots, sizeof(*pe->slots));
+	pe->multi = curl_multi_init();
+	pe->tok_easy = curl_easy_init();
+	if (pe->url == NULL || pe->token_url == NULL || pe->slots == NULL ||
+	    pe->multi == NULL || pe->tok_easy == NULL ||
+	    pe->ep.provider_code == NULL || pe->ep.transaction_code == NULL ||
+	    pe->ep.base_url == NULL || pe->ep.token_path == NULL ||
+	    pe->ep.api_path == NULL || pe->ep.payer_id == NULL ||
+	    pe->cred.client_id == NULL || pe->cred.client_secret == NULL ||
+	    pe->cred.tin == NULL || pe->cred.npi == NULL ||
+	    pe->cred.practice_name == NULL ||
+	    (opt != NULL && opt->ca_file != NULL && pe->opt.ca_file == NULL)) {
+		errbuf_set(err, "out of memory");
+		payer_engine_free(pe);
+		return NULL;
+	}
+	for (i = 0; i < pe->nslots; i++) {
+		if ((pe->slots[i].easy = curl_easy_init()) == NULL ||
+		    easy_common(pe, pe->slots[i].easy, &pe->slots[i].rb) ==
+		    -1 || curl_easy_setopt(pe->slots[i].easy, CURLOPT_URL,
+		    pe->url) != CURLE_OK || curl_easy_setopt(pe->slots[i].easy,
+		    CURLOPT_PRIVATE, &pe->slots[i]) != CURLE_OK) {
+			errbuf_set(err, "cannot set up a curl handle");
+			payer_engine_free(pe);
+			return NULL;
+		}
+	}
+	if (easy_common(pe, pe->tok_easy, &pe->tok_rb) == -1 ||
+	    curl_easy_setopt(pe->tok_easy, CURLOPT_URL, pe->token_url) !=
+	    CURLE_OK) {
+		errbuf_set(err, "cannot set up a curl handle");
+		payer_engine_free(pe);
+		return NULL;
+	}
+	/*
+	 * Plain HTTP/1.1 needs a connection per request in flight; HTTP/2
+	 * multiplexes and PIPEWAIT keeps it to a few.  Cache enough
+	 * connections that none is closed between rows.
+	 */
+	curl_multi_setopt(pe->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+	    (long)pe->opt.concurrency + 1);
+	curl_multi_setopt(pe->multi, CURLMOPT_MAXCONNECTS,
+	    (long)pe->opt.concurrency + 4);
+	pe->bucket = 1;
+	pe->bucket_ms = util_mono_ms();
+	return pe;
+}
+
+static void
+slot_release(struct payer_engine *pe, struct slot *s)
+{
+	if (s->state == SLOT_FLIGHT) {
+		curl_multi_remove_handle(pe->multi, s->easy);
+		pe->inflight--;
+	}
+	curl_slist_free_all(s->hdrs);
+	s->hdrs = NULL;
+	free(s->body);
+	s->body = NULL;
+	s->state = SLOT_FREE;
+}
+
+static void
+token_release(struct payer_engine *pe)
+{
+	if (pe->tok_busy)
+		curl_multi_remove_handle(pe->multi, pe->tok_easy);
+	pe->tok_busy = 0;
+	curl_slist_free_all(pe->tok_hdrs);
+	pe->tok_hdrs = NULL;
+	freestr(pe->tok_body, 1);
+	pe->tok_body = NULL;
+}
+
+void
+payer_engine_free(struct payer_engine *pe)
+{
+	int i;
+
+	if (pe == NULL)
+		return;
+	if (pe->slots != NULL) {
+		for (i = 0; i < pe->nslots; i++) {
+			slot_release(pe, &pe->slots[i]);
+			if (pe->slots[i].easy != NULL)
+				curl_easy_cleanup(pe->slots[i].easy);
+			free(pe->slots[i].rb.p);
+		}
+		free(pe->slots);
+	}
+	token_release(pe);
+	if (pe->tok_easy != NULL)
+		curl_easy_cleanup(pe->tok_easy);
+	free(pe->tok_rb.p);
+	if (pe->multi != NULL)
+		curl_multi_cleanup(pe->multi);
+	sodium_memzero(pe->token, sizeof(pe->token));
+	free(pe->url);
+	free(pe->token_url);
+	free((char *)(uintptr_t)pe->ep.provider_code);
+	free((char *)(uintptr_t)pe->ep.transaction_code);
+	free((char *)(uintptr_t)pe->ep.base_url);
+	free((char *)(uintptr_t)pe->ep.token_path);
+	free((char *)(uintptr_t)pe->ep.api_path);
+	free((char *)(uintptr_t)pe->ep.payer_id);
+	freestr((char *)(uintptr_t)pe->cred.client_id, 1);
+	freestr((char *)(uintptr_t)pe->cred.client_secret, 1);
+	free((char *)(uintptr_t)pe->cred.tin);
+	free((char *)(uintptr_t)pe->cred.npi);
+	free((char *)(uintptr_t)pe->cred.practice_name);
+	free((char *)(uintptr_t)pe->opt.ca_file);
+	free(pe);
+}
+
+/* Exponential backoff with "equal jitter": half fixed, half random. */
+static long
+backoff_ms(const struct payer_engine *pe, int tries)
+{
+	long d = pe->opt.backoff_ms;
+	int i;
+
+	for (i = 1; i < tries && d < pe->opt.backoff_max_ms; i++)
+		d *= 2;
+	if (d > pe->opt.backoff_max_ms)
+		d = pe->opt.backoff_max_ms;
+	return d / 2 + (long)randombytes_uniform((uint32_t)(d / 2 + 1));
+}
+
+/* Seconds from Retry-After, clamped to [0, PAYER_MAX_RETRY_AFTER_S]. */
+static long
+retry_after_ms(CURL *e)
+{
+	curl_off_t ra = 0;
+
+	if (curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK ||
+	    ra <= 0)
+		return 0;
+	/* curl 7.88 returns huge negatives for past dates: clamp both ways */
+	if (ra > PAYER_MAX_RETRY_AFTER_S)
+		ra = PAYER_MAX_RETRY_AFTER_S;
+	return (long)ra * 1000;
+}
+
+/* ---- the access token ---- */
+
+static int
+token_start(struct payer_engine *pe, struct errbuf *err)
+{
+	char *id, *secret;
+	int n;
+
+	id = curl_easy_escape(pe->tok_easy, pe->cred.client_id, 0);
+	secret = curl_easy_escape(pe->tok_easy, pe->cred.client_secret, 0);
+	n = id != NULL && secret != NULL ? asprintf(&pe->tok_body,
+	    "grant_type=client_credentials&client_id=%s&client_secret=%s",
+	    id, secret) : -1;
+	if (id != NULL)
+		sodium_memzero(id, strlen(id));
+	if (secret != NULL)
+		sodium_memzero(secret, strlen(secret));
+	curl_free(id);
+	curl_free(secret);
+	if (n == -1) {
+		pe->tok_body = NULL;
+		return errbuf_set(err, "out of memory");
+	}
+	pe->tok_hdrs = curl_slist_append(NULL,
+	    "Content-Type: application/x-www-form-urlencoded");
+	pe->tok_hdrs = pe->tok_hdrs ? curl_slist_append(pe->tok_hdrs,
+	    "Accept: application/json") : NULL;
+	if (pe->tok_hdrs == NULL)
+		return errbuf_set(err, "out of memory");
+	pe->tok_rb.len = 0;
+	pe->tok_rb.too_big = 0;
+	curl_easy_setopt(pe->tok_easy, CURLOPT_HTTPHEADER, pe->tok_hdrs);
+	curl_easy_setopt(pe->tok_easy, CURLOPT_POSTFIELDS, pe->tok_body);
+	curl_easy_setopt(pe->tok_easy, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)strlen(pe->tok_body));
+	if (curl_multi_add_handle(pe->multi, pe->tok_easy) != CURLM_OK)
+		return errbuf_set(err, "cannot start the token request");
+	pe->tok_busy = 1;
+	pe->tok_tries++;
+	pe->token_fetches++;
+	return 0;
+}
+
+/* Takes access_token and expires_in from a 200 answer; 0 or -1. */
+static int
+token_parse(struct payer_engine *pe)
+{
+	struct json_object *root, *v;
+	const char *tok;
+	long long exp_s = 3600, now = util_mono_ms(), margin;
+
+	if ((root = payer_json_parse(pe->tok_rb.p, pe->tok_rb.len)) == NULL)
+		return -1;
+	tok = payer_json_str(root, "access_token");
+	/* the token goes into a header line: printable ASCII only */
+	if (tok == NULL || tok[0] == '\0' || strlen(tok) >= sizeof(pe->token) ||
+	    strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-._~+/=") != strlen(tok)) {
+		json_object_put(root);
+		return -1;
+	}
+	if (json_object_object_get_ex(root, "expires_in", &v) &&
+	    (json_object_is_type(v, json_type_int) ||
+	    json_object_is_type(v, json_type_string))) {
+		errno = 0;
+		exp_s = json_object_get_int64(v);
+		if (errno != 0 || exp_s <= 0)
+			exp_s = 60;
+	}
+	snprintf(pe->token, sizeof(pe->token), "%s", tok);
+	json_object_put(root);
+	/* renew a minute early, or at 90% of a short lifetime */
+	margin = exp_s * 1000 / 10;
+	if (margin > TOKEN_MARGIN_MS)
+		margin = TOKEN_MARGIN_MS;
+	pe->token_expires = now + exp_s * 1000 - margin;
+	pe->token_valid = 1;
+	pe->token_gen++;
+	pe->tok_tries = 0;
+	return 0;
+}
+
+/* A token transfer finished: -1 with err when the whole job must stop. */
+static int
+token_done(struct payer_engine *pe, CURLcode cc, struct errbuf *err)
+{
+	long code = 0;
+	char why[160];
+	enum payer_verdict v;
+
+	curl_easy_getinfo(pe->tok_easy, CURLINFO_RESPONSE_CODE, &code);
+	curl_multi_remove_handle(pe->multi, pe->tok_easy);
+	pe->tok_busy = 0;
+	token_release(pe);
+	if (cc == CURLE_OK && code == 200) {
+		if (token_parse(pe) == -1)
+			return errbuf_set(err,
+			    "payer token response is malformed");
+		return 0;
+	}
+	if (cc == CURLE_OK && (code == 400 || code == 401 || code == 403))
+		return errbuf_set(err,
+		    "payer rejected the client credentials (%ld)", code);
+	if (cc != CURLE_OK) {
+		v = PAYER_RETRY;
+		snprintf(why, sizeof(why), "%s", cc == CURLE_OPERATION_TIMEDOUT ?
+		    "timeout" : curl_easy_strerror(cc));
+	} else
+		v = payer_classify_http(code, pe->tok_rb.p, pe->tok_rb.len, why,
+		    sizeof(why));
+	if (v != PAYER_RETRY)
+		return errbuf_set(err, "payer token endpoint: %s", why);
+	if (pe->tok_tries >= pe->opt.max_attempts)
+		return errbuf_set(err, "payer token endpoint: %s after %d "
+		    "attempts", why, pe->tok_tries);
+	pe->tok_not_before = util_mono_ms() + backoff_ms(pe, pe->tok_tries);
+	if (cc == CURLE_OK) {
+		long ra = retry_after_ms(pe->tok_easy);
+
+		if (pe->tok_not_before < util_mono_ms() + ra)
+			pe->tok_not_before = util_mono_ms() + ra;
+	}
+	return 0;
+}
+
+/* ---- rows ---- */
+
+/* Zeroes the result and sets what the engine knows before any answer. */
+static void
+result_init(struct slot *s)
+{
+	struct payer_result *r = &s->res;
+
+	memset(r, 0, sizeof(*r));
+	r->row_number = s->claim.row_number;
+	r->member_match = -1;
+	/* DESIGN.md's output shows the CSV's own name, found or not */
+	snprintf(r->patient_name, sizeof(r->patient_name), "%s%s%s",
+	    s->claim.first_name ? s->claim.first_name : "",
+	    s->claim.first_name && s->claim.last_name &&
+	    s->claim.first_name[0] && s->claim.last_name[0] ? " " : "",
+	    s->claim.last_name ? s->claim.last_name : "");
+}
+
+/* Builds and adds one request; -1 if the row failed for good. */
+static int
+slot_send(struct payer_engine *pe, struct slot *s)
+{
+	struct payer_request req;
+	struct errbuf e;
+	struct curl_slist *h = NULL;
+	char line[PAYER_MAX_TOKEN + 32];
+	int i;
+
+	memset(&req, 0, sizeof(req));
+	e.msg[0] = '\0';
+	if (pe->ad->build_request(&pe->ep, &pe->cred, &s->claim, &req,
+	    &e) == -1) {
+		free(req.body);
+		payer_result_error(&s->res, e.msg);
+		return -1;
+	}
+	util_uuid4(s->res.correlation_id);
+	snprintf(line, sizeof(line), "Authorization: Bearer %s", pe->token);
+	h = curl_slist_append(h, line);
+	sodium_memzero(line, sizeof(line));
+	if (h != NULL)
+		h = curl_slist_append(h, "Content-Type: application/json");
+	if (h != NULL)
+		h = curl_slist_append(h, "Accept: application/json");
+	if (h != NULL)
+		h = curl_slist_append(h, "Expect:");
+	snprintf(line, sizeof(line), "x-optum-consumer-correlation-id: %s",
+	    s->res.correlation_id);
+	if (h != NULL)
+		h = curl_slist_append(h, line);
+	for (i = 0; i < req.nheaders && h != NULL; i++)
+		h = curl_slist_append(h, req.headers[i]);
+	if (h == NULL) {
+		free(req.body);
+		payer_result_error(&s->res, "out of memory");
+		return -1;
+	}
+	curl_slist_free_all(s->hdrs);
+	s->hdrs = h;
+	free(s->body);
+	s->body = req.body;
+	s->rb.len = 0;
+	s->rb.too_big = 0;
+	curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->hdrs);
+	curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->body);
+	curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)req.body_len);
+	if (curl_multi_add_handle(pe->multi, s->easy) != CURLM_OK) {
+		payer_result_error(&s->res, "cannot start the request");
+		return -1;
+	}
+	s->state = SLOT_FLIGHT;
+	s->token_gen = pe->token_gen;
+	s->tries++;
+	s->res.attempts++;
+	pe->inflight++;
+	return 0;
+}
+
+/* Schedules a retry, or fails the row once its attempts are used up. 1 if final. */
+static int
+slot_retry(struct payer_engine *pe, struct slot *s, const char *why,
+    long min_delay_ms)
+{
+	char msg[320];
+	long d;
+
+	if (s->tries >= pe->opt.max_attempts) {
+		snprintf(msg, sizeof(msg), "payer %s after %d attempts", why,
+		    s->tries);
+		payer_result_error(&s->res, msg);
+		return 1;
+	}
+	d = backoff_ms(pe, s->tries);
+	if (d < min_delay_ms)
+		d = min_delay_ms;
+	s->not_before = util_mono_ms() + d;
+	s->state = SLOT_READY;
+	return 0;
+}
+
+/* A row's transfer finished.  Returns 1 if the row is final. */
+static int
+slot_done(struct payer_engine *pe, struct slot *s, CURLcode cc)
+{
+	long code = 0;
+	char why[256], msg[320];
+	enum payer_verdict v;
+
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
+	curl_multi_remove_handle(pe->multi, s->easy);
+	pe->inflight--;
+	s->state = SLOT_READY;
+	free(s->body);
+	s->body = NULL;
+	s->res.http_status = code;
+
+	if (cc != CURLE_OK) {
+		if (s->rb.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+			snprintf(msg, sizeof(msg), "payer response larger than "
+			    "%d bytes", PAYER_MAX_RESPONSE);
+			payer_result_error(&s->res, msg);
+			return 1;
+		}
+		if (cc == CURLE_OPERATION_TIMEDOUT)
+			return slot_retry(pe, s, "timeout", 0);
+		snprintf(why, sizeof(why), "connection error (%s)",
+		    curl_easy_strerror(cc));
+		return slot_retry(pe, s, why, 0);
+	}
+	if (code >= 200 && code <= 299) {
+		/* the adapter owns the mapping; keep what the engine set */
+		struct payer_result keep = s->res;
+
+		v = pe->ad->parse_response(code, s->rb.p ? s->rb.p : "",
+		    s->rb.len, &s->claim, &s->res);
+		s->res.row_number = keep.row_number;
+		s->res.attempts = keep.attempts;
+		s->res.http_status = keep.http_status;
+		memcpy(s->res.correlation_id, keep.correlation_id,
+		    sizeof(s->res.correlation_id));
+		if (v == PAYER_RETRY) {
+			snprintf(why, sizeof(why), "%s", s->res.error_message);
+			return slot_retry(pe, s, why, 0);
+		}
+		if (v == PAYER_REAUTH) {
+			snprintf(why, sizeof(why), "rejected the access token");
+			goto reauth;
+		}
+		return 1;
+	}
+	v = pe->ad->classify_error(code, s->rb.p ? s->rb.p : "", s->rb.len, why,
+	    sizeof(why));
+	switch (v) {
+	case PAYER_RETRY:
+		return slot_retry(pe, s, why, retry_after_ms(s->easy));
+	case PAYER_REAUTH:
+		goto reauth;
+	default:
+		snprintf(msg, sizeof(msg), "payer %s", why);
+		payer_result_error(&s->res, msg);
+		return 1;
+	}
+reauth:
+	/* one fresh token per row; a second refusal is the payer's word */
+	if (s->reauthed) {
+		snprintf(msg, sizeof(msg), "payer %s after a token refresh",
+		    why);
+		payer_result_error(&s->res, msg);
+		return 1;
+	}
+	s->reauthed = 1;
+	s->tries--;
+	/* many rows share one token: only the first 401 of a token renews it */
+	if (s->token_gen == pe->token_gen)
+		pe->token_valid = 0;
+	s->not_before = 0;
+	return 0;
+}
+
+/* Worker-local token bucket; 1 if a request may start now. */
+static int
+rate_take(struct payer_engine *pe, long long now)
+{
+	double cap;
+
+	if (pe->opt.rate_limit <= 0)
+		return 1;
+	cap = pe->opt.rate_limit * PAYER_RATE_BURST_S;
+	if (cap < 1)
+		cap = 1;
+	pe->bucket += (double)(now - pe->bucket_ms) * pe->opt.rate_limit /
+	    1000.0;
+	pe->bucket_ms = now;
+	if (pe->bucket > cap)
+		pe->bucket = cap;
+	if (pe->bucket < 1)
+		return 0;
+	pe->bucket -= 1;
+	return 1;
+}
+
+int
+payer_engine_run(struct payer_engine *pe, payer_next_fn next,
+    payer_done_fn done, void *arg, volatile const int *stop,
+    struct errbuf *err)
+{
+	struct slot *s;
+	char *priv;
+	CURLMsg *m;
+	long long now, wake;
+	int i, busy, want_next = 1, halt = 0, rc = 0, left, still, timeout;
+	int progressed;
+
+	for (;;) {
+		if (stop != NULL && *stop)
+			break;
+		now = util_mono_ms();
+		if (pe->token_valid && now >= pe->token_expires)
+			pe->token_valid = 0;
+
+		/* fill free slots */
+		for (i = 0; i < pe->nslots && want_next && !halt; i++) {
+			s = &pe->slots[i];
+			if (s->state != SLOT_FREE)
+				continue;
+			memset(&s->claim, 0, sizeof(s->claim));
+			if (!next(arg, &s->claim)) {
+				want_next = 0;
+				break;
+			}
+			s->state = SLOT_READY;
+			s->tries = s->reauthed = 0;
+			s->not_before = 0;
+			result_init(s);
+		}
+
+		/* start what may start */
+		busy = 0;
+		wake = now + LOOP_TICK_MS;
+		for (i = 0; i < pe->nslots && !halt; i++) {
+			s = &pe->slots[i];
+			if (s->state == SLOT_FREE)
+				continue;
+			busy++;
+			if (s->state != SLOT_READY)
+				continue;
+			if (s->not_before > now) {
+				if (s->not_before < wake)
+					wake = s->not_before;
+				continue;
+			}
+			if (!pe->token_valid || pe->inflight >=
+			    pe->opt.concurrency)
+				continue;
+			if (!rate_take(pe, now)) {
+				long long t = now + 1 + (long long)(1000.0 /
+				    pe->opt.rate_limit * (1 - pe->bucket));
+
+				if (t < wake)
+					wake = t;
+				continue;
+			}
+			if (slot_send(pe, s) == -1) {
+				s->state = SLOT_READY;
+				halt = done(arg, &s->claim, &s->res) != 0;
+				slot_release(pe, s);
+				want_next = 1;
+			}
+		}
+		if (halt)
+			break;
+		if (busy == 0 && !want_next)
+			break;
+		if (busy > 0 && !pe->token_valid && !pe->tok_busy) {
+			if (now >= pe->tok_not_before) {
+				if (token_start(pe, err) == -1) {
+					rc = -1;
+					break;
+				}
+			} else if (pe->tok_not_before < wake)
+				wake = pe->tok_not_before;
+		}
+		if (busy == 0)
+			continue;	/* ask next() again */
+
+		curl_multi_perform(pe->multi, &still);
+		progressed = 0;
+		while ((m = curl_multi_info_read(pe->multi, &left)) != NULL) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			/* a slot or the token changed: loop before sleeping */
+			progressed = 1;
+			if (m->easy_handle == pe->tok_easy) {
+				if (token_done(pe, m->data.result, err) == -1) {
+					rc = -1;
+					break;
+				}
+				continue;
+			}
+			priv = NULL;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
+			    &priv);
+			if ((s = (struct slot *)(void *)priv) == NULL)
+				continue;
+			if (slot_done(pe, s, m->data.result)) {
+				halt = done(arg, &s->claim, &s->res) != 0;
+				slot_release(pe, s);
+				want_next = 1;
+				if (halt)
+					break;
+			}
+		}
+		if (rc == -1 || halt)
+			break;
+		if (progressed)
+			continue;
+		now = util_mono_ms();
+		timeout = wake > now ? (int)(wake - now) : 0;
+		if (timeout > LOOP_TICK_MS)
+			timeout = LOOP_TICK_MS;
+		curl_multi_poll(pe->multi, NULL, 0, timeout, NULL);
+	}
+	/* abandon whatever is left: no done() for it */
+	for (i = 0; i < pe->nslots; i++)
+		slot_release(pe, &pe->slots[i]);
+	token_release(pe);
+	return rc;
+}
+
+unsigned long
+payer_engine_token_fetches(const struct payer_engine *pe)
+{
+	return pe->token_fetches;
+}

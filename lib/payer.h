@@ -1,0 +1,226 @@
+/*
+ * The payer engine: sends one claim-status request per CSV row to a payer
+ * API with many requests in flight (one libcurl multi handle), an OAuth2
+ * client-credentials token fetched once and reused, retries with backoff
+ * on transient errors, and a small adapter table that knows each payer's
+ * request and response shapes (payer_uhc.c, payer_x12.c).
+ *
+ * Nothing here logs: the engine reports through its callbacks and errbuf.
+ * Patient data, tokens and secrets never appear in an error message.
+ */
+#ifndef PAYER_H
+#define PAYER_H
+
+#include <stddef.h>
+
+#include "errbuf.h"
+
+/* One endpoint row of table payer_endpoints; strings borrowed. */
+struct payer_endpoint {
+	const char *provider_code, *transaction_code;	/* "UHC", "CLAIM_STATUS" */
+	const char *base_url;	/* e.g. "http://127.0.0.1:8481" */
+	const char *token_path;	/* "/apip/auth/v2/token" */
+	const char *api_path;	/* "/oihub/claim/inquiry/v1" */
+	const char *payer_id;	/* "87726" */
+};
+
+/* A practice's credential, decrypted in the worker only; strings borrowed; never log them. */
+struct payer_credential {
+	const char *client_id, *client_secret;
+	const char *tin;	/* practice TIN, 9 digits */
+	const char *npi, *practice_name;
+};
+
+/*
+ * Engine settings.  Zero (or NULL) in any field means its default, so a
+ * caller that zero-fills the struct and sets what it knows stays correct
+ * when fields are added at the end.
+ */
+struct payer_options {
+	int	 concurrency;	/* payer.concurrency, default 32: requests in flight */
+	int	 max_attempts;	/* payer.max_attempts, default 3 */
+	long	 timeout_ms;	/* payer.timeout_ms, default 30000 (per request) */
+	const char *ca_file;	/* payer.ca_file or NULL */
+	double	 rate_limit;	/* payer.rate_limit requests/s, 0 = none (worker-local for now) */
+	/* Additions (all optional). */
+	long	 backoff_ms;	/* payer.backoff_ms: first retry delay, default 500 */
+	long	 backoff_max_ms;	/* payer.backoff_max_ms: delay ceiling, default 30000 */
+	long	 connect_timeout_ms;	/* default min(timeout_ms, 10000) */
+	int	 insecure_http;	/* reserved: http:// is accepted for the simulator */
+};
+
+/* One CSV row; strings borrowed until its done callback returns. */
+struct payer_claim {
+	long	 row_number;
+	const char *claim_number, *first_name, *last_name,
+	    *date_of_birth /* YYYY-MM-DD */, *subscriber_id;
+};
+
+/* The output CSV columns + extended fields of one row. */
+struct payer_result {
+	long	 row_number;
+	int	 success;		/* 1/0 */
+	char	 status[32];		/* "Processed", "Not Found", "Denied", ... */
+	char	 patient_name[256];
+	char	 total_charged[24], total_paid[24];	/* "1500.00" or "" */
+	char	 processed_date[11];	/* YYYY-MM-DD or "" */
+	char	 error_message[256];	/* "" when none; no PHI */
+	int	 attempts;		/* requests sent for this row */
+	char	 lookup_result[16];	/* FOUND, NOT_FOUND, PAYER_ERROR */
+	char	 status_category_code[8], status_code[8], status_description[128];
+	char	 total_allowed[24], patient_responsibility[24], check_number[32], check_date[11];
+	char	 payer_claim_number[64];
+	int	 member_match;		/* 1 match, 0 mismatch, -1 unknown */
+	/* Additions. */
+	char	 correlation_id[37];	/* x-optum-consumer-correlation-id of the last request; loggable */
+	long	 http_status;		/* of the last response, 0 if none */
+};
+
+/* Called for the next claim to send; fill *claim and return 1, or return 0 when there are no more (for now). */
+typedef int (*payer_next_fn)(void *arg, struct payer_claim *claim);
+/* Called once per claim with its final result (after retries). Return non-zero to stop the run early. */
+typedef int (*payer_done_fn)(void *arg, const struct payer_claim *claim,
+    const struct payer_result *res);
+
+/*
+ * Adapters.  An adapter is pure: it turns a claim into a request body and
+ * headers, and a response into a payer_result plus a verdict.  It never
+ * does I/O, so the unit tests call it on the spec's examples.
+ */
+#define PAYER_REQ_MAX_HEADERS	8
+#define PAYER_REQ_HEADER_MAX	256
+
+struct payer_request {
+	char	*body;		/* malloc'd by build_request; the engine frees it */
+	size_t	 body_len;
+	int	 nheaders;
+	char	 headers[PAYER_REQ_MAX_HEADERS][PAYER_REQ_HEADER_MAX];	/* "Name: value" */
+};
+
+/* What the engine does next with a row after one response. */
+enum payer_verdict {
+	PAYER_DONE,	/* res is final: found, not found, denied, ... */
+	PAYER_RETRY,	/* transient: retry after backoff; res->error_message names the cause */
+	PAYER_FAIL,	/* permanent failure: res->error_message says why */
+	PAYER_REAUTH,	/* the access token was refused: refresh it once and resend */
+	PAYER_VERDICT__MAX
+};
+
+struct payer_adapter {
+	const char *provider_code, *transaction_code;
+	/*
+	 * Fills req (body malloc'd, extra headers; the engine adds
+	 * Authorization, Content-Type and the correlation id).  Returns 0, or
+	 * -1 with err when the row cannot be sent (the row then fails
+	 * permanently with err as its message, so err holds no PHI).
+	 */
+	int	(*build_request)(const struct payer_endpoint *ep,
+		    const struct payer_credential *cred,
+		    const struct payer_claim *claim, struct payer_request *req,
+		    struct errbuf *err);
+	/*
+	 * Maps a 2xx response body into res (already zeroed, row_number,
+	 * attempts and patient_name set by the engine) and returns a
+	 * verdict.
+	 */
+	enum payer_verdict (*parse_response)(long http_status, const void *buf,
+		    size_t len, const struct payer_claim *claim,
+		    struct payer_result *res);
+	/*
+	 * Classifies a non-2xx response: a verdict plus a short cause for the
+	 * message ("error 503", "bad request (400): ..."), written to why.
+	 */
+	enum payer_verdict (*classify_error)(long http_status, const void *buf,
+		    size_t len, char *why, size_t whysz);
+};
+
+/* Adapter lookup by provider + transaction code; NULL if none. */
+const struct payer_adapter *payer_adapter_find(const char *provider_code,
+	    const char *transaction_code);
+
+struct payer_engine;
+
+/*
+ * Creates an engine for one endpoint and credential: a curl multi handle
+ * kept for the engine's lifetime (connections, DNS and TLS sessions are
+ * reused across runs).  The strings of ep and cred and the options are
+ * copied, so the caller may free them after this call (the copy of the
+ * secret is wiped by payer_engine_free).  Returns NULL with err if the
+ * adapter is unknown or an option is out of range.  curl_global_init()
+ * must have been called once before.
+ */
+struct payer_engine *payer_engine_new(const struct payer_endpoint *ep,
+	    const struct payer_credential *cred, const struct payer_options *opt,
+	    struct errbuf *err);
+
+/*
+ * Runs until next() returns 0 and every claim in flight is done (or done()
+ * asks to stop, or *stop becomes non-zero: then in-flight claims are
+ * abandoned without a done() call).  stop may be NULL.  Returns 0, or -1
+ * with err for a failure that stops the whole job (e.g. the token endpoint
+ * rejects the credentials: "payer rejected the client credentials (401)");
+ * claims in flight then get no done() call either.
+ */
+int	payer_engine_run(struct payer_engine *pe, payer_next_fn next,
+	    payer_done_fn done, void *arg, volatile const int *stop,
+	    struct errbuf *err);
+
+/* How many token requests this engine has sent (for tests and logs). */
+unsigned long payer_engine_token_fetches(const struct payer_engine *pe);
+
+/* Frees the engine and its connections; NULL is fine. */
+void	payer_engine_free(struct payer_engine *pe);
+
+/*
+ * Helpers shared by the adapters (payer_util.c); pure functions.
+ */
+/* "YYYY-MM-DD" -> "MM/DD/YYYY" (out[11]); 0, or -1 if in is not a date. */
+int	payer_date_iso_to_us(const char *in, char out[11]);
+/* "MM/DD/YYYY" or "YYYYMMDD" or "YYYY-MM-DD" -> "YYYY-MM-DD" (out[11]); 0 or -1. */
+int	payer_date_to_iso(const char *in, char out[11]);
+/* A decimal amount "1500", "1500.5", "1500.00" -> "1500.00" in out; 0 or -1. */
+int	payer_amount_norm(const char *in, char *out, size_t outsz);
+/* Fills res for a permanent or exhausted failure: PAYER_ERROR, success 0. */
+void	payer_result_error(struct payer_result *res, const char *msg);
+/*
+ * Compares the payer's member (any field may be NULL = not sent) with the
+ * CSV row: names case-insensitively, dates in any payer_date_to_iso form,
+ * member id case-insensitively.  Returns 1 match, 0 mismatch, -1 when the
+ * payer sent no member data at all.  why (may be NULL) gets the fields
+ * that differ, in a fixed order: "last name, date of birth".
+ */
+int	payer_member_compare(const struct payer_claim *claim, const char *first,
+	    const char *last, const char *dob, const char *member_id, char *why,
+	    size_t whysz);
+/*
+ * Records a member mismatch in res the way the output CSV shows it (as
+ * the simulator's README-outcomes.md documents): the claim keeps its
+ * status, but success is 0 and error_message names the fields.
+ */
+void	payer_result_mismatch(struct payer_result *res, const char *fields);
+struct json_object;
+/*
+ * Parses a whole JSON document (depth JSON_MAX_DEPTH, valid UTF-8, nothing
+ * but whitespace after it).  Returns a new reference (json_object_put it)
+ * or NULL if buf is not exactly one JSON value.
+ */
+struct json_object *payer_json_parse(const void *buf, size_t len);
+/* The string member key of obj, or NULL if absent or not a string; borrowed. */
+const char *payer_json_str(struct json_object *obj, const char *key);
+/* obj.key if it has type t, else NULL (also when obj is NULL); borrowed. */
+struct json_object *payer_json_get(struct json_object *obj, const char *key,
+	    int t);
+/* The first code of an {"errors":[{"code":...}]} body, identifier characters only ("" if none). */
+void	payer_json_error_code(struct json_object *root, char *out, size_t outsz);
+/*
+ * Classifies a non-2xx HTTP answer the way both adapters need: 401
+ * REAUTH; 408/425/429/5xx RETRY; other 4xx FAIL.  why gets the cause, to
+ * follow "payer " in a message: "error 503", "rate limit (429)",
+ * "rejected the request (400 INVALID_INPUT)".
+ */
+enum payer_verdict payer_classify_http(long http_status, const void *buf,
+	    size_t len, char *why, size_t whysz);
+/* Copies src (NULL = "") into dst, control characters as spaces, never splitting a UTF-8 sequence. */
+void	payer_copy_safe(char *dst, size_t dstsz, const char *src);
+
+#endif

@@ -1,0 +1,220 @@
+/*
+ * Adapter UHC / CLAIM_STATUS (spec/payer-api.md section 2).
+ *
+ * Request: a GraphQL envelope whose variables carry the claim number and
+ * the member; the TIN travels in the providerTaxId header.
+ * Response: data.searchClaim.claims[], empty when the claim is unknown.
+ * The output columns follow DESIGN.md: status is the payer's claimStatus,
+ * patient_name is the CSV's name (set by the engine), amounts and dates
+ * are normalised to "1500.00" and YYYY-MM-DD.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "payer.h"
+#include "payer_uhc.h"
+
+static int
+uhc_build(const struct payer_endpoint *ep, const struct payer_credential *cred,
+    const struct payer_claim *claim, struct payer_request *req,
+    struct errbuf *err)
+{
+	struct json_object *root, *vars, *in;
+	const char *s;
+	char dob[11];
+	size_t i;
+
+	if (cred->tin == NULL || strlen(cred->tin) != 9 ||
+	    strspn(cred->tin, "0123456789") != 9)
+		return errbuf_set(err, "practice TIN is not 9 digits");
+	if (claim->claim_number == NULL || claim->claim_number[0] == '\0')
+		return errbuf_set(err, "claim_number is empty");
+	/* spec section 2: the payer wants MM/DD/YYYY */
+	if (payer_date_iso_to_us(claim->date_of_birth, dob) == -1)
+		return errbuf_set(err, "date_of_birth is not a YYYY-MM-DD date");
+
+	root = json_object_new_object();
+	vars = json_object_new_object();
+	in = json_object_new_object();
+	json_object_object_add(root, "operationName",
+	    json_object_new_string("SearchClaim"));
+	json_object_object_add(root, "query",
+	    json_object_new_string(PAYER_UHC_QUERY));
+	json_object_object_add(in, "payerId", json_object_new_string(
+	    ep->payer_id != NULL ? ep->payer_id : "87726"));
+	json_object_object_add(in, "claimNumber",
+	    json_object_new_string(claim->claim_number));
+	json_object_object_add(in, "memberId", json_object_new_string(
+	    claim->subscriber_id != NULL ? claim->subscriber_id : ""));
+	json_object_object_add(in, "memberFirstName", json_object_new_string(
+	    claim->first_name != NULL ? claim->first_name : ""));
+	json_object_object_add(in, "memberLastName", json_object_new_string(
+	    claim->last_name != NULL ? claim->last_name : ""));
+	json_object_object_add(in, "memberDateOfBirth",
+	    json_object_new_string(dob));
+	json_object_object_add(vars, "searchClaimInput", in);
+	json_object_object_add(root, "variables", vars);
+
+	s = json_object_to_json_string_ext(root,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	req->body = s != NULL ? strdup(s) : NULL;
+	json_object_put(root);
+	if (req->body == NULL)
+		return errbuf_set(err, "out of memory building the request");
+	req->body_len = strlen(req->body);
+	i = 0;
+	snprintf(req->headers[i++], PAYER_REQ_HEADER_MAX, "providerTaxId: %s",
+	    cred->tin);
+	req->nheaders = (int)i;
+	return 0;
+}
+
+static void
+copy_amount(char *dst, size_t dstsz, struct json_object *obj, const char *key)
+{
+	const char *s = payer_json_str(obj, key);
+
+	if (s == NULL || payer_amount_norm(s, dst, dstsz) == -1)
+		dst[0] = '\0';
+}
+
+static void
+copy_date(char dst[11], struct json_object *obj, const char *key)
+{
+	if (payer_date_to_iso(payer_json_str(obj, key), dst) == -1)
+		dst[0] = '\0';
+}
+
+/* The claim in claims[] whose claimNumber is ours, else the first one. */
+static struct json_object *
+pick_claim(struct json_object *claims, const char *claim_number)
+{
+	size_t i, n = json_object_array_length(claims);
+	const char *cn;
+
+	for (i = 0; i < n; i++) {
+		cn = payer_json_str(json_object_array_get_idx(claims, i),
+		    "claimNumber");
+		if (cn != NULL && claim_number != NULL &&
+		    strcasecmp(cn, claim_number) == 0)
+			return json_object_array_get_idx(claims, i);
+	}
+	return n > 0 ? json_object_array_get_idx(claims, 0) : NULL;
+}
+
+static enum payer_verdict
+uhc_parse(long http_status, const void *buf, size_t len,
+    const struct payer_claim *claim, struct payer_result *res)
+{
+	struct json_object *root, *claims, *c, *sub, *arr;
+	const char *st;
+	char code[64], fields[96];
+
+	if ((root = payer_json_parse(buf, len)) == NULL) {
+		payer_result_error(res,
+		    "invalid payer response: malformed JSON");
+		return PAYER_FAIL;
+	}
+	claims = payer_json_get(payer_json_get(payer_json_get(root, "data", json_type_object),
+	    "searchClaim", json_type_object), "claims", json_type_array);
+	if (claims == NULL) {
+		char msg[128];
+
+		/* GraphQL reports some errors inside a 200 */
+		payer_json_error_code(root, code, sizeof(code));
+		if (code[0] != '\0')
+			snprintf(msg, sizeof(msg), "payer error %s", code);
+		else
+			snprintf(msg, sizeof(msg), "invalid payer response: "
+			    "no data.searchClaim.claims");
+		json_object_put(root);
+		payer_result_error(res, msg);
+		return PAYER_FAIL;
+	}
+	if ((c = pick_claim(claims, claim->claim_number)) == NULL) {
+		json_object_put(root);
+		res->success = 0;
+		snprintf(res->status, sizeof(res->status), "Not Found");
+		snprintf(res->lookup_result, sizeof(res->lookup_result),
+		    "NOT_FOUND");
+		snprintf(res->error_message, sizeof(res->error_message),
+		    "Claim not found in system");
+		res->member_match = -1;
+		return PAYER_DONE;
+	}
+
+	if ((st = payer_json_str(c, "claimStatus")) == NULL || st[0] == '\0') {
+		json_object_put(root);
+		payer_result_error(res,
+		    "invalid payer response: no claimStatus");
+		return PAYER_FAIL;
+	}
+	res->success = 1;
+	payer_copy_safe(res->status, sizeof(res->status), st);
+	snprintf(res->lookup_result, sizeof(res->lookup_result), "FOUND");
+	res->error_message[0] = '\0';
+	payer_copy_safe(res->payer_claim_number,
+	    sizeof(res->payer_claim_number), payer_json_str(c, "claimNumber"));
+
+	sub = payer_json_get(c, "claimLevelTotalAmount", json_type_object);
+	copy_amount(res->total_charged, sizeof(res->total_charged), sub,
+	    "totalBilledChargeAmount");
+	copy_amount(res->total_paid, sizeof(res->total_paid), sub,
+	    "totalPaidAmount");
+	copy_amount(res->total_allowed, sizeof(res->total_allowed), sub,
+	    "totalAllowedAmount");
+	copy_amount(res->patient_responsibility,
+	    sizeof(res->patient_responsibility), sub,
+	    "totalPatientResponsibilityAmount");
+
+	sub = payer_json_get(c, "claimEvents", json_type_object);
+	copy_date(res->processed_date, sub, "processedDate");
+
+	if ((arr = payer_json_get(c, "payments", json_type_array)) != NULL &&
+	    json_object_array_length(arr) > 0) {
+		sub = json_object_array_get_idx(arr, 0);
+		payer_copy_safe(res->check_number, sizeof(res->check_number),
+		    payer_json_str(sub, "paymentNumber"));
+		copy_date(res->check_date, sub, "paymentIssueDate");
+	}
+
+	if ((arr = payer_json_get(c, "claimStatusCrosswalkData",
+	    json_type_array)) != NULL && json_object_array_length(arr) > 0) {
+		const char *d;
+
+		sub = json_object_array_get_idx(arr, 0);
+		payer_copy_safe(res->status_category_code,
+		    sizeof(res->status_category_code),
+		    payer_json_str(sub, "claim507Code"));
+		payer_copy_safe(res->status_code, sizeof(res->status_code),
+		    payer_json_str(sub, "claim508Code"));
+		/* the 508 text is the more specific; fall back to 507's */
+		if ((d = payer_json_str(sub, "claim508CodeDesc")) == NULL)
+			d = payer_json_str(sub, "claim507CodeDesc");
+		payer_copy_safe(res->status_description,
+		    sizeof(res->status_description), d);
+	}
+
+	sub = payer_json_get(c, "member", json_type_object);
+	res->member_match = sub == NULL ? -1 : payer_member_compare(claim,
+	    payer_json_str(sub, "firstName"), payer_json_str(sub, "lastName"),
+	    payer_json_str(sub, "dateOfBirth"),
+	    payer_json_str(sub, "subscriberId"), fields, sizeof(fields));
+	if (res->member_match == 0)
+		payer_result_mismatch(res, fields);
+	json_object_put(root);
+	(void)http_status;
+	return PAYER_DONE;
+}
+
+const struct payer_adapter payer_uhc_adapter = {
+	.provider_code = "UHC",
+	.transaction_code = "CLAIM_STATUS",
+	.build_request = uhc_build,
+	.parse_response = uhc_parse,
+	.classify_error = payer_classify_http,
+};

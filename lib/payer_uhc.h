@@ -1,0 +1,21 @@
+/*
+ * Adapter UHC / CLAIM_STATUS: Optum Real claim inquiry by claim number
+ * and the practice's TIN (spec/payer-api.md section 2).  Pure functions:
+ * build the request, map the response to the output columns, classify
+ * errors.  All of the field mapping for this payer lives in payer_uhc.c.
+ */
+#ifndef PAYER_UHC_H
+#define PAYER_UHC_H
+
+#include "payer.h"
+
+/* The adapter table entry, found by payer_adapter_find("UHC", "CLAIM_STATUS"). */
+extern const struct payer_adapter payer_uhc_adapter;
+
+/* The GraphQL query text sent in every request body. */
+#define PAYER_UHC_QUERY							\
+	"query SearchClaim($searchClaimInput: SearchClaimInput!) "	\
+	"{ searchClaim(input: $searchClaimInput) "			\
+	"{ claims { claimNumber claimStatus } } }"
+
+#endif

@@ -1,0 +1,376 @@
+/*
+ * Small pure helpers the payer adapters share: date and amount formats,
+ * member comparison, the failed-row result, and the adapter table.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "limits.h"
+#include "payer.h"
+#include "payer_uhc.h"
+
+static const struct payer_adapter *const adapters[] = {
+	&payer_uhc_adapter,
+};
+
+const struct payer_adapter *
+payer_adapter_find(const char *provider_code, const char *transaction_code)
+{
+	size_t i;
+
+	if (provider_code == NULL || transaction_code == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(adapters) / sizeof(adapters[0]); i++)
+		if (strcasecmp(adapters[i]->provider_code, provider_code) == 0 &&
+		    strcasecmp(adapters[i]->transaction_code,
+		    transaction_code) == 0)
+			return adapters[i];
+	return NULL;
+}
+
+static int
+all_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* 1 if y-m-d is a calendar date (years 1850..2200 are plenty here). */
+static int
+valid_ymd(int y, int m, int d)
+{
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30,
+	    31, 30, 31 };
+	int leap;
+
+	if (y < 1850 || y > 2200 || m < 1 || m > 12 || d < 1)
+		return 0;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (m == 2 && d == 29 && !leap)
+		return 0;
+	return d <= mdays[m - 1];
+}
+
+static int
+num(const char *s, size_t n)
+{
+	int v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+int
+payer_date_iso_to_us(const char *in, char out[11])
+{
+	char iso[11];
+
+	if (payer_date_to_iso(in, iso) == -1)
+		return -1;
+	memcpy(out, iso + 5, 2);
+	out[2] = '/';
+	memcpy(out + 3, iso + 8, 2);
+	out[5] = '/';
+	memcpy(out + 6, iso, 4);
+	out[10] = '\0';
+	return 0;
+}
+
+int
+payer_date_to_iso(const char *in, char out[11])
+{
+	char tmp[48];
+	size_t n;
+	int y, m, d;
+
+	if (in == NULL)
+		return -1;
+	n = strlen(in);
+	if (n == 10 && in[4] == '-' && in[7] == '-' && all_digits(in, 4) &&
+	    all_digits(in + 5, 2) && all_digits(in + 8, 2)) {
+		y = num(in, 4);
+		m = num(in + 5, 2);
+		d = num(in + 8, 2);
+	} else if (n == 10 && in[2] == '/' && in[5] == '/' &&
+	    all_digits(in, 2) && all_digits(in + 3, 2) &&
+	    all_digits(in + 6, 4)) {
+		m = num(in, 2);
+		d = num(in + 3, 2);
+		y = num(in + 6, 4);
+	} else if (n == 8 && all_digits(in, 8)) {
+		y = num(in, 4);
+		m = num(in + 4, 2);
+		d = num(in + 6, 2);
+	} else
+		return -1;
+	if (!valid_ymd(y, m, d))
+		return -1;
+	/* valid_ymd bounds the fields, so tmp always holds 10 characters */
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d", y, m, d);
+	memcpy(out, tmp, 11);
+	return 0;
+}
+
+int
+payer_amount_norm(const char *in, char *out, size_t outsz)
+{
+	const char *p = in, *dot;
+	size_t ni, nf;
+	int neg = 0;
+
+	if (in == NULL || outsz == 0)
+		return -1;
+	out[0] = '\0';
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	dot = strchr(p, '.');
+	ni = dot ? (size_t)(dot - p) : strlen(p);
+	nf = dot ? strlen(dot + 1) : 0;
+	/* numeric(12,2) holds 10 integer digits; payers send 2 decimals */
+	if (ni == 0 || ni > 10 || nf > 2 || !all_digits(p, ni) ||
+	    (dot && !all_digits(dot + 1, nf)))
+		return -1;
+	if ((size_t)snprintf(out, outsz, "%s%.*s.%.*s%.*s", neg ? "-" : "",
+	    (int)ni, p, (int)nf, dot ? dot + 1 : "", (int)(2 - nf), "00") >=
+	    outsz) {
+		out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+void
+payer_result_error(struct payer_result *res, const char *msg)
+{
+	res->success = 0;
+	snprintf(res->status, sizeof(res->status), "Error");
+	snprintf(res->lookup_result, sizeof(res->lookup_result),
+	    "PAYER_ERROR");
+	snprintf(res->error_message, sizeof(res->error_message), "%s", msg);
+	res->total_charged[0] = res->total_paid[0] = '\0';
+	res->processed_date[0] = '\0';
+}
+
+void
+payer_result_mismatch(struct payer_result *res, const char *fields)
+{
+	res->member_match = 0;
+	res->success = 0;
+	snprintf(res->error_message, sizeof(res->error_message),
+	    "Member data mismatch (%s)", fields);
+}
+
+/* Appends name to the comma-separated list in out. */
+static void
+list_add(char *out, size_t outsz, const char *name)
+{
+	size_t n;
+
+	if (out == NULL || outsz == 0)
+		return;
+	n = strlen(out);
+	snprintf(out + n, outsz - n, "%s%s", n > 0 ? ", " : "", name);
+}
+
+int
+payer_member_compare(const struct payer_claim *claim, const char *first,
+    const char *last, const char *dob, const char *member_id, char *why,
+    size_t whysz)
+{
+	char a[11], b[11];
+	int match = 1;
+
+	if (why != NULL && whysz > 0)
+		why[0] = '\0';
+	if (first == NULL && last == NULL && dob == NULL && member_id == NULL)
+		return -1;
+	if (first != NULL && (claim->first_name == NULL ||
+	    strcasecmp(first, claim->first_name) != 0)) {
+		list_add(why, whysz, "first name");
+		match = 0;
+	}
+	if (last != NULL && (claim->last_name == NULL ||
+	    strcasecmp(last, claim->last_name) != 0)) {
+		list_add(why, whysz, "last name");
+		match = 0;
+	}
+	if (dob != NULL && (payer_date_to_iso(dob, a) == -1 ||
+	    payer_date_to_iso(claim->date_of_birth, b) == -1 ||
+	    strcmp(a, b) != 0)) {
+		list_add(why, whysz, "date of birth");
+		match = 0;
+	}
+	if (member_id != NULL && (claim->subscriber_id == NULL ||
+	    strcasecmp(member_id, claim->subscriber_id) != 0)) {
+		list_add(why, whysz, "subscriber id");
+		match = 0;
+	}
+	return match;
+}
+
+void
+payer_copy_safe(char *dst, size_t dstsz, const char *src)
+{
+	size_t i, j = 0;
+
+	if (dstsz == 0)
+		return;
+	for (i = 0; src != NULL && src[i] != '\0' && j + 1 < dstsz; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		/* control characters would break log lines and CSV cells */
+		dst[j++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+	}
+	/* cut short: drop a UTF-8 sequence left incomplete */
+	if (src != NULL && src[i] != '\0') {
+		size_t k = j;
+
+		while (k > 0 && ((unsigned char)dst[k - 1] & 0xc0) == 0x80)
+			k--;
+		if (k > 0 && ((unsigned char)dst[k - 1] & 0xc0) == 0xc0) {
+			unsigned char lead = (unsigned char)dst[k - 1];
+			size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+
+			if (j - (k - 1) < need)
+				j = k - 1;
+		}
+	}
+	dst[j] = '\0';
+}
+
+struct json_object *
+payer_json_parse(const void *buf, size_t len)
+{
+	struct json_tokener *tok;
+	struct json_object *obj;
+	const char *p = buf;
+	size_t off;
+
+	if (len == 0 || len > PAYER_MAX_RESPONSE)
+		return NULL;
+	if ((tok = json_tokener_new_ex(JSON_MAX_DEPTH)) == NULL)
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, p, (int)len);
+	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(obj);
+		json_tokener_free(tok);
+		return NULL;
+	}
+	/* trailing garbage after the value means the body is not JSON */
+	for (off = json_tokener_get_parse_end(tok); off < len; off++)
+		if (!isspace((unsigned char)p[off])) {
+			json_object_put(obj);
+			json_tokener_free(tok);
+			return NULL;
+		}
+	json_tokener_free(tok);
+	return obj;
+}
+
+const char *
+payer_json_str(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+struct json_object *
+payer_json_get(struct json_object *obj, const char *key, int t)
+{
+	struct json_object *v;
+
+	if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, (enum json_type)t))
+		return NULL;
+	return v;
+}
+
+void
+payer_json_error_code(struct json_object *root, char *out, size_t outsz)
+{
+	struct json_object *errs, *e;
+	const char *code;
+	size_t i;
+
+	out[0] = '\0';
+	if ((errs = payer_json_get(root, "errors", json_type_array)) == NULL ||
+	    json_object_array_length(errs) == 0)
+		return;
+	e = json_object_array_get_idx(errs, 0);
+	if ((code = payer_json_str(e, "code")) == NULL)
+		return;
+	/* codes are identifiers; anything else could echo PHI back */
+	for (i = 0; code[i] != '\0' && i + 1 < outsz; i++) {
+		char c = code[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+			break;
+		out[i] = c;
+	}
+	out[i] = '\0';
+}
+
+enum payer_verdict
+payer_classify_http(long http_status, const void *buf, size_t len, char *why,
+    size_t whysz)
+{
+	struct json_object *root;
+	char code[64];
+
+	code[0] = '\0';
+	if ((root = payer_json_parse(buf, len)) != NULL) {
+		payer_json_error_code(root, code, sizeof(code));
+		json_object_put(root);
+	}
+	switch (http_status) {
+	case 401:
+		snprintf(why, whysz, "rejected the access token (401)");
+		return PAYER_REAUTH;
+	case 408:
+	case 425:
+	case 500:
+	case 502:
+	case 503:
+	case 504:
+		snprintf(why, whysz, "error %ld", http_status);
+		return PAYER_RETRY;
+	case 429:
+		snprintf(why, whysz, "rate limit (429)");
+		return PAYER_RETRY;
+	case 400:
+	case 422:
+		snprintf(why, whysz, "rejected the request (%ld%s%s)",
+		    http_status, code[0] ? " " : "", code);
+		return PAYER_FAIL;
+	case 403:
+		snprintf(why, whysz, "refused access (403%s%s)",
+		    code[0] ? " " : "", code);
+		return PAYER_FAIL;
+	default:
+		/* other 5xx are server trouble too; other 4xx will not heal */
+		snprintf(why, whysz, "error %ld%s%s", http_status,
+		    code[0] ? " " : "", code);
+		return http_status >= 500 && http_status <= 599 ? PAYER_RETRY :
+		    PAYER_FAIL;
+	}
+}

@@ -1,0 +1,114 @@
+/*
+ * The simulator's answer for a claim number: a pure function of the
+ * claim number's bytes, so tests, benchmarks and `--explain` can name
+ * their expectations without asking the server.  The rule is written
+ * down in payer-sim/README-outcomes.md and in outcome.c; the payer
+ * adapters map a real answer to the same output columns.
+ */
+#ifndef SIM_OUTCOME_H
+#define SIM_OUTCOME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Claim status the payer reports; SIM_NOT_FOUND means "no claim". */
+enum sim_status {
+	SIM_PROCESSED,
+	SIM_DENIED,
+	SIM_PENDING,
+	SIM_IN_REVIEW,
+	SIM_REJECTED,
+	SIM_FINALIZED,
+	SIM_NOT_FOUND,
+	SIM_STATUS__MAX
+};
+
+/* Behaviour forced by a claim-number prefix (table in outcome.c). */
+enum sim_force {
+	SIM_FORCE_NONE,
+	SIM_FORCE_ERR5XX,	/* ERR5xxN...: status 5xx on attempts 1..N */
+	SIM_FORCE_RATELIMIT,	/* RL...: 429 on attempt 1 */
+	SIM_FORCE_SLOW,		/* SLOW...: answer after sim.slow_ms */
+	SIM_FORCE_BADJSON,	/* BADJSON...: 200 with a malformed body */
+	SIM_FORCE_MISMATCH,	/* MISMATCH...: last name, DOB differ */
+	SIM_FORCE_NOTFOUND,	/* NOTFOUND...: no claim */
+	SIM_FORCE_DENY,		/* DENY...: denied */
+	SIM_FORCE_E401,		/* E401...: 401, token expires */
+	SIM_FORCE_BUSY,		/* BUSYN...: E1 / 503 on attempts 1..N */
+	SIM_FORCE_BADREQ,	/* BADREQ...: 277 E0 / 400, every time */
+	SIM_FORCE__MAX
+};
+
+/* A calendar date (proleptic Gregorian). */
+struct sim_date {
+	int	 y, m, d;
+};
+
+/* Everything the simulator says about one claim number. */
+struct sim_outcome {
+	uint32_t	 hash;		/* FNV-1a 32 of the claim */
+	enum sim_status	 status;
+	enum sim_force	 force;
+	int		 force_code;	/* ERR5xx: 500..504 */
+	int		 force_n;	/* ERR5xx, BUSY: failing attempts */
+	/* Amounts in cents; 0 where the status has none. */
+	long		 billed, allowed, paid, patresp;
+	struct sim_date	 received, service_start, service_end;
+	int		 has_processed;	/* processed date present */
+	struct sim_date	 processed;
+	int		 has_payment;	/* Processed only */
+	struct sim_date	 payment_date;
+	char		 payment_number[16];
+	/* X12 category (claim507) and status (claim508) codes; static. */
+	const char	*c507, *c507_desc, *c508, *c508_desc;
+};
+
+/* The output-CSV columns the results should hold for a claim. */
+struct sim_csv {
+	const char	*status;	/* "Processed", ..., "Error" */
+	char		 total_charged[24];	/* "" when not found */
+	char		 total_paid[24];
+	char		 processed_date[16];	/* YYYY-MM-DD or "" */
+	int		 success;
+	const char	*error_message;	/* static; "" on success */
+	int		 error_is_prefix; /* the client completes the text */
+};
+
+/* Date formats used on the wire and in the CSV. */
+enum sim_datefmt {
+	SIM_DATE_US,		/* MM/DD/YYYY (claim inquiry) */
+	SIM_DATE_ISO,		/* YYYY-MM-DD (results CSV) */
+	SIM_DATE_X12		/* YYYYMMDD (276/277) */
+};
+
+/* FNV-1a, 32 bits, of buf[0..len). */
+uint32_t	 outcome_hash(const void *buf, size_t len);
+
+/*
+ * Fills *out with the outcome for the claim number buf[0..len) (its
+ * exact bytes; no case folding or trimming).  Pure and thread-safe.
+ */
+void		 outcome_for(const void *buf, size_t len,
+		    struct sim_outcome *out);
+
+/*
+ * Fills *out with the results-CSV columns for outcome o (see
+ * README-outcomes.md).  Strings are static or inside *out.
+ */
+void		 outcome_csv(const struct sim_outcome *o,
+		    struct sim_csv *out);
+
+/* Name of a status as the payer spells it ("In Review"); never NULL. */
+const char	*outcome_status_name(enum sim_status s);
+
+/* Name of a forced behaviour ("none", "err5xx", ...); never NULL. */
+const char	*outcome_force_name(enum sim_force f);
+
+/* Formats cents as "1234.50" into buf (at least 24 bytes). */
+void		 outcome_fmt_amount(long cents, char *buf, size_t sz);
+
+/* Formats d in format f into buf (at least 16 bytes). */
+void		 outcome_fmt_date(const struct sim_date *d,
+		    enum sim_datefmt f, char *buf, size_t sz);
+
+#endif

@@ -1,0 +1,233 @@
+/*
+ * payer-bench: rows per second of the payer engine against the simulator.
+ *
+ *   payer-bench [-s SIM] [-p PORT] [-n ROWS] [-l LAT,LAT..] [-c CONC,CONC..]
+ *               [-a UHC|X12] [-r RATE] [-u URL]
+ *
+ * -u sends to an already running server at URL instead of starting one.
+ *
+ * For each latency it starts the simulator (SIM, default
+ * payer-sim/bulkclaims-payer-sim) on 127.0.0.1:PORT (default 20190), then
+ * for each concurrency runs ROWS claims (default 2000) through one engine
+ * and prints rows/s, the ideal concurrency / latency, their ratio, and
+ * this process's peak RSS.  Not a test: figures for the README.
+ */
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "payer.h"
+#include "util.h"
+
+struct bench {
+	long	 n, next, done, ok, retried;
+	char	 claim[32];
+};
+
+static int
+next_cb(void *arg, struct payer_claim *c)
+{
+	struct bench *b = arg;
+
+	if (b->next >= b->n)
+		return 0;
+	b->next++;
+	/* distinct numbers; outcomes spread like a real file's */
+	snprintf(b->claim, sizeof(b->claim), "ZB%08ld", b->next);
+	c->row_number = b->next;
+	c->claim_number = b->claim;	/* copied by the adapter at once */
+	c->first_name = "John";
+	c->last_name = "Doe";
+	c->date_of_birth = "1980-01-15";
+	c->subscriber_id = "ABC123456";
+	return 1;
+}
+
+static int
+done_cb(void *arg, const struct payer_claim *c, const struct payer_result *r)
+{
+	struct bench *b = arg;
+
+	b->done++;
+	if (r->attempts > 1)
+		b->retried++;
+	if (getenv("BENCH_DEBUG") != NULL && (r->attempts > 1 ||
+	    strcmp(r->lookup_result, "PAYER_ERROR") == 0))
+		fprintf(stderr, "row %ld attempts %d %s\n", c->row_number,
+		    r->attempts, r->error_message);
+	if (strcmp(r->lookup_result, "PAYER_ERROR") != 0)
+		b->ok++;
+	return 0;
+}
+
+static pid_t
+sim_start(const char *bin, int port, long latency)
+{
+	char p[16], l[24];
+	struct sockaddr_in sa;
+	pid_t pid;
+	int fd, i;
+
+	snprintf(p, sizeof(p), "%d", port);
+	snprintf(l, sizeof(l), "%ld", latency);
+	if ((pid = fork()) == 0) {
+		if (freopen("/dev/null", "w", stderr) == NULL)
+			_exit(127);
+		execl(bin, bin, "--listen", "127.0.0.1", "--port", p,
+		    "--latency-ms", l, (char *)NULL);
+		_exit(127);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < 250; i++) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(fd);
+			return pid;
+		}
+		close(fd);
+		usleep(20000);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+static int
+parse_list(char *s, long *out, int max)
+{
+	int n = 0;
+	char *end;
+
+	while (*s != '\0' && n < max) {
+		out[n++] = strtol(s, &end, 10);
+		if (end == s)
+			return -1;
+		s = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *sim = "payer-sim/bulkclaims-payer-sim", *adapter = "UHC";
+	const char *given_url = NULL;
+	char lat_s[64] = "0,100,500", conc_s[64] = "32,128", url[64];
+	long lats[8], concs[8], rows = 2000;
+	double rate = 0;
+	int port = 20190, nl, nc, i, j, ch;
+	struct rusage ru;
+
+	while ((ch = getopt(argc, argv, "s:p:n:l:c:a:r:u:")) != -1) {
+		switch (ch) {
+		case 's': sim = optarg; break;
+		case 'p': port = (int)strtol(optarg, NULL, 10); break;
+		case 'n': rows = strtol(optarg, NULL, 10); break;
+		case 'l': snprintf(lat_s, sizeof(lat_s), "%s", optarg); break;
+		case 'c': snprintf(conc_s, sizeof(conc_s), "%s", optarg); break;
+		case 'a': adapter = optarg; break;
+		case 'r': rate = strtod(optarg, NULL); break;
+		case 'u': given_url = optarg; break;
+		default:
+			fprintf(stderr, "usage: payer-bench [-s SIM] [-p PORT] "
+			    "[-n ROWS] [-l LATS] [-c CONCS] [-a UHC|X12] "
+			    "[-r RATE] [-u URL]\n");
+			return 2;
+		}
+	}
+	if ((nl = parse_list(lat_s, lats, 8)) <= 0 ||
+	    (nc = parse_list(conc_s, concs, 8)) <= 0 || rows <= 0) {
+		fprintf(stderr, "payer-bench: bad -l, -c or -n\n");
+		return 2;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	signal(SIGPIPE, SIG_IGN);
+	printf("%-8s %-6s %-5s %7s %9s %9s %6s %8s\n", "adapter", "lat_ms",
+	    "conc", "rows", "rows/s", "ideal", "ratio", "maxrss");
+	for (i = 0; i < nl; i++) {
+		pid_t pid = given_url ? 0 : sim_start(sim, port, lats[i]);
+
+		if (pid == -1) {
+			fprintf(stderr, "payer-bench: cannot start %s\n", sim);
+			return 1;
+		}
+		if (given_url != NULL)
+			snprintf(url, sizeof(url), "%s", given_url);
+		else
+			snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+		for (j = 0; j < nc; j++) {
+			struct payer_endpoint ep = { adapter, "CLAIM_STATUS", url,
+			    "/apip/auth/v2/token", strcmp(adapter, "X12") == 0 ?
+			    "/medicalnetwork/claimstatus/v2/" :
+			    "/oihub/claim/inquiry/v1", "87726" };
+			struct payer_credential cr = { "bulkclaims-dev",
+			    "bulkclaims-dev-secret", "123456789", "1234567890",
+			    "Bench Practice" };
+			struct payer_options o;
+			struct payer_engine *pe;
+			struct bench b;
+			struct errbuf err;
+			long long t0, ms;
+			double rps, ideal;
+			char ratio[16];
+
+			memset(&o, 0, sizeof(o));
+			memset(&b, 0, sizeof(b));
+			o.concurrency = (int)concs[j];
+			o.timeout_ms = 30000;
+			o.rate_limit = rate;
+			b.n = rows;
+			if ((pe = payer_engine_new(&ep, &cr, &o, &err)) == NULL) {
+				fprintf(stderr, "payer-bench: %s\n", err.msg);
+				return 1;
+			}
+			t0 = util_mono_ms();
+			if (payer_engine_run(pe, next_cb, done_cb, &b, NULL,
+			    &err) == -1) {
+				fprintf(stderr, "payer-bench: %s\n", err.msg);
+				return 1;
+			}
+			ms = util_mono_ms() - t0;
+			payer_engine_free(pe);
+			rps = ms > 0 ? b.done * 1000.0 / (double)ms : 0;
+			ideal = lats[i] > 0 ? concs[j] * 1000.0 /
+			    (double)lats[i] : 0;
+			getrusage(RUSAGE_SELF, &ru);
+			if (ideal > 0)
+				snprintf(ratio, sizeof(ratio), "%.1f%%",
+				    100.0 * rps / ideal);
+			else
+				snprintf(ratio, sizeof(ratio), "-");
+			printf("%-8s %-6ld %-5ld %7ld %9.0f %9.0f %6s %5ldMiB"
+			    "%s\n", adapter, lats[i], concs[j], b.done, rps,
+			    ideal, ratio, ru.ru_maxrss / 1024, b.ok == b.done ?
+			    "" : "  (some rows failed)");
+			if (b.retried > 0)
+				printf("  %ld rows needed more than one attempt\n",
+				    b.retried);
+			fflush(stdout);
+		}
+		if (pid > 0) {
+			kill(pid, SIGTERM);
+			waitpid(pid, NULL, 0);
+		}
+	}
+	curl_global_cleanup();
+	return 0;
+}

@@ -1,0 +1,572 @@
+"""Tests of the running payer simulator (bulkclaims-payer-sim) over HTTP.
+
+Starts the binary named by $BC_SIM_BIN (default
+build/payer-sim/bulkclaims-payer-sim) on free ports in 20000-20099.
+The results-CSV mapping below is written from payer-sim/README-outcomes.md
+independently of the C code, so --explain and the served answers are
+checked against the documented contract, not against themselves.
+"""
+import asyncio
+import json
+import os
+import random
+import resource
+import signal
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SIM_BIN = os.environ.get(
+    "BC_SIM_BIN", os.path.join(ROOT, "build", "payer-sim", "bulkclaims-payer-sim"))
+PORTS = range(20000, 20100)
+CLIENT_ID, SECRET, TIN = "test-client", "test-secret", "123456789"
+INQUIRY = "/oihub/claim/inquiry/v1"
+X12 = "/medicalnetwork/claimstatus/v2/"
+TOKEN = "/apip/auth/v2/token"
+
+
+def free_port():
+    for port in random.sample(list(PORTS), len(PORTS)):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 20000-20099")
+
+
+class Sim:
+    def __init__(self, *flags, tls_ca=None, env=None, creds=True):
+        self.port = free_port()
+        self.ctx = None
+        if tls_ca:
+            self.ctx = ssl.create_default_context(cafile=tls_ca)
+        self.base = "%s://127.0.0.1:%d" % ("https" if tls_ca else "http",
+                                            self.port)
+        penv = {k: v for k, v in os.environ.items()
+                if not k.startswith("BULKCLAIMS_")}
+        penv.update(env or {})
+        cred = ["--client-id", CLIENT_ID, "--client-secret", SECRET]
+        self.proc = subprocess.Popen(
+            [SIM_BIN, "--port", str(self.port), *(cred if creds else []),
+             *flags],
+            env=penv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.time() + 5
+        while True:
+            try:
+                self.stats()
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("simulator did not start: %r"
+                                       % self.proc.stdout.read())
+                time.sleep(0.05)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(10)
+        finally:
+            self.proc.stdout.close()
+
+    def call(self, path, body=None, headers=None, method=None, timeout=10):
+        data = None
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data,
+                                     headers=headers or {}, method=method)
+        t0 = time.monotonic()
+        try:
+            with urllib.request.urlopen(req, timeout=timeout,
+                                        context=self.ctx) as r:
+                status, hdrs, raw = r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            status, hdrs, raw = e.code, dict(e.headers), e.read()
+        return status, hdrs, raw, time.monotonic() - t0
+
+    def token(self, cid=CLIENT_ID, secret=SECRET):
+        form = "grant_type=client_credentials&client_id=%s&client_secret=%s" % (
+            cid, secret)
+        st, _, raw, _ = self.call(TOKEN, form.encode(), {
+            "Content-Type": "application/x-www-form-urlencoded"})
+        assert st == 200, raw
+        return json.loads(raw)["access_token"]
+
+    def inquiry(self, tok, claim, first="John", last="Doe",
+                dob="01/15/1980", tin=TIN, timeout=10):
+        headers = {"Content-Type": "application/json"}
+        if tok:
+            headers["Authorization"] = "Bearer " + tok
+        if tin:
+            headers["providerTaxId"] = tin
+        body = {"operationName": "SearchClaim", "query": "query ...",
+                "variables": {"searchClaimInput": {
+                    "payerId": "87726", "claimNumber": claim,
+                    "memberId": "ABC123456", "memberFirstName": first,
+                    "memberLastName": last, "memberDateOfBirth": dob}}}
+        return self.call(INQUIRY, body, headers, timeout=timeout)
+
+    def stats(self, claim=None):
+        q = "?claim=" + claim if claim else ""
+        with urllib.request.urlopen(self.base + "/__stats" + q, timeout=5,
+                                    context=self.ctx) as r:
+            return json.loads(r.read())
+
+
+def explain(claim, first="John", last="Doe"):
+    out = subprocess.run([SIM_BIN, "--explain", claim, "--first", first,
+                          "--last", last], check=True, capture_output=True)
+    return json.loads(out.stdout)
+
+
+def csv_from_inquiry(raw, first, last, sent_last, sent_dob):
+    """The README-outcomes.md mapping of a claim inquiry answer."""
+    name = "%s %s" % (first, last)
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return {"status": "Error", "patient_name": name, "success": False}
+    claims = doc["data"]["searchClaim"]["claims"]
+    if not claims:
+        return {"status": "Not Found", "patient_name": name,
+                "total_charged": "", "total_paid": "", "processed_date": "",
+                "success": False, "error_message": "Claim not found in system"}
+    c = claims[0]
+    pd = c["claimEvents"]["processedDate"]
+    if pd:
+        mm, dd, yy = pd.split("/")
+        pd = "%s-%s-%s" % (yy, mm, dd)
+    row = {"status": c["claimStatus"], "patient_name": name,
+           "total_charged": c["claimLevelTotalAmount"]["totalBilledChargeAmount"],
+           "total_paid": c["claimLevelTotalAmount"]["totalPaidAmount"],
+           "processed_date": pd, "success": True, "error_message": ""}
+    m = c["member"]
+    if m["lastName"] != sent_last.upper() or m["dateOfBirth"] != sent_dob:
+        row["success"] = False
+        row["error_message"] = "Member data mismatch (last name, date of birth)"
+    return row
+
+
+CSV_KEYS = ("status", "patient_name", "total_charged", "total_paid",
+            "processed_date", "success", "error_message")
+
+
+@pytest.fixture(scope="module")
+def sim():
+    s = Sim("--tins", "123456789,987654321", "--slow-ms", "1500")
+    yield s
+    assert s.stop() == 0
+
+
+def test_token_form_json_and_bad(sim):
+    assert len(sim.token()) == 64
+    st, _, raw, _ = sim.call(TOKEN, {"grant_type": "client_credentials",
+                                     "client_id": CLIENT_ID,
+                                     "client_secret": SECRET},
+                             {"Content-Type": "application/json"})
+    assert st == 200 and json.loads(raw)["token_type"] == "bearer"
+    assert json.loads(raw)["expires_in"] == 3600
+    st, _, raw, _ = sim.call(TOKEN, b"grant_type=client_credentials&"
+                             b"client_id=test-client&client_secret=wrong")
+    assert st == 401
+    assert json.loads(raw)["errors"][0]["code"] == "AUTH_FAILURE"
+    st, _, _, _ = sim.call(TOKEN, b"grant_type=password&client_id=test-client"
+                           b"&client_secret=test-secret")
+    assert st == 400
+
+
+def test_inquiry_found_and_not_found(sim):
+    tok = sim.token()
+    claim = next(c for c in ("ZE%08d" % i for i in range(59426195, 59427195))
+                 if explain(c)["status"] == "Processed")
+    st, hdrs, raw, _ = sim.inquiry(tok, claim)
+    assert st == 200 and hdrs["Content-Type"] == "application/json"
+    c = json.loads(raw)["data"]["searchClaim"]["claims"][0]
+    assert c["claimNumber"] == claim and c["claimStatus"] == "Processed"
+    assert c["member"] == {"subscriberId": "ABC123456", "firstName": "JOHN",
+                           "lastName": "DOE", "dateOfBirth": "01/15/1980"}
+    assert c["claimStatusCrosswalkData"][0]["claim507Code"] == "F1"
+    assert c["payments"][0]["paymentAmount"] == \
+        c["claimLevelTotalAmount"]["totalPaidAmount"]
+    st, _, raw, _ = sim.inquiry(tok, "NOTFOUND123")
+    assert st == 200
+    assert json.loads(raw) == {"data": {"searchClaim": {
+        "claims": [], "pagination": {"hasMoreRecords": False}}}}
+
+
+def test_inquiry_auth_and_tin_errors(sim):
+    tok = sim.token()
+    assert sim.inquiry(None, "ZE1")[0] == 401
+    assert sim.inquiry("0" * 64, "ZE1")[0] == 401
+    st, _, raw, _ = sim.inquiry(tok, "ZE1", tin=None)
+    assert st == 400 and "providerTaxId" in json.loads(raw)["errors"][0]["description"]
+    assert sim.inquiry(tok, "ZE1", tin="111111111")[0] == 400
+    assert sim.inquiry(tok, "ZE1", tin="12345")[0] == 400
+    assert sim.inquiry(tok, "ZE1", tin="987654321")[0] == 200
+    st, _, _, _ = sim.call(INQUIRY, b"{not json", {
+        "Authorization": "Bearer " + tok, "providerTaxId": TIN})
+    assert st == 400
+    assert sim.call("/nope")[0] == 404
+
+
+def test_forced_err5xx_then_ok(sim):
+    tok = sim.token()
+    codes = [sim.inquiry(tok, "ERR5032ABC")[0] for _ in range(4)]
+    assert codes == [503, 503, 200, 200]
+    assert [sim.inquiry(tok, "ERR5041Z")[0] for _ in range(2)] == [504, 200]
+    assert sim.stats("ERR5032ABC")["claim"]["requests"] == 4
+
+
+def test_forced_rate_limit_once(sim):
+    tok = sim.token()
+    st, hdrs, _, _ = sim.inquiry(tok, "RL777")
+    assert st == 429 and hdrs["Retry-After"] == "1"
+    assert sim.inquiry(tok, "RL777")[0] == 200
+
+
+def test_forced_badjson_mismatch_deny_notfound(sim):
+    tok = sim.token()
+    st, _, raw, _ = sim.inquiry(tok, "BADJSON1")
+    assert st == 200
+    with pytest.raises(ValueError):
+        json.loads(raw)
+    st, _, raw, _ = sim.inquiry(tok, "MISMATCH1", last="Doe", dob="01/15/1980")
+    m = json.loads(raw)["data"]["searchClaim"]["claims"][0]["member"]
+    assert m["firstName"] == "JOHN"
+    assert m["lastName"] != "DOE" and m["dateOfBirth"] != "01/15/1980"
+    st, _, raw, _ = sim.inquiry(tok, "DENY55")
+    c = json.loads(raw)["data"]["searchClaim"]["claims"][0]
+    assert c["claimStatus"] == "Denied"
+    assert c["claimLevelTotalAmount"]["totalPaidAmount"] == "0.00"
+    assert c["payments"] == []
+
+
+def test_forced_e401_expires_the_token(sim):
+    tok, other = sim.token(), sim.token()
+    assert sim.inquiry(tok, "ZE1")[0] == 200
+    st, _, raw, _ = sim.inquiry(tok, "E401X")
+    assert st == 401 and json.loads(raw)["errors"][0]["code"] == "TOKEN_EXPIRED"
+    # Every later request with that token is refused, not only E401 ones.
+    assert sim.inquiry(tok, "ZE1")[0] == 401
+    assert sim.inquiry(other, "ZE1")[0] == 200
+    tok2 = sim.token()
+    assert sim.inquiry(tok2, "E401X")[0] == 200
+    assert sim.inquiry(tok2, "ZE1")[0] == 200
+
+
+def test_forced_slow_beats_client_timeout(sim):
+    tok = sim.token()
+    with pytest.raises(OSError):
+        sim.inquiry(tok, "SLOW1", timeout=0.5)
+    st, _, _, took = sim.inquiry(tok, "SLOW2", timeout=5)
+    assert st == 200 and took >= 1.4
+
+
+def x12_body(claim, tin=TIN):
+    return {"controlNumber": "000000001", "tradingPartnerServiceId": "87726",
+            "providers": [{"providerType": "BillingProvider",
+                           "organizationName": "P", "taxId": tin,
+                           "npi": "1234567893"}],
+            "subscriber": {"memberId": "M1", "firstName": "Ann",
+                           "lastName": "Lee", "dateOfBirth": "19800115"},
+            "encounter": {"tradingPartnerClaimNumber": claim}}
+
+
+def test_forced_busy_and_badreq_both_routes(sim):
+    tok = sim.token()
+    auth = {"Authorization": "Bearer " + tok}
+    cats = []
+    for _ in range(3):
+        st, _, raw, _ = sim.call(X12, x12_body("BUSY2A"), auth)
+        assert st == 200
+        cats.append(json.loads(raw)["claims"][0]["claimStatus"]
+                    ["statusCategoryCode"])
+    assert cats[:2] == ["E1", "E1"] and cats[2] == explain("BUSY2A")["x12_category"]
+    assert [sim.inquiry(tok, "BUSY1B")[0] for _ in range(2)] == [503, 200]
+    for _ in range(2):
+        st, _, raw, _ = sim.call(X12, x12_body("BADREQ1"), auth)
+        assert json.loads(raw)["claims"][0]["claimStatus"][
+            "statusCategoryCode"] == "E0"
+        assert sim.inquiry(tok, "BADREQ1")[0] == 400
+    assert sim.call(X12, x12_body("ZE1", tin="111111111"), auth)[0] == 400
+
+
+def test_x12_route_every_outcome(sim):
+    tok = sim.token()
+    want = {"Processed": "F1", "Denied": "F2", "Pending": "P1",
+            "In Review": "P2", "Rejected": "A7", "Finalized": "F4",
+            "Not Found": "D0"}
+    seen = set()
+    for i in range(400):
+        claim = "XB%06d" % i
+        ex = explain(claim)
+        if ex["status"] in seen:
+            continue
+        st, _, raw, _ = sim.call(X12, x12_body(claim), {"Authorization": "Bearer " + tok,
+                                             "Content-Type": "application/json"})
+        assert st == 200
+        doc = json.loads(raw)
+        cs = doc["claims"][0]["claimStatus"]
+        assert cs["statusCategoryCode"] == want[ex["status"]], claim
+        assert doc["claims"][0]["tradingPartnerClaimNumber"] == claim
+        if ex["found"]:
+            assert cs["submittedAmount"] == ex["total_charged"]
+            assert cs["amountPaid"] == ex["total_paid"]
+        else:
+            assert cs["statusCode"] == "35"
+        seen.add(ex["status"])
+        if len(seen) == len(want):
+            break
+    assert seen == set(want)
+
+
+def test_stats_and_reset(sim):
+    tok = sim.token()
+    assert sim.call("/__reset", b"", method="POST")[0] == 200
+    s = sim.stats()
+    assert s["requests_total"] == 0 and s["claims_distinct"] == 0
+    sim.inquiry(tok, "ZESTAT1")
+    sim.inquiry(tok, "ZESTAT1")
+    sim.inquiry(tok, "ZESTAT2")
+    sim.inquiry(None, "ZESTAT3")
+    s = sim.stats("ZESTAT1")
+    assert s["claim"] == {"claim_number": "ZESTAT1", "requests": 2}
+    assert s["requests"][INQUIRY]["200"] == 3
+    assert s["requests"][INQUIRY]["401"] == 1
+    assert s["claims_distinct"] == 2 and s["claims_repeated"] == 1
+    assert s["max_requests_per_claim"] == 2
+    assert sim.stats("NEVERSEEN")["claim"]["requests"] == 0
+
+
+def test_explain_equals_served_answer(sim):
+    tok = sim.token()
+    rnd = random.Random(4242)
+    first, last, dob = "Mary", "O'Neil", "03/04/1975"
+    prefixes = ["ZE", "A", "H", "MISMATCH", "DENY", "NOTFOUND", "E401"]
+    for i in range(200):
+        claim = rnd.choice(prefixes) + "%d" % rnd.randrange(10 ** 9)
+        ex = explain(claim, first, last)
+        st, _, raw, _ = sim.inquiry(tok, claim, first=first, last=last, dob=dob)
+        if st == 401 and ex["forced"] == "e401":
+            tok = sim.token()
+            st, _, raw, _ = sim.inquiry(tok, claim, first=first, last=last,
+                                        dob=dob)
+        assert st == 200, claim
+        got = csv_from_inquiry(raw, first, last, last, dob)
+        assert {k: ex[k] for k in CSV_KEYS} == got, claim
+
+
+def test_explain_not_found_format():
+    ex = explain("NOTFOUND9", "Jane", "Smith")
+    assert {k: ex[k] for k in CSV_KEYS} == {
+        "status": "Not Found", "patient_name": "Jane Smith",
+        "total_charged": "", "total_paid": "", "processed_date": "",
+        "success": False, "error_message": "Claim not found in system"}
+    assert explain("ERR5033Q")["attempts_to_answer"] == 4
+
+
+def test_latency_fixed_and_range():
+    s = Sim("--latency-ms", "300")
+    try:
+        tok = s.token()
+        st, _, _, took = s.inquiry(tok, "ZE1")
+        assert st == 200 and took >= 0.3
+    finally:
+        assert s.stop() == 0
+    s = Sim("--latency-min-ms", "100", "--latency-max-ms", "250")
+    try:
+        tok = s.token()
+        took = [s.inquiry(tok, "ZE%d" % i)[3] for i in range(8)]
+        assert min(took) >= 0.1 and max(took) < 0.6
+    finally:
+        assert s.stop() == 0
+
+
+def test_rate_limit_429():
+    s = Sim("--rate-limit", "5")
+    try:
+        tok = s.token()
+        codes, retry = [], set()
+        for i in range(15):
+            st, hdrs, _, _ = s.inquiry(tok, "ZR%d" % i)
+            codes.append(st)
+            if st == 429:
+                retry.add(hdrs.get("Retry-After"))
+        assert codes.count(200) >= 5 and codes.count(429) >= 5
+        assert retry == {"1"}
+        st = s.stats()
+        assert st["rate_limited"] == codes.count(429)
+        assert st["max_requests_per_second"] <= 5
+        assert st["max_offered_per_second"] > 5
+    finally:
+        assert s.stop() == 0
+
+
+def test_error_rate():
+    s = Sim("--error-rate", "1")
+    try:
+        tok = s.token()
+        assert [s.inquiry(tok, "ZQ%d" % i)[0] for i in range(5)] == [503] * 5
+        assert s.stats()["errors_injected"] == 5
+    finally:
+        assert s.stop() == 0
+
+
+def test_max_concurrency():
+    s = Sim("--max-concurrency", "10", "--latency-ms", "500")
+    try:
+        tok = s.token()
+        codes = []
+        lock = threading.Lock()
+
+        def one(i):
+            st = s.inquiry(tok, "ZC%d" % i)[0]
+            with lock:
+                codes.append(st)
+        ts = [threading.Thread(target=one, args=(i,)) for i in range(30)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        assert codes.count(200) >= 10 and codes.count(429) > 0
+        st = s.stats()
+        assert st["max_in_flight"] <= 10
+        assert st["concurrency_rejected"] == codes.count(429)
+    finally:
+        assert s.stop() == 0
+
+
+async def _one_raw(port, tok, claim):
+    body = json.dumps({"variables": {"searchClaimInput": {
+        "claimNumber": claim}}}).encode()
+    head = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+            "providerTaxId: %s\r\nContent-Type: application/json\r\n"
+            "Content-Length: %d\r\nConnection: close\r\n\r\n"
+            % (INQUIRY, tok, TIN, len(body))).encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(head + body)
+    await writer.drain()
+    data = await reader.read()
+    writer.close()
+    return int(data.split(b" ", 2)[1])
+
+
+def test_thousand_concurrent_delayed_requests():
+    n, latency = 1000, 1000
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 100:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    s = Sim("--latency-ms", str(latency))
+    try:
+        tok = s.token()
+
+        async def main():
+            return await asyncio.gather(*[_one_raw(s.port, tok, "ZK%d" % i)
+                                          for i in range(n)])
+        t0 = time.monotonic()
+        codes = asyncio.run(main())
+        wall = time.monotonic() - t0
+        st = s.stats()
+        print("\n%d concurrent requests at %d ms latency: wall %.2f s, "
+              "max_in_flight %d" % (n, latency, wall, st["max_in_flight"]))
+        assert codes == [200] * n
+        assert st["max_in_flight"] >= n * 0.9
+        assert wall < latency / 1000 * 3
+    finally:
+        assert s.stop() == 0
+
+
+def test_sigterm_with_waiting_requests():
+    s = Sim("--latency-ms", "20000")
+    tok = s.token()
+    results = []
+
+    def waiting():
+        try:
+            results.append(s.inquiry(tok, "ZT1", timeout=15)[0])
+        except OSError as e:  # closed by the stopping server: fine
+            results.append(e)
+    t = threading.Thread(target=waiting)
+    t.start()
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    assert s.stop() == 0
+    assert time.monotonic() - t0 < 5
+    t.join(15)
+    assert len(results) == 1
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl")
+def test_tls_with_latency():
+    with tempfile.TemporaryDirectory() as d:
+        cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                        "-subj", "/CN=localhost", "-addext",
+                        "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                       check=True, capture_output=True)
+        s = Sim("--tls-cert", cert, "--tls-key", key, "--latency-ms", "200",
+                tls_ca=cert)
+        try:
+            tok = s.token()
+            st, _, raw, took = s.inquiry(tok, "DENY9")
+            assert st == 200 and took >= 0.2
+            assert json.loads(raw)["data"]["searchClaim"]["claims"][0][
+                "claimStatus"] == "Denied"
+        finally:
+            assert s.stop() == 0
+
+
+def test_config_file_env_and_flags():
+    with tempfile.NamedTemporaryFile("w", suffix=".conf") as f:
+        f.write("# simulator\nsim.client_id = file-id\n"
+                "sim.client_secret = file-secret\nsim.latency_ms = 5000\n"
+                "sim.tins = 555555555\n")
+        f.flush()
+        # The environment beats the file, a flag beats both.
+        s = Sim("-c", f.name, "--latency-ms", "0", creds=False,
+                env={"BULKCLAIMS_SIM_CLIENT_SECRET": "env-secret",
+                     "BULKCLAIMS_SIM_LATENCY_MS": "3000"})
+        try:
+            assert s.call(TOKEN, b"grant_type=client_credentials&client_id="
+                          b"file-id&client_secret=file-secret")[0] == 401
+            tok = s.token("file-id", "env-secret")
+            st, _, _, took = s.inquiry(tok, "ZE1", tin="555555555")
+            assert st == 200 and took < 1
+            assert s.inquiry(tok, "ZE1", tin=TIN)[0] == 400
+        finally:
+            assert s.stop() == 0
+
+
+def test_token_expiry():
+    s = Sim("--token-ttl-s", "1")
+    try:
+        tok = s.token()
+        assert s.inquiry(tok, "ZE1")[0] == 200
+        time.sleep(1.1)
+        st, _, raw, _ = s.inquiry(tok, "ZE1")
+        assert st == 401 and json.loads(raw)["errors"][0]["code"] == "TOKEN_EXPIRED"
+        assert s.stats()["tokens_live"] == 0
+    finally:
+        assert s.stop() == 0
+
+
+def test_bad_configuration_refused():
+    for flags in (["--error-rate", "2"], ["--latency-min-ms", "9",
+                  "--latency-max-ms", "1"], ["--tls-cert", "/nonexistent"],
+                  ["--port", "x"]):
+        r = subprocess.run([SIM_BIN, "--port", str(free_port()), *flags],
+                           capture_output=True, timeout=10)
+        assert r.returncode != 0, flags

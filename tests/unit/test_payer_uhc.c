@@ -1,0 +1,377 @@
+/*
+ * Adapter UHC/CLAIM_STATUS on the examples of spec/payer-api.md section 2:
+ * the request body built exactly, responses mapped to the output columns,
+ * errors classified.  No network.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "payer.h"
+#include "payer_uhc.h"
+#include "tap.h"
+
+static const char found_json[] =
+    "{\"data\": {\"searchClaim\": {\"claims\": [{\n"
+    "  \"claimNumber\": \"ZE59426195\",\n"
+    "  \"claimStatus\": \"Processed\",\n"
+    "  \"member\": {\"subscriberId\": \"ABC123456\", \"firstName\": \"JOHN\", \"lastName\": \"DOE\", \"dateOfBirth\": \"01/15/1980\"},\n"
+    "  \"claimEvents\": {\"receivedDate\": \"09/28/2025\", \"processedDate\": \"10/10/2025\",\n"
+    "                  \"serviceStartDate\": \"09/20/2025\", \"serviceEndDate\": \"09/20/2025\"},\n"
+    "  \"claimLevelTotalAmount\": {\"totalBilledChargeAmount\": \"1500.00\", \"totalAllowedAmount\": \"1300.00\",\n"
+    "                            \"totalPaidAmount\": \"1200.00\", \"totalPatientResponsibilityAmount\": \"100.00\"},\n"
+    "  \"payments\": [{\"paymentNumber\": \"EFT0001234\", \"paymentIssueDate\": \"10/12/2025\", \"paymentAmount\": \"1200.00\"}],\n"
+    "  \"claimStatusCrosswalkData\": [{\"claim507Code\": \"F1\", \"claim507CodeDesc\": \"Finalized/Payment\",\n"
+    "                                \"claim508Code\": \"65\", \"claim508CodeDesc\": \"Claim/line has been paid\"}]\n"
+    "}], \"pagination\": {\"hasMoreRecords\": false}}}}\n";
+
+static const char notfound_json[] =
+    "{\"data\": {\"searchClaim\": {\"claims\": [], \"pagination\": {\"hasMoreRecords\": false}}}}";
+
+static struct payer_endpoint ep = {
+	"UHC", "CLAIM_STATUS", "http://127.0.0.1:1", "/apip/auth/v2/token",
+	"/oihub/claim/inquiry/v1", "87726"
+};
+static struct payer_credential cred = {
+	"client", "secret", "123456789", "1234567890", "Demo Practice"
+};
+static struct payer_claim john = {
+	1, "ZE59426195", "John", "Doe", "1980-01-15", "ABC123456"
+};
+
+static const char *
+var(struct json_object *root, const char *key)
+{
+	struct json_object *v, *in;
+
+	v = payer_json_get(root, "variables", json_type_object);
+	in = payer_json_get(v, "searchClaimInput", json_type_object);
+	return payer_json_str(in, key);
+}
+
+static void
+test_build(const struct payer_adapter *ad)
+{
+	struct payer_request req;
+	struct errbuf err;
+	struct json_object *root;
+	struct payer_claim c;
+	const char *s;
+
+	memset(&req, 0, sizeof(req));
+	ok(ad->build_request(&ep, &cred, &john, &req, &err) == 0,
+	    "build_request succeeds");
+	ok(req.body != NULL && req.body_len == strlen(req.body),
+	    "body and its length");
+	root = payer_json_parse(req.body, req.body_len);
+	ok(root != NULL, "body is JSON");
+	ok((s = payer_json_str(root, "operationName")) && !strcmp(s,
+	    "SearchClaim"), "operationName");
+	ok((s = payer_json_str(root, "query")) && !strcmp(s, PAYER_UHC_QUERY),
+	    "query text");
+	ok((s = var(root, "payerId")) && !strcmp(s, "87726"), "payerId");
+	ok((s = var(root, "claimNumber")) && !strcmp(s, "ZE59426195"),
+	    "claimNumber");
+	ok((s = var(root, "memberId")) && !strcmp(s, "ABC123456"), "memberId");
+	ok((s = var(root, "memberFirstName")) && !strcmp(s, "John"),
+	    "memberFirstName");
+	ok((s = var(root, "memberLastName")) && !strcmp(s, "Doe"),
+	    "memberLastName");
+	ok((s = var(root, "memberDateOfBirth")) && !strcmp(s, "01/15/1980"),
+	    "memberDateOfBirth is MM/DD/YYYY");
+	ok(json_object_object_length(payer_json_get(payer_json_get(root,
+	    "variables", json_type_object), "searchClaimInput",
+	    json_type_object)) == 6, "exactly six input variables");
+	json_object_put(root);
+	ok(req.nheaders == 1 && !strcmp(req.headers[0],
+	    "providerTaxId: 123456789"), "providerTaxId header");
+	free(req.body);
+
+	/* names with quotes and non-ASCII survive JSON escaping */
+	c = john;
+	c.last_name = "O\"Brien-M\xc3\xbcller";
+	memset(&req, 0, sizeof(req));
+	ok(ad->build_request(&ep, &cred, &c, &req, &err) == 0 &&
+	    (root = payer_json_parse(req.body, req.body_len)) != NULL,
+	    "escaped name builds valid JSON");
+	ok((s = var(root, "memberLastName")) && !strcmp(s, c.last_name),
+	    "escaped name round-trips");
+	json_object_put(root);
+	free(req.body);
+
+	c = john;
+	c.date_of_birth = "15/01/1980";
+	memset(&req, 0, sizeof(req));
+	err.msg[0] = '\0';
+	ok(ad->build_request(&ep, &cred, &c, &req, &err) == -1 &&
+	    req.body == NULL, "bad date of birth refused");
+	ok(strstr(err.msg, "1980") == NULL && err.msg[0] != '\0',
+	    "error names the field, not the value: %s", err.msg);
+	c.date_of_birth = "1980-02-30";
+	ok(ad->build_request(&ep, &cred, &c, &req, &err) == -1,
+	    "impossible date refused");
+	{
+		struct payer_credential bad = cred;
+
+		bad.tin = "12345";
+		ok(ad->build_request(&ep, &bad, &john, &req, &err) == -1,
+		    "short TIN refused");
+	}
+}
+
+static enum payer_verdict
+parse(const struct payer_adapter *ad, const char *body,
+    const struct payer_claim *c, struct payer_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->member_match = -1;
+	return ad->parse_response(200, body, strlen(body), c, r);
+}
+
+static void
+test_found(const struct payer_adapter *ad)
+{
+	struct payer_result r;
+
+	ok(parse(ad, found_json, &john, &r) == PAYER_DONE, "found: DONE");
+	ok(r.success == 1, "found: success");
+	ok(!strcmp(r.status, "Processed"), "found: status %s", r.status);
+	ok(!strcmp(r.lookup_result, "FOUND"), "found: lookup_result");
+	ok(!strcmp(r.total_charged, "1500.00"), "total_charged");
+	ok(!strcmp(r.total_paid, "1200.00"), "total_paid");
+	ok(!strcmp(r.total_allowed, "1300.00"), "total_allowed");
+	ok(!strcmp(r.patient_responsibility, "100.00"),
+	    "patient_responsibility");
+	ok(!strcmp(r.processed_date, "2025-10-10"), "processed_date ISO");
+	ok(!strcmp(r.check_number, "EFT0001234"), "check_number");
+	ok(!strcmp(r.check_date, "2025-10-12"), "check_date");
+	ok(!strcmp(r.status_category_code, "F1") &&
+	    !strcmp(r.status_code, "65"), "507/508 codes");
+	ok(!strcmp(r.status_description, "Claim/line has been paid"),
+	    "status_description");
+	ok(!strcmp(r.payer_claim_number, "ZE59426195"), "payer_claim_number");
+	ok(r.error_message[0] == '\0', "no error message");
+	ok(r.member_match == 1, "member matches case-insensitively");
+}
+
+static void
+test_notfound(const struct payer_adapter *ad)
+{
+	struct payer_result r;
+
+	ok(parse(ad, notfound_json, &john, &r) == PAYER_DONE,
+	    "not found: DONE");
+	ok(r.success == 0 && !strcmp(r.status, "Not Found"),
+	    "not found: status");
+	ok(!strcmp(r.lookup_result, "NOT_FOUND"), "not found: lookup_result");
+	ok(!strcmp(r.error_message, "Claim not found in system"),
+	    "not found: message");
+	ok(r.total_charged[0] == '\0' && r.processed_date[0] == '\0',
+	    "not found: no amounts");
+}
+
+/* The found example with claimStatus, codes and payments replaced. */
+static char *
+variant(const char *status, const char *c507, const char *c508,
+    int payment)
+{
+	char *out;
+
+	if (asprintf(&out, "{\"data\":{\"searchClaim\":{\"claims\":[{"
+	    "\"claimNumber\":\"ZE59426195\",\"claimStatus\":\"%s\","
+	    "\"member\":{\"subscriberId\":\"ABC123456\",\"firstName\":\"John\","
+	    "\"lastName\":\"Doe\",\"dateOfBirth\":\"01/15/1980\"},"
+	    "\"claimEvents\":{\"receivedDate\":\"09/28/2025\"%s},"
+	    "\"claimLevelTotalAmount\":{\"totalBilledChargeAmount\":\"250.5\","
+	    "\"totalPaidAmount\":\"%s\"},"
+	    "\"payments\":[%s],"
+	    "\"claimStatusCrosswalkData\":[{\"claim507Code\":\"%s\","
+	    "\"claim508Code\":\"%s\"}]}],\"pagination\":{\"hasMoreRecords\":"
+	    "false}}}}", status, payment ? ",\"processedDate\":\"10/10/2025\"" :
+	    "", payment ? "200.00" : "0.00", payment ?
+	    "{\"paymentNumber\":\"CHK1\",\"paymentIssueDate\":\"10/12/2025\"}" :
+	    "", c507, c508) == -1)
+		return NULL;
+	return out;
+}
+
+static void
+test_statuses(const struct payer_adapter *ad)
+{
+	static const struct {
+		const char *status, *c507, *c508;
+		int paid;
+	} t[] = {
+		{ "Processed", "F1", "65", 1 },
+		{ "Denied", "F2", "", 0 },
+		{ "Pending", "P1", "20", 0 },
+		{ "In Review", "P2", "", 0 },
+		{ "Rejected", "A7", "21", 0 },
+		{ "Finalized", "F4", "", 0 },
+	};
+	struct payer_result r;
+	size_t i;
+	char *b;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		b = variant(t[i].status, t[i].c507, t[i].c508, t[i].paid);
+		ok(b != NULL && parse(ad, b, &john, &r) == PAYER_DONE,
+		    "%s: DONE", t[i].status);
+		ok(!strcmp(r.status, t[i].status) && r.success == 1 &&
+		    !strcmp(r.lookup_result, "FOUND"), "%s: status", t[i].status);
+		ok(!strcmp(r.status_category_code, t[i].c507) &&
+		    !strcmp(r.status_code, t[i].c508), "%s: codes", t[i].status);
+		ok(!strcmp(r.total_charged, "250.50"), "%s: charged normalised",
+		    t[i].status);
+		ok(!strcmp(r.total_paid, t[i].paid ? "200.00" : "0.00"),
+		    "%s: paid", t[i].status);
+		ok(!strcmp(r.processed_date, t[i].paid ? "2025-10-10" : ""),
+		    "%s: processed_date", t[i].status);
+		ok(!strcmp(r.check_number, t[i].paid ? "CHK1" : ""),
+		    "%s: check", t[i].status);
+		free(b);
+	}
+}
+
+static void
+test_member(const struct payer_adapter *ad)
+{
+	struct payer_result r;
+	struct payer_claim c;
+	char *b;
+
+	c = john;
+	c.first_name = "Johnny";
+	parse(ad, found_json, &c, &r);
+	ok(r.member_match == 0 && r.success == 0 &&
+	    !strcmp(r.status, "Processed") && !strcmp(r.lookup_result, "FOUND"),
+	    "first name differs: mismatch recorded, status kept, not a success");
+	ok(!strcmp(r.error_message, "Member data mismatch (first name)"),
+	    "mismatch message: %s", r.error_message);
+	c.last_name = "MISMATCHSON";
+	c.date_of_birth = "1901-01-01";
+	parse(ad, found_json, &c, &r);
+	ok(!strcmp(r.error_message,
+	    "Member data mismatch (first name, last name, date of birth)"),
+	    "mismatch fields in order: %s", r.error_message);
+	c = john;
+	c.date_of_birth = "1980-01-16";
+	parse(ad, found_json, &c, &r);
+	ok(r.member_match == 0, "date of birth differs: mismatch");
+	c = john;
+	c.subscriber_id = "XYZ";
+	parse(ad, found_json, &c, &r);
+	ok(r.member_match == 0, "subscriber id differs: mismatch");
+	b = strdup(found_json);
+	*strstr(b, "\"member\"") = 'x';	/* renames the key: no member */
+	parse(ad, b, &john, &r);
+	ok(r.member_match == -1, "no member data: unknown");
+	free(b);
+}
+
+static void
+test_errors(const struct payer_adapter *ad)
+{
+	static const char *bad[] = {
+		"", "{", "{\"data\": {\"searchClaim\": {\"claims\": [",
+		"<html>502</html>", "{\"data\":{}} trailing", "null",
+		"{\"data\": {\"searchClaim\": {\"claims\": [{\"claimNumber\":1}]}}}",
+	};
+	const char *e400 = "{\"errors\":[{\"code\":\"INVALID_INPUT\","
+	    "\"description\":\"memberId ABC123456 is bad\"}]}";
+	struct payer_result r;
+	char why[160];
+	size_t i;
+
+	ok(parse(ad, bad[0], &john, &r) == PAYER_FAIL &&
+	    !strcmp(r.error_message, "invalid payer response: malformed JSON") &&
+	    !strcmp(r.lookup_result, "PAYER_ERROR") && r.success == 0,
+	    "empty body: malformed JSON");
+	for (i = 1; i < 5; i++)
+		ok(parse(ad, bad[i], &john, &r) == PAYER_FAIL &&
+		    !strcmp(r.error_message, "invalid payer response: malformed JSON"),
+		    "malformed body %zu", i);
+	ok(parse(ad, bad[5], &john, &r) == PAYER_FAIL && r.success == 0,
+	    "JSON null: failed");
+	ok(parse(ad, bad[6], &john, &r) == PAYER_FAIL &&
+	    strstr(r.error_message, "claimStatus") != NULL,
+	    "claim without claimStatus: failed (%s)", r.error_message);
+	ok(parse(ad, e400, &john, &r) == PAYER_FAIL &&
+	    !strcmp(r.error_message, "payer error INVALID_INPUT"),
+	    "errors inside a 200: code only (%s)", r.error_message);
+
+	ok(ad->classify_error(400, e400, strlen(e400), why, sizeof(why)) ==
+	    PAYER_FAIL, "400 is permanent");
+	ok(!strcmp(why, "rejected the request (400 INVALID_INPUT)") &&
+	    strstr(why, "ABC") == NULL, "400 cause without PHI: %s", why);
+	ok(ad->classify_error(401, "", 0, why, sizeof(why)) == PAYER_REAUTH,
+	    "401 asks for a new token");
+	ok(ad->classify_error(429, "", 0, why, sizeof(why)) == PAYER_RETRY &&
+	    !strcmp(why, "rate limit (429)"), "429 retried");
+	ok(ad->classify_error(500, "", 0, why, sizeof(why)) == PAYER_RETRY &&
+	    !strcmp(why, "error 500"), "500 retried");
+	ok(ad->classify_error(502, "x", 1, why, sizeof(why)) == PAYER_RETRY,
+	    "502 retried");
+	ok(ad->classify_error(503, "", 0, why, sizeof(why)) == PAYER_RETRY &&
+	    !strcmp(why, "error 503"), "503 retried");
+	ok(ad->classify_error(504, "", 0, why, sizeof(why)) == PAYER_RETRY,
+	    "504 retried");
+	ok(ad->classify_error(404, "", 0, why, sizeof(why)) == PAYER_FAIL,
+	    "404 permanent");
+	ok(ad->classify_error(403, "", 0, why, sizeof(why)) == PAYER_FAIL,
+	    "403 permanent");
+}
+
+static void
+test_helpers(void)
+{
+	char d[11], a[24], s[8];
+
+	ok(payer_date_to_iso("01/15/1980", d) == 0 && !strcmp(d, "1980-01-15"),
+	    "US date to ISO");
+	ok(payer_date_to_iso("19800115", d) == 0 && !strcmp(d, "1980-01-15"),
+	    "X12 date to ISO");
+	ok(payer_date_to_iso("2024-02-29", d) == 0, "leap day");
+	ok(payer_date_to_iso("2023-02-29", d) == -1, "not a leap year");
+	ok(payer_date_to_iso("1980-1-15", d) == -1, "short field refused");
+	ok(payer_date_iso_to_us("2025-10-10", d) == 0 &&
+	    !strcmp(d, "10/10/2025"), "ISO to US");
+	ok(payer_amount_norm("1500", a, sizeof(a)) == 0 &&
+	    !strcmp(a, "1500.00"), "amount without decimals");
+	ok(payer_amount_norm("-3.5", a, sizeof(a)) == 0 && !strcmp(a, "-3.50"),
+	    "negative amount");
+	ok(payer_amount_norm("1e5", a, sizeof(a)) == -1 &&
+	    payer_amount_norm("1.234", a, sizeof(a)) == -1 &&
+	    payer_amount_norm("", a, sizeof(a)) == -1 &&
+	    payer_amount_norm(".5", a, sizeof(a)) == -1, "bad amounts refused");
+	payer_copy_safe(s, sizeof(s), "ab\ncd\xc3\xa9xyz");
+	ok(!strcmp(s, "ab cd\xc3\xa9"), "control chars replaced");
+	payer_copy_safe(s, sizeof(s), "abcdef\xc3\xa9");
+	ok(!strcmp(s, "abcdef"), "no half UTF-8 sequence at the cut");
+	ok(payer_adapter_find("uhc", "claim_status") == &payer_uhc_adapter,
+	    "adapter lookup is case-insensitive");
+	ok(payer_adapter_find("UHC", "ELIGIBILITY") == NULL &&
+	    payer_adapter_find(NULL, "CLAIM_STATUS") == NULL,
+	    "unknown adapter: NULL");
+}
+
+int
+main(void)
+{
+	const struct payer_adapter *ad;
+
+	ad = payer_adapter_find("UHC", "CLAIM_STATUS");
+	ok(ad != NULL, "UHC adapter registered");
+	if (ad == NULL)
+		return done_testing();
+	test_build(ad);
+	test_found(ad);
+	test_notfound(ad);
+	test_statuses(ad);
+	test_member(ad);
+	test_errors(ad);
+	test_helpers();
+	return done_testing();
+}

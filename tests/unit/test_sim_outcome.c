@@ -1,0 +1,429 @@
+/*
+ * Unit tests of the simulator's outcome rule (payer-sim/outcome.c) and
+ * wire format (payer-sim/respond.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "outcome.h"
+#include "respond.h"
+#include "tap.h"
+
+#define N_CLAIMS	10000
+
+static long
+date_num(const struct sim_date *d)
+{
+	return d->y * 10000L + d->m * 100L + d->d;
+}
+
+static int
+date_valid(const struct sim_date *d)
+{
+	return d->y >= 2024 && d->y <= 2026 && d->m >= 1 && d->m <= 12 &&
+	    d->d >= 1 && d->d <= 31;
+}
+
+static void
+test_hash(void)
+{
+	ok(outcome_hash("", 0) == 2166136261u, "FNV-1a of empty string");
+	ok(outcome_hash("a", 1) == 0xe40c292cu, "FNV-1a of \"a\"");
+	ok(outcome_hash("foobar", 6) == 0xbf9cf968u, "FNV-1a of \"foobar\"");
+}
+
+static void
+test_tables(void)
+{
+	int i, bad = 0;
+
+	for (i = 0; i < SIM_STATUS__MAX; i++)
+		if (strcmp(outcome_status_name(i), "?") == 0)
+			bad++;
+	for (i = 0; i < SIM_FORCE__MAX; i++)
+		if (strcmp(outcome_force_name(i), "?") == 0)
+			bad++;
+	ok(bad == 0, "every status and force has a name");
+	ok(strcmp(outcome_status_name(SIM_STATUS__MAX), "?") == 0,
+	    "out-of-range status is \"?\"");
+}
+
+static void
+test_distribution(void)
+{
+	/* Expected shares (percent) of enum sim_status, from outcome.c. */
+	static const int expect[SIM_STATUS__MAX] = { 65, 8, 7, 5, 5, 5, 5 };
+	struct sim_outcome o, o2;
+	long n[SIM_STATUS__MAX] = { 0 };
+	char claim[32];
+	int i, same = 1, consistent = 1, dates = 1, forced = 0;
+
+	for (i = 0; i < N_CLAIMS; i++) {
+		snprintf(claim, sizeof(claim), "ZE%08d", 59426195 + i * 7);
+		outcome_for(claim, strlen(claim), &o);
+		outcome_for(claim, strlen(claim), &o2);
+		if (memcmp(&o, &o2, sizeof(o)) != 0)
+			same = 0;
+		if (o.force != SIM_FORCE_NONE)
+			forced++;
+		n[o.status]++;
+		switch (o.status) {
+		case SIM_PROCESSED:
+			if (o.paid <= 0 || o.paid != o.allowed - o.patresp ||
+			    o.allowed > o.billed || !o.has_processed ||
+			    !o.has_payment)
+				consistent = 0;
+			break;
+		case SIM_FINALIZED:
+			if (o.paid != 0 || o.patresp != o.allowed ||
+			    !o.has_processed || o.has_payment)
+				consistent = 0;
+			break;
+		case SIM_DENIED:
+		case SIM_REJECTED:
+			if (o.paid != 0 || o.allowed != 0 || !o.has_processed)
+				consistent = 0;
+			break;
+		case SIM_PENDING:
+		case SIM_IN_REVIEW:
+			if (o.paid != 0 || o.has_processed || o.has_payment)
+				consistent = 0;
+			break;
+		case SIM_NOT_FOUND:
+			if (o.billed != 0 || o.paid != 0)
+				consistent = 0;
+			break;
+		default:
+			consistent = 0;
+		}
+		if (o.status != SIM_NOT_FOUND) {
+			if (o.billed < 10000 || o.billed > 500000)
+				consistent = 0;
+			if (!date_valid(&o.received) ||
+			    !date_valid(&o.service_start) ||
+			    date_num(&o.service_start) >=
+			    date_num(&o.received) ||
+			    date_num(&o.service_end) <
+			    date_num(&o.service_start))
+				dates = 0;
+			if (o.has_processed && (!date_valid(&o.processed) ||
+			    date_num(&o.processed) <= date_num(&o.received)))
+				dates = 0;
+		}
+	}
+	ok(same, "outcome is deterministic");
+	ok(forced == 0, "ordinary claim numbers are not forced");
+	ok(consistent, "amounts are consistent with the status");
+	ok(dates, "dates are valid and ordered");
+	for (i = 0; i < SIM_STATUS__MAX; i++) {
+		double share = 100.0 * (double)n[i] / N_CLAIMS;
+
+		ok(share > expect[i] - 1.5 && share < expect[i] + 1.5,
+		    "%s: %.2f %% of %d (expected %d %%)",
+		    outcome_status_name(i), share, N_CLAIMS, expect[i]);
+	}
+}
+
+static void
+test_forced(void)
+{
+	struct sim_outcome o;
+
+#define OUT(s)	outcome_for(s, strlen(s), &o)
+	OUT("ERR5033ABC");
+	ok(o.force == SIM_FORCE_ERR5XX && o.force_code == 503 &&
+	    o.force_n == 3 && o.status == SIM_PROCESSED,
+	    "ERR5033: 503 three times, then Processed");
+	OUT("ERR5021X");
+	ok(o.force == SIM_FORCE_ERR5XX && o.force_code == 502 &&
+	    o.force_n == 1, "ERR5021: 502 once");
+	OUT("ERR5093X");
+	ok(o.force == SIM_FORCE_NONE, "ERR509 is no forced code");
+	OUT("ERR5030X");
+	ok(o.force == SIM_FORCE_NONE, "ERR5030: N must be 1..9");
+	OUT("RL12345");
+	ok(o.force == SIM_FORCE_RATELIMIT && o.status == SIM_PROCESSED,
+	    "RL: rate limited, then Processed");
+	OUT("SLOW1");
+	ok(o.force == SIM_FORCE_SLOW && o.status == SIM_PROCESSED, "SLOW");
+	OUT("BADJSON1");
+	ok(o.force == SIM_FORCE_BADJSON, "BADJSON");
+	OUT("MISMATCH1");
+	ok(o.force == SIM_FORCE_MISMATCH && o.status == SIM_PROCESSED,
+	    "MISMATCH is Processed");
+	OUT("NOTFOUND1");
+	ok(o.force == SIM_FORCE_NOTFOUND && o.status == SIM_NOT_FOUND,
+	    "NOTFOUND is Not Found");
+	OUT("DENY1");
+	ok(o.force == SIM_FORCE_DENY && o.status == SIM_DENIED &&
+	    o.paid == 0 && strcmp(o.c507, "F2") == 0, "DENY is Denied, F2");
+	OUT("E4011");
+	ok(o.force == SIM_FORCE_E401 && o.status == SIM_PROCESSED, "E401");
+	OUT("BUSY2X");
+	ok(o.force == SIM_FORCE_BUSY && o.force_n == 2 &&
+	    o.status == SIM_PROCESSED, "BUSY2: busy twice, then Processed");
+	OUT("BUSYX");
+	ok(o.force == SIM_FORCE_NONE, "BUSY needs N");
+	OUT("BADREQ1");
+	ok(o.force == SIM_FORCE_BADREQ, "BADREQ");
+	OUT("deny1");
+	ok(o.force == SIM_FORCE_NONE, "prefixes are case-sensitive");
+#undef OUT
+}
+
+static void
+test_csv(void)
+{
+	struct sim_outcome o;
+	struct sim_csv c;
+	char amt[24], date[16];
+
+	outcome_for("NOTFOUND7", 9, &o);
+	outcome_csv(&o, &c);
+	ok(strcmp(c.status, "Not Found") == 0 && !c.success &&
+	    strcmp(c.error_message, "Claim not found in system") == 0 &&
+	    c.total_charged[0] == '\0' && c.total_paid[0] == '\0' &&
+	    c.processed_date[0] == '\0', "Not Found maps as DESIGN.md says");
+
+	outcome_for("RL7", 3, &o);
+	outcome_csv(&o, &c);
+	outcome_fmt_amount(o.billed, amt, sizeof(amt));
+	outcome_fmt_date(&o.processed, SIM_DATE_ISO, date, sizeof(date));
+	ok(strcmp(c.status, "Processed") == 0 && c.success &&
+	    strcmp(c.total_charged, amt) == 0 &&
+	    strcmp(c.processed_date, date) == 0 && c.error_message[0] == '\0',
+	    "Processed maps to billed, paid, ISO date, success");
+
+	outcome_for("DENY7", 5, &o);
+	outcome_csv(&o, &c);
+	ok(strcmp(c.status, "Denied") == 0 && c.success &&
+	    strcmp(c.total_paid, "0.00") == 0,
+	    "Denied is a successful look-up with 0.00 paid");
+
+	outcome_for("MISMATCH7", 9, &o);
+	outcome_csv(&o, &c);
+	ok(!c.success && strstr(c.error_message, "mismatch") != NULL,
+	    "MISMATCH fails with a mismatch error");
+
+	outcome_for("SLOW7", 5, &o);
+	outcome_csv(&o, &c);
+	ok(!c.success && strcmp(c.status, "Error") == 0, "SLOW is an error");
+
+	outcome_for("BADREQ7", 7, &o);
+	outcome_csv(&o, &c);
+	ok(!c.success && strcmp(c.status, "Error") == 0, "BADREQ is an error");
+
+	outcome_fmt_amount(123456, amt, sizeof(amt));
+	ok(strcmp(amt, "1234.56") == 0, "amount format");
+	outcome_fmt_amount(5, amt, sizeof(amt));
+	ok(strcmp(amt, "0.05") == 0, "amount format, cents only");
+}
+
+static struct json_object *
+path(struct json_object *o, const char *k1, const char *k2)
+{
+	struct json_object *v = NULL;
+
+	if (o == NULL || !json_object_object_get_ex(o, k1, &v))
+		return NULL;
+	if (k2 != NULL && !json_object_object_get_ex(v, k2, &v))
+		return NULL;
+	return v;
+}
+
+static const char *
+str(struct json_object *o)
+{
+	return o ? json_object_get_string(o) : "";
+}
+
+static void
+test_inquiry(void)
+{
+	static const char body[] = "{\"operationName\": \"SearchClaim\", "
+	    "\"query\": \"query ...\", \"variables\": {\"searchClaimInput\": "
+	    "{\"payerId\": \"87726\", \"claimNumber\": \"ZE59426195\", "
+	    "\"memberId\": \"ABC123456\", \"memberFirstName\": \"John\", "
+	    "\"memberLastName\": \"Doe\", \"memberDateOfBirth\": "
+	    "\"01/15/1980\"}}}";
+	struct sim_request q;
+	struct sim_outcome o;
+	struct sim_csv c;
+	struct errbuf err;
+	struct json_object *r, *claims, *cl;
+	char *s, amt[24];
+
+	ok(respond_parse_inquiry(body, sizeof(body) - 1, &q, &err) == 0 &&
+	    strcmp(q.claim, "ZE59426195") == 0 &&
+	    strcmp(q.member.last, "Doe") == 0 &&
+	    strcmp(q.member.dob, "01/15/1980") == 0, "spec example parses");
+	ok(respond_parse_inquiry("{\"variables\":{}}", 16, &q, &err) == -1,
+	    "missing searchClaimInput is an error");
+	ok(respond_parse_inquiry("{\"variables\":{\"searchClaimInput\":"
+	    "{\"claimNumber\":\"\"}}}", 50, &q, &err) == -1,
+	    "empty claimNumber is an error");
+	ok(respond_parse_inquiry("{\"variables\"", 12, &q, &err) == -1,
+	    "truncated JSON is an error");
+
+	respond_parse_inquiry(body, sizeof(body) - 1, &q, &err);
+	outcome_for(q.claim, strlen(q.claim), &o);
+	outcome_csv(&o, &c);
+	s = respond_inquiry(&o, &q);
+	r = s ? json_tokener_parse(s) : NULL;
+	ok(r != NULL, "inquiry answer is JSON");
+	claims = path(path(r, "data", "searchClaim"), "claims", NULL);
+	cl = claims ? json_object_array_get_idx(claims, 0) : NULL;
+	if (o.status == SIM_NOT_FOUND)
+		ok(json_object_array_length(claims) == 0, "no claim");
+	else {
+		ok(cl != NULL && strcmp(str(path(cl, "claimStatus", NULL)),
+		    c.status) == 0, "claimStatus is the outcome's");
+		ok(strcmp(str(path(cl, "member", "lastName")), "DOE") == 0 &&
+		    strcmp(str(path(cl, "member", "firstName")), "JOHN") == 0,
+		    "member names upper-cased");
+		outcome_fmt_amount(o.billed, amt, sizeof(amt));
+		ok(strcmp(str(path(cl, "claimLevelTotalAmount",
+		    "totalBilledChargeAmount")), amt) == 0, "billed amount");
+	}
+	json_object_put(r);
+	free(s);
+
+	snprintf(q.claim, sizeof(q.claim), "MISMATCH1");
+	outcome_for(q.claim, strlen(q.claim), &o);
+	s = respond_inquiry(&o, &q);
+	r = s ? json_tokener_parse(s) : NULL;
+	cl = json_object_array_get_idx(path(path(r, "data", "searchClaim"),
+	    "claims", NULL), 0);
+	ok(strcmp(str(path(cl, "member", "lastName")), "DOE") != 0 &&
+	    strcmp(str(path(cl, "member", "dateOfBirth")), "01/15/1980") != 0 &&
+	    strcmp(str(path(cl, "member", "firstName")), "JOHN") == 0,
+	    "MISMATCH: last name and date of birth differ");
+	json_object_put(r);
+	free(s);
+
+	s = respond_badjson("BADJSON1");
+	r = s ? json_tokener_parse(s) : NULL;
+	ok(s != NULL && r == NULL, "BADJSON body does not parse");
+	json_object_put(r);
+	free(s);
+}
+
+static void
+test_x12(void)
+{
+	static const char body[] = "{\"controlNumber\":\"123456789\","
+	    "\"tradingPartnerServiceId\":\"87726\",\"providers\":[{"
+	    "\"providerType\":\"BillingProvider\",\"organizationName\":\"X\","
+	    "\"taxId\":\"123456789\",\"npi\":\"1234567893\"}],\"subscriber\":{"
+	    "\"memberId\":\"ABC1\",\"firstName\":\"jane\",\"lastName\":"
+	    "\"roe\",\"dateOfBirth\":\"19800115\"},\"encounter\":{"
+	    "\"tradingPartnerClaimNumber\":\"DENY42\"}}";
+	struct sim_request q;
+	struct sim_outcome o;
+	struct errbuf err;
+	struct json_object *r, *st;
+	char *s;
+
+	ok(respond_parse_x12(body, sizeof(body) - 1, &q, &err) == 0 &&
+	    strcmp(q.claim, "DENY42") == 0 && strcmp(q.tin, "123456789") == 0,
+	    "276 parses (claim number, TIN)");
+	outcome_for(q.claim, strlen(q.claim), &o);
+	s = respond_x12(&o, &q);
+	r = s ? json_tokener_parse(s) : NULL;
+	st = path(json_object_array_get_idx(path(r, "claims", NULL), 0),
+	    "claimStatus", NULL);
+	ok(strcmp(str(path(st, "statusCategoryCode", NULL)), "F2") == 0 &&
+	    strcmp(str(path(st, "amountPaid", NULL)), "0.00") == 0,
+	    "277 for DENY: F2, nothing paid");
+	ok(strcmp(str(path(r, "subscriber", "lastName")), "ROE") == 0,
+	    "277 subscriber echoed upper-cased");
+	json_object_put(r);
+	free(s);
+	s = respond_x12_system(&q, 1);
+	r = s ? json_tokener_parse(s) : NULL;
+	st = path(json_object_array_get_idx(path(r, "claims", NULL), 0),
+	    "claimStatus", NULL);
+	ok(strcmp(str(path(st, "statusCategoryCode", NULL)), "E1") == 0 &&
+	    path(st, "amountPaid", NULL) == NULL, "277 busy: E1, no amounts");
+	json_object_put(r);
+	free(s);
+	ok(respond_parse_x12("{\"subscriber\":{}}", 17, &q, &err) == -1,
+	    "276 without controlNumber is an error");
+}
+
+static void
+test_token(void)
+{
+	static const char form[] = "grant_type=client_credentials&"
+	    "client_id=a%40b+c&client_secret=s%3Ds";
+	static const char json[] = "{\"client_id\":\"x\",\"client_secret\":"
+	    "\"y\"}";
+	struct sim_token_request t;
+	struct errbuf err;
+
+	ok(respond_parse_token(form, sizeof(form) - 1, 0, &t, &err) == 0 &&
+	    strcmp(t.grant_type, "client_credentials") == 0 &&
+	    strcmp(t.client_id, "a@b c") == 0 &&
+	    strcmp(t.client_secret, "s=s") == 0, "form body decodes");
+	ok(respond_parse_token("client_id=%4", 12, 0, &t, &err) == -1,
+	    "truncated escape is an error");
+	ok(respond_parse_token(json, strlen(json), 1, &t, &err) == 0 &&
+	    strcmp(t.client_secret, "y") == 0,
+	    "JSON body decodes");
+}
+
+static void
+test_explain(void)
+{
+	struct json_object *r;
+	char *s;
+	int i, agree = 1;
+	char claim[32];
+
+	s = respond_explain("NOTFOUND1", "Jane", "Smith");
+	r = s ? json_tokener_parse(s) : NULL;
+	ok(strcmp(str(path(r, "status", NULL)), "Not Found") == 0 &&
+	    strcmp(str(path(r, "patient_name", NULL)), "Jane Smith") == 0 &&
+	    !json_object_get_boolean(path(r, "success", NULL)) &&
+	    strcmp(str(path(r, "error_message", NULL)),
+	    "Claim not found in system") == 0, "explain of a Not Found");
+	json_object_put(r);
+	free(s);
+
+	for (i = 0; i < 200; i++) {
+		struct sim_outcome o;
+		struct sim_csv c;
+
+		snprintf(claim, sizeof(claim), "XC%06d", i * 31);
+		outcome_for(claim, strlen(claim), &o);
+		outcome_csv(&o, &c);
+		s = respond_explain(claim, "A", "B");
+		r = s ? json_tokener_parse(s) : NULL;
+		if (strcmp(str(path(r, "status", NULL)), c.status) != 0 ||
+		    strcmp(str(path(r, "total_paid", NULL)), c.total_paid) ||
+		    json_object_get_boolean(path(r, "success", NULL)) !=
+		    c.success)
+			agree = 0;
+		json_object_put(r);
+		free(s);
+	}
+	ok(agree, "explain agrees with outcome_csv for 200 claims");
+}
+
+int
+main(void)
+{
+	test_hash();
+	test_tables();
+	test_distribution();
+	test_forced();
+	test_csv();
+	test_inquiry();
+	test_x12();
+	test_token();
+	test_explain();
+	return done_testing();
+}

@@ -1,0 +1,33 @@
+/*
+ * Celery remote control (spec 8) in the worker's main process.
+ */
+#ifndef PIDBOX_H
+#define PIDBOX_H
+
+#include <hiredis/hiredis.h>
+
+#include "errbuf.h"
+
+/*
+ * Connects *sub, declares the node's pidbox queue binding and
+ * PSUBSCRIBEs /<db>.celery.pidbox.  Returns 0 or -1 with err set (the
+ * poll loop then keeps retrying).
+ */
+int	pidbox_start(redisContext **sub, struct errbuf *err);
+
+/* Waits up to ms for requests on *sub and answers them; reconnects. */
+void	pidbox_poll(redisContext **sub, int ms);
+
+/* 1 once a `shutdown` command was received. */
+int	pidbox_shutdown_requested(void);
+
+/* Removes the pidbox binding and lists (clean shutdown). */
+void	pidbox_stop(redisContext *c);
+
+/* Implemented in main.c for the control commands. */
+void	worker_event(const char *type, int full);
+double	worker_uptime(void);
+/* The main process's command connection, reconnected when dead. */
+redisContext *worker_cmd(void);
+
+#endif
