@@ -14,6 +14,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import https from 'node:https';
 import http from 'node:http';
+import tls from 'node:tls';
+import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -84,13 +86,46 @@ const FLAGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
+const spkiHash = (der) => crypto.createHash('sha256').update(der).digest('base64');
+
+// The SPKI hashes Chromium is told to trust: the key of the certificate in
+// BC_CACERT, and the key of the certificate the stack presents once Node has
+// verified it against BC_CACERT. The browser then treats the stack as a
+// proper secure origin (an ignored certificate error would not: Chromium
+// blocks downloads from such pages).
+async function trustedSpki() {
+  const out = [];
+  if (!CA) return out;
+  try {
+    out.push(spkiHash(new crypto.X509Certificate(CA).publicKey.export({ type: 'spki', format: 'der' })));
+  } catch {
+    // not a single PEM certificate: rely on the live check below
+  }
+  const u = new URL(URL_BASE);
+  if (u.protocol !== 'https:') return out;
+  await new Promise((resolve) => {
+    const s = tls.connect({ host: u.hostname, port: Number(u.port || 443), servername: u.hostname, ca: CA }, () => {
+      const c = s.getPeerCertificate();
+      if (s.authorized && c && c.pubkey) out.push(spkiHash(c.pubkey));
+      s.end();
+      resolve();
+    });
+    s.on('error', () => resolve());
+    s.setTimeout(10000, () => { s.destroy(); resolve(); });
+  });
+  return [...new Set(out)];
+}
+
+let spki = [];
+
 // Debian's chromium, driven by playwright-core (which never downloads a
 // browser). Playwright gives every launch a fresh, empty profile.
 export async function launch() {
+  spki = await trustedSpki();
   return chromium.launch({
     executablePath: process.env.BC_CHROMIUM || '/usr/bin/chromium',
     headless: true,
-    args: FLAGS,
+    args: spki.length ? [...FLAGS, `--ignore-certificate-errors-spki-list=${spki.join(',')}`] : FLAGS,
     timeout: 60000,
   });
 }
@@ -100,8 +135,8 @@ export async function launch() {
 export const problems = [];
 export async function newPage(browser, opts = {}) {
   const context = await browser.newContext({
-    // The stack's certificate is a dev certificate; Node's own requests
-    // verify it with BC_CACERT.
+    // The browser trusts the stack's key (launch); this is for page.request,
+    // which runs in Node and knows no CA file.
     ignoreHTTPSErrors: true,
     acceptDownloads: true,
     viewport: opts.viewport || { width: 1280, height: 900 },

@@ -239,6 +239,7 @@ export function render(ctx) {
       if (r && r.status) prog = Object.assign({}, prog, { status: r.status });
       else prog = Object.assign({}, prog, { status: 'PENDING' });
       replace(actionMsg, alertBox('success', 'The job was queued again. Progress is shown above.'));
+      rowsLoadedFor = null; // reload the table when it finishes
       ctx.announce('Retry started.');
       lastMilestone = -1;
       if (job) job.status = status();

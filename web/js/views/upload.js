@@ -117,6 +117,11 @@ export function render(ctx) {
         return;
       }
       if (err.status === 401) return; // signed out by the app
+      if (err.status === 404 || err.status === 405) {
+        // A server without the validate-only endpoint: upload directly.
+        showPreview(f, null);
+        return;
+      }
       showError(err, structuralHint(err));
       input.value = '';
     } finally {
@@ -126,6 +131,21 @@ export function render(ctx) {
 
   function showPreview(f, v) {
     idemKey = randomKey();
+    if (!v) {
+      const start = h('button', { type: 'button', class: 'btn', id: 'start-upload' }, 'Upload and start checking');
+      const again = h('button', { type: 'button', class: 'btn btn-secondary', id: 'choose-again' }, 'Choose a different file');
+      start.addEventListener('click', () => commit(f, false, start));
+      again.addEventListener('click', () => { reset(); input.focus(); });
+      replace(preview,
+        h('h2', { id: 'preview-title' }, 'Ready to upload'),
+        h('p', null, 'File ', h('strong', { class: 'filename' }, f.name), ` (${bytes(f.size)}).`),
+        alertBox('info', 'This server cannot check a file before it is uploaded. Rows with problems are marked failed in the results, with the reason.'),
+        h('div', { class: 'actions' }, start, again));
+      preview.hidden = false;
+      dropzone.hidden = true;
+      focusEl(preview.querySelector('h2'));
+      return;
+    }
     const total = Number(v.total_rows) || 0;
     const invalid = Number(v.invalid_rows) || 0;
     const good = Math.max(0, total - invalid);
@@ -189,7 +209,6 @@ export function render(ctx) {
     start.addEventListener('click', () => commit(f, false, start));
     again.addEventListener('click', () => {
       reset();
-      chooseLabel.focus();
       input.focus();
     });
     parts.push(h('div', { class: 'actions' }, start, again));
