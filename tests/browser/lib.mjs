@@ -195,7 +195,10 @@ export async function screenshot(page, name) {
 export const HEADER = 'claim_number,first_name,last_name,date_of_birth,subscriber_id\n';
 
 // n synthetic rows (fake names, deterministic for a seed): {csv, rows}.
-export function claimsCsv(n, { seed = 1, badDateRows = [], notFoundRows = [] } = {}) {
+// notFoundRows get the simulator's NOTFOUND prefix (answer: Not Found);
+// retriedRows its ERR5032 prefix (503 twice, then Processed: the job runs a
+// second or two longer, so the page is seen at work).
+export function claimsCsv(n, { seed = 1, badDateRows = [], notFoundRows = [], retriedRows = [] } = {}) {
   let x = seed >>> 0;
   const rnd = (m) => {
     x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
@@ -206,6 +209,7 @@ export function claimsCsv(n, { seed = 1, badDateRows = [], notFoundRows = [] } =
   for (let i = 1; i <= n; i++) {
     let claim = `ZE${tag}${String(i).padStart(4, '0')}`;
     if (notFoundRows.includes(i)) claim = `NOTFOUND${tag}${i}`;
+    if (retriedRows.includes(i)) claim = `ERR5032${tag}${i}`;
     const dob = badDateRows.includes(i)
       ? '13/45/1980'
       : `19${30 + rnd(69)}-${String(1 + rnd(12)).padStart(2, '0')}-${String(1 + rnd(28)).padStart(2, '0')}`;

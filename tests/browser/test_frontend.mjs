@@ -214,7 +214,7 @@ test('preview a file with errors and see them by row and column', async () => {
 
 test('upload a 200-row file (preview, transfer progress, job page)', async () => {
   const { page, context } = S;
-  S.data = claimsCsv(200, { seed: 7, badDateRows: [7], notFoundRows: [3, 50, 120] });
+  S.data = claimsCsv(200, { seed: 7, badDateRows: [7], notFoundRows: [3, 50, 120], retriedRows: [100, 150] });
   await chooseFile(page, 'claims-200.csv', S.data.csv);
   await page.locator('#preview').waitFor();
   eq((await text(page, '#preview-rows')).trim(), '200', 'rows found');
@@ -275,6 +275,8 @@ test('watch the progress bar reach 100 %', async () => {
     return v.pct === '100 %' && /^Finished/.test(v.text) ? v : null;
   }, { timeout: 120000, every: 150, what: 'the bar at 100 %' });
   const values = samples.map((s) => s.value).filter((v) => v !== null);
+  const states = [...new Set(samples.map((s) => s.text.split(':')[0]))];
+  console.log(`# the page showed: ${states.join(' → ')}; bar values ${[...new Set(values)].map((v) => Math.floor(v)).join(', ')}`);
   for (let i = 1; i < values.length; i++) assert(values[i] >= values[i - 1], `the bar never goes back: ${values.join(',')}`);
   eq(values[values.length - 1], 100, 'bar value');
   const p = await api.json(`claims/csv-jobs/${S.jobId}/progress/`);
@@ -391,7 +393,7 @@ test('retry the failed rows of a job', async () => {
   await retry.waitFor();
   assert(/failed/i.test(await retry.innerText()), 'the button says what it retries');
   await retry.click();
-  await page.locator('#action-messages .alert-success').waitFor();
+  await until(async () => /queued again|retry has finished/.test(await text(page, '#action-messages')), { what: 'the retry message' });
   // The server took it: the job runs again, then finishes again.
   await until(async () => {
     const j = await api.json(`claims/csv-jobs/${S.jobId}/`);
@@ -399,6 +401,7 @@ test('retry the failed rows of a job', async () => {
   }, { timeout: 30000, what: 'the job to be requeued' });
   await until(async () => (await text(page, '#progress-pct')) === '100 %' && /^Finished/.test(await text(page, '#progress-text')),
     { timeout: 120000, every: 200, what: 'the retried job to finish' });
+  await until(async () => /retry has finished/.test(await text(page, '#action-messages')), { what: 'the retry-finished message' });
   const after = await api.json(`claims/csv-jobs/${S.jobId}/`);
   eq(after.status, 'COMPLETED', 'finished again');
   assert(after.completed_at !== before.completed_at, 'completed again, later');

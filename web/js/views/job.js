@@ -25,6 +25,7 @@ export function render(ctx) {
   let prog = null;
   let pollTimer = null;
   let pollTicks = 0;
+  let retrying = false;
   let lastMilestone = -1;
   let lastStatus = null;
   let rowsLoadedFor = null; // the status the rows were last loaded at
@@ -116,6 +117,11 @@ export function render(ctx) {
     prog = Object.assign({}, prog, pickProgress(job));
     renderProgress();
     renderActions();
+    if (retrying) {
+      retrying = false;
+      replace(actionMsg, alertBox(st === 'COMPLETED' ? 'success' : 'warning',
+        `The retry has finished: ${num(prog.success_count)} succeeded, ${num(prog.failure_count)} failed.`));
+    }
     if (rowsLoadedFor !== st) loadRows({ quiet: true });
   }
 
@@ -240,6 +246,7 @@ export function render(ctx) {
       else prog = Object.assign({}, prog, { status: 'PENDING' });
       replace(actionMsg, alertBox('success', 'The job was queued again. Progress is shown above.'));
       rowsLoadedFor = null; // reload the table when it finishes
+      retrying = true;
       ctx.announce('Retry started.');
       lastMilestone = -1;
       if (job) job.status = status();
@@ -404,7 +411,7 @@ export function render(ctx) {
       h('td', { 'data-label': 'Patient' }, r.patient_name ?? ''),
       h('td', { 'data-label': 'Charged', class: 'num' }, money(r.total_charged)),
       h('td', { 'data-label': 'Paid', class: 'num' }, money(r.total_paid)),
-      h('td', { 'data-label': 'Processed' }, r.processed_date ?? ''),
+      h('td', { 'data-label': 'Processed', class: 'date' }, r.processed_date ?? ''),
       h('td', { 'data-label': 'Result', class: 'result' },
         pending ? h('span', { class: 'res res-pending' }, h('span', { 'aria-hidden': 'true' }, '◷ '), 'Not yet')
           : ok ? h('span', { class: 'res res-ok' }, h('span', { 'aria-hidden': 'true' }, '✔ '), 'Succeeded')
