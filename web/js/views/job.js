@@ -97,8 +97,8 @@ export function render(ctx) {
       return;
     }
     const st = status();
-    renderProgress();
     if (RUNNING.has(st)) {
+      renderProgress();
       // The table follows the job too, every few seconds, unless the user
       // is in it (a refresh would take the focus away).
       pollTicks += 1;
@@ -107,7 +107,8 @@ export function render(ctx) {
       pollTimer = setTimeout(poll, POLL_MS);
       return;
     }
-    // Finished: the whole record has the times and the error message.
+    // Finished: the whole record has the times and the error message;
+    // fetched before the page says "Finished" so the two agree.
     try {
       await loadJob();
     } catch (err) {
