@@ -386,6 +386,16 @@ test('the jobs page lists the job, newest first, with a status filter', async ()
   await until(() => new URL(page.url()).hash === `#/jobs/${S.jobId}`, { what: 'the job page from the list' });
 }, { needs: ['watch the progress bar reach 100 %'] });
 
+test('the skip link moves focus to the content and leaves the address alone', async () => {
+  const { page } = S;
+  const before = page.url();
+  await page.locator('#skip-link').focus();
+  assert(await page.locator('#skip-link').isVisible(), 'the skip link shows when focused');
+  await page.keyboard.press('Enter');
+  eq(await page.evaluate(() => document.activeElement && document.activeElement.id), 'main', 'focus on main');
+  eq(page.url(), before, 'address unchanged');
+}, { needs: ['sign in with the keyboard'] });
+
 test('retry the failed rows of a job', async () => {
   const { page } = S;
   const before = await api.json(`claims/csv-jobs/${S.jobId}/`);

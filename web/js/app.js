@@ -298,6 +298,11 @@ function hideIdleWarning() {
 
 async function boot() {
   $('signout').addEventListener('click', signOut);
+  // The hash is the router's: the skip link moves focus itself.
+  $('skip-link').addEventListener('click', (ev) => {
+    ev.preventDefault();
+    focusEl($('main'));
+  });
   window.addEventListener('hashchange', render);
   // Who is signed in? A rate limit or a server restart is waited out a few
   // times before the sign-in page says the server cannot be reached.

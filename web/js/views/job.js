@@ -46,8 +46,7 @@ export function render(ctx) {
   const progressSection = h('section', { class: 'card', 'aria-labelledby': 'progress-title' },
     h('h2', { id: 'progress-title' }, 'Progress'),
     h('div', { class: 'progress-row' }, bar, h('span', { id: 'progress-pct', class: 'progress-pct', 'aria-hidden': 'true' }, '')),
-    progressText, stats,
-    h('p', { id: 'job-live', class: 'visually-hidden', role: 'status', 'aria-live': 'polite' }));
+    progressText, stats);
   const actionMsg = h('div', { id: 'action-messages' });
   const actions = h('div', { class: 'actions job-actions', id: 'job-actions' });
   const resultsSection = h('section', { id: 'results', 'aria-labelledby': 'results-title' });

@@ -47,7 +47,7 @@ export function render(ctx) {
   const transfer = h('div', { class: 'transfer', id: 'transfer', hidden: true },
     h('label', { for: 'transfer-bar', id: 'transfer-label' }, 'Sending the file'),
     h('progress', { id: 'transfer-bar', max: 100, value: 0 }),
-    h('span', { id: 'transfer-text', class: 'transfer-text', 'aria-live': 'polite' }, ''),
+    h('span', { id: 'transfer-text', class: 'transfer-text' }, ''),
     h('button', { type: 'button', class: 'btn btn-secondary btn-small', id: 'transfer-cancel', onclick: () => current && current.abort() }, 'Stop'));
 
   const messages = h('div', { id: 'upload-messages' });
@@ -63,12 +63,20 @@ export function render(ctx) {
     dropzone, transfer, messages, preview);
   ctx.focusHeading();
 
+  let lastQuarter = -1;
   function setTransfer(label, loaded, total) {
+    if (transfer.hidden) lastQuarter = -1;
     transfer.hidden = false;
     transfer.querySelector('#transfer-label').textContent = label;
     const bar = transfer.querySelector('#transfer-bar');
     const pct = total > 0 ? Math.min(100, Math.floor((loaded / total) * 100)) : 0;
     bar.value = pct;
+    // Screen readers hear the transfer every quarter, not every event.
+    const quarter = Math.floor(pct / 25);
+    if (quarter !== lastQuarter && pct > 0) {
+      lastQuarter = quarter;
+      ctx.announce(pct >= 100 ? 'File sent. Waiting for the server.' : `${pct} % sent.`);
+    }
     transfer.querySelector('#transfer-text').textContent =
       pct >= 100 ? `${pct} % sent — waiting for the server…` : `${pct} % (${bytes(loaded)} of ${bytes(total)})`;
   }
