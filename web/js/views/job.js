@@ -226,6 +226,8 @@ export function render(ctx) {
     if (canWrite && !cancelUnsupported && (st === 'PENDING' || st === 'PROCESSING')) {
       list.push(h('button', { type: 'button', class: 'btn btn-danger', id: 'cancel', onclick: askCancel }, '■ Cancel the job'));
     }
+    // A question about cancelling is moot once the job has stopped.
+    if (finished && actionMsg.querySelector('#cancel-confirm')) actionMsg.replaceChildren();
     const hadFocus = actions.contains(document.activeElement) ? document.activeElement.id : null;
     replace(actions, list);
     if (hadFocus) {
@@ -267,7 +269,8 @@ export function render(ctx) {
     const yes = h('button', { type: 'button', class: 'btn btn-danger', id: 'cancel-confirm' }, 'Yes, cancel the job');
     const no = h('button', { type: 'button', class: 'btn btn-secondary', id: 'cancel-keep' }, 'No, keep it running');
     replace(actionMsg, alertBox('warning',
-      'Cancel this job? Rows already checked keep their results; the others are not checked. ', yes, ' ', no));
+      'Cancel this job? Rows already checked keep their results; the others are not checked.',
+      h('div', { class: 'actions' }, yes, no)));
     no.addEventListener('click', () => { actionMsg.replaceChildren(); btn.focus(); });
     yes.addEventListener('click', () => cancel(yes));
     yes.focus();
