@@ -79,6 +79,8 @@
 #define SIM_MAX_TOKENS		4096
 /* payer-sim: connections; the spec asks for >= 1,000 delayed in flight. */
 #define SIM_MAX_CONNECTIONS	8192
+/* payer-sim: longest latency or slow answer (an hour outlasts any client). */
+#define SIM_MAX_DELAY_MS	3600000
 
 
 /* --- celery module --- */

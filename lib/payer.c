@@ -640,16 +640,16 @@ slot_done(struct payer_engine *pe, struct slot *s, CURLcode cc)
 		return slot_retry(pe, s, why, 0);
 	}
 	if (code >= 200 && code <= 299) {
-		/* the adapter owns the mapping; keep what the engine set */
+		/* the adapter maps from scratch; keep what the engine set */
 		struct payer_result keep = s->res;
 
-		v = pe->ad->parse_response(code, s->rb.p ? s->rb.p : "",
-		    s->rb.len, &s->claim, &s->res);
-		s->res.row_number = keep.row_number;
+		result_init(s);
 		s->res.attempts = keep.attempts;
 		s->res.http_status = keep.http_status;
 		memcpy(s->res.correlation_id, keep.correlation_id,
 		    sizeof(s->res.correlation_id));
+		v = pe->ad->parse_response(code, s->rb.p ? s->rb.p : "",
+		    s->rb.len, &s->claim, &s->res);
 		if (v == PAYER_RETRY) {
 			snprintf(why, sizeof(why), "%s", s->res.error_message);
 			return slot_retry(pe, s, why, 0);

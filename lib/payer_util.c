@@ -12,9 +12,11 @@
 #include "limits.h"
 #include "payer.h"
 #include "payer_uhc.h"
+#include "payer_x12.h"
 
 static const struct payer_adapter *const adapters[] = {
 	&payer_uhc_adapter,
+	&payer_x12_adapter,
 };
 
 const struct payer_adapter *

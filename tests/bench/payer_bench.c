@@ -12,6 +12,7 @@
  * and prints rows/s, the ideal concurrency / latency, their ratio, and
  * this process's peak RSS.  Not a test: figures for the README.
  */
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -34,7 +35,7 @@
 
 struct bench {
 	long	 n, next, done, ok, retried;
-	char	 claim[32];
+	char	(*claims)[24];	/* one per row: borrowed until its done() */
 };
 
 static int
@@ -46,9 +47,10 @@ next_cb(void *arg, struct payer_claim *c)
 		return 0;
 	b->next++;
 	/* distinct numbers; outcomes spread like a real file's */
-	snprintf(b->claim, sizeof(b->claim), "ZB%08ld", b->next);
+	snprintf(b->claims[b->next - 1], sizeof(b->claims[0]), "ZB%08ld",
+	    b->next);
 	c->row_number = b->next;
-	c->claim_number = b->claim;	/* copied by the adapter at once */
+	c->claim_number = b->claims[b->next - 1];
 	c->first_name = "John";
 	c->last_name = "Doe";
 	c->date_of_birth = "1980-01-15";
@@ -84,6 +86,8 @@ sim_start(const char *bin, int port, long latency)
 	snprintf(p, sizeof(p), "%d", port);
 	snprintf(l, sizeof(l), "%ld", latency);
 	if ((pid = fork()) == 0) {
+		/* never outlive this program, even if it crashes */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (freopen("/dev/null", "w", stderr) == NULL)
 			_exit(127);
 		execl(bin, bin, "--listen", "127.0.0.1", "--port", p,
@@ -193,6 +197,11 @@ main(int argc, char *argv[])
 			o.timeout_ms = 30000;
 			o.rate_limit = rate;
 			b.n = rows;
+			if ((b.claims = calloc((size_t)rows,
+			    sizeof(*b.claims))) == NULL) {
+				fprintf(stderr, "payer-bench: out of memory\n");
+				return 1;
+			}
 			if ((pe = payer_engine_new(&ep, &cr, &o, &err)) == NULL) {
 				fprintf(stderr, "payer-bench: %s\n", err.msg);
 				return 1;
@@ -205,6 +214,7 @@ main(int argc, char *argv[])
 			}
 			ms = util_mono_ms() - t0;
 			payer_engine_free(pe);
+			free(b.claims);
 			rps = ms > 0 ? b.done * 1000.0 / (double)ms : 0;
 			ideal = lats[i] > 0 ? concs[j] * 1000.0 /
 			    (double)lats[i] : 0;

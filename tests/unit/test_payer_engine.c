@@ -8,6 +8,7 @@
  * directory (make check runs there), or $BULKCLAIMS_SIM_BIN.  A missing
  * binary is a failure, not a skip.  Ports 20100-20199.
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -33,6 +34,7 @@
 #define NCLAIMS		200
 
 static const char *sim_bin;
+static int use_x12;	/* the 276/277 route instead of claim inquiry */
 static pid_t sim_pid = -1;
 static int sim_port;
 
@@ -59,6 +61,8 @@ sim_start(int port, const char *const *extra)
 		return -1;
 	if (sim_pid == 0) {
 		/* quiet: the simulator logs to stderr */
+		/* never outlive this program, even if it crashes */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (freopen("/dev/null", "w", stderr) == NULL)
 			_exit(127);
 		execv(sim_bin, (char *const *)(uintptr_t)argv);
@@ -224,6 +228,9 @@ engine(int conc, int attempts, long timeout_ms, const char *secret)
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", sim_port);
 	ep.base_url = url;
+	ep.provider_code = use_x12 ? "X12" : "UHC";
+	ep.api_path = use_x12 ? "/medicalnetwork/claimstatus/v2/" :
+	    "/oihub/claim/inquiry/v1";
 	if (secret != NULL)
 		c.client_secret = secret;
 	memset(&o, 0, sizeof(o));
@@ -482,6 +489,52 @@ test_stop(void)
 	sim_stop();
 }
 
+/* The 276/277 route: every outcome mapped as --explain says. */
+static void
+test_x12(void)
+{
+	const char *args[] = { "--latency-ms", "5", NULL };
+	static const char *forced[] = {
+		"BUSY2X0001",		/* 277 E1 twice, then the answer */
+		"BADREQX0001",		/* 277 E0: not retried */
+		"MISMATCHX01", "NOTFOUNDX01", "DENYX000001", "ERR5021X001",
+	};
+	enum { NF = sizeof(forced) / sizeof(forced[0]), N = 100 + NF };
+	struct row rows[N];
+	struct run r = { rows, N, 0, 0, 0 };
+	struct payer_engine *pe;
+	struct errbuf err;
+	char claim[32];
+	int i, all_same = 1;
+
+	use_x12 = 1;
+	ok(sim_start(PORT_BASE + 3, args) == 0, "simulator up (X12)");
+	for (i = 0; i < 100; i++) {
+		snprintf(claim, sizeof(claim), "XC%08d", 1000 + i * 13);
+		row_set(&rows[i], claim);
+	}
+	for (i = 0; i < NF; i++)
+		row_set(&rows[100 + i], forced[i]);
+	pe = engine(16, 3, 5000, NULL);
+	ok(pe != NULL && run_rows(pe, &r, &err) == 0 && r.ndone == N,
+	    "X12: %d claims run", N);
+	for (i = 0; i < N; i++)
+		if (!same_as_explain(&rows[i]))
+			all_same = 0;
+	ok(all_same, "X12: every row equals --explain");
+	ok(rows[100].res.success == 1 && rows[100].res.attempts == 3,
+	    "X12: E1 twice then answered (attempts %d)",
+	    rows[100].res.attempts);
+	ok(rows[101].res.success == 0 && rows[101].res.attempts == 1 &&
+	    !strncmp(rows[101].res.error_message,
+	    "payer rejected the request", 26),
+	    "X12: E0 not retried (%s)", rows[101].res.error_message);
+	ok(rows[102].res.member_match == 0, "X12: member mismatch recorded");
+	payer_engine_free(pe);
+	sim_stop();
+	use_x12 = 0;
+}
+
 int
 main(void)
 {
@@ -496,6 +549,7 @@ main(void)
 	test_bulk();
 	test_forced();
 	test_stop();
+	test_x12();
 	sim_stop();
 	curl_global_cleanup();
 	return done_testing();
