@@ -382,6 +382,21 @@ test('the jobs page lists the job, newest first, with a status filter', async ()
   await until(async () => (await page.locator('#jobs-body').innerText()).length > 0 && !(await page.locator('#jobs-body .loading').count()), { what: 'the filtered list' });
   eq(await page.locator(`#jobs-table tbody tr[data-job-id="${S.jobId}"]`).count(), 0, 'a completed job is not listed as failed');
   await page.selectOption('#status-filter', '');
+  await until(() => new URL(page.url()).hash === '#/jobs', { what: 'all statuses again' });
+  await page.locator(`#jobs-table tbody tr[data-job-id="${S.jobId}"]`).waitFor();
+  const list = await api.json('claims/csv-jobs/');
+  if (list.next) {
+    // Older jobs are a page further; the count is the API's.
+    assert((await text(page, '#jobs-count')).startsWith(`${list.count} jobs`), 'job count shown');
+    await page.click('.pager a[rel="next"]');
+    await until(() => new URL(page.url()).hash === '#/jobs?page=2', { what: 'page 2 in the address' });
+    await until(async () => /^Page 2 of/.test((await text(page, '.pager-text')).trim()), { what: 'page 2' });
+    const page2 = await api.json('claims/csv-jobs/?page=2');
+    const shown = await page.locator('#jobs-table tbody tr').first().getAttribute('data-job-id');
+    eq(shown, page2.results[0].id, 'page 2 shows the API\'s page 2');
+    await page.click('.pager a[rel="prev"]');
+    await until(() => new URL(page.url()).hash === '#/jobs', { what: 'back to page 1' });
+  }
   await page.locator(`#jobs-table tbody tr[data-job-id="${S.jobId}"] a`).click();
   await until(() => new URL(page.url()).hash === `#/jobs/${S.jobId}`, { what: 'the job page from the list' });
 }, { needs: ['watch the progress bar reach 100 %'] });
