@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import { test, runAll } from './run.mjs';
 import {
-  URL_BASE, USER, password, api, rawRequest, launch, newPage, screenshot, problems,
+  URL_BASE, USER, password, token, api, rawRequest, launch, newPage, screenshot, problems,
   claimsCsv, HEADER, sleep, assert, eq,
 } from './lib.mjs';
 
@@ -369,8 +369,12 @@ test('the jobs page lists the job, newest first, with a status filter', async ()
   await page.click('#site-nav a[data-route="jobs"]');
   await waitH1(page, 'Jobs');
   await page.locator('#jobs-table').waitFor();
-  const firstId = await page.locator('#jobs-table tbody tr').first().getAttribute('data-job-id');
-  eq(firstId, S.jobId, 'the newest job first');
+  // Newest first, by the API's own times (other suites may upload too).
+  const shownIds = await page.locator('#jobs-table tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.jobId));
+  assert(shownIds.includes(S.jobId), 'our job is on the first page');
+  const created = new Map((await api.json('claims/csv-jobs/')).results.map((j) => [j.id, Date.parse(j.created_at)]));
+  const times = shownIds.filter((i) => created.has(i)).map((i) => created.get(i));
+  for (let i = 1; i < times.length; i++) assert(times[i] <= times[i - 1], `jobs newest first: ${shownIds.join(', ')}`);
   const row = page.locator(`#jobs-table tbody tr[data-job-id="${S.jobId}"]`);
   assert(/Completed/.test(await row.innerText()), 'status shown');
   await screenshot(page, 'jobs');
@@ -504,6 +508,33 @@ test('no CSP violations, script errors or accessibility findings on any page', a
 
 const code = await runAll({
   async setup() {
+    // A note for the reader of the log when the stack lacks an endpoint the
+    // page needs (the backend is written alongside): it does not decide.
+    const auth = {};
+    try {
+      auth.Authorization = `Token ${token()}`;
+    } catch {
+      // no token: the probes below answer 401, which says nothing
+    }
+    const probes = [
+      ['POST', '/api/v1/auth/login/', {}],
+      ['GET', '/api/v1/claims/bulk/template/', auth],
+      ['POST', '/api/v1/claims/bulk/validate/', auth],
+    ];
+    try {
+      const first = (await api.json('claims/csv-jobs/')).results[0];
+      if (first) probes.push(['GET', `/api/v1/claims/csv-jobs/${first.id}/rows/`, auth]);
+    } catch {
+      // the list itself failing shows in the tests
+    }
+    for (const [m, p, hd] of probes) {
+      try {
+        const r = await rawRequest(m, p, { headers: { ...hd, 'Content-Type': 'application/json' }, body: m === 'POST' ? '{}' : undefined });
+        if (r.status === 404 || r.status === 405) console.log(`# note: ${m} ${p} answers ${r.status}: not in this build yet?`);
+      } catch (e) {
+        console.log(`# note: ${m} ${p}: ${e.message}`);
+      }
+    }
     S.browser = await launch();
     Object.assign(S, await newPage(S.browser));
     return {
