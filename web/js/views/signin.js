@@ -46,7 +46,9 @@ export function render(ctx) {
       ctx.onSignedIn(session);
     } catch (err) {
       let text = err.message;
-      if (err.status === 401 && !err.code) text = 'The user name or password is not correct.';
+      // One wording for every refused sign-in (it tells nothing about
+      // which of the two was wrong); throttling (429) keeps the server's.
+      if (err.status === 401) text = 'The user name or password is not correct.';
       msg.appendChild(alertBox('error', text));
       pass.value = '';
       focusEl(pass);
