@@ -486,7 +486,7 @@ test('sign out, then be refused', async () => {
   const r1 = await page.request.get(URL_BASE + '/api/v1/claims/csv-jobs/');
   eq(r1.status(), 401, 'jobs list after sign-out');
   // … and so is the old cookie, replayed: the session is gone on the server.
-  const r2 = await rawRequest('GET', '/api/v1/auth/me/', { headers: { Cookie: `bc_session=${old}` } });
+  const r2 = await rawRequest('GET', '/api/v1/claims/csv-jobs/', { headers: { Cookie: `bc_session=${old}` } });
   eq(r2.status, 401, 'old session cookie after sign-out');
   const r3 = await rawRequest('GET', `/api/v1/claims/csv-jobs/${S.jobId || '00000000-0000-4000-8000-000000000000'}/`, { headers: { Cookie: `bc_session=${old}` } });
   eq(r3.status, 401, 'a job with the old cookie');
@@ -498,6 +498,39 @@ test('sign out, then be refused', async () => {
     eq(await page.locator('#rows-table').count(), 0, 'no results table');
   }
   await screenshot(page, 'signed-out');
+}, { needs: ['sign in with the keyboard'] });
+
+test('automatic logoff after the idle time, with a warning first', async () => {
+  // The page's clock is Playwright's: fifteen idle minutes pass at once.
+  const { page, context } = await newPage(S.browser);
+  try {
+    await page.clock.install();
+    await page.goto(URL_BASE + '/');
+    await waitH1(page, 'Sign in');
+    eq(await submitLogin(page, USER, password()), 'ok', 'signing in');
+    let idle = 900;
+    try {
+      idle = Number((await (await page.request.get(URL_BASE + '/api/v1/auth/me/')).json()).idle_timeout_s) || 900;
+    } catch {
+      // rate limited (nginx shares a zone with sign-in): the default
+    }
+    const cookie = (await context.cookies(URL_BASE)).find((c) => c.name === 'bc_session');
+    await page.clock.fastForward((idle - 30) * 1000);
+    const warning = page.locator('#idle-warning');
+    await until(() => warning.isVisible(), { what: 'the idle warning' });
+    assert(/signed out in \d+ seconds/.test(await warning.innerText()), `warning: ${await warning.innerText()}`);
+    await screenshot(page, 'idle-warning');
+    await page.clock.fastForward(40 * 1000);
+    await waitH1(page, 'Sign in');
+    const msg = await text(page, '#signin-message');
+    assert(/signed out automatically after/i.test(msg), `the message says so: ${msg}`);
+    await screenshot(page, 'idle-signed-out');
+    // The page ended the session on the server too.
+    await until(async () => (await rawRequest('GET', '/api/v1/claims/csv-jobs/', { headers: { Cookie: `bc_session=${cookie.value}` } })).status === 401,
+      { what: 'the server session to be gone' });
+  } finally {
+    await context.close();
+  }
 }, { needs: ['sign in with the keyboard'] });
 
 test('no CSP violations, script errors or accessibility findings on any page', async () => {
