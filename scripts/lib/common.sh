@@ -120,7 +120,8 @@ bc_setup_var() {
 		if bc_is_root && ! bc_as_svc test -x "$parent" 2>/dev/null; then
 			reach=0
 		fi
-		if bc_is_root && ! bc_as_svc test -r "$BC_REPO/web" 2>/dev/null; then
+		if bc_is_root && ! bc_as_svc test -r "$BC_REPO/web" -a \
+		    -x "$BC_BUILD" -a -r "$BC_REPO/sql" 2>/dev/null; then
 			reach=0
 		fi
 		# ".s.PGSQL.5432" is the longest socket name we create.
@@ -174,10 +175,12 @@ bc_state_paths() {
 bc_build() {
 	local blog
 
-	mkdir -p "$BC_BUILD"
+	# The service user runs the programs from here: world-readable.
+	( umask 022; mkdir -p "$BC_BUILD" )
 	blog=$BC_BUILD/build.log
 	: >"$blog"
 	(
+		umask 022
 		cd "$BC_REPO"
 		# scripts/run and scripts/test may build at the same time.
 		exec 9<"$BC_REPO/configure.ac"
@@ -187,6 +190,7 @@ bc_build() {
 		fi
 	) || { tail -n 40 "$blog" >&2; bc_die "autogen.sh failed (log: $blog)"; }
 	(
+		umask 022
 		cd "$BC_BUILD"
 		if [ ! -f Makefile ] || [ ../configure -nt Makefile ]; then
 			"$BC_REPO/configure" "$@" >>"$blog" 2>&1 || exit 1

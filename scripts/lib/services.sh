@@ -326,8 +326,10 @@ bc_nginx_render() {
 	BC_T_API_BURST=${BULKCLAIMS_NGINX_API_BURST:-200}
 	BC_T_HSTS_MAX_AGE=${BULKCLAIMS_NGINX_HSTS_MAX_AGE:-31536000}
 	mkdir -p "$n/tmp"
+	# The workers (service user) create the upload files under tmp/.
+	bc_is_root && chown "$BC_SVC_USER:$BC_SVC_USER" "$n" "$n/tmp"
 	bc_render "$BC_REPO/nginx/bulkclaims.conf.in" "$n/nginx.conf"
-	for f in http locations headers; do
+	for f in http locations headers api-headers; do
 		bc_render "$BC_REPO/nginx/bulkclaims-$f.conf.in" \
 		    "$n/bulkclaims-$f.conf"
 	done
@@ -392,7 +394,8 @@ bc_start_prog() {
 	rm -f "$BC_RUN/$name.supervisor.pid"
 	setsid -f bash "$BC_REPO/scripts/lib/supervise.sh" "$name" \
 	    "$BC_RUN" "$BC_LOG" -- env HOME="$BC_STATE" "${envs[@]}" \
-	    BULKCLAIMS_LOG_FILE="$BC_LOG/$name.log" "${pre[@]}" "$@" \
+	    BULKCLAIMS_LOG_FILE="$BC_LOG/$name.log" \
+	    BULKCLAIMS_SIM_LOG_FILE="$BC_LOG/$name.log" "${pre[@]}" "$@" \
 	    </dev/null >/dev/null 2>&1
 	for i in $(seq 50); do
 		[ -s "$BC_RUN/$name.supervisor.pid" ] && return 0
