@@ -80,6 +80,23 @@ bench_psql() {
 	    -v ON_ERROR_STOP=1 "$@"
 }
 
+# Runs tests/bench/bcjob.py (FILE... uploaded, waited for) into OUT.json
+# and writes OUT.attempts: per job "id rows_retried max_attempts", from
+# the database (a row retried by the payer engine waited for a backoff or
+# a timeout, which the figures must show).
+bench_jobs() {
+	local out=$1 ids
+	shift
+
+	python3 "$BC_REPO/tests/bench/bcjob.py" "${BCJOB_ARGS[@]}" "$@" >"$out" ||
+	    { cat "$out" >&2; return 1; }
+	ids=$(python3 -c 'import json, sys
+print(",".join("'"'"'%s'"'"'" % j["id"] for j in json.load(open(sys.argv[1]))["jobs"]))' "$out")
+	bench_psql -tA -F ' ' -c "SELECT job_id, count(*) FILTER (WHERE attempts > 1),
+	    max(attempts) FROM csv_job_rows WHERE job_id IN ($ids) GROUP BY 1" \
+	    >"${out%.json}.attempts"
+}
+
 # Prints a value from a JSON file: bench_json_get FILE 'd["key"]'.
 bench_json_get() {
 	python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print('"$2"')' "$1"
@@ -136,13 +153,14 @@ bench_restart_worker() {
 	bench_start_prog worker BULKCLAIMS_PAYER_CONCURRENCY="$1"
 }
 
-# Uploads FILE; prints "HTTP_CODE TIME_TOTAL"; fails on anything but 201.
+# Uploads FILE; prints "HTTP_CODE TIME_TOTAL TIME_APPCONNECT" (the second
+# is when the TLS handshake was done); fails on anything but 201.
 bench_upload() {
 	local r
 
 	r=$(curl -sS --cacert "$BC_CERT" -H "Authorization: Token $TOKEN" \
 	    -F "file=@$1" -o "$BENCH_TMP/upload.json" \
-	    -w '%{http_code} %{time_total}' \
+	    -w '%{http_code} %{time_total} %{time_appconnect}' \
 	    "$BC_PUBLIC_URL/api/v1/claims/bulk/upload/")
 	case $r in
 	201\ *) echo "$r" ;;

@@ -62,6 +62,20 @@ def idle(n):
     return " (before: CPU %s %% idle, load %s)" % (d["idle"], d["load"])
 
 
+def retried(name):
+    """Rows the payer engine retried in the jobs of NAME.json (from the
+    database, NAME.attempts), as text: "0", or "63 (up to 2 attempts)"."""
+    f = name[:-len(".json")] + ".attempts"
+    if not exists(f):
+        return "?"
+    n = mx = 0
+    for l in lines(f):
+        _, r, m_ = l.split()
+        n += int(r)
+        mx = max(mx, int(m_))
+    return "%d" % n if n == 0 else "**%d** (up to %d attempts)" % (n, mx)
+
+
 def mib(kb):
     return "%.1f" % (kb / 1024.0)
 
@@ -82,22 +96,26 @@ w("")
 
 # 1. upload ----------------------------------------------------------------
 w("**1. Upload latency** through nginx (HTTPS, demo token), curl "
-  "`time_total`, after one warm-up%s. `app` is the FastCGI app's own time "
-  "(its access log `ms=`): parsing, validating, `COPY`, publishing."
+  "`time_total`, one new connection per upload, after one warm-up%s. "
+  "`TLS` is curl's `time_appconnect` (TCP + TLS handshake); `app` is the "
+  "FastCGI app's own time (its access log `ms=`): reading the multipart "
+  "body nginx wrote, validating, `COPY`, publishing the task."
   % idle(1))
 w("")
-w("| file | bytes | rows | runs | median | min – max | app median | target |")
-w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+w("| file | bytes | rows | runs | median | min – max | TLS median | "
+  "app median | target |")
+w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 for f, target in (("small", "< 5 ms"), ("big", "< 1 s")):
     if not exists("upload-%s.txt" % f):
         continue
     t = [float(l.split()[1]) for l in lines("upload-%s.txt" % f)]
     a = [int(x) for x in lines("upload-%s.fcgi-ms.txt" % f)]
-    w("| %s | %s | %s | %d | **%s** | %s – %s | %s | %s |" % (
+    tls = [float(l.split()[2]) for l in lines("upload-%s.txt" % f)]
+    w("| %s | %s | %s | %d | **%s** | %s – %s | %s | %s | %s |" % (
         f == "small" and "~1 KB" or "~10 MB", fnum(int(lines(
             "upload-%s.bytes" % f)[0])), fnum(int(lines(
                 "upload-%s.rows" % f)[0])), len(t), ms(statistics.median(t)),
-        ms(min(t)), ms(max(t)),
+        ms(min(t)), ms(max(t)), ms(statistics.median(tls)),
         ("%d ms" % statistics.median(a)) if a else "?", target))
 w("")
 
@@ -154,8 +172,9 @@ if e2e:
       "at a time)%s." % (fnum(e2e[0][2]["rows"]), idle(3)))
     w("")
     w("| sim latency | payer.concurrency | wall | rows/s (wall) | run | "
-      "rows/s (run) | ideal rows/s | run / ideal | × one-at-a-time |")
-    w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+      "rows/s (run) | ideal rows/s | run / ideal | × one-at-a-time | "
+      "rows retried |")
+    w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for lat, conc, d in e2e:
         j = d["jobs"][0]
         rw = d["rows"] / d["wall_s"]
@@ -166,9 +185,9 @@ if e2e:
                     "%s×" % fnum(rr * lat / 1000.0))
         else:
             cols = ("–", "–", "–")
-        w("| %d ms | %d | %s | %s | %s | **%s** | %s | %s | %s |" % (
+        w("| %d ms | %d | %s | %s | %s | **%s** | %s | %s | %s | %s |" % (
             (lat, conc, dur(d["wall_s"]), fnum(rw), dur(j["run_s"]),
-             fnum(rr)) + cols))
+             fnum(rr)) + cols + (retried("e2e-l%d-c%d.json" % (lat, conc)),)))
     w("")
     w("Targets (issue 4): ≥ 90 % of ideal up to the payer limits; ≥ 5,000 "
       "rows/s at latency 0 with one worker process.")
@@ -180,11 +199,12 @@ if exists("big.json"):
     j = d["jobs"][0]
     w("**4. A %s-row job** (simulator latency 0, payer.concurrency 32, one "
       "worker): upload %s, wall %s (%s rows/s), run %s (**%s rows/s**); %s "
-      "succeeded, %s failed (the simulator's Not Found share)%s." % (
+      "succeeded, %s failed (the simulator's Not Found share); rows "
+      "retried: %s%s." % (
           fnum(d["rows"]), ms(j["upload_s"]), dur(d["wall_s"]),
           fnum(d["rows"] / d["wall_s"]), dur(j["run_s"]),
           fnum(d["rows"] / j["run_s"]), fnum(j["success"]),
-          fnum(j["failure"]), idle(4)))
+          fnum(j["failure"]), retried("big.json"), idle(4)))
     w("")
 if exists("download.txt"):
     t = [float(l.split()[1]) for l in lines("download.txt")]
@@ -208,10 +228,12 @@ if mons:
              "nginx": "nginx", "payer-sim": "payer simulator",
              "postgres": "PostgreSQL", "redis": "Redis"}
     seen = [r for r in roles if any(r in mo for _, _, mo in mons)]
-    w("**Peak RSS per process** (MiB; the largest VmRSS of any one process "
-      "of that program, sampled every 100 ms by `tests/bench/procmon.py`; "
-      "in brackets the part that is shared memory, RssShmem). Target: "
-      "flat, under 30 MiB per process.")
+    w("**Peak RSS per process** in MiB: the largest VmRSS of any one "
+      "process of that program, sampled every 100 ms by "
+      "`tests/bench/procmon.py`; in brackets the largest RssAnon (private "
+      "heap and stacks; the rest is mapped files, e.g. the upload body the "
+      "app maps, and shared memory: the worker's pool block, PostgreSQL's "
+      "shared buffers). Target: flat, under 30 MiB per process.")
     w("")
     w("| phase | " + " | ".join(names[r] for r in seen) + " |")
     w("| --- |" + " ---: |" * len(seen))
@@ -221,11 +243,9 @@ if mons:
             x = mo.get(r)
             if x is None:
                 cells.append("–")
-            elif x.get("peak_RssShmem", 0) >= 1024:
-                cells.append("%s (%s)" % (mib(x["peak_VmRSS"]),
-                                          mib(x["peak_RssShmem"])))
             else:
-                cells.append(mib(x["peak_VmRSS"]))
+                cells.append("%s (%s)" % (mib(x["peak_VmRSS"]),
+                                          mib(x["peak_RssAnon"])))
         w("| %s | %s |" % (label, " | ".join(cells)))
     w("")
     w("**CPU seconds per program** in each phase (utime + stime from "
@@ -237,6 +257,25 @@ if mons:
         w("| %s | %s |" % (label, " | ".join(
             ("%.2f" % mo[r]["cpu_s"]) if r in mo else "–" for r in seen)))
     w("")
+    per = []
+    mon = dict((p, mo) for p, _, mo in mons)
+    if runs and "wrk" in mon:
+        n = sum(r["n"] for r in runs)
+        per.append("per GET progress request (%s requests): %s" % (
+            fnum(n), ", ".join("%s %.3f ms" % (names[r], 1000 * v["cpu_s"] / n)
+                               for r, v in sorted(mon["wrk"].items(),
+                                                  key=lambda x: -x[1]["cpu_s"])
+                               if v["cpu_s"] > 0)))
+    if exists("big.json") and "big" in mon:
+        n = load("big.json")["rows"]
+        per.append("per row of the big job: %s" % ", ".join(
+            "%s %.0f µs" % (names[r], 1e6 * v["cpu_s"] / n)
+            for r, v in sorted(mon["big"].items(), key=lambda x: -x[1]["cpu_s"])
+            if v["cpu_s"] > 0))
+    for p in per:
+        w("- CPU " + p)
+    if per:
+        w("")
 
 # 6. workers ----------------------------------------------------------------
 if exists("workers-1-one.json"):
@@ -246,17 +285,18 @@ if exists("workers-1-one.json"):
       % idle(6))
     w("")
     w("| workers | one job: rows/s (run) | three jobs at once: rows | wall | "
-      "rows/s (wall) | rows/s (first start → last end) |")
-    w("| ---: | ---: | ---: | ---: | ---: | ---: |")
+      "rows/s (wall) | rows/s (first start → last end) | rows retried |")
+    w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for n in (1, 2, 3):
         if not exists("workers-%d-one.json" % n):
             continue
         a = load("workers-%d-one.json" % n)
         b = load("workers-%d-three.json" % n)
-        w("| %d | %s | %s | %s | %s | %s |" % (
+        w("| %d | %s | %s | %s | %s | %s | %s |" % (
             n, fnum(a["rows"] / a["jobs"][0]["run_s"]), fnum(b["rows"]),
             dur(b["wall_s"]), fnum(b["rows"] / b["wall_s"]),
-            fnum(b["rows"] / b["span_s"])))
+            fnum(b["rows"] / b["span_s"]),
+            retried("workers-%d-three.json" % n)))
     w("")
 
 if exists("payer-bench.txt"):
