@@ -344,9 +344,9 @@ cmd_demo(PGconn *db, struct ctl_opts *o)
 	o->provider = "X12";
 	cmd_set_endpoint(db, o);
 	set_credentials(db, tin, "UHC", config_get("sim.client_id",
-	    "demo-client"), config_get("sim.client_secret", "demo-secret"));
+	    "bulkclaims-dev"), config_get("sim.client_secret", "bulkclaims-dev-secret"));
 	set_credentials(db, tin, "X12", config_get("sim.client_id",
-	    "demo-client"), config_get("sim.client_secret", "demo-secret"));
+	    "bulkclaims-dev"), config_get("sim.client_secret", "bulkclaims-dev-secret"));
 	if (access(o->password_file, R_OK) != 0) {
 		secrets_token_new(pw);
 		pw[16] = '\0';

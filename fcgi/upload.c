@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "copyrow.h"
 #include "csvin.h"
 #include "db.h"
 #include "form.h"
@@ -30,128 +31,27 @@ struct copyin {
 	const char	*job_id;
 	const struct csvin_summary *sum;	/* header names of extras */
 	long		 invalid;	/* rows stored as failed ('Invalid') */
-	int		 failed;	/* the database refused data */
-	size_t		 len;
-	char		 buf[COPY_BUF_BYTES];
+	struct copybuf	 buf;
 };
 
 static int
-copy_flush(struct copyin *c)
+copy_send(void *arg, const char *buf, size_t len)
 {
-	if (c->len == 0 || c->failed)
-		return c->failed ? -1 : 0;
-	if (PQputCopyData(c->db, c->buf, (int)c->len) != 1) {
-		c->failed = 1;
-		return -1;
-	}
-	c->len = 0;
-	return 0;
+	PGconn *db = arg;
+
+	/* Chunks are at most COPY_BUF_BYTES, far below INT_MAX. */
+	return PQputCopyData(db, buf, (int)len) == 1 ? 0 : -1;
 }
 
-static int
-copy_putc(struct copyin *c, char ch)
-{
-	if (c->len == sizeof(c->buf) && copy_flush(c) == -1)
-		return -1;
-	c->buf[c->len++] = ch;
-	return 0;
-}
-
-static int
-copy_puts(struct copyin *c, const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (copy_putc(c, *s) == -1)
-			return -1;
-	return 0;
-}
-
-/*
- * A quoted CSV field ("" inside): COPY's CSV format reads a quoted empty
- * field as '' and an unquoted empty one as NULL, so every text value is
- * quoted and NULLs are written as nothing.
- */
-static int
-copy_quoted(struct copyin *c, const char *s)
-{
-	if (copy_putc(c, '"') == -1)
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s == '"' && copy_putc(c, '"') == -1)
-			return -1;
-		if (copy_putc(c, *s) == -1)
-			return -1;
-	}
-	return copy_putc(c, '"');
-}
-
-/*
- * The extra (unmapped) columns of a row as a JSON array of [name, value]
- * pairs in header order (jsonb would reorder an object's keys, and
- * results echo the columns as given).  Returns 0 or -1.
- */
-static int
-copy_extra(struct copyin *c, const struct csvin_row *row)
-{
-	struct json_object *arr, *pair;
-	const char *name, *text;
-	size_t i;
-	int col, rc;
-
-	arr = json_object_new_array();
-	for (i = 0; i < row->nextra; i++) {
-		col = i < c->sum->nextra ? c->sum->extra_index[i] : -1;
-		name = (col >= 0 && (size_t)col < c->sum->ncolumns &&
-		    c->sum->header[col] != NULL) ? c->sum->header[col] : "";
-		pair = json_object_new_array();
-		json_object_array_add(pair, json_object_new_string(name));
-		json_object_array_add(pair,
-		    json_object_new_string(row->extra[i]));
-		json_object_array_add(arr, pair);
-	}
-	text = json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	rc = text ? copy_quoted(c, text) : -1;
-	json_object_put(arr);
-	return rc;
-}
-
-/*
- * csvin callback: one COPY line per data row: job_id, row_number, the
- * five input fields, extra, warning, status, success, error_message,
- * lookup_result.
- */
+/* csvin callback: one COPY line per data row. */
 static int
 copy_row(void *arg, const struct csvin_row *row)
 {
 	struct copyin *c = arg;
-	char num[32];
-	int i;
 
-	snprintf(num, sizeof(num), ",%ld,", row->row_number);
-	if (copy_puts(c, c->job_id) == -1 || copy_puts(c, num) == -1)
-		return 1;
-	for (i = 0; i < CSVIN_COL__MAX; i++) {
-		if (i > 0 && copy_putc(c, ',') == -1)
-			return 1;
-		if (copy_quoted(c, row->field[i]) == -1)
-			return 1;
-	}
-	if (copy_putc(c, ',') == -1 ||
-	    (row->nextra > 0 && copy_extra(c, row) == -1) ||
-	    copy_putc(c, ',') == -1 ||
-	    (row->warning != NULL && copy_quoted(c, row->warning) == -1))
-		return 1;
-	if (row->error != NULL) {
-		/* Known bad: a finished, failed row the payer never sees. */
+	if (row->error != NULL)
 		c->invalid++;
-		if (copy_puts(c, ",\"Invalid\",false,") == -1 ||
-		    copy_quoted(c, row->error) == -1 ||
-		    copy_puts(c, ",\"INPUT_INVALID\"") == -1)
-			return 1;
-	} else if (copy_puts(c, ",,,,") == -1)
-		return 1;
-	return copy_putc(c, '\n') == -1 ? 1 : 0;
+	return copyrow_write(&c->buf, c->job_id, row, c->sum) == -1 ? 1 : 0;
 }
 
 static void
@@ -220,22 +120,20 @@ reject_csv(struct req *r, enum csvin_err e, const struct csvin_summary *sum,
 
 /*
  * The job and its rows, in one transaction.  Returns 0 with the row
- * count in *rows, 1 if the CSV was rejected (answered), -1 on a
- * database error (err set, transaction rolled back, not answered).
+ * count in *rows and *cp1252 set if the file was converted from
+ * Windows-1252, 1 if the CSV was rejected (answered), -1 on a database
+ * error (err set, transaction rolled back, not answered).
  */
 static int
 store_job(struct req *r, const char *job_id, const char *task_id,
     const char *filename, const void *data, size_t len, long *rows,
-    struct errbuf *err)
+    int *cp1252, struct errbuf *err)
 {
 	static const char sql_job[] = "INSERT INTO csv_jobs (id,"
 	    " organization_id, user_id, filename, status, celery_task_id)"
 	    " VALUES ($1, $2, $3, $4, 'PENDING', $5)";
-	static const char sql_copy[] = "COPY csv_job_rows (job_id, row_number,"
-	    " claim_number, first_name, last_name, date_of_birth,"
-	    " subscriber_id, extra, warning, status, success, error_message,"
-	    " lookup_result)"
-	    " FROM STDIN (FORMAT csv)";
+	static const char sql_copy[] = "COPY csv_job_rows (" COPYROW_COLUMNS
+	    ") FROM STDIN (FORMAT csv)";
 	static const char sql_counts[] = "UPDATE csv_jobs SET total_rows = $2,"
 	    " processed_rows = $3, failure_count = $3 WHERE id = $1";
 	struct csvin_summary sum;
@@ -272,17 +170,18 @@ store_job(struct req *r, const char *job_id, const char *task_id,
 		goto fail;
 	}
 	c->db = db;
+	copybuf_init(&c->buf, copy_send, db);
 	c->job_id = job_id;
 	c->sum = &sum;
 	cerr.msg[0] = '\0';
 	e = csvin_parse(data, len, r->app->max_rows, NULL, copy_row, c, &sum,
 	    &cerr);
-	if (e == CSVIN_OK && copy_flush(c) == -1)
+	if (e == CSVIN_OK && copybuf_flush(&c->buf) == -1)
 		e = CSVIN_ABORTED;
 	if (e != CSVIN_OK) {
 		(void)copy_end(db, "upload rejected", err);
 		rollback(db);
-		if (c->failed) {
+		if (c->buf.failed) {
 			errbuf_set(err, "COPY data: %s", PQerrorMessage(db));
 			free(c);
 			csvin_summary_free(&sum);
@@ -294,6 +193,7 @@ store_job(struct req *r, const char *job_id, const char *task_id,
 		return 1;
 	}
 	*rows = sum.rows;
+	*cp1252 = sum.converted_from_cp1252;
 	snprintf(total, sizeof(total), "%ld", sum.rows);
 	snprintf(invalid, sizeof(invalid), "%ld", c->invalid);
 	free(c);
@@ -355,7 +255,7 @@ upload_handle(struct req *r)
 	struct errbuf err;
 	struct stat st;
 	long rows = 0;
-	int rc;
+	int rc, cp1252 = 0;
 
 	memset(&map, 0, sizeof(map));
 	memset(&body, 0, sizeof(body));
@@ -458,7 +358,7 @@ upload_handle(struct req *r)
 	util_uuid4(task_id);
 	snprintf(r->job_id, sizeof(r->job_id), "%s", job_id);
 	rc = store_job(r, job_id, task_id, filename, data, part->length, &rows,
-	    &err);
+	    &cp1252, &err);
 	if (rc == 1)
 		goto out;
 	if (rc == -1) {
@@ -494,6 +394,10 @@ upload_handle(struct req *r)
 	    json_object_new_string(task_id));
 	json_object_object_add(o, "filename", json_object_new_string(filename));
 	json_object_object_add(o, "total_rows", json_object_new_int64(rows));
+	/* Issue 5: say so when the text was not UTF-8 (an additive key). */
+	if (cp1252)
+		json_object_object_add(o, "converted_from",
+		    json_object_new_string("windows-1252"));
 	resp_json(r, 201, o, NULL);
 	goto out;
 

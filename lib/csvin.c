@@ -495,9 +495,9 @@ header_row(struct ctx *c)
 {
 	struct csvin_summary *sum = c->sum;
 	char missing[256] = "", found[320] = "";
-	size_t i, n, ncols;
+	size_t i, n, ncols, dup_at = 0;
 	const char *name;
-	int col, any = 0;
+	int col, any = 0, dup_col = -1;
 
 	if (row_is_blank(c)) {
 		sum->blank_rows++;
@@ -530,16 +530,21 @@ header_row(struct ctx *c)
 			continue;
 		}
 		any = 1;
-		if (sum->column_index[col] >= 0) {
-			fail(c, CSVIN_DUPLICATE_COLUMN, c->row_line,
-			    "line %ld: columns %d ('%s') and %zu ('%s') are "
-			    "both %s; keep one of them", c->row_line,
-			    sum->column_index[col] + 1,
-			    sum->header[sum->column_index[col]], i + 1, name,
-			    csvin_col_names[col]);
-			return;
+		if (sum->column_index[col] < 0)
+			sum->column_index[col] = (int)i;
+		else if (dup_col < 0) {
+			dup_col = col;
+			dup_at = i;
 		}
-		sum->column_index[col] = (int)i;
+	}
+	/* Reported after the whole header is mapped, so sum is complete. */
+	if (dup_col >= 0) {
+		fail(c, CSVIN_DUPLICATE_COLUMN, c->row_line, "line %ld: "
+		    "columns %d ('%s') and %zu ('%s') are both %s; keep one of "
+		    "them", c->row_line, sum->column_index[dup_col] + 1,
+		    sum->header[sum->column_index[dup_col]], dup_at + 1,
+		    sum->header[dup_at], csvin_col_names[dup_col]);
+		return;
 	}
 	for (col = 0; col < CSVIN_COL__MAX; col++)
 		if (sum->column_index[col] < 0)

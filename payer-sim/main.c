@@ -109,7 +109,9 @@ usage(FILE *f)
 "\n"
 "Imitates the payer API of spec/payer-api.md: POST /apip/auth/v2/token,\n"
 "POST /oihub/claim/inquiry/v1, POST /medicalnetwork/claimstatus/v2/,\n"
-"GET /__stats[?claim=X], POST /__reset.\n"
+"GET /__stats[?claim=X], POST /__reset,\n"
+"POST /__outage?seconds=S[&status=N] (claim requests get N, default\n"
+"503, or 0: connection closed, for S seconds; seconds=0 ends it).\n"
 "\n"
 "Every flag overrides a configuration key (file from -c or\n"
 "BULKCLAIMS_CONFIG; environment BULKCLAIMS_SIM_<KEY> beats the file):\n"
@@ -189,9 +191,12 @@ config_read(void)
 	if (cfg.latency_max < cfg.latency_min)
 		fatalx("sim.latency_max_ms is below sim.latency_min_ms");
 	cfg.error_rate = cfg_double("sim.error_rate", 0);
-	if (cfg.error_rate < 0 || cfg.error_rate > 1)
+	/* Written so that NaN fails too. */
+	if (!(cfg.error_rate >= 0 && cfg.error_rate <= 1))
 		fatalx("sim.error_rate must be within 0..1");
 	cfg.rate_limit = cfg_double("sim.rate_limit", 0);
+	if (!(cfg.rate_limit >= 0 && cfg.rate_limit <= 1e9))
+		fatalx("sim.rate_limit must be 0 (none) or positive");
 	cfg.max_concurrency = cfg_long("sim.max_concurrency", 0);
 	cfg.token_ttl = cfg_long("sim.token_ttl_s", 3600);
 	cfg.client_id = config_get("sim.client_id", "bulkclaims-dev");
@@ -205,6 +210,10 @@ config_read(void)
 	cfg.debug = cfg.debug || config_get_bool("sim.debug", 0);
 	if (cfg.port > 65535)
 		fatalx("sim.port out of range");
+	if (cfg.latency_max > SIM_MAX_DELAY_MS || cfg.slow_ms > SIM_MAX_DELAY_MS)
+		fatalx("delays are capped at %d ms", SIM_MAX_DELAY_MS);
+	if (cfg.token_ttl > 365L * 86400)
+		fatalx("sim.token_ttl_s is capped at a year");
 }
 
 /* xorshift64*: latency jitter and injected errors, not security. */
@@ -276,6 +285,8 @@ route_of(const char *url)
 		return ROUTE_STATS;
 	if (strcmp(url, "/__reset") == 0)
 		return ROUTE_RESET;
+	if (strcmp(url, "/__outage") == 0)
+		return ROUTE_OUTAGE;
 	return ROUTE_OTHER;
 }
 
@@ -308,6 +319,43 @@ handle_token(struct MHD_Connection *c, struct req *r)
 	r->status = 200;
 	r->resp = respond_token(tok, cfg.token_ttl);
 	sodium_memzero(tok, sizeof(tok));
+}
+
+/* POST /__outage?seconds=S[&status=N]: the payer goes down for S s. */
+static void
+handle_outage(struct MHD_Connection *c, struct req *r)
+{
+	const char *sec, *st;
+	char *end, buf[80];
+	double s;
+	long status = 503;
+
+	sec = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	    "seconds");
+	st = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "status");
+	errno = 0;
+	s = sec ? strtod(sec, &end) : -1;
+	if (sec == NULL || errno != 0 || *end != '\0' || s < 0 ||
+	    s > 86400) {
+		set_error(r, 400, "INVALID_REQUEST",
+		    "seconds=0..86400 is required");
+		return;
+	}
+	if (st != NULL) {
+		status = strtol(st, &end, 10);
+		if (*end != '\0' || (status != 0 &&
+		    (status < 400 || status > 599))) {
+			set_error(r, 400, "INVALID_REQUEST",
+			    "status is 0 (drop connections) or 400..599");
+			return;
+		}
+	}
+	state_outage_set((long)(s * 1000), (unsigned)status, util_mono_ms());
+	log_info("outage for %.1f s, status %ld", s, status);
+	snprintf(buf, sizeof(buf), "{\"outage_ms\":%ld,\"status\":%ld}",
+	    (long)(s * 1000), status);
+	r->status = 200;
+	r->resp = strdup(buf);
 }
 
 /*
@@ -448,7 +496,8 @@ send_response(struct MHD_Connection *c, struct req *r)
 	ret = MHD_queue_response(c, r->status, resp);
 	MHD_destroy_response(resp);
 	/* The test hooks themselves would only blur the counts. */
-	if (r->route != ROUTE_STATS && r->route != ROUTE_RESET)
+	if (r->route != ROUTE_STATS && r->route != ROUTE_RESET &&
+	    r->route != ROUTE_OUTAGE)
 		state_count(r->route, r->status);
 	/* The correlation id is the client's; it names no patient. */
 	corr = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -465,6 +514,7 @@ req_new(const char *url)
 {
 	struct req *r;
 	long long now = util_mono_ms();
+	unsigned down;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
@@ -472,6 +522,13 @@ req_new(const char *url)
 	r->started = now;
 	if (r->route != ROUTE_INQUIRY && r->route != ROUTE_X12)
 		return r;
+	if (state_outage(now, &down)) {
+		state_count_reject(REJECT_OUTAGE);
+		set_error(r, down, "SERVICE_UNAVAILABLE",
+		    "the payer is unavailable");
+		r->ready = 1;
+		return r;
+	}
 	if (cfg.max_concurrency > 0 &&
 	    state_inflight(0) >= cfg.max_concurrency) {
 		state_count_reject(REJECT_CONCURRENCY);
@@ -500,9 +557,16 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	struct req *r = *con_cls;
 	const char *claim;
 	long delay = 0;
+	unsigned down;
 
 	(void)cls;
 	(void)version;
+	if (r == NULL && state_outage(util_mono_ms(), &down) && down == 0 &&
+	    (route_of(url) == ROUTE_INQUIRY || route_of(url) == ROUTE_X12)) {
+		/* An outage that drops connections: no answer at all. */
+		state_count_reject(REJECT_OUTAGE);
+		return MHD_NO;
+	}
 	if (r == NULL) {
 		if ((r = req_new(url)) == NULL)
 			return MHD_NO;
@@ -560,6 +624,12 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		state_reset();
 		r->status = 200;
 		r->resp = strdup("{\"reset\":true}");
+		break;
+	case ROUTE_OUTAGE:
+		if (strcmp(method, "POST") != 0)
+			set_error(r, 405, "METHOD_NOT_ALLOWED", "use POST");
+		else
+			handle_outage(c, r);
 		break;
 	default:
 		set_error(r, 404, "NOT_FOUND", "no such path");

@@ -20,6 +20,7 @@ parse_json(const void *buf, size_t len, struct errbuf *err)
 {
 	struct json_tokener *tok;
 	struct json_object *root;
+	size_t end;
 
 	if (len > SIM_MAX_BODY) {
 		errbuf_set(err, "body too large");
@@ -32,7 +33,12 @@ parse_json(const void *buf, size_t len, struct errbuf *err)
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8);
 	root = json_tokener_parse_ex(tok, buf, (int)len);
-	if (root == NULL ||
+	end = json_tokener_get_parse_end(tok);
+	/* One value and nothing after it but white space. */
+	while (root != NULL && end < len &&
+	    isspace(((const unsigned char *)buf)[end]))
+		end++;
+	if (root == NULL || end != len ||
 	    json_tokener_get_error(tok) != json_tokener_success) {
 		json_object_put(root);
 		root = NULL;
@@ -606,8 +612,16 @@ respond_explain(const char *claim, const char *first, const char *last)
 	json_object_object_add(r, "hash", json_object_new_int64(o.hash));
 	json_object_object_add(r, "bucket", json_object_new_int(
 	    (int)(o.hash % 100)));
+	/* The extended results columns (issue 5) an adapter can fill. */
 	add_str(r, "x12_category", o.c507);
+	add_str(r, "x12_category_desc", o.c507_desc);
 	add_str(r, "x12_status_code", o.c508);
+	add_str(r, "x12_status_desc", o.c508_desc);
+	add_str(r, "check_number", o.has_payment ? o.payment_number : "");
+	if (o.has_payment)
+		add_date(r, "check_date", &o.payment_date, SIM_DATE_ISO);
+	else
+		add_str(r, "check_date", "");
 	if (o.status != SIM_NOT_FOUND) {
 		add_amount(r, "total_allowed", o.allowed);
 		add_amount(r, "patient_responsibility", o.patresp);

@@ -37,11 +37,13 @@ static const char *route_paths[ROUTE__MAX] = {
 	"/medicalnetwork/claimstatus/v2/",
 	"/__stats",
 	"/__reset",
+	"/__outage",
 	"(other)",
 };
 
 static const char *reject_names[REJECT__MAX] = {
-	"rate_limited", "concurrency_rejected", "errors_injected"
+	"rate_limited", "concurrency_rejected", "errors_injected",
+	"outage_rejected"
 };
 
 static struct claim_entry **claims;
@@ -54,6 +56,8 @@ static long rejects[REJECT__MAX];
 static long inflight, inflight_max;
 static long long rate_window;	/* start (ms) of the current second */
 static long rate_in_window, rate_max_window;
+static long long outage_until;
+static unsigned outage_status;
 static long long offered_window;
 static long offered_in_window, offered_max_window;
 
@@ -120,6 +124,7 @@ state_reset(void)
 	rate_in_window = rate_max_window = 0;
 	offered_in_window = offered_max_window = 0;
 	tokens_issued = 0;
+	outage_until = 0;
 	for (i = 0; i < SIM_MAX_TOKENS; i++) {
 		tokens[i].used = 0;
 	}
@@ -293,6 +298,22 @@ state_rate_admit(double rate, long long now_ms, int *retry_after)
 	return 1;
 }
 
+void
+state_outage_set(long ms, unsigned status, long long now_ms)
+{
+	outage_until = ms > 0 ? now_ms + ms : 0;
+	outage_status = status;
+}
+
+int
+state_outage(long long now_ms, unsigned *status)
+{
+	if (now_ms >= outage_until)
+		return 0;
+	*status = outage_status;
+	return 1;
+}
+
 char *
 state_stats_json(const char *claim, long long now_ms)
 {
@@ -328,6 +349,9 @@ state_stats_json(const char *claim, long long now_ms)
 	for (i = 0; i < REJECT__MAX; i++)
 		json_object_object_add(r, reject_names[i],
 		    json_object_new_int64(rejects[i]));
+	json_object_object_add(r, "outage_remaining_ms",
+	    json_object_new_int64(now_ms < outage_until ?
+	    outage_until - now_ms : 0));
 	json_object_object_add(r, "max_requests_per_second",
 	    json_object_new_int64(rate_max_window));
 	json_object_object_add(r, "max_offered_per_second",

@@ -13,6 +13,7 @@ enum sim_route {
 	ROUTE_X12,
 	ROUTE_STATS,
 	ROUTE_RESET,
+	ROUTE_OUTAGE,
 	ROUTE_OTHER,
 	ROUTE__MAX
 };
@@ -22,6 +23,7 @@ enum sim_reject {
 	REJECT_RATE,		/* sim.rate_limit exceeded */
 	REJECT_CONCURRENCY,	/* sim.max_concurrency exceeded */
 	REJECT_INJECTED,	/* sim.error_rate */
+	REJECT_OUTAGE,		/* POST /__outage */
 	REJECT__MAX
 };
 
@@ -79,6 +81,17 @@ long		 state_inflight(int delta);
  */
 int		 state_rate_admit(double rate, long long now_ms,
 		    int *retry_after);
+
+/*
+ * POST /__outage: for ms from now_ms every claim request is answered
+ * with status (0: its connection is closed without an answer).  ms 0
+ * ends an outage.
+ */
+void		 state_outage_set(long ms, unsigned status,
+		    long long now_ms);
+
+/* 1 while an outage lasts, with its status in *status; else 0. */
+int		 state_outage(long long now_ms, unsigned *status);
 
 /*
  * GET /__stats body (JSON; claim may be NULL).  Returns a malloc'd

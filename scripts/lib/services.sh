@@ -73,8 +73,14 @@ bc_secret() {
 # Writes var/bulkclaims.conf (regenerated on every start; secrets are
 # kept in var/secrets/).
 bc_write_config() {
-	local secret tmp
+	local secret tmp timeout_ms=30000 slow_ms=30000
 
+	# Tests: a payer timeout short enough that a forced-slow claim
+	# (SLOW... answers after sim.slow_ms) fails in seconds, not minutes.
+	if [ "$BC_KIND" = test ]; then
+		timeout_ms=2000
+		slow_ms=4000
+	fi
 	BC_CONF=$BC_STATE/bulkclaims.conf
 	secret=$(bc_secret sim-client-secret)
 	tmp=$BC_CONF.tmp
@@ -96,7 +102,7 @@ upload.max_rows = 200000
 
 payer.concurrency = 32
 payer.max_attempts = 3
-payer.timeout_ms = 30000
+payer.timeout_ms = $timeout_ms
 payer.rate_limit = 0
 
 secrets.key_file = $BC_STATE/secrets/credentials.key
@@ -105,6 +111,7 @@ sim.port = $BC_SIM_PORT
 sim.client_id = bulkclaims-demo
 sim.client_secret = $secret
 sim.tins = 123456789
+sim.slow_ms = $slow_ms
 
 public.url = $BC_PUBLIC_URL
 EOF
@@ -139,12 +146,22 @@ bc_wait_for() {
 	done
 }
 
+# True while the process runs.  A zombie counts as gone: detached
+# processes are reaped by PID 1, which may take seconds to do it.
+bc_alive() {
+	local st
+
+	kill -0 "$1" 2>/dev/null || return 1
+	st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 1
+	[ "$st" != Z ]
+}
+
 bc_pid_alive() {
 	local pid
 
 	[ -s "$1" ] || return 1
 	pid=$(cat "$1" 2>/dev/null) || return 1
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+	[ -n "$pid" ] && bc_alive "$pid"
 }
 
 # Sends SIGTERM to the pid in FILE and waits up to 15 s, then SIGKILL.
@@ -153,13 +170,13 @@ bc_kill_pidfile() {
 
 	[ -s "$f" ] || return 0
 	pid=$(cat "$f" 2>/dev/null)
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+	if [ -n "$pid" ] && bc_alive "$pid"; then
 		kill -TERM "$pid" 2>/dev/null
-		for i in $(seq 150); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
+		for i in $(seq 300); do
+			bc_alive "$pid" || break
+			sleep 0.05
 		done
-		if kill -0 "$pid" 2>/dev/null; then
+		if bc_alive "$pid"; then
 			bc_msg "pid $pid ($(basename "$f")) ignored SIGTERM; killing"
 			kill -KILL "$pid" 2>/dev/null
 		fi
@@ -392,11 +409,13 @@ bc_start_prog() {
 		    --init-groups --)
 	fi
 	rm -f "$BC_RUN/$name.supervisor.pid"
+	cd "$BC_STATE" || return 1
 	setsid -f bash "$BC_REPO/scripts/lib/supervise.sh" "$name" \
 	    "$BC_RUN" "$BC_LOG" -- env HOME="$BC_STATE" "${envs[@]}" \
 	    BULKCLAIMS_LOG_FILE="$BC_LOG/$name.log" \
 	    BULKCLAIMS_SIM_LOG_FILE="$BC_LOG/$name.log" "${pre[@]}" "$@" \
 	    </dev/null >/dev/null 2>&1
+	cd "$OLDPWD" || true
 	for i in $(seq 50); do
 		[ -s "$BC_RUN/$name.supervisor.pid" ] && return 0
 		sleep 0.1

@@ -26,9 +26,9 @@ stop() {
 	stopping=1
 	[ -n "$child" ] || exit 0
 	kill -TERM "$child" 2>/dev/null
-	for i in $(seq 100); do
+	for i in $(seq 200); do
 		kill -0 "$child" 2>/dev/null || break
-		sleep 0.1
+		sleep 0.05
 	done
 	kill -KILL "$child" 2>/dev/null
 	rm -f "$rundir/$name.pid" "$rundir/$name.supervisor.pid"

@@ -1,17 +1,18 @@
 /*
  * payer-bench: rows per second of the payer engine against the simulator.
  *
- *   payer-bench [-s SIM] [-p PORT] [-n ROWS] [-l LAT,LAT..] [-c CONC,CONC..]
+ *   payer-bench [-s SIM] [-n ROWS] [-l LAT,LAT..] [-c CONC,CONC..]
  *               [-a UHC|X12] [-r RATE] [-u URL]
  *
  * -u sends to an already running server at URL instead of starting one.
  *
  * For each latency it starts the simulator (SIM, default
- * payer-sim/bulkclaims-payer-sim) on 127.0.0.1:PORT (default 20190), then
+ * payer-sim/bulkclaims-payer-sim) on a free port of 20100-20199, then
  * for each concurrency runs ROWS claims (default 2000) through one engine
  * and prints rows/s, the ideal concurrency / latency, their ratio, and
  * this process's peak RSS.  Not a test: figures for the README.
  */
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -31,10 +32,11 @@
 
 #include "payer.h"
 #include "util.h"
+#include "../unit/simproc.h"
 
 struct bench {
 	long	 n, next, done, ok, retried;
-	char	 claim[32];
+	char	(*claims)[24];	/* one per row: borrowed until its done() */
 };
 
 static int
@@ -46,9 +48,10 @@ next_cb(void *arg, struct payer_claim *c)
 		return 0;
 	b->next++;
 	/* distinct numbers; outcomes spread like a real file's */
-	snprintf(b->claim, sizeof(b->claim), "ZB%08ld", b->next);
+	snprintf(b->claims[b->next - 1], sizeof(b->claims[0]), "ZB%08ld",
+	    b->next);
 	c->row_number = b->next;
-	c->claim_number = b->claim;	/* copied by the adapter at once */
+	c->claim_number = b->claims[b->next - 1];
 	c->first_name = "John";
 	c->last_name = "Doe";
 	c->date_of_birth = "1980-01-15";
@@ -74,38 +77,13 @@ done_cb(void *arg, const struct payer_claim *c, const struct payer_result *r)
 }
 
 static pid_t
-sim_start(const char *bin, int port, long latency)
+sim_start(const char *bin, int *port, long latency)
 {
-	char p[16], l[24];
-	struct sockaddr_in sa;
-	pid_t pid;
-	int fd, i;
+	char l[24];
+	const char *extra[] = { "--latency-ms", l, NULL };
 
-	snprintf(p, sizeof(p), "%d", port);
 	snprintf(l, sizeof(l), "%ld", latency);
-	if ((pid = fork()) == 0) {
-		if (freopen("/dev/null", "w", stderr) == NULL)
-			_exit(127);
-		execl(bin, bin, "--listen", "127.0.0.1", "--port", p,
-		    "--latency-ms", l, (char *)NULL);
-		_exit(127);
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	for (i = 0; i < 250; i++) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(fd);
-			return pid;
-		}
-		close(fd);
-		usleep(20000);
-	}
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-	return -1;
+	return simproc_start(bin, extra, port);
 }
 
 static int
@@ -131,13 +109,12 @@ main(int argc, char *argv[])
 	char lat_s[64] = "0,100,500", conc_s[64] = "32,128", url[64];
 	long lats[8], concs[8], rows = 2000;
 	double rate = 0;
-	int port = 20190, nl, nc, i, j, ch;
+	int port = 0, nl, nc, i, j, ch;
 	struct rusage ru;
 
-	while ((ch = getopt(argc, argv, "s:p:n:l:c:a:r:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:n:l:c:a:r:u:")) != -1) {
 		switch (ch) {
 		case 's': sim = optarg; break;
-		case 'p': port = (int)strtol(optarg, NULL, 10); break;
 		case 'n': rows = strtol(optarg, NULL, 10); break;
 		case 'l': snprintf(lat_s, sizeof(lat_s), "%s", optarg); break;
 		case 'c': snprintf(conc_s, sizeof(conc_s), "%s", optarg); break;
@@ -145,7 +122,7 @@ main(int argc, char *argv[])
 		case 'r': rate = strtod(optarg, NULL); break;
 		case 'u': given_url = optarg; break;
 		default:
-			fprintf(stderr, "usage: payer-bench [-s SIM] [-p PORT] "
+			fprintf(stderr, "usage: payer-bench [-s SIM] "
 			    "[-n ROWS] [-l LATS] [-c CONCS] [-a UHC|X12] "
 			    "[-r RATE] [-u URL]\n");
 			return 2;
@@ -161,7 +138,7 @@ main(int argc, char *argv[])
 	printf("%-8s %-6s %-5s %7s %9s %9s %6s %8s\n", "adapter", "lat_ms",
 	    "conc", "rows", "rows/s", "ideal", "ratio", "maxrss");
 	for (i = 0; i < nl; i++) {
-		pid_t pid = given_url ? 0 : sim_start(sim, port, lats[i]);
+		pid_t pid = given_url ? 0 : sim_start(sim, &port, lats[i]);
 
 		if (pid == -1) {
 			fprintf(stderr, "payer-bench: cannot start %s\n", sim);
@@ -172,8 +149,9 @@ main(int argc, char *argv[])
 		else
 			snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 		for (j = 0; j < nc; j++) {
-			struct payer_endpoint ep = { adapter, "CLAIM_STATUS", url,
-			    "/apip/auth/v2/token", strcmp(adapter, "X12") == 0 ?
+			struct payer_endpoint ep = { adapter, "CLAIM_STATUS",
+			    url, "/apip/auth/v2/token",
+			    strcmp(adapter, "X12") == 0 ?
 			    "/medicalnetwork/claimstatus/v2/" :
 			    "/oihub/claim/inquiry/v1", "87726" };
 			struct payer_credential cr = { "bulkclaims-dev",
@@ -193,7 +171,13 @@ main(int argc, char *argv[])
 			o.timeout_ms = 30000;
 			o.rate_limit = rate;
 			b.n = rows;
-			if ((pe = payer_engine_new(&ep, &cr, &o, &err)) == NULL) {
+			if ((b.claims = calloc((size_t)rows,
+			    sizeof(*b.claims))) == NULL) {
+				fprintf(stderr, "payer-bench: out of memory\n");
+				return 1;
+			}
+			pe = payer_engine_new(&ep, &cr, &o, &err);
+			if (pe == NULL) {
 				fprintf(stderr, "payer-bench: %s\n", err.msg);
 				return 1;
 			}
@@ -205,6 +189,7 @@ main(int argc, char *argv[])
 			}
 			ms = util_mono_ms() - t0;
 			payer_engine_free(pe);
+			free(b.claims);
 			rps = ms > 0 ? b.done * 1000.0 / (double)ms : 0;
 			ideal = lats[i] > 0 ? concs[j] * 1000.0 /
 			    (double)lats[i] : 0;
@@ -219,8 +204,8 @@ main(int argc, char *argv[])
 			    ideal, ratio, ru.ru_maxrss / 1024, b.ok == b.done ?
 			    "" : "  (some rows failed)");
 			if (b.retried > 0)
-				printf("  %ld rows needed more than one attempt\n",
-				    b.retried);
+				printf("  %ld rows needed more than one "
+				    "attempt\n", b.retried);
 			fflush(stdout);
 		}
 		if (pid > 0) {

@@ -23,7 +23,7 @@ secs=${1:-10}
 [ $# -gt 0 ] && shift
 CC=${CC_FUZZ:-clang-14}
 CFLAGS_FUZZ="-g -O1 -fsanitize=fuzzer,address,undefined \
--fno-sanitize-recover=all -D_GNU_SOURCE -I $top/lib -I $here"
+-fno-sanitize-recover=all -D_GNU_SOURCE -iquote $top/lib -iquote $here"
 
 
 run_target() {

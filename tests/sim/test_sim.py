@@ -385,6 +385,25 @@ def test_latency_fixed_and_range():
         assert st == 200 and took >= 0.3
     finally:
         assert s.stop() == 0
+    s = Sim("--latency-ms", "100")
+    try:
+        # Several delayed requests on one kept-alive connection.
+        import http.client
+        tok = s.token()
+        conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=5)
+        body = json.dumps({"variables": {"searchClaimInput": {
+            "claimNumber": "DENY1"}}})
+        for _ in range(3):
+            t0 = time.monotonic()
+            conn.request("POST", INQUIRY, body, {
+                "Authorization": "Bearer " + tok, "providerTaxId": TIN,
+                "Content-Type": "application/json"})
+            r = conn.getresponse()
+            assert r.status == 200 and b"Denied" in r.read()
+            assert time.monotonic() - t0 >= 0.1
+        conn.close()
+    finally:
+        assert s.stop() == 0
     s = Sim("--latency-min-ms", "100", "--latency-max-ms", "250")
     try:
         tok = s.token()
@@ -412,6 +431,28 @@ def test_rate_limit_429():
         assert st["max_offered_per_second"] > 5
     finally:
         assert s.stop() == 0
+
+
+def test_outage_hook(sim):
+    tok = sim.token()
+    before = sim.stats()["outage_rejected"]
+    st, _, raw, _ = sim.call("/__outage?seconds=0.5", b"", method="POST")
+    assert st == 200 and json.loads(raw) == {"outage_ms": 500, "status": 503}
+    assert sim.inquiry(tok, "ZO1")[0] == 503
+    assert sim.call(TOKEN, ("grant_type=client_credentials&client_id=%s&"
+                            "client_secret=%s" % (CLIENT_ID, SECRET)).encode()
+                    )[0] == 200, "tokens are still issued"
+    assert sim.stats()["outage_remaining_ms"] > 0
+    time.sleep(0.6)
+    assert sim.inquiry(tok, "ZO1")[0] == 200
+    assert sim.call("/__outage?seconds=30&status=0", b"", method="POST")[0] == 200
+    with pytest.raises(OSError):
+        sim.inquiry(tok, "ZO2")
+    assert sim.call("/__outage?seconds=0", b"", method="POST")[0] == 200
+    assert sim.inquiry(tok, "ZO2")[0] == 200
+    assert sim.stats()["outage_rejected"] == before + 2
+    assert sim.call("/__outage?seconds=x", b"", method="POST")[0] == 400
+    assert sim.call("/__outage?seconds=1&status=200", b"", method="POST")[0] == 400
 
 
 def test_error_rate():
@@ -472,16 +513,29 @@ def test_thousand_concurrent_delayed_requests():
     try:
         tok = s.token()
 
+        threads = []
+
+        def count_threads():
+            with open("/proc/%d/status" % s.proc.pid) as f:
+                threads.append(int(f.read().split("Threads:")[1].split()[0]))
+
         async def main():
-            return await asyncio.gather(*[_one_raw(s.port, tok, "ZK%d" % i)
-                                          for i in range(n)])
+            async def probe():
+                await asyncio.sleep(latency / 2000)
+                count_threads()
+            res = await asyncio.gather(probe(), *[
+                _one_raw(s.port, tok, "ZK%d" % i) for i in range(n)])
+            return res[1:]
         t0 = time.monotonic()
         codes = asyncio.run(main())
         wall = time.monotonic() - t0
         st = s.stats()
         print("\n%d concurrent requests at %d ms latency: wall %.2f s, "
-              "max_in_flight %d" % (n, latency, wall, st["max_in_flight"]))
+              "max_in_flight %d, threads %d" % (n, latency, wall,
+                                                st["max_in_flight"], threads[0]))
         assert codes == [200] * n
+        # main, MHD's epoll thread, the resume timer: no thread per request.
+        assert threads[0] <= 4
         assert st["max_in_flight"] >= n * 0.9
         assert wall < latency / 1000 * 3
     finally:
@@ -564,7 +618,9 @@ def test_token_expiry():
 
 
 def test_bad_configuration_refused():
-    for flags in (["--error-rate", "2"], ["--latency-min-ms", "9",
+    for flags in (["--error-rate", "2"], ["--error-rate", "nan"],
+                  ["--rate-limit", "-1"], ["--slow-ms", "99999999999"],
+                  ["--latency-min-ms", "9",
                   "--latency-max-ms", "1"], ["--tls-cert", "/nonexistent"],
                   ["--port", "x"]):
         r = subprocess.run([SIM_BIN, "--port", str(free_port()), *flags],

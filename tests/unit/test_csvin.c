@@ -263,6 +263,13 @@ test_header_errors(struct got *g, struct csvin_summary *sum, struct errbuf *e)
 	ok(strcmp(e->msg, "line 1: columns 5 ('member_id') and 6 "
 	    "('subscriber_id') are both subscriber_id; keep one of them") == 0,
 	    "duplicate message: %s", e->msg);
+	r = parse("claim_number,member_id,subscriber_id,first_name,last_name,"
+	    "dob,x\n", g, sum, e);
+	ok(r == CSVIN_DUPLICATE_COLUMN && sum->ncolumns == 7 &&
+	    sum->column_index[CSVIN_DATE_OF_BIRTH] == 5 &&
+	    sum->column_index[CSVIN_SUBSCRIBER_ID] == 1 &&
+	    strcmp(sum->header[6], "x") == 0,
+	    "duplicate: the whole header is still mapped");
 	r = parse("notes,claim_number,first_name,last_name,dob,notes,"
 	    "subscriber_id\nA,C,F,L,1980-01-15,B,S\n", g, sum, e);
 	ok(r == CSVIN_OK, "a duplicated extra column is fine");

@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <sodium.h>
 
 #include "outcome.h"
 #include "respond.h"
+#include "state.h"
 #include "tap.h"
 
 #define N_CLAIMS	10000
@@ -267,6 +269,18 @@ test_inquiry(void)
 	    "empty claimNumber is an error");
 	ok(respond_parse_inquiry("{\"variables\"", 12, &q, &err) == -1,
 	    "truncated JSON is an error");
+	ok(respond_parse_inquiry(body, sizeof(body) - 2, &q, &err) == -1,
+	    "JSON cut before its last brace is an error");
+	{
+		char two[sizeof(body) + 8];
+
+		snprintf(two, sizeof(two), "%s {}", body);
+		ok(respond_parse_inquiry(two, strlen(two), &q, &err) == -1,
+		    "trailing data after the JSON value is an error");
+		snprintf(two, sizeof(two), "%s \r\n", body);
+		ok(respond_parse_inquiry(two, strlen(two), &q, &err) == 0,
+		    "trailing white space is fine");
+	}
 
 	respond_parse_inquiry(body, sizeof(body) - 1, &q, &err);
 	outcome_for(q.claim, strlen(q.claim), &o);
@@ -413,9 +427,69 @@ test_explain(void)
 	ok(agree, "explain agrees with outcome_csv for 200 claims");
 }
 
+static void
+test_state(void)
+{
+	struct json_object *r;
+	char tok[65], bad[65], *s;
+	long long t0 = 100000;
+	int ra = 0;
+
+	ok(state_init() == 0, "state_init");
+	ok(state_claim_attempt("A1") == 1 && state_claim_attempt("A1") == 2 &&
+	    state_claim_attempt("B1") == 1, "attempts counted per claim");
+	ok(state_claim_count("A1") == 2 && state_claim_count("C1") == 0,
+	    "attempt counts read back");
+
+	state_token_issue(60, t0, tok);
+	ok(strlen(tok) == 64 && state_token_check(tok, t0 + 59999) == 0,
+	    "token valid within its lifetime");
+	ok(state_token_check(tok, t0 + 60000) == -1, "token expires");
+	memcpy(bad, tok, sizeof(bad));
+	bad[63] = bad[63] == '0' ? '1' : '0';
+	ok(state_token_check(bad, t0) == -1 &&
+	    state_token_check("zz", t0) == -1, "unknown tokens refused");
+	state_token_revoke(tok);
+	ok(state_token_check(tok, t0) == -1, "revoked token refused");
+
+	ok(state_rate_admit(2, t0, &ra) && state_rate_admit(2, t0 + 10, &ra),
+	    "rate 2/s admits two");
+	ok(!state_rate_admit(2, t0 + 500, &ra) && ra == 1,
+	    "third in the second: 429, Retry-After 1");
+	ok(state_rate_admit(2, t0 + 1000, &ra), "next second admits");
+	t0 += 10000;
+	ok(state_rate_admit(0.25, t0, &ra) &&
+	    !state_rate_admit(0.25, t0 + 1000, &ra) && ra == 3 &&
+	    state_rate_admit(0.25, t0 + 4000, &ra),
+	    "rate 0.25/s: one per 4 s, Retry-After 3");
+
+	state_count(ROUTE_INQUIRY, 200);
+	state_count(ROUTE_INQUIRY, 200);
+	state_count(ROUTE_TOKEN, 401);
+	state_inflight(1);
+	state_inflight(-1);
+	s = state_stats_json("A1", t0);
+	r = s ? json_tokener_parse(s) : NULL;
+	ok(json_object_get_int(path(r, "requests_total", NULL)) == 3 &&
+	    json_object_get_int(path(path(r, "requests",
+	    "/oihub/claim/inquiry/v1"), "200", NULL)) == 2 &&
+	    json_object_get_int(path(r, "claim", "requests")) == 2 &&
+	    json_object_get_int(path(r, "claims_repeated", NULL)) == 1 &&
+	    json_object_get_int(path(r, "max_in_flight", NULL)) == 1,
+	    "stats report counts");
+	json_object_put(r);
+	free(s);
+	state_reset();
+	ok(state_claim_count("A1") == 0 && state_claim_attempt("A1") == 1,
+	    "reset forgets attempts");
+	state_free();
+}
+
 int
 main(void)
 {
+	if (sodium_init() < 0)
+		return 1;
 	test_hash();
 	test_tables();
 	test_distribution();
@@ -425,5 +499,6 @@ main(void)
 	test_x12();
 	test_token();
 	test_explain();
+	test_state();
 	return done_testing();
 }

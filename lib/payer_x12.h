@@ -1,0 +1,13 @@
+/*
+ * Adapter X12 / CLAIM_STATUS: the JSON form of the X12 276/277 claim
+ * status exchange (spec/payer-api.md section 3).  Pure functions.
+ */
+#ifndef PAYER_X12_H
+#define PAYER_X12_H
+
+#include "payer.h"
+
+/* The adapter, found by payer_adapter_find("X12", "CLAIM_STATUS"). */
+extern const struct payer_adapter payer_x12_adapter;
+
+#endif
