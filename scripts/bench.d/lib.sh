@@ -55,7 +55,6 @@ bench_cleanup() {
 		done
 		bc_stop_all
 	fi
-	rm -rf "$BENCH_TMP"
 }
 
 # A configuration value as the programs see it (file, then environment).
@@ -208,4 +207,30 @@ bench_machine() {
 	echo "wrk=$(wrk -v 2>&1 | sed -n 's/^wrk \([^ ]*\).*/\1/p' | head -n 1)"
 	# Other stacks on the machine share the CPU (idle ones cost little).
 	echo "other_pg_clusters=$(( $(pgrep -c -f '^/usr/lib/postgresql/[0-9]*/bin/postgres -D' || true) - 1 ))"
+}
+
+# The payer engine alone: tests/bench/payer-bench against a simulator
+# started here on BC_SIM_PORT with latency LAT ms, at concurrencies CONCS
+# (comma-separated).  Run after the stack has stopped.  Prints
+# payer-bench's lines (its header only for the first latency).
+bench_payer_bench() {
+	local lat=$1 concs=$2 sim pid rc=0
+
+	sim=$BC_BUILD/$(bc_prog_rel payer-sim)
+	env -u BULKCLAIMS_CONFIG "$sim" --listen 127.0.0.1 --port "$BC_SIM_PORT" \
+	    --latency-ms "$lat" >>"$BC_LOG/payer-bench-sim.log" 2>&1 &
+	pid=$!
+	bc_wait_for "payer simulator for payer-bench" 20 bc_sim_up ||
+	    { kill "$pid" 2>/dev/null; return 1; }
+	env -u BULKCLAIMS_CONFIG "$BC_BUILD/tests/bench/payer-bench" \
+	    -u "http://127.0.0.1:$BC_SIM_PORT" -n "$JOB_ROWS" -l "$lat" \
+	    -c "$concs" >"$BENCH_TMP/pb.txt" 2>&1 || rc=1
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || true
+	if [ ! -s "$OUT/payer-bench.txt" ]; then
+		cat "$BENCH_TMP/pb.txt"
+	else
+		tail -n +2 "$BENCH_TMP/pb.txt"
+	fi
+	return $rc
 }
