@@ -260,10 +260,18 @@ spawn(int slot)
 		return -1;
 	}
 	if (pid == 0) {
-		/* The child must not use the parent's connections. */
+		/*
+		 * The child must not use the parent's connections; freeing
+		 * them only closes the child's copies of the sockets.  exit()
+		 * (not _exit()) so leak checkers also see the children.
+		 */
+		if (rc_main != NULL)
+			redisFree(rc_main);
+		if (rc_sub != NULL)
+			redisFree(rc_sub);
 		rc_main = NULL;
 		rc_sub = NULL;
-		_exit(consumer_run(slot));
+		exit(consumer_run(slot));
 	}
 	wk_lock();
 	memset(&wk_sh->slots[slot], 0, sizeof(wk_sh->slots[slot]));
