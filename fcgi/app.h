@@ -52,6 +52,7 @@ struct req {
 	long long	 user_id;
 	long long	 org_id;
 	char		 role[16];
+	int		 via_session;	/* cookie, not API token (CSRF) */
 	/* For the access log. */
 	int		 status;
 	int		 sent;		/* headers are out */

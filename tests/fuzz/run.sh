@@ -15,6 +15,8 @@ TARGETS='
 multipart | lib/multipart.c |
 csvin | lib/csvin.c lib/textenc.c | -lcsv -lsodium
 intake | lib/csvin.c lib/textenc.c fcgi/preview.c fcgi/results.c fcgi/query.c | -lcsv -lsodium -ljson-c
+celery | lib/celery.c lib/celery_json.c lib/celery_result.c lib/util.c | -ljson-c -lhiredis -lsodium -lm
+session | fcgi/cookie.c | -ljson-c -lsodium
 '
 set -eu
 

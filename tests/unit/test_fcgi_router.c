@@ -72,6 +72,25 @@ test_routes(void)
 		    ROUTE_NONE },
 		{ "GET", "/prefix" BASE "csv-jobs/", ROUTE_NOT_FOUND,
 		    ROUTE_NONE },
+		/* security: sessions, audit, purge */
+		{ "POST", "/api/v1/auth/login/", ROUTE_OK, ROUTE_AUTH_LOGIN },
+		{ "GET", "/api/v1/auth/login/", ROUTE_BAD_METHOD,
+		    ROUTE_AUTH_LOGIN },
+		{ "POST", "/api/v1/auth/logout/", ROUTE_OK,
+		    ROUTE_AUTH_LOGOUT },
+		{ "GET", "/api/v1/auth/me/", ROUTE_OK, ROUTE_AUTH_ME },
+		{ "HEAD", "/api/v1/auth/me/", ROUTE_OK, ROUTE_AUTH_ME },
+		{ "POST", "/api/v1/auth/me/", ROUTE_BAD_METHOD, ROUTE_AUTH_ME },
+		{ "GET", "/api/v1/auth/me", ROUTE_ADD_SLASH, ROUTE_NONE },
+		{ "GET", "/api/v1/audit/", ROUTE_OK, ROUTE_AUDIT },
+		{ "DELETE", "/api/v1/audit/", ROUTE_BAD_METHOD, ROUTE_AUDIT },
+		{ "POST", BASE "csv-jobs/" JOB "/purge/", ROUTE_OK,
+		    ROUTE_JOB_PURGE },
+		{ "GET", BASE "csv-jobs/" JOB "/purge/", ROUTE_BAD_METHOD,
+		    ROUTE_JOB_PURGE },
+		{ "GET", "/api/v1/auth/", ROUTE_NOT_FOUND, ROUTE_NONE },
+		{ "GET", "/api/v1/", ROUTE_NOT_FOUND, ROUTE_NONE },
+		{ "GET", "/api/v1/audit/x/", ROUTE_NOT_FOUND, ROUTE_NONE },
 	};
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
