@@ -277,6 +277,9 @@ dispatch(struct req *r)
 	case ROUTE_JOB_RETRY:
 		jobs_retry(r);
 		break;
+	case ROUTE_JOB_CANCEL:
+		cancel_handle(r);
+		break;
 	default:
 		resp_error(r, 404, "not_found", "Not found.", NULL, NULL);
 		break;

@@ -10,7 +10,7 @@
 
 const char *const route_names[ROUTE__MAX] = {
 	"none", "upload", "job_list", "job_detail", "job_progress",
-	"job_results", "job_retry"
+	"job_results", "job_retry", "job_cancel"
 };
 
 #define PREFIX	"/api/v1/claims/"
@@ -30,6 +30,7 @@ static const struct route {
 	{ ROUTE_JOB_RESULTS, "csv-jobs/*/results/", "GET",
 	    "GET, HEAD" },
 	{ ROUTE_JOB_RETRY, "csv-jobs/*/retry/", "POST", "POST" },
+	{ ROUTE_JOB_CANCEL, "csv-jobs/*/cancel/", "POST", "POST" },
 };
 
 /*

@@ -13,6 +13,7 @@ enum route_id {
 	ROUTE_JOB_PROGRESS,	/* GET claims/csv-jobs/{id}/progress/ */
 	ROUTE_JOB_RESULTS,	/* GET claims/csv-jobs/{id}/results/ */
 	ROUTE_JOB_RETRY,	/* POST claims/csv-jobs/{id}/retry/ */
+	ROUTE_JOB_CANCEL,	/* POST claims/csv-jobs/{id}/cancel/ */
 	ROUTE__MAX
 };
 

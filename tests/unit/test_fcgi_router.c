@@ -31,6 +31,10 @@ test_routes(void)
 		    ROUTE_JOB_RESULTS },
 		{ "POST", BASE "csv-jobs/" JOB "/retry/", ROUTE_OK,
 		    ROUTE_JOB_RETRY },
+		{ "POST", BASE "csv-jobs/" JOB "/cancel/", ROUTE_OK,
+		    ROUTE_JOB_CANCEL },
+		{ "GET", BASE "csv-jobs/" JOB "/cancel/", ROUTE_BAD_METHOD,
+		    ROUTE_JOB_CANCEL },
 		{ "HEAD", BASE "csv-jobs/", ROUTE_OK, ROUTE_JOB_LIST },
 		/* Wrong methods: the route is known, the method is not. */
 		{ "GET", BASE "bulk/upload/", ROUTE_BAD_METHOD, ROUTE_UPLOAD },
