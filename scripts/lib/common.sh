@@ -1,0 +1,204 @@
+# Shared shell functions for scripts/run, scripts/test and scripts/stop.
+# Sourced, never executed.  Callers set BC_KIND (run|test) before
+# calling bc_init.
+#
+# Layout of a state folder ($BC_VAR, "var/" for scripts/run, "var-test/"
+# for scripts/test):
+#   bulkclaims.conf        the programs' configuration (mode 0600)
+#   run/                   sockets and pidfiles (mode 0700)
+#   log/                   one log file per program
+#   pg/ redis/             PostgreSQL cluster, Redis data
+#   nginx/                 rendered nginx config and its temp folders
+#   tls/                   dev certificate (generated, never committed)
+#   secrets/               credential key, simulator client secret
+#   web/ bin/ sql/         copies, only when the checkout is unreachable
+#                          for the service user (see bc_setup_var)
+#   demo-token demo-password
+
+# Debian keeps the PostgreSQL server tools off PATH.
+PGBIN=/usr/lib/postgresql/15/bin
+# Debian's python3 with python3-pytest, -celery, -redis, -requests; a
+# python3 earlier on PATH (pyenv, venv) may lack them.
+BC_PYTHON=/usr/bin/python3
+BC_SVC_NAME=bulkclaims
+
+bc_msg() {
+	printf '%s: %s\n' "${BC_PROG:-bulkclaims}" "$*" >&2
+}
+
+bc_die() {
+	bc_msg "error: $*"
+	exit 1
+}
+
+bc_is_root() {
+	[ "$(id -u)" = 0 ]
+}
+
+# Runs a command as the service user (root: the system user bulkclaims;
+# otherwise the current user).  setpriv execs in place, so the pid that
+# a caller records is the program's own pid.
+bc_as_svc() {
+	if bc_is_root; then
+		# From a folder it can enter (the checkout may be under /root).
+		(
+			cd "${BC_STATE:-/}" 2>/dev/null || cd /
+			HOME="$BC_VAR" exec setpriv --reuid="$BC_SVC_NAME" \
+			    --regid="$BC_SVC_NAME" --init-groups -- "$@"
+		)
+	else
+		"$@"
+	fi
+}
+
+bc_ensure_user() {
+	bc_is_root || return 0
+	id -u "$BC_SVC_NAME" >/dev/null 2>&1 && return 0
+	useradd --system --user-group --no-create-home \
+	    --home-dir /nonexistent --shell /usr/sbin/nologin "$BC_SVC_NAME" ||
+	    bc_die "cannot create system user $BC_SVC_NAME"
+}
+
+# Sets BC_REPO, BC_PROG, BC_BUILD, BC_VAR (path as given), the ports,
+# and the service user.  Call once, first.
+bc_init() {
+	BC_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+	umask 077
+	case $BC_KIND in
+	run)
+		BC_BUILD=$BC_REPO/build
+		BC_VAR=${BULKCLAIMS_VAR:-$BC_REPO/var}
+		BC_HTTPS_PORT=${BULKCLAIMS_HTTPS_PORT:-8443}
+		BC_HTTP_PORT=${BULKCLAIMS_HTTP_PORT:-8080}
+		BC_SIM_PORT=${BULKCLAIMS_SIM_PORT:-8481}
+		;;
+	test)
+		BC_BUILD=$BC_REPO/build-test
+		BC_VAR=${BULKCLAIMS_VAR:-$BC_REPO/var-test}
+		BC_HTTPS_PORT=${BULKCLAIMS_TEST_HTTPS_PORT:-18443}
+		BC_HTTP_PORT=${BULKCLAIMS_TEST_HTTP_PORT:-18080}
+		BC_SIM_PORT=${BULKCLAIMS_TEST_SIM_PORT:-18481}
+		;;
+	*)
+		bc_die "BC_KIND must be run or test"
+		;;
+	esac
+	case $BC_VAR in
+	/*) ;;
+	*) BC_VAR=$PWD/$BC_VAR ;;
+	esac
+	if bc_is_root; then
+		BC_SVC_USER=$BC_SVC_NAME
+	else
+		BC_SVC_USER=$(id -un)
+	fi
+	BC_PUBLIC_URL=https://localhost:$BC_HTTPS_PORT
+}
+
+# The folder the state really lives in when $BC_VAR's parent is not
+# reachable by the service user (or socket paths would be too long).
+bc_alt_var() {
+	local h
+	h=$(printf '%s' "$BC_REPO:$BC_VAR" | sha256sum | cut -c1-12)
+	printf '/var/tmp/bulkclaims-%s-%s' "$h" "$BC_KIND"
+}
+
+# Creates the state folder.  When the service user cannot reach it
+# (checkout under /root, mode 0700) or the socket paths would not fit in
+# sun_path (108 bytes), the state goes to /var/tmp/bulkclaims-<hash>-<kind>
+# and $BC_VAR becomes a symlink to it; web/, sql/ and the programs are
+# then copied there (bc_copy_runtime).  Sets BC_STATE (the real folder)
+# and BC_RELOCATED (0/1).
+bc_setup_var() {
+	local parent reach=1 alt
+
+	parent=$(dirname "$BC_VAR")
+	[ -d "$parent" ] || bc_die "$parent does not exist"
+	if [ -L "$BC_VAR" ]; then
+		BC_STATE=$(readlink -f "$BC_VAR")
+		BC_RELOCATED=1
+	elif [ -d "$BC_VAR" ]; then
+		BC_STATE=$(cd "$BC_VAR" && pwd -P)
+		BC_RELOCATED=0
+	else
+		if bc_is_root && ! bc_as_svc test -x "$parent" 2>/dev/null; then
+			reach=0
+		fi
+		if bc_is_root && ! bc_as_svc test -r "$BC_REPO/web" -a \
+		    -x "$BC_BUILD" -a -r "$BC_REPO/sql" 2>/dev/null; then
+			reach=0
+		fi
+		# ".s.PGSQL.5432" is the longest socket name we create.
+		if [ $(( ${#BC_VAR} + 20 )) -gt 100 ]; then
+			reach=0
+		fi
+		if [ "$reach" = 1 ]; then
+			mkdir -p "$BC_VAR"
+			BC_STATE=$(cd "$BC_VAR" && pwd -P)
+			BC_RELOCATED=0
+		else
+			alt=$(bc_alt_var)
+			mkdir -p "$alt"
+			ln -s "$alt" "$BC_VAR"
+			BC_STATE=$alt
+			BC_RELOCATED=1
+			bc_msg "state in $alt ($BC_VAR links there: the service user cannot reach the checkout)"
+		fi
+	fi
+	[ -d "$BC_STATE" ] || bc_die "state folder $BC_STATE is missing (remove the symlink $BC_VAR)"
+	BC_RUN=$BC_STATE/run
+	BC_LOG=$BC_STATE/log
+	mkdir -p "$BC_RUN" "$BC_LOG" "$BC_STATE/secrets" "$BC_STATE/tls" \
+	    "$BC_STATE/nginx" "$BC_STATE/redis"
+	chmod 0700 "$BC_STATE" "$BC_RUN" "$BC_STATE/secrets"
+	if bc_is_root; then
+		chown "$BC_SVC_USER:$BC_SVC_USER" "$BC_STATE" "$BC_RUN" "$BC_LOG" \
+		    "$BC_STATE/secrets" "$BC_STATE/tls" "$BC_STATE/redis"
+	fi
+}
+
+# Sets the paths that only depend on the state folder (for scripts/stop,
+# which must not create anything).
+bc_state_paths() {
+	if [ -L "$BC_VAR" ]; then
+		BC_STATE=$(readlink -f "$BC_VAR")
+	elif [ -d "$BC_VAR" ]; then
+		BC_STATE=$(cd "$BC_VAR" && pwd -P)
+	else
+		BC_STATE=
+		return 1
+	fi
+	BC_RUN=$BC_STATE/run
+	BC_LOG=$BC_STATE/log
+	BC_CONF=$BC_STATE/bulkclaims.conf
+	return 0
+}
+
+# Builds into $BC_BUILD (configure args follow).  Quiet; on failure
+# prints the tail of the build log and exits.
+bc_build() {
+	local blog
+
+	# The service user runs the programs from here: world-readable.
+	( umask 022; mkdir -p "$BC_BUILD" )
+	blog=$BC_BUILD/build.log
+	: >"$blog"
+	(
+		umask 022
+		cd "$BC_REPO"
+		# scripts/run and scripts/test may build at the same time.
+		exec 9<"$BC_REPO/configure.ac"
+		flock -w 600 9
+		if [ ! -x configure ] || [ configure.ac -nt configure ]; then
+			./autogen.sh >>"$blog" 2>&1 || exit 1
+		fi
+	) || { tail -n 40 "$blog" >&2; bc_die "autogen.sh failed (log: $blog)"; }
+	(
+		umask 022
+		cd "$BC_BUILD"
+		if [ ! -f Makefile ] || [ ../configure -nt Makefile ]; then
+			"$BC_REPO/configure" "$@" >>"$blog" 2>&1 || exit 1
+		fi
+		make -j2 >>"$blog" 2>&1
+	) || { tail -n 60 "$blog" >&2; bc_die "build failed (log: $blog)"; }
+}

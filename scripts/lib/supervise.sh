@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Keeps one program running: restarts it 1 s after any exit it was not
+# asked for, and logs each restart to log/supervisor.log.
+#
+#   supervise.sh NAME RUNDIR LOGDIR -- command args...
+#
+# Started detached (setsid) by scripts/lib/services.sh, so Ctrl-C on the
+# terminal does not reach the programs; scripts/stop sends SIGTERM to the
+# pid in RUNDIR/NAME.supervisor.pid, which stops the program (SIGTERM,
+# then SIGKILL after 10 s) and exits.  The program's own pid is in
+# RUNDIR/NAME.pid; its stdout and stderr go to LOGDIR/NAME.out (crash
+# output, sanitizer reports), its log lines to LOGDIR/NAME.log.
+set -u
+name=$1 rundir=$2 logdir=$3
+shift 4
+
+stopping=0
+child=
+slog() {
+	printf '%s supervisor: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" \
+	    >>"$logdir/supervisor.log"
+}
+stop() {
+	local i
+
+	stopping=1
+	[ -n "$child" ] || exit 0
+	kill -TERM "$child" 2>/dev/null
+	for i in $(seq 200); do
+		kill -0 "$child" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$child" 2>/dev/null
+	rm -f "$rundir/$name.pid" "$rundir/$name.supervisor.pid"
+	exit 0
+}
+trap stop TERM INT HUP
+
+echo $$ >"$rundir/$name.supervisor.pid"
+restarts=0
+while :; do
+	"$@" >>"$logdir/$name.out" 2>&1 </dev/null &
+	child=$!
+	echo "$child" >"$rundir/$name.pid"
+	wait "$child"
+	rc=$?
+	[ "$stopping" = 1 ] && stop
+	restarts=$((restarts + 1))
+	slog "$name (pid $child) exited with status $rc; restart $restarts in 1 s"
+	sleep 1 &
+	wait $!
+	[ "$stopping" = 1 ] && stop
+done
