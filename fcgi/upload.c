@@ -20,6 +20,7 @@
 #include "copyrow.h"
 #include "csvin.h"
 #include "db.h"
+#include "failpoint.h"
 #include "form.h"
 #include "log.h"
 #include "multipart.h"
@@ -367,6 +368,8 @@ upload_handle(struct req *r)
 	}
 	r->rows = rows;
 
+	/* Tests: a crash here leaves a PENDING job for the watchdog. */
+	failpoint("after_commit_before_publish");
 	if (jobs_publish(r, job_id, task_id, &err) == -1) {
 		const char *params[1] = { job_id };
 		struct errbuf derr;

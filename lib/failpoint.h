@@ -2,8 +2,11 @@
  * Failpoints for fault-injection tests: a named place in the code where
  * a test can make the process die, to prove that what happens after a
  * crash there is safe.  Armed only when the configuration says
- * debug.failpoints = 1 and the environment names the point in
- * BULKCLAIMS_FAILPOINT; production configurations never arm them.
+ * debug.failpoints = 1, and then by the environment variable
+ * BULKCLAIMS_FAILPOINT=<name> (every time) or by a file named by
+ * debug.failpoint_file that holds the name (once: the file is removed
+ * when the point fires, so the restarted process runs normally).
+ * Production configurations never arm them.
  */
 #ifndef FAILPOINT_H
 #define FAILPOINT_H

@@ -10,6 +10,7 @@
  * bulkclaims-worker [-c CONFIG] --publish TASK [--args JSON]
  *     [--kwargs JSON] [--countdown S] [--expires S] [--priority P] [-Q q]
  */
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -35,6 +36,7 @@
 #include "util.h"
 #include "worker.h"
 #include "pidbox.h"
+#include "watchdog.h"
 
 #define SW_IDENT	"bulkclaims-c-celery"
 #define SW_VER		"0.1.0"
@@ -47,6 +49,7 @@ static volatile int got_term, got_quit, got_chld;
 static volatile int never;
 static redisContext *rc_main, *rc_sub;
 static double started;
+static pid_t wd_pid;		/* the watchdog process (reliability) */
 
 static void
 on_signal(int sig)
@@ -237,6 +240,8 @@ spawn(int slot)
 		/* The child must not use the parent's connections. */
 		rc_main = NULL;
 		rc_sub = NULL;
+		/* Reliability: no orphan runs a job once the worker is gone. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		_exit(consumer_run(slot));
 	}
 	wk_lock();
@@ -300,6 +305,25 @@ cleanup_slot(int slot, const char *exc_type, int status)
 			log_warnx("restore %s: %s", s.held[i].id, err.msg);
 }
 
+/* Reliability: starts the watchdog process (worker/watchdog.c). */
+static void
+wd_spawn(void)
+{
+	pid_t pid;
+
+	if ((pid = fork()) == -1) {
+		log_warn("fork watchdog");
+		wd_pid = 0;
+		return;
+	}
+	if (pid == 0) {
+		rc_main = NULL;
+		rc_sub = NULL;
+		_exit(watchdog_run());
+	}
+	wd_pid = pid;
+}
+
 static int
 slot_of(pid_t pid)
 {
@@ -319,6 +343,12 @@ reap(int stopping)
 	int status, slot, i, live = 0;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == wd_pid) {
+			wd_pid = 0;
+			if (!stopping)
+				wd_spawn();
+			continue;
+		}
 		if ((slot = slot_of(pid)) < 0)
 			continue;
 		if (!stopping || wk_sh->slots[slot].busy ||
@@ -415,6 +445,8 @@ control_loop(void)
 			deadline = util_now() + WARM_GRACE_S;
 			log_info("warm shutdown: finishing running tasks");
 			signal_children(SIGTERM);
+			if (wd_pid > 0)
+				kill(wd_pid, SIGTERM);
 		}
 		n = reap(stopping);
 		if (stopping && n == 0)
@@ -592,6 +624,7 @@ main(int argc, char *argv[])
 	main_signals();
 	for (i = 0; i < wk_cfg.concurrency; i++)
 		spawn(i);
+	wd_spawn();
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	worker_event("worker-online", 1);
 

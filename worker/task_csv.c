@@ -767,10 +767,11 @@ job_cancelled(PGconn *db, const char *job_id)
 }
 
 /*
- * Claims the job for this run.  A PENDING job, a PROCESSING one with
- * this task id (a redelivery: the run before is over) or one whose
- * heartbeat is older than watchdog.stale_s (its worker is gone) is
- * ours.  Returns the PGresult of the claim (0 rows: not ours) or NULL.
+ * Claims the job for this run.  A PENDING job, or a PROCESSING one
+ * that no run holds (heartbeat NULL: the run before stopped cleanly) or
+ * whose heartbeat is older than watchdog.stale_s (its worker is gone),
+ * is ours.  A duplicate message of a job a live run holds is not.
+ * Returns the PGresult of the claim (0 rows: not ours) or NULL.
  */
 static PGresult *
 job_claim(PGconn *db, struct task_ctx *ctx, const char *job_id,
@@ -790,7 +791,7 @@ job_claim(PGconn *db, struct task_ctx *ctx, const char *job_id,
 	    "celery_task_id = $2, worker_node = $3, "
 	    "worker_heartbeat_at = now(), waiting_for_payer = false "
 	    "WHERE id = $1 AND (status = 'PENDING' OR (status = 'PROCESSING' "
-	    "AND (celery_task_id = $2 OR worker_heartbeat_at IS NULL OR "
+	    "AND (worker_heartbeat_at IS NULL OR "
 	    "worker_heartbeat_at < now() - make_interval(secs => $4::int)))) "
 	    "RETURNING organization_id, provider_code, transaction_code",
 	    4, p);

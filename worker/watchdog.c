@@ -1,0 +1,415 @@
+/*
+ * The watchdog: one extra child of every worker's main process.
+ *
+ * Why a process of its own: it talks to PostgreSQL, whose calls block
+ * for seconds when the database is down; the main process must keep
+ * answering remote control, enforcing hard time limits and reaping
+ * children meanwhile.  Being a child of the main process it lives
+ * exactly as long as the worker (PR_SET_PDEATHSIG), and it can read the
+ * shared slot table to see which tasks this node is running.
+ *
+ * Every watchdog.interval_s (default 5) it
+ *  1. refreshes csv_jobs.worker_heartbeat_at of the jobs whose task a
+ *     slot of this node is running (so a job waiting for the payer or
+ *     for a slow batch never looks dead), and sets the Redis key
+ *     bulkclaims:worker:<node> (TTL 3 intervals) that /health and
+ *     /metrics count as a live worker;
+ *  2. sweeps, under a PostgreSQL advisory lock so one watchdog of all
+ *     nodes does it at a time:
+ *     - a PROCESSING job without a heartbeat for watchdog.stale_s
+ *       (default 120) lost its worker: it goes back to PENDING and its
+ *       message is put back (restored from unacked if a dead worker
+ *       still holds it there, else published again with the same task
+ *       id).  After watchdog.max_requeues (default 5) it is FAILED: a
+ *       job that kills its worker every time must not loop forever;
+ *     - a CANCELLING job without a heartbeat is CANCELLED (nobody is
+ *       left to see the request);
+ *     - a PENDING job older than watchdog.pending_s (default 60) whose
+ *       task id is neither in the queue nor in unacked never reached
+ *       Redis (the app died between commit and publish, or Redis was
+ *       down): it is published again.
+ * Duplicate messages are harmless: the task claims a job only when it
+ * is PENDING or its heartbeat is stale (task_csv.c).
+ */
+#include <sys/prctl.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "celery.h"
+#include "celery_transport.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "redisconn.h"
+#include "util.h"
+#include "watchdog.h"
+#include "worker.h"
+
+#define TASK_NAME	"claims.tasks.process_csv_file"
+/* Any constant shared by every watchdog: the sweep's advisory lock. */
+#define SWEEP_LOCK	"8080808"
+/* Messages looked at in one queue scan (a longer queue: the rest unseen). */
+#define SCAN_MAX	10000
+
+static volatile int wd_stop;
+static PGconn *wd_db;
+static redisContext *wd_redis;
+
+static void
+wd_on_term(int sig)
+{
+	(void)sig;
+	wd_stop = 1;
+}
+
+static PGconn *
+wd_pg(void)
+{
+	struct errbuf err;
+
+	if (wd_db != NULL && db_ensure(wd_db))
+		return wd_db;
+	if (wd_db != NULL)
+		PQfinish(wd_db);
+	wd_db = db_connect(config_get("database.url", NULL),
+	    "bulkclaims-watchdog", &err);
+	if (wd_db == NULL)
+		log_warnx("watchdog: %s", err.msg);
+	return wd_db;
+}
+
+static redisContext *
+wd_rd(void)
+{
+	struct errbuf err;
+
+	if (wd_redis != NULL && !rconn_dead(wd_redis))
+		return wd_redis;
+	if (wd_redis != NULL)
+		redisFree(wd_redis);
+	wd_redis = rconn_connect(wk_cfg.redis_url, 5000, &err);
+	if (wd_redis == NULL)
+		log_warnx("watchdog: redis: %s", err.msg);
+	return wd_redis;
+}
+
+/* The task ids of process_csv_file runs on this node, as a PG array. */
+static int
+busy_tasks(char *out, size_t outsz)
+{
+	size_t o = 0;
+	int i, n = 0;
+
+	o += (size_t)snprintf(out, outsz, "{");
+	wk_lock();
+	for (i = 0; i < wk_cfg.concurrency; i++) {
+		struct wk_slot *s = &wk_sh->slots[i];
+
+		if (!s->busy || strcmp(s->cur.name, TASK_NAME) != 0 ||
+		    !util_is_uuid(s->cur.id))
+			continue;
+		if (o + 40 >= outsz)
+			break;
+		o += (size_t)snprintf(out + o, outsz - o, "%s%s",
+		    n > 0 ? "," : "", s->cur.id);
+		n++;
+	}
+	wk_unlock();
+	snprintf(out + o, outsz - o, "}");
+	return n;
+}
+
+/* Step 1: heartbeats of running jobs and the node's liveness key. */
+static void
+wd_heartbeat(long interval)
+{
+	char ids[CELERY_MAX_CONCURRENCY * 40 + 8], key[CELERY_NAME_MAX + 32];
+	const char *p[1] = { ids };
+	struct json_object *o;
+	redisContext *c;
+	redisReply *rep;
+	PGconn *db;
+	int n, i, active = 0;
+
+	n = busy_tasks(ids, sizeof(ids));
+	if (n > 0 && (db = wd_pg()) != NULL &&
+	    db_cmd(db, NULL, "UPDATE csv_jobs SET worker_heartbeat_at = now() "
+	    "WHERE celery_task_id = ANY($1::text[]) AND status IN "
+	    "('PROCESSING', 'CANCELLING')", 1, p) != 0)
+		log_warnx("watchdog: heartbeat update failed");
+	wk_lock();
+	for (i = 0; i < wk_cfg.concurrency; i++)
+		active += wk_sh->slots[i].busy;
+	wk_unlock();
+	if ((c = wd_rd()) == NULL)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "node", json_object_new_string(wk_cfg.node));
+	json_object_object_add(o, "pid", json_object_new_int((int)getppid()));
+	json_object_object_add(o, "concurrency",
+	    json_object_new_int(wk_cfg.concurrency));
+	json_object_object_add(o, "active", json_object_new_int(active));
+	json_object_object_add(o, "ts", json_object_new_double(util_now()));
+	snprintf(key, sizeof(key), "bulkclaims:worker:%s", wk_cfg.node);
+	rep = redisCommand(c, "SET %s %s EX %ld", key,
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+	    interval * 3 > 15 ? interval * 3 : 15);
+	if (rep == NULL)
+		log_warnx("watchdog: redis: %s", c->errstr);
+	freeReplyObject(rep);
+	json_object_put(o);
+}
+
+/* The task id of a raw envelope (headers.id), copied into id; 0 or -1. */
+static int
+envelope_task_id(struct json_object *env, char *id, size_t idsz)
+{
+	struct json_object *h, *v;
+
+	if (!json_object_object_get_ex(env, "headers", &h) ||
+	    !json_object_object_get_ex(h, "id", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return -1;
+	snprintf(id, idsz, "%s", json_object_get_string(v));
+	return 0;
+}
+
+/*
+ * Looks for task_id among the messages waiting in the queues and held
+ * in unacked.  Returns 1 if waiting in a queue, 2 if held in unacked
+ * (tag gets its delivery tag), 0 if nowhere, -1 on a Redis error.
+ */
+static int
+find_message(redisContext *c, const char *task_id, char *tag, size_t tagsz)
+{
+	struct json_object *v, *env;
+	redisReply *rep;
+	char qkey[CELERY_NAME_MAX + 8], id[CELERY_ID_MAX];
+	size_t i;
+	int q, pr, found = 0;
+
+	for (q = 0; q < wk_cfg.nqueues && !found; q++) {
+		for (pr = 0; pr <= 9 && !found; pr += 3) {
+			if (celery_queue_key(wk_cfg.queues[q], pr, qkey,
+			    sizeof(qkey)) == 0)
+				continue;
+			rep = redisCommand(c, "LRANGE %s 0 %d", qkey,
+			    SCAN_MAX - 1);
+			if (rep == NULL)
+				return -1;
+			for (i = 0; rep->type == REDIS_REPLY_ARRAY &&
+			    i < rep->elements && !found; i++) {
+				env = json_tokener_parse(rep->element[i]->str);
+				if (env != NULL && envelope_task_id(env, id,
+				    sizeof(id)) == 0 && strcmp(id, task_id) == 0)
+					found = 1;
+				json_object_put(env);
+			}
+			freeReplyObject(rep);
+		}
+	}
+	if (found)
+		return 1;
+	if ((rep = redisCommand(c, "HGETALL unacked")) == NULL)
+		return -1;
+	for (i = 0; rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements &&
+	    !found; i += 2) {
+		/* [envelope, exchange, routing_key] */
+		v = json_tokener_parse(rep->element[i + 1]->str);
+		env = json_object_array_get_idx(v, 0);
+		if (env != NULL && envelope_task_id(env, id, sizeof(id)) == 0 &&
+		    strcmp(id, task_id) == 0) {
+			snprintf(tag, tagsz, "%s", rep->element[i]->str);
+			found = 2;
+		}
+		json_object_put(v);
+	}
+	freeReplyObject(rep);
+	return found;
+}
+
+/*
+ * Makes sure a message for the job is queued; publishes it again when
+ * it is nowhere.  holder_dead: the job's worker is known to be gone,
+ * so a message of the job in unacked is restored (put back on the
+ * queue); otherwise a message in unacked is a live worker's.
+ */
+static void
+wd_requeue(const char *job_id, const char *task_id, int holder_dead)
+{
+	struct json_object *args;
+	struct errbuf err;
+	redisContext *c;
+	char tag[CELERY_ID_MAX];
+	int where;
+
+	if ((c = wd_rd()) == NULL)
+		return;
+	where = find_message(c, task_id, tag, sizeof(tag));
+	if (where == -1) {
+		log_warnx("watchdog: redis: %s", c->errstr);
+		return;
+	}
+	if (where == 1 || (where == 2 && !holder_dead))
+		return;
+	if (where == 2) {
+		if (celery_restore(c, tag, 0, &err) == -1)
+			log_warnx("watchdog: restore job=%s: %s", job_id,
+			    err.msg);
+		else
+			log_info("watchdog: restored the message of job=%s "
+			    "task=%s", job_id, task_id);
+		return;
+	}
+	args = json_object_new_array();
+	json_object_array_add(args, json_object_new_string(job_id));
+	if (celery_publish(c, wk_cfg.queues[0], TASK_NAME, task_id, args, NULL,
+	    &err) == -1)
+		log_warnx("watchdog: publish job=%s: %s", job_id, err.msg);
+	else
+		log_info("watchdog: published job=%s task=%s again", job_id,
+		    task_id);
+	json_object_put(args);
+}
+
+/* Step 2: the sweep over unfinished jobs. */
+static void
+wd_sweep(void)
+{
+	char stale[24], pend[24], maxrq[24];
+	const char *p[2];
+	PGresult *res, *lk;
+	PGconn *db;
+	int i;
+
+	if ((db = wd_pg()) == NULL)
+		return;
+	lk = db_exec(db, NULL, "SELECT pg_try_advisory_lock(" SWEEP_LOCK ")",
+	    0, NULL);
+	if (lk == NULL || PQgetvalue(lk, 0, 0)[0] != 't') {
+		PQclear(lk);
+		return;
+	}
+	PQclear(lk);
+	snprintf(stale, sizeof(stale), "%ld",
+	    config_get_long("watchdog.stale_s", 120));
+	snprintf(pend, sizeof(pend), "%ld",
+	    config_get_long("watchdog.pending_s", 60));
+	snprintf(maxrq, sizeof(maxrq), "%ld",
+	    config_get_long("watchdog.max_requeues", 5));
+
+	/* Jobs that lost their worker too often: FAILED. */
+	p[0] = stale;
+	p[1] = maxrq;
+	res = db_exec(db, NULL, "UPDATE csv_jobs SET status = 'FAILED', "
+	    "error_message = 'The job stopped its worker too many times.', "
+	    "completed_at = now(), worker_heartbeat_at = NULL, "
+	    "waiting_for_payer = false, "
+	    "processing_duration = now() - COALESCE(started_at, created_at) "
+	    "WHERE status = 'PROCESSING' AND COALESCE(worker_heartbeat_at, "
+	    "started_at, created_at) < now() - make_interval(secs => $1::int) "
+	    "AND watchdog_requeues >= $2::int RETURNING id", 2, p);
+	for (i = 0; res != NULL && i < PQntuples(res); i++)
+		log_warnx("watchdog: job=%s failed: worker lost %s times",
+		    PQgetvalue(res, i, 0), maxrq);
+	PQclear(res);
+
+	/* Lost workers: back to PENDING, message put back. */
+	res = db_exec(db, NULL, "UPDATE csv_jobs SET status = 'PENDING', "
+	    "worker_heartbeat_at = NULL, worker_node = NULL, "
+	    "waiting_for_payer = false, "
+	    "watchdog_requeues = watchdog_requeues + 1 "
+	    "WHERE status = 'PROCESSING' AND COALESCE(worker_heartbeat_at, "
+	    "started_at, created_at) < now() - make_interval(secs => $1::int) "
+	    "RETURNING id, celery_task_id, worker_node", 1, p);
+	for (i = 0; res != NULL && i < PQntuples(res); i++) {
+		log_warnx("watchdog: job=%s lost its worker; requeued",
+		    PQgetvalue(res, i, 0));
+		wd_requeue(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), 1);
+	}
+	PQclear(res);
+
+	/* Cancel requests nobody is left to see. */
+	res = db_exec(db, NULL, "UPDATE csv_jobs SET status = 'CANCELLED', "
+	    "completed_at = now(), worker_heartbeat_at = NULL, "
+	    "waiting_for_payer = false, "
+	    "processing_duration = now() - COALESCE(started_at, created_at) "
+	    "WHERE status = 'CANCELLING' AND COALESCE(worker_heartbeat_at, "
+	    "cancel_requested_at, created_at) < now() - "
+	    "make_interval(secs => $1::int) RETURNING id", 1, p);
+	for (i = 0; res != NULL && i < PQntuples(res); i++)
+		log_info("watchdog: job=%s cancelled (no worker)",
+		    PQgetvalue(res, i, 0));
+	PQclear(res);
+
+	/* PENDING jobs whose message never reached Redis. */
+	p[0] = pend;
+	res = db_exec(db, NULL, "SELECT id, celery_task_id FROM csv_jobs "
+	    "WHERE status = 'PENDING' AND celery_task_id IS NOT NULL "
+	    "AND created_at < now() - make_interval(secs => $1::int) "
+	    "ORDER BY created_at LIMIT 100", 1, p);
+	for (i = 0; res != NULL && i < PQntuples(res); i++)
+		wd_requeue(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), 0);
+	PQclear(res);
+
+	PQclear(db_exec(db, NULL, "SELECT pg_advisory_unlock(" SWEEP_LOCK ")",
+	    0, NULL));
+}
+
+int
+watchdog_run(void)
+{
+	struct sigaction sa;
+	struct timespec ts;
+	long interval;
+	double next = 0;
+	sigset_t none;
+
+	/* Dies with the worker: no orphan keeps a job's heartbeat alive. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = wd_on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (getppid() == 1)
+		return 1;
+	interval = config_get_long("watchdog.interval_s", 5);
+	if (interval < 1)
+		interval = 1;
+	if (!config_get_bool("watchdog.enabled", 1))
+		log_info("watchdog: sweep disabled (watchdog.enabled = 0)");
+	while (!wd_stop) {
+		if (util_now() >= next) {
+			wd_heartbeat(interval);
+			if (config_get_bool("watchdog.enabled", 1))
+				wd_sweep();
+			next = util_now() + (double)interval;
+		}
+		ts.tv_sec = 0;
+		ts.tv_nsec = 200 * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+	if (wd_db != NULL)
+		PQfinish(wd_db);
+	if (wd_redis != NULL)
+		redisFree(wd_redis);
+	return 0;
+}
