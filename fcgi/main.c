@@ -230,6 +230,8 @@ dispatch(struct req *r)
 		resp_error(r, 404, "not_found", "Not found.", NULL, NULL);
 		return;
 	}
+	if (health_dispatch(r))
+		return;
 	rr = router_match(r->method, r->path, &r->route);
 	r->head = r->route.head;
 	switch (rr) {

@@ -149,8 +149,12 @@ def test_redis_restart_mid_job(fresh):
     t.start()
     time.sleep(1)
     r = s.upload(claims_csv(3, "RDOWN"))
+    h = s.s.get(s.url + "health/", timeout=30)
     t.join(60)
     assert r.status_code == 503, r.text
+    assert r.json()["error"]["code"] == "queue_unavailable"
+    assert h.status_code == 503, h.text
+    assert h.json()["checks"]["redis"]["ok"] is False
     s.wait_status(job, {"COMPLETED"}, 60)
     assert_exact(s, job, ROWS)
     after, _ = upload_job(s, rows=20)
@@ -169,7 +173,10 @@ def test_postgres_restart_mid_job(fresh):
     try:
         r = s.get("claims/csv-jobs/%s/progress/" % job)
         assert r.status_code == 503, r.text
-        time.sleep(5)
+        h = s.s.get(s.url + "health/", timeout=30)
+        assert h.status_code == 503, h.text
+        assert h.json()["checks"]["postgresql"]["ok"] is False
+        time.sleep(4)
     finally:
         s.sh("pg-start")
     s.wait_status(job, {"COMPLETED"}, 90)
@@ -195,3 +202,31 @@ def test_app_dies_between_commit_and_publish(fresh):
     s.wait_status(job, {"COMPLETED"}, 60)
     assert_exact(s, job, 50)
     assert "published job=%s" % job in s.log_text("worker")
+
+
+def test_health_and_metrics(stack):
+    """/api/v1/health/ needs no token and says ok with a live worker;
+    /metrics is Prometheus text with jobs by status, rows by cause,
+    queue length, worker count and Redis memory, and no patient data."""
+    s = stack
+    h = s.s.get(s.url + "health/", headers={"Authorization": ""},
+                timeout=30)
+    assert h.status_code == 200, h.text
+    body = h.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["workers"]["alive"] >= 1
+    assert body["checks"]["redis"]["queue_length"] >= 0
+    base = s.url.split("/api/")[0]
+    m = s.s.get(base + "/metrics", timeout=30)
+    assert m.status_code == 200, m.text
+    assert m.headers["Content-Type"].startswith("text/plain")
+    lines = [l for l in m.text.splitlines() if l and not l.startswith("#")]
+    names = {l.split("{")[0].split(" ")[0] for l in lines}
+    assert {"bulkclaims_jobs", "bulkclaims_rows_processed_total",
+            "bulkclaims_rows_by_result_total", "bulkclaims_queue_length",
+            "bulkclaims_workers", "bulkclaims_redis_used_memory_bytes",
+            "bulkclaims_oldest_pending_job_age_seconds",
+            "bulkclaims_up"} <= names
+    done = [l for l in lines if l.startswith('bulkclaims_jobs{status="COMPLETED"}')]
+    assert int(done[0].split()[-1]) >= 1
+    assert "Doe" not in m.text and "John" not in m.text
