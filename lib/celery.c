@@ -58,6 +58,8 @@ celery_declare_queue(redisContext *c, const char *queue, struct errbuf *err)
 	redisReply *r;
 	int n;
 
+	if (c == NULL)
+		return errbuf_set(err, "no redis connection");
 	snprintf(key, sizeof(key), "_kombu.binding.%s", queue);
 	n = snprintf(member, sizeof(member), "%s" CELERY_SEP CELERY_SEP "%s",
 	    queue, queue);
@@ -285,6 +287,8 @@ celery_publish_ex(redisContext *c, const char *queue, const char *task_name,
 	redisReply *r;
 	int rc = 0;
 
+	if (c == NULL)
+		return errbuf_set(err, "no redis connection");
 	text = celery_envelope_build(queue, task_name, task_id, args, kwargs,
 	    opts, &len, err);
 	if (text == NULL)

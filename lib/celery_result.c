@@ -80,6 +80,8 @@ celery_store_result_ex(redisContext *c, const struct celery_result *r,
 	size_t len;
 	int i, rc = 0;
 
+	if (c == NULL)
+		return errbuf_set(err, "no redis connection");
 	if (r->task_id == NULL || *r->task_id == '\0' ||
 	    strlen(r->task_id) >= CELERY_ID_MAX)
 		return errbuf_set(err, "result without a valid task id");

@@ -27,6 +27,7 @@
 #include "tasks.h"
 #include "util.h"
 #include "worker.h"
+#include "canvas.h"
 
 /* Socket read timeout of the consumer connection: > the BRPOP timeout. */
 #define CONSUMER_TIMEOUT_MS	5000
@@ -43,7 +44,6 @@ struct held {
 
 static volatile int stop_flag;		/* warm shutdown requested */
 static volatile int task_stop;		/* ctx->stop: shutdown or soft limit */
-static volatile int never;		/* a stop flag that is never set */
 static redisContext *rc_cons, *rc_cmd;
 static struct celery_consumer cons;
 static struct held *held[CELERY_MAX_HELD];
@@ -71,19 +71,32 @@ on_alarm(int sig)
 	task_stop = 1;	/* the soft time limit */
 }
 
-/* The command connection, reconnected if it died. */
+/*
+ * The command connection, reconnected (with backoff, until it works or
+ * a shutdown starts) if it died.  NULL if Redis is unreachable; the
+ * celery_* functions then fail cleanly.
+ */
 static redisContext *
 cmd(void)
 {
 	struct errbuf err;
+	int was = rc_cmd != NULL;
 
 	if (rconn_dead(rc_cmd)) {
 		if (rc_cmd != NULL)
 			log_warnx("redis command connection lost: %s",
 			    rc_cmd->errstr);
-		if (rconn_reconnect(&rc_cmd, wk_cfg.redis_url,
-		    COMMAND_TIMEOUT_MS, &never, &err) == -1)
+		if (stop_flag) {
+			/* Shutting down: one try, do not hang. */
+			if (rc_cmd != NULL)
+				redisFree(rc_cmd);
+			rc_cmd = rconn_connect(wk_cfg.redis_url,
+			    COMMAND_TIMEOUT_MS, &err);
+		} else if (rconn_reconnect(&rc_cmd, wk_cfg.redis_url,
+		    COMMAND_TIMEOUT_MS, &stop_flag, &err) == -1)
 			log_warnx("redis: %s", err.msg);
+		else if (was)
+			log_info("redis command connection restored");
 	}
 	return rc_cmd;
 }
@@ -333,7 +346,7 @@ execute(struct held *h)
 	struct wk_slot *s = &wk_sh->slots[myslot];
 	struct task_result res;
 	struct task_ctx ctx;
-	struct json_object *v, *f;
+	struct json_object *v, *f, *children;
 	double soft, hard, t0, now = util_now();
 	int acks_late, rc;
 	char tb[1200], *repr;
@@ -391,8 +404,11 @@ execute(struct held *h)
 	if (rc == 0) {
 		log_info("task %s[%s] succeeded in %.3fs", m->task, m->id,
 		    util_now() - t0);
+		children = json_object_new_array();
+		canvas_on_success(cmd(), m, res.value, children);
 		if (!m->ignore_result)
-			store(m, "SUCCESS", res.value, NULL, NULL);
+			store(m, "SUCCESS", res.value, NULL, children);
+		json_object_put(children);
 		f = ev_uuid(m->id);
 		repr = celery_pyrepr(res.value, 0);
 		json_object_object_add(f, "result", json_object_new_string(
@@ -413,6 +429,7 @@ execute(struct held *h)
 		    res.exc_message);
 		if (!m->ignore_result)
 			store(m, "FAILURE", v, tb, NULL);
+		canvas_on_failure(cmd(), m, v, wk_cfg.result_expires);
 		json_object_put(v);
 		f = ev_uuid(m->id);
 		snprintf(tb, sizeof(tb), "%s('%s')", res.exc_type,
@@ -445,7 +462,7 @@ held_free(struct held *h)
 static void
 reject_invalid(struct celery_message *m, const char *why)
 {
-	struct json_object *exc;
+	struct json_object *exc, *f;
 
 	log_warnx("rejected invalid message id=%s: %s",
 	    m->id[0] ? m->id : "-", why);
@@ -454,6 +471,10 @@ reject_invalid(struct celery_message *m, const char *why)
 		    why);
 		store(m, "FAILURE", exc, NULL, NULL);
 		json_object_put(exc);
+		f = ev_uuid(m->id);
+		json_object_object_add(f, "requeue",
+		    json_object_new_boolean(0));
+		task_event("task-rejected", f);
 	}
 }
 
@@ -464,7 +485,7 @@ handle(char *raw, size_t len)
 	struct held *h;
 	struct errbuf err;
 	struct json_object *exc, *f;
-	char buf[CELERY_NAME_MAX + 32];
+	char buf[CELERY_NAME_MAX + 32], why[256];
 
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
 		log_warnx("out of memory; message dropped");
@@ -502,6 +523,15 @@ handle(char *raw, size_t len)
 		json_object_object_add(f, "exception",
 		    json_object_new_string(buf));
 		task_event("task-failed", f);
+		ack(&h->msg);
+		held_free(h);
+		return;
+	}
+	if (canvas_check(&h->msg, why, sizeof(why)) == -1) {
+		log_warnx("task %s: %s", h->msg.id, why);
+		exc = celery_exc_new("NotImplementedError", "builtins", why);
+		store(&h->msg, "FAILURE", exc, NULL, NULL);
+		json_object_put(exc);
 		ack(&h->msg);
 		held_free(h);
 		return;
@@ -574,19 +604,6 @@ run_due(void)
 	}
 }
 
-/* Keeps held ETA messages out of anyone's visibility sweep (spec 2.6). */
-static void
-touch_held(void)
-{
-	struct errbuf err;
-	int i;
-
-	for (i = 0; i < nheld; i++)
-		if (celery_unacked_touch(cmd(), held[i]->msg.delivery_tag,
-		    &err) == -1)
-			log_warnx("touch: %s", err.msg);
-}
-
 static void
 restore_held(void)
 {
@@ -632,7 +649,7 @@ consumer_run(int slot)
 {
 	const char *qs[CELERY_MAX_QUEUES];
 	struct errbuf err;
-	double last_touch, due, timeout, touch_every;
+	double due, timeout;
 	size_t len;
 	char *raw, queue[CELERY_NAME_MAX];
 	sigset_t all;
@@ -650,18 +667,10 @@ consumer_run(int slot)
 	if (rconn_reconnect(&rc_cons, wk_cfg.redis_url, CONSUMER_TIMEOUT_MS,
 	    &stop_flag, &err) == -1 || cmd() == NULL)
 		return 0;
-	touch_every = wk_cfg.visibility_timeout / 4;
-	if (touch_every > 60)
-		touch_every = 60;
-	last_touch = util_now();
 	while (!stop_flag) {
 		run_due();
 		if (stop_flag)
 			break;
-		if (util_now() - last_touch >= touch_every) {
-			touch_held();
-			last_touch = util_now();
-		}
 		timeout = 1.0;
 		if (next_due(&due) >= 0 && due - util_now() < timeout)
 			timeout = due - util_now();
@@ -676,10 +685,16 @@ consumer_run(int slot)
 		    queue, sizeof(queue), &err);
 		if (rc == -1) {
 			log_warnx("consumer: %s", err.msg);
-			if (rconn_dead(rc_cons) && rconn_reconnect(&rc_cons,
-			    wk_cfg.redis_url, CONSUMER_TIMEOUT_MS, &stop_flag,
-			    &err) == -1)
-				break;
+			if (rconn_dead(rc_cons)) {
+				if (rconn_reconnect(&rc_cons, wk_cfg.redis_url,
+				    CONSUMER_TIMEOUT_MS, &stop_flag,
+				    &err) == -1)
+					break;
+				log_info("redis consumer connection restored");
+				/* The command connection died with it. */
+				redisFree(rc_cmd);
+				rc_cmd = NULL;
+			}
 			continue;
 		}
 		if (rc == 1)

@@ -46,10 +46,13 @@
 #define WARM_GRACE_S	3600
 
 static volatile int got_term, got_quit, got_chld;
-static volatile int never;
 static redisContext *rc_main, *rc_sub;
 static double started;
 static pid_t wd_pid;		/* the watchdog process (reliability) */
+static double wd_spawned_at, wd_respawn_at;
+/* Crash-loop guard: a child that dies young is restarted after a pause. */
+static double spawned_at[CELERY_MAX_CONCURRENCY];
+static double respawn_at[CELERY_MAX_CONCURRENCY];
 
 static void
 on_signal(int sig)
@@ -172,14 +175,37 @@ publish_main(const char *task, const char *args_json, const char *kw_json,
 	return 0;
 }
 
+/*
+ * The main process's command connection.  It must never block the
+ * control loop for long, so a dead connection gets one reconnect attempt
+ * per second; after a reconnect the queue bindings are declared again
+ * (a restarted Redis may have lost them).  NULL while Redis is away.
+ */
 redisContext *
 worker_cmd(void)
 {
+	static double next_try;
 	struct errbuf err;
+	int i;
 
-	if (rconn_dead(rc_main) && rconn_reconnect(&rc_main,
-	    wk_cfg.redis_url, MAIN_TIMEOUT_MS, &never, &err) == -1)
-		log_warnx("redis: %s", err.msg);
+	if (!rconn_dead(rc_main))
+		return rc_main;
+	if (rc_main != NULL) {
+		log_warnx("redis connection lost: %s", rc_main->errstr);
+		redisFree(rc_main);
+		rc_main = NULL;
+	}
+	if (util_now() < next_try)
+		return NULL;
+	next_try = util_now() + 1;
+	if ((rc_main = rconn_connect(wk_cfg.redis_url, MAIN_TIMEOUT_MS,
+	    &err)) == NULL) {
+		log_warnx("%s", err.msg);
+		return NULL;
+	}
+	for (i = 0; i < wk_cfg.nqueues; i++)
+		if (celery_declare_queue(rc_main, wk_cfg.queues[i], &err) == -1)
+			log_warnx("declare %s: %s", wk_cfg.queues[i], err.msg);
 	return rc_main;
 }
 
@@ -248,6 +274,8 @@ spawn(int slot)
 	memset(&wk_sh->slots[slot], 0, sizeof(wk_sh->slots[slot]));
 	wk_sh->slots[slot].pid = pid;
 	wk_unlock();
+	spawned_at[slot] = util_now();
+	respawn_at[slot] = 0;
 	return pid;
 }
 
@@ -322,6 +350,64 @@ wd_spawn(void)
 		_exit(watchdog_run());
 	}
 	wd_pid = pid;
+	wd_spawned_at = util_now();
+	wd_respawn_at = 0;
+}
+
+int
+worker_terminate(const char *id, int signum)
+{
+	struct json_object *exc, *ev;
+	struct errbuf err;
+	char tag[CELERY_ID_MAX];
+	pid_t pid;
+	int i, status;
+
+	for (i = 0; i < wk_cfg.concurrency; i++) {
+		wk_lock();
+		if (!wk_sh->slots[i].busy ||
+		    strcmp(wk_sh->slots[i].cur.id, id) != 0) {
+			wk_unlock();
+			continue;
+		}
+		pid = wk_sh->slots[i].pid;
+		memcpy(tag, wk_sh->slots[i].cur.delivery_tag, sizeof(tag));
+		wk_unlock();
+		log_info("terminating task %s (process %ld)", id, (long)pid);
+		/* Our tasks stop cleanly only at their own checks: kill. */
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		exc = celery_exc_new("TaskRevokedError", "celery.exceptions",
+		    "terminated");
+		if (celery_store_result(worker_cmd(), id, "REVOKED", exc, NULL,
+		    wk_cfg.result_expires, &err) == -1)
+			log_warnx("task %s: %s", id, err.msg);
+		json_object_put(exc);
+		if (celery_ack(worker_cmd(), tag, &err) == -1)
+			log_warnx("ack %s: %s", id, err.msg);
+		if (__atomic_load_n(&wk_sh->task_events, __ATOMIC_RELAXED)) {
+			ev = celery_event_new(wk_cfg.node, getpid(),
+			    wk_clock_tick());
+			json_object_object_add(ev, "uuid",
+			    json_object_new_string(id));
+			json_object_object_add(ev, "terminated",
+			    json_object_new_boolean(1));
+			json_object_object_add(ev, "signum",
+			    json_object_new_int(signum));
+			json_object_object_add(ev, "expired",
+			    json_object_new_boolean(0));
+			if (celery_event_send(worker_cmd(), wk_cfg.db,
+			    wk_cfg.node, "task-revoked", ev, &err) == -1)
+				log_warnx("event: %s", err.msg);
+		}
+		wk_lock();
+		wk_sh->slots[i].busy = 0;
+		wk_unlock();
+		cleanup_slot(i, "TaskRevokedError", status);
+		spawn(i);
+		return 1;
+	}
+	return 0;
 }
 
 static int
@@ -344,9 +430,10 @@ reap(int stopping)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == wd_pid) {
+			/* Restarted; after a pause if it died young. */
 			wd_pid = 0;
-			if (!stopping)
-				wd_spawn();
+			wd_respawn_at = util_now() - wd_spawned_at < 1.0 ?
+			    util_now() + 1.0 : util_now();
 			continue;
 		}
 		if ((slot = slot_of(pid)) < 0)
@@ -362,11 +449,20 @@ reap(int stopping)
 		}
 		wk_sh->slots[slot].pid = 0;
 		if (!stopping)
-			spawn(slot);
+			respawn_at[slot] = util_now() -
+			    spawned_at[slot] < 1.0 ? util_now() + 1.0 :
+			    util_now();
 	}
-	for (i = 0; i < wk_cfg.concurrency; i++)
+	if (!stopping && wd_pid == 0 && wd_respawn_at > 0 &&
+	    util_now() >= wd_respawn_at)
+		wd_spawn();
+	for (i = 0; i < wk_cfg.concurrency; i++) {
+		if (!stopping && wk_sh->slots[i].pid == 0 &&
+		    respawn_at[i] > 0 && util_now() >= respawn_at[i])
+			spawn(i);
 		if (wk_sh->slots[i].pid > 0)
 			live++;
+	}
 	return live;
 }
 
@@ -390,6 +486,37 @@ check_hard_limits(void)
 		waitpid(pid, &status, 0);
 		cleanup_slot(i, "TimeLimitExceeded", status);
 		spawn(i);
+	}
+}
+
+/*
+ * Refreshes the unacked_index score of every message our processes
+ * still hold (ETA messages, running acks_late tasks), so no worker's
+ * visibility sweep restores them while we have them: the duplicate
+ * delivery hazard of spec 2.6, which Python workers do not avoid.
+ */
+static void
+touch_held(void)
+{
+	char tags[CELERY_MAX_HELD + 1][CELERY_ID_MAX];
+	struct errbuf err;
+	int i, j, n;
+
+	for (i = 0; i < wk_cfg.concurrency; i++) {
+		n = 0;
+		wk_lock();
+		if (wk_sh->slots[i].busy && wk_sh->slots[i].acks_late)
+			memcpy(tags[n++], wk_sh->slots[i].cur.delivery_tag,
+			    CELERY_ID_MAX);
+		for (j = 0; j < wk_sh->slots[i].nheld && j < CELERY_MAX_HELD;
+		    j++)
+			memcpy(tags[n++], wk_sh->slots[i].held[j].delivery_tag,
+			    CELERY_ID_MAX);
+		wk_unlock();
+		for (j = 0; j < n; j++)
+			if (tags[j][0] != '\0' && celery_unacked_touch(
+			    worker_cmd(), tags[j], &err) == -1)
+				log_warnx("touch: %s", err.msg);
 	}
 }
 
@@ -425,11 +552,15 @@ static int
 control_loop(void)
 {
 	struct errbuf err;
-	double next_hb, next_sweep, deadline = 0;
+	double next_hb, next_sweep, next_touch, touch_every, deadline = 0;
 	int i, n, stopping = 0, cold = 0;
 
 	next_hb = util_now() + wk_cfg.heartbeat;
 	next_sweep = util_now() + wk_cfg.sweep_interval;
+	touch_every = wk_cfg.visibility_timeout / 4;
+	if (touch_every > 60)
+		touch_every = 60;
+	next_touch = util_now() + touch_every;
 	for (;;) {
 		if (got_quit && !cold) {
 			cold = 1;
@@ -457,6 +588,10 @@ control_loop(void)
 		if (util_now() >= next_hb) {
 			worker_event("worker-heartbeat", 1);
 			next_hb = util_now() + wk_cfg.heartbeat;
+		}
+		if (util_now() >= next_touch) {
+			touch_held();
+			next_touch = util_now() + touch_every;
 		}
 		if (!stopping && util_now() >= next_sweep) {
 			if (celery_restore_visible(worker_cmd(),
@@ -597,11 +732,10 @@ main(int argc, char *argv[])
 	wk_sh->task_events = wk_cfg.task_events;
 	started = util_now();
 
-	if ((rc_main = rconn_connect(wk_cfg.redis_url, MAIN_TIMEOUT_MS,
-	    &err)) == NULL)
-		log_warnx("%s (retrying)", err.msg);
-	if (worker_cmd() == NULL)
-		fatalx("no redis");
+	/* Start-up waits for Redis (with backoff) until it answers. */
+	if (rconn_reconnect(&rc_main, wk_cfg.redis_url, MAIN_TIMEOUT_MS,
+	    &got_term, &err) == -1)
+		fatalx("%s", err.msg);
 	for (i = 0; i < wk_cfg.nqueues; i++)
 		if (celery_declare_queue(rc_main, wk_cfg.queues[i], &err) == -1)
 			log_warnx("declare %s: %s", wk_cfg.queues[i], err.msg);

@@ -61,9 +61,8 @@ pidbox_start(redisContext **sub, struct errbuf *err)
 	if ((*sub = rconn_connect(wk_cfg.redis_url, 0, err)) == NULL)
 		return -1;
 	n = binding_member(member, sizeof(member));
-	r = redisCommand(worker_cmd(), "SADD _kombu.binding.celery.pidbox %b",
-	    member, n);
-	if (r != NULL)
+	if (worker_cmd() != NULL && (r = redisCommand(worker_cmd(),
+	    "SADD _kombu.binding.celery.pidbox %b", member, n)) != NULL)
 		freeReplyObject(r);
 	r = redisCommand(*sub, "PSUBSCRIBE /%d.celery.pidbox", wk_cfg.db);
 	if (r == NULL) {
@@ -356,16 +355,23 @@ cmd_stats(void)
 
 /* task_id: a string or a list of strings. */
 static struct json_object *
-cmd_revoke(struct json_object *args)
+cmd_revoke(struct json_object *args, int terminate)
 {
 	struct json_object *ids = NULL, *v;
 	char msg[512];
 	size_t i, n, o = 0;
+	int signum = 15;
 
 	json_object_object_get_ex(args, "task_id", &ids);
+	if (json_object_object_get_ex(args, "terminate", &v) &&
+	    json_object_get_boolean(v))
+		terminate = 1;
+	/* Python names the signal ("SIGTERM"); we always SIGKILL. */
 	msg[0] = '\0';
 	if (json_object_is_type(ids, json_type_string)) {
 		wk_revoke(json_object_get_string(ids));
+		if (terminate)
+			worker_terminate(json_object_get_string(ids), signum);
 		snprintf(msg, sizeof(msg), "%s", json_object_get_string(ids));
 	} else if (json_object_is_type(ids, json_type_array)) {
 		n = json_object_array_length(ids);
@@ -374,18 +380,24 @@ cmd_revoke(struct json_object *args)
 			if (!json_object_is_type(v, json_type_string))
 				continue;
 			wk_revoke(json_object_get_string(v));
+			if (terminate)
+				worker_terminate(json_object_get_string(v),
+				    signum);
 			if (o < sizeof(msg))
 				o += snprintf(msg + o, sizeof(msg) - o, "%s%s",
 				    o ? ", " : "", json_object_get_string(v));
 		}
 	}
 	log_info("revoke request for %s", msg);
-	snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
-	    " flagged as revoked");
 	{
 		char out[600];
 
-		snprintf(out, sizeof(out), "tasks %s", msg);
+		if (terminate)
+			snprintf(out, sizeof(out), "terminate: tasks %s "
+			    "flagged as revoked", msg);
+		else
+			snprintf(out, sizeof(out), "tasks %s flagged as "
+			    "revoked", msg);
 		return ok_reply(out);
 	}
 }
@@ -508,7 +520,9 @@ dispatch(const char *method, struct json_object *args)
 	if (strcmp(method, "hello") == 0)
 		return cmd_hello(args);
 	if (strcmp(method, "revoke") == 0)
-		return cmd_revoke(args);
+		return cmd_revoke(args, 0);
+	if (strcmp(method, "terminate") == 0)
+		return cmd_revoke(args, 1);
 	if (strcmp(method, "enable_events") == 0) {
 		if (__atomic_exchange_n(&wk_sh->task_events, 1,
 		    __ATOMIC_SEQ_CST))

@@ -36,7 +36,6 @@ struct wk_config {
 	double	 visibility_timeout;
 	double	 sweep_interval;
 	double	 heartbeat;			/* seconds between heartbeats */
-	int	 prefetch_multiplier;
 };
 
 /* A short description of a message, for inspect replies. */

@@ -68,7 +68,9 @@ def test_unknown_task_not_registered(app, c_worker, r):
                            "exc_module": "celery.exceptions"}
     assert m["traceback"] is None
     assert r.llen("celery") == 0
-    assert r.hlen("unacked") == 0 and r.zcard("unacked_index") == 0
+    # Like Python, the reject (ack) follows the result write.
+    assert wait_for(lambda: r.hlen("unacked") == 0 and
+                    r.zcard("unacked_index") == 0, 5)
     assert w.p.poll() is None
     # Still serving.
     assert app.send_task("bulkclaims.echo", args=[2]).get(timeout=10) == \
