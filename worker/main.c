@@ -534,6 +534,8 @@ main_signals(void)
 	sigaction(SIGCHLD, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* Reliability: SIGHUP reloads the configuration (watchdog.c). */
+	sa.sa_handler = reload_on_hup;
 	sigaction(SIGHUP, &sa, NULL);
 }
 
@@ -578,6 +580,12 @@ control_loop(void)
 			signal_children(SIGTERM);
 			if (wd_pid > 0)
 				kill(wd_pid, SIGTERM);
+		}
+		/* Reliability: SIGHUP reload, relayed to every child. */
+		if (reload_if_asked()) {
+			signal_children(SIGHUP);
+			if (wd_pid > 0)
+				kill(wd_pid, SIGHUP);
 		}
 		n = reap(stopping);
 		if (stopping && n == 0)
@@ -686,6 +694,7 @@ main(int argc, char *argv[])
 		usage();
 	if (sodium_init() < 0)
 		fatalx("sodium_init failed");
+	reload_init(cfgfile);
 	if (config_load(cfgfile, &err) == -1)
 		fatalx("%s", err.msg);
 	logfile = config_get("log.file", NULL);

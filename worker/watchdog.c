@@ -61,6 +61,8 @@
 #define SCAN_MAX	10000
 
 static volatile int wd_stop;
+static volatile sig_atomic_t hup;
+static char *cfg_path;
 static PGconn *wd_db;
 static redisContext *wd_redis;
 
@@ -365,6 +367,38 @@ wd_sweep(void)
 	    0, NULL));
 }
 
+void
+reload_init(const char *path)
+{
+	free(cfg_path);
+	cfg_path = path != NULL ? strdup(path) : NULL;
+}
+
+void
+reload_on_hup(int sig)
+{
+	(void)sig;
+	hup = 1;
+}
+
+int
+reload_if_asked(void)
+{
+	struct errbuf err;
+
+	if (!hup)
+		return 0;
+	hup = 0;
+	log_reopen();
+	if (config_load(cfg_path, &err) == -1) {
+		/* config_load keeps nothing of a broken file: say so loudly. */
+		log_warnx("configuration reload failed: %s", err.msg);
+		return 1;
+	}
+	log_info("configuration reloaded");
+	return 1;
+}
+
 int
 watchdog_run(void)
 {
@@ -381,9 +415,10 @@ watchdog_run(void)
 	sa.sa_handler = wd_on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
+	sa.sa_handler = reload_on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
@@ -397,6 +432,11 @@ watchdog_run(void)
 	if (!config_get_bool("watchdog.enabled", 1))
 		log_info("watchdog: sweep disabled (watchdog.enabled = 0)");
 	while (!wd_stop) {
+		if (reload_if_asked()) {
+			interval = config_get_long("watchdog.interval_s", 5);
+			if (interval < 1)
+				interval = 1;
+		}
 		if (util_now() >= next) {
 			wd_heartbeat(interval);
 			if (config_get_bool("watchdog.enabled", 1))

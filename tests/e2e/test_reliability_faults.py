@@ -2,6 +2,8 @@
 restarts and outages in the middle of a 2,000-row job must not lose a
 row, count one twice, ask the payer again for a stored row, or leave the
 job stuck.  Each test is bounded in time and says what it checks."""
+import re
+import signal
 import threading
 import time
 import uuid
@@ -230,3 +232,39 @@ def test_health_and_metrics(stack):
     done = [l for l in lines if l.startswith('bulkclaims_jobs{status="COMPLETED"}')]
     assert int(done[0].split()[-1]) >= 1
     assert "Doe" not in m.text and "John" not in m.text
+
+
+def test_sighup_reload_and_soft_time_limit(fresh):
+    """SIGHUP reloads the worker's configuration without a restart: a
+    3 s soft time limit set that way stops each run cleanly (results
+    stored, the rest requeued as a Celery retry) and the job still
+    completes with exact counters; the limit goes away on the next
+    SIGHUP."""
+    s = fresh
+    conf = s.info["BC_CONF"]
+    with open(conf) as f:
+        orig = f.read()
+    pid = s.pid("worker")
+    key = "celery.task.claims.tasks.process_csv_file.soft_time_limit"
+    n0 = s.log_text("worker").count("configuration reloaded")
+    try:
+        with open(conf, "a") as f:
+            f.write("%s = 3\n" % key)
+        s.kill("worker", signal.SIGHUP)
+        deadline = time.time() + 10
+        # The main process, its child and the watchdog each reload.
+        while s.log_text("worker").count("configuration reloaded") < n0 + 3:
+            assert time.time() < deadline, "no reload logged"
+            time.sleep(0.2)
+        job, _ = upload_job(s)
+        s.wait_status(job, {"COMPLETED"}, 90)
+        assert_exact(s, job, ROWS)
+        log = s.log_text("worker")
+        # Each soft limit: a clean stop that stored its rows.
+        assert re.search(r"rows stored job=%s rows=\d+ \(stopping\)" % job,
+                         log), "no clean stop at the soft limit"
+        assert s.pid("worker") == pid
+    finally:
+        with open(conf, "w") as f:
+            f.write(orig)
+        s.kill("worker", signal.SIGHUP)
