@@ -13,7 +13,9 @@ ALTER TABLE csv_jobs
 	ADD COLUMN waiting_for_payer	boolean NOT NULL DEFAULT false,
 	ADD COLUMN watchdog_requeues	integer NOT NULL DEFAULT 0,
 	ADD COLUMN cancel_requested_at	timestamptz,
-	ADD COLUMN notified_at		timestamptz;
+	-- Notifications sent for the job's end (each once; NULL = not yet).
+	ADD COLUMN email_sent_at	timestamptz,
+	ADD COLUMN webhook_sent_at	timestamptz;
 
 -- The watchdog's scans: unfinished jobs only.
 CREATE INDEX csv_jobs_unfinished ON csv_jobs (status, created_at)

@@ -380,18 +380,29 @@ claim_done(void *arg, const struct payer_claim *c,
 	return 0;
 }
 
-/* Marks the job FAILED with a message (no PHI) unless it finished. */
+/*
+ * Marks the job FAILED with a message (no PHI) unless it finished, and
+ * queues its notifications.
+ */
 static void
-job_failed(PGconn *db, const char *job_id, const char *msg)
+job_failed(struct task_ctx *ctx, PGconn *db, const char *job_id,
+    const char *msg)
 {
 	const char *p[2] = { job_id, msg };
+	PGresult *res;
 
-	if (db_cmd(db, NULL, "UPDATE csv_jobs SET status = 'FAILED', "
+	res = db_exec(db, NULL, "UPDATE csv_jobs SET status = 'FAILED', "
 	    "error_message = $2, completed_at = now(), "
+	    "worker_heartbeat_at = NULL, waiting_for_payer = false, "
 	    "processing_duration = now() - COALESCE(started_at, created_at) "
-	    "WHERE id = $1 AND status IN ('PENDING', 'PROCESSING')",
-	    2, p) != 0)
+	    "WHERE id = $1 AND status IN ('PENDING', 'PROCESSING') "
+	    "RETURNING id", 2, p);
+	if (res == NULL)
 		log_warnx("cannot mark job failed job=%s", job_id);
+	else if (PQntuples(res) == 1)
+		notify_queue(ctx->redis, config_get("celery.queue", "celery"),
+		    job_id);
+	PQclear(res);
 }
 
 /* The Celery result value: job id and counts, no PHI. */
@@ -651,7 +662,7 @@ run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
 			return fail(res, "DatabaseError",
 			    "database unavailable");
 		}
-		job_failed(db, job_id, r.err.msg);
+		job_failed(ctx, db, job_id, r.err.msg);
 		log_warnx("job failed job=%s reason=\"%s\"", job_id, r.err.msg);
 		return fail(res, "PayerConfigurationError", "%s", r.err.msg);
 	}
@@ -661,7 +672,7 @@ run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
 		sodium_memzero(secret, strlen(secret));
 		free(secret);
 		PQclear(pres);
-		job_failed(db, job_id, r.err.msg);
+		job_failed(ctx, db, job_id, r.err.msg);
 		return fail(res, "PayerConfigurationError", "%s", r.err.msg);
 	}
 	r.db = db;
@@ -738,7 +749,7 @@ run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
 		return 0;
 	}
 	if (rc != 0) {
-		job_failed(r.db, job_id, r.err.msg);
+		job_failed(ctx, r.db, job_id, r.err.msg);
 		log_warnx("job failed job=%s reason=\"%s\"", job_id, r.err.msg);
 		return fail(res, "PayerError", "%s", r.err.msg);
 	}
@@ -910,5 +921,6 @@ task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
 		return 0;
 	}
 	log_info("job finished job=%s", job_id);
+	notify_queue(ctx->redis, config_get("celery.queue", "celery"), job_id);
 	return 0;
 }

@@ -50,6 +50,7 @@
 #include "db.h"
 #include "log.h"
 #include "redisconn.h"
+#include "task_csv.h"
 #include "util.h"
 #include "watchdog.h"
 #include "worker.h"
@@ -320,9 +321,11 @@ wd_sweep(void)
 	    "WHERE status = 'PROCESSING' AND COALESCE(worker_heartbeat_at, "
 	    "started_at, created_at) < now() - make_interval(secs => $1::int) "
 	    "AND watchdog_requeues >= $2::int RETURNING id", 2, p);
-	for (i = 0; res != NULL && i < PQntuples(res); i++)
+	for (i = 0; res != NULL && i < PQntuples(res); i++) {
 		log_warnx("watchdog: job=%s failed: worker lost %s times",
 		    PQgetvalue(res, i, 0), maxrq);
+		notify_queue(wd_rd(), wk_cfg.queues[0], PQgetvalue(res, i, 0));
+	}
 	PQclear(res);
 
 	/* Lost workers: back to PENDING, message put back. */

@@ -18,6 +18,9 @@ import requests
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 SCRIPT = os.path.join(HERE, "relstack.sh")
+# The SMTP sink and webhook receiver of the notification test.
+SMTP_PORT = 24025
+HOOK_PORT = 24090
 HEADER = "claim_number,first_name,last_name,date_of_birth,subscriber_id\n"
 
 # What the tests rely on; each value is explained where it is used.
@@ -32,7 +35,10 @@ payer.outage_backoff_ms = 1000
 payer.outage_backoff_max_ms = 4000
 debug.failpoints = 1
 debug.failpoint_file = {run}/failpoint
-"""
+notify.smtp_url = smtp://127.0.0.1:%d
+notify.from = bulkclaims@localhost
+notify.retry_base_s = 1
+""" % (SMTP_PORT,)
 
 
 class Stack:
