@@ -66,6 +66,8 @@
 #define PAYER_MAX_RETRY_AFTER_S	120
 /* Payer: attempts per row; config above this is clamped (politeness). */
 #define PAYER_MAX_ATTEMPTS	10
+/* Payer: fresh tokens refused in a row before the job stops (not expiry). */
+#define PAYER_MAX_TOKEN_REFUSALS	3
 /* Payer: a token bucket's burst, in seconds of its rate (smooth, 1/10 s). */
 #define PAYER_RATE_BURST_S	0.1
 
