@@ -506,21 +506,20 @@ load_payer(PGconn *db, const char *org_id, const char *provider,
 	return res;
 }
 
+/*
+ * The engine settings from the configuration; the token cache, rate
+ * limit and in-flight cap are shared with every worker through the
+ * worker's Redis connection (payer_redis.c).
+ */
 static void
-payer_options_from_config(struct payer_options *o)
+payer_options_from_config(struct payer_options *o, struct task_ctx *ctx)
 {
 	memset(o, 0, sizeof(*o));
-	o->concurrency = (int)config_get_long("payer.concurrency", 32);
-	o->max_attempts = (int)config_get_long("payer.max_attempts", 3);
-	o->timeout_ms = config_get_long("payer.timeout_ms", 30000);
-	o->ca_file = config_get("payer.ca_file", NULL);
-	o->rate_limit = strtod(config_get("payer.rate_limit", "0"), NULL);
-	if (o->concurrency < 1)
-		o->concurrency = 1;
+	payer_options_load(o);
 	if (o->concurrency > PAYER_MAX_CONCURRENCY)
 		o->concurrency = PAYER_MAX_CONCURRENCY;
-	if (o->max_attempts < 1)
-		o->max_attempts = 1;
+	if (config_get_bool("payer.shared_state", 1))
+		o->redis = ctx->redis;
 }
 
 /* Sleeps up to ms, in short steps so a stop request is seen at once. */
@@ -666,7 +665,7 @@ run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
 		log_warnx("job failed job=%s reason=\"%s\"", job_id, r.err.msg);
 		return fail(res, "PayerConfigurationError", "%s", r.err.msg);
 	}
-	payer_options_from_config(&opt);
+	payer_options_from_config(&opt, ctx);
 	pe = payer_engine_new(&ep, &cred, &opt, &r.err);
 	if (pe == NULL) {
 		sodium_memzero(secret, strlen(secret));

@@ -24,6 +24,7 @@
 #include "db.h"
 #include "log.h"
 #include "notify.h"
+#include "redisconn.h"
 #include "task_csv.h"
 #include "util.h"
 
@@ -48,16 +49,29 @@ notify_queue(redisContext *c, const char *queue, const char *job_id)
 {
 	struct json_object *args;
 	struct errbuf err;
+	redisContext *fresh = NULL;
 	char id[37];
+	int rc;
 
-	if (c == NULL || !config_get_bool("notify.enabled", 1))
+	if (!config_get_bool("notify.enabled", 1))
 		return;
+	/* The caller's connection may have died with a Redis restart. */
+	if (c == NULL || rconn_dead(c))
+		c = fresh = rconn_connect(config_get("redis.url",
+		    "redis://127.0.0.1:6379/0"), 5000, &err);
+	if (c == NULL) {
+		log_warnx("notify job=%s: cannot queue: %s", job_id, err.msg);
+		return;
+	}
 	args = json_object_new_array();
 	json_object_array_add(args, json_object_new_string(job_id));
 	util_uuid4(id);
-	if (celery_publish(c, queue, NOTIFY_TASK, id, args, NULL, &err) == -1)
+	rc = celery_publish(c, queue, NOTIFY_TASK, id, args, NULL, &err);
+	if (rc == -1)
 		log_warnx("notify job=%s: cannot queue: %s", job_id, err.msg);
 	json_object_put(args);
+	if (fresh != NULL)
+		redisFree(fresh);
 }
 
 static long
