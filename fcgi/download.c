@@ -20,13 +20,16 @@
 static const char copy_fmt[] =
 	"COPY (SELECT row_number AS \"row\","
 	" csv_safe(claim_number) AS claim_number,"
-	" csv_safe(status) AS status,"
+	/* A cancelled or failed job's rows without a result (reliability). */
+	" csv_safe(CASE WHEN success IS NULL THEN 'Unprocessed'"
+	"  ELSE status END) AS status,"
 	" csv_safe(patient_name) AS patient_name,"
 	" total_charged, total_paid,"
 	" to_char(processed_date, 'YYYY-MM-DD') AS processed_date,"
 	" CASE success WHEN true THEN 'true' WHEN false THEN 'false' END"
 	"  AS success,"
-	" csv_safe(error_message) AS error_message"
+	" csv_safe(CASE WHEN success IS NULL THEN 'Not processed: the job"
+	"  ended before this row' ELSE error_message END) AS error_message"
 	" FROM csv_job_rows WHERE job_id = '%s' ORDER BY row_number)"
 	" TO STDOUT (FORMAT csv, HEADER)";
 

@@ -101,6 +101,11 @@ def test_cancel_then_retry(fresh):
     time.sleep(1)	# nothing more is stored after CANCELLED
     assert s.progress(running)["processed_rows"] == p["processed_rows"]
     assert s.post("claims/csv-jobs/%s/cancel/" % running).status_code == 409
+    res = s.results(running)
+    assert len(res) == ROWS
+    unproc = [r for r in res if r["status"] == "Unprocessed"]
+    assert len(unproc) == ROWS - p["processed_rows"]
+    assert all(r["success"] == "" for r in unproc)
     # The queued job's message is acknowledged away, never run.
     time.sleep(1)
     assert s.progress(queued)["processed_rows"] == 0
@@ -264,6 +269,44 @@ def test_sighup_reload_and_soft_time_limit(fresh):
         assert re.search(r"rows stored job=%s rows=\d+ \(stopping\)" % job,
                          log), "no clean stop at the soft limit"
         assert s.pid("worker") == pid
+    finally:
+        with open(conf, "w") as f:
+            f.write(orig)
+        s.kill("worker", signal.SIGHUP)
+
+
+def test_hard_time_limit_kills_then_watchdog_requeues(fresh):
+    """A 3 s hard time limit (set by SIGHUP) kills the process running the
+    job (no clean stop); the watchdog sees the heartbeat go stale and
+    requeues the job, which resumes from its stored rows: it completes
+    with exact counters and stored rows are not asked again."""
+    s = fresh
+    conf = s.info["BC_CONF"]
+    with open(conf) as f:
+        orig = f.read()
+    key = "celery.task.claims.tasks.process_csv_file.time_limit"
+    n0 = s.log_text("worker").count("configuration reloaded")
+    try:
+        with open(conf, "a") as f:
+            f.write("%s = 3\n" % key)
+        s.kill("worker", signal.SIGHUP)
+        deadline = time.time() + 10
+        while s.log_text("worker").count("configuration reloaded") < n0 + 3:
+            assert time.time() < deadline, "no reload logged"
+            time.sleep(0.2)
+        job, _ = upload_job(s)
+        s.wait_processed(job, 200)
+        deadline = time.time() + 10
+        while "hard time limit" not in s.log_text("worker"):
+            assert time.time() < deadline, "no hard time limit"
+            time.sleep(0.2)
+        before = stored_claims(s, job)
+        s.wait_status(job, {"COMPLETED"}, 90)
+        assert_exact(s, job, ROWS)
+        counts = s.sim_claim_counts(sorted(before))
+        assert all(n == 1 for n in counts.values())
+        assert "job=%s lost its worker; requeued" % job in \
+            s.log_text("worker")
     finally:
         with open(conf, "w") as f:
             f.write(orig)
