@@ -2,7 +2,8 @@
 -- so the worker's watchdog can requeue a job whose worker is gone; a
 -- flag for "the payer is down, the job waits"; per-organisation webhooks.
 
--- worker_node: the Celery node name of the run holding the job.
+-- worker_node: "<Celery node name>/<worker main pid>" of the run holding
+-- the job.
 -- worker_heartbeat_at: refreshed by the run (every result flush) and by
 -- its worker's watchdog while the task is running; NULL when no run
 -- holds the job.  watchdog_requeues: how often the watchdog requeued

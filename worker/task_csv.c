@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json.h>
 #include <sodium.h>
@@ -787,14 +788,20 @@ static PGresult *
 job_claim(PGconn *db, struct task_ctx *ctx, const char *job_id,
     struct errbuf *err)
 {
-	char stale[32];
+	char stale[32], node[300];
 	const char *p[4];
 
 	snprintf(stale, sizeof(stale), "%ld",
 	    config_get_long("watchdog.stale_s", 120));
+	/*
+	 * Node name and the worker's main pid: two workers started with the
+	 * same node name must not take each other's jobs for orphans.
+	 */
+	snprintf(node, sizeof(node), "%s/%ld", ctx->hostname != NULL ?
+	    ctx->hostname : "", (long)getppid());
 	p[0] = job_id;
 	p[1] = ctx->task_id != NULL ? ctx->task_id : "";
-	p[2] = ctx->hostname != NULL ? ctx->hostname : "";
+	p[2] = node;
 	p[3] = stale;
 	return db_exec(db, err, "UPDATE csv_jobs SET status = 'PROCESSING', "
 	    "started_at = COALESCE(started_at, now()), error_message = NULL, "

@@ -13,7 +13,11 @@
  *     slot of this node is running (so a job waiting for the payer or
  *     for a slow batch never looks dead), and sets the Redis key
  *     bulkclaims:worker:<node> (TTL 3 intervals) that /health and
- *     /metrics count as a live worker;
+ *     /metrics count as a live worker.  A job this node claimed that
+ *     no slot runs any more (its process crashed or hit the hard time
+ *     limit: the main process acknowledged its message as Celery does)
+ *     is requeued at once, without waiting for watchdog.stale_s: this
+ *     node knows for sure that nobody runs it;
  *  2. sweeps, under a PostgreSQL advisory lock so one watchdog of all
  *     nodes does it at a time:
  *     - a PROCESSING job without a heartbeat for watchdog.stale_s
@@ -62,6 +66,7 @@
 #define SCAN_MAX	10000
 
 static volatile int wd_stop;
+static int wd_db_down;		/* logged once per outage */
 static volatile sig_atomic_t hup;
 static char *cfg_path;
 static PGconn *wd_db;
@@ -85,8 +90,11 @@ wd_pg(void)
 		PQfinish(wd_db);
 	wd_db = db_connect(config_get("database.url", NULL),
 	    "bulkclaims-watchdog", &err);
-	if (wd_db == NULL)
-		log_warnx("watchdog: %s", err.msg);
+	if (wd_db == NULL && !wd_db_down)
+		log_warnx("watchdog: %s (retrying quietly)", err.msg);
+	else if (wd_db != NULL && wd_db_down)
+		log_info("watchdog: database back");
+	wd_db_down = wd_db == NULL;
 	return wd_db;
 }
 
@@ -131,6 +139,50 @@ busy_tasks(char *out, size_t outsz)
 	return n;
 }
 
+static void wd_requeue(const char *, const char *, int);
+
+/*
+ * Jobs this node claimed that none of its slots runs: requeued now.
+ * A slot is marked busy before its task claims the job and the job is
+ * finished before the slot is freed, so such a job lost its process;
+ * the grace of three intervals without a heartbeat covers the moments
+ * in between.  A job past watchdog.max_requeues is left to the sweep,
+ * which fails it.
+ */
+static void
+wd_orphans(PGconn *db, const char *ids, long interval)
+{
+	char grace[24], maxrq[24], node[CELERY_NAME_MAX + 24];
+	const char *p[4];
+	PGresult *res;
+	int i;
+
+	snprintf(grace, sizeof(grace), "%ld", interval * 3);
+	/* As task_csv.c's job_claim() writes it; our parent is the main. */
+	snprintf(node, sizeof(node), "%s/%ld", wk_cfg.node, (long)getppid());
+	p[0] = node;
+	p[1] = ids;
+	p[2] = grace;
+	p[3] = maxrq;
+	snprintf(maxrq, sizeof(maxrq), "%ld",
+	    config_get_long("watchdog.max_requeues", 5));
+	res = db_exec(db, NULL, "UPDATE csv_jobs SET status = 'PENDING', "
+	    "worker_heartbeat_at = NULL, worker_node = NULL, "
+	    "waiting_for_payer = false, "
+	    "watchdog_requeues = watchdog_requeues + 1 "
+	    "WHERE status = 'PROCESSING' AND worker_node = $1 "
+	    "AND NOT (celery_task_id = ANY($2::text[])) "
+	    "AND watchdog_requeues < $4::int "
+	    "AND worker_heartbeat_at < now() - make_interval(secs => $3::int) "
+	    "RETURNING id, celery_task_id", 4, p);
+	for (i = 0; res != NULL && i < PQntuples(res); i++) {
+		log_warnx("watchdog: job=%s is not running on this node any "
+		    "more; requeued", PQgetvalue(res, i, 0));
+		wd_requeue(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), 0);
+	}
+	PQclear(res);
+}
+
 /* Step 1: heartbeats of running jobs and the node's liveness key. */
 static void
 wd_heartbeat(long interval)
@@ -144,11 +196,14 @@ wd_heartbeat(long interval)
 	int n, i, active = 0;
 
 	n = busy_tasks(ids, sizeof(ids));
-	if (n > 0 && (db = wd_pg()) != NULL &&
-	    db_cmd(db, NULL, "UPDATE csv_jobs SET worker_heartbeat_at = now() "
-	    "WHERE celery_task_id = ANY($1::text[]) AND status IN "
-	    "('PROCESSING', 'CANCELLING')", 1, p) != 0)
-		log_warnx("watchdog: heartbeat update failed");
+	if ((db = wd_pg()) != NULL) {
+		if (n > 0 && db_cmd(db, NULL, "UPDATE csv_jobs SET "
+		    "worker_heartbeat_at = now() WHERE celery_task_id = "
+		    "ANY($1::text[]) AND status IN ('PROCESSING', "
+		    "'CANCELLING')", 1, p) != 0)
+			log_warnx("watchdog: heartbeat update failed");
+		wd_orphans(db, ids, interval);
+	}
 	wk_lock();
 	for (i = 0; i < wk_cfg.concurrency; i++)
 		active += wk_sh->slots[i].busy;

@@ -9,6 +9,7 @@ failpoints armed through a file.
 import csv
 import io
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -56,6 +57,13 @@ class Stack:
         with open(extra, "w") as f:
             f.write(EXTRA_CONF.format(run=run))
         self.env["RELSTACK_EXTRA_CONF"] = extra
+        # A fresh state: no job of an earlier run may compete for the
+        # worker or show up in the simulator's counts.
+        self.sh("stop")
+        real = os.path.realpath(self.var)
+        if os.path.islink(self.var):
+            os.unlink(self.var)
+        shutil.rmtree(real, ignore_errors=True)
         out = self.sh("start", timeout=600)
         self.info = dict(line.split("=", 1) for line in out.splitlines()
                          if "=" in line)
