@@ -272,7 +272,8 @@ metrics(struct req *r)
 		    label(r->app->queue, lb, sizeof(lb)), f.queue_len,
 		    f.redis_mem);
 	if (db != NULL && (res = db_exec(db, NULL, "SELECT status, count(*), "
-	    "COALESCE(sum(processed_rows), 0), COALESCE(sum(success_count), 0), "
+	    "COALESCE(sum(processed_rows), 0), "
+	    "COALESCE(sum(success_count), 0), "
 	    "COALESCE(sum(failure_count), 0), "
 	    "count(*) FILTER (WHERE waiting_for_payer), "
 	    "COALESCE(extract(epoch FROM now() - min(created_at))::bigint, 0) "

@@ -268,7 +268,8 @@ find_message(redisContext *c, const char *task_id, char *tag, size_t tagsz)
 			    i < rep->elements && !found; i++) {
 				env = json_tokener_parse(rep->element[i]->str);
 				if (env != NULL && envelope_task_id(env, id,
-				    sizeof(id)) == 0 && strcmp(id, task_id) == 0)
+				    sizeof(id)) == 0 &&
+				    strcmp(id, task_id) == 0)
 					found = 1;
 				json_object_put(env);
 			}

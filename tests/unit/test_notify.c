@@ -15,7 +15,8 @@
 static struct notify_job job = {
 	"0b6f2f4e-93a1-4c3e-8f43-0f6d0b1b2c3d", "COMPLETED",
 	2000, 2000, 1903, 97,
-	"https://claims.example/api/v1/claims/csv-jobs/0b6f2f4e-93a1-4c3e-8f43-0f6d0b1b2c3d/",
+	"https://claims.example/api/v1/claims/csv-jobs/"
+	    "0b6f2f4e-93a1-4c3e-8f43-0f6d0b1b2c3d/",
 	1764331200.0
 };
 
@@ -75,7 +76,8 @@ main(void)
 	/* RFC 4231 test case 2. */
 	notify_hmac_hex("Jefe", "what do ya want for nothing?", 28, hex);
 	ok(strcmp(hex, "5bdcc146bf60754e6a042426089575c7"
-	    "5a003f089d2739839dec58b964ec3843") == 0, "HMAC-SHA256 RFC 4231 #2");
+	    "5a003f089d2739839dec58b964ec3843") == 0,
+	    "HMAC-SHA256 RFC 4231 #2");
 	notify_hmac_hex("Jefe", "what do ya want for nothing!", 28, hex);
 	ok(strcmp(hex, "5bdcc146bf60754e6a042426089575c7"
 	    "5a003f089d2739839dec58b964ec3843") != 0, "other body, other MAC");
