@@ -35,7 +35,7 @@ payer.outage_threshold = 10
 payer.outage_backoff_ms = 1000
 payer.outage_backoff_max_ms = 4000
 debug.failpoints = 1
-debug.failpoint_file = {run}/failpoint
+debug.failpoint_file = @RUN@/failpoint
 notify.smtp_url = smtp://127.0.0.1:%d
 notify.from = bulkclaims@localhost
 notify.retry_base_s = 1
@@ -51,11 +51,8 @@ class Stack:
             if k.startswith("BULKCLAIMS_") and k != "BULKCLAIMS_VAR":
                 del self.env[k]
         extra = os.path.join(str(tmpdir), "extra.conf")
-        # BC_RUN is only known after start; the state folder is var (or
-        # the folder it links to), run/ inside it.
-        run = os.path.join(os.path.realpath(self.var), "run")
         with open(extra, "w") as f:
-            f.write(EXTRA_CONF.format(run=run))
+            f.write(EXTRA_CONF)
         self.env["RELSTACK_EXTRA_CONF"] = extra
         # A fresh state: no job of an earlier run may compete for the
         # worker or show up in the simulator's counts.

@@ -8,7 +8,8 @@
 # State in BULKCLAIMS_VAR (default var-rel/), ports 24443/24080/24481
 # (BULKCLAIMS_TEST_*_PORT override), binaries from build-test/ (built
 # without sanitizers when missing).  Extra config lines: file
-# $RELSTACK_EXTRA_CONF, appended to the generated configuration.
+# $RELSTACK_EXTRA_CONF, appended to the generated configuration, with
+# @RUN@ replaced by the state's run/ folder.
 # "start" prints KEY=VALUE lines (BC_STATE, BC_RUN, BC_LOG, BC_CONF, ...).
 set -euo pipefail
 
@@ -36,7 +37,8 @@ start)
 	bc_copy_runtime
 	bc_write_config
 	if [ -n "${RELSTACK_EXTRA_CONF:-}" ]; then
-		cat "$RELSTACK_EXTRA_CONF" >>"$BC_CONF"
+		# @RUN@: the real run/ folder (var may be relocated).
+		sed "s|@RUN@|$BC_RUN|g" "$RELSTACK_EXTRA_CONF" >>"$BC_CONF"
 	fi
 	{
 		bc_tls && bc_pg_start && bc_redis_start && bc_setup_data &&
