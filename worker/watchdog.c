@@ -241,22 +241,48 @@ envelope_task_id(struct json_object *env, char *id, size_t idsz)
 	return 0;
 }
 
+/* Candidates looked up in one scan of the queues and unacked. */
+#define LOOKUP_MAX	100
+#define LOOKUP_MAX_S	"100"
+
+struct lookup {
+	const char	*task_id;
+	int		 where;		/* 0 nowhere, 1 queue, 2 unacked */
+	char		 tag[CELERY_ID_MAX];	/* delivery tag if unacked */
+};
+
+/* Marks the candidates whose task id is id as found at where. */
+static void
+lookup_mark(struct lookup *l, int n, const char *id, int where,
+    const char *tag)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (l[i].where == 0 && strcmp(l[i].task_id, id) == 0) {
+			l[i].where = where;
+			if (tag != NULL)
+				snprintf(l[i].tag, sizeof(l[i].tag), "%s",
+				    tag);
+		}
+}
+
 /*
- * Looks for task_id among the messages waiting in the queues and held
- * in unacked.  Returns 1 if waiting in a queue, 2 if held in unacked
- * (tag gets its delivery tag), 0 if nowhere, -1 on a Redis error.
+ * Looks for the candidates' task ids among the messages waiting in the
+ * queues (up to SCAN_MAX each) and held in unacked: one pass for all of
+ * them, each message parsed once.  Returns 0, or -1 on a Redis error.
  */
 static int
-find_message(redisContext *c, const char *task_id, char *tag, size_t tagsz)
+find_messages(redisContext *c, struct lookup *l, int n)
 {
 	struct json_object *v, *env;
 	redisReply *rep;
 	char qkey[CELERY_NAME_MAX + 8], id[CELERY_ID_MAX];
 	size_t i;
-	int q, pr, found = 0;
+	int q, pr;
 
-	for (q = 0; q < wk_cfg.nqueues && !found; q++) {
-		for (pr = 0; pr <= 9 && !found; pr += 3) {
+	for (q = 0; q < wk_cfg.nqueues; q++) {
+		for (pr = 0; pr <= 9; pr += 3) {
 			if (celery_queue_key(wk_cfg.queues[q], pr, qkey,
 			    sizeof(qkey)) == 0)
 				continue;
@@ -265,63 +291,62 @@ find_message(redisContext *c, const char *task_id, char *tag, size_t tagsz)
 			if (rep == NULL)
 				return -1;
 			for (i = 0; rep->type == REDIS_REPLY_ARRAY &&
-			    i < rep->elements && !found; i++) {
+			    i < rep->elements; i++) {
 				env = json_tokener_parse(rep->element[i]->str);
 				if (env != NULL && envelope_task_id(env, id,
-				    sizeof(id)) == 0 &&
-				    strcmp(id, task_id) == 0)
-					found = 1;
+				    sizeof(id)) == 0)
+					lookup_mark(l, n, id, 1, NULL);
 				json_object_put(env);
 			}
 			freeReplyObject(rep);
 		}
 	}
-	if (found)
-		return 1;
 	if ((rep = redisCommand(c, "HGETALL unacked")) == NULL)
 		return -1;
-	for (i = 0; rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements &&
-	    !found; i += 2) {
+	for (i = 0; rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements;
+	    i += 2) {
 		/* [envelope, exchange, routing_key] */
 		v = json_tokener_parse(rep->element[i + 1]->str);
 		env = json_object_array_get_idx(v, 0);
-		if (env != NULL && envelope_task_id(env, id, sizeof(id)) == 0 &&
-		    strcmp(id, task_id) == 0) {
-			snprintf(tag, tagsz, "%s", rep->element[i]->str);
-			found = 2;
-		}
+		if (env != NULL && envelope_task_id(env, id, sizeof(id)) == 0)
+			lookup_mark(l, n, id, 2, rep->element[i]->str);
 		json_object_put(v);
 	}
 	freeReplyObject(rep);
-	return found;
+	return 0;
 }
 
 /*
  * Makes sure a message for the job is queued; publishes it again when
  * it is nowhere.  holder_dead: the job's worker is known to be gone,
  * so a message of the job in unacked is restored (put back on the
- * queue); otherwise a message in unacked is a live worker's.
+ * queue); otherwise a message in unacked is a live worker's.  l: the
+ * job's lookup if done already (several jobs at once), or NULL.
  */
 static void
-wd_requeue(const char *job_id, const char *task_id, int holder_dead)
+wd_requeue_looked(const char *job_id, const char *task_id, int holder_dead,
+    struct lookup *l)
 {
 	struct json_object *args;
+	struct lookup one;
 	struct errbuf err;
 	redisContext *c;
-	char tag[CELERY_ID_MAX];
-	int where;
 
 	if ((c = wd_rd()) == NULL)
 		return;
-	where = find_message(c, task_id, tag, sizeof(tag));
-	if (where == -1) {
-		log_warnx("watchdog: redis: %s", c->errstr);
-		return;
+	if (l == NULL) {
+		memset(&one, 0, sizeof(one));
+		one.task_id = task_id;
+		l = &one;
+		if (find_messages(c, l, 1) == -1) {
+			log_warnx("watchdog: redis: %s", c->errstr);
+			return;
+		}
 	}
-	if (where == 1 || (where == 2 && !holder_dead))
+	if (l->where == 1 || (l->where == 2 && !holder_dead))
 		return;
-	if (where == 2) {
-		if (celery_restore(c, tag, 0, &err) == -1)
+	if (l->where == 2) {
+		if (celery_restore(c, l->tag, 0, &err) == -1)
 			log_warnx("watchdog: restore job=%s: %s", job_id,
 			    err.msg);
 		else
@@ -338,6 +363,12 @@ wd_requeue(const char *job_id, const char *task_id, int holder_dead)
 		log_info("watchdog: published job=%s task=%s again", job_id,
 		    task_id);
 	json_object_put(args);
+}
+
+static void
+wd_requeue(const char *job_id, const char *task_id, int holder_dead)
+{
+	wd_requeue_looked(job_id, task_id, holder_dead, NULL);
 }
 
 /* Step 2: the sweep over unfinished jobs. */
@@ -417,9 +448,22 @@ wd_sweep(void)
 	res = db_exec(db, NULL, "SELECT id, celery_task_id FROM csv_jobs "
 	    "WHERE status = 'PENDING' AND celery_task_id IS NOT NULL "
 	    "AND created_at < now() - make_interval(secs => $1::int) "
-	    "ORDER BY created_at LIMIT 100", 1, p);
-	for (i = 0; res != NULL && i < PQntuples(res); i++)
-		wd_requeue(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), 0);
+	    "ORDER BY created_at LIMIT " LOOKUP_MAX_S, 1, p);
+	if (res != NULL && PQntuples(res) > 0 && wd_rd() != NULL) {
+		struct lookup l[LOOKUP_MAX];
+		int n = PQntuples(res) < LOOKUP_MAX ? PQntuples(res) :
+		    LOOKUP_MAX;
+
+		memset(l, 0, sizeof(l));
+		for (i = 0; i < n; i++)
+			l[i].task_id = PQgetvalue(res, i, 1);
+		if (find_messages(wd_rd(), l, n) == -1)
+			log_warnx("watchdog: redis: queue scan failed");
+		else
+			for (i = 0; i < n; i++)
+				wd_requeue_looked(PQgetvalue(res, i, 0),
+				    l[i].task_id, 0, &l[i]);
+	}
 	PQclear(res);
 
 	PQclear(db_exec(db, NULL, "SELECT pg_advisory_unlock(" SWEEP_LOCK ")",
