@@ -149,7 +149,7 @@ struct celery_result {
 	struct json_object *children;	/* borrowed; NULL = [] */
 	const char	*group_id;	/* NULL = absent */
 	const char	*parent_id;	/* NULL = absent */
-	long		 expires_s;	/* SETEX seconds; <= 0: SET, no expiry */
+	long		 expires_s;	/* SETEX seconds; <= 0: plain SET */
 };
 
 /*

@@ -46,7 +46,8 @@ celery_result_meta(const struct celery_result *r, size_t *lenp)
 	if (r->parent_id != NULL)
 		json_object_object_add(o, "parent_id",
 		    json_object_new_string(r->parent_id));
-	json_object_object_add(o, "task_id", json_object_new_string(r->task_id));
+	json_object_object_add(o, "task_id",
+	    json_object_new_string(r->task_id));
 	text = celery_json_dump(o, lenp);
 	json_object_put(o);
 	return text;

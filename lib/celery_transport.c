@@ -97,8 +97,8 @@ celery_consumer_pop(redisContext *c, struct celery_consumer *cs,
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_STRING ||
 	    r->element[1]->type != REDIS_REPLY_STRING) {
-		errbuf_set(err, "redis BRPOP: %s", r->type == REDIS_REPLY_ERROR ?
-		    r->str : "unexpected reply");
+		errbuf_set(err, "redis BRPOP: %s",
+		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 		freeReplyObject(r);
 		return -1;
 	}
@@ -365,7 +365,7 @@ restore_once(redisContext *c, const char *tag, int to_back,
 		rc = r->type;
 		freeReplyObject(r);
 		if (i == n + 3 && rc == REDIS_REPLY_NIL)
-			return 2;	/* WATCH fired: someone touched unacked */
+			return 2;	/* WATCH fired: unacked changed */
 	}
 	return 1;
 }

@@ -237,17 +237,41 @@ reqinfo_fill(struct wk_reqinfo *ri, const struct celery_message *m)
 	ri->eta = m->eta;
 }
 
-/* Mirrors the held list into the shared slot for inspect and restore. */
+static void	held_free(struct held *);
+
+/*
+ * With the shared lock held: forgets held messages the main process
+ * handed back to the queue while we were busy (they now belong to
+ * whoever pops them: no ack, no restore), then mirrors the rest into the
+ * shared slot for inspect, touching and restore.
+ */
 static void
-publish_held(void)
+sync_held_locked(void)
 {
 	struct wk_slot *s = &wk_sh->slots[myslot];
-	int i;
+	int i, j;
 
-	wk_lock();
+	for (i = 0; i < nheld; i++)
+		for (j = 0; j < s->nheld; j++)
+			if (s->held[j].stolen && strcmp(s->held[j].delivery_tag,
+			    held[i]->msg.delivery_tag) == 0) {
+				log_info("task %s[%s] was handed to another "
+				    "process", held[i]->msg.task,
+				    held[i]->msg.id);
+				held_free(held[i]);
+				held[i--] = held[--nheld];
+				break;
+			}
 	for (i = 0; i < nheld; i++)
 		reqinfo_fill(&s->held[i], &held[i]->msg);
 	s->nheld = nheld;
+}
+
+static void
+publish_held(void)
+{
+	wk_lock();
+	sync_held_locked();
 	wk_unlock();
 }
 
@@ -349,7 +373,8 @@ execute(struct held *h)
 	struct task_ctx ctx;
 	struct json_object *v, *f, *children;
 	double soft, hard, t0, now = util_now();
-	int acks_late, rc;
+	struct errbuf err;
+	int acks_late, rc, requeued = 0;
 	char tb[1200], *repr;
 
 	if (m->expires > 0 && now > m->expires) {
@@ -361,10 +386,22 @@ execute(struct held *h)
 		return;
 	}
 	acks_late = (int)task_option(d, "acks_late");
-	soft = m->soft_time_limit > 0 ? m->soft_time_limit :
-	    (double)task_option(d, "soft_time_limit");
-	hard = m->time_limit > 0 ? m->time_limit :
-	    (double)task_option(d, "time_limit");
+	soft = (double)task_option(d, "soft_time_limit");
+	hard = (double)task_option(d, "time_limit");
+	if (d - task_defs >= 0 && d - task_defs < WK_TOTALS_MAX) {
+		/* `celery control time_limit` changed the task's defaults. */
+		wk_lock();
+		if (wk_sh->soft_override[d - task_defs] >= 0)
+			soft = wk_sh->soft_override[d - task_defs];
+		if (wk_sh->hard_override[d - task_defs] >= 0)
+			hard = wk_sh->hard_override[d - task_defs];
+		wk_unlock();
+	}
+	/* The message's timelimit header wins (spec 5.7). */
+	if (m->soft_time_limit > 0)
+		soft = m->soft_time_limit;
+	if (m->time_limit > 0)
+		hard = m->time_limit;
 	if (!acks_late)
 		ack(m);
 	wk_lock();
@@ -418,6 +455,19 @@ execute(struct held *h)
 		json_object_object_add(f, "runtime",
 		    json_object_new_double(util_now() - t0));
 		task_event("task-succeeded", f);
+	} else if (res.retry && stop_flag && acks_late) {
+		/*
+		 * Stopped by a warm shutdown and asking to be retried: put
+		 * the message back unchanged (no retry counted, no result),
+		 * as if this worker had never taken it.
+		 */
+		if (celery_restore(cmd(), m->delivery_tag, 0, &err) == -1)
+			log_warnx("task %s: requeue failed: %s", m->id,
+			    err.msg);
+		else
+			log_info("task %s[%s] stopped by shutdown, requeued",
+			    m->task, m->id);
+		requeued = 1;
 	} else if (!(res.retry && retry(m, d, &res))) {
 		if (res.exc_type[0] == '\0')
 			snprintf(res.exc_type, sizeof(res.exc_type),
@@ -442,7 +492,7 @@ execute(struct held *h)
 		task_event("task-failed", f);
 	}
 	json_object_put(res.value);
-	if (acks_late)
+	if (acks_late && !requeued)
 		ack(m);
 	wk_lock();
 	s->busy = 0;
@@ -589,17 +639,34 @@ next_due(double *due)
 	return best;
 }
 
+/*
+ * Takes the first due held message out of the list, atomically with
+ * respect to the main process handing it back to the queue.
+ */
+static struct held *
+take_due(void)
+{
+	struct held *h = NULL;
+	double due;
+	int i;
+
+	wk_lock();
+	sync_held_locked();
+	if ((i = next_due(&due)) >= 0 && due <= util_now()) {
+		h = held[i];
+		held[i] = held[--nheld];
+		sync_held_locked();
+	}
+	wk_unlock();
+	return h;
+}
+
 static void
 run_due(void)
 {
 	struct held *h;
-	double due;
-	int i;
 
-	while (!stop_flag && (i = next_due(&due)) >= 0 && due <= util_now()) {
-		h = held[i];
-		held[i] = held[--nheld];
-		publish_held();
+	while (!stop_flag && (h = take_due()) != NULL) {
 		execute(h);
 		held_free(h);
 	}
@@ -611,6 +678,8 @@ restore_held(void)
 	struct errbuf err;
 	int i, n = 0;
 
+	/* The main process does not hand messages back while stopping. */
+	publish_held();
 	for (i = 0; i < nheld; i++) {
 		if (celery_restore(cmd(), held[i]->msg.delivery_tag, 0,
 		    &err) == -1)
@@ -632,6 +701,8 @@ child_signals(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
+	/* Tasks use libpq and libcurl: spare them EINTR where possible. */
+	sa.sa_flags = SA_RESTART;
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_quit;

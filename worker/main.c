@@ -238,7 +238,8 @@ worker_event(const char *type, int full)
 			    (double)(long)(loads[i] * 100 + 0.5) / 100));
 		json_object_object_add(ev, "loadavg", la);
 	}
-	json_object_object_add(ev, "sw_ident", json_object_new_string(SW_IDENT));
+	json_object_object_add(ev, "sw_ident",
+	    json_object_new_string(SW_IDENT));
 	json_object_object_add(ev, "sw_ver", json_object_new_string(SW_VER));
 	json_object_object_add(ev, "sw_sys", json_object_new_string("Linux"));
 	if (celery_event_send(worker_cmd(), wk_cfg.db, wk_cfg.node, type, ev,
@@ -328,8 +329,8 @@ cleanup_slot(int slot, const char *exc_type, int status)
 			log_warnx("ack %s: %s", s.cur.id, err.msg);
 	}
 	for (i = 0; i < s.nheld && i < CELERY_MAX_HELD; i++)
-		if (celery_restore(worker_cmd(), s.held[i].delivery_tag, 0,
-		    &err) == -1)
+		if (!s.held[i].stolen && celery_restore(worker_cmd(),
+		    s.held[i].delivery_tag, 0, &err) == -1)
 			log_warnx("restore %s: %s", s.held[i].id, err.msg);
 }
 
@@ -372,10 +373,11 @@ worker_terminate(const char *id, int signum)
 		}
 		pid = wk_sh->slots[i].pid;
 		memcpy(tag, wk_sh->slots[i].cur.delivery_tag, sizeof(tag));
-		wk_unlock();
+		/* Under the lock: the process cannot start another task. */
 		log_info("terminating task %s (process %ld)", id, (long)pid);
 		/* Our tasks stop cleanly only at their own checks: kill. */
 		kill(pid, SIGKILL);
+		wk_unlock();
 		waitpid(pid, &status, 0);
 		exc = celery_exc_new("TaskRevokedError", "celery.exceptions",
 		    "terminated");
@@ -421,9 +423,13 @@ slot_of(pid_t pid)
 	return -1;
 }
 
-/* Reaps children; restarts them unless stopping.  Returns live count. */
+/*
+ * Reaps children; restarts them unless stopping.  After a cold shutdown
+ * nothing is cleaned up: what the children held stays in unacked for a
+ * visibility restore, as with Python.  Returns the live count.
+ */
 static int
-reap(int stopping)
+reap(int stopping, int cold)
 {
 	pid_t pid;
 	int status, slot, i, live = 0;
@@ -438,8 +444,8 @@ reap(int stopping)
 		}
 		if ((slot = slot_of(pid)) < 0)
 			continue;
-		if (!stopping || wk_sh->slots[slot].busy ||
-		    wk_sh->slots[slot].nheld > 0) {
+		if (!cold && (!stopping || wk_sh->slots[slot].busy ||
+		    wk_sh->slots[slot].nheld > 0)) {
 			if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 				log_warnx("process %ld exited with %s %d",
 				    (long)pid, WIFSIGNALED(status) ? "signal" :
@@ -472,17 +478,27 @@ check_hard_limits(void)
 {
 	double now = util_now();
 	pid_t pid;
-	int i, status;
+	int i, status, kill_it;
 
 	for (i = 0; i < wk_cfg.concurrency; i++) {
 		struct wk_slot *s = &wk_sh->slots[i];
 
-		if (!s->busy || s->hard_deadline <= 0 || now < s->hard_deadline)
-			continue;
+		/*
+		 * Decide and kill under the lock, so the process cannot move
+		 * on to its next task between the check and the kill.
+		 */
+		wk_lock();
+		kill_it = s->busy && s->hard_deadline > 0 &&
+		    now >= s->hard_deadline && s->pid > 0;
 		pid = s->pid;
-		log_warnx("hard time limit (%.0fs) exceeded for %s[%s]",
-		    s->hard_limit, s->cur.name, s->cur.id);
-		kill(pid, SIGKILL);
+		if (kill_it) {
+			log_warnx("hard time limit (%.0fs) exceeded for %s[%s]",
+			    s->hard_limit, s->cur.name, s->cur.id);
+			kill(pid, SIGKILL);
+		}
+		wk_unlock();
+		if (!kill_it)
+			continue;
 		waitpid(pid, &status, 0);
 		cleanup_slot(i, "TimeLimitExceeded", status);
 		spawn(i);
@@ -510,13 +526,59 @@ touch_held(void)
 			    CELERY_ID_MAX);
 		for (j = 0; j < wk_sh->slots[i].nheld && j < CELERY_MAX_HELD;
 		    j++)
-			memcpy(tags[n++], wk_sh->slots[i].held[j].delivery_tag,
-			    CELERY_ID_MAX);
+			if (!wk_sh->slots[i].held[j].stolen)
+				memcpy(tags[n++],
+				    wk_sh->slots[i].held[j].delivery_tag,
+				    CELERY_ID_MAX);
 		wk_unlock();
 		for (j = 0; j < n; j++)
 			if (tags[j][0] != '\0' && celery_unacked_touch(
 			    worker_cmd(), tags[j], &err) == -1)
 				log_warnx("touch: %s", err.msg);
+	}
+}
+
+/*
+ * ETA messages must not wait behind a long task: when one becomes due
+ * while the process holding it is busy, put it back at the head of the
+ * queue (the restore transaction) so an idle process, here or on another
+ * node, runs it.  The holder forgets it (sync_held_locked()).
+ */
+static void
+steal_due(void)
+{
+	char tag[CELERY_ID_MAX], id[CELERY_ID_MAX];
+	struct errbuf err;
+	double now = util_now();
+	int i, j, found;
+
+	for (i = 0; i < wk_cfg.concurrency; i++) {
+		do {
+			found = 0;
+			wk_lock();
+			for (j = 0; wk_sh->slots[i].busy &&
+			    j < wk_sh->slots[i].nheld; j++) {
+				struct wk_reqinfo *ri;
+
+				ri = &wk_sh->slots[i].held[j];
+				if (ri->stolen || ri->eta > now - 1.0)
+					continue;
+				ri->stolen = 1;
+				memcpy(tag, ri->delivery_tag, sizeof(tag));
+				memcpy(id, ri->id, sizeof(id));
+				found = 1;
+				break;
+			}
+			wk_unlock();
+			if (found) {
+				log_info("task %s is due but its process is "
+				    "busy: back to the queue", id);
+				if (celery_restore(worker_cmd(), tag, 0,
+				    &err) == -1)
+					log_warnx("restore %s: %s", id,
+					    err.msg);
+			}
+		} while (found);
 	}
 }
 
@@ -587,12 +649,14 @@ control_loop(void)
 			if (wd_pid > 0)
 				kill(wd_pid, SIGHUP);
 		}
-		n = reap(stopping);
-		if (stopping && n == 0)
+		n = reap(stopping || cold, cold);
+		if ((stopping || cold) && n == 0)
 			break;
 		if (stopping && util_now() > deadline)
 			signal_children(SIGKILL);
 		check_hard_limits();
+		if (!stopping)
+			steal_due();
 		if (util_now() >= next_hb) {
 			worker_event("worker-heartbeat", 1);
 			next_hb = util_now() + wk_cfg.heartbeat;

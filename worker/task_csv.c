@@ -141,6 +141,8 @@ batch_fetch(struct run *r)
 	res = db_exec(r->db, &r->err, "SELECT row_number, claim_number, "
 	    "first_name, last_name, date_of_birth, subscriber_id "
 	    "FROM csv_job_rows WHERE job_id = $1 AND success IS NULL "
+	    /* intake: a repeated claim number is checked once (sql/004). */
+	    "AND duplicate_of IS NULL "
 	    "AND row_number > $2 ORDER BY row_number LIMIT $3", 3, p);
 	if (res == NULL) {
 		r->db_failed = 1;

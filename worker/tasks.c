@@ -20,6 +20,7 @@ const struct task_def task_defs[] = {
 	{ "bulkclaims.echo", task_diag_echo, 0, 0, 1, 3, 180, 0, 0 },
 	{ "bulkclaims.sleep", task_diag_sleep, 1, 1, 1, 3, 1, 0, 0 },
 	{ "bulkclaims.fail", task_diag_fail, 0, 0, 1, 3, 180, 0, 0 },
+	{ "bulkclaims.crash", task_diag_crash, 1, 0, 1, 3, 180, 0, 0 },
 	{ NULL, NULL, 0, 0, 0, 0, 0, 0, 0 }
 };
 

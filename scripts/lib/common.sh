@@ -2,7 +2,7 @@
 # Sourced, never executed.  Callers set BC_KIND (run|test) before
 # calling bc_init.
 #
-# Layout of a state folder ($BC_VAR, "var/" for scripts/run, "var-test/"
+# Layout of a state folder ($BC_VAR, "var/" for scripts/run, "var/test/"
 # for scripts/test):
 #   bulkclaims.conf        the programs' configuration (mode 0600)
 #   run/                   sockets and pidfiles (mode 0700)
@@ -74,7 +74,7 @@ bc_init() {
 		;;
 	test)
 		BC_BUILD=$BC_REPO/build-test
-		BC_VAR=${BULKCLAIMS_VAR:-$BC_REPO/var-test}
+		BC_VAR=${BULKCLAIMS_VAR:-$BC_REPO/var/test}
 		BC_HTTPS_PORT=${BULKCLAIMS_TEST_HTTPS_PORT:-18443}
 		BC_HTTP_PORT=${BULKCLAIMS_TEST_HTTP_PORT:-18080}
 		BC_SIM_PORT=${BULKCLAIMS_TEST_SIM_PORT:-18481}
@@ -87,6 +87,14 @@ bc_init() {
 	/*) ;;
 	*) BC_VAR=$PWD/$BC_VAR ;;
 	esac
+	# The folder bc_setup_var creates (or relocates), and the state's
+	# place inside it.
+	BC_TOP=$BC_VAR
+	BC_SUB=
+	if [ "$BC_KIND" = test ] && [ -z "${BULKCLAIMS_VAR:-}" ]; then
+		BC_TOP=$BC_REPO/var
+		BC_SUB=test
+	fi
 	if bc_is_root; then
 		BC_SVC_USER=$BC_SVC_NAME
 	else
@@ -95,30 +103,31 @@ bc_init() {
 	BC_PUBLIC_URL=https://localhost:$BC_HTTPS_PORT
 }
 
-# The folder the state really lives in when $BC_VAR's parent is not
-# reachable by the service user (or socket paths would be too long).
+# The folder the state really lives in when the service user cannot
+# reach $BC_TOP (or socket paths would be too long).
 bc_alt_var() {
 	local h
-	h=$(printf '%s' "$BC_REPO:$BC_VAR" | sha256sum | cut -c1-12)
-	printf '/var/tmp/bulkclaims-%s-%s' "$h" "$BC_KIND"
+	h=$(printf '%s' "$BC_REPO:$BC_TOP" | sha256sum | cut -c1-12)
+	printf '/var/tmp/bulkclaims-%s' "$h"
 }
 
-# Creates the state folder.  When the service user cannot reach it
-# (checkout under /root, mode 0700) or the socket paths would not fit in
-# sun_path (108 bytes), the state goes to /var/tmp/bulkclaims-<hash>-<kind>
-# and $BC_VAR becomes a symlink to it; web/, sql/ and the programs are
-# then copied there (bc_copy_runtime).  Sets BC_STATE (the real folder)
-# and BC_RELOCATED (0/1).
+# Creates the state folder.  $BC_TOP is var/ (scripts/test keeps its
+# state in var/test/ inside it) or BULKCLAIMS_VAR.  When the service
+# user cannot reach it (checkout under /root, mode 0700) or the socket
+# paths would not fit in sun_path (108 bytes), $BC_TOP lives in
+# /var/tmp/bulkclaims-<hash of the path> and becomes a symlink to it; web/,
+# sql/ and the programs are then copied there (bc_copy_runtime).
+# Sets BC_STATE (the real folder) and BC_RELOCATED (0/1).
 bc_setup_var() {
-	local parent reach=1 alt
+	local parent reach=1 alt top
 
-	parent=$(dirname "$BC_VAR")
+	parent=$(dirname "$BC_TOP")
 	[ -d "$parent" ] || bc_die "$parent does not exist"
-	if [ -L "$BC_VAR" ]; then
-		BC_STATE=$(readlink -f "$BC_VAR")
+	if [ -L "$BC_TOP" ]; then
+		top=$(readlink -f "$BC_TOP")
 		BC_RELOCATED=1
-	elif [ -d "$BC_VAR" ]; then
-		BC_STATE=$(cd "$BC_VAR" && pwd -P)
+	elif [ -d "$BC_TOP" ]; then
+		top=$(cd "$BC_TOP" && pwd -P)
 		BC_RELOCATED=0
 	else
 		if bc_is_root && ! bc_as_svc test -x "$parent" 2>/dev/null; then
@@ -128,24 +137,27 @@ bc_setup_var() {
 		    -x "$BC_BUILD" -a -r "$BC_REPO/sql" 2>/dev/null; then
 			reach=0
 		fi
-		# ".s.PGSQL.5432" is the longest socket name we create.
-		if [ $(( ${#BC_VAR} + 20 )) -gt 100 ]; then
+		# "test/.s.PGSQL.5432" is the longest socket path we add.
+		if [ $(( ${#BC_TOP} + 25 )) -gt 100 ]; then
 			reach=0
 		fi
 		if [ "$reach" = 1 ]; then
-			mkdir -p "$BC_VAR"
-			BC_STATE=$(cd "$BC_VAR" && pwd -P)
+			mkdir -p "$BC_TOP"
+			top=$(cd "$BC_TOP" && pwd -P)
 			BC_RELOCATED=0
 		else
 			alt=$(bc_alt_var)
 			mkdir -p "$alt"
-			ln -s "$alt" "$BC_VAR"
-			BC_STATE=$alt
+			ln -s "$alt" "$BC_TOP"
+			top=$alt
 			BC_RELOCATED=1
-			bc_msg "state in $alt ($BC_VAR links there: the service user cannot reach the checkout)"
+			bc_msg "state in $alt ($BC_TOP links there: the service user cannot reach the checkout)"
 		fi
 	fi
-	[ -d "$BC_STATE" ] || bc_die "state folder $BC_STATE is missing (remove the symlink $BC_VAR)"
+	[ -d "$top" ] || bc_die "state folder $top is missing (remove the symlink $BC_TOP)"
+	chmod 0700 "$top"
+	bc_is_root && chown "$BC_SVC_USER:$BC_SVC_USER" "$top"
+	BC_STATE=$top${BC_SUB:+/$BC_SUB}
 	BC_RUN=$BC_STATE/run
 	BC_LOG=$BC_STATE/log
 	mkdir -p "$BC_RUN" "$BC_LOG" "$BC_STATE/secrets" "$BC_STATE/tls" \

@@ -117,3 +117,40 @@ def test_broker_db_3(tmp_path, redis_server):
         p.close()
     finally:
         assert w.stop() == 0
+
+
+def test_restore_via_named_exchange_binding(app, c_worker, r):
+    """An unacked entry published through a named direct exchange is
+    restored to the queue its binding names (spec 2.6)."""
+    import base64
+    import uuid
+    tid, tag = str(uuid.uuid4()), str(uuid.uuid4())
+    body = base64.b64encode(b'[["named"], {}, {}]').decode()
+    env = {"body": body, "content-encoding": "utf-8",
+           "content-type": "application/json",
+           "headers": {"task": "bulkclaims.echo", "id": tid},
+           "properties": {"delivery_tag": tag, "body_encoding": "base64",
+                          "priority": 0,
+                          "delivery_info": {"exchange": "ex1",
+                                            "routing_key": "rk1"}}}
+    r.sadd("_kombu.binding.ex1", b"rk1\x06\x16\x06\x16target")
+    r.hset("unacked", tag, json.dumps([env, "ex1", "rk1"]))
+    r.zadd("unacked_index", {tag: time.time() - 100})
+    c_worker("-Q", "target",
+             env_extra={"BULKCLAIMS_CELERY_VISIBILITY_TIMEOUT": "10"})
+    assert wait_for(lambda: meta(r, tid), 10)
+    assert meta(r, tid)["result"] == {"args": ["named"], "kwargs": {}}
+    assert r.hlen("unacked") == 0
+
+
+def test_more_eta_messages_than_a_process_holds(app, c_worker, r):
+    """A process holds at most 64 ETA messages; the rest wait in Redis
+    (for any worker) and still run once, after their ETA."""
+    w = c_worker()
+    rs = [app.send_task("bulkclaims.echo", args=[i], countdown=3)
+          for i in range(70)]
+    assert wait_for(lambda: r.hlen("unacked") == 64, 10)
+    assert r.llen("celery") == 6
+    for i, x in enumerate(rs):
+        assert x.get(timeout=20) == {"args": [i], "kwargs": {}}
+    assert wait_for(lambda: r.hlen("unacked") == 0, 5)

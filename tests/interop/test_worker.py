@@ -367,3 +367,90 @@ def test_worker_not_alive_after_kill9(app, c_worker):
     time.sleep(4.5)
     assert not state.workers[w.node].alive
     stop.set()
+
+
+def test_due_eta_not_stuck_behind_long_task(app, c_worker, r):
+    """Concurrency 2: process X holds an ETA task and then runs a long
+    task.  When the ETA is due, the main process hands the message back
+    to the queue and the other process runs it as soon as it is free,
+    exactly once, instead of after X's long task."""
+    w = c_worker("--concurrency", "2")
+    eta = app.send_task("bulkclaims.echo", args=["eta"], countdown=2)
+    assert wait_for(lambda: r.hlen("unacked") == 1, 5)
+    time.sleep(0.2)
+    t0 = time.time()
+    # Redis serves the longest-waiting BRPOP first: Y, then X (which
+    # re-issued its BRPOP after taking the ETA message).
+    short = app.send_task("bulkclaims.sleep", args=[3])
+    long = app.send_task("bulkclaims.sleep", args=[12])
+    assert eta.get(timeout=20) == {"args": ["eta"], "kwargs": {}}
+    assert time.time() - t0 < 8
+    log = w.log()
+    assert "back to the queue" in log
+    assert log.count("task bulkclaims.echo[%s] succeeded" % eta.id) == 1
+    assert short.get(timeout=10) == 3
+    assert long.get(timeout=20) == 12
+    time.sleep(0.5)
+    assert "was handed to another process" in w.log()
+    assert w.log().count("task bulkclaims.echo[%s] succeeded" % eta.id) == 1
+    assert wait_for(lambda: r.hlen("unacked") == 0, 5)
+
+
+def test_warm_shutdown_requeues_stoppable_task(app, c_worker, r):
+    """A long acks_late task that stops on warm shutdown and asks for a
+    retry goes back to the queue unchanged (retries not counted)."""
+    w = c_worker()
+    res = app.send_task("bulkclaims.sleep", args=[60],
+                        kwargs={"stoppable": True})
+    assert wait_for(lambda: meta(r, res.id) and
+                    meta(r, res.id)["status"] == "STARTED", 10)
+    t0 = time.time()
+    assert w.stop() == 0
+    assert time.time() - t0 < 5
+    msg = json.loads(r.lindex("celery", -1))
+    assert msg["headers"]["id"] == res.id
+    assert msg["headers"]["retries"] == 0
+    assert msg["headers"]["redelivered"] is True
+    assert meta(r, res.id)["status"] == "STARTED"
+    assert r.hlen("unacked") == 0
+    r.delete("celery")
+
+
+def test_second_sigterm_is_cold_shutdown(app, c_worker, r):
+    """Warm shutdown waits for the running task; a second SIGTERM stops
+    at once (exit 1), leaving the acks_late message in unacked for a
+    visibility restore."""
+    w = c_worker()
+    res = app.send_task("bulkclaims.sleep", args=[30])
+    assert wait_for(lambda: meta(r, res.id) and
+                    meta(r, res.id)["status"] == "STARTED", 10)
+    w.p.send_signal(signal.SIGTERM)
+    time.sleep(1.5)
+    assert w.p.poll() is None          # still finishing the task
+    w.p.send_signal(signal.SIGTERM)
+    assert w.p.wait(5) == 1
+    assert r.hlen("unacked") == 1
+    assert "cold shutdown" in w.log()
+    r.delete("unacked", "unacked_index")
+
+
+def test_sigquit_cold_shutdown_when_idle(c_worker):
+    w = c_worker()
+    w.p.send_signal(signal.SIGQUIT)
+    assert w.p.wait(5) == 1
+
+
+def test_control_time_limit_and_conf(app, c_worker, r, redis_server):
+    w = c_worker()
+    rep = app.control.time_limit("bulkclaims.sleep", soft=1, hard=5,
+                                 reply=True, destination=[w.node])
+    assert rep == [{w.node: {"ok": "time limits set successfully"}}]
+    res = app.send_task("bulkclaims.sleep", args=[4])
+    with pytest.raises(Exception) as ei:
+        res.get(timeout=10)
+    assert type(ei.value).__name__ == "SoftTimeLimitExceeded"
+    rep = app.control.time_limit("no.such", soft=1, reply=True,
+                                 destination=[w.node])
+    assert rep == [{w.node: {"error": "unknown task"}}]
+    out = celery_cli(redis_server, "inspect", "conf", "--json")
+    assert json.loads(out.stdout)[w.node]["task_serializer"] == "json"

@@ -2,10 +2,10 @@
  * Fuzz target for the Celery message decoder (celery_message_parse), the
  * code that reads whatever anyone LPUSHed onto our queue.  Built two
  * ways:
- *   - with -DBC_LIBFUZZER and clang -fsanitize=fuzzer: a libFuzzer target
- *     (see tests/fuzz/celery/README);
- *   - otherwise (make check): a TAP program replaying every file of the
- *     seed corpus plus each file's truncations.
+ *   - by tests/fuzz/run.sh (clang -fsanitize=fuzzer): a libFuzzer target
+ *     over the seeds in tests/fuzz/corpus/celery;
+ *   - with -DCELERY_CORPUS_DIR (make check): a TAP program replaying
+ *     every seed plus truncations of each.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -40,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifndef BC_LIBFUZZER
+#ifdef CELERY_CORPUS_DIR
 #include "tap.h"
 
 static int
@@ -65,7 +65,7 @@ replay(const char *path)
 int
 main(void)
 {
-	const char *dir = SRCDIR "/tests/fuzz/celery/corpus";
+	const char *dir = CELERY_CORPUS_DIR;
 	char path[4096];
 	struct dirent *de;
 	DIR *d;
