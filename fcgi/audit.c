@@ -72,6 +72,8 @@ route_action(enum route_id id)
 		return "retry";
 	case ROUTE_JOB_PURGE:
 		return "purge";
+	case ROUTE_JOB_CANCEL:		/* reliability */
+		return "cancel";
 	default:
 		return NULL;
 	}

@@ -19,14 +19,18 @@ static const struct {
 } contract[] = {
 	{ "row", "row_number" },
 	{ "claim_number", "csv_safe(claim_number)" },
-	{ "status", "csv_safe(status)" },
+	/* reliability: rows a cancelled or failed job never reached. */
+	{ "status", "csv_safe(CASE WHEN success IS NULL THEN 'Unprocessed'"
+	    " ELSE status END)" },
 	{ "patient_name", "csv_safe(patient_name)" },
 	{ "total_charged", "total_charged" },
 	{ "total_paid", "total_paid" },
 	{ "processed_date", "to_char(processed_date, 'YYYY-MM-DD')" },
 	{ "success", "CASE success WHEN true THEN 'true'"
 	    " WHEN false THEN 'false' END" },
-	{ "error_message", "csv_safe(error_message)" },
+	{ "error_message", "csv_safe(CASE WHEN success IS NULL THEN"
+	    " 'Not processed: the job ended before this row'"
+	    " ELSE error_message END)" },
 };
 
 /* ?format=extended: after the input columns. */

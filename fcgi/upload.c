@@ -28,6 +28,7 @@
 #include "copyrow.h"
 #include "csvin.h"
 #include "db.h"
+#include "failpoint.h"
 #include "form.h"
 #include "intake.h"
 #include "log.h"
@@ -557,6 +558,8 @@ upload_store(struct req *r, struct upload_in *in, const unsigned char *sha)
 	}
 	r->rows = st.rows;
 
+	/* Tests: a crash here leaves a PENDING job for the watchdog. */
+	failpoint("after_commit_before_publish");
 	if (jobs_publish(r, job_id, task_id, &err) == -1) {
 		const char *params[1] = { job_id };
 		struct errbuf derr;

@@ -26,6 +26,7 @@
 #include "redisconn.h"
 #include "tasks.h"
 #include "util.h"
+#include "watchdog.h"
 #include "worker.h"
 #include "canvas.h"
 
@@ -756,9 +757,11 @@ child_signals(void)
 	sa.sa_handler = on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
 	/* Ctrl-C reaches the whole group; the main process relays it. */
+	/* Reliability: SIGHUP reloads the configuration between tasks. */
+	sa.sa_handler = reload_on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
@@ -786,6 +789,7 @@ consumer_run(int slot)
 	    &stop_flag, &err) == -1 || cmd() == NULL)
 		return 0;
 	while (!stop_flag) {
+		reload_if_asked();
 		run_due();
 		if (stop_flag)
 			break;
