@@ -308,7 +308,8 @@ dispatch(struct req *r)
 		template_handle(r);
 		break;
 	case ROUTE_JOB_ROWS:
-		rows_list(r);
+		if (purge_gate(r) == 0)
+			rows_list(r);
 		break;
 	default:
 		resp_error(r, 404, "not_found", "Not found.", NULL, NULL);
