@@ -74,7 +74,6 @@ route_action(enum route_id id)
 		return "purge";
 	case ROUTE_JOB_CANCEL:		/* reliability */
 		return "cancel";
-
 	case ROUTE_JOB_ROWS:
 		return "view_rows";
 	default:
