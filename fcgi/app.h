@@ -25,6 +25,7 @@ struct app {
 	const char	*public_url;	/* public.url, no final '/'; or NULL */
 	long		 max_bytes;	/* upload.max_bytes: the file part */
 	long		 max_rows;	/* upload.max_rows */
+	long		 duplicate_window_s; /* upload.duplicate_window_s */
 	int		 redis_timeout_ms;
 };
 
@@ -51,12 +52,20 @@ struct req {
 	long long	 user_id;
 	long long	 org_id;
 	char		 role[16];
+	int		 via_session;	/* cookie, not API token (CSRF) */
 	/* For the access log. */
 	int		 status;
 	int		 sent;		/* headers are out */
 	char		 job_id[37];	/* job the request touched, or "" */
 	long		 rows;		/* rows stored (upload) or -1 */
 	long long	 bytes;		/* upload file or response bytes */
+	/*
+	 * Intake: resp_json() keeps a copy of the JSON body it sends in
+	 * captured (malloc'd, freed by the request loop) when capture is
+	 * set, for Idempotency-Key replay.
+	 */
+	int		 capture;
+	char		*captured;
 };
 
 /*
@@ -136,6 +145,13 @@ void	 jobs_detail(struct req *r);
 void	 jobs_progress(struct req *r);
 void	 jobs_retry(struct req *r);
 void	 download_results(struct req *r);
+/* cancel.c (reliability) */
+void	 cancel_handle(struct req *r);
+/*
+ * health.c (reliability): answers GET /api/v1/health/ and GET /metrics
+ * (no authentication) and returns 1; 0 for any other path.
+ */
+int	 health_dispatch(struct req *r);
 
 /* jobs.c: publishes claims.tasks.process_csv_file(job_id); 0 or -1. */
 int	 jobs_publish(struct req *r, const char *job_id, const char *task_id,

@@ -19,8 +19,10 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
+#include "config.h"
 #include "limits.h"
 #include "payer.h"
+#include "payer_redis.h"
 #include "util.h"
 
 #define DEF_CONCURRENCY		32
@@ -32,6 +34,11 @@
 #define LOOP_TICK_MS		100
 /* Renew the token this long before the payer says it expires. */
 #define TOKEN_MARGIN_MS		60000LL
+/* Another worker fetching the token: wait this long for it, polling. */
+#define TOKEN_LOCK_MS		10000L
+#define TOKEN_LOCK_POLL_MS	50
+/* Shared in-flight cap reached: ask Redis again this often. */
+#define LEASE_POLL_MS		20
 
 enum slot_state {
 	SLOT_FREE,	/* no claim */
@@ -81,11 +88,29 @@ struct payer_engine {
 	char	*tok_body;
 	struct curl_slist *tok_hdrs;
 	struct rbuf tok_rb;
-	unsigned long token_fetches;
+	int	 refusals;	/* tokens refused (401) in a row */
 
 	/* worker-local token bucket */
 	double	 bucket;
 	long long bucket_ms;
+	long long rate_next;	/* when to ask again after a refusal */
+
+	/* shared state in Redis (payer_redis.c) */
+	struct redisContext *redis;
+	char	 tok_key[96], lock_key[96], rate_key[96];
+	char	 lock_id[37];
+	int	 lock_held;
+	long long lock_wait_until;	/* 0: not waiting for another worker */
+	char	 refused[PAYER_MAX_TOKEN];	/* the token a 401 refused */
+	int	 permits;		/* granted by Redis, not used yet */
+	char	 fl_key[96], fl_alive[96];	/* payer.max_in_flight */
+	/* in-flight shares held (>= inflight) */
+	int	 leases;
+	/* Redis failed: local cap for this run */
+	int	 lease_off;
+	long long lease_next;	/* when to ask again after a refusal */
+	long	 lease_ttl;
+	struct payer_stats st;
 };
 
 static char *
@@ -136,7 +161,10 @@ easy_common(struct payer_engine *pe, CURL *e, struct rbuf *rb)
 {
 	CURLcode rc = CURLE_OK;
 
-#define SET(o, v) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, o, v); } while (0)
+#define SET(o, v) do {						\
+	if (rc == CURLE_OK)						\
+		rc = curl_easy_setopt(e, o, v);				\
+} while (0)
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_WRITEFUNCTION, rbuf_write);
 	SET(CURLOPT_WRITEDATA, rb);
@@ -154,6 +182,49 @@ easy_common(struct payer_engine *pe, CURL *e, struct rbuf *rb)
 		SET(CURLOPT_CAINFO, pe->opt.ca_file);
 #undef SET
 	return rc == CURLE_OK ? 0 : -1;
+}
+
+/* Hex of the first 16 bytes of SHA-256 over the NUL-separated parts. */
+static void
+key_hash(const char *const *parts, char out[33])
+{
+	crypto_hash_sha256_state h;
+	unsigned char d[crypto_hash_sha256_BYTES];
+	size_t i;
+
+	crypto_hash_sha256_init(&h);
+	for (i = 0; parts[i] != NULL; i++)
+		crypto_hash_sha256_update(&h, (const unsigned char *)parts[i],
+		    strlen(parts[i]) + 1);
+	crypto_hash_sha256_final(&h, d);
+	sodium_bin2hex(out, 33, d, 16);
+	sodium_memzero(d, sizeof(d));
+}
+
+/*
+ * The token belongs to a credential at a token URL; its key hashes the
+ * secret too, so a changed secret never reuses an old token, and Redis
+ * never sees the secret.  The rate limit belongs to the payer's API.
+ */
+static void
+redis_keys(struct payer_engine *pe, const char *prefix)
+{
+	const char *tp[] = { pe->ep.base_url, pe->ep.token_path,
+	    pe->cred.client_id, pe->cred.client_secret, NULL };
+	const char *rp[] = { pe->ep.provider_code, pe->ep.base_url,
+	    pe->ep.api_path, NULL };
+	char h[33];
+
+	key_hash(tp, h);
+	snprintf(pe->tok_key, sizeof(pe->tok_key), "%.48stoken:%s", prefix, h);
+	snprintf(pe->lock_key, sizeof(pe->lock_key), "%.48stoken-lock:%s",
+	    prefix, h);
+	key_hash(rp, h);
+	snprintf(pe->rate_key, sizeof(pe->rate_key), "%.48srate:%s", prefix, h);
+	snprintf(pe->fl_key, sizeof(pe->fl_key), "%.48sinflight:%s", prefix, h);
+	snprintf(pe->fl_alive, sizeof(pe->fl_alive), "%.48sinflight-alive:%s",
+	    prefix, h);
+	util_uuid4(pe->lock_id);
 }
 
 struct payer_engine *
@@ -285,6 +356,13 @@ payer_engine_new(const struct payer_endpoint *ep,
 	    (long)pe->opt.concurrency + 4);
 	pe->bucket = 1;
 	pe->bucket_ms = util_mono_ms();
+	pe->redis = pe->opt.redis;
+	if (pe->opt.max_in_flight < 0)
+		pe->opt.max_in_flight = 0;
+	/* a crashed worker's share frees itself after its longest request */
+	pe->lease_ttl = pe->opt.timeout_ms * 2 + 10000;
+	redis_keys(pe, opt != NULL && opt->redis_prefix != NULL ?
+	    opt->redis_prefix : "bulkclaims:payer:");
 	return pe;
 }
 
@@ -337,6 +415,7 @@ payer_engine_free(struct payer_engine *pe)
 	if (pe->multi != NULL)
 		curl_multi_cleanup(pe->multi);
 	sodium_memzero(pe->token, sizeof(pe->token));
+	sodium_memzero(pe->refused, sizeof(pe->refused));
 	free(pe->url);
 	free(pe->token_url);
 	free((char *)(uintptr_t)pe->ep.provider_code);
@@ -368,6 +447,24 @@ backoff_ms(const struct payer_engine *pe, int tries)
 	return d / 2 + (long)randombytes_uniform((uint32_t)(d / 2 + 1));
 }
 
+/* Transport errors that another attempt cannot cure (TLS trust, URL). */
+static int
+curl_permanent(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_NOT_BUILT_IN:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Seconds from Retry-After, clamped to [0, PAYER_MAX_RETRY_AFTER_S]. */
 static long
 retry_after_ms(CURL *e)
@@ -384,6 +481,22 @@ retry_after_ms(CURL *e)
 }
 
 /* ---- the access token ---- */
+
+static void
+redis_failed(struct payer_engine *pe, const struct errbuf *e)
+{
+	pe->st.redis_errors++;
+	snprintf(pe->st.redis_error, sizeof(pe->st.redis_error), "%.127s",
+	    e->msg);
+}
+
+static void
+lock_release(struct payer_engine *pe)
+{
+	if (pe->lock_held && pe->redis != NULL)
+		payer_redis_unlock(pe->redis, pe->lock_key, pe->lock_id);
+	pe->lock_held = 0;
+}
 
 static int
 token_start(struct payer_engine *pe, struct errbuf *err)
@@ -422,8 +535,80 @@ token_start(struct payer_engine *pe, struct errbuf *err)
 		return errbuf_set(err, "cannot start the token request");
 	pe->tok_busy = 1;
 	pe->tok_tries++;
-	pe->token_fetches++;
+	pe->st.token_fetches++;
 	return 0;
+}
+
+/*
+ * The token is needed: take another worker's from Redis, wait while
+ * another worker fetches it, or fetch it.  0, or -1 with err (fatal).
+ */
+/*
+ * Adopts the token another worker stored in Redis: 1 if taken, 0 if
+ * none, -1 error.
+ */
+static int
+token_shared(struct payer_engine *pe, long long now, struct errbuf *e)
+{
+	long long ttl = 0;
+	int r;
+
+	r = payer_redis_token_get(pe->redis, pe->tok_key, pe->token,
+	    sizeof(pe->token), &ttl, e);
+	if (r == 1 && strcmp(pe->token, pe->refused) == 0) {
+		/* the refused token is still there: drop it, unless replaced */
+		sodium_memzero(pe->token, sizeof(pe->token));
+		return payer_redis_token_drop(pe->redis, pe->tok_key,
+		    pe->refused, e) == -1 ? -1 : 0;
+	}
+	if (r != 1)
+		return r;
+	pe->token_valid = 1;
+	pe->token_gen++;
+	/* no expiry in Redis: trust it for a short while only */
+	pe->token_expires = now + (ttl > 0 ? ttl : TOKEN_MARGIN_MS);
+	pe->tok_tries = 0;
+	pe->lock_wait_until = 0;
+	pe->st.tokens_shared++;
+	return 1;
+}
+
+/*
+ * The token is needed: take another worker's from Redis, wait while
+ * another worker fetches it, or fetch it.  0, or -1 with err (fatal).
+ */
+static int
+token_need(struct payer_engine *pe, long long now, struct errbuf *err)
+{
+	struct errbuf e;
+	int r;
+
+	if (pe->redis == NULL || pe->lock_held)
+		return token_start(pe, err);
+	if ((r = token_shared(pe, now, &e)) == 1)
+		return 0;
+	if (r == 0)
+		r = payer_redis_lock(pe->redis, pe->lock_key, pe->lock_id,
+		    TOKEN_LOCK_MS, &e);
+	if (r == 1) {
+		pe->lock_held = 1;
+		/* it may have been stored between our look and our lock */
+		if ((r = token_shared(pe, now, &e)) == 1) {
+			lock_release(pe);
+			return 0;
+		}
+	} else if (r == 0) {
+		if (pe->lock_wait_until == 0)
+			pe->lock_wait_until = now + TOKEN_LOCK_MS;
+		/* another worker is fetching: look again shortly */
+		if (now < pe->lock_wait_until) {
+			pe->tok_not_before = now + TOKEN_LOCK_POLL_MS;
+			return 0;
+		}
+	}
+	if (r == -1)
+		redis_failed(pe, &e);
+	return token_start(pe, err);
 }
 
 /* Takes access_token and expires_in from a 200 answer; 0 or -1. */
@@ -478,18 +663,32 @@ token_done(struct payer_engine *pe, CURLcode cc, struct errbuf *err)
 	pe->tok_busy = 0;
 	token_release(pe);
 	if (cc == CURLE_OK && code == 200) {
-		if (token_parse(pe) == -1)
+		if (token_parse(pe) == -1) {
+			lock_release(pe);
 			return errbuf_set(err,
 			    "payer token response is malformed");
+		}
+		if (pe->redis != NULL) {
+			struct errbuf e;
+
+			if (payer_redis_token_put(pe->redis, pe->tok_key,
+			    pe->token, pe->token_expires - util_mono_ms(),
+			    &e) == -1)
+				redis_failed(pe, &e);
+		}
+		lock_release(pe);
+		pe->lock_wait_until = 0;
 		return 0;
 	}
+	lock_release(pe);
 	if (cc == CURLE_OK && (code == 400 || code == 401 || code == 403))
 		return errbuf_set(err,
 		    "payer rejected the client credentials (%ld)", code);
 	if (cc != CURLE_OK) {
-		v = PAYER_RETRY;
-		snprintf(why, sizeof(why), "%s", cc == CURLE_OPERATION_TIMEDOUT ?
-		    "timeout" : curl_easy_strerror(cc));
+		v = curl_permanent(cc) ? PAYER_FAIL : PAYER_RETRY;
+		snprintf(why, sizeof(why), "%s",
+		    cc == CURLE_OPERATION_TIMEDOUT ? "timeout" :
+		    curl_easy_strerror(cc));
 	} else
 		v = payer_classify_http(code, pe->tok_rb.p, pe->tok_rb.len, why,
 		    sizeof(why));
@@ -582,13 +781,19 @@ slot_send(struct payer_engine *pe, struct slot *s)
 	}
 	s->state = SLOT_FLIGHT;
 	s->token_gen = pe->token_gen;
+	if (s->res.attempts > 0)
+		pe->st.retries++;
 	s->tries++;
 	s->res.attempts++;
 	pe->inflight++;
+	pe->st.requests++;
 	return 0;
 }
 
-/* Schedules a retry, or fails the row once its attempts are used up. 1 if final. */
+/*
+ * Schedules a retry, or fails the row once its attempts are used up.
+ * Returns 1 if the row is final.
+ */
 static int
 slot_retry(struct payer_engine *pe, struct slot *s, const char *why,
     long min_delay_ms)
@@ -610,9 +815,14 @@ slot_retry(struct payer_engine *pe, struct slot *s, const char *why,
 	return 0;
 }
 
-/* A row's transfer finished.  Returns 1 if the row is final. */
+/*
+ * A row's transfer finished.  Returns 1 if the row is final, 0 if it
+ * goes again, -1 with err if the whole job must stop (the payer refuses
+ * every fresh token).
+ */
 static int
-slot_done(struct payer_engine *pe, struct slot *s, CURLcode cc)
+slot_done(struct payer_engine *pe, struct slot *s, CURLcode cc,
+    struct errbuf *err)
 {
 	long code = 0;
 	char why[256], msg[320];
@@ -625,6 +835,8 @@ slot_done(struct payer_engine *pe, struct slot *s, CURLcode cc)
 	free(s->body);
 	s->body = NULL;
 	s->res.http_status = code;
+	if (cc == CURLE_OK && code != 401)
+		pe->refusals = 0;
 
 	if (cc != CURLE_OK) {
 		if (s->rb.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
@@ -637,6 +849,11 @@ slot_done(struct payer_engine *pe, struct slot *s, CURLcode cc)
 			return slot_retry(pe, s, "timeout", 0);
 		snprintf(why, sizeof(why), "connection error (%s)",
 		    curl_easy_strerror(cc));
+		if (curl_permanent(cc)) {
+			snprintf(msg, sizeof(msg), "payer %s", why);
+			payer_result_error(&s->res, msg);
+			return 1;
+		}
 		return slot_retry(pe, s, why, 0);
 	}
 	if (code >= 200 && code <= 299) {
@@ -683,32 +900,171 @@ reauth:
 	s->reauthed = 1;
 	s->tries--;
 	/* many rows share one token: only the first 401 of a token renews it */
-	if (s->token_gen == pe->token_gen)
+	if (s->token_gen == pe->token_gen && pe->token_valid) {
+		/* tokens refused with no answer in between: not expiry */
+		if (++pe->refusals > PAYER_MAX_TOKEN_REFUSALS)
+			return errbuf_set(err, "payer refused %d fresh access "
+			    "tokens in a row (401)", pe->refusals);
 		pe->token_valid = 0;
+		memcpy(pe->refused, pe->token, sizeof(pe->refused));
+	}
 	s->not_before = 0;
 	return 0;
 }
 
-/* Worker-local token bucket; 1 if a request may start now. */
+/*
+ * One permit of payer.rate_limit: from Redis when shared (in batches, to
+ * save round trips), else from a worker-local bucket.  1 if a request may
+ * start now; 0 with pe->rate_next set to when to ask again.
+ */
 static int
 rate_take(struct payer_engine *pe, long long now)
 {
+	struct errbuf e;
 	double cap;
+	long wait;
+	int want, got;
 
 	if (pe->opt.rate_limit <= 0)
 		return 1;
 	cap = pe->opt.rate_limit * PAYER_RATE_BURST_S;
 	if (cap < 1)
 		cap = 1;
+	if (pe->redis != NULL) {
+		if (pe->permits > 0) {
+			pe->permits--;
+			return 1;
+		}
+		if (now < pe->rate_next)
+			return 0;
+		want = pe->opt.concurrency - pe->inflight;
+		if (want > (int)cap)
+			want = (int)cap;
+		if (want < 1)
+			want = 1;
+		got = payer_redis_rate_take(pe->redis, pe->rate_key,
+		    pe->opt.rate_limit, cap, want, &wait, &e);
+		if (got > 0) {
+			pe->permits = got - 1;
+			return 1;
+		}
+		if (got == 0) {
+			pe->rate_next = now + (wait > 0 ? wait : 1);
+			return 0;
+		}
+		redis_failed(pe, &e);
+	}
 	pe->bucket += (double)(now - pe->bucket_ms) * pe->opt.rate_limit /
 	    1000.0;
 	pe->bucket_ms = now;
 	if (pe->bucket > cap)
 		pe->bucket = cap;
-	if (pe->bucket < 1)
+	if (pe->bucket < 1) {
+		pe->rate_next = now + 1 + (long long)(1000.0 /
+		    pe->opt.rate_limit * (1 - pe->bucket));
 		return 0;
+	}
 	pe->bucket -= 1;
 	return 1;
+}
+
+/*
+ * The cap on requests in flight now: payer.concurrency, and with
+ * payer.max_in_flight the shares this engine holds in Redis, taking
+ * more for the eligible rows waiting.  Lowers *wake while refused.
+ */
+static int
+lease_fill(struct payer_engine *pe, int eligible, long long now,
+    long long *wake)
+{
+	struct errbuf e;
+	int need, got, cap = pe->opt.concurrency;
+
+	if (pe->opt.max_in_flight == 0)
+		return cap;
+	if (pe->redis == NULL || pe->lease_off)
+		return pe->opt.max_in_flight < cap ? pe->opt.max_in_flight :
+		    cap;
+	need = (eligible < cap - pe->inflight ? eligible : cap - pe->inflight) -
+	    (pe->leases - pe->inflight);
+	if (need > 0 && now >= pe->lease_next) {
+		got = payer_redis_slots_take(pe->redis, pe->fl_key,
+		    pe->fl_alive, pe->lock_id, pe->opt.max_in_flight, need,
+		    pe->lease_ttl, &e);
+		if (got < 0) {
+			redis_failed(pe, &e);
+			pe->lease_off = 1;
+			return pe->opt.max_in_flight < cap ?
+			    pe->opt.max_in_flight : cap;
+		}
+		pe->leases += got;
+		if (got < need)
+			pe->lease_next = now + LEASE_POLL_MS;
+	}
+	if (pe->lease_next > now && pe->lease_next < *wake)
+		*wake = pe->lease_next;
+	return pe->leases < cap ? pe->leases : cap;
+}
+
+/* Gives back the shares no request uses, for other workers. */
+static void
+lease_trim(struct payer_engine *pe)
+{
+	struct errbuf e;
+
+	if (pe->leases <= pe->inflight)
+		return;
+	if (pe->redis != NULL && !pe->lease_off &&
+	    payer_redis_slots_give(pe->redis, pe->fl_key, pe->fl_alive,
+	    pe->lock_id, pe->leases - pe->inflight, pe->lease_ttl, &e) == -1)
+		redis_failed(pe, &e);
+	pe->leases = pe->inflight;
+}
+
+/*
+ * Starts every ready row that may start now (token, backoff, in-flight
+ * caps, rate limit).  A row that cannot even be built is done at once.
+ * Returns the slots in use; lowers *wake to the next time to look again.
+ */
+static int
+start_ready(struct payer_engine *pe, long long now, long long *wake,
+    payer_done_fn done, void *arg, int *halt, int *want_next)
+{
+	struct slot *s;
+	int i, busy = 0, eligible = 0, cap;
+
+	for (i = 0; i < pe->nslots; i++)
+		if (pe->slots[i].state == SLOT_READY &&
+		    pe->slots[i].not_before <= now)
+			eligible++;
+	cap = pe->token_valid ? lease_fill(pe, eligible, now, wake) : 0;
+	for (i = 0; i < pe->nslots && !*halt; i++) {
+		s = &pe->slots[i];
+		if (s->state == SLOT_FREE)
+			continue;
+		busy++;
+		if (s->state != SLOT_READY)
+			continue;
+		if (s->not_before > now) {
+			if (s->not_before < *wake)
+				*wake = s->not_before;
+			continue;
+		}
+		if (!pe->token_valid || pe->inflight >= cap)
+			continue;
+		if (!rate_take(pe, now)) {
+			if (pe->rate_next < *wake)
+				*wake = pe->rate_next;
+			continue;
+		}
+		if (slot_send(pe, s) == -1) {
+			s->state = SLOT_READY;
+			*halt = done(arg, &s->claim, &s->res) != 0;
+			slot_release(pe, s);
+			*want_next = 1;
+		}
+	}
+	return busy;
 }
 
 int
@@ -747,45 +1103,16 @@ payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 		}
 
 		/* start what may start */
-		busy = 0;
 		wake = now + LOOP_TICK_MS;
-		for (i = 0; i < pe->nslots && !halt; i++) {
-			s = &pe->slots[i];
-			if (s->state == SLOT_FREE)
-				continue;
-			busy++;
-			if (s->state != SLOT_READY)
-				continue;
-			if (s->not_before > now) {
-				if (s->not_before < wake)
-					wake = s->not_before;
-				continue;
-			}
-			if (!pe->token_valid || pe->inflight >=
-			    pe->opt.concurrency)
-				continue;
-			if (!rate_take(pe, now)) {
-				long long t = now + 1 + (long long)(1000.0 /
-				    pe->opt.rate_limit * (1 - pe->bucket));
-
-				if (t < wake)
-					wake = t;
-				continue;
-			}
-			if (slot_send(pe, s) == -1) {
-				s->state = SLOT_READY;
-				halt = done(arg, &s->claim, &s->res) != 0;
-				slot_release(pe, s);
-				want_next = 1;
-			}
-		}
+		busy = start_ready(pe, now, &wake, done, arg, &halt,
+		    &want_next);
 		if (halt)
 			break;
 		if (busy == 0 && !want_next)
 			break;
 		if (busy > 0 && !pe->token_valid && !pe->tok_busy) {
 			if (now >= pe->tok_not_before) {
-				if (token_start(pe, err) == -1) {
+				if (token_need(pe, now, err) == -1) {
 					rc = -1;
 					break;
 				}
@@ -814,7 +1141,12 @@ payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 			    &priv);
 			if ((s = (struct slot *)(void *)priv) == NULL)
 				continue;
-			if (slot_done(pe, s, m->data.result)) {
+			if ((i = slot_done(pe, s, m->data.result, err)) ==
+			    -1) {
+				rc = -1;
+				break;
+			}
+			if (i == 1) {
 				halt = done(arg, &s->claim, &s->res) != 0;
 				slot_release(pe, s);
 				want_next = 1;
@@ -824,8 +1156,10 @@ payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 		}
 		if (rc == -1 || halt)
 			break;
-		if (progressed)
+		if (progressed) {
+			lease_trim(pe);
 			continue;
+		}
 		now = util_mono_ms();
 		timeout = wake > now ? (int)(wake - now) : 0;
 		if (timeout > LOOP_TICK_MS)
@@ -836,11 +1170,46 @@ payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 	for (i = 0; i < pe->nslots; i++)
 		slot_release(pe, &pe->slots[i]);
 	token_release(pe);
+	lock_release(pe);
+	lease_trim(pe);
+	pe->lock_wait_until = 0;
+	pe->lease_off = 0;
+	pe->lease_next = 0;
 	return rc;
 }
 
 unsigned long
 payer_engine_token_fetches(const struct payer_engine *pe)
 {
-	return pe->token_fetches;
+	return pe->st.token_fetches;
+}
+
+void
+payer_engine_stats(const struct payer_engine *pe, struct payer_stats *st)
+{
+	*st = pe->st;
+}
+
+void
+payer_options_load(struct payer_options *opt)
+{
+	const char *v;
+	char *end;
+
+	opt->concurrency = (int)config_get_long("payer.concurrency", 0);
+	opt->max_attempts = (int)config_get_long("payer.max_attempts", 0);
+	opt->timeout_ms = config_get_long("payer.timeout_ms", 0);
+	opt->max_in_flight = (int)config_get_long("payer.max_in_flight", 0);
+	opt->backoff_ms = config_get_long("payer.backoff_ms", 0);
+	opt->backoff_max_ms = config_get_long("payer.backoff_max_ms", 0);
+	opt->connect_timeout_ms = config_get_long("payer.connect_timeout_ms",
+	    0);
+	v = config_get("payer.ca_file", NULL);
+	opt->ca_file = v != NULL && v[0] != '\0' ? v : NULL;
+	opt->rate_limit = 0;
+	if ((v = config_get("payer.rate_limit", NULL)) != NULL) {
+		opt->rate_limit = strtod(v, &end);
+		if (end == v || *end != '\0' || opt->rate_limit < 0)
+			opt->rate_limit = 0;
+	}
 }

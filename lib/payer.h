@@ -17,68 +17,100 @@
 
 /* One endpoint row of table payer_endpoints; strings borrowed. */
 struct payer_endpoint {
-	const char *provider_code, *transaction_code;	/* "UHC", "CLAIM_STATUS" */
-	const char *base_url;	/* e.g. "http://127.0.0.1:8481" */
-	const char *token_path;	/* "/apip/auth/v2/token" */
-	const char *api_path;	/* "/oihub/claim/inquiry/v1" */
-	const char *payer_id;	/* "87726" */
+	const char *provider_code;	/* "UHC" */
+	const char *transaction_code;	/* "CLAIM_STATUS" */
+	const char *base_url;		/* e.g. "http://127.0.0.1:8481" */
+	const char *token_path;		/* "/apip/auth/v2/token" */
+	const char *api_path;		/* "/oihub/claim/inquiry/v1" */
+	const char *payer_id;		/* "87726" */
 };
 
-/* A practice's credential, decrypted in the worker only; strings borrowed; never log them. */
+/*
+ * A practice's credential, decrypted in the worker only; strings
+ * borrowed; never log them.
+ */
 struct payer_credential {
 	const char *client_id, *client_secret;
-	const char *tin;	/* practice TIN, 9 digits */
+	const char *tin;		/* practice TIN, 9 digits */
 	const char *npi, *practice_name;
 };
 
 /*
- * Engine settings.  Zero (or NULL) in any field means its default, so a
- * caller that zero-fills the struct and sets what it knows stays correct
- * when fields are added at the end.
+ * Engine settings (config keys in payer_options_load).  Zero (or
+ * NULL) in any field means its default, so a caller that zero-fills the
+ * struct and sets what it knows stays correct when fields are added.
  */
 struct payer_options {
-	int	 concurrency;	/* payer.concurrency, default 32: requests in flight */
-	int	 max_attempts;	/* payer.max_attempts, default 3 */
-	long	 timeout_ms;	/* payer.timeout_ms, default 30000 (per request) */
-	const char *ca_file;	/* payer.ca_file or NULL */
-	double	 rate_limit;	/* payer.rate_limit requests/s, 0 = none (worker-local for now) */
-	/* Additions (all optional). */
-	long	 backoff_ms;	/* payer.backoff_ms: first retry delay, default 500 */
-	long	 backoff_max_ms;	/* payer.backoff_max_ms: delay ceiling, default 30000 */
+	int	 concurrency;	/* requests in flight, default 32 */
+	int	 max_attempts;	/* per row, default 3 */
+	long	 timeout_ms;	/* per request, default 30000 */
+	const char *ca_file;	/* PEM bundle to trust, NULL: system CAs */
+	double	 rate_limit;	/* requests/s, 0 = none */
+	long	 backoff_ms;	/* first retry delay, default 500 */
+	long	 backoff_max_ms;	/* retry delay ceiling, default 30000 */
 	long	 connect_timeout_ms;	/* default min(timeout_ms, 10000) */
-	int	 insecure_http;	/* reserved: http:// is accepted for the simulator */
+	/*
+	 * Shared state across workers (payer_redis.c): with a connected
+	 * context the access token is cached in Redis (one fetch for all
+	 * workers, under a lock), rate_limit is one token bucket in Redis
+	 * for every worker calling this payer, and max_in_flight is shared.
+	 * The engine uses the context only inside payer_engine_run, from the
+	 * caller's thread; it does not own it.  On a Redis error the engine
+	 * falls back to worker-local behaviour for that step and counts it
+	 * (payer_engine_stats).
+	 */
+	struct redisContext *redis;	/* NULL: worker-local */
+	const char *redis_prefix;	/* default "bulkclaims:payer:" */
+	/*
+	 * Requests in flight to this payer from all workers together,
+	 * through Redis (without redis it only caps this engine).  0: none.
+	 */
+	int	 max_in_flight;
 };
 
 /* One CSV row; strings borrowed until its done callback returns. */
 struct payer_claim {
 	long	 row_number;
-	const char *claim_number, *first_name, *last_name,
-	    *date_of_birth /* YYYY-MM-DD */, *subscriber_id;
+	const char *claim_number, *first_name, *last_name;
+	const char *date_of_birth;	/* YYYY-MM-DD */
+	const char *subscriber_id;
 };
 
 /* The output CSV columns + extended fields of one row. */
 struct payer_result {
 	long	 row_number;
 	int	 success;		/* 1/0 */
-	char	 status[32];		/* "Processed", "Not Found", "Denied", ... */
-	char	 patient_name[256];
-	char	 total_charged[24], total_paid[24];	/* "1500.00" or "" */
+	char	 status[32];		/* "Processed", "Not Found", ... */
+	char	 patient_name[256];	/* the CSV's "First Last" */
+	char	 total_charged[24];	/* "1500.00" or "" */
+	char	 total_paid[24];
 	char	 processed_date[11];	/* YYYY-MM-DD or "" */
 	char	 error_message[256];	/* "" when none; no PHI */
 	int	 attempts;		/* requests sent for this row */
 	char	 lookup_result[16];	/* FOUND, NOT_FOUND, PAYER_ERROR */
-	char	 status_category_code[8], status_code[8], status_description[128];
-	char	 total_allowed[24], patient_responsibility[24], check_number[32], check_date[11];
+	char	 status_category_code[8];	/* X12 507, e.g. "F1" */
+	char	 status_code[8];		/* X12 508, e.g. "65" */
+	char	 status_description[128];
+	char	 total_allowed[24], patient_responsibility[24];
+	char	 check_number[32], check_date[11];
 	char	 payer_claim_number[64];
 	int	 member_match;		/* 1 match, 0 mismatch, -1 unknown */
-	/* Additions. */
-	char	 correlation_id[37];	/* x-optum-consumer-correlation-id of the last request; loggable */
+	/* x-optum-consumer-correlation-id of the last request; loggable */
+	char	 correlation_id[37];
 	long	 http_status;		/* of the last response, 0 if none */
 };
 
-/* Called for the next claim to send; fill *claim and return 1, or return 0 when there are no more (for now). */
+/*
+ * Called for the next claim to send: fill *claim and return 1, or return
+ * 0 when there are no more for now.  After a 0 the engine asks again
+ * only once a claim is done, and the run ends when next() says 0 with
+ * nothing in flight.
+ */
 typedef int (*payer_next_fn)(void *arg, struct payer_claim *claim);
-/* Called once per claim with its final result (after retries). Return non-zero to stop the run early. */
+/*
+ * Called once per claim with its final result (after retries).  Return
+ * non-zero to stop the run early.
+ */
 typedef int (*payer_done_fn)(void *arg, const struct payer_claim *claim,
     const struct payer_result *res);
 
@@ -91,18 +123,19 @@ typedef int (*payer_done_fn)(void *arg, const struct payer_claim *claim,
 #define PAYER_REQ_HEADER_MAX	256
 
 struct payer_request {
-	char	*body;		/* malloc'd by build_request; the engine frees it */
+	char	*body;		/* malloc'd by build_request; engine frees */
 	size_t	 body_len;
 	int	 nheaders;
-	char	 headers[PAYER_REQ_MAX_HEADERS][PAYER_REQ_HEADER_MAX];	/* "Name: value" */
+	/* "Name: value" lines */
+	char	 headers[PAYER_REQ_MAX_HEADERS][PAYER_REQ_HEADER_MAX];
 };
 
 /* What the engine does next with a row after one response. */
 enum payer_verdict {
 	PAYER_DONE,	/* res is final: found, not found, denied, ... */
-	PAYER_RETRY,	/* transient: retry after backoff; res->error_message names the cause */
-	PAYER_FAIL,	/* permanent failure: res->error_message says why */
-	PAYER_REAUTH,	/* the access token was refused: refresh it once and resend */
+	PAYER_RETRY,	/* transient: retry later; error_message: the cause */
+	PAYER_FAIL,	/* permanent: error_message says why */
+	PAYER_REAUTH,	/* token refused: refresh it once and resend */
 	PAYER_VERDICT__MAX
 };
 
@@ -128,11 +161,22 @@ struct payer_adapter {
 		    struct payer_result *res);
 	/*
 	 * Classifies a non-2xx response: a verdict plus a short cause for the
-	 * message ("error 503", "bad request (400): ..."), written to why.
+	 * message ("error 503", "rejected the request (400 CODE)"), written to
+	 * why; the engine prefixes "payer ".
 	 */
 	enum payer_verdict (*classify_error)(long http_status, const void *buf,
 		    size_t len, char *why, size_t whysz);
 };
+
+/*
+ * Fills opt from the configuration (config.h): payer.concurrency,
+ * payer.max_attempts, payer.timeout_ms, payer.rate_limit, payer.ca_file,
+ * payer.max_in_flight, payer.backoff_ms, payer.backoff_max_ms,
+ * payer.connect_timeout_ms.  Unset keys give 0 (the engine's default);
+ * opt->redis and redis_prefix are left as they were.  ca_file is borrowed
+ * from the configuration (payer_engine_new copies it).
+ */
+void	payer_options_load(struct payer_options *opt);
 
 /* Adapter lookup by provider + transaction code; NULL if none. */
 const struct payer_adapter *payer_adapter_find(const char *provider_code,
@@ -150,16 +194,26 @@ struct payer_engine;
  * must have been called once before.
  */
 struct payer_engine *payer_engine_new(const struct payer_endpoint *ep,
-	    const struct payer_credential *cred, const struct payer_options *opt,
-	    struct errbuf *err);
+	    const struct payer_credential *cred,
+	    const struct payer_options *opt, struct errbuf *err);
 
 /*
  * Runs until next() returns 0 and every claim in flight is done (or done()
  * asks to stop, or *stop becomes non-zero: then in-flight claims are
- * abandoned without a done() call).  stop may be NULL.  Returns 0, or -1
- * with err for a failure that stops the whole job (e.g. the token endpoint
- * rejects the credentials: "payer rejected the client credentials (401)");
- * claims in flight then get no done() call either.
+ * abandoned without a done() call).  stop may be NULL; it is looked at
+ * every 100 ms at least.  Returns 0, or -1 with err for a failure that
+ * stops the whole job; claims in flight then get no done() call either.
+ * Such failures (no PHI, no secret in err):
+ *   "payer rejected the client credentials (401)" (also 400, 403),
+ *   "payer token endpoint: <cause> after N attempts" (5xx, 429, network),
+ *   "payer token endpoint: <TLS or URL error>" (not retried),
+ *   "payer token response is malformed",
+ *   "payer refused 4 fresh access tokens in a row (401)".
+ * Everything else is a row's own result (see README-outcomes.md of the
+ * simulator): "payer timeout after 3 attempts", "payer error 503 after 3
+ * attempts", "payer rate limit (429) after 3 attempts", "payer returned
+ * malformed JSON", "payer rejected the request (400 CODE)", ...
+ * The engine may be run again afterwards (the next job of the worker).
  */
 int	payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 	    payer_done_fn done, void *arg, volatile const int *stop,
@@ -167,6 +221,18 @@ int	payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 
 /* How many token requests this engine has sent (for tests and logs). */
 unsigned long payer_engine_token_fetches(const struct payer_engine *pe);
+
+/* Counters for logs and tests; no secrets. */
+struct payer_stats {
+	unsigned long	 token_fetches;	/* token requests sent to the payer */
+	unsigned long	 tokens_shared;	/* tokens taken from Redis instead */
+	unsigned long	 requests;	/* claim requests sent (all attempts) */
+	unsigned long	 retries;	/* of which were retries */
+	unsigned long	 redis_errors;	/* fell back to local behaviour */
+	char		 redis_error[128];	/* the last one, "" if none */
+};
+void	payer_engine_stats(const struct payer_engine *pe,
+	    struct payer_stats *st);
 
 /* Frees the engine and its connections; NULL is fine. */
 void	payer_engine_free(struct payer_engine *pe);
@@ -176,7 +242,7 @@ void	payer_engine_free(struct payer_engine *pe);
  */
 /* "YYYY-MM-DD" -> "MM/DD/YYYY" (out[11]); 0, or -1 if in is not a date. */
 int	payer_date_iso_to_us(const char *in, char out[11]);
-/* "MM/DD/YYYY" or "YYYYMMDD" or "YYYY-MM-DD" -> "YYYY-MM-DD" (out[11]); 0 or -1. */
+/* "MM/DD/YYYY", "YYYYMMDD" or "YYYY-MM-DD" -> "YYYY-MM-DD" (out[11]); 0/-1. */
 int	payer_date_to_iso(const char *in, char out[11]);
 /* A decimal amount "1500", "1500.5", "1500.00" -> "1500.00" in out; 0 or -1. */
 int	payer_amount_norm(const char *in, char *out, size_t outsz);
@@ -210,8 +276,12 @@ const char *payer_json_str(struct json_object *obj, const char *key);
 /* obj.key if it has type t, else NULL (also when obj is NULL); borrowed. */
 struct json_object *payer_json_get(struct json_object *obj, const char *key,
 	    int t);
-/* The first code of an {"errors":[{"code":...}]} body, identifier characters only ("" if none). */
-void	payer_json_error_code(struct json_object *root, char *out, size_t outsz);
+/*
+ * The first code of an {"errors":[{"code":...}]} body, identifier
+ * characters only ("" if none).
+ */
+void	payer_json_error_code(struct json_object *root, char *out,
+	    size_t outsz);
 /*
  * Classifies a non-2xx HTTP answer the way both adapters need: 401
  * REAUTH; 408/425/429/5xx RETRY; other 4xx FAIL.  why gets the cause, to
@@ -220,7 +290,10 @@ void	payer_json_error_code(struct json_object *root, char *out, size_t outsz);
  */
 enum payer_verdict payer_classify_http(long http_status, const void *buf,
 	    size_t len, char *why, size_t whysz);
-/* Copies src (NULL = "") into dst, control characters as spaces, never splitting a UTF-8 sequence. */
+/*
+ * Copies src (NULL = "") into dst, control characters as spaces, never
+ * splitting a UTF-8 sequence.
+ */
 void	payer_copy_safe(char *dst, size_t dstsz, const char *src);
 
 #endif

@@ -35,7 +35,8 @@ uhc_build(const struct payer_endpoint *ep, const struct payer_credential *cred,
 		return errbuf_set(err, "claim_number is empty");
 	/* spec section 2: the payer wants MM/DD/YYYY */
 	if (payer_date_iso_to_us(claim->date_of_birth, dob) == -1)
-		return errbuf_set(err, "date_of_birth is not a YYYY-MM-DD date");
+		return errbuf_set(err,
+		    "date_of_birth is not a YYYY-MM-DD date");
 
 	root = json_object_new_object();
 	vars = json_object_new_object();
@@ -115,12 +116,12 @@ uhc_parse(long http_status, const void *buf, size_t len,
 	char code[64], fields[96];
 
 	if ((root = payer_json_parse(buf, len)) == NULL) {
-		payer_result_error(res,
-		    "invalid payer response: malformed JSON");
+		payer_result_error(res, "payer returned malformed JSON");
 		return PAYER_FAIL;
 	}
-	claims = payer_json_get(payer_json_get(payer_json_get(root, "data", json_type_object),
-	    "searchClaim", json_type_object), "claims", json_type_array);
+	claims = payer_json_get(payer_json_get(payer_json_get(root, "data",
+	    json_type_object), "searchClaim", json_type_object), "claims",
+	    json_type_array);
 	if (claims == NULL) {
 		char msg[128];
 

@@ -9,7 +9,7 @@
 
 #include "payer.h"
 
-/* The adapter table entry, found by payer_adapter_find("UHC", "CLAIM_STATUS"). */
+/* The adapter, found by payer_adapter_find("UHC", "CLAIM_STATUS"). */
 extern const struct payer_adapter payer_uhc_adapter;
 
 /* The GraphQL query text sent in every request body. */

@@ -27,7 +27,8 @@ payer_adapter_find(const char *provider_code, const char *transaction_code)
 	if (provider_code == NULL || transaction_code == NULL)
 		return NULL;
 	for (i = 0; i < sizeof(adapters) / sizeof(adapters[0]); i++)
-		if (strcasecmp(adapters[i]->provider_code, provider_code) == 0 &&
+		if (strcasecmp(adapters[i]->provider_code,
+		    provider_code) == 0 &&
 		    strcasecmp(adapters[i]->transaction_code,
 		    transaction_code) == 0)
 			return adapters[i];
@@ -266,7 +267,8 @@ payer_json_parse(const void *buf, size_t len)
 		return NULL;
 	json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, p, (int)len);
-	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success) {
+	if (obj == NULL ||
+	    json_tokener_get_error(tok) != json_tokener_success) {
 		json_object_put(obj);
 		json_tokener_free(tok);
 		return NULL;

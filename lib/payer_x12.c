@@ -40,7 +40,8 @@ x12_build(const struct payer_endpoint *ep, const struct payer_credential *cred,
 		return errbuf_set(err, "claim_number is empty");
 	if (payer_date_to_iso(claim->date_of_birth, dob) == -1 ||
 	    strlen(claim->date_of_birth) != 10)
-		return errbuf_set(err, "date_of_birth is not a YYYY-MM-DD date");
+		return errbuf_set(err,
+		    "date_of_birth is not a YYYY-MM-DD date");
 	/* 276 dates are D8: CCYYMMDD */
 	memcpy(ymd, dob, 4);
 	memcpy(ymd + 4, dob + 5, 2);
@@ -62,7 +63,8 @@ x12_build(const struct payer_endpoint *ep, const struct payer_credential *cred,
 	    json_object_new_string("BillingProvider"));
 	json_object_object_add(prov, "organizationName", json_object_new_string(
 	    cred->practice_name != NULL ? cred->practice_name : ""));
-	json_object_object_add(prov, "taxId", json_object_new_string(cred->tin));
+	json_object_object_add(prov, "taxId",
+	    json_object_new_string(cred->tin));
 	if (cred->npi != NULL && cred->npi[0] != '\0')
 		json_object_object_add(prov, "npi",
 		    json_object_new_string(cred->npi));
@@ -217,8 +219,7 @@ x12_parse(long http_status, const void *buf, size_t len,
 
 	(void)http_status;
 	if ((root = payer_json_parse(buf, len)) == NULL) {
-		payer_result_error(res,
-		    "invalid payer response: malformed JSON");
+		payer_result_error(res, "payer returned malformed JSON");
 		return PAYER_FAIL;
 	}
 	claims = payer_json_get(root, "claims", json_type_array);
@@ -266,7 +267,7 @@ x12_parse(long http_status, const void *buf, size_t len,
 		not_found(res);
 		return PAYER_DONE;
 	case X12_BUSY:
-		/* the engine adds "payer " and, when spent, "after N attempts" */
+		/* the engine adds "payer " and, if spent, "after N attempts" */
 		snprintf(res->error_message, sizeof(res->error_message),
 		    "busy (277 %s%s%s)", res->status_category_code,
 		    res->status_code[0] ? "/" : "", res->status_code);

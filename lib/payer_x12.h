@@ -7,7 +7,7 @@
 
 #include "payer.h"
 
-/* The adapter table entry, found by payer_adapter_find("X12", "CLAIM_STATUS"). */
+/* The adapter, found by payer_adapter_find("X12", "CLAIM_STATUS"). */
 extern const struct payer_adapter payer_x12_adapter;
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "worker.h"
@@ -17,6 +18,7 @@ int
 wk_shared_init(void)
 {
 	pthread_mutexattr_t a;
+	int i;
 
 	wk_sh = mmap(NULL, sizeof(*wk_sh), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -25,6 +27,8 @@ wk_shared_init(void)
 		return -1;
 	}
 	memset(wk_sh, 0, sizeof(*wk_sh));
+	for (i = 0; i < WK_TOTALS_MAX; i++)
+		wk_sh->soft_override[i] = wk_sh->hard_override[i] = -1;
 	pthread_mutexattr_init(&a);
 	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
 	/* A child killed while holding the lock must not wedge the rest. */
@@ -93,4 +97,24 @@ wk_revoke(const char *id)
 	    [strnlen(id, CELERY_ID_MAX - 1)] = '\0';
 	wk_sh->nrevoked++;
 	wk_unlock();
+}
+
+double
+wk_parse_rate(const char *s)
+{
+	char *end;
+	double n;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	n = strtod(s, &end);
+	if (end == s || n < 0)
+		return -1;
+	if (*end == '\0' || strcmp(end, "/s") == 0)
+		return n;
+	if (strcmp(end, "/m") == 0)
+		return n / 60;
+	if (strcmp(end, "/h") == 0)
+		return n / 3600;
+	return -1;
 }

@@ -36,7 +36,6 @@ struct wk_config {
 	double	 visibility_timeout;
 	double	 sweep_interval;
 	double	 heartbeat;			/* seconds between heartbeats */
-	int	 prefetch_multiplier;
 };
 
 /* A short description of a message, for inspect replies. */
@@ -53,6 +52,7 @@ struct wk_reqinfo {
 	int	 acknowledged;
 	double	 time_start;
 	double	 eta;
+	int	 stolen;	/* held: handed back to the queue by main */
 };
 
 /* One child process. */
@@ -74,7 +74,14 @@ struct wk_shared {
 	long		 totals[WK_TOTALS_MAX];	/* by task_defs[] index */
 	int		 nrevoked;		/* ring of revoked ids */
 	char		 revoked[WK_REVOKED_MAX][CELERY_ID_MAX];
-	int		 task_events;		/* enable_events/disable_events */
+	int		 task_events;		/* enable/disable_events */
+	/* `control time_limit` overrides by task_defs[] index; -1 = unset */
+	double		 soft_override[WK_TOTALS_MAX];
+	double		 hard_override[WK_TOTALS_MAX];
+	/* Rate limits (tasks/s, 0 = none): token buckets of capacity 1. */
+	double		 rate[WK_TOTALS_MAX];
+	double		 rate_tokens[WK_TOTALS_MAX];
+	double		 rate_last[WK_TOTALS_MAX];
 	struct wk_slot	 slots[CELERY_MAX_CONCURRENCY];
 };
 
@@ -92,5 +99,7 @@ unsigned long wk_clock_tick(void);
 void	wk_clock_seen(unsigned long clock);
 int	wk_is_revoked(const char *id);
 void	wk_revoke(const char *id);
+/* "10/s", "100/m", "3600/h" or a number (per second); 0 = none, -1 bad. */
+double	wk_parse_rate(const char *s);
 
 #endif

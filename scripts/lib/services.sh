@@ -73,11 +73,14 @@ bc_secret() {
 # Writes var/bulkclaims.conf (regenerated on every start; secrets are
 # kept in var/secrets/).
 bc_write_config() {
-	local secret tmp timeout=30000
+	local secret tmp timeout_ms=30000 slow_ms=30000
 
-	# Tests: SLOW claims (the simulator answers after 30 s) time out
-	# sooner, so a job of them does not hold the worker for 90 s.
-	[ "$BC_KIND" = test ] && timeout=5000
+	# Tests: a payer timeout short enough that a forced-slow claim
+	# (SLOW... answers after sim.slow_ms) fails in seconds, not minutes.
+	if [ "$BC_KIND" = test ]; then
+		timeout_ms=2000
+		slow_ms=4000
+	fi
 	BC_CONF=$BC_STATE/bulkclaims.conf
 	secret=$(bc_secret sim-client-secret)
 	tmp=$BC_CONF.tmp
@@ -99,7 +102,7 @@ upload.max_rows = 200000
 
 payer.concurrency = 32
 payer.max_attempts = 3
-payer.timeout_ms = $timeout
+payer.timeout_ms = $timeout_ms
 payer.rate_limit = 0
 
 secrets.key_file = $BC_STATE/secrets/credentials.key
@@ -108,6 +111,7 @@ sim.port = $BC_SIM_PORT
 sim.client_id = bulkclaims-demo
 sim.client_secret = $secret
 sim.tins = 123456789
+sim.slow_ms = $slow_ms
 
 public.url = $BC_PUBLIC_URL
 EOF

@@ -1,13 +1,15 @@
 /*
  * payer-bench: rows per second of the payer engine against the simulator.
  *
- *   payer-bench [-s SIM] [-p PORT] [-n ROWS] [-l LAT,LAT..] [-c CONC,CONC..]
- *               [-a UHC|X12] [-r RATE] [-u URL]
+ *   payer-bench [-s SIM] [-n ROWS] [-l LAT,LAT..] [-c CONC,CONC..]
+ *               [-a UHC|X12] [-r RATE] [-u URL] [-R SOCK] [-m MAX]
  *
  * -u sends to an already running server at URL instead of starting one.
+ * -R shares token, rate limit and -m MAX_IN_FLIGHT through the Redis at
+ * that unix socket, to measure what the shared state costs per row.
  *
  * For each latency it starts the simulator (SIM, default
- * payer-sim/bulkclaims-payer-sim) on 127.0.0.1:PORT (default 20190), then
+ * payer-sim/bulkclaims-payer-sim) on a free port of 20100-20199, then
  * for each concurrency runs ROWS claims (default 2000) through one engine
  * and prints rows/s, the ideal concurrency / latency, their ratio, and
  * this process's peak RSS.  Not a test: figures for the README.
@@ -29,9 +31,11 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <hiredis.h>
 
 #include "payer.h"
 #include "util.h"
+#include "../unit/simproc.h"
 
 struct bench {
 	long	 n, next, done, ok, retried;
@@ -76,40 +80,13 @@ done_cb(void *arg, const struct payer_claim *c, const struct payer_result *r)
 }
 
 static pid_t
-sim_start(const char *bin, int port, long latency)
+sim_start(const char *bin, int *port, long latency)
 {
-	char p[16], l[24];
-	struct sockaddr_in sa;
-	pid_t pid;
-	int fd, i;
+	char l[24];
+	const char *extra[] = { "--latency-ms", l, NULL };
 
-	snprintf(p, sizeof(p), "%d", port);
 	snprintf(l, sizeof(l), "%ld", latency);
-	if ((pid = fork()) == 0) {
-		/* never outlive this program, even if it crashes */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (freopen("/dev/null", "w", stderr) == NULL)
-			_exit(127);
-		execl(bin, bin, "--listen", "127.0.0.1", "--port", p,
-		    "--latency-ms", l, (char *)NULL);
-		_exit(127);
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	for (i = 0; i < 250; i++) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(fd);
-			return pid;
-		}
-		close(fd);
-		usleep(20000);
-	}
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-	return -1;
+	return simproc_start(bin, extra, port);
 }
 
 static int
@@ -131,27 +108,31 @@ int
 main(int argc, char *argv[])
 {
 	const char *sim = "payer-sim/bulkclaims-payer-sim", *adapter = "UHC";
-	const char *given_url = NULL;
+	const char *given_url = NULL, *redis_sock = NULL;
+	redisContext *rc = NULL;
+	int max_in_flight = 0;
 	char lat_s[64] = "0,100,500", conc_s[64] = "32,128", url[64];
 	long lats[8], concs[8], rows = 2000;
 	double rate = 0;
-	int port = 20190, nl, nc, i, j, ch;
+	int port = 0, nl, nc, i, j, ch;
 	struct rusage ru;
 
-	while ((ch = getopt(argc, argv, "s:p:n:l:c:a:r:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:n:l:c:a:r:u:R:m:")) != -1) {
 		switch (ch) {
 		case 's': sim = optarg; break;
-		case 'p': port = (int)strtol(optarg, NULL, 10); break;
 		case 'n': rows = strtol(optarg, NULL, 10); break;
 		case 'l': snprintf(lat_s, sizeof(lat_s), "%s", optarg); break;
 		case 'c': snprintf(conc_s, sizeof(conc_s), "%s", optarg); break;
 		case 'a': adapter = optarg; break;
 		case 'r': rate = strtod(optarg, NULL); break;
 		case 'u': given_url = optarg; break;
+		case 'R': redis_sock = optarg; break;
+		case 'm': max_in_flight = (int)strtol(optarg, NULL, 10); break;
 		default:
-			fprintf(stderr, "usage: payer-bench [-s SIM] [-p PORT] "
+			fprintf(stderr, "usage: payer-bench [-s SIM] "
 			    "[-n ROWS] [-l LATS] [-c CONCS] [-a UHC|X12] "
-			    "[-r RATE] [-u URL]\n");
+			    "[-r RATE] [-u URL] [-R REDIS_SOCKET] "
+			    "[-m MAX_IN_FLIGHT]\n");
 			return 2;
 		}
 	}
@@ -162,10 +143,16 @@ main(int argc, char *argv[])
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	signal(SIGPIPE, SIG_IGN);
+	if (redis_sock != NULL && ((rc = redisConnectUnix(redis_sock)) ==
+	    NULL || rc->err)) {
+		fprintf(stderr, "payer-bench: cannot connect to %s\n",
+		    redis_sock);
+		return 1;
+	}
 	printf("%-8s %-6s %-5s %7s %9s %9s %6s %8s\n", "adapter", "lat_ms",
 	    "conc", "rows", "rows/s", "ideal", "ratio", "maxrss");
 	for (i = 0; i < nl; i++) {
-		pid_t pid = given_url ? 0 : sim_start(sim, port, lats[i]);
+		pid_t pid = given_url ? 0 : sim_start(sim, &port, lats[i]);
 
 		if (pid == -1) {
 			fprintf(stderr, "payer-bench: cannot start %s\n", sim);
@@ -176,8 +163,9 @@ main(int argc, char *argv[])
 		else
 			snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 		for (j = 0; j < nc; j++) {
-			struct payer_endpoint ep = { adapter, "CLAIM_STATUS", url,
-			    "/apip/auth/v2/token", strcmp(adapter, "X12") == 0 ?
+			struct payer_endpoint ep = { adapter, "CLAIM_STATUS",
+			    url, "/apip/auth/v2/token",
+			    strcmp(adapter, "X12") == 0 ?
 			    "/medicalnetwork/claimstatus/v2/" :
 			    "/oihub/claim/inquiry/v1", "87726" };
 			struct payer_credential cr = { "bulkclaims-dev",
@@ -196,13 +184,16 @@ main(int argc, char *argv[])
 			o.concurrency = (int)concs[j];
 			o.timeout_ms = 30000;
 			o.rate_limit = rate;
+			o.redis = rc;
+			o.max_in_flight = max_in_flight;
 			b.n = rows;
 			if ((b.claims = calloc((size_t)rows,
 			    sizeof(*b.claims))) == NULL) {
 				fprintf(stderr, "payer-bench: out of memory\n");
 				return 1;
 			}
-			if ((pe = payer_engine_new(&ep, &cr, &o, &err)) == NULL) {
+			pe = payer_engine_new(&ep, &cr, &o, &err);
+			if (pe == NULL) {
 				fprintf(stderr, "payer-bench: %s\n", err.msg);
 				return 1;
 			}
@@ -229,8 +220,8 @@ main(int argc, char *argv[])
 			    ideal, ratio, ru.ru_maxrss / 1024, b.ok == b.done ?
 			    "" : "  (some rows failed)");
 			if (b.retried > 0)
-				printf("  %ld rows needed more than one attempt\n",
-				    b.retried);
+				printf("  %ld rows needed more than one "
+				    "attempt\n", b.retried);
 			fflush(stdout);
 		}
 		if (pid > 0) {

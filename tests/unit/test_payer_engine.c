@@ -6,18 +6,15 @@
  *
  * The simulator binary is payer-sim/bulkclaims-payer-sim under the build
  * directory (make check runs there), or $BULKCLAIMS_SIM_BIN.  A missing
- * binary is a failure, not a skip.  Ports 20100-20199.
+ * binary is a failure, not a skip.  Ports 20100-20199 (simproc.h).
  */
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +25,9 @@
 
 #include "payer.h"
 #include "util.h"
+#include "simproc.h"
 #include "tap.h"
 
-#define PORT_BASE	20110
 #define NCLAIMS		200
 
 static const char *sim_bin;
@@ -40,99 +37,16 @@ static int sim_port;
 
 /* Starts the simulator with extra arguments (NULL-terminated list). */
 static int
-sim_start(int port, const char *const *extra)
+sim_start(const char *const *extra)
 {
-	const char *argv[32];
-	char portbuf[16];
-	struct sockaddr_in sa;
-	int i = 0, j, fd;
-	long long until;
-
-	snprintf(portbuf, sizeof(portbuf), "%d", port);
-	argv[i++] = sim_bin;
-	argv[i++] = "--listen";
-	argv[i++] = "127.0.0.1";
-	argv[i++] = "--port";
-	argv[i++] = portbuf;
-	for (j = 0; extra != NULL && extra[j] != NULL && i < 30; j++)
-		argv[i++] = extra[j];
-	argv[i] = NULL;
-	if ((sim_pid = fork()) == -1)
-		return -1;
-	if (sim_pid == 0) {
-		/* quiet: the simulator logs to stderr */
-		/* never outlive this program, even if it crashes */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (freopen("/dev/null", "w", stderr) == NULL)
-			_exit(127);
-		execv(sim_bin, (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	sim_port = port;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	until = util_mono_ms() + 5000;
-	while (util_mono_ms() < until) {
-		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-			return -1;
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(fd);
-			return 0;
-		}
-		close(fd);
-		if (waitpid(sim_pid, NULL, WNOHANG) == sim_pid) {
-			sim_pid = -1;
-			return -1;
-		}
-		usleep(20000);
-	}
-	return -1;
+	sim_pid = simproc_start(sim_bin, extra, &sim_port);
+	return sim_pid > 0 ? 0 : -1;
 }
 
 static void
 sim_stop(void)
 {
-	if (sim_pid > 0) {
-		kill(sim_pid, SIGTERM);
-		waitpid(sim_pid, NULL, 0);
-	}
-	sim_pid = -1;
-}
-
-static size_t
-collect(char *p, size_t sz, size_t n, void *arg)
-{
-	char **buf = arg;
-	size_t have = *buf ? strlen(*buf) : 0;
-	char *nb;
-
-	if ((nb = realloc(*buf, have + sz * n + 1)) == NULL)
-		return 0;
-	memcpy(nb + have, p, sz * n);
-	nb[have + sz * n] = '\0';
-	*buf = nb;
-	return sz * n;
-}
-
-/* GET /__stats as JSON (new reference) or NULL. */
-static struct json_object *
-sim_stats(void)
-{
-	CURL *e = curl_easy_init();
-	char url[64], *body = NULL;
-	struct json_object *o = NULL;
-
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/__stats", sim_port);
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
-	if (curl_easy_perform(e) == CURLE_OK && body != NULL)
-		o = json_tokener_parse(body);
-	curl_easy_cleanup(e);
-	free(body);
-	return o;
+	simproc_stop(&sim_pid);
 }
 
 static long
@@ -217,6 +131,10 @@ static struct payer_credential cred = {
 	"Demo Practice"
 };
 
+static const char *scheme = "http";	/* "https" for the TLS test */
+static const char *ca_file;
+static double rate_limit;	/* payer.rate_limit of the next engine */
+
 static struct payer_engine *
 engine(int conc, int attempts, long timeout_ms, const char *secret)
 {
@@ -226,7 +144,7 @@ engine(int conc, int attempts, long timeout_ms, const char *secret)
 	struct errbuf err;
 	struct payer_engine *pe;
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", sim_port);
+	snprintf(url, sizeof(url), "%s://127.0.0.1:%d", scheme, sim_port);
 	ep.base_url = url;
 	ep.provider_code = use_x12 ? "X12" : "UHC";
 	ep.api_path = use_x12 ? "/medicalnetwork/claimstatus/v2/" :
@@ -238,6 +156,8 @@ engine(int conc, int attempts, long timeout_ms, const char *secret)
 	o.max_attempts = attempts;
 	o.timeout_ms = timeout_ms;
 	o.backoff_ms = 50;
+	o.ca_file = ca_file;
+	o.rate_limit = rate_limit;
 	pe = payer_engine_new(&ep, &c, &o, &err);
 	if (pe == NULL)
 		printf("# payer_engine_new: %s\n", err.msg);
@@ -255,40 +175,66 @@ row_set(struct row *w, const char *claim)
 	snprintf(w->sub, sizeof(w->sub), "ABC123456");
 }
 
-/* 1 if res has exactly the output columns --explain names. */
+/* Compares one field with --explain's; prints the difference. */
+static int
+same_field(const struct row *w, struct json_object *x, const char *key,
+    const char *val, int prefix)
+{
+	const char *s = payer_json_str(x, key);
+
+	if (s != NULL && (prefix ? strncmp(val, s, strlen(s)) :
+	    strcmp(val, s)) == 0)
+		return 1;
+	printf("# %s: %s is \"%s\", --explain says \"%s\"\n", w->claim, key,
+	    val, s ? s : "(none)");
+	return 0;
+}
+
+/*
+ * 1 if res has exactly the output columns --explain names, and for a
+ * found claim the extended fields too (X12 codes, payment, amounts).
+ */
 static int
 same_as_explain(const struct row *w)
 {
+	const struct payer_result *r = &w->res;
 	struct json_object *x, *v;
-	const char *keys[] = { "status", "patient_name", "total_charged",
-	    "total_paid", "processed_date", "error_message" };
-	const char *vals[] = { w->res.status, w->res.patient_name,
-	    w->res.total_charged, w->res.total_paid, w->res.processed_date,
-	    w->res.error_message };
-	size_t i;
-	int same = 1;
+	const char *st;
+	int same = 1, prefix = 0, found = 0;
 
 	if ((x = explain(w->claim, w->first, w->last)) == NULL)
 		return 0;
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const char *s = payer_json_str(x, keys[i]);
-		const char *st = payer_json_str(x, "status");
-
-		/* README-outcomes.md: Error rows' messages compare by prefix */
-		if (s != NULL && st != NULL && !strcmp(st, "Error") &&
-		    !strcmp(keys[i], "error_message") && s[0] != '\0' &&
-		    !strncmp(vals[i], s, strlen(s)))
-			continue;
-		if (s == NULL || strcmp(s, vals[i]) != 0) {
-			printf("# %s: %s is \"%s\", --explain says \"%s\"\n",
-			    w->claim, keys[i], vals[i], s ? s : "(none)");
-			same = 0;
-		}
-	}
+	if (json_object_object_get_ex(x, "error_message_is_prefix", &v))
+		prefix = json_object_get_boolean(v);
+	if (json_object_object_get_ex(x, "found", &v))
+		found = json_object_get_boolean(v);
+	same &= same_field(w, x, "status", r->status, 0);
+	same &= same_field(w, x, "patient_name", r->patient_name, 0);
+	same &= same_field(w, x, "total_charged", r->total_charged, 0);
+	same &= same_field(w, x, "total_paid", r->total_paid, 0);
+	same &= same_field(w, x, "processed_date", r->processed_date, 0);
+	same &= same_field(w, x, "error_message", r->error_message, prefix);
 	if (!json_object_object_get_ex(x, "success", &v) ||
-	    json_object_get_boolean(v) != (w->res.success != 0)) {
+	    json_object_get_boolean(v) != (r->success != 0)) {
 		printf("# %s: success differs\n", w->claim);
 		same = 0;
+	}
+	st = payer_json_str(x, "status");
+	if (found && st != NULL && strcmp(st, "Error") != 0) {
+		same &= same_field(w, x, "x12_category",
+		    r->status_category_code, 0);
+		same &= same_field(w, x, "x12_status_code", r->status_code, 0);
+		same &= same_field(w, x, "x12_status_desc",
+		    r->status_description, 0);
+		same &= same_field(w, x, "check_number", r->check_number, 0);
+		same &= same_field(w, x, "check_date", r->check_date, 0);
+		/* the 277 carries no allowed amount or patient share */
+		if (!use_x12) {
+			same &= same_field(w, x, "total_allowed",
+			    r->total_allowed, 0);
+			same &= same_field(w, x, "patient_responsibility",
+			    r->patient_responsibility, 0);
+		}
 	}
 	json_object_put(x);
 	return same;
@@ -313,8 +259,7 @@ test_bulk(void)
 	int i, all_once = 1, all_same = 1;
 	long long t0;
 
-	ok(sim_start(PORT_BASE, args) == 0, "simulator up on port %d",
-	    PORT_BASE);
+	ok(sim_start(args) == 0, "simulator up on port %d", sim_port);
 	for (i = 0; i < NCLAIMS; i++) {
 		snprintf(claim, sizeof(claim), "ZE%08d", 59426195 + i * 7);
 		row_set(&rows[i], claim);
@@ -334,7 +279,7 @@ test_bulk(void)
 	ok(all_once, "done() once per claim");
 	ok(all_same, "every row equals --explain");
 	ok(payer_engine_token_fetches(pe) == 1, "one token for the run");
-	st = sim_stats();
+	st = simproc_stats(sim_port);
 	ok(st != NULL, "/__stats");
 	ok(stat_long(st, "max_in_flight") > 1 &&
 	    stat_long(st, "max_in_flight") <= 32,
@@ -368,7 +313,7 @@ test_forced(void)
 	const char *args[] = { "--latency-ms", "5", "--slow-ms", "3000", NULL };
 	static const char *claims[] = {
 		"ERR5032A0001",		/* 503 twice, then the answer */
-		"RLX0000001",		/* 429 Retry-After: 1, then the answer */
+		"RLX0000001",		/* 429 Retry-After: 1, then answered */
 		"SLOWX000001",		/* slower than the client timeout */
 		"BADJSON00001",		/* 200 with a cut-off body */
 		"MISMATCH0001",		/* member last name and DOB differ */
@@ -384,7 +329,7 @@ test_forced(void)
 	long long t0;
 	int i;
 
-	ok(sim_start(PORT_BASE + 1, args) == 0, "simulator up (forced)");
+	ok(sim_start(args) == 0, "simulator up (forced)");
 	for (i = 0; i < N; i++)
 		row_set(&rows[i], claims[i]);
 	pe = engine(8, 3, 400, NULL);
@@ -411,7 +356,7 @@ test_forced(void)
 	    rows[2].res.attempts);
 
 	ok(rows[3].res.success == 0 && !strcmp(rows[3].res.error_message,
-	    "invalid payer response: malformed JSON") &&
+	    "payer returned malformed JSON") &&
 	    rows[3].res.attempts == 1 && same_as_explain(&rows[3]),
 	    "malformed JSON: \"%s\", not retried", rows[3].res.error_message);
 
@@ -470,7 +415,7 @@ test_stop(void)
 	volatile int stop = 0;
 	int i;
 
-	ok(sim_start(PORT_BASE + 2, args) == 0, "simulator up (stop)");
+	ok(sim_start(args) == 0, "simulator up (stop)");
 	for (i = 0; i < 64; i++) {
 		char c[32];
 
@@ -508,7 +453,7 @@ test_x12(void)
 	int i, all_same = 1;
 
 	use_x12 = 1;
-	ok(sim_start(PORT_BASE + 3, args) == 0, "simulator up (X12)");
+	ok(sim_start(args) == 0, "simulator up (X12)");
 	for (i = 0; i < 100; i++) {
 		snprintf(claim, sizeof(claim), "XC%08d", 1000 + i * 13);
 		row_set(&rows[i], claim);
@@ -535,6 +480,252 @@ test_x12(void)
 	use_x12 = 0;
 }
 
+/* payer.rate_limit without Redis: one worker's own token bucket. */
+static void
+test_rate_local(void)
+{
+	const char *args[] = { "--latency-ms", "5", NULL };
+	struct row rows[60];
+	struct run r = { rows, 60, 0, 0, 0 };
+	struct payer_engine *pe;
+	struct errbuf err;
+	long long t0, ms;
+	long rps;
+	int i;
+
+	ok(sim_start(args) == 0, "simulator up (rate)");
+	for (i = 0; i < 60; i++) {
+		char c[32];
+
+		snprintf(c, sizeof(c), "ZL%08d", i);
+		row_set(&rows[i], c);
+	}
+	rate_limit = 40;
+	pe = engine(16, 3, 5000, NULL);
+	rate_limit = 0;
+	t0 = util_mono_ms();
+	ok(pe != NULL && run_rows(pe, &r, &err) == 0 && r.ndone == 60,
+	    "60 claims at 40/s");
+	ms = util_mono_ms() - t0;
+	ok(ms >= 1300, "took %lld ms (>= (60 - burst 4) / 40 s)", ms);
+	rps = simproc_stat(sim_port, "max_offered_per_second");
+	ok(rps > 0 && rps <= 45, "payer saw at most %ld requests/s", rps);
+	payer_engine_free(pe);
+	sim_stop();
+}
+
+/* HTTPS with a CA file: verified; without it the payer is refused. */
+static void
+test_tls(void)
+{
+	char dir[] = "/tmp/payer-tls.XXXXXX", cmd[1024], cert[128], key[128];
+	const char *args[] = { "--latency-ms", "5", "--tls-cert", cert,
+	    "--tls-key", key, NULL };
+	struct row rows[20];
+	struct run r = { rows, 20, 0, 0, 0 };
+	struct payer_engine *pe;
+	struct errbuf err;
+	int i, all_same = 1;
+
+	ok(mkdtemp(dir) != NULL, "temp dir for the certificate");
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey rsa:2048 "
+	    "-nodes -days 1 -subj /CN=127.0.0.1 -addext "
+	    "subjectAltName=IP:127.0.0.1 -keyout %s -out %s 2>/dev/null",
+	    key, cert);
+	ok(system(cmd) == 0, "self-signed certificate for 127.0.0.1");
+	ok(sim_start(args) == 0, "simulator up with TLS");
+	scheme = "https";
+	for (i = 0; i < 20; i++) {
+		char c[32];
+
+		snprintf(c, sizeof(c), "ZT%08d", i * 31);
+		row_set(&rows[i], c);
+	}
+	ca_file = cert;
+	pe = engine(8, 3, 5000, NULL);
+	ok(pe != NULL && run_rows(pe, &r, &err) == 0 && r.ndone == 20,
+	    "20 claims over HTTPS with payer.ca_file");
+	for (i = 0; i < 20; i++)
+		if (!same_as_explain(&rows[i]))
+			all_same = 0;
+	ok(all_same, "HTTPS rows equal --explain");
+	payer_engine_free(pe);
+
+	ca_file = NULL;
+	r.next = r.ndone = 0;
+	pe = engine(8, 3, 5000, NULL);
+	err.msg[0] = '\0';
+	ok(pe != NULL && run_rows(pe, &r, &err) == -1 && r.ndone == 0 &&
+	    strstr(err.msg, "payer token endpoint") != NULL &&
+	    strstr(err.msg, "after") == NULL,
+	    "unknown certificate: job stops at once (%s)", err.msg);
+	payer_engine_free(pe);
+	scheme = "http";
+	sim_stop();
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
+}
+
+/*
+ * A payer that misbehaves in ways the simulator does not: a blocking
+ * loop in a thread, one connection at a time, "Connection: close".
+ */
+enum rogue_mode { ROGUE_OVERSIZE, ROGUE_ALWAYS_401 };
+
+struct rogue {
+	int		 lfd, port;
+	enum rogue_mode	 mode;
+	volatile int	 quit;
+	int		 tokens;
+	pthread_t	 th;
+};
+
+static void
+rogue_answer(int fd, const char *status, const char *body, size_t len)
+{
+	char head[256];
+	int n;
+
+	n = snprintf(head, sizeof(head), "HTTP/1.1 %s\r\nContent-Type: "
+	    "application/json\r\nContent-Length: %zu\r\nConnection: close"
+	    "\r\n\r\n", status, len);
+	if (write(fd, head, (size_t)n) != n)
+		return;
+	while (len > 0) {
+		ssize_t w = write(fd, body, len);
+
+		if (w <= 0)
+			return;
+		body += w;
+		len -= (size_t)w;
+	}
+}
+
+static void *
+rogue_main(void *arg)
+{
+	struct rogue *rg = arg;
+	struct pollfd pfd;
+	char req[8192], tok[128], *big;
+	size_t have, blen = 300 * 1024;
+	ssize_t n;
+	int fd;
+
+	if ((big = malloc(blen)) == NULL)
+		return NULL;
+	memset(big, 'a', blen);
+	big[0] = '"';
+	big[blen - 1] = '"';
+	while (!rg->quit) {
+		pfd.fd = rg->lfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		if ((fd = accept(rg->lfd, NULL, NULL)) == -1)
+			continue;
+		/* the request: headers and a small body, read until idle */
+		have = 0;
+		pfd.fd = fd;
+		while (have < sizeof(req) - 1 && poll(&pfd, 1, 100) > 0 &&
+		    (n = read(fd, req + have, sizeof(req) - 1 - have)) > 0)
+			have += (size_t)n;
+		req[have] = '\0';
+		if (strncmp(req, "POST /apip/auth/v2/token", 24) == 0) {
+			snprintf(tok, sizeof(tok), "{\"access_token\":\"rogue%d"
+			    "\",\"expires_in\":3600}", ++rg->tokens);
+			rogue_answer(fd, "200 OK", tok, strlen(tok));
+		} else if (rg->mode == ROGUE_OVERSIZE)
+			rogue_answer(fd, "200 OK", big, blen);
+		else
+			rogue_answer(fd, "401 Unauthorized",
+			    "{\"errors\":[{\"code\":\"UNAUTHORIZED\"}]}", 36);
+		close(fd);
+	}
+	free(big);
+	return NULL;
+}
+
+static int
+rogue_start(struct rogue *rg, enum rogue_mode mode)
+{
+	struct sockaddr_in sa;
+	int p, one = 1;
+
+	memset(rg, 0, sizeof(*rg));
+	rg->mode = mode;
+	for (p = SIMPROC_PORT_MAX; p >= SIMPROC_PORT_MIN; p--) {
+		if ((rg->lfd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+			return -1;
+		setsockopt(rg->lfd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one));
+		simproc_addr(&sa, p);
+		if (bind(rg->lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+		    listen(rg->lfd, 16) == 0)
+			break;
+		close(rg->lfd);
+	}
+	if (p < SIMPROC_PORT_MIN)
+		return -1;
+	rg->port = p;
+	return pthread_create(&rg->th, NULL, rogue_main, rg) == 0 ? 0 : -1;
+}
+
+static void
+rogue_stop(struct rogue *rg)
+{
+	rg->quit = 1;
+	pthread_join(rg->th, NULL);
+	close(rg->lfd);
+}
+
+static void
+test_rogue(void)
+{
+	struct rogue rg;
+	struct row rows[5];
+	struct run r = { rows, 1, 0, 0, 0 };
+	struct payer_engine *pe;
+	struct errbuf err;
+	int i;
+
+	ok(rogue_start(&rg, ROGUE_OVERSIZE) == 0, "rogue payer up");
+	sim_port = rg.port;
+	row_set(&rows[0], "ZE00000001");
+	pe = engine(1, 3, 5000, NULL);
+	ok(pe != NULL && run_rows(pe, &r, &err) == 0 && r.ndone == 1,
+	    "oversized answer: run goes on");
+	ok(rows[0].res.success == 0 && rows[0].res.attempts == 1 &&
+	    !strcmp(rows[0].res.error_message,
+	    "payer response larger than 262144 bytes"),
+	    "oversized answer: row failed, not retried (%s)",
+	    rows[0].res.error_message);
+	payer_engine_free(pe);
+	rogue_stop(&rg);
+
+	ok(rogue_start(&rg, ROGUE_ALWAYS_401) == 0, "rogue payer up (401)");
+	sim_port = rg.port;
+	for (i = 0; i < 5; i++) {
+		char c[16];
+
+		snprintf(c, sizeof(c), "ZE0000000%d", i);
+		row_set(&rows[i], c);
+	}
+	r.n = 5;
+	r.next = r.ndone = 0;
+	err.msg[0] = '\0';
+	pe = engine(1, 3, 5000, NULL);
+	ok(pe != NULL && run_rows(pe, &r, &err) == -1,
+	    "every fresh token refused: the job stops");
+	ok(!strcmp(err.msg, "payer refused 4 fresh access tokens in a row "
+	    "(401)") && payer_engine_token_fetches(pe) == 4,
+	    "%s; %lu tokens fetched", err.msg, payer_engine_token_fetches(pe));
+	payer_engine_free(pe);
+	rogue_stop(&rg);
+}
+
 int
 main(void)
 {
@@ -550,6 +741,9 @@ main(void)
 	test_forced();
 	test_stop();
 	test_x12();
+	test_tls();
+	test_rogue();
+	test_rate_local();
 	sim_stop();
 	curl_global_cleanup();
 	return done_testing();

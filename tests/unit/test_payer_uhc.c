@@ -13,22 +13,35 @@
 #include "payer_uhc.h"
 #include "tap.h"
 
+/* The examples of spec/payer-api.md section 2, verbatim but for layout. */
 static const char found_json[] =
     "{\"data\": {\"searchClaim\": {\"claims\": [{\n"
     "  \"claimNumber\": \"ZE59426195\",\n"
     "  \"claimStatus\": \"Processed\",\n"
-    "  \"member\": {\"subscriberId\": \"ABC123456\", \"firstName\": \"JOHN\", \"lastName\": \"DOE\", \"dateOfBirth\": \"01/15/1980\"},\n"
-    "  \"claimEvents\": {\"receivedDate\": \"09/28/2025\", \"processedDate\": \"10/10/2025\",\n"
-    "                  \"serviceStartDate\": \"09/20/2025\", \"serviceEndDate\": \"09/20/2025\"},\n"
-    "  \"claimLevelTotalAmount\": {\"totalBilledChargeAmount\": \"1500.00\", \"totalAllowedAmount\": \"1300.00\",\n"
-    "                            \"totalPaidAmount\": \"1200.00\", \"totalPatientResponsibilityAmount\": \"100.00\"},\n"
-    "  \"payments\": [{\"paymentNumber\": \"EFT0001234\", \"paymentIssueDate\": \"10/12/2025\", \"paymentAmount\": \"1200.00\"}],\n"
-    "  \"claimStatusCrosswalkData\": [{\"claim507Code\": \"F1\", \"claim507CodeDesc\": \"Finalized/Payment\",\n"
-    "                                \"claim508Code\": \"65\", \"claim508CodeDesc\": \"Claim/line has been paid\"}]\n"
+    "  \"member\": {\"subscriberId\": \"ABC123456\", "
+    "\"firstName\": \"JOHN\",\n"
+    "    \"lastName\": \"DOE\", \"dateOfBirth\": \"01/15/1980\"},\n"
+    "  \"claimEvents\": {\"receivedDate\": \"09/28/2025\", "
+    "\"processedDate\": \"10/10/2025\",\n"
+    "    \"serviceStartDate\": \"09/20/2025\", "
+    "\"serviceEndDate\": \"09/20/2025\"},\n"
+    "  \"claimLevelTotalAmount\": {\"totalBilledChargeAmount\": "
+    "\"1500.00\",\n"
+    "    \"totalAllowedAmount\": \"1300.00\", "
+    "\"totalPaidAmount\": \"1200.00\",\n"
+    "    \"totalPatientResponsibilityAmount\": \"100.00\"},\n"
+    "  \"payments\": [{\"paymentNumber\": \"EFT0001234\", "
+    "\"paymentIssueDate\": \"10/12/2025\",\n"
+    "    \"paymentAmount\": \"1200.00\"}],\n"
+    "  \"claimStatusCrosswalkData\": [{\"claim507Code\": \"F1\", "
+    "\"claim507CodeDesc\": \"Finalized/Payment\",\n"
+    "    \"claim508Code\": \"65\", "
+    "\"claim508CodeDesc\": \"Claim/line has been paid\"}]\n"
     "}], \"pagination\": {\"hasMoreRecords\": false}}}}\n";
 
 static const char notfound_json[] =
-    "{\"data\": {\"searchClaim\": {\"claims\": [], \"pagination\": {\"hasMoreRecords\": false}}}}";
+    "{\"data\": {\"searchClaim\": {\"claims\": [], "
+    "\"pagination\": {\"hasMoreRecords\": false}}}}";
 
 static struct payer_endpoint ep = {
 	"UHC", "CLAIM_STATUS", "http://127.0.0.1:1", "/apip/auth/v2/token",
@@ -220,9 +233,11 @@ test_statuses(const struct payer_adapter *ad)
 		ok(b != NULL && parse(ad, b, &john, &r) == PAYER_DONE,
 		    "%s: DONE", t[i].status);
 		ok(!strcmp(r.status, t[i].status) && r.success == 1 &&
-		    !strcmp(r.lookup_result, "FOUND"), "%s: status", t[i].status);
+		    !strcmp(r.lookup_result, "FOUND"), "%s: status",
+		    t[i].status);
 		ok(!strcmp(r.status_category_code, t[i].c507) &&
-		    !strcmp(r.status_code, t[i].c508), "%s: codes", t[i].status);
+		    !strcmp(r.status_code, t[i].c508), "%s: codes",
+		    t[i].status);
 		ok(!strcmp(r.total_charged, "250.50"), "%s: charged normalised",
 		    t[i].status);
 		ok(!strcmp(r.total_paid, t[i].paid ? "200.00" : "0.00"),
@@ -247,7 +262,7 @@ test_member(const struct payer_adapter *ad)
 	parse(ad, found_json, &c, &r);
 	ok(r.member_match == 0 && r.success == 0 &&
 	    !strcmp(r.status, "Processed") && !strcmp(r.lookup_result, "FOUND"),
-	    "first name differs: mismatch recorded, status kept, not a success");
+	    "first name differs: mismatch recorded, status kept, failed");
 	ok(!strcmp(r.error_message, "Member data mismatch (first name)"),
 	    "mismatch message: %s", r.error_message);
 	c.last_name = "MISMATCHSON";
@@ -277,7 +292,8 @@ test_errors(const struct payer_adapter *ad)
 	static const char *bad[] = {
 		"", "{", "{\"data\": {\"searchClaim\": {\"claims\": [",
 		"<html>502</html>", "{\"data\":{}} trailing", "null",
-		"{\"data\": {\"searchClaim\": {\"claims\": [{\"claimNumber\":1}]}}}",
+		"{\"data\": {\"searchClaim\": "
+		    "{\"claims\": [{\"claimNumber\":1}]}}}",
 	};
 	const char *e400 = "{\"errors\":[{\"code\":\"INVALID_INPUT\","
 	    "\"description\":\"memberId ABC123456 is bad\"}]}";
@@ -286,12 +302,12 @@ test_errors(const struct payer_adapter *ad)
 	size_t i;
 
 	ok(parse(ad, bad[0], &john, &r) == PAYER_FAIL &&
-	    !strcmp(r.error_message, "invalid payer response: malformed JSON") &&
+	    !strcmp(r.error_message, "payer returned malformed JSON") &&
 	    !strcmp(r.lookup_result, "PAYER_ERROR") && r.success == 0,
 	    "empty body: malformed JSON");
 	for (i = 1; i < 5; i++)
 		ok(parse(ad, bad[i], &john, &r) == PAYER_FAIL &&
-		    !strcmp(r.error_message, "invalid payer response: malformed JSON"),
+		    !strcmp(r.error_message, "payer returned malformed JSON"),
 		    "malformed body %zu", i);
 	ok(parse(ad, bad[5], &john, &r) == PAYER_FAIL && r.success == 0,
 	    "JSON null: failed");
@@ -357,6 +373,27 @@ test_helpers(void)
 	    "unknown adapter: NULL");
 }
 
+static void
+test_config(void)
+{
+	struct payer_options o;
+
+	setenv("BULKCLAIMS_PAYER_CONCURRENCY", "64", 1);
+	setenv("BULKCLAIMS_PAYER_RATE_LIMIT", "12.5", 1);
+	setenv("BULKCLAIMS_PAYER_CA_FILE", "/etc/ssl/x.pem", 1);
+	setenv("BULKCLAIMS_PAYER_MAX_IN_FLIGHT", "100", 1);
+	memset(&o, 0, sizeof(o));
+	payer_options_load(&o);
+	ok(o.concurrency == 64 && o.rate_limit == 12.5 &&
+	    o.max_in_flight == 100 && o.ca_file != NULL &&
+	    !strcmp(o.ca_file, "/etc/ssl/x.pem"), "options from config keys");
+	ok(o.max_attempts == 0 && o.timeout_ms == 0,
+	    "unset keys give 0 (engine default)");
+	setenv("BULKCLAIMS_PAYER_RATE_LIMIT", "fast", 1);
+	payer_options_load(&o);
+	ok(o.rate_limit == 0, "a rate that is not a number means no limit");
+}
+
 int
 main(void)
 {
@@ -373,5 +410,6 @@ main(void)
 	test_member(ad);
 	test_errors(ad);
 	test_helpers();
+	test_config();
 	return done_testing();
 }

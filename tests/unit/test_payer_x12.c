@@ -133,7 +133,8 @@ test_categories(const struct payer_adapter *ad)
 	parse(ad, b, &r);
 	ok(!strcmp(r.check_number, "EFT0001234") &&
 	    !strcmp(r.check_date, "2025-10-12") &&
-	    !strcmp(r.payer_claim_number, "ZE59426195"), "check and claim number");
+	    !strcmp(r.payer_claim_number, "ZE59426195"),
+	    "check and claim number");
 	free(b);
 }
 
@@ -183,7 +184,7 @@ test_outcomes(const struct payer_adapter *ad)
 	    "member mismatch: %s", r.error_message);
 	free(b);
 	ok(parse(ad, "{\"claims\":[", &r) == PAYER_FAIL &&
-	    !strcmp(r.error_message, "invalid payer response: malformed JSON"),
+	    !strcmp(r.error_message, "payer returned malformed JSON"),
 	    "malformed JSON");
 	ok(parse(ad, "{\"claims\":[]}", &r) == PAYER_DONE &&
 	    !strcmp(r.status, "Not Found"), "no claims: not found");

@@ -1,0 +1,250 @@
+/*
+ * Shared payer state in Redis (see payer_redis.h): token cache, fetch
+ * lock, token bucket.  Scripts run atomically on the server, so two
+ * workers never both see a permit or both delete a fresh token.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <hiredis.h>
+
+#include "payer_redis.h"
+
+/* GET + PTTL in one step, so the lifetime belongs to the value read. */
+static const char token_get_lua[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if not v then return nil end\n"
+    "return {v, redis.call('PTTL', KEYS[1])}\n";
+
+static const char token_drop_lua[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+    "  return redis.call('DEL', KEYS[1])\n"
+    "end\n"
+    "return 0\n";
+
+/*
+ * The bucket is a hash {tokens, ts}; ts in ms of Redis TIME.  It expires
+ * once it would be full again, so idle payers leave nothing behind.
+ */
+static const char rate_lua[] =
+    "local rate = tonumber(ARGV[1])\n"
+    "local burst = tonumber(ARGV[2])\n"
+    "local want = tonumber(ARGV[3])\n"
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    "local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')\n"
+    "local tokens = tonumber(b[1]) or burst\n"
+    "local ts = tonumber(b[2]) or now\n"
+    "if now > ts then\n"
+    "  tokens = math.min(burst, tokens + (now - ts) * rate / 1000)\n"
+    "end\n"
+    "if now < ts then now = ts end\n"
+    "local got = math.min(want, math.floor(tokens))\n"
+    "if got < 0 then got = 0 end\n"
+    "tokens = tokens - got\n"
+    "redis.call('HSET', KEYS[1], 'tokens', tostring(tokens),\n"
+    "    'ts', tostring(now))\n"
+    "redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)\n"
+    "local wait = 0\n"
+    "if got < want then\n"
+    "  wait = math.ceil((1 - (tokens - math.floor(tokens))) * 1000 / rate)\n"
+    "end\n"
+    "return {got, wait}\n";
+
+/* Frees the shares of workers whose expiry passed, then grants. */
+static const char slots_take_lua[] =
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    "local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)\n"
+    "for i = 1, #dead do redis.call('HDEL', KEYS[1], dead[i]) end\n"
+    "if #dead > 0 then\n"
+    "  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)\n"
+    "end\n"
+    "local used = 0\n"
+    "for _, v in ipairs(redis.call('HVALS', KEYS[1])) do\n"
+    "  used = used + tonumber(v)\n"
+    "end\n"
+    "local got = math.min(tonumber(ARGV[3]), tonumber(ARGV[2]) - used)\n"
+    "if got < 0 then got = 0 end\n"
+    "redis.call('HINCRBY', KEYS[1], ARGV[1], got)\n"
+    "redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[1])\n"
+    "redis.call('PEXPIRE', KEYS[1], ARGV[4])\n"
+    "redis.call('PEXPIRE', KEYS[2], ARGV[4])\n"
+    "return got\n";
+
+static const char slots_give_lua[] =
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    "local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -tonumber(ARGV[2]))\n"
+    "if n <= 0 then\n"
+    "  redis.call('HDEL', KEYS[1], ARGV[1])\n"
+    "  redis.call('ZREM', KEYS[2], ARGV[1])\n"
+    "else\n"
+    "  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])\n"
+    "end\n"
+    "return n\n";
+
+/* Checks a reply: NULL (dead context) or an error reply become -1. */
+static int
+reply_ok(struct redisContext *rc, redisReply *r, struct errbuf *err)
+{
+	if (r == NULL)
+		return errbuf_set(err, "redis: %s", rc->errstr[0] ?
+		    rc->errstr : "no reply");
+	if (r->type == REDIS_REPLY_ERROR) {
+		errbuf_set(err, "redis: %.200s", r->str);
+		freeReplyObject(r);
+		return -1;
+	}
+	return 0;
+}
+
+int
+payer_redis_token_get(struct redisContext *rc, const char *key, char *tok,
+    size_t toksz, long long *ttl_ms, struct errbuf *err)
+{
+	redisReply *r;
+	int rv = 0;
+
+	r = redisCommand(rc, "EVAL %s 1 %s", token_get_lua, key);
+	if (reply_ok(rc, r, err) == -1)
+		return -1;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[0]->type == REDIS_REPLY_STRING &&
+	    r->element[1]->type == REDIS_REPLY_INTEGER) {
+		if (r->element[0]->len == 0 || r->element[0]->len >= toksz)
+			rv = errbuf_set(err, "redis: shared token unusable");
+		else {
+			memcpy(tok, r->element[0]->str, r->element[0]->len);
+			tok[r->element[0]->len] = '\0';
+			/* -1: no expiry (someone set it by hand); -2: gone */
+			*ttl_ms = r->element[1]->integer;
+			rv = *ttl_ms == -2 ? 0 : 1;
+		}
+	}
+	freeReplyObject(r);
+	return rv;
+}
+
+int
+payer_redis_token_put(struct redisContext *rc, const char *key,
+    const char *tok, long long ttl_ms, struct errbuf *err)
+{
+	redisReply *r;
+
+	if (ttl_ms <= 0)
+		return 0;
+	r = redisCommand(rc, "SET %s %s PX %lld", key, tok, ttl_ms);
+	if (reply_ok(rc, r, err) == -1)
+		return -1;
+	freeReplyObject(r);
+	return 0;
+}
+
+int
+payer_redis_token_drop(struct redisContext *rc, const char *key,
+    const char *tok, struct errbuf *err)
+{
+	redisReply *r;
+	int rv;
+
+	r = redisCommand(rc, "EVAL %s 1 %s %s", token_drop_lua, key, tok);
+	if (reply_ok(rc, r, err) == -1)
+		return -1;
+	rv = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+	freeReplyObject(r);
+	return rv;
+}
+
+int
+payer_redis_lock(struct redisContext *rc, const char *key, const char *id,
+    long ms, struct errbuf *err)
+{
+	redisReply *r;
+	int rv;
+
+	r = redisCommand(rc, "SET %s %s NX PX %ld", key, id, ms);
+	if (reply_ok(rc, r, err) == -1)
+		return -1;
+	/* OK when taken, nil when another worker holds it */
+	rv = r->type == REDIS_REPLY_STATUS;
+	freeReplyObject(r);
+	return rv;
+}
+
+void
+payer_redis_unlock(struct redisContext *rc, const char *key, const char *id)
+{
+	redisReply *r;
+
+	r = redisCommand(rc, "EVAL %s 1 %s %s", token_drop_lua, key, id);
+	if (r != NULL)
+		freeReplyObject(r);
+}
+
+int
+payer_redis_rate_take(struct redisContext *rc, const char *key, double rate,
+    double burst, int want, long *wait_ms, struct errbuf *err)
+{
+	redisReply *r;
+	char srate[32], sburst[32];
+	int got = -1;
+
+	*wait_ms = 0;
+	if (rate <= 0 || want <= 0)
+		return want > 0 ? want : 0;
+	snprintf(srate, sizeof(srate), "%.6f", rate);
+	snprintf(sburst, sizeof(sburst), "%.6f", burst < 1 ? 1.0 : burst);
+	r = redisCommand(rc, "EVAL %s 1 %s %s %s %d", rate_lua, key, srate,
+	    sburst, want);
+	if (reply_ok(rc, r, err) == -1)
+		return -1;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[0]->type == REDIS_REPLY_INTEGER &&
+	    r->element[1]->type == REDIS_REPLY_INTEGER) {
+		got = (int)r->element[0]->integer;
+		*wait_ms = (long)r->element[1]->integer;
+	} else
+		errbuf_set(err, "redis: unexpected rate reply");
+	freeReplyObject(r);
+	return got;
+}
+
+int
+payer_redis_slots_take(struct redisContext *rc, const char *key,
+    const char *alive_key, const char *id, int max, int want, long ttl_ms,
+    struct errbuf *err)
+{
+	redisReply *r;
+	int got = -1;
+
+	if (want <= 0)
+		return 0;
+	r = redisCommand(rc, "EVAL %s 2 %s %s %s %d %d %ld", slots_take_lua,
+	    key, alive_key, id, max, want, ttl_ms);
+	if (reply_ok(rc, r, err) == -1)
+		return -1;
+	if (r->type == REDIS_REPLY_INTEGER)
+		got = (int)r->integer;
+	else
+		errbuf_set(err, "redis: unexpected in-flight reply");
+	freeReplyObject(r);
+	return got;
+}
+
+int
+payer_redis_slots_give(struct redisContext *rc, const char *key,
+    const char *alive_key, const char *id, int n, long ttl_ms,
+    struct errbuf *err)
+{
+	redisReply *r;
+
+	if (n <= 0)
+		return 0;
+	r = redisCommand(rc, "EVAL %s 2 %s %s %s %d %ld", slots_give_lua, key,
+	    alive_key, id, n, ttl_ms);
+	if (reply_ok(rc, r, err) == -1)
+		return -1;
+	freeReplyObject(r);
+	return 0;
+}

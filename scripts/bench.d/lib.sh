@@ -1,0 +1,236 @@
+# Helpers for scripts/bench.  Sourced after scripts/lib/common.sh and
+# scripts/lib/services.sh, whose functions start and stop the programs
+# (bc_start_prog, bc_kill_pidfile, bc_stop_all, ...); this file only adds
+# what a benchmark needs on top: restarting one program with other
+# settings, extra workers, the process monitor, and small measurements.
+
+BENCH_TMP=$(mktemp -d /tmp/bulkclaims-bench.XXXXXX)
+BENCH_EXTRA_WORKERS="worker2 worker3"
+BENCH_MON_PID=
+
+# Stops a bench stack left running and deletes its state folder, so every
+# run starts from an empty database.  Refuses a folder that does not look
+# like a bulkclaims state folder.
+bench_fresh_state() {
+	local real name
+
+	mkdir -p "$(dirname "$BC_VAR")"
+	if bc_state_paths; then
+		for name in $BENCH_EXTRA_WORKERS; do
+			bc_kill_pidfile "$BC_RUN/$name.supervisor.pid"
+			bc_kill_pidfile "$BC_RUN/$name.pid"
+		done
+		bc_stop_all
+		real=$BC_STATE
+		if [ -n "$(ls -A "$real")" ] && [ ! -e "$real/bulkclaims.conf" ]; then
+			bc_die "$BC_VAR is not a bulkclaims state folder; not deleting it"
+		fi
+		rm -rf "$real"
+		[ -L "$BC_VAR" ] && rm -f "$BC_VAR"
+	fi
+	return 0
+}
+
+# After scripts/run --background: the variables services.sh's functions
+# need (the same calls scripts/run makes; all idempotent).
+bench_attach() {
+	bc_setup_var
+	bc_check_programs
+	bc_copy_runtime
+	BC_CONF=$BC_STATE/bulkclaims.conf
+	bc_tls
+	TOKEN=$(cat "$BC_STATE/demo-token")
+	BCJOB_ARGS=(--url "$BC_PUBLIC_URL" --cacert "$BC_CERT"
+	    --token-file "$BC_STATE/demo-token")
+}
+
+bench_cleanup() {
+	local name
+
+	mon_stop
+	if [ -n "${BC_RUN:-}" ]; then
+		for name in $BENCH_EXTRA_WORKERS; do
+			bc_kill_pidfile "$BC_RUN/$name.supervisor.pid"
+			bc_kill_pidfile "$BC_RUN/$name.pid"
+		done
+		bc_stop_all
+	fi
+}
+
+# A configuration value as the programs see it (file, then environment).
+bench_conf() {
+	local key=$1 def=$2 env v
+
+	env=BULKCLAIMS_$(printf '%s' "$key" | tr 'a-z.' 'A-Z_')
+	if [ -n "${!env:-}" ]; then
+		printf '%s\n' "${!env}"
+		return
+	fi
+	v=$(sed -n "s/^[[:space:]]*$key[[:space:]]*=[[:space:]]*//p" "$BC_CONF" | tail -n 1)
+	printf '%s\n' "${v:-$def}"
+}
+
+bench_redis() {
+	redis-cli -s "$BC_RUN/redis.sock" "$@"
+}
+
+bench_psql() {
+	bc_pg psql -h "$BC_RUN" -U bulkclaims -d bulkclaims -X -q \
+	    -v ON_ERROR_STOP=1 "$@"
+}
+
+# Runs tests/bench/bcjob.py (FILE... uploaded, waited for) into OUT.json
+# and writes OUT.attempts: per job "id rows_retried max_attempts", from
+# the database (a row retried by the payer engine waited for a backoff or
+# a timeout, which the figures must show).
+bench_jobs() {
+	local out=$1 ids
+	shift
+
+	python3 "$BC_REPO/tests/bench/bcjob.py" "${BCJOB_ARGS[@]}" "$@" >"$out" ||
+	    { cat "$out" >&2; return 1; }
+	ids=$(python3 -c 'import json, sys
+print(",".join("'"'"'%s'"'"'" % j["id"] for j in json.load(open(sys.argv[1]))["jobs"]))' "$out")
+	bench_psql -tA -F ' ' -c "SELECT job_id, count(*) FILTER (WHERE attempts > 1),
+	    max(attempts) FROM csv_job_rows WHERE job_id IN ($ids) GROUP BY 1" \
+	    >"${out%.json}.attempts"
+}
+
+# Prints a value from a JSON file: bench_json_get FILE 'd["key"]'.
+bench_json_get() {
+	python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print('"$2"')' "$1"
+}
+
+# Stops one supervised program (NAME as in run/NAME.pid).
+bench_stop_prog() {
+	bc_kill_pidfile "$BC_RUN/$1.supervisor.pid"
+	bc_kill_pidfile "$BC_RUN/$1.pid"
+}
+
+# Starts one supervised program with extra environment (VAR=value ...)
+# and waits until it is healthy.  NAME is payer-sim, fcgi, worker or
+# workerN (another bulkclaims-worker with the same configuration and
+# node name workerN@host).
+bench_start_prog() {
+	local name=$1 prog before now i
+	shift
+
+	case $name in
+	worker*) prog=worker ;;
+	*) prog=$name ;;
+	esac
+	before=$(grep -c ' ready: ' "$BC_LOG/$name.log" 2>/dev/null || true)
+	(
+		[ $# -gt 0 ] && export "$@"
+		[ "$name" != worker ] && [ "$prog" = worker ] &&
+		    export BULKCLAIMS_WORKER_NODENAME="$name@%h"
+		bc_start_prog "$name" "$BC_BIN/$(bc_prog_rel "$prog")" -c "$BC_CONF"
+	)
+	case $prog in
+	payer-sim)
+		bc_wait_for "payer simulator" 20 bc_sim_up || bc_prog_died payer-sim ||
+		    bc_die "the simulator did not start"
+		;;
+	worker)
+		for i in $(seq 100); do
+			now=$(grep -c ' ready: ' "$BC_LOG/$name.log" 2>/dev/null || true)
+			[ "${now:-0}" -gt "${before:-0}" ] && return 0
+			sleep 0.1
+		done
+		bc_prog_died "$name" || bc_die "$name did not start"
+		;;
+	esac
+}
+
+bench_restart_sim() {
+	bench_stop_prog payer-sim
+	bench_start_prog payer-sim BULKCLAIMS_SIM_LATENCY_MS="$1"
+}
+
+bench_restart_worker() {
+	bench_stop_prog worker
+	bench_start_prog worker BULKCLAIMS_PAYER_CONCURRENCY="$1"
+}
+
+# Uploads FILE; prints "HTTP_CODE TIME_TOTAL TIME_APPCONNECT" (the second
+# is when the TLS handshake was done); fails on anything but 201.
+bench_upload() {
+	local r
+
+	r=$(curl -sS --cacert "$BC_CERT" -H "Authorization: Token $TOKEN" \
+	    -F "file=@$1" -o "$BENCH_TMP/upload.json" \
+	    -w '%{http_code} %{time_total} %{time_appconnect}' \
+	    "$BC_PUBLIC_URL/api/v1/claims/bulk/upload/")
+	case $r in
+	201\ *) echo "$r" ;;
+	*) cat "$BENCH_TMP/upload.json" >&2; bc_die "upload of $1: HTTP $r" ;;
+	esac
+}
+
+# Starts the process monitor for phase NAME (out/mon-NAME.json).
+mon_start() {
+	python3 "$BC_REPO/tests/bench/procmon.py" "$BC_RUN" "$BC_STATE/pg" \
+	    "$OUT/mon-$1.json" 0.1 &
+	BENCH_MON_PID=$!
+}
+
+mon_stop() {
+	[ -n "${BENCH_MON_PID:-}" ] || return 0
+	kill -TERM "$BENCH_MON_PID" 2>/dev/null || true
+	wait "$BENCH_MON_PID" 2>/dev/null || true
+	BENCH_MON_PID=
+}
+
+# CPU idle % of the whole machine over 1 s and the load average: other
+# programs on a shared machine show up here.
+bench_idle() {
+	local u n s i w x y z t1 i1 t2 i2
+
+	read -r _ u n s i w x y z _ </proc/stat
+	t1=$((u + n + s + i + w + x + y + z)) i1=$((i + w))
+	sleep 1
+	read -r _ u n s i w x y z _ </proc/stat
+	t2=$((u + n + s + i + w + x + y + z)) i2=$((i + w))
+	echo "idle=$((100 * (i2 - i1) / (t2 - t1))) load=$(cut -d' ' -f1 /proc/loadavg)"
+}
+
+bench_machine() {
+	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "nproc=$(nproc)"
+	echo "model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+	echo "mem_kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
+	echo "kernel=$(uname -r)"
+	echo "commit=$(git -C "$BC_REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$BC_REPO" diff --quiet HEAD 2>/dev/null || echo '+changes')"
+	echo "nginx=$(nginx -v 2>&1 | sed 's/.*nginx\///')"
+	echo "postgres=$("$PGBIN/postgres" --version | awk '{print $3}')"
+	echo "redis=$(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')"
+	echo "wrk=$(wrk -v 2>&1 | sed -n 's/^wrk \([^ ]*\).*/\1/p' | head -n 1)"
+	# Other stacks on the machine share the CPU (idle ones cost little).
+	echo "other_pg_clusters=$(( $(pgrep -c -f '^/usr/lib/postgresql/[0-9]*/bin/postgres -D' || true) - 1 ))"
+}
+
+# The payer engine alone: tests/bench/payer-bench against a simulator
+# started here on BC_SIM_PORT with latency LAT ms, at concurrencies CONCS
+# (comma-separated).  Run after the stack has stopped.  Prints
+# payer-bench's lines (its header only for the first latency).
+bench_payer_bench() {
+	local lat=$1 concs=$2 sim pid rc=0
+
+	sim=$BC_BUILD/$(bc_prog_rel payer-sim)
+	env -u BULKCLAIMS_CONFIG "$sim" --listen 127.0.0.1 --port "$BC_SIM_PORT" \
+	    --latency-ms "$lat" >>"$BC_LOG/payer-bench-sim.log" 2>&1 &
+	pid=$!
+	bc_wait_for "payer simulator for payer-bench" 20 bc_sim_up ||
+	    { kill "$pid" 2>/dev/null; return 1; }
+	env -u BULKCLAIMS_CONFIG "$BC_BUILD/tests/bench/payer-bench" \
+	    -u "http://127.0.0.1:$BC_SIM_PORT" -n "$JOB_ROWS" -l "$lat" \
+	    -c "$concs" >"$BENCH_TMP/pb.txt" 2>&1 || rc=1
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || true
+	if [ ! -s "$OUT/payer-bench.txt" ]; then
+		cat "$BENCH_TMP/pb.txt"
+	else
+		tail -n +2 "$BENCH_TMP/pb.txt"
+	fi
+	return $rc
+}
