@@ -21,14 +21,6 @@
 #include "log.h"
 #include "secrets.h"
 
-struct ctl_opts {
-	const char	*name, *tin, *npi, *username, *role, *email;
-	const char	*password_file, *provider, *transaction, *base_url;
-	const char	*api_path, *token_path, *payer_id, *client_id;
-	const char	*client_secret_file, *token_file, *payer_url;
-	long		 expires_days;
-};
-
 static void
 usage(void)
 {
@@ -45,13 +37,21 @@ usage(void)
 "              [--api-path P] [--token-path P] [--payer-id ID]\n"
 "  set-credentials --tin T --provider P --client-id ID\n"
 "              --client-secret-file F\n"
-"  demo --payer-url URL --token-file F --password-file F\n");
+"  demo --payer-url URL --token-file F --password-file F\n"
+"  set-role --username U --role admin|member|viewer\n"
+"  deactivate-user --username U  (also ends its sessions)\n"
+"  end-sessions --username U     sign U out everywhere now\n"
+"  list-tokens --username U\n"
+"  revoke-token --prefix P [--username U]\n"
+"  rotate-key --new-key-file F   re-encrypt payer secrets, swap the key\n"
+"  purge --job ID                delete a job's rows and results now\n"
+"  purge-expired                 retention.days / audit.retention_days\n");
 	exit(2);
 }
 
-/* Reads the first line of a small secret file into a malloc'd string. */
-static char *
-read_secret(const char *path)
+/* Reads the first line of a small secret file (see ctl.h). */
+char *
+ctl_read_secret(const char *path)
 {
 	char buf[1024];
 	size_t n;
@@ -81,8 +81,8 @@ write_secret(const char *path, const char *value)
 		fatal("cannot write %s", path);
 }
 
-static PGresult *
-q(PGconn *db, const char *sql, int n, const char *const *p)
+PGresult *
+ctl_q(PGconn *db, const char *sql, int n, const char *const *p)
 {
 	struct errbuf err;
 	PGresult *res = db_exec(db, &err, sql, n, p);
@@ -99,7 +99,8 @@ cmd_create_org(PGconn *db, const struct ctl_opts *o)
 
 	if (!o->name || !o->tin)
 		usage();
-	PQclear(q(db, "INSERT INTO organizations (name, tin) VALUES ($1, $2) "
+	PQclear(ctl_q(db, "INSERT INTO organizations (name, tin) "
+	    "VALUES ($1, $2) "
 	    "ON CONFLICT (tin) DO UPDATE SET name = EXCLUDED.name", 2, p));
 	log_info("organization saved");
 }
@@ -112,7 +113,7 @@ cmd_create_practice(PGconn *db, const struct ctl_opts *o)
 
 	if (!o->name || !o->tin)
 		usage();
-	r = q(db, "INSERT INTO practices (organization_id, name, tin, npi) "
+	r = ctl_q(db, "INSERT INTO practices (organization_id, name, tin, npi) "
 	    "SELECT id, $2, $1, $3 FROM organizations WHERE tin = $1 "
 	    "ON CONFLICT (organization_id, tin) DO UPDATE "
 	    "SET name = EXCLUDED.name, npi = EXCLUDED.npi RETURNING id",
@@ -126,14 +127,17 @@ cmd_create_practice(PGconn *db, const struct ctl_opts *o)
 static void
 cmd_create_user(PGconn *db, const struct ctl_opts *o)
 {
-	char hash[crypto_pwhash_STRBYTES], *pw = NULL;
+	char hash[crypto_pwhash_STRBYTES], *pw = NULL, detail[96];
 	const char *p[5];
 	PGresult *r;
 
 	if (!o->tin || !o->username)
 		usage();
+	if (o->role && strcmp(o->role, "admin") != 0 &&
+	    strcmp(o->role, "member") != 0 && strcmp(o->role, "viewer") != 0)
+		fatalx("role must be admin, member or viewer");
 	if (o->password_file) {
-		pw = read_secret(o->password_file);
+		pw = ctl_read_secret(o->password_file);
 		if (strlen(pw) < 8)
 			fatalx("password must have at least 8 characters");
 		if (crypto_pwhash_str(hash, pw, strlen(pw),
@@ -148,21 +152,26 @@ cmd_create_user(PGconn *db, const struct ctl_opts *o)
 	p[2] = o->role ? o->role : "member";
 	p[3] = o->email;
 	p[4] = o->password_file ? hash : NULL;
-	r = q(db, "INSERT INTO users (organization_id, username, role, email, "
+	r = ctl_q(db, "INSERT INTO users (organization_id, username, role, "
+	    "email, "
 	    "password_hash) SELECT id, $2, $3, $4, $5 FROM organizations "
 	    "WHERE tin = $1 ON CONFLICT (username) DO UPDATE SET "
 	    "role = EXCLUDED.role, email = COALESCE(EXCLUDED.email, "
 	    "users.email), password_hash = COALESCE(EXCLUDED.password_hash, "
-	    "users.password_hash) RETURNING id", 5, p);
+	    "users.password_hash) RETURNING id, organization_id", 5, p);
 	if (PQntuples(r) != 1)
 		fatalx("no organization with that TIN");
+	snprintf(detail, sizeof(detail), "user_id=%s role=%s%s",
+	    PQgetvalue(r, 0, 0), p[2], o->password_file ? " password" : "");
+	ctl_audit(db, PQgetvalue(r, 0, 1), "user_change", NULL, "success",
+	    detail);
 	log_info("user saved user_id=%s", PQgetvalue(r, 0, 0));
 	PQclear(r);
 }
 
 /* Hex of a SHA-256 for a bytea parameter ("\\x...") */
-static void
-bytea_hex(const unsigned char h[32], char out[68])
+void
+ctl_bytea_hex(const unsigned char h[32], char out[68])
 {
 	out[0] = '\\';
 	out[1] = 'x';
@@ -173,6 +182,7 @@ static void
 cmd_create_token(PGconn *db, const struct ctl_opts *o)
 {
 	char tok[SECRETS_TOKEN_LEN + 1], hex[68], days[32], prefix[9];
+	char detail[128];
 	unsigned char h[32];
 	const char *p[4];
 	PGresult *r;
@@ -182,7 +192,7 @@ cmd_create_token(PGconn *db, const struct ctl_opts *o)
 	secrets_token_new(tok);
 	if (secrets_token_hash(tok, h) != 0)
 		fatalx("token hashing failed");
-	bytea_hex(h, hex);
+	ctl_bytea_hex(h, hex);
 	memcpy(prefix, tok, 8);
 	prefix[8] = '\0';
 	snprintf(days, sizeof(days), "%ld", o->expires_days);
@@ -190,12 +200,17 @@ cmd_create_token(PGconn *db, const struct ctl_opts *o)
 	p[1] = hex;
 	p[2] = prefix;
 	p[3] = o->expires_days > 0 ? days : NULL;
-	r = q(db, "INSERT INTO api_tokens (user_id, token_hash, prefix, "
+	r = ctl_q(db, "INSERT INTO api_tokens (user_id, token_hash, prefix, "
 	    "expires_at) SELECT id, $2::bytea, $3, now() + make_interval("
-	    "days => $4::int) FROM users WHERE username = $1 RETURNING id",
+	    "days => $4::int) FROM users WHERE username = $1 RETURNING id,"
+	    " user_id, (SELECT organization_id FROM users WHERE username = $1)",
 	    4, p);
 	if (PQntuples(r) != 1)
 		fatalx("no such user");
+	snprintf(detail, sizeof(detail), "prefix=%s user_id=%s expires_days=%s",
+	    prefix, PQgetvalue(r, 0, 1), o->expires_days > 0 ? days : "-");
+	ctl_audit(db, PQgetvalue(r, 0, 2), "token_create", NULL, "success",
+	    detail);
 	log_info("token created token_id=%s prefix=%s", PQgetvalue(r, 0, 0),
 	    prefix);
 	PQclear(r);
@@ -221,7 +236,7 @@ cmd_set_endpoint(PGconn *db, const struct ctl_opts *o)
 	    "/medicalnetwork/claimstatus/v2/" : "/oihub/claim/inquiry/v1";
 	p[4] = o->token_path ? o->token_path : "/apip/auth/v2/token";
 	p[5] = o->payer_id ? o->payer_id : "87726";
-	PQclear(q(db, "INSERT INTO payer_endpoints (provider_code, "
+	PQclear(ctl_q(db, "INSERT INTO payer_endpoints (provider_code, "
 	    "transaction_code, base_url, api_path, token_path, payer_id) "
 	    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (provider_code, "
 	    "transaction_code) DO UPDATE SET base_url = EXCLUDED.base_url, "
@@ -236,7 +251,7 @@ set_credentials(PGconn *db, const char *tin, const char *provider,
     const char *client_id, const char *secret)
 {
 	unsigned char key[SECRETS_KEY_LEN], *sealed;
-	char ad[128], *hex;
+	char ad[128], *hex, org[24], detail[96];
 	const char *p[4];
 	size_t sealedlen, hexlen;
 	struct errbuf err;
@@ -244,13 +259,15 @@ set_credentials(PGconn *db, const char *tin, const char *provider,
 
 	p[0] = tin;
 	p[1] = provider;
-	r = q(db, "SELECT p.id FROM practices p JOIN organizations o ON "
-	    "o.id = p.organization_id WHERE p.tin = $1 AND o.tin = $1", 1, p);
+	r = ctl_q(db, "SELECT p.id, o.id FROM practices p JOIN organizations o"
+	    " ON o.id = p.organization_id WHERE p.tin = $1 AND o.tin = $1", 1,
+	    p);
 	if (PQntuples(r) != 1)
 		fatalx("no practice with that TIN");
 	/* The row identity binds the ciphertext to this practice+payer. */
 	snprintf(ad, sizeof(ad), "practice:%s:%s", PQgetvalue(r, 0, 0),
 	    provider);
+	snprintf(org, sizeof(org), "%s", PQgetvalue(r, 0, 1));
 	PQclear(r);
 	if (secrets_key_load(config_get("secrets.key_file", NULL), key,
 	    &err) != 0)
@@ -268,7 +285,8 @@ set_credentials(PGconn *db, const char *tin, const char *provider,
 	free(sealed);
 	p[2] = client_id;
 	p[3] = hex;
-	PQclear(q(db, "INSERT INTO payer_credentials (practice_id, "
+	PQclear(ctl_q(db, "BEGIN", 0, NULL));
+	PQclear(ctl_q(db, "INSERT INTO payer_credentials (practice_id, "
 	    "provider_code, client_id, client_secret_enc) SELECT p.id, $2, $3, "
 	    "$4::bytea FROM practices p JOIN organizations o ON o.id = "
 	    "p.organization_id WHERE p.tin = $1 AND o.tin = $1 "
@@ -276,6 +294,10 @@ set_credentials(PGconn *db, const char *tin, const char *provider,
 	    "client_id = EXCLUDED.client_id, client_secret_enc = "
 	    "EXCLUDED.client_secret_enc, updated_at = now()", 4, p));
 	free(hex);
+	snprintf(detail, sizeof(detail), "provider=%.16s",
+	    provider);
+	ctl_audit(db, org, "credential_change", NULL, "success", detail);
+	PQclear(ctl_q(db, "COMMIT", 0, NULL));
 	log_info("payer credentials saved provider=%s", provider);
 }
 
@@ -287,7 +309,7 @@ cmd_set_credentials(PGconn *db, const struct ctl_opts *o)
 	if (!o->tin || !o->provider || !o->client_id ||
 	    !o->client_secret_file)
 		usage();
-	secret = read_secret(o->client_secret_file);
+	secret = ctl_read_secret(o->client_secret_file);
 	set_credentials(db, o->tin, o->provider, o->client_id, secret);
 	sodium_memzero(secret, strlen(secret));
 	free(secret);
@@ -305,13 +327,13 @@ token_file_valid(PGconn *db, const char *path)
 
 	if (access(path, R_OK) != 0)
 		return 0;
-	tok = read_secret(path);
+	tok = ctl_read_secret(path);
 	valid = secrets_token_hash(tok, h) == 0;
 	free(tok);
 	if (!valid)
 		return 0;
-	bytea_hex(h, hex);
-	r = q(db, "SELECT 1 FROM api_tokens WHERE token_hash = $1::bytea "
+	ctl_bytea_hex(h, hex);
+	r = ctl_q(db, "SELECT 1 FROM api_tokens WHERE token_hash = $1::bytea "
 	    "AND revoked_at IS NULL", 1, p);
 	valid = PQntuples(r) == 1;
 	PQclear(r);
@@ -327,6 +349,7 @@ static void
 cmd_demo(PGconn *db, struct ctl_opts *o)
 {
 	const char *tin = config_get("demo.tin", "123456789");
+	const char *cid, *csecret;
 	char pw[SECRETS_TOKEN_LEN + 1];
 
 	if (!o->payer_url || !o->token_file || !o->password_file)
@@ -343,10 +366,10 @@ cmd_demo(PGconn *db, struct ctl_opts *o)
 	cmd_set_endpoint(db, o);
 	o->provider = "X12";
 	cmd_set_endpoint(db, o);
-	set_credentials(db, tin, "UHC", config_get("sim.client_id",
-	    "bulkclaims-dev"), config_get("sim.client_secret", "bulkclaims-dev-secret"));
-	set_credentials(db, tin, "X12", config_get("sim.client_id",
-	    "bulkclaims-dev"), config_get("sim.client_secret", "bulkclaims-dev-secret"));
+	cid = config_get("sim.client_id", "bulkclaims-dev");
+	csecret = config_get("sim.client_secret", "bulkclaims-dev-secret");
+	set_credentials(db, tin, "UHC", cid, csecret);
+	set_credentials(db, tin, "X12", cid, csecret);
 	if (access(o->password_file, R_OK) != 0) {
 		secrets_token_new(pw);
 		pw[16] = '\0';
@@ -384,6 +407,9 @@ main(int argc, char *argv[])
 		{ "token-file", required_argument, NULL, 'f' },
 		{ "payer-url", required_argument, NULL, 'U' },
 		{ "expires-days", required_argument, NULL, 'x' },
+		{ "new-key-file", required_argument, NULL, 'K' },
+		{ "job", required_argument, NULL, 'j' },
+		{ "prefix", required_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ctl_opts o;
@@ -425,6 +451,9 @@ main(int argc, char *argv[])
 		case 'f': o.token_file = optarg; break;
 		case 'U': o.payer_url = optarg; break;
 		case 'x': o.expires_days = strtol(optarg, NULL, 10); break;
+		case 'K': o.new_key_file = optarg; break;
+		case 'j': o.job = optarg; break;
+		case 'X': o.prefix = optarg; break;
 		default: usage();
 		}
 	}
@@ -466,6 +495,22 @@ main(int argc, char *argv[])
 		cmd_set_credentials(db, &o);
 	else if (strcmp(cmd, "demo") == 0)
 		cmd_demo(db, &o);
+	else if (strcmp(cmd, "set-role") == 0)
+		ctl_set_role(db, &o);
+	else if (strcmp(cmd, "deactivate-user") == 0)
+		ctl_deactivate_user(db, &o);
+	else if (strcmp(cmd, "end-sessions") == 0)
+		ctl_end_sessions(db, &o);
+	else if (strcmp(cmd, "list-tokens") == 0)
+		ctl_list_tokens(db, &o);
+	else if (strcmp(cmd, "revoke-token") == 0)
+		ctl_revoke_token(db, &o);
+	else if (strcmp(cmd, "rotate-key") == 0)
+		ctl_rotate_key(db, &o);
+	else if (strcmp(cmd, "purge") == 0)
+		ctl_purge_job(db, &o);
+	else if (strcmp(cmd, "purge-expired") == 0)
+		ctl_purge_expired(db, &o);
 	else
 		usage();
 	PQfinish(db);

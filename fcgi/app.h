@@ -25,6 +25,7 @@ struct app {
 	const char	*public_url;	/* public.url, no final '/'; or NULL */
 	long		 max_bytes;	/* upload.max_bytes: the file part */
 	long		 max_rows;	/* upload.max_rows */
+	long		 duplicate_window_s; /* upload.duplicate_window_s */
 	int		 redis_timeout_ms;
 };
 
@@ -51,12 +52,20 @@ struct req {
 	long long	 user_id;
 	long long	 org_id;
 	char		 role[16];
+	int		 via_session;	/* cookie, not API token (CSRF) */
 	/* For the access log. */
 	int		 status;
 	int		 sent;		/* headers are out */
 	char		 job_id[37];	/* job the request touched, or "" */
 	long		 rows;		/* rows stored (upload) or -1 */
 	long long	 bytes;		/* upload file or response bytes */
+	/*
+	 * Intake: resp_json() keeps a copy of the JSON body it sends in
+	 * captured (malloc'd, freed by the request loop) when capture is
+	 * set, for Idempotency-Key replay.
+	 */
+	int		 capture;
+	char		*captured;
 };
 
 /*

@@ -14,6 +14,7 @@
 #include "db.h"
 #include "log.h"
 #include "secrets.h"
+#include "security.h"
 
 static const char sql_token[] =
 	"SELECT t.id, u.id, u.organization_id, u.role, u.is_active,"
@@ -67,6 +68,9 @@ auth_check(struct req *r)
 	PGconn *db;
 
 	hdr = req_param(r, "HTTP_AUTHORIZATION");
+	/* No Authorization header: the browser's session cookie. */
+	if (hdr == NULL && req_param(r, "HTTP_COOKIE") != NULL)
+		return session_auth(r);
 	if (hdr == NULL ||
 	    (n = split_words(hdr, w, wl)) == 0 ||
 	    wl[0] != 5 || strncasecmp(w[0], "token", 5) != 0)

@@ -30,11 +30,11 @@
 	" error_message, " EPOCH_US("created_at") ","			\
 	" " EPOCH_US("started_at") ", " EPOCH_US("completed_at") ","	\
 	" " EPOCH_US("processing_duration") ","				\
-	" " EPOCH_US("clock_timestamp()")
+	" " EPOCH_US("clock_timestamp()") ", " EPOCH_US("purged_at")
 enum {
 	C_ID, C_USER, C_FILENAME, C_STATUS, C_TOTAL, C_PROCESSED, C_SUCCESS,
 	C_FAILURE, C_TASK, C_RESULT_FILE, C_ERROR, C_CREATED, C_STARTED,
-	C_COMPLETED, C_DURATION, C_NOW
+	C_COMPLETED, C_DURATION, C_NOW, C_PURGED
 };
 
 static const char *const statuses[] = {
@@ -129,6 +129,8 @@ job_json(const PGresult *res, int row)
 	json_object_object_add(o, "progress_percentage",
 	    float2(percentage(col_ll(res, row, C_PROCESSED),
 	    col_ll(res, row, C_TOTAL))));
+	/* Set once retention or an admin deleted the rows (results: 410). */
+	json_object_object_add(o, "purged_at", col_time(res, row, C_PURGED));
 	return o;
 }
 

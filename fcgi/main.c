@@ -23,9 +23,11 @@
 #include "app.h"
 #include "config.h"
 #include "db.h"
+#include "intake.h"
 #include "log.h"
 #include "query.h"
 #include "redisconn.h"
+#include "security.h"
 #include "util.h"
 
 #define PROGNAME	"bulkclaims-fcgi"
@@ -205,7 +207,7 @@ dispatch_auth_only(struct req *r)
 	if (auth_check(r) == -1)
 		return;
 	if (strcmp(r->method, "POST") == 0 && strcmp(r->role, "viewer") == 0) {
-		resp_error(r, 403, "permission_denied",
+		resp_error(r, 403, "forbidden",
 		    "You do not have permission to perform this action.",
 		    NULL, NULL);
 		return;
@@ -250,17 +252,24 @@ dispatch(struct req *r)
 	case ROUTE_OK:
 		break;
 	}
+	/* The one endpoint that needs no credentials. */
+	if (r->route.id == ROUTE_AUTH_LOGIN) {
+		session_login(r);
+		return;
+	}
 	if (auth_check(r) == -1)
 		return;
-	if (strcmp(r->method, "POST") == 0 && strcmp(r->role, "viewer") == 0) {
-		resp_error(r, 403, "permission_denied",
+	if (strcmp(r->method, "POST") == 0 && strcmp(r->role, "viewer") == 0 &&
+	    r->route.id != ROUTE_AUTH_LOGOUT) {
+		resp_error(r, 403, "forbidden",
 		    "You do not have permission to perform this action.",
 		    NULL, NULL);
 		return;
 	}
 	switch (r->route.id) {
 	case ROUTE_UPLOAD:
-		upload_handle(r);
+		if (quota_check(r) == 0)
+			upload_handle(r);
 		break;
 	case ROUTE_JOB_LIST:
 		jobs_list(r);
@@ -272,10 +281,34 @@ dispatch(struct req *r)
 		jobs_progress(r);
 		break;
 	case ROUTE_JOB_RESULTS:
-		download_results(r);
+		if (purge_gate(r) == 0)
+			download_results(r);
+		break;
+	case ROUTE_JOB_PURGE:
+		admin_purge(r);
+		break;
+	case ROUTE_AUTH_LOGOUT:
+		session_logout(r);
+		break;
+	case ROUTE_AUTH_ME:
+		session_me(r);
+		break;
+	case ROUTE_AUDIT:
+		audit_list(r);
 		break;
 	case ROUTE_JOB_RETRY:
-		jobs_retry(r);
+		if (purge_gate(r) == 0)
+			jobs_retry(r);
+		break;
+	/* intake */
+	case ROUTE_VALIDATE:
+		validate_handle(r);
+		break;
+	case ROUTE_TEMPLATE:
+		template_handle(r);
+		break;
+	case ROUTE_JOB_ROWS:
+		rows_list(r);
 		break;
 	default:
 		resp_error(r, 404, "not_found", "Not found.", NULL, NULL);
@@ -361,7 +394,9 @@ handle(struct worker *w, FCGX_Request *rq)
 	if (!r->sent)
 		resp_error(r, 503, "server_error", "No response was produced.",
 		    NULL, NULL);
+	audit_request(r);
 	access_log(r, util_mono_ms() - t0);
+	free(r->captured);
 	free(r);
 }
 
@@ -509,6 +544,9 @@ main(int argc, char *argv[])
 	app.max_rows = config_get_long("upload.max_rows", UPLOAD_MAX_ROWS);
 	if (app.max_rows <= 0)
 		app.max_rows = UPLOAD_MAX_ROWS;
+	/* Intake: 0 turns duplicate-file detection off. */
+	app.duplicate_window_s = config_get_long("upload.duplicate_window_s",
+	    UPLOAD_DUPLICATE_WINDOW_S);
 	app.redis_timeout_ms = 5000;
 	if ((pub = config_get("public.url", NULL)) != NULL && *pub != '\0') {
 		if ((pubcopy = strdup(pub)) == NULL)
@@ -520,6 +558,7 @@ main(int argc, char *argv[])
 	}
 	if (app.database_url == NULL || *app.database_url == '\0')
 		fatalx("database.url is not set");
+	session_init();
 	nthreads = config_get_long("fcgi.threads", 4);
 	if (nthreads < 1 || nthreads > FCGI_MAX_THREADS)
 		fatalx("fcgi.threads must be 1..%d", FCGI_MAX_THREADS);

@@ -4,6 +4,7 @@
  * shape {"error": {"code", "message", ...}} of DESIGN.md.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
@@ -25,8 +26,10 @@ status_text(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
+	case 410: return "Gone";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
 	case 503: return "Service Unavailable";
 	default: return "Internal Server Error";
@@ -89,6 +92,8 @@ resp_json(struct req *r, int status, struct json_object *obj,
 		obj = NULL;
 	}
 	len = strlen(s);
+	if (r->capture && r->captured == NULL)
+		r->captured = strdup(s);
 	if (resp_headers(r, status, NULL, (long long)len, extra) == 0)
 		resp_write(r, s, len);
 	json_object_put(obj);

@@ -8,12 +8,27 @@
 #include "router.h"
 #include "util.h"
 
+/* Designated, so routes added by several branches cannot shift names. */
 const char *const route_names[ROUTE__MAX] = {
-	"none", "upload", "job_list", "job_detail", "job_progress",
-	"job_results", "job_retry"
+	[ROUTE_NONE] = "none",
+	[ROUTE_UPLOAD] = "upload",
+	[ROUTE_JOB_LIST] = "job_list",
+	[ROUTE_JOB_DETAIL] = "job_detail",
+	[ROUTE_JOB_PROGRESS] = "job_progress",
+	[ROUTE_JOB_RESULTS] = "job_results",
+	[ROUTE_JOB_RETRY] = "job_retry",
+	[ROUTE_JOB_PURGE] = "job_purge",
+	[ROUTE_AUTH_LOGIN] = "auth_login",
+	[ROUTE_AUTH_LOGOUT] = "auth_logout",
+	[ROUTE_AUTH_ME] = "auth_me",
+	[ROUTE_AUDIT] = "audit",
+	/* intake */
+	[ROUTE_VALIDATE] = "validate",
+	[ROUTE_TEMPLATE] = "template",
+	[ROUTE_JOB_ROWS] = "job_rows",
 };
 
-#define PREFIX	"/api/v1/claims/"
+#define PREFIX	"/api/v1/"
 
 /* Pattern per route: "*" is the job id segment. */
 static const struct route {
@@ -22,14 +37,23 @@ static const struct route {
 	const char	*method;
 	const char	*allow;
 } routes[] = {
-	{ ROUTE_UPLOAD, "bulk/upload/", "POST", "POST" },
-	{ ROUTE_JOB_LIST, "csv-jobs/", "GET", "GET, HEAD" },
-	{ ROUTE_JOB_DETAIL, "csv-jobs/*/", "GET", "GET, HEAD" },
-	{ ROUTE_JOB_PROGRESS, "csv-jobs/*/progress/", "GET",
+	{ ROUTE_UPLOAD, "claims/bulk/upload/", "POST", "POST" },
+	{ ROUTE_JOB_LIST, "claims/csv-jobs/", "GET", "GET, HEAD" },
+	{ ROUTE_JOB_DETAIL, "claims/csv-jobs/*/", "GET", "GET, HEAD" },
+	{ ROUTE_JOB_PROGRESS, "claims/csv-jobs/*/progress/", "GET",
 	    "GET, HEAD" },
-	{ ROUTE_JOB_RESULTS, "csv-jobs/*/results/", "GET",
+	{ ROUTE_JOB_RESULTS, "claims/csv-jobs/*/results/", "GET",
 	    "GET, HEAD" },
-	{ ROUTE_JOB_RETRY, "csv-jobs/*/retry/", "POST", "POST" },
+	{ ROUTE_JOB_RETRY, "claims/csv-jobs/*/retry/", "POST", "POST" },
+	{ ROUTE_JOB_PURGE, "claims/csv-jobs/*/purge/", "POST", "POST" },
+	{ ROUTE_AUTH_LOGIN, "auth/login/", "POST", "POST" },
+	{ ROUTE_AUTH_LOGOUT, "auth/logout/", "POST", "POST" },
+	{ ROUTE_AUTH_ME, "auth/me/", "GET", "GET, HEAD" },
+	{ ROUTE_AUDIT, "audit/", "GET", "GET, HEAD" },
+	/* intake */
+	{ ROUTE_VALIDATE, "claims/bulk/validate/", "POST", "POST" },
+	{ ROUTE_TEMPLATE, "claims/bulk/template/", "GET", "GET, HEAD" },
+	{ ROUTE_JOB_ROWS, "claims/csv-jobs/*/rows/", "GET", "GET, HEAD" },
 };
 
 /*

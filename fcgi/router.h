@@ -13,6 +13,16 @@ enum route_id {
 	ROUTE_JOB_PROGRESS,	/* GET claims/csv-jobs/{id}/progress/ */
 	ROUTE_JOB_RESULTS,	/* GET claims/csv-jobs/{id}/results/ */
 	ROUTE_JOB_RETRY,	/* POST claims/csv-jobs/{id}/retry/ */
+	ROUTE_JOB_PURGE,	/* POST claims/csv-jobs/{id}/purge/ */
+	ROUTE_AUTH_LOGIN,	/* POST auth/login/ */
+	ROUTE_AUTH_LOGOUT,	/* POST auth/logout/ */
+	ROUTE_AUTH_ME,		/* GET auth/me/ */
+	ROUTE_AUDIT,		/* GET audit/ */
+
+	/* intake (issue 5) */
+	ROUTE_VALIDATE,		/* POST claims/bulk/validate/ */
+	ROUTE_TEMPLATE,		/* GET claims/bulk/template/ */
+	ROUTE_JOB_ROWS,		/* GET claims/csv-jobs/{id}/rows/ */
 	ROUTE__MAX
 };
 

@@ -6,6 +6,12 @@
  * task is published; if Redis refuses, the job is deleted again, so a
  * client never sees a job that nobody will run.
  *
+ * Issue 5: the same file (SHA-256 of the part) from the same
+ * organisation within upload.duplicate_window_s answers 409 unless
+ * ?allow_duplicate=1, and an Idempotency-Key header makes a retried
+ * request get its first answer (dedup.c).  upload_read() is shared with
+ * the validate-only endpoint (validate.c).
+ *
  * Never log row contents: job id, counts, bytes and durations only.
  */
 #include <errno.h>
@@ -16,13 +22,17 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "app.h"
 #include "copyrow.h"
 #include "csvin.h"
 #include "db.h"
 #include "form.h"
+#include "intake.h"
 #include "log.h"
 #include "multipart.h"
+#include "query.h"
 #include "util.h"
 
 /* COPY state shared with the csvin row callback. */
@@ -86,10 +96,9 @@ copy_end(PGconn *db, const char *abort_msg, struct errbuf *err)
 	return rc;
 }
 
-/* The 400 for a structural CSV error: code, message, line, columns. */
-static void
-reject_csv(struct req *r, enum csvin_err e, const struct csvin_summary *sum,
-    const struct errbuf *err)
+void
+upload_reject_csv(struct req *r, enum csvin_err e,
+    const struct csvin_summary *sum, const struct errbuf *err)
 {
 	struct json_object *f, *a;
 	size_t i;
@@ -118,43 +127,143 @@ reject_csv(struct req *r, enum csvin_err e, const struct csvin_summary *sum,
 	resp_error(r, 400, csvin_err_codes[e], err->msg, f, NULL);
 }
 
+struct json_object *
+upload_input_columns(const struct csvin_summary *sum)
+{
+	struct json_object *a, *pair;
+	size_t i;
+	int col, mapped;
+
+	a = json_object_new_array();
+	for (i = 0; i < sum->ncolumns && i < CSV_MAX_COLUMNS; i++) {
+		pair = json_object_new_array();
+		json_object_array_add(pair, json_object_new_string(
+		    sum->header[i] ? sum->header[i] : ""));
+		mapped = -1;
+		for (col = 0; col < CSVIN_COL__MAX; col++)
+			if (sum->column_index[col] == (int)i)
+				mapped = col;
+		json_object_array_add(pair, mapped < 0 ? NULL :
+		    json_object_new_string(csvin_col_names[mapped]));
+		json_object_array_add(a, pair);
+	}
+	return a;
+}
+
 /*
- * The job and its rows, in one transaction.  Returns 0 with the row
- * count in *rows and *cp1252 set if the file was converted from
- * Windows-1252, 1 if the CSV was rejected (answered), -1 on a database
- * error (err set, transaction rolled back, not answered).
+ * A claim number repeated in the file is checked once (sql/004): later
+ * valid rows point at the first valid one (duplicate_of), which gets
+ * has_duplicates and a warning naming the other rows, so both sides of
+ * the repeat say so.  Invalid rows are never checked, so they are left
+ * out on both sides.
  */
 static int
-store_job(struct req *r, const char *job_id, const char *task_id,
-    const char *filename, const void *data, size_t len, long *rows,
-    int *cp1252, struct errbuf *err)
+mark_duplicates(PGconn *db, const char *job_id, struct errbuf *err)
+{
+	static const char sql_mark[] = "WITH d AS (SELECT * FROM"
+	    " (SELECT row_number, min(row_number) OVER"
+	    " (PARTITION BY claim_number) AS first FROM csv_job_rows"
+	    " WHERE job_id = $1 AND success IS NULL) w"
+	    " WHERE first <> row_number)"
+	    " UPDATE csv_job_rows r SET duplicate_of = d.first FROM d"
+	    " WHERE r.job_id = $1 AND r.row_number = d.row_number";
+	static const char sql_first[] = "WITH g AS (SELECT duplicate_of,"
+	    " count(*) AS n, string_agg(row_number::text, ', '"
+	    " ORDER BY row_number) AS others FROM csv_job_rows"
+	    " WHERE job_id = $1 AND duplicate_of IS NOT NULL"
+	    " GROUP BY duplicate_of)"
+	    " UPDATE csv_job_rows r SET has_duplicates = true,"
+	    " warning = concat_ws('; ', r.warning, format("
+	    "'claim_number: ''%s'' also appears on %s %s', r.claim_number,"
+	    " CASE WHEN g.n > 1 THEN 'rows' ELSE 'row' END, g.others))"
+	    " FROM g WHERE r.job_id = $1 AND r.row_number = g.duplicate_of";
+	const char *params[1] = { job_id };
+
+	/*
+	 * The rows were inserted in this transaction, so the statistics
+	 * still describe the table without them: the planner takes the
+	 * job for one row and would rescan it per row in a nested loop
+	 * (minutes for 200,000 rows).  Hash joins read it once.
+	 */
+	if (db_cmd(db, err, "SET LOCAL enable_nestloop = off", 0,
+	    NULL) == -1 ||
+	    db_cmd(db, err, sql_mark, 1, params) == -1 ||
+	    db_cmd(db, err, sql_first, 1, params) == -1 ||
+	    db_cmd(db, err, "SET LOCAL enable_nestloop = on", 0, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+/* What store_job() needs beyond the file. */
+struct store {
+	const char	*job_id;
+	const char	*task_id;
+	const char	*filename;
+	const unsigned char *sha;
+	int		 allow_duplicate;
+	/* Out: */
+	long		 rows;
+	int		 cp1252;
+	char		 earlier[37];	/* the duplicate's job id */
+};
+
+/*
+ * The job and its rows, in one transaction.  Returns 0 with st->rows and
+ * st->cp1252 set, 1 if the CSV was rejected (answered), 2 if the same
+ * file came within the duplicate window (st->earlier set, not
+ * answered), -1 on a database error (err set, transaction rolled back,
+ * not answered).
+ */
+static int
+store_job(struct req *r, struct store *st, const void *data, size_t len,
+    struct errbuf *err)
 {
 	static const char sql_job[] = "INSERT INTO csv_jobs (id,"
-	    " organization_id, user_id, filename, status, celery_task_id)"
-	    " VALUES ($1, $2, $3, $4, 'PENDING', $5)";
+	    " organization_id, user_id, filename, status, celery_task_id,"
+	    " file_sha256)"
+	    " VALUES ($1, $2, $3, $4, 'PENDING', $5, decode($6, 'hex'))";
 	static const char sql_copy[] = "COPY csv_job_rows (" COPYROW_COLUMNS
 	    ") FROM STDIN (FORMAT csv)";
 	static const char sql_counts[] = "UPDATE csv_jobs SET total_rows = $2,"
-	    " processed_rows = $3, failure_count = $3 WHERE id = $1";
+	    " processed_rows = $3, failure_count = $3,"
+	    " input_columns = $4::jsonb WHERE id = $1";
 	struct csvin_summary sum;
+	struct json_object *cols;
 	struct errbuf cerr;
 	struct copyin *c;
 	enum csvin_err e;
-	const char *params[5];
+	const char *params[6];
 	char org[24], user[24], total[24], invalid[24];
+	char hex[INTAKE_SHA256_BYTES * 2 + 1];
 	PGresult *res;
 	PGconn *db = r->w->db;
+	size_t i;
+	long dups;
+	int rc;
 
 	snprintf(org, sizeof(org), "%lld", r->org_id);
 	snprintf(user, sizeof(user), "%lld", r->user_id);
-	params[0] = job_id;
+	for (i = 0; i < INTAKE_SHA256_BYTES; i++)
+		snprintf(hex + 2 * i, 3, "%02x", st->sha[i]);
+	params[0] = st->job_id;
 	params[1] = org;
 	params[2] = user;
-	params[3] = filename;
-	params[4] = task_id;
+	params[3] = st->filename;
+	params[4] = st->task_id;
+	params[5] = hex;
 	if (db_cmd(db, err, "BEGIN", 0, NULL) == -1)
 		return -1;
-	if (db_cmd(db, err, sql_job, 5, params) == -1)
+	if (!st->allow_duplicate) {
+		rc = dedup_find(db, r->org_id, st->sha,
+		    r->app->duplicate_window_s, st->earlier, err);
+		if (rc == -1)
+			goto fail;
+		if (rc == 1) {
+			rollback(db);
+			return 2;
+		}
+	}
+	if (db_cmd(db, err, sql_job, 6, params) == -1)
 		goto fail;
 	res = PQexec(db, sql_copy);
 	if (res == NULL || PQresultStatus(res) != PGRES_COPY_IN) {
@@ -171,7 +280,7 @@ store_job(struct req *r, const char *job_id, const char *task_id,
 	}
 	c->db = db;
 	copybuf_init(&c->buf, copy_send, db);
-	c->job_id = job_id;
+	c->job_id = st->job_id;
 	c->sum = &sum;
 	cerr.msg[0] = '\0';
 	e = csvin_parse(data, len, r->app->max_rows, NULL, copy_row, c, &sum,
@@ -187,23 +296,34 @@ store_job(struct req *r, const char *job_id, const char *task_id,
 			csvin_summary_free(&sum);
 			return -1;
 		}
-		reject_csv(r, e, &sum, &cerr);
+		upload_reject_csv(r, e, &sum, &cerr);
 		free(c);
 		csvin_summary_free(&sum);
 		return 1;
 	}
-	*rows = sum.rows;
-	*cp1252 = sum.converted_from_cp1252;
+	st->rows = sum.rows;
+	st->cp1252 = sum.converted_from_cp1252;
+	dups = sum.duplicate_rows;
 	snprintf(total, sizeof(total), "%ld", sum.rows);
 	snprintf(invalid, sizeof(invalid), "%ld", c->invalid);
 	free(c);
+	cols = upload_input_columns(&sum);
 	csvin_summary_free(&sum);
-	if (copy_end(db, NULL, err) == -1)
+	if (copy_end(db, NULL, err) == -1) {
+		json_object_put(cols);
 		goto fail;
+	}
+	if (dups > 0 && mark_duplicates(db, st->job_id, err) == -1) {
+		json_object_put(cols);
+		goto fail;
+	}
 	params[1] = total;
 	params[2] = invalid;
-	if (db_cmd(db, err, sql_counts, 3, params) == -1 ||
-	    db_cmd(db, err, "COMMIT", 0, NULL) == -1)
+	params[3] = json_object_to_json_string_ext(cols,
+	    JSON_C_TO_STRING_PLAIN);
+	rc = db_cmd(db, err, sql_counts, 4, params);
+	json_object_put(cols);
+	if (rc == -1 || db_cmd(db, err, "COMMIT", 0, NULL) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -239,26 +359,62 @@ read_stdin(struct req *r, long long clen, char **out)
 	return 0;
 }
 
+static void
+too_large(struct req *r)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "The file is larger than %ld bytes.",
+	    r->app->max_bytes);
+	resp_error(r, 413, "file_too_large", msg, NULL, NULL);
+}
+
+/* A spreadsheet workbook by its part's type or name: worth a hint. */
+static int
+is_workbook(const struct mp_part *part)
+{
+	const char *ct = part->content_type, *fn = part->filename, *dot;
+
+	if (ct != NULL && (strncasecmp(ct, "application/vnd.openxmlformats-"
+	    "officedocument.spreadsheetml", 46) == 0 ||
+	    strncasecmp(ct, "application/vnd.oasis.opendocument.spreadsheet",
+	    46) == 0))
+		return 1;
+	if (fn != NULL && (dot = strrchr(fn, '.')) != NULL &&
+	    (strcasecmp(dot, ".xlsx") == 0 || strcasecmp(dot, ".xls") == 0 ||
+	    strcasecmp(dot, ".xlsm") == 0 || strcasecmp(dot, ".ods") == 0))
+		return 1;
+	return 0;
+}
+
 void
-upload_handle(struct req *r)
+upload_in_free(struct upload_in *in)
+{
+	mp_body_free(&in->body);
+	memset(&in->body, 0, sizeof(in->body));
+	if (in->inbuf != NULL) {
+		free(in->inbuf);
+		in->inbuf = NULL;
+		in->map.buf = NULL;
+		in->map.len = 0;
+	}
+	mp_unmap(&in->map);
+	memset(&in->map, 0, sizeof(in->map));
+}
+
+int
+upload_read(struct req *r, struct upload_in *in)
 {
 	const char *ctype, *cl, *path;
-	char boundary[MP_MAX_BOUNDARY + 1], filename[FORM_FILENAME_MAX + 1];
-	char job_id[37], task_id[37], *inbuf = NULL;
-	long long clen = -1, t0 = util_mono_ms();
+	char boundary[MP_MAX_BOUNDARY + 1];
+	long long clen = -1;
 	size_t maxbody;
-	struct mp_map map;
-	struct mp_body body;
 	const struct mp_part *part;
-	const void *data;
 	struct json_object *o;
 	struct errbuf err;
 	struct stat st;
-	long rows = 0;
-	int rc, cp1252 = 0;
 
-	memset(&map, 0, sizeof(map));
-	memset(&body, 0, sizeof(body));
+	memset(in, 0, sizeof(*in));
 	maxbody = (size_t)r->app->max_bytes + UPLOAD_ENVELOPE_SLACK;
 	ctype = req_param(r, "CONTENT_TYPE");
 	if (ctype == NULL ||
@@ -266,11 +422,11 @@ upload_handle(struct req *r)
 		resp_error(r, 415, "unsupported_media_type",
 		    "Send the CSV as multipart/form-data in the field 'file'.",
 		    NULL, NULL);
-		return;
+		return -1;
 	}
 	if (mp_boundary(ctype, boundary, sizeof(boundary), &err) == -1) {
 		resp_error(r, 400, "malformed_multipart", err.msg, NULL, NULL);
-		return;
+		return -1;
 	}
 	if ((cl = req_param(r, "CONTENT_LENGTH")) != NULL && *cl != '\0') {
 		char *ep;
@@ -287,85 +443,141 @@ upload_handle(struct req *r)
 			log_warn("upload: body file");
 			resp_error(r, 503, "upload_unreadable",
 			    "The uploaded body could not be read.", NULL, NULL);
-			return;
+			return -1;
 		}
-		if ((unsigned long long)st.st_size > maxbody)
-			goto too_large;
-		if (mp_map(path, clen, maxbody, &map, &err) == -1) {
+		if ((unsigned long long)st.st_size > maxbody) {
+			too_large(r);
+			return -1;
+		}
+		if (mp_map(path, clen, maxbody, &in->map, &err) == -1) {
 			if (clen != -1 && (long long)st.st_size != clen) {
 				resp_error(r, 400, "truncated_body", err.msg,
 				    NULL, NULL);
-				return;
+				return -1;
 			}
 			req_oneline(err.msg, err.msg, sizeof(err.msg));
 			log_warnx("upload: %s", err.msg);
 			resp_error(r, 503, "upload_unreadable",
 			    "The uploaded body could not be read.", NULL, NULL);
-			return;
+			return -1;
 		}
 	} else if (path == NULL && clen > 0) {
-		if ((unsigned long long)clen > maxbody)
-			goto too_large;
-		if (read_stdin(r, clen, &inbuf) == -1) {
+		if ((unsigned long long)clen > maxbody) {
+			too_large(r);
+			return -1;
+		}
+		if (read_stdin(r, clen, &in->inbuf) == -1) {
 			resp_error(r, 400, "truncated_body",
 			    "The request body is shorter than its "
 			    "Content-Length.", NULL, NULL);
-			return;
+			return -1;
 		}
-		map.buf = inbuf;
-		map.len = (size_t)clen;
+		in->map.buf = in->inbuf;
+		in->map.len = (size_t)clen;
 	}
-	if (map.len == 0) {
+	if (in->map.len == 0) {
 		resp_error(r, 400, "empty_body",
 		    "The request has no body; send the CSV in the field "
 		    "'file'.", NULL, NULL);
-		goto out;
+		return -1;
 	}
-	r->bytes = (long long)map.len;
+	r->bytes = (long long)in->map.len;
 
-	if (mp_parse(map.buf, map.len, boundary, &body, &err) == -1) {
+	if (mp_parse(in->map.buf, in->map.len, boundary, &in->body,
+	    &err) == -1) {
 		resp_error(r, 400, "malformed_multipart", err.msg, NULL, NULL);
-		goto out;
+		return -1;
 	}
-	if ((part = mp_find(&body, "file")) == NULL || part->filename == NULL) {
+	if ((part = mp_find(&in->body, "file")) == NULL ||
+	    part->filename == NULL) {
 		o = json_object_new_object();
 		json_object_object_add(o, "field",
 		    json_object_new_string("file"));
 		resp_error(r, 400, "missing_file",
 		    "No file was submitted: send the CSV as a file in the "
 		    "field 'file'.", o, NULL);
-		goto out;
+		return -1;
 	}
-	if (part->length > (size_t)r->app->max_bytes)
-		goto too_large;
+	if (part->length > (size_t)r->app->max_bytes) {
+		too_large(r);
+		return -1;
+	}
 	if (!form_csv_type_ok(part->content_type)) {
 		o = json_object_new_object();
 		json_object_object_add(o, "field",
 		    json_object_new_string("file"));
 		resp_error(r, 415, "unsupported_media_type",
+		    is_workbook(part) ? "The file is an Excel workbook, not a "
+		    "CSV: in Excel choose File > Save As > \"CSV UTF-8 (Comma "
+		    "delimited)\" and upload that file." :
 		    "The file is not a CSV (text/csv or text/plain expected).",
 		    o, NULL);
-		goto out;
+		return -1;
 	}
-	form_filename(part->filename, filename, sizeof(filename));
-	data = (const char *)map.buf + part->offset;
+	form_filename(part->filename, in->filename, sizeof(in->filename));
+	in->data = (const char *)in->map.buf + part->offset;
+	in->len = part->length;
+	return 0;
+}
+
+/* ?allow_duplicate=1 (or true, yes, on). */
+static int
+allow_duplicate(const struct req *r)
+{
+	struct query q;
+	const char *v;
+
+	if (query_parse(r->query, &q) == -1 ||
+	    (v = query_get(&q, "allow_duplicate")) == NULL)
+		return 0;
+	return strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 ||
+	    strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0;
+}
+
+/* Stores the job and publishes its task; answers in every case. */
+static void
+upload_store(struct req *r, struct upload_in *in, const unsigned char *sha)
+{
+	char job_id[37], task_id[37];
+	long long t0 = util_mono_ms();
+	struct json_object *o;
+	struct errbuf err;
+	struct store st;
+	int rc;
 
 	if (req_db(r) == NULL) {
 		resp_db_error(r, NULL);
-		goto out;
+		return;
 	}
 	util_uuid4(job_id);
 	util_uuid4(task_id);
+	memset(&st, 0, sizeof(st));
+	st.job_id = job_id;
+	st.task_id = task_id;
+	st.filename = in->filename;
+	st.sha = sha;
+	st.allow_duplicate = allow_duplicate(r);
 	snprintf(r->job_id, sizeof(r->job_id), "%s", job_id);
-	rc = store_job(r, job_id, task_id, filename, data, part->length, &rows,
-	    &cp1252, &err);
+	rc = store_job(r, &st, in->data, in->len, &err);
 	if (rc == 1)
-		goto out;
+		return;
+	if (rc == 2) {
+		snprintf(r->job_id, sizeof(r->job_id), "%s", st.earlier);
+		log_info("upload duplicate of job=%s", st.earlier);
+		o = json_object_new_object();
+		json_object_object_add(o, "job_id",
+		    json_object_new_string(st.earlier));
+		resp_error(r, 409, "duplicate_upload",
+		    "The same file was uploaded a short while ago; open the "
+		    "earlier job, or add ?allow_duplicate=1 to upload it "
+		    "again.", o, NULL);
+		return;
+	}
 	if (rc == -1) {
 		resp_db_error(r, &err);
-		goto out;
+		return;
 	}
-	r->rows = rows;
+	r->rows = st.rows;
 
 	if (jobs_publish(r, job_id, task_id, &err) == -1) {
 		const char *params[1] = { job_id };
@@ -383,38 +595,53 @@ upload_handle(struct req *r)
 		resp_error(r, 503, "queue_unavailable",
 		    "The task queue is unavailable; the upload was not stored. "
 		    "Try again later.", NULL, NULL);
-		goto out;
+		return;
 	}
 	log_info("upload job=%s task=%s rows=%ld bytes=%zu ms=%lld", job_id,
-	    task_id, rows, part->length, util_mono_ms() - t0);
+	    task_id, st.rows, in->len, util_mono_ms() - t0);
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_string(job_id));
 	json_object_object_add(o, "status", json_object_new_string("PENDING"));
 	json_object_object_add(o, "celery_task_id",
 	    json_object_new_string(task_id));
-	json_object_object_add(o, "filename", json_object_new_string(filename));
-	json_object_object_add(o, "total_rows", json_object_new_int64(rows));
-	/* Issue 5: say so when the text was not UTF-8 (an additive key). */
-	if (cp1252)
+	json_object_object_add(o, "filename",
+	    json_object_new_string(in->filename));
+	json_object_object_add(o, "total_rows", json_object_new_int64(st.rows));
+	/* Issue 5: say so when the text was not UTF-8 (additive keys). */
+	if (st.cp1252)
 		json_object_object_add(o, "converted_from",
 		    json_object_new_string("windows-1252"));
+	json_object_object_add(o, "converted_from_cp1252",
+	    json_object_new_boolean(st.cp1252));
 	resp_json(r, 201, o, NULL);
-	goto out;
+}
 
-too_large:
-	{
-		char msg[128];
+void
+upload_handle(struct req *r)
+{
+	unsigned char sha[INTAKE_SHA256_BYTES];
+	struct upload_in in;
+	const char *key;
+	int rc;
 
-		snprintf(msg, sizeof(msg), "The file is larger than %ld bytes.",
-		    r->app->max_bytes);
-		resp_error(r, 413, "file_too_large", msg, NULL, NULL);
+	if (upload_read(r, &in) == -1)
+		goto out;
+	crypto_hash_sha256(sha, in.data, in.len);
+	key = req_param(r, "HTTP_IDEMPOTENCY_KEY");
+	if (key != NULL && *key == '\0')
+		key = NULL;
+	if (key != NULL) {
+		if (req_db(r) == NULL) {
+			resp_db_error(r, NULL);
+			goto out;
+		}
+		if ((rc = idem_begin(r, key, sha)) != 0)
+			goto out;
+		r->capture = 1;
 	}
+	upload_store(r, &in, sha);
+	if (key != NULL)
+		idem_finish(r, key);
 out:
-	mp_body_free(&body);
-	if (inbuf != NULL) {
-		free(inbuf);
-		map.buf = NULL;
-		map.len = 0;
-	}
-	mp_unmap(&map);
+	upload_in_free(&in);
 }

@@ -3,6 +3,7 @@
  * producer recipe (spec 4) and the defensive decoder (spec 3.5, 9).
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,8 @@ celery_declare_queue(redisContext *c, const char *queue, struct errbuf *err)
 	redisReply *r;
 	int n;
 
+	if (c == NULL)
+		return errbuf_set(err, "no redis connection");
 	snprintf(key, sizeof(key), "_kombu.binding.%s", queue);
 	n = snprintf(member, sizeof(member), "%s" CELERY_SEP CELERY_SEP "%s",
 	    queue, queue);
@@ -285,6 +288,8 @@ celery_publish_ex(redisContext *c, const char *queue, const char *task_name,
 	redisReply *r;
 	int rc = 0;
 
+	if (c == NULL)
+		return errbuf_set(err, "no redis connection");
 	text = celery_envelope_build(queue, task_name, task_id, args, kwargs,
 	    opts, &len, err);
 	if (text == NULL)
@@ -443,6 +448,44 @@ get_long(struct json_object *o, const char *key, long *out)
 	return *out < 0 ? -1 : 0;
 }
 
+/*
+ * 1 if o holds an integer json-c had to clamp: it silently turns numbers
+ * beyond the 64-bit range into INT64_MIN / UINT64_MAX, and running a
+ * task on a changed argument is worse than refusing it.
+ */
+static int
+has_clamped_int(struct json_object *o, int depth)
+{
+	struct json_object_iterator it, end;
+	size_t i, n;
+
+	if (depth > JSON_MAX_DEPTH)
+		return 1;
+	switch (json_object_get_type(o)) {
+	case json_type_int:
+		return json_object_get_int64(o) == INT64_MIN ||
+		    json_object_get_uint64(o) == UINT64_MAX;
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			if (has_clamped_int(json_object_array_get_idx(o, i),
+			    depth + 1))
+				return 1;
+		return 0;
+	case json_type_object:
+		it = json_object_iter_begin(o);
+		end = json_object_iter_end(o);
+		for (; !json_object_iter_equal(&it, &end);
+		    json_object_iter_next(&it))
+			if (has_clamped_int(json_object_iter_peek_value(&it),
+			    depth + 1))
+				return 1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 /* Decodes the envelope's body text (base64 unless body_encoding says not). */
 static struct json_object *
 decode_body(struct json_object *env, struct json_object *props,
@@ -494,7 +537,8 @@ parse_v2(struct json_object *h, struct json_object *body,
 
 	if (!json_object_is_type(body, json_type_array) ||
 	    json_object_array_length(body) != 3)
-		return errbuf_set(err, "task body is not [args, kwargs, embed]");
+		return errbuf_set(err,
+		    "task body is not [args, kwargs, embed]");
 	a = json_object_array_get_idx(body, 0);
 	k = json_object_array_get_idx(body, 1);
 	e = json_object_array_get_idx(body, 2);
@@ -618,9 +662,9 @@ celery_message_parse(const char *json, size_t len, struct celery_message *msg,
 		msg->redelivered = 1;
 	if ((v = get(props, "priority")) != NULL &&
 	    json_object_is_type(v, json_type_int)) {
-		msg->priority = (int)json_object_get_int64(v) < 0 ? 0 :
-		    json_object_get_int64(v) > 9 ? 9 :
-		    (int)json_object_get_int64(v);
+		int64_t p = json_object_get_int64(v);
+
+		msg->priority = p < 0 ? 0 : p > 9 ? 9 : (int)p;
 	}
 	if (copy_str(props, "reply_to", msg->reply_to,
 	    sizeof(msg->reply_to)) == -1)
@@ -664,6 +708,10 @@ celery_message_parse(const char *json, size_t len, struct celery_message *msg,
 	if (!msg->has_delivery_info) {
 		errbuf_set(err, "message has no properties.delivery_info "
 		    "exchange/routing_key");
+		goto out;
+	}
+	if (has_clamped_int(msg->args, 0) || has_clamped_int(msg->kwargs, 0)) {
+		errbuf_set(err, "integer argument outside the 64-bit range");
 		goto out;
 	}
 	if (msg->root_id[0] == '\0')

@@ -11,7 +11,8 @@
  * caller (json_object_put) unless they live in a struct with a _free().
  *
  * Thread safety: every function may be called from several threads, each
- * with its own redisContext.
+ * with its own redisContext.  A NULL redisContext (a reconnect that has
+ * not succeeded yet) makes a function fail with -1 instead of crashing.
  */
 #ifndef CELERY_H
 #define CELERY_H
@@ -148,7 +149,7 @@ struct celery_result {
 	struct json_object *children;	/* borrowed; NULL = [] */
 	const char	*group_id;	/* NULL = absent */
 	const char	*parent_id;	/* NULL = absent */
-	long		 expires_s;	/* SETEX seconds; <= 0: SET, no expiry */
+	long		 expires_s;	/* SETEX seconds; <= 0: plain SET */
 };
 
 /*

@@ -95,6 +95,10 @@ celery_event_send(redisContext *c, int db, const char *hostname,
 	size_t len, i;
 	int rc = 0;
 
+	if (c == NULL) {
+		json_object_put(ev);
+		return errbuf_set(err, "no redis connection");
+	}
 	json_object_object_add(ev, "timestamp",
 	    json_object_new_double(util_now()));
 	json_object_object_add(ev, "type", json_object_new_string(type));

@@ -46,7 +46,8 @@ celery_result_meta(const struct celery_result *r, size_t *lenp)
 	if (r->parent_id != NULL)
 		json_object_object_add(o, "parent_id",
 		    json_object_new_string(r->parent_id));
-	json_object_object_add(o, "task_id", json_object_new_string(r->task_id));
+	json_object_object_add(o, "task_id",
+	    json_object_new_string(r->task_id));
 	text = celery_json_dump(o, lenp);
 	json_object_put(o);
 	return text;
@@ -80,6 +81,8 @@ celery_store_result_ex(redisContext *c, const struct celery_result *r,
 	size_t len;
 	int i, rc = 0;
 
+	if (c == NULL)
+		return errbuf_set(err, "no redis connection");
 	if (r->task_id == NULL || *r->task_id == '\0' ||
 	    strlen(r->task_id) >= CELERY_ID_MAX)
 		return errbuf_set(err, "result without a valid task id");

@@ -73,6 +73,8 @@ celery_consumer_pop(redisContext *c, struct celery_consumer *cs,
 	redisReply *r, *k, *v;
 	int argc = 0, s, q, i;
 
+	if (c == NULL)
+		return errbuf_set(err, "no redis connection");
 	argv[argc] = "BRPOP";
 	argl[argc++] = 5;
 	for (s = 0; s < 4; s++)
@@ -95,8 +97,8 @@ celery_consumer_pop(redisContext *c, struct celery_consumer *cs,
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_STRING ||
 	    r->element[1]->type != REDIS_REPLY_STRING) {
-		errbuf_set(err, "redis BRPOP: %s", r->type == REDIS_REPLY_ERROR ?
-		    r->str : "unexpected reply");
+		errbuf_set(err, "redis BRPOP: %s",
+		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 		freeReplyObject(r);
 		return -1;
 	}
@@ -154,6 +156,8 @@ celery_unacked_add(redisContext *c, const char *tag, const char *envelope,
 	const char *es, *rs;
 	int rc;
 
+	if (c == NULL)
+		return errbuf_set(err, "no redis connection");
 	/* The value is the JSON array [envelope, exchange, routing_key]. */
 	ex = json_object_new_string(exchange);
 	rk = json_object_new_string(routing_key);
@@ -195,6 +199,8 @@ celery_unacked_touch(redisContext *c, const char *tag, struct errbuf *err)
 	redisReply *r;
 	int rc = 0;
 
+	if (c == NULL)
+		return errbuf_set(err, "no redis connection");
 	/* XX: never re-create an entry someone acked or restored. */
 	r = redisCommand(c, "ZADD " UNACKED_INDEX " XX %.6f %s", util_now(),
 	    tag);
@@ -209,6 +215,8 @@ celery_unacked_touch(redisContext *c, const char *tag, struct errbuf *err)
 int
 celery_ack(redisContext *c, const char *tag, struct errbuf *err)
 {
+	if (c == NULL)
+		return errbuf_set(err, "no redis connection");
 	redisAppendCommand(c, "MULTI");
 	redisAppendCommand(c, "ZREM " UNACKED_INDEX " %s", tag);
 	redisAppendCommand(c, "HDEL " UNACKED " %s", tag);
@@ -357,7 +365,7 @@ restore_once(redisContext *c, const char *tag, int to_back,
 		rc = r->type;
 		freeReplyObject(r);
 		if (i == n + 3 && rc == REDIS_REPLY_NIL)
-			return 2;	/* WATCH fired: someone touched unacked */
+			return 2;	/* WATCH fired: unacked changed */
 	}
 	return 1;
 }
@@ -368,6 +376,8 @@ celery_restore(redisContext *c, const char *tag, int to_back,
 {
 	int i, rc = 2;
 
+	if (c == NULL)
+		return errbuf_set(err, "no redis connection");
 	for (i = 0; i < RESTORE_TRIES && rc == 2; i++)
 		rc = restore_once(c, tag, to_back, err);
 	if (rc == 2)
@@ -386,6 +396,8 @@ celery_restore_visible(redisContext *c, double visibility_timeout,
 
 	if (nrestored != NULL)
 		*nrestored = 0;
+	if (c == NULL)
+		return errbuf_set(err, "no redis connection");
 	util_uuid4(token);
 	r = redisCommand(c, "SET " UNACKED_MUTEX " %s PX %d NX", token,
 	    MUTEX_PX);

@@ -4,7 +4,7 @@
  * unacked_index acknowledgement emulation, restore of held messages and
  * the visibility-timeout sweep under unacked_mutex.  Keys and values are
  * compatible with kombu 5.2.4, so Python and C workers restore each
- * other's messages.
+ * other's messages.  A NULL redisContext makes a function return -1.
  */
 #ifndef CELERY_TRANSPORT_H
 #define CELERY_TRANSPORT_H

@@ -132,4 +132,47 @@
 /* Absolute URLs in pagination links (public.url + path + query). */
 #define URL_MAX			8192
 
+/* --- security module --- */
+/* Login: user name bytes accepted (ours are short; Django allows 150). */
+#define LOGIN_MAX_USERNAME	150
+/* Login: password bytes accepted; longer is a 400 (Argon2 cost is flat,
+ * but nobody needs more and a cap keeps the body small). */
+#define LOGIN_MAX_PASSWORD	1024
+/* Login: request body bytes read (JSON with both fields and slack). */
+#define LOGIN_MAX_BODY		4096
+/* Password checks at once: each Argon2id verify allocates 64 MiB, and a
+ * failed allocation looks like a wrong password (notes 8). */
+#define LOGIN_MAX_VERIFY	2
+/* Seconds a login waits for a verify slot before answering 503. */
+#define LOGIN_VERIFY_WAIT_S	10
+/* Session cookie and CSRF token: 32 random bytes, URL-safe base64. */
+#define SESSION_TOKEN_BYTES	32
+#define SESSION_TOKEN_CHARS	43
+/* Cookie header bytes looked at (nginx's large_client_header_buffers). */
+#define COOKIE_MAX_HEADER	8192
+/* Audit list: rows per page (default and cap), like the job list. */
+#define AUDIT_PAGE_SIZE		50
+#define AUDIT_PAGE_MAX		200
+/* Per organisation (defaults of limits.org_*; 0 turns a cap off): jobs
+ * waiting or running at once -- a worker pool is shared, one practice
+ * must not queue 500 files ahead of everyone -- and rows uploaded per 24
+ * hours (ten full-size files). */
+#define QUOTA_RUNNING_JOBS	20
+#define QUOTA_ROWS_PER_DAY	2000000
+
+/* --- intake (issue 5) --- */
+/* Default upload.duplicate_window_s: a double click or a re-sent form. */
+#define UPLOAD_DUPLICATE_WINDOW_S	600L
+/* Validate-only: row errors and warnings listed (the browser shows 100). */
+#define VALIDATE_MAX_ISSUES	100
+/* Idempotency-Key: longest key accepted (Stripe allows 255). */
+#define IDEM_KEY_MAX		255
+/* Idempotency-Key: how long the first answer is replayed. */
+#define IDEM_TTL_S		(24 * 3600)
+/*
+ * Idempotency-Key: a claim older than this without an answer belongs to
+ * a request that died (longer than nginx's fastcgi_read_timeout 300 s).
+ */
+#define IDEM_STALE_S		600
+
 #endif

@@ -69,7 +69,8 @@ rconn_parse_url(const char *url, struct rconn_url *u, struct errbuf *err)
 	    strncmp(url, "redis+socket://", 15) == 0) {
 		p = strstr(url, "://") + 3;
 		if (*p != '/')
-			return errbuf_set(err, "unix url needs an absolute path");
+			return errbuf_set(err,
+			    "unix url needs an absolute path");
 		q = strchr(p, '?');
 		n = q ? (size_t)(q - p) : strlen(p);
 		if (n >= sizeof(u->path))

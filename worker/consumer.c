@@ -27,6 +27,7 @@
 #include "tasks.h"
 #include "util.h"
 #include "worker.h"
+#include "canvas.h"
 
 /* Socket read timeout of the consumer connection: > the BRPOP timeout. */
 #define CONSUMER_TIMEOUT_MS	5000
@@ -43,7 +44,6 @@ struct held {
 
 static volatile int stop_flag;		/* warm shutdown requested */
 static volatile int task_stop;		/* ctx->stop: shutdown or soft limit */
-static volatile int never;		/* a stop flag that is never set */
 static redisContext *rc_cons, *rc_cmd;
 static struct celery_consumer cons;
 static struct held *held[CELERY_MAX_HELD];
@@ -71,19 +71,32 @@ on_alarm(int sig)
 	task_stop = 1;	/* the soft time limit */
 }
 
-/* The command connection, reconnected if it died. */
+/*
+ * The command connection, reconnected (with backoff, until it works or
+ * a shutdown starts) if it died.  NULL if Redis is unreachable; the
+ * celery_* functions then fail cleanly.
+ */
 static redisContext *
 cmd(void)
 {
 	struct errbuf err;
+	int was = rc_cmd != NULL;
 
 	if (rconn_dead(rc_cmd)) {
 		if (rc_cmd != NULL)
 			log_warnx("redis command connection lost: %s",
 			    rc_cmd->errstr);
-		if (rconn_reconnect(&rc_cmd, wk_cfg.redis_url,
-		    COMMAND_TIMEOUT_MS, &never, &err) == -1)
+		if (stop_flag) {
+			/* Shutting down: one try, do not hang. */
+			if (rc_cmd != NULL)
+				redisFree(rc_cmd);
+			rc_cmd = rconn_connect(wk_cfg.redis_url,
+			    COMMAND_TIMEOUT_MS, &err);
+		} else if (rconn_reconnect(&rc_cmd, wk_cfg.redis_url,
+		    COMMAND_TIMEOUT_MS, &stop_flag, &err) == -1)
 			log_warnx("redis: %s", err.msg);
+		else if (was)
+			log_info("redis command connection restored");
 	}
 	return rc_cmd;
 }
@@ -223,17 +236,41 @@ reqinfo_fill(struct wk_reqinfo *ri, const struct celery_message *m)
 	ri->eta = m->eta;
 }
 
-/* Mirrors the held list into the shared slot for inspect and restore. */
+static void	held_free(struct held *);
+
+/*
+ * With the shared lock held: forgets held messages the main process
+ * handed back to the queue while we were busy (they now belong to
+ * whoever pops them: no ack, no restore), then mirrors the rest into the
+ * shared slot for inspect, touching and restore.
+ */
 static void
-publish_held(void)
+sync_held_locked(void)
 {
 	struct wk_slot *s = &wk_sh->slots[myslot];
-	int i;
+	int i, j;
 
-	wk_lock();
+	for (i = 0; i < nheld; i++)
+		for (j = 0; j < s->nheld; j++)
+			if (s->held[j].stolen && strcmp(s->held[j].delivery_tag,
+			    held[i]->msg.delivery_tag) == 0) {
+				log_info("task %s[%s] was handed to another "
+				    "process", held[i]->msg.task,
+				    held[i]->msg.id);
+				held_free(held[i]);
+				held[i--] = held[--nheld];
+				break;
+			}
 	for (i = 0; i < nheld; i++)
 		reqinfo_fill(&s->held[i], &held[i]->msg);
 	s->nheld = nheld;
+}
+
+static void
+publish_held(void)
+{
+	wk_lock();
+	sync_held_locked();
 	wk_unlock();
 }
 
@@ -333,9 +370,10 @@ execute(struct held *h)
 	struct wk_slot *s = &wk_sh->slots[myslot];
 	struct task_result res;
 	struct task_ctx ctx;
-	struct json_object *v, *f;
+	struct json_object *v, *f, *children;
 	double soft, hard, t0, now = util_now();
-	int acks_late, rc;
+	struct errbuf err;
+	int acks_late, rc, requeued = 0;
 	char tb[1200], *repr;
 
 	if (m->expires > 0 && now > m->expires) {
@@ -347,10 +385,22 @@ execute(struct held *h)
 		return;
 	}
 	acks_late = (int)task_option(d, "acks_late");
-	soft = m->soft_time_limit > 0 ? m->soft_time_limit :
-	    (double)task_option(d, "soft_time_limit");
-	hard = m->time_limit > 0 ? m->time_limit :
-	    (double)task_option(d, "time_limit");
+	soft = (double)task_option(d, "soft_time_limit");
+	hard = (double)task_option(d, "time_limit");
+	if (d - task_defs >= 0 && d - task_defs < WK_TOTALS_MAX) {
+		/* `celery control time_limit` changed the task's defaults. */
+		wk_lock();
+		if (wk_sh->soft_override[d - task_defs] >= 0)
+			soft = wk_sh->soft_override[d - task_defs];
+		if (wk_sh->hard_override[d - task_defs] >= 0)
+			hard = wk_sh->hard_override[d - task_defs];
+		wk_unlock();
+	}
+	/* The message's timelimit header wins (spec 5.7). */
+	if (m->soft_time_limit > 0)
+		soft = m->soft_time_limit;
+	if (m->time_limit > 0)
+		hard = m->time_limit;
 	if (!acks_late)
 		ack(m);
 	wk_lock();
@@ -391,8 +441,11 @@ execute(struct held *h)
 	if (rc == 0) {
 		log_info("task %s[%s] succeeded in %.3fs", m->task, m->id,
 		    util_now() - t0);
+		children = json_object_new_array();
+		canvas_on_success(cmd(), m, res.value, children);
 		if (!m->ignore_result)
-			store(m, "SUCCESS", res.value, NULL, NULL);
+			store(m, "SUCCESS", res.value, NULL, children);
+		json_object_put(children);
 		f = ev_uuid(m->id);
 		repr = celery_pyrepr(res.value, 0);
 		json_object_object_add(f, "result", json_object_new_string(
@@ -401,6 +454,19 @@ execute(struct held *h)
 		json_object_object_add(f, "runtime",
 		    json_object_new_double(util_now() - t0));
 		task_event("task-succeeded", f);
+	} else if (res.retry && stop_flag && acks_late) {
+		/*
+		 * Stopped by a warm shutdown and asking to be retried: put
+		 * the message back unchanged (no retry counted, no result),
+		 * as if this worker had never taken it.
+		 */
+		if (celery_restore(cmd(), m->delivery_tag, 0, &err) == -1)
+			log_warnx("task %s: requeue failed: %s", m->id,
+			    err.msg);
+		else
+			log_info("task %s[%s] stopped by shutdown, requeued",
+			    m->task, m->id);
+		requeued = 1;
 	} else if (!(res.retry && retry(m, d, &res))) {
 		if (res.exc_type[0] == '\0')
 			snprintf(res.exc_type, sizeof(res.exc_type),
@@ -413,6 +479,7 @@ execute(struct held *h)
 		    res.exc_message);
 		if (!m->ignore_result)
 			store(m, "FAILURE", v, tb, NULL);
+		canvas_on_failure(cmd(), m, v, wk_cfg.result_expires);
 		json_object_put(v);
 		f = ev_uuid(m->id);
 		snprintf(tb, sizeof(tb), "%s('%s')", res.exc_type,
@@ -424,7 +491,7 @@ execute(struct held *h)
 		task_event("task-failed", f);
 	}
 	json_object_put(res.value);
-	if (acks_late)
+	if (acks_late && !requeued)
 		ack(m);
 	wk_lock();
 	s->busy = 0;
@@ -445,7 +512,7 @@ held_free(struct held *h)
 static void
 reject_invalid(struct celery_message *m, const char *why)
 {
-	struct json_object *exc;
+	struct json_object *exc, *f;
 
 	log_warnx("rejected invalid message id=%s: %s",
 	    m->id[0] ? m->id : "-", why);
@@ -454,6 +521,10 @@ reject_invalid(struct celery_message *m, const char *why)
 		    why);
 		store(m, "FAILURE", exc, NULL, NULL);
 		json_object_put(exc);
+		f = ev_uuid(m->id);
+		json_object_object_add(f, "requeue",
+		    json_object_new_boolean(0));
+		task_event("task-rejected", f);
 	}
 }
 
@@ -464,7 +535,7 @@ handle(char *raw, size_t len)
 	struct held *h;
 	struct errbuf err;
 	struct json_object *exc, *f;
-	char buf[CELERY_NAME_MAX + 32];
+	char buf[CELERY_NAME_MAX + 32], why[256];
 
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
 		log_warnx("out of memory; message dropped");
@@ -502,6 +573,15 @@ handle(char *raw, size_t len)
 		json_object_object_add(f, "exception",
 		    json_object_new_string(buf));
 		task_event("task-failed", f);
+		ack(&h->msg);
+		held_free(h);
+		return;
+	}
+	if (canvas_check(&h->msg, why, sizeof(why)) == -1) {
+		log_warnx("task %s: %s", h->msg.id, why);
+		exc = celery_exc_new("NotImplementedError", "builtins", why);
+		store(&h->msg, "FAILURE", exc, NULL, NULL);
+		json_object_put(exc);
 		ack(&h->msg);
 		held_free(h);
 		return;
@@ -558,33 +638,37 @@ next_due(double *due)
 	return best;
 }
 
+/*
+ * Takes the first due held message out of the list, atomically with
+ * respect to the main process handing it back to the queue.
+ */
+static struct held *
+take_due(void)
+{
+	struct held *h = NULL;
+	double due;
+	int i;
+
+	wk_lock();
+	sync_held_locked();
+	if ((i = next_due(&due)) >= 0 && due <= util_now()) {
+		h = held[i];
+		held[i] = held[--nheld];
+		sync_held_locked();
+	}
+	wk_unlock();
+	return h;
+}
+
 static void
 run_due(void)
 {
 	struct held *h;
-	double due;
-	int i;
 
-	while (!stop_flag && (i = next_due(&due)) >= 0 && due <= util_now()) {
-		h = held[i];
-		held[i] = held[--nheld];
-		publish_held();
+	while (!stop_flag && (h = take_due()) != NULL) {
 		execute(h);
 		held_free(h);
 	}
-}
-
-/* Keeps held ETA messages out of anyone's visibility sweep (spec 2.6). */
-static void
-touch_held(void)
-{
-	struct errbuf err;
-	int i;
-
-	for (i = 0; i < nheld; i++)
-		if (celery_unacked_touch(cmd(), held[i]->msg.delivery_tag,
-		    &err) == -1)
-			log_warnx("touch: %s", err.msg);
 }
 
 static void
@@ -593,6 +677,8 @@ restore_held(void)
 	struct errbuf err;
 	int i, n = 0;
 
+	/* The main process does not hand messages back while stopping. */
+	publish_held();
 	for (i = 0; i < nheld; i++) {
 		if (celery_restore(cmd(), held[i]->msg.delivery_tag, 0,
 		    &err) == -1)
@@ -614,6 +700,8 @@ child_signals(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
+	/* Tasks use libpq and libcurl: spare them EINTR where possible. */
+	sa.sa_flags = SA_RESTART;
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_quit;
@@ -632,7 +720,7 @@ consumer_run(int slot)
 {
 	const char *qs[CELERY_MAX_QUEUES];
 	struct errbuf err;
-	double last_touch, due, timeout, touch_every;
+	double due, timeout;
 	size_t len;
 	char *raw, queue[CELERY_NAME_MAX];
 	sigset_t all;
@@ -650,18 +738,10 @@ consumer_run(int slot)
 	if (rconn_reconnect(&rc_cons, wk_cfg.redis_url, CONSUMER_TIMEOUT_MS,
 	    &stop_flag, &err) == -1 || cmd() == NULL)
 		return 0;
-	touch_every = wk_cfg.visibility_timeout / 4;
-	if (touch_every > 60)
-		touch_every = 60;
-	last_touch = util_now();
 	while (!stop_flag) {
 		run_due();
 		if (stop_flag)
 			break;
-		if (util_now() - last_touch >= touch_every) {
-			touch_held();
-			last_touch = util_now();
-		}
 		timeout = 1.0;
 		if (next_due(&due) >= 0 && due - util_now() < timeout)
 			timeout = due - util_now();
@@ -676,10 +756,16 @@ consumer_run(int slot)
 		    queue, sizeof(queue), &err);
 		if (rc == -1) {
 			log_warnx("consumer: %s", err.msg);
-			if (rconn_dead(rc_cons) && rconn_reconnect(&rc_cons,
-			    wk_cfg.redis_url, CONSUMER_TIMEOUT_MS, &stop_flag,
-			    &err) == -1)
-				break;
+			if (rconn_dead(rc_cons)) {
+				if (rconn_reconnect(&rc_cons, wk_cfg.redis_url,
+				    CONSUMER_TIMEOUT_MS, &stop_flag,
+				    &err) == -1)
+					break;
+				log_info("redis consumer connection restored");
+				/* The command connection died with it. */
+				redisFree(rc_cmd);
+				rc_cmd = NULL;
+			}
 			continue;
 		}
 		if (rc == 1)

@@ -44,9 +44,11 @@
 #define WARM_GRACE_S	3600
 
 static volatile int got_term, got_quit, got_chld;
-static volatile int never;
 static redisContext *rc_main, *rc_sub;
 static double started;
+/* Crash-loop guard: a child that dies young is restarted after a pause. */
+static double spawned_at[CELERY_MAX_CONCURRENCY];
+static double respawn_at[CELERY_MAX_CONCURRENCY];
 
 static void
 on_signal(int sig)
@@ -169,14 +171,37 @@ publish_main(const char *task, const char *args_json, const char *kw_json,
 	return 0;
 }
 
+/*
+ * The main process's command connection.  It must never block the
+ * control loop for long, so a dead connection gets one reconnect attempt
+ * per second; after a reconnect the queue bindings are declared again
+ * (a restarted Redis may have lost them).  NULL while Redis is away.
+ */
 redisContext *
 worker_cmd(void)
 {
+	static double next_try;
 	struct errbuf err;
+	int i;
 
-	if (rconn_dead(rc_main) && rconn_reconnect(&rc_main,
-	    wk_cfg.redis_url, MAIN_TIMEOUT_MS, &never, &err) == -1)
-		log_warnx("redis: %s", err.msg);
+	if (!rconn_dead(rc_main))
+		return rc_main;
+	if (rc_main != NULL) {
+		log_warnx("redis connection lost: %s", rc_main->errstr);
+		redisFree(rc_main);
+		rc_main = NULL;
+	}
+	if (util_now() < next_try)
+		return NULL;
+	next_try = util_now() + 1;
+	if ((rc_main = rconn_connect(wk_cfg.redis_url, MAIN_TIMEOUT_MS,
+	    &err)) == NULL) {
+		log_warnx("%s", err.msg);
+		return NULL;
+	}
+	for (i = 0; i < wk_cfg.nqueues; i++)
+		if (celery_declare_queue(rc_main, wk_cfg.queues[i], &err) == -1)
+			log_warnx("declare %s: %s", wk_cfg.queues[i], err.msg);
 	return rc_main;
 }
 
@@ -209,7 +234,8 @@ worker_event(const char *type, int full)
 			    (double)(long)(loads[i] * 100 + 0.5) / 100));
 		json_object_object_add(ev, "loadavg", la);
 	}
-	json_object_object_add(ev, "sw_ident", json_object_new_string(SW_IDENT));
+	json_object_object_add(ev, "sw_ident",
+	    json_object_new_string(SW_IDENT));
 	json_object_object_add(ev, "sw_ver", json_object_new_string(SW_VER));
 	json_object_object_add(ev, "sw_sys", json_object_new_string("Linux"));
 	if (celery_event_send(worker_cmd(), wk_cfg.db, wk_cfg.node, type, ev,
@@ -243,6 +269,8 @@ spawn(int slot)
 	memset(&wk_sh->slots[slot], 0, sizeof(wk_sh->slots[slot]));
 	wk_sh->slots[slot].pid = pid;
 	wk_unlock();
+	spawned_at[slot] = util_now();
+	respawn_at[slot] = 0;
 	return pid;
 }
 
@@ -295,9 +323,66 @@ cleanup_slot(int slot, const char *exc_type, int status)
 			log_warnx("ack %s: %s", s.cur.id, err.msg);
 	}
 	for (i = 0; i < s.nheld && i < CELERY_MAX_HELD; i++)
-		if (celery_restore(worker_cmd(), s.held[i].delivery_tag, 0,
-		    &err) == -1)
+		if (!s.held[i].stolen && celery_restore(worker_cmd(),
+		    s.held[i].delivery_tag, 0, &err) == -1)
 			log_warnx("restore %s: %s", s.held[i].id, err.msg);
+}
+
+int
+worker_terminate(const char *id, int signum)
+{
+	struct json_object *exc, *ev;
+	struct errbuf err;
+	char tag[CELERY_ID_MAX];
+	pid_t pid;
+	int i, status;
+
+	for (i = 0; i < wk_cfg.concurrency; i++) {
+		wk_lock();
+		if (!wk_sh->slots[i].busy ||
+		    strcmp(wk_sh->slots[i].cur.id, id) != 0) {
+			wk_unlock();
+			continue;
+		}
+		pid = wk_sh->slots[i].pid;
+		memcpy(tag, wk_sh->slots[i].cur.delivery_tag, sizeof(tag));
+		/* Under the lock: the process cannot start another task. */
+		log_info("terminating task %s (process %ld)", id, (long)pid);
+		/* Our tasks stop cleanly only at their own checks: kill. */
+		kill(pid, SIGKILL);
+		wk_unlock();
+		waitpid(pid, &status, 0);
+		exc = celery_exc_new("TaskRevokedError", "celery.exceptions",
+		    "terminated");
+		if (celery_store_result(worker_cmd(), id, "REVOKED", exc, NULL,
+		    wk_cfg.result_expires, &err) == -1)
+			log_warnx("task %s: %s", id, err.msg);
+		json_object_put(exc);
+		if (celery_ack(worker_cmd(), tag, &err) == -1)
+			log_warnx("ack %s: %s", id, err.msg);
+		if (__atomic_load_n(&wk_sh->task_events, __ATOMIC_RELAXED)) {
+			ev = celery_event_new(wk_cfg.node, getpid(),
+			    wk_clock_tick());
+			json_object_object_add(ev, "uuid",
+			    json_object_new_string(id));
+			json_object_object_add(ev, "terminated",
+			    json_object_new_boolean(1));
+			json_object_object_add(ev, "signum",
+			    json_object_new_int(signum));
+			json_object_object_add(ev, "expired",
+			    json_object_new_boolean(0));
+			if (celery_event_send(worker_cmd(), wk_cfg.db,
+			    wk_cfg.node, "task-revoked", ev, &err) == -1)
+				log_warnx("event: %s", err.msg);
+		}
+		wk_lock();
+		wk_sh->slots[i].busy = 0;
+		wk_unlock();
+		cleanup_slot(i, "TaskRevokedError", status);
+		spawn(i);
+		return 1;
+	}
+	return 0;
 }
 
 static int
@@ -311,9 +396,13 @@ slot_of(pid_t pid)
 	return -1;
 }
 
-/* Reaps children; restarts them unless stopping.  Returns live count. */
+/*
+ * Reaps children; restarts them unless stopping.  After a cold shutdown
+ * nothing is cleaned up: what the children held stays in unacked for a
+ * visibility restore, as with Python.  Returns the live count.
+ */
 static int
-reap(int stopping)
+reap(int stopping, int cold)
 {
 	pid_t pid;
 	int status, slot, i, live = 0;
@@ -321,8 +410,8 @@ reap(int stopping)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if ((slot = slot_of(pid)) < 0)
 			continue;
-		if (!stopping || wk_sh->slots[slot].busy ||
-		    wk_sh->slots[slot].nheld > 0) {
+		if (!cold && (!stopping || wk_sh->slots[slot].busy ||
+		    wk_sh->slots[slot].nheld > 0)) {
 			if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 				log_warnx("process %ld exited with %s %d",
 				    (long)pid, WIFSIGNALED(status) ? "signal" :
@@ -332,11 +421,17 @@ reap(int stopping)
 		}
 		wk_sh->slots[slot].pid = 0;
 		if (!stopping)
-			spawn(slot);
+			respawn_at[slot] = util_now() -
+			    spawned_at[slot] < 1.0 ? util_now() + 1.0 :
+			    util_now();
 	}
-	for (i = 0; i < wk_cfg.concurrency; i++)
+	for (i = 0; i < wk_cfg.concurrency; i++) {
+		if (!stopping && wk_sh->slots[i].pid == 0 &&
+		    respawn_at[i] > 0 && util_now() >= respawn_at[i])
+			spawn(i);
 		if (wk_sh->slots[i].pid > 0)
 			live++;
+	}
 	return live;
 }
 
@@ -346,20 +441,107 @@ check_hard_limits(void)
 {
 	double now = util_now();
 	pid_t pid;
-	int i, status;
+	int i, status, kill_it;
 
 	for (i = 0; i < wk_cfg.concurrency; i++) {
 		struct wk_slot *s = &wk_sh->slots[i];
 
-		if (!s->busy || s->hard_deadline <= 0 || now < s->hard_deadline)
-			continue;
+		/*
+		 * Decide and kill under the lock, so the process cannot move
+		 * on to its next task between the check and the kill.
+		 */
+		wk_lock();
+		kill_it = s->busy && s->hard_deadline > 0 &&
+		    now >= s->hard_deadline && s->pid > 0;
 		pid = s->pid;
-		log_warnx("hard time limit (%.0fs) exceeded for %s[%s]",
-		    s->hard_limit, s->cur.name, s->cur.id);
-		kill(pid, SIGKILL);
+		if (kill_it) {
+			log_warnx("hard time limit (%.0fs) exceeded for %s[%s]",
+			    s->hard_limit, s->cur.name, s->cur.id);
+			kill(pid, SIGKILL);
+		}
+		wk_unlock();
+		if (!kill_it)
+			continue;
 		waitpid(pid, &status, 0);
 		cleanup_slot(i, "TimeLimitExceeded", status);
 		spawn(i);
+	}
+}
+
+/*
+ * Refreshes the unacked_index score of every message our processes
+ * still hold (ETA messages, running acks_late tasks), so no worker's
+ * visibility sweep restores them while we have them: the duplicate
+ * delivery hazard of spec 2.6, which Python workers do not avoid.
+ */
+static void
+touch_held(void)
+{
+	char tags[CELERY_MAX_HELD + 1][CELERY_ID_MAX];
+	struct errbuf err;
+	int i, j, n;
+
+	for (i = 0; i < wk_cfg.concurrency; i++) {
+		n = 0;
+		wk_lock();
+		if (wk_sh->slots[i].busy && wk_sh->slots[i].acks_late)
+			memcpy(tags[n++], wk_sh->slots[i].cur.delivery_tag,
+			    CELERY_ID_MAX);
+		for (j = 0; j < wk_sh->slots[i].nheld && j < CELERY_MAX_HELD;
+		    j++)
+			if (!wk_sh->slots[i].held[j].stolen)
+				memcpy(tags[n++],
+				    wk_sh->slots[i].held[j].delivery_tag,
+				    CELERY_ID_MAX);
+		wk_unlock();
+		for (j = 0; j < n; j++)
+			if (tags[j][0] != '\0' && celery_unacked_touch(
+			    worker_cmd(), tags[j], &err) == -1)
+				log_warnx("touch: %s", err.msg);
+	}
+}
+
+/*
+ * ETA messages must not wait behind a long task: when one becomes due
+ * while the process holding it is busy, put it back at the head of the
+ * queue (the restore transaction) so an idle process, here or on another
+ * node, runs it.  The holder forgets it (sync_held_locked()).
+ */
+static void
+steal_due(void)
+{
+	char tag[CELERY_ID_MAX], id[CELERY_ID_MAX];
+	struct errbuf err;
+	double now = util_now();
+	int i, j, found;
+
+	for (i = 0; i < wk_cfg.concurrency; i++) {
+		do {
+			found = 0;
+			wk_lock();
+			for (j = 0; wk_sh->slots[i].busy &&
+			    j < wk_sh->slots[i].nheld; j++) {
+				struct wk_reqinfo *ri;
+
+				ri = &wk_sh->slots[i].held[j];
+				if (ri->stolen || ri->eta > now - 1.0)
+					continue;
+				ri->stolen = 1;
+				memcpy(tag, ri->delivery_tag, sizeof(tag));
+				memcpy(id, ri->id, sizeof(id));
+				found = 1;
+				break;
+			}
+			wk_unlock();
+			if (found) {
+				log_info("task %s is due but its process is "
+				    "busy: back to the queue", id);
+				if (celery_restore(worker_cmd(), tag, 0,
+				    &err) == -1)
+					log_warnx("restore %s: %s", id,
+					    err.msg);
+			}
+		} while (found);
 	}
 }
 
@@ -395,11 +577,15 @@ static int
 control_loop(void)
 {
 	struct errbuf err;
-	double next_hb, next_sweep, deadline = 0;
+	double next_hb, next_sweep, next_touch, touch_every, deadline = 0;
 	int i, n, stopping = 0, cold = 0;
 
 	next_hb = util_now() + wk_cfg.heartbeat;
 	next_sweep = util_now() + wk_cfg.sweep_interval;
+	touch_every = wk_cfg.visibility_timeout / 4;
+	if (touch_every > 60)
+		touch_every = 60;
+	next_touch = util_now() + touch_every;
 	for (;;) {
 		if (got_quit && !cold) {
 			cold = 1;
@@ -416,15 +602,21 @@ control_loop(void)
 			log_info("warm shutdown: finishing running tasks");
 			signal_children(SIGTERM);
 		}
-		n = reap(stopping);
-		if (stopping && n == 0)
+		n = reap(stopping || cold, cold);
+		if ((stopping || cold) && n == 0)
 			break;
 		if (stopping && util_now() > deadline)
 			signal_children(SIGKILL);
 		check_hard_limits();
+		if (!stopping)
+			steal_due();
 		if (util_now() >= next_hb) {
 			worker_event("worker-heartbeat", 1);
 			next_hb = util_now() + wk_cfg.heartbeat;
+		}
+		if (util_now() >= next_touch) {
+			touch_held();
+			next_touch = util_now() + touch_every;
 		}
 		if (!stopping && util_now() >= next_sweep) {
 			if (celery_restore_visible(worker_cmd(),
@@ -565,11 +757,10 @@ main(int argc, char *argv[])
 	wk_sh->task_events = wk_cfg.task_events;
 	started = util_now();
 
-	if ((rc_main = rconn_connect(wk_cfg.redis_url, MAIN_TIMEOUT_MS,
-	    &err)) == NULL)
-		log_warnx("%s (retrying)", err.msg);
-	if (worker_cmd() == NULL)
-		fatalx("no redis");
+	/* Start-up waits for Redis (with backoff) until it answers. */
+	if (rconn_reconnect(&rc_main, wk_cfg.redis_url, MAIN_TIMEOUT_MS,
+	    &got_term, &err) == -1)
+		fatalx("%s", err.msg);
 	for (i = 0; i < wk_cfg.nqueues; i++)
 		if (celery_declare_queue(rc_main, wk_cfg.queues[i], &err) == -1)
 			log_warnx("declare %s: %s", wk_cfg.queues[i], err.msg);

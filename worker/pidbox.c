@@ -61,9 +61,8 @@ pidbox_start(redisContext **sub, struct errbuf *err)
 	if ((*sub = rconn_connect(wk_cfg.redis_url, 0, err)) == NULL)
 		return -1;
 	n = binding_member(member, sizeof(member));
-	r = redisCommand(worker_cmd(), "SADD _kombu.binding.celery.pidbox %b",
-	    member, n);
-	if (r != NULL)
+	if (worker_cmd() != NULL && (r = redisCommand(worker_cmd(),
+	    "SADD _kombu.binding.celery.pidbox %b", member, n)) != NULL)
 		freeReplyObject(r);
 	r = redisCommand(*sub, "PSUBSCRIBE /%d.celery.pidbox", wk_cfg.db);
 	if (r == NULL) {
@@ -171,6 +170,8 @@ cmd_scheduled(void)
 		for (j = 0; j < wk_sh->slots[i].nheld; j++) {
 			const struct wk_reqinfo *ri = &wk_sh->slots[i].held[j];
 
+			if (ri->stolen)
+				continue;
 			e = json_object_new_object();
 			util_isotime(ri->eta, 1, iso, sizeof(iso));
 			json_object_object_add(e, "eta",
@@ -356,16 +357,23 @@ cmd_stats(void)
 
 /* task_id: a string or a list of strings. */
 static struct json_object *
-cmd_revoke(struct json_object *args)
+cmd_revoke(struct json_object *args, int terminate)
 {
 	struct json_object *ids = NULL, *v;
 	char msg[512];
 	size_t i, n, o = 0;
+	int signum = 15;
 
 	json_object_object_get_ex(args, "task_id", &ids);
+	if (json_object_object_get_ex(args, "terminate", &v) &&
+	    json_object_get_boolean(v))
+		terminate = 1;
+	/* Python names the signal ("SIGTERM"); we always SIGKILL. */
 	msg[0] = '\0';
 	if (json_object_is_type(ids, json_type_string)) {
 		wk_revoke(json_object_get_string(ids));
+		if (terminate)
+			worker_terminate(json_object_get_string(ids), signum);
 		snprintf(msg, sizeof(msg), "%s", json_object_get_string(ids));
 	} else if (json_object_is_type(ids, json_type_array)) {
 		n = json_object_array_length(ids);
@@ -374,18 +382,24 @@ cmd_revoke(struct json_object *args)
 			if (!json_object_is_type(v, json_type_string))
 				continue;
 			wk_revoke(json_object_get_string(v));
+			if (terminate)
+				worker_terminate(json_object_get_string(v),
+				    signum);
 			if (o < sizeof(msg))
 				o += snprintf(msg + o, sizeof(msg) - o, "%s%s",
 				    o ? ", " : "", json_object_get_string(v));
 		}
 	}
 	log_info("revoke request for %s", msg);
-	snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
-	    " flagged as revoked");
 	{
 		char out[600];
 
-		snprintf(out, sizeof(out), "tasks %s", msg);
+		if (terminate)
+			snprintf(out, sizeof(out), "terminate: tasks %s "
+			    "flagged as revoked", msg);
+		else
+			snprintf(out, sizeof(out), "tasks %s flagged as "
+			    "revoked", msg);
 		return ok_reply(out);
 	}
 }
@@ -466,6 +480,60 @@ cmd_hello(struct json_object *args)
 	return o;
 }
 
+/* time_limit(task_name, soft, hard): new defaults for one task. */
+static struct json_object *
+cmd_time_limit(struct json_object *args)
+{
+	struct json_object *n = NULL, *sv = NULL, *hv = NULL, *o;
+	const struct task_def *d;
+	long idx;
+
+	json_object_object_get_ex(args, "task_name", &n);
+	json_object_object_get_ex(args, "soft", &sv);
+	json_object_object_get_ex(args, "hard", &hv);
+	if (!json_object_is_type(n, json_type_string) ||
+	    (d = task_find(json_object_get_string(n), wk_cfg.diagnostic))
+	    == NULL || (idx = d - task_defs) >= WK_TOTALS_MAX) {
+		o = json_object_new_object();
+		json_object_object_add(o, "error",
+		    json_object_new_string("unknown task"));
+		return o;
+	}
+	wk_lock();
+	wk_sh->soft_override[idx] = sv ? json_object_get_double(sv) : 0;
+	wk_sh->hard_override[idx] = hv ? json_object_get_double(hv) : 0;
+	wk_unlock();
+	log_info("new time limits for %s: soft %.1f hard %.1f", d->name,
+	    wk_sh->soft_override[idx], wk_sh->hard_override[idx]);
+	return ok_reply("time limits set successfully");
+}
+
+/* conf: the settings that matter on the wire (broker without secrets). */
+static struct json_object *
+cmd_conf(void)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "task_default_queue",
+	    json_object_new_string(wk_cfg.queues[0]));
+	json_object_object_add(o, "worker_concurrency",
+	    json_object_new_int(wk_cfg.concurrency));
+	json_object_object_add(o, "result_expires",
+	    json_object_new_int64(wk_cfg.result_expires));
+	json_object_object_add(o, "worker_send_task_events",
+	    json_object_new_boolean(wk_sh->task_events));
+	json_object_object_add(o, "broker_transport_options",
+	    json_object_new_object());
+	json_object_object_add(json_object_object_get(o,
+	    "broker_transport_options"), "visibility_timeout",
+	    json_object_new_double(wk_cfg.visibility_timeout));
+	json_object_object_add(o, "task_serializer",
+	    json_object_new_string("json"));
+	json_object_object_add(o, "accept_content", json_tokener_parse(
+	    "[\"json\"]"));
+	return o;
+}
+
 /*
  * Runs method; returns the reply object, or NULL for no reply.  *error
  * is set for unknown methods (Celery replies {"error": "KeyError(...)"}).
@@ -507,8 +575,14 @@ dispatch(const char *method, struct json_object *args)
 	}
 	if (strcmp(method, "hello") == 0)
 		return cmd_hello(args);
+	if (strcmp(method, "time_limit") == 0)
+		return cmd_time_limit(args);
+	if (strcmp(method, "conf") == 0)
+		return cmd_conf();
 	if (strcmp(method, "revoke") == 0)
-		return cmd_revoke(args);
+		return cmd_revoke(args, 0);
+	if (strcmp(method, "terminate") == 0)
+		return cmd_revoke(args, 1);
 	if (strcmp(method, "enable_events") == 0) {
 		if (__atomic_exchange_n(&wk_sh->task_events, 1,
 		    __ATOMIC_SEQ_CST))

@@ -27,6 +27,11 @@ void	pidbox_stop(redisContext *c);
 /* Implemented in main.c for the control commands. */
 void	worker_event(const char *type, int full);
 double	worker_uptime(void);
+/*
+ * Kills the process running task id (revoke with terminate=True), stores
+ * REVOKED "terminated" and restarts the process.  Returns 1 if found.
+ */
+int	worker_terminate(const char *id, int signum);
 /* The main process's command connection, reconnected when dead. */
 redisContext *worker_cmd(void);
 

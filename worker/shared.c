@@ -17,6 +17,7 @@ int
 wk_shared_init(void)
 {
 	pthread_mutexattr_t a;
+	int i;
 
 	wk_sh = mmap(NULL, sizeof(*wk_sh), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -25,6 +26,8 @@ wk_shared_init(void)
 		return -1;
 	}
 	memset(wk_sh, 0, sizeof(*wk_sh));
+	for (i = 0; i < WK_TOTALS_MAX; i++)
+		wk_sh->soft_override[i] = wk_sh->hard_override[i] = -1;
 	pthread_mutexattr_init(&a);
 	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
 	/* A child killed while holding the lock must not wedge the rest. */

@@ -113,6 +113,8 @@ batch_fetch(struct run *r)
 	res = db_exec(r->db, &r->err, "SELECT row_number, claim_number, "
 	    "first_name, last_name, date_of_birth, subscriber_id "
 	    "FROM csv_job_rows WHERE job_id = $1 AND success IS NULL "
+	    /* intake: a repeated claim number is checked once (sql/004). */
+	    "AND duplicate_of IS NULL "
 	    "AND row_number > $2 ORDER BY row_number LIMIT $3", 3, p);
 	if (res == NULL) {
 		r->db_failed = 1;
@@ -396,23 +398,6 @@ load_payer(PGconn *db, const char *org_id, const char *provider,
 	return res;
 }
 
-static void
-payer_options_from_config(struct payer_options *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->concurrency = (int)config_get_long("payer.concurrency", 32);
-	o->max_attempts = (int)config_get_long("payer.max_attempts", 3);
-	o->timeout_ms = config_get_long("payer.timeout_ms", 30000);
-	o->ca_file = config_get("payer.ca_file", NULL);
-	o->rate_limit = strtod(config_get("payer.rate_limit", "0"), NULL);
-	if (o->concurrency < 1)
-		o->concurrency = 1;
-	if (o->concurrency > PAYER_MAX_CONCURRENCY)
-		o->concurrency = PAYER_MAX_CONCURRENCY;
-	if (o->max_attempts < 1)
-		o->max_attempts = 1;
-}
-
 /* Runs the payer over every unprocessed row of the job. */
 static int
 run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
@@ -439,7 +424,10 @@ run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
 		log_warnx("job failed job=%s reason=\"%s\"", job_id, r.err.msg);
 		return fail(res, "PayerConfigurationError", "%s", r.err.msg);
 	}
-	payer_options_from_config(&opt);
+	memset(&opt, 0, sizeof(opt));
+	payer_options_load(&opt);
+	/* Tokens, rate limit and in-flight cap shared by all workers. */
+	opt.redis = ctx->redis;
 	pe = payer_engine_new(&ep, &cred, &opt, &r.err);
 	if (pe == NULL) {
 		sodium_memzero(secret, strlen(secret));

@@ -4,6 +4,7 @@
  * Celery machinery without a payer or a database.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -28,17 +29,20 @@ task_diag_echo(struct task_ctx *ctx, struct json_object *args,
 }
 
 /*
- * bulkclaims.sleep(seconds) -> seconds.  Honours the soft time limit
- * (FAILURE SoftTimeLimitExceeded, as Celery raises it); a warm shutdown
- * lets it finish, as a Python worker lets running tasks finish.
+ * bulkclaims.sleep(seconds, stoppable=False) -> seconds.  Honours the
+ * soft time limit (FAILURE SoftTimeLimitExceeded, as Celery raises it).
+ * A warm shutdown lets it finish, as a Python worker lets running tasks
+ * finish -- unless stoppable, then it stops and asks for a retry (the
+ * pattern long tasks use: the worker requeues it unchanged).
  */
 int
 task_diag_sleep(struct task_ctx *ctx, struct json_object *args,
     struct json_object *kwargs, struct task_result *res)
 {
-	struct json_object *v = NULL;
+	struct json_object *v = NULL, *st = NULL;
 	struct timespec ts = { 0, 20 * 1000000L };
 	double secs, end;
+	int stoppable;
 
 	if (json_object_array_length(args) > 0)
 		v = json_object_array_get_idx(args, 0);
@@ -52,16 +56,25 @@ task_diag_sleep(struct task_ctx *ctx, struct json_object *args,
 		return -1;
 	}
 	secs = json_object_get_double(v);
+	stoppable = json_object_object_get_ex(kwargs, "stoppable", &st) &&
+	    json_object_get_boolean(st);
 	if (secs < 0)
 		secs = 0;
 	if (secs > DIAG_SLEEP_MAX)
 		secs = DIAG_SLEEP_MAX;
 	end = util_now() + secs;
 	while (util_now() < end) {
-		if (ctx->soft_deadline > 0 && util_now() >= ctx->soft_deadline) {
+		if (ctx->soft_deadline > 0 &&
+		    util_now() >= ctx->soft_deadline) {
 			snprintf(res->exc_type, sizeof(res->exc_type),
 			    "SoftTimeLimitExceeded");
 			res->exc_message[0] = '\0';
+			return -1;
+		}
+		if (stoppable && *ctx->stop) {
+			snprintf(res->exc_type, sizeof(res->exc_type),
+			    "WorkerShutdown");
+			res->retry = 1;
 			return -1;
 		}
 		nanosleep(&ts, NULL);
@@ -96,5 +109,18 @@ task_diag_fail(struct task_ctx *ctx, struct json_object *args,
 		if (json_object_object_get_ex(kwargs, "countdown", &v))
 			res->countdown = (long)json_object_get_int64(v);
 	}
+	return -1;
+}
+
+/*
+ * bulkclaims.crash(): kills its own process with SIGKILL, to exercise
+ * the worker-lost path (FAILURE WorkerLostError, process restarted).
+ */
+int
+task_diag_crash(struct task_ctx *ctx, struct json_object *args,
+    struct json_object *kwargs, struct task_result *res)
+{
+	raise(SIGKILL);
+	snprintf(res->exc_type, sizeof(res->exc_type), "RuntimeError");
 	return -1;
 }

@@ -10,24 +10,38 @@
 #include <hiredis/hiredis.h>
 #include <json-c/json.h>
 
+/* What a task hands back. */
 struct task_result {
-	struct json_object *value;	/* SUCCESS value (owned; the worker puts it), or NULL */
-	char	 exc_type[64];		/* FAILURE/RETRY: e.g. "JobNotFound" (exc_module null) */
+	/* SUCCESS value (owned; the worker puts it), or NULL */
+	struct json_object *value;
+	/* FAILURE/RETRY: e.g. "JobNotFound" (exc_module null) */
+	char	 exc_type[64];
 	char	 exc_message[512];	/* no PHI */
-	int	 retry;			/* 1: ask the worker to retry (Celery retry semantics) */
-	long	 countdown;		/* seconds before the retry; 0 = task default */
+	/* 1: ask the worker to retry (Celery retry semantics) */
+	int	 retry;
+	long	 countdown;	/* seconds before the retry; 0 = task default */
 };
 
-struct task_ctx {			/* what a task may use; owned by the worker */
+/* What a task may use; owned by the worker. */
+struct task_ctx {
 	const char	*task_id;
 	long		 retries;
-	double		 soft_deadline;	/* util_now() value after which the task should stop cleanly, 0 = none */
-	volatile const int *stop;	/* set non-zero on warm shutdown / soft time limit: stop cleanly and return */
-	redisContext	*redis;		/* the worker's command connection (for token caches etc.) */
+	/* util_now() after which the task should stop cleanly; 0 = none */
+	double		 soft_deadline;
+	/* non-zero on warm shutdown / soft time limit: stop cleanly, return */
+	volatile const int *stop;
+	/* the worker's command connection (token caches etc.); may be NULL */
+	redisContext	*redis;
 	const char	*hostname;	/* worker node name */
 };
 
-/* 0 = SUCCESS (res->value set), -1 = FAILURE or retry (exc_* set, res->retry). */
+/*
+ * 0 = SUCCESS (res->value set), -1 = FAILURE or retry (exc_* set,
+ * res->retry).  A task that stops because *ctx->stop was set by a warm
+ * shutdown (not a soft time limit: then util_now() >= ctx->soft_deadline)
+ * and returns a retry is requeued unchanged if it is acks_late: no retry
+ * is counted.
+ */
 typedef int (*task_fn)(struct task_ctx *ctx, struct json_object *args,
     struct json_object *kwargs, struct task_result *res);
 
@@ -35,10 +49,12 @@ struct task_def {
 	const char	*name;
 	task_fn		 fn;
 	int		 acks_late, track_started, diagnostic;
-	long		 max_retries, default_retry_delay, soft_time_limit, time_limit;
+	long		 max_retries, default_retry_delay, soft_time_limit,
+			 time_limit;
 };
 
-extern const struct task_def task_defs[];	/* in worker/tasks.c, NULL-name terminated */
+/* In worker/tasks.c, NULL-name terminated. */
+extern const struct task_def task_defs[];
 
 /*
  * Finds name in task_defs[]; diagnostic tasks only when diag_enabled.
@@ -59,6 +75,8 @@ int	task_diag_echo(struct task_ctx *, struct json_object *,
 int	task_diag_sleep(struct task_ctx *, struct json_object *,
 	    struct json_object *, struct task_result *);
 int	task_diag_fail(struct task_ctx *, struct json_object *,
+	    struct json_object *, struct task_result *);
+int	task_diag_crash(struct task_ctx *, struct json_object *,
 	    struct json_object *, struct task_result *);
 
 #endif

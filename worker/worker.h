@@ -36,7 +36,6 @@ struct wk_config {
 	double	 visibility_timeout;
 	double	 sweep_interval;
 	double	 heartbeat;			/* seconds between heartbeats */
-	int	 prefetch_multiplier;
 };
 
 /* A short description of a message, for inspect replies. */
@@ -53,6 +52,7 @@ struct wk_reqinfo {
 	int	 acknowledged;
 	double	 time_start;
 	double	 eta;
+	int	 stolen;	/* held: handed back to the queue by main */
 };
 
 /* One child process. */
@@ -74,7 +74,10 @@ struct wk_shared {
 	long		 totals[WK_TOTALS_MAX];	/* by task_defs[] index */
 	int		 nrevoked;		/* ring of revoked ids */
 	char		 revoked[WK_REVOKED_MAX][CELERY_ID_MAX];
-	int		 task_events;		/* enable_events/disable_events */
+	int		 task_events;		/* enable/disable_events */
+	/* `control time_limit` overrides by task_defs[] index; -1 = unset */
+	double		 soft_override[WK_TOTALS_MAX];
+	double		 hard_override[WK_TOTALS_MAX];
 	struct wk_slot	 slots[CELERY_MAX_CONCURRENCY];
 };
 

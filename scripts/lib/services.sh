@@ -190,6 +190,21 @@ bc_tail_log() {
 	tail -n "${2:-20}" "$1" >&2
 }
 
+# Fails, naming the port, if another process listens on one of ours
+# (another checkout's scripts/test, say: set the *_PORT variables).
+bc_check_ports() {
+	local p busy=
+
+	for p in "$BC_HTTPS_PORT" "$BC_HTTP_PORT" "$BC_SIM_PORT"; do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			busy="$busy $p"
+		fi
+	done
+	[ -z "$busy" ] && return 0
+	bc_msg "port(s)$busy on 127.0.0.1 already in use by another program"
+	return 1
+}
+
 # --- PostgreSQL --------------------------------------------------------
 
 bc_pg() {

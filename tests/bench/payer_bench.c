@@ -2,9 +2,11 @@
  * payer-bench: rows per second of the payer engine against the simulator.
  *
  *   payer-bench [-s SIM] [-n ROWS] [-l LAT,LAT..] [-c CONC,CONC..]
- *               [-a UHC|X12] [-r RATE] [-u URL]
+ *               [-a UHC|X12] [-r RATE] [-u URL] [-R SOCK] [-m MAX]
  *
  * -u sends to an already running server at URL instead of starting one.
+ * -R shares token, rate limit and -m MAX_IN_FLIGHT through the Redis at
+ * that unix socket, to measure what the shared state costs per row.
  *
  * For each latency it starts the simulator (SIM, default
  * payer-sim/bulkclaims-payer-sim) on a free port of 20100-20199, then
@@ -29,6 +31,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <hiredis.h>
 
 #include "payer.h"
 #include "util.h"
@@ -105,14 +108,16 @@ int
 main(int argc, char *argv[])
 {
 	const char *sim = "payer-sim/bulkclaims-payer-sim", *adapter = "UHC";
-	const char *given_url = NULL;
+	const char *given_url = NULL, *redis_sock = NULL;
+	redisContext *rc = NULL;
+	int max_in_flight = 0;
 	char lat_s[64] = "0,100,500", conc_s[64] = "32,128", url[64];
 	long lats[8], concs[8], rows = 2000;
 	double rate = 0;
 	int port = 0, nl, nc, i, j, ch;
 	struct rusage ru;
 
-	while ((ch = getopt(argc, argv, "s:n:l:c:a:r:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:n:l:c:a:r:u:R:m:")) != -1) {
 		switch (ch) {
 		case 's': sim = optarg; break;
 		case 'n': rows = strtol(optarg, NULL, 10); break;
@@ -121,10 +126,13 @@ main(int argc, char *argv[])
 		case 'a': adapter = optarg; break;
 		case 'r': rate = strtod(optarg, NULL); break;
 		case 'u': given_url = optarg; break;
+		case 'R': redis_sock = optarg; break;
+		case 'm': max_in_flight = (int)strtol(optarg, NULL, 10); break;
 		default:
 			fprintf(stderr, "usage: payer-bench [-s SIM] "
 			    "[-n ROWS] [-l LATS] [-c CONCS] [-a UHC|X12] "
-			    "[-r RATE] [-u URL]\n");
+			    "[-r RATE] [-u URL] [-R REDIS_SOCKET] "
+			    "[-m MAX_IN_FLIGHT]\n");
 			return 2;
 		}
 	}
@@ -135,6 +143,12 @@ main(int argc, char *argv[])
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	signal(SIGPIPE, SIG_IGN);
+	if (redis_sock != NULL && ((rc = redisConnectUnix(redis_sock)) ==
+	    NULL || rc->err)) {
+		fprintf(stderr, "payer-bench: cannot connect to %s\n",
+		    redis_sock);
+		return 1;
+	}
 	printf("%-8s %-6s %-5s %7s %9s %9s %6s %8s\n", "adapter", "lat_ms",
 	    "conc", "rows", "rows/s", "ideal", "ratio", "maxrss");
 	for (i = 0; i < nl; i++) {
@@ -170,6 +184,8 @@ main(int argc, char *argv[])
 			o.concurrency = (int)concs[j];
 			o.timeout_ms = 30000;
 			o.rate_limit = rate;
+			o.redis = rc;
+			o.max_in_flight = max_in_flight;
 			b.n = rows;
 			if ((b.claims = calloc((size_t)rows,
 			    sizeof(*b.claims))) == NULL) {

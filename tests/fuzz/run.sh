@@ -14,6 +14,8 @@
 TARGETS='
 multipart | lib/multipart.c |
 csvin | lib/csvin.c lib/textenc.c | -lcsv -lsodium
+celery | lib/celery.c lib/celery_json.c lib/celery_result.c lib/util.c | -ljson-c -lhiredis -lsodium -lm
+session | fcgi/cookie.c | -ljson-c -lsodium
 '
 set -eu
 

@@ -136,13 +136,16 @@ def py_worker(redis_server, tmp_path):
     """Factory: a real Python Celery worker running interop_app."""
     procs = []
 
-    def start(*extra):
+    def start(*extra, mingle=False, env_extra=None):
         env = dict(os.environ)
+        env.update(env_extra or {})
         env["PYTHONPATH"] = str(HERE)
         env["C_FORCE_ROOT"] = "1"
         args = [sys.executable, "-m", "celery", "-A", "interop_app",
-                "worker", "-l", "info", "-c", "1", "--without-mingle",
-                "--without-gossip", "-n", "pyworker%d@interop" % len(procs)]
+                "worker", "-l", "info", "-c", "1", "--without-gossip",
+                "-n", "pyworker%d@interop" % len(procs)]
+        if not mingle:
+            args.append("--without-mingle")
         args += list(extra)
         p = Proc(args, str(tmp_path / ("pyworker%d.log" % len(procs))), env)
         procs.append(p)
@@ -155,6 +158,7 @@ def py_worker(redis_server, tmp_path):
 
 
 def celery_cli(redis_server, *args, timeout=30):
+    """Runs `python3 -m celery -A interop_app ARGS` against redis_server["url"]."""
     env = dict(os.environ)
     env["PYTHONPATH"] = str(HERE)
     env["BC_INTEROP_BROKER"] = redis_server["url"]

@@ -14,8 +14,17 @@ app.conf.update(
     task_serializer="json",
     result_serializer="json",
     accept_content=["json"],
-    broker_transport_options={"visibility_timeout": 3600},
+    broker_transport_options={"visibility_timeout": int(
+        os.environ.get("BC_INTEROP_VISIBILITY_TIMEOUT", "3600"))},
 )
+
+
+@app.task(name="bulkclaims.sleep", acks_late=True)
+def sleep(seconds):
+    """Twin of the C diagnostic task."""
+    import time
+    time.sleep(seconds)
+    return seconds
 
 
 @app.task(name="bulkclaims.echo")

@@ -68,7 +68,9 @@ def test_unknown_task_not_registered(app, c_worker, r):
                            "exc_module": "celery.exceptions"}
     assert m["traceback"] is None
     assert r.llen("celery") == 0
-    assert r.hlen("unacked") == 0 and r.zcard("unacked_index") == 0
+    # Like Python, the reject (ack) follows the result write.
+    assert wait_for(lambda: r.hlen("unacked") == 0 and
+                    r.zcard("unacked_index") == 0, 5)
     assert w.p.poll() is None
     # Still serving.
     assert app.send_task("bulkclaims.echo", args=[2]).get(timeout=10) == \
@@ -215,3 +217,26 @@ def test_sigterm_exits_zero(c_worker, r):
     assert not r.sismember("_kombu.binding.celery.pidbox",
                            b"\x06\x16\x06\x16" + w.node.encode() +
                            b".celery.pidbox")
+
+
+def test_integers_beyond_64_bits_refused(app, c_worker, r):
+    """json-c would clamp 2**64 silently; the worker refuses the message
+    instead of running the task on a changed argument."""
+    c_worker()
+    ok = app.send_task("bulkclaims.echo", args=[2 ** 63, -2 ** 63 + 1])
+    assert ok.get(timeout=10)["args"] == [2 ** 63, -2 ** 63 + 1]
+    bad = app.send_task("bulkclaims.echo", args=[2 ** 64])
+    with pytest.raises(Exception) as ei:
+        bad.get(timeout=10)
+    assert type(ei.value).__name__ == "InvalidTaskError"
+
+
+def test_crashed_process_worker_lost(app, c_worker, r):
+    w = c_worker()
+    res = app.send_task("bulkclaims.crash")
+    with pytest.raises(Exception) as ei:
+        res.get(timeout=10)
+    assert type(ei.value).__name__ == "WorkerLostError"
+    assert wait_for(lambda: r.hlen("unacked") == 0, 5)
+    assert app.send_task("bulkclaims.echo", args=[1]).get(timeout=10)
+    assert w.p.poll() is None

@@ -15,74 +15,32 @@
 #include "tap.h"
 #include "util.h"
 
-/* Spec 3.4, captured from Python (echo.apply_async(..., queue='other')). */
-static const char spec_3_4[] =
-"{\n"
-"  \"body\": \"W1siY2QiXSwgeyJ4IjogMX0sIHsiY2FsbGJhY2tzIjogbnVsbCwgImVycmJhY2tzIjogbnVsbCwgImNoYWluIjogbnVsbCwgImNob3JkIjogbnVsbH1d\",\n"
-"  \"content-encoding\": \"utf-8\",\n"
-"  \"content-type\": \"application/json\",\n"
-"  \"headers\": {\n"
-"    \"lang\": \"py\",\n"
-"    \"task\": \"tasks.echo\",\n"
-"    \"id\": \"33333333-3333-3333-3333-333333333333\",\n"
-"    \"shadow\": null,\n"
-"    \"eta\": \"2026-11-28T11:55:59.989637+00:00\",\n"
-"    \"expires\": \"2026-11-28T11:57:29.989637+00:00\",\n"
-"    \"group\": null,\n"
-"    \"group_index\": null,\n"
-"    \"retries\": 0,\n"
-"    \"timelimit\": [null, null],\n"
-"    \"root_id\": \"33333333-3333-3333-3333-333333333333\",\n"
-"    \"parent_id\": null,\n"
-"    \"argsrepr\": \"('cd',)\",\n"
-"    \"kwargsrepr\": \"{'x': 1}\",\n"
-"    \"origin\": \"gen9008@producer-host\",\n"
-"    \"ignore_result\": false\n"
-"  },\n"
-"  \"properties\": {\n"
-"    \"correlation_id\": \"33333333-3333-3333-3333-333333333333\",\n"
-"    \"reply_to\": \"cc199996-29e7-3aae-8e18-0cb34b4a99aa\",\n"
-"    \"delivery_mode\": 2,\n"
-"    \"expiration\": \"120000\",\n"
-"    \"delivery_info\": {\"exchange\": \"\", \"routing_key\": \"other\"},\n"
-"    \"priority\": 5,\n"
-"    \"body_encoding\": \"base64\",\n"
-"    \"delivery_tag\": \"065de328-31a4-460c-b301-a5bf7efcf979\"\n"
-"  }\n"
-"}\n";
+/*
+ * The captured messages of the spec, verbatim, in tests/unit/data/celery:
+ * spec-3.4.json (echo.apply_async(..., queue='other')), the minimal
+ * message of 3.4, and the retry message of 5.6 with its body placeholder
+ * written "BODY".  Returns malloc'd NUL-terminated text.
+ */
+static char *
+load(const char *name)
+{
+	char path[1024], *buf;
+	size_t n;
+	FILE *f;
 
-/* Spec 3.4: the minimal message a Python worker accepted. */
-static const char spec_minimal[] =
-"{\"body\": \"W1syLCAzXSwge30sIHt9XQ==\", \"content-encoding\": \"utf-8\", \"content-type\": \"application/json\",\n"
-" \"headers\": {\"id\": \"m1000000-0000-0000-0000-000000000001\", \"task\": \"tasks.add\"},\n"
-" \"properties\": {\"delivery_tag\": \"tag-m1\", \"body_encoding\": \"base64\",\n"
-"                \"delivery_info\": {\"exchange\": \"\", \"routing_key\": \"celery\"}}}";
+	snprintf(path, sizeof(path), "%s/%s", CELERY_DATA_DIR, name);
+	if ((f = fopen(path, "rb")) == NULL || (buf = calloc(1, 65536))
+	    == NULL) {
+		fprintf(stderr, "cannot read %s\n", path);
+		exit(1);
+	}
+	n = fread(buf, 1, 65535, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
 
-/* Spec 5.6: a retry message published by a Python worker; BODY replaced. */
-static const char spec_5_6[] =
-"{\n"
-"  \"body\": \"BODY\",\n"
-"  \"content-encoding\": \"utf-8\",\n"
-"  \"content-type\": \"application/json\",\n"
-"  \"headers\": {\n"
-"    \"lang\": \"py\", \"task\": \"tasks.flaky\", \"id\": \"88888888-8888-8888-8888-888888888888\",\n"
-"    \"shadow\": null, \"eta\": \"2026-11-28T11:57:11.004564+00:00\", \"expires\": null,\n"
-"    \"group\": null, \"group_index\": null, \"retries\": 1, \"timelimit\": [null, null],\n"
-"    \"root_id\": \"88888888-8888-8888-8888-888888888888\",\n"
-"    \"parent_id\": \"88888888-8888-8888-8888-888888888888\",\n"
-"    \"argsrepr\": \"(7,)\", \"kwargsrepr\": \"{}\", \"origin\": \"gen9293@worker-host\", \"ignore_result\": false\n"
-"  },\n"
-"  \"properties\": {\n"
-"    \"correlation_id\": \"88888888-8888-8888-8888-888888888888\",\n"
-"    \"reply_to\": \"380337a2-5830-3edf-8333-a9a9e755ab69\",\n"
-"    \"replaced_task_nesting\": 0,\n"
-"    \"origin\": \"gen9517@producer-host\",\n"
-"    \"delivery_mode\": 2,\n"
-"    \"delivery_info\": {\"exchange\": \"\", \"routing_key\": \"celery\"},\n"
-"    \"priority\": 0, \"body_encoding\": \"base64\",\n"
-"    \"delivery_tag\": \"d4dfb856-de18-4979-9d7d-83faf2458ad5\"\n"
-"  }\n"
-"}\n";
+static char *spec_3_4, *spec_minimal, *spec_5_6;
 
 /*
  * Builds a message from a template: headers JSON, properties JSON and a
@@ -107,8 +65,9 @@ mkmsg(const char *ctype, const char *headers, const char *props,
 }
 
 #define HDRS	"{\"task\": \"tasks.add\", \"id\": \"id-1\"}"
-#define PROPS	"{\"delivery_tag\": \"t1\", \"body_encoding\": \"base64\", " \
-		"\"delivery_info\": {\"exchange\": \"\", \"routing_key\": \"celery\"}}"
+#define PROPS	"{\"delivery_tag\": \"t1\", \"body_encoding\": " \
+		"\"base64\", \"delivery_info\": {\"exchange\": \"\", " \
+		"\"routing_key\": \"celery\"}}"
 #define GOODBODY "[[2, 3], {}, {}]"
 
 /* Parses text; returns the parse result, msg freed. id copied to idout. */
@@ -144,10 +103,12 @@ test_malformed(void)
 		{ "pickle content-type", "application/x-python-serialize",
 		    HDRS, PROPS, GOODBODY, 0, -1, "id-1" },
 		{ "unparsable eta", "application/json",
-		    "{\"task\": \"t\", \"id\": \"id-1\", \"eta\": \"not-a-date\"}",
+		    "{\"task\": \"t\", \"id\": \"id-1\", "
+		    "\"eta\": \"not-a-date\"}",
 		    PROPS, GOODBODY, 0, -1, "id-1" },
 		{ "unparsable expires", "application/json",
-		    "{\"task\": \"t\", \"id\": \"id-1\", \"expires\": \"not-a-date\"}",
+		    "{\"task\": \"t\", \"id\": \"id-1\", "
+		    "\"expires\": \"not-a-date\"}",
 		    PROPS, GOODBODY, 0, -1, "id-1" },
 		{ "no body_encoding: plain JSON body", "application/json",
 		    HDRS, "{\"delivery_tag\": \"t1\", \"delivery_info\": "
@@ -198,6 +159,15 @@ test_malformed(void)
 		    PROPS, GOODBODY, 0, -1, "id-1" },
 		{ "body not base64", "application/json", HDRS, PROPS,
 		    "!!!not base64!!!", 1, -1, "id-1" },
+		{ "integer beyond uint64 (json-c would clamp)",
+		    "application/json", HDRS, PROPS,
+		    "[[18446744073709551616], {}, {}]", 0, -1, "id-1" },
+		{ "integer below int64 in kwargs", "application/json", HDRS,
+		    PROPS, "[[], {\"n\": -9223372036854775809}, {}]", 0, -1,
+		    "id-1" },
+		{ "large ints in range", "application/json", HDRS, PROPS,
+		    "[[18446744073709551614, -9223372036854775807], {}, {}]",
+		    0, 0, "id-1" },
 		{ "body deeper than JSON_MAX_DEPTH", "application/json", HDRS,
 		    PROPS, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]"
 		    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]], {}, {}]", 0, -1, "id-1" },
@@ -294,7 +264,8 @@ test_spec_messages(void)
 	ok(strcmp(m.task, "tasks.add") == 0 &&
 	    json_object_array_length(m.args) == 2 &&
 	    strcmp(m.argsrepr, "(2, 3)") == 0 && m.priority == 0 &&
-	    strcmp(m.root_id, m.id) == 0, "minimal: task, args, built argsrepr");
+	    strcmp(m.root_id, m.id) == 0,
+	    "minimal: task, args, built argsrepr");
 	celery_message_free(&m);
 
 	/* Spec 5.6 with its body placeholder replaced by the real body. */
@@ -376,7 +347,8 @@ test_envelope(void)
 	o.parent_id = "parent-1";
 	text = celery_envelope_build("q", "t", "id-2", args, NULL, &o, &len,
 	    &err);
-	ok(celery_message_parse(text, len, &m, &err) == 0, "options round trip");
+	ok(celery_message_parse(text, len, &m, &err) == 0,
+	    "options round trip");
 	ok(m.priority == 6 && m.retries == 2 && m.time_limit == 3 &&
 	    m.soft_time_limit == 1.5 && strcmp(m.parent_id, "parent-1") == 0 &&
 	    strcmp(m.root_id, "id-2") == 0, "priority, retries, limits, ids");
@@ -474,7 +446,8 @@ test_results(void)
 	meta = celery_result_meta(&r, NULL);
 	ok(strncmp(meta, "{\"status\": \"SUCCESS\", \"result\": {\"args\": "
 	    "[1, \"two\", 3.0, null, true], \"kwargs\": {\"k\": \"v\", \"n\": "
-	    "[1, 2]}}, \"traceback\": null, \"children\": [], \"date_done\": \"",
+	    "[1, 2]}}, \"traceback\": null, \"children\": [], "
+	    "\"date_done\": \"",
 	    125) == 0, "SUCCESS meta as Python writes it: %.60s", meta);
 	ok(strstr(meta, "\", \"task_id\": \"22222222-2222-2222-2222-"
 	    "222222222222\"}") != NULL, "task_id last");
@@ -544,6 +517,9 @@ main(void)
 {
 	if (sodium_init() < 0)
 		return 1;
+	spec_3_4 = load("spec-3.4.json");
+	spec_minimal = load("spec-3.4-minimal.json");
+	spec_5_6 = load("spec-5.6-retry.json");
 	test_spec_messages();
 	test_malformed();
 	test_garbage();
@@ -551,5 +527,8 @@ main(void)
 	test_text_forms();
 	test_results();
 	test_urls();
+	free(spec_3_4);
+	free(spec_minimal);
+	free(spec_5_6);
 	return done_testing();
 }

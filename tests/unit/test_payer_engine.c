@@ -133,6 +133,7 @@ static struct payer_credential cred = {
 
 static const char *scheme = "http";	/* "https" for the TLS test */
 static const char *ca_file;
+static double rate_limit;	/* payer.rate_limit of the next engine */
 
 static struct payer_engine *
 engine(int conc, int attempts, long timeout_ms, const char *secret)
@@ -156,6 +157,7 @@ engine(int conc, int attempts, long timeout_ms, const char *secret)
 	o.timeout_ms = timeout_ms;
 	o.backoff_ms = 50;
 	o.ca_file = ca_file;
+	o.rate_limit = rate_limit;
 	pe = payer_engine_new(&ep, &c, &o, &err);
 	if (pe == NULL)
 		printf("# payer_engine_new: %s\n", err.msg);
@@ -478,6 +480,40 @@ test_x12(void)
 	use_x12 = 0;
 }
 
+/* payer.rate_limit without Redis: one worker's own token bucket. */
+static void
+test_rate_local(void)
+{
+	const char *args[] = { "--latency-ms", "5", NULL };
+	struct row rows[60];
+	struct run r = { rows, 60, 0, 0, 0 };
+	struct payer_engine *pe;
+	struct errbuf err;
+	long long t0, ms;
+	long rps;
+	int i;
+
+	ok(sim_start(args) == 0, "simulator up (rate)");
+	for (i = 0; i < 60; i++) {
+		char c[32];
+
+		snprintf(c, sizeof(c), "ZL%08d", i);
+		row_set(&rows[i], c);
+	}
+	rate_limit = 40;
+	pe = engine(16, 3, 5000, NULL);
+	rate_limit = 0;
+	t0 = util_mono_ms();
+	ok(pe != NULL && run_rows(pe, &r, &err) == 0 && r.ndone == 60,
+	    "60 claims at 40/s");
+	ms = util_mono_ms() - t0;
+	ok(ms >= 1300, "took %lld ms (>= (60 - burst 4) / 40 s)", ms);
+	rps = simproc_stat(sim_port, "max_offered_per_second");
+	ok(rps > 0 && rps <= 45, "payer saw at most %ld requests/s", rps);
+	payer_engine_free(pe);
+	sim_stop();
+}
+
 /* HTTPS with a CA file: verified; without it the payer is refused. */
 static void
 test_tls(void)
@@ -707,6 +743,7 @@ main(void)
 	test_x12();
 	test_tls();
 	test_rogue();
+	test_rate_local();
 	sim_stop();
 	curl_global_cleanup();
 	return done_testing();

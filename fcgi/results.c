@@ -1,0 +1,325 @@
+/*
+ * Results CSV variants: the COPY statement and the header line.  The
+ * header is written here rather than by COPY's HEADER option because its
+ * names come from the user's file: they need the csv_safe() rule too,
+ * and may be longer than an SQL identifier (63 bytes).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <csv.h>
+
+#include "csvin.h"
+#include "query.h"
+#include "results.h"
+
+/* The contract's columns (DESIGN.md), in order, and their SQL. */
+static const struct {
+	const char *name, *sql;
+} contract[] = {
+	{ "row", "row_number" },
+	{ "claim_number", "csv_safe(claim_number)" },
+	{ "status", "csv_safe(status)" },
+	{ "patient_name", "csv_safe(patient_name)" },
+	{ "total_charged", "total_charged" },
+	{ "total_paid", "total_paid" },
+	{ "processed_date", "to_char(processed_date, 'YYYY-MM-DD')" },
+	{ "success", "CASE success WHEN true THEN 'true'"
+	    " WHEN false THEN 'false' END" },
+	{ "error_message", "csv_safe(error_message)" },
+};
+
+/* ?format=extended: after the input columns. */
+static const struct {
+	const char *name, *sql;
+} extended[] = {
+	{ "lookup_result", "csv_safe(lookup_result)" },
+	{ "status_category_code", "csv_safe(status_category_code)" },
+	{ "status_code", "csv_safe(status_code)" },
+	{ "status_description", "csv_safe(status_description)" },
+	{ "payer_claim_number", "csv_safe(payer_claim_number)" },
+	{ "total_allowed", "total_allowed" },
+	{ "patient_responsibility", "patient_responsibility" },
+	{ "check_number", "csv_safe(check_number)" },
+	{ "check_date", "to_char(check_date, 'YYYY-MM-DD')" },
+	{ "attempts", "attempts" },
+	{ "checked_at", "to_char(checked_at AT TIME ZONE 'UTC',"
+	    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" },
+	{ "member_match", "CASE member_match WHEN true THEN 'true'"
+	    " WHEN false THEN 'false' END" },
+};
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+int
+results_opts_parse(const char *qs, struct results_opts *o, const char **bad)
+{
+	struct query q;
+	const char *v;
+
+	memset(o, 0, sizeof(*o));
+	o->rows = RESULTS_ALL;
+	if (query_parse(qs, &q) == -1) {
+		*bad = "query";
+		return -1;
+	}
+	if ((v = query_get(&q, "format")) != NULL && *v != '\0') {
+		if (strcmp(v, "extended") == 0)
+			o->extended = 1;
+		else if (strcmp(v, "csv") != 0) {
+			*bad = "format";
+			return -1;
+		}
+	}
+	if ((v = query_get(&q, "rows")) != NULL && *v != '\0') {
+		if (strcmp(v, "failed") == 0)
+			o->rows = RESULTS_FAILED;
+		else if (strcmp(v, "succeeded") == 0)
+			o->rows = RESULTS_SUCCEEDED;
+		else if (strcmp(v, "unprocessed") == 0)
+			o->rows = RESULTS_UNPROCESSED;
+		else if (strcmp(v, "all") != 0) {
+			*bad = "rows";
+			return -1;
+		}
+	}
+	if ((v = query_get(&q, "as")) != NULL && *v != '\0') {
+		if (strcmp(v, "input") == 0)
+			o->as_input = 1;
+		else if (strcmp(v, "results") != 0) {
+			*bad = "as";
+			return -1;
+		}
+	}
+	if ((v = query_get(&q, "bom")) != NULL && *v != '\0') {
+		if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0)
+			o->bom = 1;
+		else if (strcmp(v, "0") != 0 && strcmp(v, "false") != 0) {
+			*bad = "bom";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The required column named name, or -1. */
+static int
+field_of(const char *name)
+{
+	int col;
+
+	for (col = 0; col < CSVIN_COL__MAX; col++)
+		if (strcmp(name, csvin_col_names[col]) == 0)
+			return col;
+	return -1;
+}
+
+/* Appends the extras named in a row's extra ([[name, value], ...]). */
+static int
+add_extras(struct results_cols *c, struct json_object *extra)
+{
+	struct json_object *pair, *name;
+	size_t i, n;
+
+	if (extra == NULL)
+		return 0;
+	if (!json_object_is_type(extra, json_type_array))
+		return -1;
+	n = json_object_array_length(extra);
+	for (i = 0; i < n && c->n < CSV_MAX_COLUMNS; i++) {
+		pair = json_object_array_get_idx(extra, i);
+		if (!json_object_is_type(pair, json_type_array) ||
+		    (name = json_object_array_get_idx(pair, 0)) == NULL ||
+		    !json_object_is_type(name, json_type_string))
+			return -1;
+		c->col[c->n].name = json_object_get_string(name);
+		c->col[c->n].field = -1;
+		c->col[c->n].extra = (int)i;
+		c->n++;
+	}
+	return 0;
+}
+
+int
+results_cols_load(const char *input_columns, const char *first_extra,
+    struct results_cols *c, struct json_object **hold)
+{
+	struct json_object *arr, *pair, *name, *col, *extra;
+	size_t i, n;
+	int nextra = 0, field;
+
+	memset(c, 0, sizeof(*c));
+	*hold = NULL;
+	if (input_columns == NULL) {
+		for (field = 0; field < CSVIN_COL__MAX; field++) {
+			c->col[c->n].name = csvin_col_names[field];
+			c->col[c->n].field = field;
+			c->col[c->n].extra = -1;
+			c->n++;
+		}
+		if (first_extra == NULL)
+			return 0;
+		if ((extra = json_tokener_parse(first_extra)) == NULL)
+			return -1;
+		*hold = extra;
+		return add_extras(c, extra);
+	}
+	if ((arr = json_tokener_parse(input_columns)) == NULL)
+		return -1;
+	*hold = arr;
+	if (!json_object_is_type(arr, json_type_array))
+		return -1;
+	n = json_object_array_length(arr);
+	for (i = 0; i < n && c->n < CSV_MAX_COLUMNS; i++) {
+		pair = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(pair, json_type_array) ||
+		    (name = json_object_array_get_idx(pair, 0)) == NULL ||
+		    !json_object_is_type(name, json_type_string))
+			return -1;
+		col = json_object_array_get_idx(pair, 1);
+		field = -1;
+		if (col != NULL && (!json_object_is_type(col,
+		    json_type_string) ||
+		    (field = field_of(json_object_get_string(col))) < 0))
+			return -1;
+		c->col[c->n].name = json_object_get_string(name);
+		c->col[c->n].field = field;
+		c->col[c->n].extra = field < 0 ? nextra++ : -1;
+		c->n++;
+	}
+	return 0;
+}
+
+/* Appends s to out at *len; 0 or -1 if it does not fit. */
+static int
+put(char *out, size_t outsz, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*len + n + 1 > outsz)
+		return -1;
+	memcpy(out + *len, s, n + 1);
+	*len += n;
+	return 0;
+}
+
+int
+results_sql(const struct results_opts *o, const struct results_cols *c,
+    const char *job_id, char *out, size_t outsz)
+{
+	char buf[128];
+	size_t len = 0, i;
+	int first = 1, rc = 0;
+
+#define ITEM(s) do {							\
+	rc |= put(out, outsz, &len, first ? "" : ", ");			\
+	rc |= put(out, outsz, &len, (s));				\
+	first = 0;							\
+} while (0)
+
+	rc |= put(out, outsz, &len, "COPY (SELECT ");
+	if (!o->as_input)
+		for (i = 0; i < NELEM(contract); i++)
+			ITEM(contract[i].sql);
+	if (o->extended || o->as_input)
+		for (i = 0; i < c->n; i++) {
+			if (c->col[i].field >= 0)
+				snprintf(buf, sizeof(buf), "csv_safe(%s)",
+				    csvin_col_names[c->col[i].field]);
+			else
+				snprintf(buf, sizeof(buf),
+				    "csv_safe(extra->%d->>1)", c->col[i].extra);
+			ITEM(buf);
+		}
+	if (o->extended && !o->as_input)
+		for (i = 0; i < NELEM(extended); i++)
+			ITEM(extended[i].sql);
+	rc |= put(out, outsz, &len, " FROM csv_job_rows WHERE job_id = '");
+	rc |= put(out, outsz, &len, job_id);
+	rc |= put(out, outsz, &len, "'");
+	switch (o->rows) {
+	case RESULTS_FAILED:
+		rc |= put(out, outsz, &len, " AND success = false");
+		break;
+	case RESULTS_SUCCEEDED:
+		rc |= put(out, outsz, &len, " AND success = true");
+		break;
+	case RESULTS_UNPROCESSED:
+		rc |= put(out, outsz, &len, " AND success IS NULL");
+		break;
+	case RESULTS_ALL:
+		break;
+	}
+	rc |= put(out, outsz, &len,
+	    " ORDER BY row_number) TO STDOUT (FORMAT csv)");
+#undef ITEM
+	return rc != 0 ? -1 : (int)len;
+}
+
+/*
+ * Appends one header cell: csv_safe()'s rule (a leading =, +, -, @, tab
+ * or CR gets an apostrophe), then quoted by libcsv where PostgreSQL's
+ * COPY would quote (a delimiter, quote or line break, or empty).
+ */
+static int
+put_cell(char *out, size_t outsz, size_t *len, const char *name)
+{
+	char cell[2 * CSV_MAX_FIELD_BYTES + 8];
+	size_t n, need;
+
+	n = (size_t)snprintf(cell, sizeof(cell), "%s%s",
+	    name[0] != '\0' && strchr("=+-@\t\r", name[0]) != NULL ? "'" : "",
+	    name);
+	if (n >= sizeof(cell) / 2)
+		return -1;
+	if (n > 0 && strpbrk(cell, ",\"\r\n") == NULL)
+		return put(out, outsz, len, cell);
+	need = csv_write(NULL, 0, cell, n);
+	if (*len + need + 1 > outsz)
+		return -1;
+	(void)csv_write(out + *len, outsz - *len, cell, n);
+	*len += need;
+	out[*len] = '\0';
+	return 0;
+}
+
+int
+results_header(const struct results_opts *o, const struct results_cols *c,
+    char *out, size_t outsz)
+{
+	size_t len = 0, i;
+	int first = 1, rc = 0;
+
+	if (outsz == 0)
+		return -1;
+	out[0] = '\0';
+#define CELL(s) do {							\
+	rc |= put(out, outsz, &len, first ? "" : ",");			\
+	rc |= put_cell(out, outsz, &len, (s));				\
+	first = 0;							\
+} while (0)
+	if (!o->as_input)
+		for (i = 0; i < NELEM(contract); i++)
+			CELL(contract[i].name);
+	if (o->extended || o->as_input)
+		for (i = 0; i < c->n; i++)
+			CELL(c->col[i].name);
+	if (o->extended && !o->as_input)
+		for (i = 0; i < NELEM(extended); i++)
+			CELL(extended[i].name);
+#undef CELL
+	rc |= put(out, outsz, &len, "\r\n");
+	return rc != 0 ? -1 : (int)len;
+}
+
+void
+results_filename(const struct results_opts *o, const char *job_id,
+    char *out, size_t outsz)
+{
+	static const char *const rows[] = {
+		"", "-failed", "-succeeded", "-unprocessed"
+	};
+
+	snprintf(out, outsz, "results-%s%s%s.csv", job_id, rows[o->rows],
+	    o->as_input ? "-input" : o->extended ? "-extended" : "");
+}

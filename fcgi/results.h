@@ -1,0 +1,92 @@
+/*
+ * The results CSV's variants (issue 5): ?format=extended, ?rows=,
+ * ?as=input, ?bom=1.  Pure: builds the COPY statement and writes the
+ * header line, so unit tests check both without services; download.c
+ * runs them.
+ */
+#ifndef RESULTS_H
+#define RESULTS_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "limits.h"
+
+enum results_rows {
+	RESULTS_ALL,
+	RESULTS_FAILED,		/* success = false (incl. invalid input) */
+	RESULTS_SUCCEEDED,	/* success = true */
+	RESULTS_UNPROCESSED	/* success IS NULL (cancelled, failed job) */
+};
+
+struct results_opts {
+	int		 extended;	/* format=extended */
+	enum results_rows rows;
+	int		 as_input;	/* as=input: the input columns only */
+	int		 bom;		/* bom=1: a UTF-8 BOM first */
+};
+
+/* One input column, in file order. */
+struct results_input {
+	const char	*name;		/* header as found (borrowed) */
+	int		 field;		/* enum csvin_col, or -1: an extra */
+	int		 extra;		/* index in csv_job_rows.extra, or -1 */
+};
+
+struct results_cols {
+	size_t			n;
+	struct results_input	col[CSV_MAX_COLUMNS];
+};
+
+/*
+ * Parses the query string qs (may be NULL) into o: format=csv|extended,
+ * rows=all|failed|succeeded|unprocessed, as=results|input, bom=0|1
+ * (absent or empty values are the defaults).  Returns 0, or -1 with
+ * *bad naming the offending parameter ("query" if qs is malformed).
+ */
+int	 results_opts_parse(const char *qs, struct results_opts *o,
+	    const char **bad);
+
+/*
+ * The job's input columns: input_columns is csv_jobs.input_columns (a
+ * JSON array of [name, column-or-null]); for jobs stored before it
+ * existed (NULL), the five required columns under their canonical names
+ * followed by the extras named in first_extra (a row's extra, a JSON
+ * array of [name, value]; may be NULL).  Names point into *hold, which
+ * the caller releases with json_object_put (may be NULL on return).
+ * Returns 0, or -1 if the JSON is malformed.
+ */
+int	 results_cols_load(const char *input_columns, const char *first_extra,
+	    struct results_cols *c, struct json_object **hold);
+
+/*
+ * Writes "COPY (SELECT ...) TO STDOUT (FORMAT csv)" for job_id (a
+ * canonical UUID, checked by the caller: it is spliced in) into out.
+ * Text cells go through csv_safe(); amounts, counts and dates do not.
+ * Returns the length, or -1 if it does not fit.
+ */
+int	 results_sql(const struct results_opts *o, const struct results_cols *c,
+	    const char *job_id, char *out, size_t outsz);
+
+/* Room for any statement results_sql() writes (64 inputs of < 40 bytes). */
+#define RESULTS_SQL_MAX		16384
+
+/* Room for any header line results_header() writes. */
+#define RESULTS_HEADER_MAX						\
+	(CSV_MAX_COLUMNS * (2 * CSV_MAX_FIELD_BYTES + 4) + 1024)
+
+/*
+ * Writes the header line for o and c into out (CRLF at the end, NUL
+ * after it): names through the csv_safe() rule, quoted as RFC 4180 needs
+ * (as PostgreSQL's COPY quotes the rows).  Returns the length, or -1 if
+ * it does not fit.
+ */
+int	 results_header(const struct results_opts *o,
+	    const struct results_cols *c, char *out, size_t outsz);
+
+/* The suggested download name, "results-<job>[-failed][-input].csv". */
+void	 results_filename(const struct results_opts *o, const char *job_id,
+	    char *out, size_t outsz);
+
+#endif

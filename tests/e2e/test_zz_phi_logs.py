@@ -1,0 +1,116 @@
+"""No patient data in any log: greps every file under $BC_VAR/log/ for the
+names, dates of birth and subscriber ids that the end-to-end tests
+upload, and fails on any hit.  Named to run last, after the tests that
+produce the logs.
+
+The values come from sec_util.PHI_ROWS and from every CSV data row
+written literally in tests/e2e/*.py, plus the generated names and ids of
+test_end_to_end.py's thousand-row file (First<n>, Last<n>, SUB<nnnnnn>).
+"""
+import glob
+import os
+import re
+
+import pytest
+
+from sec_util import PHI_ROWS
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# claim_number,first_name,last_name,date_of_birth,subscriber_id
+ROW = re.compile(r"[A-Za-z0-9]+,([A-Za-z][A-Za-z' -]*),([A-Za-z][A-Za-z' -]*),"
+                 r"((?:19|20)\d\d-\d\d-\d\d),([A-Za-z0-9-]+)")
+
+GENERATED = [r"\bFirst\d+\b", r"\bLast\d+\b", r"\bSUB\d{6}\b"]
+
+
+def phi_values():
+    values = set()
+    for row in PHI_ROWS:
+        values.update(row[1:])
+    for path in glob.glob(os.path.join(HERE, "*.py")):
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        for first, last, dob, sub in ROW.findall(text):
+            values.update((first, last, dob, sub))
+    # Too short to mean anything in a log line ("J", "S1").
+    return sorted(v for v in values if len(v.strip()) >= 4)
+
+
+def patterns():
+    pats = [r"(?<![A-Za-z0-9])" + re.escape(v) + r"(?![A-Za-z0-9])"
+            for v in phi_values()]
+    return re.compile("|".join(pats + GENERATED))
+
+
+def test_values_collected():
+    vals = phi_values()
+    for row in PHI_ROWS:
+        for v in row[1:]:
+            assert v in vals
+    # The end-to-end suite's own example rows are found as well.
+    assert "1980-01-15" in vals and "ABC123456" in vals
+
+
+def test_no_phi_in_logs():
+    var = os.environ.get("BC_VAR")
+    if not var:
+        pytest.skip("BC_VAR is not set (run through scripts/test)")
+    logdir = os.path.join(var, "log")
+    files = [p for p in glob.glob(os.path.join(logdir, "**"),
+                                  recursive=True) if os.path.isfile(p)]
+    assert files, f"no log files under {logdir}"
+    rx = patterns()
+    hits = []
+    for path in files:
+        with open(path, "rb") as f:
+            for n, raw in enumerate(f, 1):
+                line = raw.decode("utf-8", "replace")
+                m = rx.search(line)
+                if m:
+                    hits.append(f"{os.path.relpath(path, var)}:{n}: "
+                                f"{m.group(0)!r} in {line.strip()[:200]}")
+    assert not hits, "patient data in logs:\n" + "\n".join(hits[:40])
+
+
+def redis_client():
+    from urllib.parse import parse_qs, urlparse
+
+    import redis
+    from sec_util import config_value
+
+    url = config_value("redis.url")
+    if not url:
+        pytest.skip("redis.url not found (BC_CONFIG)")
+    u = urlparse(url)
+    if u.scheme == "unix":
+        db = int(parse_qs(u.query).get("db", ["0"])[0])
+        return redis.Redis(unix_socket_path=u.path, db=db)
+    return redis.Redis.from_url(url)
+
+
+def test_no_phi_in_redis():
+    """Celery messages, results and any other state in Redis carry job ids,
+    never patient data."""
+    r = redis_client()
+    rx = patterns()
+    hits = []
+    for key in r.scan_iter(count=500):
+        t = r.type(key).decode()
+        if t == "string":
+            vals = [r.get(key)]
+        elif t == "list":
+            vals = r.lrange(key, 0, -1)
+        elif t == "hash":
+            vals = list(r.hgetall(key).values())
+        elif t == "set":
+            vals = list(r.smembers(key))
+        elif t == "zset":
+            vals = r.zrange(key, 0, -1)
+        else:
+            continue
+        for v in vals:
+            m = rx.search(v.decode("utf-8", "replace") if v else "")
+            if m:
+                hits.append(f"{key.decode()}: {m.group(0)!r}")
+    assert not hits, "patient data in Redis:\n" + "\n".join(hits[:40])

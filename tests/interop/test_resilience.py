@@ -1,0 +1,60 @@
+"""The C worker across a Redis restart: reconnect with backoff,
+re-subscribe remote control, re-declare bindings (issue 3)."""
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+import redis
+
+from conftest import WORKER_BIN, Proc, celery_cli, wait_for
+
+
+def start_redis(sock, d):
+    p = subprocess.Popen(
+        ["redis-server", "--port", "0", "--unixsocket", sock, "--save", "",
+         "--appendonly", "no", "--dir", d],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert wait_for(lambda: os.path.exists(sock))
+    return p
+
+
+def test_survives_redis_restart(tmp_path):
+    d = tempfile.mkdtemp(prefix="bc-restart-")
+    sock = os.path.join(d, "redis.sock")
+    rs = start_redis(sock, d)
+    env = dict(os.environ, BULKCLAIMS_REDIS_URL="unix://" + sock)
+    w = Proc([WORKER_BIN, "-d", "--diagnostic-tasks", "-n", "rs@interop"],
+             str(tmp_path / "w.log"), env)
+    try:
+        r = redis.Redis(unix_socket_path=sock)
+        assert wait_for(lambda: r.scard("_kombu.binding.celery.pidbox"), 10)
+
+        def run_one():
+            out = subprocess.run([WORKER_BIN, "--publish", "bulkclaims.echo",
+                                  "--args", "[1]"], env=env,
+                                 capture_output=True, text=True, check=True)
+            tid = out.stdout.strip()
+            return wait_for(lambda: r.get("celery-task-meta-" + tid), 15)
+
+        assert run_one()
+        rs.terminate()
+        rs.wait(10)
+        os.unlink(sock) if os.path.exists(sock) else None
+        time.sleep(2)
+        rs = start_redis(sock, d)
+        r = redis.Redis(unix_socket_path=sock)
+        assert run_one(), w.log()
+        # Remote control and bindings are back.
+        assert wait_for(lambda: r.scard("_kombu.binding.celery.pidbox"), 10)
+        assert wait_for(lambda: r.sismember(
+            "_kombu.binding.celery", b"celery\x06\x16\x06\x16celery"), 10)
+        out = celery_cli({"url": "redis+socket://" + sock}, "inspect",
+                         "ping")
+        assert "pong" in out.stdout, out.stdout + out.stderr
+        assert w.p.poll() is None
+    finally:
+        assert w.stop() == 0
+        rs.terminate()
+        rs.wait(10)

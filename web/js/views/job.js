@@ -1,0 +1,456 @@
+// The job page: live progress (the progress endpoint polled every second
+// while the job runs), downloads, retry and cancel, and the results table
+// from the rows endpoint with filters, search and pages.
+
+import { request, apiUrl } from '../api.js';
+import { h, replace, alertBox, statusBadge, focusEl } from '../dom.js';
+import { num, money, dateTime, duration, secondsBetween, rate, eta, percent, shortId } from '../format.js';
+
+const RUNNING = new Set(['PENDING', 'PROCESSING', 'CANCELLING']);
+const POLL_MS = 1000;
+// Row statuses the payer adapters report; statuses seen in the rows are
+// added to the filter as they appear.
+const KNOWN_ROW_STATUSES = ['Processed', 'Finalized', 'Denied', 'Rejected', 'Pending', 'In Review', 'Not Found'];
+
+// Once the server answers 404/405 to cancel, the button stays hidden for the
+// rest of the visit.
+let cancelUnsupported = false;
+
+export function render(ctx) {
+  const id = ctx.route.id;
+  ctx.setTitle(`Job ${shortId(id)}`);
+  const canWrite = ctx.session && ctx.session.user && ctx.session.user.role !== 'viewer';
+
+  let job = null;
+  let prog = null;
+  let pollTimer = null;
+  let pollTicks = 0;
+  let retrying = false;
+  let lastMilestone = -1;
+  let lastStatus = null;
+  let rowsLoadedFor = null; // the status the rows were last loaded at
+  const seenStatuses = new Set(KNOWN_ROW_STATUSES);
+  const filt = { success: '', status: '', q: '', page: 1 };
+  let rowsPageSize = null;
+  let rowsSeq = 0;
+
+  // ---- skeleton
+  const head = h('div', { class: 'job-head' },
+    h('p', { class: 'crumb' }, h('a', { href: '#/jobs' }, '‹ All jobs')),
+    h('h1', null, 'Job ', h('span', { class: 'mono' }, shortId(id))),
+    h('div', { id: 'job-meta', class: 'job-meta' }));
+  const errBox = h('div', { id: 'job-error' });
+  const bar = h('progress', { id: 'job-progress', max: 100, 'aria-labelledby': 'progress-title', 'aria-describedby': 'progress-text' });
+  const progressText = h('p', { id: 'progress-text', class: 'progress-text' }, 'Loading…');
+  const stats = h('dl', { class: 'summary stats', id: 'job-stats' });
+  const progressSection = h('section', { class: 'card', 'aria-labelledby': 'progress-title' },
+    h('h2', { id: 'progress-title' }, 'Progress'),
+    h('div', { class: 'progress-row' }, bar, h('span', { id: 'progress-pct', class: 'progress-pct', 'aria-hidden': 'true' }, '')),
+    progressText, stats);
+  const actionMsg = h('div', { id: 'action-messages' });
+  const actions = h('div', { class: 'actions job-actions', id: 'job-actions' });
+  const resultsSection = h('section', { id: 'results', 'aria-labelledby': 'results-title' });
+
+  ctx.main.append(head, errBox, progressSection, actionMsg, actions, resultsSection);
+  ctx.focusHeading();
+  buildResults();
+
+  // ---- loading and polling
+
+  async function loadJob() {
+    const j = await request('GET', `claims/csv-jobs/${encodeURIComponent(id)}/`);
+    if (!ctx.isCurrent()) return;
+    job = j;
+    renderMeta();
+  }
+
+  async function start() {
+    try {
+      await loadJob();
+    } catch (err) {
+      if (!ctx.isCurrent() || err.status === 401) return;
+      progressSection.hidden = true;
+      replace(errBox, alertBox('error', err.status === 404
+        ? 'This job was not found. It may belong to another organisation, or the link is wrong.'
+        : err.message));
+      resultsSection.hidden = true;
+      return;
+    }
+    prog = progressFromJob(job);
+    renderProgress();
+    renderActions();
+    loadRows({ quiet: true });
+    if (RUNNING.has(status())) poll();
+  }
+
+  async function poll() {
+    pollTimer = null;
+    try {
+      const p = await request('GET', `claims/csv-jobs/${encodeURIComponent(id)}/progress/`);
+      if (!ctx.isCurrent()) return;
+      prog = p;
+    } catch (err) {
+      if (!ctx.isCurrent() || err.status === 401) return;
+      progressText.textContent = `Could not get the progress: ${err.message} Trying again…`;
+      pollTimer = setTimeout(poll, POLL_MS * 3);
+      return;
+    }
+    const st = status();
+    if (RUNNING.has(st)) {
+      renderProgress();
+      // The table follows the job too, every few seconds, unless the user
+      // is in it (a refresh would take the focus away).
+      pollTicks += 1;
+      const inTable = resultsSection.querySelector('#rows-body').contains(document.activeElement);
+      if (pollTicks % 3 === 0 && !inTable) loadRows({ quiet: true });
+      pollTimer = setTimeout(poll, POLL_MS);
+      return;
+    }
+    // Finished: the whole record has the times and the error message;
+    // fetched before the page says "Finished" so the two agree.
+    try {
+      await loadJob();
+    } catch (err) {
+      if (!ctx.isCurrent() || err.status === 401) return;
+    }
+    if (!ctx.isCurrent()) return;
+    prog = Object.assign({}, prog, pickProgress(job));
+    renderProgress();
+    renderActions();
+    if (retrying) {
+      retrying = false;
+      replace(actionMsg, alertBox(st === 'COMPLETED' ? 'success' : 'warning',
+        `The retry has finished: ${num(prog.success_count)} succeeded, ${num(prog.failure_count)} failed.`));
+    }
+    if (rowsLoadedFor !== st) loadRows({ quiet: true });
+  }
+
+  function status() {
+    return String((prog && prog.status) || (job && job.status) || '').toUpperCase();
+  }
+
+  // ---- meta, progress, actions
+
+  function renderMeta() {
+    const meta = head.querySelector('#job-meta');
+    const st = status() || String(job.status || '').toUpperCase();
+    replace(meta,
+      h('p', null, h('span', { class: 'visually-hidden' }, 'Status: '), statusBadge(st)),
+      h('p', null, 'File ', h('strong', { class: 'filename', id: 'job-filename' }, job.filename || '—'),
+        ` · ${num(job.total_rows)} rows · created ${dateTime(job.created_at)}`));
+    if (st === 'FAILED' && job.error_message) {
+      replace(errBox, alertBox('error', h('span', null, 'The job failed: '), h('span', { id: 'job-error-message' }, job.error_message)));
+    } else if (job.error_message && st !== 'COMPLETED') {
+      replace(errBox, alertBox('warning', job.error_message));
+    } else {
+      errBox.replaceChildren();
+    }
+  }
+
+  function renderProgress() {
+    const st = status();
+    const total = Number(prog.total_rows ?? (job && job.total_rows)) || 0;
+    const done = Number(prog.processed_rows) || 0;
+    let pct = Number(prog.progress_percentage);
+    if (!Number.isFinite(pct)) pct = total ? (done / total) * 100 : 0;
+    if (st === 'COMPLETED' && total === done) pct = 100;
+
+    if (st === 'PENDING' && done === 0) bar.removeAttribute('value');
+    else bar.value = Math.min(100, Math.max(0, pct));
+    bar.setAttribute('aria-valuetext', `${percent(pct)}, ${num(done)} of ${num(total)} rows`);
+    progressSection.querySelector('#progress-pct').textContent = percent(pct);
+
+    const word = {
+      PENDING: 'Waiting to start',
+      PROCESSING: 'Checking claims',
+      CANCELLING: 'Stopping',
+      COMPLETED: 'Finished',
+      FAILED: 'Failed',
+      CANCELLED: 'Cancelled',
+    }[st] || st;
+    progressText.textContent = `${word}: ${num(done)} of ${num(total)} rows checked (${percent(pct)}).`;
+
+    const running = RUNNING.has(st);
+    const items = [
+      ['Succeeded', h('span', null, h('span', { 'aria-hidden': 'true', class: 'ok' }, '✔ '), num(prog.success_count)), 'stat-succeeded'],
+      ['Failed', h('span', null, h('span', { 'aria-hidden': 'true', class: 'bad' }, '✖ '), num(prog.failure_count)), 'stat-failed'],
+    ];
+    if (running) {
+      items.push(['Rate', rate(prog.rows_per_second), 'stat-rate']);
+      items.push(['Time left', eta(prog.eta_seconds), 'stat-eta']);
+    } else if (job) {
+      const dur = job.processing_duration ?? secondsBetween(job.started_at, job.completed_at);
+      items.push(['Duration', duration(dur), 'stat-duration']);
+      items.push(['Completed', dateTime(job.completed_at), 'stat-completed']);
+    }
+    replace(stats, items.map(([k, v, i]) => h('div', null, h('dt', null, k), h('dd', { id: i }, v))));
+
+    // Announce status changes and every quarter, not every second.
+    const milestone = Math.floor(pct / 25);
+    if (st !== lastStatus) {
+      if (lastStatus !== null || !running) {
+        ctx.announce(running ? `${word}.` : `Job ${word.toLowerCase()}: ${num(prog.success_count)} succeeded, ${num(prog.failure_count)} failed.`);
+      }
+      if (job && lastStatus !== null) {
+        job.status = st;
+        renderMeta();
+      }
+      lastStatus = st;
+      renderActions();
+    } else if (running && milestone > lastMilestone && milestone > 0 && milestone < 4) {
+      ctx.announce(`${percent(pct)} done.`);
+    }
+    lastMilestone = milestone;
+  }
+
+  function renderActions() {
+    if (!job) return;
+    const st = status();
+    const finished = !RUNNING.has(st);
+    const failures = Number((prog && prog.failure_count) ?? job.failure_count) || 0;
+    const base = `claims/csv-jobs/${encodeURIComponent(id)}/results/`;
+    const list = [];
+    if (finished && st !== 'PURGED') {
+      list.push(h('a', { class: 'btn', id: 'download-plain', href: apiUrl(base), download: '' }, '⤓ Download results (CSV)'));
+      list.push(h('a', { class: 'btn btn-secondary', id: 'download-extended', href: apiUrl(base, { format: 'extended' }), download: '' },
+        '⤓ Extended results'));
+      if (failures > 0) {
+        list.push(h('a', { class: 'btn btn-secondary', id: 'download-failed', href: apiUrl(base, { rows: 'failed' }), download: '' },
+          `⤓ Failed rows only (${num(failures)})`));
+      }
+    }
+    if (canWrite && (st === 'FAILED' || (st === 'COMPLETED' && failures > 0))) {
+      list.push(h('button', { type: 'button', class: 'btn btn-secondary', id: 'retry', onclick: retry },
+        st === 'FAILED' ? '↻ Retry the job' : `↻ Retry the ${num(failures)} failed ${failures === 1 ? 'row' : 'rows'}`));
+    }
+    if (canWrite && !cancelUnsupported && (st === 'PENDING' || st === 'PROCESSING')) {
+      list.push(h('button', { type: 'button', class: 'btn btn-danger', id: 'cancel', onclick: askCancel }, '■ Cancel the job'));
+    }
+    // A question about cancelling is moot once the job has stopped.
+    if (finished && actionMsg.querySelector('#cancel-confirm')) actionMsg.replaceChildren();
+    const hadFocus = actions.contains(document.activeElement) ? document.activeElement.id : null;
+    replace(actions, list);
+    if (hadFocus) {
+      const again = actions.querySelector(`#${hadFocus}`);
+      if (again) again.focus();
+      else focusEl(progressSection.querySelector('h2'));
+    }
+  }
+
+  async function retry(ev) {
+    const btn = ev.currentTarget;
+    btn.disabled = true;
+    actionMsg.replaceChildren();
+    try {
+      const r = await request('POST', `claims/csv-jobs/${encodeURIComponent(id)}/retry/`);
+      if (!ctx.isCurrent()) return;
+      if (r && r.status) prog = Object.assign({}, prog, { status: r.status });
+      else prog = Object.assign({}, prog, { status: 'PENDING' });
+      replace(actionMsg, alertBox('success', 'The job was queued again. Progress is shown above.'));
+      rowsLoadedFor = null; // reload the table when it finishes
+      retrying = true;
+      ctx.announce('Retry started.');
+      lastMilestone = -1;
+      if (job) job.status = status();
+      renderMeta();
+      renderProgress();
+      renderActions();
+      focusEl(progressSection.querySelector('h2'));
+      if (!pollTimer) poll();
+    } catch (err) {
+      if (!ctx.isCurrent() || err.status === 401) return;
+      btn.disabled = false;
+      replace(actionMsg, alertBox('error', err.message));
+    }
+  }
+
+  function askCancel(ev) {
+    const btn = ev.currentTarget;
+    const yes = h('button', { type: 'button', class: 'btn btn-danger', id: 'cancel-confirm' }, 'Yes, cancel the job');
+    const no = h('button', { type: 'button', class: 'btn btn-secondary', id: 'cancel-keep' }, 'No, keep it running');
+    replace(actionMsg, alertBox('warning',
+      'Cancel this job? Rows already checked keep their results; the others are not checked.',
+      h('div', { class: 'actions' }, yes, no)));
+    no.addEventListener('click', () => { actionMsg.replaceChildren(); btn.focus(); });
+    yes.addEventListener('click', () => cancel(yes));
+    yes.focus();
+  }
+
+  async function cancel(btn) {
+    btn.disabled = true;
+    try {
+      const r = await request('POST', `claims/csv-jobs/${encodeURIComponent(id)}/cancel/`);
+      if (!ctx.isCurrent()) return;
+      prog = Object.assign({}, prog, { status: (r && r.status) || 'CANCELLING' });
+      replace(actionMsg, alertBox('info', 'Cancelling the job.'));
+      renderProgress();
+      renderActions();
+      if (!pollTimer && RUNNING.has(status())) poll();
+      else if (!RUNNING.has(status())) poll();
+    } catch (err) {
+      if (!ctx.isCurrent() || err.status === 401) return;
+      if (err.status === 404 || err.status === 405) {
+        cancelUnsupported = true;
+        replace(actionMsg, alertBox('info', 'Cancelling jobs is not available on this server.'));
+        renderActions();
+        return;
+      }
+      replace(actionMsg, alertBox('error', err.message));
+    }
+  }
+
+  // ---- results table
+
+  function buildResults() {
+    const success = h('select', { id: 'filter-success', name: 'success' },
+      h('option', { value: '' }, 'All rows'),
+      h('option', { value: 'true' }, 'Succeeded'),
+      h('option', { value: 'false' }, 'Failed'));
+    const statusSel = h('select', { id: 'filter-status', name: 'status' });
+    const q = h('input', {
+      id: 'filter-q', name: 'q', type: 'search', autocomplete: 'off', spellcheck: 'false',
+      maxlength: 64, inputmode: 'text',
+    });
+    fillStatuses(statusSel);
+    const form = h('form', { class: 'filters', id: 'rows-filters', role: 'search', 'aria-label': 'Filter results' },
+      h('div', { class: 'field field-inline' }, h('label', { for: 'filter-success' }, 'Result'), success),
+      h('div', { class: 'field field-inline' }, h('label', { for: 'filter-status' }, 'Payer status'), statusSel),
+      h('div', { class: 'field field-inline' }, h('label', { for: 'filter-q' }, 'Claim number'), q),
+      h('div', { class: 'field field-inline field-buttons' },
+        h('button', { type: 'submit', class: 'btn btn-small' }, 'Search'),
+        h('button', { type: 'button', class: 'btn btn-secondary btn-small', id: 'filter-clear' }, 'Clear')));
+    const apply = () => {
+      filt.success = success.value;
+      filt.status = statusSel.value;
+      filt.q = q.value.trim();
+      filt.page = 1;
+      loadRows();
+    };
+    success.addEventListener('change', apply);
+    statusSel.addEventListener('change', apply);
+    form.addEventListener('submit', (ev) => { ev.preventDefault(); apply(); });
+    form.querySelector('#filter-clear').addEventListener('click', () => {
+      success.value = '';
+      statusSel.value = '';
+      q.value = '';
+      apply();
+      q.focus();
+    });
+    replace(resultsSection,
+      h('div', { class: 'page-head' }, h('h2', { id: 'results-title' }, 'Results'),
+        h('button', { type: 'button', class: 'btn btn-secondary btn-small', id: 'rows-refresh', onclick: () => loadRows() }, '↻ Refresh results')),
+      form,
+      h('p', { id: 'rows-count', class: 'hint' }),
+      h('div', { id: 'rows-body' }));
+  }
+
+  function fillStatuses(sel) {
+    const keep = sel.value;
+    replace(sel, h('option', { value: '' }, 'Any status'),
+      [...seenStatuses].sort().map((s) => h('option', { value: s }, s)));
+    sel.value = keep;
+  }
+
+  // Loads the current page of rows with the current filters. quiet: an
+  // automatic refresh, not announced to screen readers.
+  async function loadRows({ quiet = false } = {}) {
+    const seq = ++rowsSeq;
+    rowsLoadedFor = status();
+    const bodyEl = resultsSection.querySelector('#rows-body');
+    const countEl = resultsSection.querySelector('#rows-count');
+    bodyEl.setAttribute('aria-busy', 'true');
+    let data;
+    try {
+      data = await request('GET', `claims/csv-jobs/${encodeURIComponent(id)}/rows/`, {
+        query: { page: filt.page, status: filt.status, success: filt.success, q: filt.q },
+      });
+    } catch (err) {
+      if (!ctx.isCurrent() || seq !== rowsSeq || err.status === 401) return;
+      bodyEl.removeAttribute('aria-busy');
+      countEl.textContent = '';
+      replace(bodyEl, alertBox(err.status === 410 ? 'info' : 'error',
+        err.status === 410 ? 'The rows of this job have been removed under the retention policy.' : `The results could not be loaded: ${err.message}`));
+      return;
+    }
+    if (!ctx.isCurrent() || seq !== rowsSeq) return;
+    bodyEl.removeAttribute('aria-busy');
+    const rows = Array.isArray(data.results) ? data.results : [];
+    const count = Number(data.count) || 0;
+    if (rowsPageSize === null && (data.next || filt.page > 1) && rows.length) rowsPageSize = rows.length;
+    let added = false;
+    for (const r of rows) {
+      if (r.status && !seenStatuses.has(r.status)) {
+        seenStatuses.add(r.status);
+        added = true;
+      }
+    }
+    if (added) fillStatuses(resultsSection.querySelector('#filter-status'));
+    const filtered = filt.status || filt.success || filt.q;
+    countEl.textContent = `${num(count)} ${count === 1 ? 'row' : 'rows'}${filtered ? ' match the filters' : ''}.`;
+    if (!quiet) ctx.announce(countEl.textContent);
+    if (rows.length === 0) {
+      replace(bodyEl, h('p', { class: 'empty' }, filtered ? 'No rows match these filters.' : 'No rows yet.'));
+      return;
+    }
+    const pages = Math.max(1, Math.ceil(count / (rowsPageSize || rows.length)));
+    replace(bodyEl,
+      h('div', { class: 'table-wrap' },
+        h('table', { class: 'table rows stack', id: 'rows-table' },
+          h('caption', { class: 'visually-hidden' }, 'Result of each row of the file'),
+          h('thead', null, h('tr', null,
+            ['Row', 'Claim number', 'Payer status', 'Patient', 'Charged', 'Paid', 'Processed', 'Result', 'Message']
+              .map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', null, rows.map(rowEl)))),
+      rowsPager(pages, data));
+  }
+
+  function rowEl(r) {
+    const ok = r.success === true || r.success === 'true';
+    const pending = r.success === null || r.success === undefined;
+    return h('tr', { dataset: { row: r.row } },
+      h('td', { 'data-label': 'Row', class: 'num' }, r.row ?? ''),
+      h('td', { 'data-label': 'Claim number', class: 'mono claim' }, r.claim_number ?? ''),
+      h('td', { 'data-label': 'Payer status' }, r.status ?? ''),
+      h('td', { 'data-label': 'Patient' }, r.patient_name ?? ''),
+      h('td', { 'data-label': 'Charged', class: 'num' }, money(r.total_charged)),
+      h('td', { 'data-label': 'Paid', class: 'num' }, money(r.total_paid)),
+      h('td', { 'data-label': 'Processed', class: 'date' }, r.processed_date ?? ''),
+      h('td', { 'data-label': 'Result', class: 'result' },
+        pending ? h('span', { class: 'res res-pending' }, h('span', { 'aria-hidden': 'true' }, '◷ '), 'Not yet')
+          : ok ? h('span', { class: 'res res-ok' }, h('span', { 'aria-hidden': 'true' }, '✔ '), 'Succeeded')
+            : h('span', { class: 'res res-bad' }, h('span', { 'aria-hidden': 'true' }, '✖ '), 'Failed')),
+      h('td', { 'data-label': 'Message', class: 'message' }, r.error_message ?? ''));
+  }
+
+  function rowsPager(pages, data) {
+    if (pages <= 1 && !data.next && !data.previous) return null;
+    const go = (p) => () => {
+      filt.page = p;
+      loadRows().then(() => focusEl(resultsSection.querySelector('#results-title')));
+    };
+    return h('nav', { class: 'pager', 'aria-label': 'Result pages' },
+      filt.page > 1 ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', id: 'rows-prev', onclick: go(filt.page - 1) }, '‹ Previous') : null,
+      h('span', { class: 'pager-text', id: 'rows-page' }, `Page ${filt.page} of ${pages}`),
+      data.next ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', id: 'rows-next', onclick: go(filt.page + 1) }, 'Next ›') : null);
+  }
+
+  start();
+  return () => { if (pollTimer) clearTimeout(pollTimer); };
+}
+
+function pickProgress(j) {
+  return {
+    status: j.status,
+    total_rows: j.total_rows,
+    processed_rows: j.processed_rows,
+    success_count: j.success_count,
+    failure_count: j.failure_count,
+  };
+}
+
+function progressFromJob(j) {
+  const p = pickProgress(j);
+  const t = Number(j.total_rows) || 0;
+  p.progress_percentage = t ? (Number(j.processed_rows) || 0) * 100 / t : (j.status === 'COMPLETED' ? 100 : 0);
+  return p;
+}
