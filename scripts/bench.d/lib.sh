@@ -142,8 +142,16 @@ bench_start_prog() {
 	esac
 }
 
+# A new simulator does not know the tokens the old one issued, while the
+# engine shares its token through Redis (bulkclaims:payer:token:*): drop
+# it, or the first requests of the next job would be refused (401) and
+# retried, which a real payer's restart-free service never causes.
 bench_restart_sim() {
+	local k
+
 	bench_stop_prog payer-sim
+	bench_redis --scan --pattern 'bulkclaims:payer:token:*' |
+	    while read -r k; do bench_redis DEL "$k" >/dev/null; done
 	bench_start_prog payer-sim BULKCLAIMS_SIM_LATENCY_MS="$1"
 }
 
