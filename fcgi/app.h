@@ -145,6 +145,13 @@ void	 jobs_detail(struct req *r);
 void	 jobs_progress(struct req *r);
 void	 jobs_retry(struct req *r);
 void	 download_results(struct req *r);
+/* cancel.c (reliability) */
+void	 cancel_handle(struct req *r);
+/*
+ * health.c (reliability): answers GET /api/v1/health/ and GET /metrics
+ * (no authentication) and returns 1; 0 for any other path.
+ */
+int	 health_dispatch(struct req *r);
 
 /* jobs.c: publishes claims.tasks.process_csv_file(job_id); 0 or -1. */
 int	 jobs_publish(struct req *r, const char *job_id, const char *task_id,

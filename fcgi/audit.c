@@ -72,6 +72,10 @@ route_action(enum route_id id)
 		return "retry";
 	case ROUTE_JOB_PURGE:
 		return "purge";
+	case ROUTE_JOB_CANCEL:		/* reliability */
+		return "cancel";
+	case ROUTE_JOB_ROWS:
+		return "view_rows";
 	default:
 		return NULL;
 	}

@@ -30,11 +30,12 @@
 	" error_message, " EPOCH_US("created_at") ","			\
 	" " EPOCH_US("started_at") ", " EPOCH_US("completed_at") ","	\
 	" " EPOCH_US("processing_duration") ","				\
-	" " EPOCH_US("clock_timestamp()") ", " EPOCH_US("purged_at")
+	" " EPOCH_US("clock_timestamp()") ", " EPOCH_US("purged_at") ","	\
+	" waiting_for_payer"
 enum {
 	C_ID, C_USER, C_FILENAME, C_STATUS, C_TOTAL, C_PROCESSED, C_SUCCESS,
 	C_FAILURE, C_TASK, C_RESULT_FILE, C_ERROR, C_CREATED, C_STARTED,
-	C_COMPLETED, C_DURATION, C_NOW, C_PURGED
+	C_COMPLETED, C_DURATION, C_NOW, C_PURGED, C_WAITING
 };
 
 static const char *const statuses[] = {
@@ -229,6 +230,11 @@ jobs_progress(struct req *r)
 		    (long long)ceil((double)(total - processed) / rate)));
 	else
 		json_object_object_add(o, "eta_seconds", NULL);
+	/* Reliability: the payer is down and the run waits for it. */
+	json_object_object_add(o, "waiting_for_payer", json_object_new_boolean(
+	    PQgetvalue(res, 0, C_WAITING)[0] == 't'));
+	json_object_object_add(o, "unprocessed_rows",
+	    json_object_new_int64(total > processed ? total - processed : 0));
 	resp_json(r, 200, o, NULL);
 	PQclear(res);
 }

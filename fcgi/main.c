@@ -232,6 +232,8 @@ dispatch(struct req *r)
 		resp_error(r, 404, "not_found", "Not found.", NULL, NULL);
 		return;
 	}
+	if (health_dispatch(r))
+		return;
 	rr = router_match(r->method, r->path, &r->route);
 	r->head = r->route.head;
 	switch (rr) {
@@ -308,7 +310,11 @@ dispatch(struct req *r)
 		template_handle(r);
 		break;
 	case ROUTE_JOB_ROWS:
-		rows_list(r);
+		if (purge_gate(r) == 0)
+			rows_list(r);
+		break;
+	case ROUTE_JOB_CANCEL:
+		cancel_handle(r);
 		break;
 	default:
 		resp_error(r, 404, "not_found", "Not found.", NULL, NULL);

@@ -19,14 +19,18 @@ static const struct {
 } contract[] = {
 	{ "row", "row_number" },
 	{ "claim_number", "csv_safe(claim_number)" },
-	{ "status", "csv_safe(status)" },
+	/* reliability: rows a cancelled or failed job never reached. */
+	{ "status", "csv_safe(CASE WHEN success IS NULL THEN 'Unprocessed'"
+	    " ELSE status END)" },
 	{ "patient_name", "csv_safe(patient_name)" },
 	{ "total_charged", "total_charged" },
 	{ "total_paid", "total_paid" },
 	{ "processed_date", "to_char(processed_date, 'YYYY-MM-DD')" },
 	{ "success", "CASE success WHEN true THEN 'true'"
 	    " WHEN false THEN 'false' END" },
-	{ "error_message", "csv_safe(error_message)" },
+	{ "error_message", "csv_safe(CASE WHEN success IS NULL THEN"
+	    " 'Not processed: the job ended before this row'"
+	    " ELSE error_message END)" },
 };
 
 /* ?format=extended: after the input columns. */
@@ -188,6 +192,29 @@ results_cols_load(const char *input_columns, const char *first_extra,
 		c->n++;
 	}
 	return 0;
+}
+
+struct json_object *
+results_input_columns(const struct csvin_summary *sum)
+{
+	struct json_object *a, *pair;
+	size_t i;
+	int col, mapped;
+
+	a = json_object_new_array();
+	for (i = 0; i < sum->ncolumns && i < CSV_MAX_COLUMNS; i++) {
+		pair = json_object_new_array();
+		json_object_array_add(pair, json_object_new_string(
+		    sum->header[i] ? sum->header[i] : ""));
+		mapped = -1;
+		for (col = 0; col < CSVIN_COL__MAX; col++)
+			if (sum->column_index[col] == (int)i)
+				mapped = col;
+		json_object_array_add(pair, mapped < 0 ? NULL :
+		    json_object_new_string(csvin_col_names[mapped]));
+		json_object_array_add(a, pair);
+	}
+	return a;
 }
 
 /* Appends s to out at *len; 0 or -1 if it does not fit. */

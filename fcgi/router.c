@@ -26,6 +26,8 @@ const char *const route_names[ROUTE__MAX] = {
 	[ROUTE_VALIDATE] = "validate",
 	[ROUTE_TEMPLATE] = "template",
 	[ROUTE_JOB_ROWS] = "job_rows",
+	/* reliability */
+	[ROUTE_JOB_CANCEL] = "job_cancel",
 };
 
 #define PREFIX	"/api/v1/"
@@ -54,6 +56,8 @@ static const struct route {
 	{ ROUTE_VALIDATE, "claims/bulk/validate/", "POST", "POST" },
 	{ ROUTE_TEMPLATE, "claims/bulk/template/", "GET", "GET, HEAD" },
 	{ ROUTE_JOB_ROWS, "claims/csv-jobs/*/rows/", "GET", "GET, HEAD" },
+	/* reliability */
+	{ ROUTE_JOB_CANCEL, "claims/csv-jobs/*/cancel/", "POST", "POST" },
 };
 
 /*

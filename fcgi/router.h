@@ -23,6 +23,9 @@ enum route_id {
 	ROUTE_VALIDATE,		/* POST claims/bulk/validate/ */
 	ROUTE_TEMPLATE,		/* GET claims/bulk/template/ */
 	ROUTE_JOB_ROWS,		/* GET claims/csv-jobs/{id}/rows/ */
+
+	/* reliability (issue 8) */
+	ROUTE_JOB_CANCEL,	/* POST claims/csv-jobs/{id}/cancel/ */
 	ROUTE__MAX
 };
 

@@ -10,6 +10,7 @@
  * bulkclaims-worker [-c CONFIG] --publish TASK [--args JSON]
  *     [--kwargs JSON] [--countdown S] [--expires S] [--priority P] [-Q q]
  */
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -35,6 +36,7 @@
 #include "util.h"
 #include "worker.h"
 #include "pidbox.h"
+#include "watchdog.h"
 
 #define SW_IDENT	"bulkclaims-c-celery"
 #define SW_VER		"0.1.0"
@@ -46,6 +48,8 @@
 static volatile int got_term, got_quit, got_chld;
 static redisContext *rc_main, *rc_sub;
 static double started;
+static pid_t wd_pid;		/* the watchdog process (reliability) */
+static double wd_spawned_at, wd_respawn_at;
 /* Crash-loop guard: a child that dies young is restarted after a pause. */
 static double spawned_at[CELERY_MAX_CONCURRENCY];
 static double respawn_at[CELERY_MAX_CONCURRENCY];
@@ -260,10 +264,20 @@ spawn(int slot)
 		return -1;
 	}
 	if (pid == 0) {
-		/* The child must not use the parent's connections. */
+		/*
+		 * The child must not use the parent's connections; freeing
+		 * them only closes the child's copies of the sockets.  exit()
+		 * (not _exit()) so leak checkers also see the children.
+		 */
+		if (rc_main != NULL)
+			redisFree(rc_main);
+		if (rc_sub != NULL)
+			redisFree(rc_sub);
 		rc_main = NULL;
 		rc_sub = NULL;
-		_exit(consumer_run(slot));
+		/* Reliability: no orphan runs a job once the worker is gone. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		exit(consumer_run(slot));
 	}
 	wk_lock();
 	memset(&wk_sh->slots[slot], 0, sizeof(wk_sh->slots[slot]));
@@ -326,6 +340,27 @@ cleanup_slot(int slot, const char *exc_type, int status)
 		if (!s.held[i].stolen && celery_restore(worker_cmd(),
 		    s.held[i].delivery_tag, 0, &err) == -1)
 			log_warnx("restore %s: %s", s.held[i].id, err.msg);
+}
+
+/* Reliability: starts the watchdog process (worker/watchdog.c). */
+static void
+wd_spawn(void)
+{
+	pid_t pid;
+
+	if ((pid = fork()) == -1) {
+		log_warn("fork watchdog");
+		wd_pid = 0;
+		return;
+	}
+	if (pid == 0) {
+		rc_main = NULL;
+		rc_sub = NULL;
+		_exit(watchdog_run());
+	}
+	wd_pid = pid;
+	wd_spawned_at = util_now();
+	wd_respawn_at = 0;
 }
 
 int
@@ -408,6 +443,13 @@ reap(int stopping, int cold)
 	int status, slot, i, live = 0;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == wd_pid) {
+			/* Restarted; after a pause if it died young. */
+			wd_pid = 0;
+			wd_respawn_at = util_now() - wd_spawned_at < 1.0 ?
+			    util_now() + 1.0 : util_now();
+			continue;
+		}
 		if ((slot = slot_of(pid)) < 0)
 			continue;
 		if (!cold && (!stopping || wk_sh->slots[slot].busy ||
@@ -425,6 +467,9 @@ reap(int stopping, int cold)
 			    spawned_at[slot] < 1.0 ? util_now() + 1.0 :
 			    util_now();
 	}
+	if (!stopping && wd_pid == 0 && wd_respawn_at > 0 &&
+	    util_now() >= wd_respawn_at)
+		wd_spawn();
 	for (i = 0; i < wk_cfg.concurrency; i++) {
 		if (!stopping && wk_sh->slots[i].pid == 0 &&
 		    respawn_at[i] > 0 && util_now() >= respawn_at[i])
@@ -559,6 +604,8 @@ main_signals(void)
 	sigaction(SIGCHLD, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* Reliability: SIGHUP reloads the configuration (watchdog.c). */
+	sa.sa_handler = reload_on_hup;
 	sigaction(SIGHUP, &sa, NULL);
 }
 
@@ -601,6 +648,14 @@ control_loop(void)
 			deadline = util_now() + WARM_GRACE_S;
 			log_info("warm shutdown: finishing running tasks");
 			signal_children(SIGTERM);
+			if (wd_pid > 0)
+				kill(wd_pid, SIGTERM);
+		}
+		/* Reliability: SIGHUP reload, relayed to every child. */
+		if (reload_if_asked()) {
+			signal_children(SIGHUP);
+			if (wd_pid > 0)
+				kill(wd_pid, SIGHUP);
 		}
 		n = reap(stopping || cold, cold);
 		if ((stopping || cold) && n == 0)
@@ -711,6 +766,7 @@ main(int argc, char *argv[])
 		usage();
 	if (sodium_init() < 0)
 		fatalx("sodium_init failed");
+	reload_init(cfgfile);
 	if (config_load(cfgfile, &err) == -1)
 		fatalx("%s", err.msg);
 	logfile = config_get("log.file", NULL);
@@ -755,6 +811,18 @@ main(int argc, char *argv[])
 	if (wk_shared_init() == -1)
 		fatal("shared memory");
 	wk_sh->task_events = wk_cfg.task_events;
+	for (i = 0; task_defs[i].name != NULL && i < WK_TOTALS_MAX; i++) {
+		char key[CELERY_NAME_MAX + 64];
+		double rate;
+
+		snprintf(key, sizeof(key), "celery.task.%s.rate_limit",
+		    task_defs[i].name);
+		if ((rate = wk_parse_rate(config_get(key, NULL))) < 0)
+			fatalx("%s: not a rate (10/s, 5/m, 100/h)", key);
+		wk_sh->rate[i] = rate;
+		wk_sh->rate_tokens[i] = 1;
+		wk_sh->rate_last[i] = util_now();
+	}
 	started = util_now();
 
 	/* Start-up waits for Redis (with backoff) until it answers. */
@@ -783,6 +851,7 @@ main(int argc, char *argv[])
 	main_signals();
 	for (i = 0; i < wk_cfg.concurrency; i++)
 		spawn(i);
+	wd_spawn();
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	worker_event("worker-online", 1);
 

@@ -7,17 +7,30 @@
  * the payer engine, and stores results in batches: each batch updates the
  * rows and the job counters in one statement, and only rows still
  * without a result count, so the counters always equal the stored rows.
+ *
+ * Reliability (issue 8): the run claims the job (worker node and a
+ * heartbeat on the row; a job another live run holds is left alone),
+ * refreshes the heartbeat with every flush, and looks at the job status
+ * then: CANCELLING stops the run.  A payer outage (many transient
+ * failures in a row) pauses the run instead of failing every row: the
+ * failures of the streak are dropped (the rows stay unprocessed), the
+ * job shows waiting_for_payer, and the run resumes after a backoff.  A
+ * database outage also pauses it: buffered results are kept and stored
+ * when the database is back.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <json.h>
 #include <sodium.h>
 
 #include "config.h"
 #include "db.h"
+#include "failpoint.h"
 #include "log.h"
 #include "payer.h"
 #include "secrets.h"
@@ -41,6 +54,7 @@ struct batch {
 struct run {
 	PGconn		*db;
 	const char	*job_id;
+	struct task_ctx	*ctx;
 	struct batch	*feed;		/* newest batch, being handed out */
 	long		 last_row;	/* highest row_number fetched */
 	int		 exhausted;
@@ -48,10 +62,24 @@ struct run {
 	long long	 last_flush_ms;
 	long		 stored;
 	int		 db_failed;
+	int		 cancelled;	/* the job is no longer ours to run */
+	/* Payer outage detection (see claim_done). */
+	json_object	*streak_fail;	/* transient failures not stored yet */
+	int		 streak;	/* transient failures in a row */
+	int		 paused;	/* outage: hand out no more rows */
+	int		 waiting;	/* job shows waiting_for_payer */
+	int		 outage_threshold;
 	struct errbuf	 err;
 };
 
 static PGconn *task_db;
+
+/* The worker asked the task to stop (warm shutdown, soft time limit). */
+static int
+stopping(const struct run *r)
+{
+	return r->ctx != NULL && r->ctx->stop != NULL && *r->ctx->stop;
+}
 
 /* The process's connection, reconnected when broken. */
 static PGconn *
@@ -145,7 +173,7 @@ next_claim(void *arg, struct payer_claim *c)
 	struct batch *b;
 	int i;
 
-	if (r->exhausted)
+	if (r->exhausted || r->paused || r->cancelled)
 		return 0;
 	if (r->feed == NULL || r->feed->next >= PQntuples(r->feed->res)) {
 		if (!batch_fetch(r)) {
@@ -173,6 +201,34 @@ add_str(json_object *o, const char *key, const char *value)
 	    value[0] ? json_object_new_string(value) : NULL);
 }
 
+/* A status read back from the job: anything but PROCESSING stops us. */
+static void
+job_status_seen(struct run *r, PGresult *res)
+{
+	if (PQntuples(res) != 1 ||
+	    strcmp(PQgetvalue(res, 0, 0), "PROCESSING") != 0) {
+		if (!r->cancelled)
+			log_info("job no longer processing job=%s status=%s",
+			    r->job_id, PQntuples(res) == 1 ?
+			    PQgetvalue(res, 0, 0) : "gone");
+		r->cancelled = 1;
+	}
+}
+
+/*
+ * A failure that says the payer is unreachable or overloaded rather
+ * than something about the row: timeouts, connection errors, 5xx, 429.
+ */
+static int
+transient_failure(const struct payer_result *pr)
+{
+	if (pr->success || strcmp(pr->lookup_result, "PAYER_ERROR") != 0 ||
+	    pr->attempts == 0)
+		return 0;
+	return pr->http_status == 0 || pr->http_status == 408 ||
+	    pr->http_status == 429 || pr->http_status >= 500;
+}
+
 /*
  * Stores the buffered results and bumps the job counters in one
  * statement.  Rows that already have a result are skipped, so a result
@@ -181,7 +237,7 @@ add_str(json_object *o, const char *key, const char *value)
 static int
 flush(struct run *r)
 {
-	const char *p[2];
+	const char *p[3];
 	PGresult *res;
 
 	if (json_object_array_length(r->results) == 0)
@@ -189,6 +245,7 @@ flush(struct run *r)
 	p[0] = r->job_id;
 	p[1] = json_object_to_json_string_ext(r->results,
 	    JSON_C_TO_STRING_PLAIN);
+	p[2] = r->waiting ? "true" : "false";
 	res = db_exec(r->db, &r->err,
 	    "WITH v AS (SELECT * FROM json_to_recordset($2::json) AS x("
 	    "row_number int, status text, patient_name text, "
@@ -219,17 +276,38 @@ flush(struct run *r)
 	    "success_count = success_count + "
 	    "(SELECT count(*) FROM u WHERE success), "
 	    "failure_count = failure_count + "
-	    "(SELECT count(*) FROM u WHERE NOT success) WHERE id = $1", 2, p);
+	    "(SELECT count(*) FROM u WHERE NOT success), "
+	    "worker_heartbeat_at = now(), waiting_for_payer = $3 "
+	    "WHERE id = $1 RETURNING status", 3, p);
 	if (res == NULL) {
 		r->db_failed = 1;
 		return -1;
 	}
+	job_status_seen(r, res);
 	PQclear(res);
 	r->stored += json_object_array_length(r->results);
 	json_object_put(r->results);
 	r->results = json_object_new_array();
 	r->last_flush_ms = util_mono_ms();
 	return 0;
+}
+
+/* A row answered normally: the held failures were real ones. */
+static void
+streak_end(struct run *r)
+{
+	size_t i, n = json_object_array_length(r->streak_fail);
+
+	for (i = 0; i < n; i++)
+		json_object_array_add(r->results, json_object_get(
+		    json_object_array_get_idx(r->streak_fail, i)));
+	json_object_put(r->streak_fail);
+	r->streak_fail = json_object_new_array();
+	r->streak = 0;
+	if (r->waiting && !r->paused) {
+		log_info("payer answering again job=%s", r->job_id);
+		r->waiting = 0;
+	}
 }
 
 /* payer_done_fn: buffers one row's result, stores when due. */
@@ -273,28 +351,61 @@ claim_done(void *arg, const struct payer_claim *c,
 	add_str(o, "check_date", pr->check_date);
 	json_object_object_add(o, "member_match", pr->member_match < 0 ? NULL :
 	    json_object_new_boolean(pr->member_match));
+	if (transient_failure(pr)) {
+		/*
+		 * Held back until the streak ends: a real failure is stored
+		 * then; during an outage it is dropped and the row retried.
+		 */
+		r->streak++;
+		if (r->paused) {
+			json_object_put(o);
+			return 0;
+		}
+		json_object_array_add(r->streak_fail, o);
+		if (r->streak >= r->outage_threshold) {
+			log_warnx("payer unavailable job=%s: %d failures in a "
+			    "row; pausing", r->job_id, r->streak);
+			r->paused = 1;
+			r->waiting = 1;
+			json_object_put(r->streak_fail);
+			r->streak_fail = json_object_new_array();
+		}
+		return 0;
+	}
+	streak_end(r);
 	json_object_array_add(r->results, o);
 	if (!pr->success)
 		log_debug("row failed job=%s row=%ld attempts=%d", r->job_id,
 		    c->row_number, pr->attempts);
 	if (json_object_array_length(r->results) >= FLUSH_ROWS ||
 	    util_mono_ms() - r->last_flush_ms >= FLUSH_MS)
-		return flush(r) != 0;
+		return flush(r) != 0 || r->cancelled;
 	return 0;
 }
 
-/* Marks the job FAILED with a message (no PHI) unless it finished. */
+/*
+ * Marks the job FAILED with a message (no PHI) unless it finished, and
+ * queues its notifications.
+ */
 static void
-job_failed(PGconn *db, const char *job_id, const char *msg)
+job_failed(struct task_ctx *ctx, PGconn *db, const char *job_id,
+    const char *msg)
 {
 	const char *p[2] = { job_id, msg };
+	PGresult *res;
 
-	if (db_cmd(db, NULL, "UPDATE csv_jobs SET status = 'FAILED', "
+	res = db_exec(db, NULL, "UPDATE csv_jobs SET status = 'FAILED', "
 	    "error_message = $2, completed_at = now(), "
+	    "worker_heartbeat_at = NULL, waiting_for_payer = false, "
 	    "processing_duration = now() - COALESCE(started_at, created_at) "
-	    "WHERE id = $1 AND status IN ('PENDING', 'PROCESSING')",
-	    2, p) != 0)
+	    "WHERE id = $1 AND status IN ('PENDING', 'PROCESSING') "
+	    "RETURNING id", 2, p);
+	if (res == NULL)
 		log_warnx("cannot mark job failed job=%s", job_id);
+	else if (PQntuples(res) == 1)
+		notify_queue(ctx->redis, config_get("celery.queue", "celery"),
+		    job_id);
+	PQclear(res);
 }
 
 /* The Celery result value: job id and counts, no PHI. */
@@ -398,75 +509,311 @@ load_payer(PGconn *db, const char *org_id, const char *provider,
 	return res;
 }
 
-/* Runs the payer over every unprocessed row of the job. */
+/*
+ * The engine settings from the configuration; the token cache, rate
+ * limit and in-flight cap are shared with every worker through the
+ * worker's Redis connection (payer_redis.c).
+ */
+static void
+payer_options_from_config(struct payer_options *o, struct task_ctx *ctx)
+{
+	memset(o, 0, sizeof(*o));
+	payer_options_load(o);
+	if (o->concurrency > PAYER_MAX_CONCURRENCY)
+		o->concurrency = PAYER_MAX_CONCURRENCY;
+	if (config_get_bool("payer.shared_state", 1))
+		o->redis = ctx->redis;
+}
+
+/* Sleeps up to ms, in short steps so a stop request is seen at once. */
+static void
+nap(struct run *r, long ms)
+{
+	struct timespec ts;
+	long long until = util_mono_ms() + ms;
+
+	while (util_mono_ms() < until && !stopping(r)) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = 100 * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/*
+ * The database went away: waits for it (backoff up to 5 s, at most
+ * worker.db_wait_s), keeping the buffered results, and stores them.
+ * Returns 0 when it is back and the results are stored, -1 otherwise.
+ */
+static int
+wait_db(struct run *r)
+{
+	long long give_up = util_mono_ms() +
+	    config_get_long("worker.db_wait_s", 300) * 1000;
+	long delay = 250;
+	PGconn *db;
+
+	log_warnx("database unavailable job=%s: %s; waiting", r->job_id,
+	    r->err.msg);
+	while (!stopping(r) && util_mono_ms() < give_up) {
+		nap(r, delay);
+		if (delay < 5000)
+			delay *= 2;
+		if ((db = task_db_get(&r->err)) == NULL)
+			continue;
+		r->db = db;
+		r->db_failed = 0;
+		if (flush(r) == 0) {
+			log_info("database back job=%s", r->job_id);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * The payer is down: marks the job waiting (with a heartbeat) and
+ * sleeps the backoff, looking at the job status every second so a
+ * cancel is seen.  Returns -1 if the run must end instead.
+ */
+static int
+pause_payer(struct run *r, long ms)
+{
+	const char *p[1] = { r->job_id };
+	long long until = util_mono_ms() + ms;
+	PGresult *res;
+
+	log_info("waiting for the payer job=%s for %ldms", r->job_id, ms);
+	while (!stopping(r)) {
+		res = db_exec(r->db, &r->err, "UPDATE csv_jobs SET "
+		    "waiting_for_payer = true, worker_heartbeat_at = now() "
+		    "WHERE id = $1 RETURNING status", 1, p);
+		if (res == NULL) {
+			r->db_failed = 1;
+			return -1;
+		}
+		job_status_seen(r, res);
+		PQclear(res);
+		if (r->cancelled || util_mono_ms() >= until)
+			break;
+		nap(r, until - util_mono_ms() < 1000 ?
+		    (long)(until - util_mono_ms()) : 1000);
+	}
+	return stopping(r) || r->cancelled ? -1 : 0;
+}
+
+/* Forgets the fetched pages so the next fetch starts over. */
+static void
+feed_reset(struct run *r)
+{
+	struct batch *b;
+
+	while ((b = r->feed) != NULL) {
+		r->feed = b->older;
+		PQclear(b->res);
+		free(b);
+	}
+	r->last_row = 0;
+	r->exhausted = 0;
+	r->paused = 0;
+	r->streak = 0;
+	json_object_put(r->streak_fail);
+	r->streak_fail = json_object_new_array();
+}
+
+/* The token endpoint failed for a transient reason (not the credentials). */
+static int
+token_outage(const char *msg)
+{
+	return strncmp(msg, "payer token endpoint:", 21) == 0 &&
+	    strstr(msg, " attempts") != NULL;
+}
+
+/*
+ * Runs the payer over every unprocessed row of the job: engine runs,
+ * interrupted by payer and database outages (pause, then start over
+ * from the rows still without a result), until no row is left, the run
+ * is stopped or cancelled, or the payer refuses the job for good.
+ * Returns 0 or -1 with res filled.  *outcome: 0 done, 1 stopped
+ * (resume later), 2 cancelled or taken elsewhere.
+ */
 static int
 run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
     const char *org_id, const char *provider, const char *transaction,
-    struct task_result *res)
+    struct task_result *res, int *outcome)
 {
 	struct payer_endpoint ep;
 	struct payer_credential cred;
 	struct payer_options opt;
 	struct payer_engine *pe;
 	struct run r;
-	struct batch *b;
 	PGresult *pres;
 	char *secret;
+	long backoff_ms, backoff_max_ms;
 	int rc;
 
+	*outcome = 0;
 	memset(&r, 0, sizeof(r));
 	memset(&ep, 0, sizeof(ep));
 	memset(&cred, 0, sizeof(cred));
 	pres = load_payer(db, org_id, provider, transaction, &ep, &cred,
 	    &secret, &r.err);
 	if (pres == NULL) {
-		job_failed(db, job_id, r.err.msg);
+		if (PQstatus(db) != CONNECTION_OK) {
+			res->retry = 1;
+			res->countdown = 5;
+			return fail(res, "DatabaseError",
+			    "database unavailable");
+		}
+		job_failed(ctx, db, job_id, r.err.msg);
 		log_warnx("job failed job=%s reason=\"%s\"", job_id, r.err.msg);
 		return fail(res, "PayerConfigurationError", "%s", r.err.msg);
 	}
-	memset(&opt, 0, sizeof(opt));
-	payer_options_load(&opt);
-	/* Tokens, rate limit and in-flight cap shared by all workers. */
-	opt.redis = ctx->redis;
+	payer_options_from_config(&opt, ctx);
 	pe = payer_engine_new(&ep, &cred, &opt, &r.err);
 	if (pe == NULL) {
 		sodium_memzero(secret, strlen(secret));
 		free(secret);
 		PQclear(pres);
-		job_failed(db, job_id, r.err.msg);
+		job_failed(ctx, db, job_id, r.err.msg);
 		return fail(res, "PayerConfigurationError", "%s", r.err.msg);
 	}
 	r.db = db;
 	r.job_id = job_id;
+	r.ctx = ctx;
 	r.results = json_object_new_array();
+	r.streak_fail = json_object_new_array();
+	r.outage_threshold = (int)config_get_long("payer.outage_threshold",
+	    10);
+	if (r.outage_threshold < 1)
+		r.outage_threshold = 1;
+	backoff_ms = config_get_long("payer.outage_backoff_ms", 2000);
+	backoff_max_ms = config_get_long("payer.outage_backoff_max_ms",
+	    60000);
 	r.last_flush_ms = util_mono_ms();
-	rc = payer_engine_run(pe, next_claim, claim_done, &r, ctx->stop,
-	    &r.err);
-	if (!r.db_failed)
-		flush(&r);
+	for (;;) {
+		r.err.msg[0] = '\0';
+		rc = payer_engine_run(pe, next_claim, claim_done, &r, ctx->stop,
+		    &r.err);
+		if (!r.db_failed)
+			flush(&r);
+		if (stopping(&r) || r.cancelled)
+			break;
+		if (r.db_failed) {
+			if (wait_db(&r) == -1)
+				break;
+			feed_reset(&r);
+			continue;
+		}
+		if (rc != 0 && !token_outage(r.err.msg))
+			break;
+		if (rc == 0 && !r.paused)
+			break;
+		/* The payer is down: wait, then start over. */
+		r.waiting = 1;
+		if (pause_payer(&r, backoff_ms) == -1) {
+			if (r.db_failed && wait_db(&r) == 0) {
+				feed_reset(&r);
+				continue;
+			}
+			break;
+		}
+		if (backoff_ms < backoff_max_ms)
+			backoff_ms *= 2;
+		if (backoff_ms > backoff_max_ms)
+			backoff_ms = backoff_max_ms;
+		feed_reset(&r);
+		rc = 0;
+	}
 	payer_engine_free(pe);
 	sodium_memzero(secret, strlen(secret));
 	free(secret);
 	PQclear(pres);
 	json_object_put(r.results);
-	while ((b = r.feed) != NULL) {
-		r.feed = b->older;
-		PQclear(b->res);
-		free(b);
+	feed_reset(&r);
+	json_object_put(r.streak_fail);
+	if (r.cancelled) {
+		*outcome = 2;
+		log_info("rows stored job=%s rows=%ld (run ended early)",
+		    job_id, r.stored);
+		return 0;
 	}
 	if (r.db_failed) {
 		log_warnx("database error job=%s: %s", job_id, r.err.msg);
 		res->retry = 1;
+		res->countdown = 5;
 		return fail(res, "DatabaseError", "database unavailable while "
 		    "storing results");
 	}
+	if (stopping(&r)) {
+		*outcome = 1;
+		log_info("rows stored job=%s rows=%ld (stopping)", job_id,
+		    r.stored);
+		return 0;
+	}
 	if (rc != 0) {
-		job_failed(db, job_id, r.err.msg);
+		job_failed(ctx, r.db, job_id, r.err.msg);
 		log_warnx("job failed job=%s reason=\"%s\"", job_id, r.err.msg);
 		return fail(res, "PayerError", "%s", r.err.msg);
 	}
 	log_info("rows stored job=%s rows=%ld", job_id, r.stored);
 	return 0;
+}
+
+/*
+ * Ends a run that was cancelled: CANCELLING becomes CANCELLED (rows
+ * done stay; the others stay unprocessed).  Anything else is left as
+ * it is (another run or the watchdog owns it).
+ */
+static void
+job_cancelled(PGconn *db, const char *job_id)
+{
+	const char *p[1] = { job_id };
+
+	if (db_cmd(db, NULL, "UPDATE csv_jobs SET status = 'CANCELLED', "
+	    "completed_at = now(), waiting_for_payer = false, "
+	    "worker_heartbeat_at = NULL, "
+	    "processing_duration = now() - COALESCE(started_at, created_at) "
+	    "WHERE id = $1 AND status = 'CANCELLING'", 1, p) != 0)
+		log_warnx("cannot mark job cancelled job=%s", job_id);
+	else
+		log_info("job cancelled job=%s", job_id);
+}
+
+/*
+ * Claims the job for this run.  A PENDING job, or a PROCESSING one
+ * that no run holds (heartbeat NULL: the run before stopped cleanly) or
+ * whose heartbeat is older than watchdog.stale_s (its worker is gone),
+ * is ours.  A duplicate message of a job a live run holds is not.
+ * Returns the PGresult of the claim (0 rows: not ours) or NULL.
+ */
+static PGresult *
+job_claim(PGconn *db, struct task_ctx *ctx, const char *job_id,
+    struct errbuf *err)
+{
+	char stale[32], node[300];
+	const char *p[4];
+
+	snprintf(stale, sizeof(stale), "%ld",
+	    config_get_long("watchdog.stale_s", 120));
+	/*
+	 * Node name and the worker's main pid: two workers started with the
+	 * same node name must not take each other's jobs for orphans.
+	 */
+	snprintf(node, sizeof(node), "%s/%ld", ctx->hostname != NULL ?
+	    ctx->hostname : "", (long)getppid());
+	p[0] = job_id;
+	p[1] = ctx->task_id != NULL ? ctx->task_id : "";
+	p[2] = node;
+	p[3] = stale;
+	return db_exec(db, err, "UPDATE csv_jobs SET status = 'PROCESSING', "
+	    "started_at = COALESCE(started_at, now()), error_message = NULL, "
+	    "celery_task_id = $2, worker_node = $3, "
+	    "worker_heartbeat_at = now(), waiting_for_payer = false "
+	    "WHERE id = $1 AND (status = 'PENDING' OR (status = 'PROCESSING' "
+	    "AND (worker_heartbeat_at IS NULL OR "
+	    "worker_heartbeat_at < now() - make_interval(secs => $4::int)))) "
+	    "RETURNING organization_id, provider_code, transaction_code",
+	    4, p);
 }
 
 int
@@ -478,7 +825,7 @@ task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
 	struct errbuf err;
 	PGresult *r;
 	PGconn *db;
-	int rc;
+	int rc, outcome;
 
 	(void)kwargs;
 	if (json_object_is_type(args, json_type_array) &&
@@ -491,23 +838,28 @@ task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
 	if ((db = task_db_get(&err)) == NULL) {
 		log_warnx("%s", err.msg);
 		res->retry = 1;
+		res->countdown = 5;
 		return fail(res, "DatabaseError", "database unavailable");
 	}
 	p[0] = job_id;
-	r = db_exec(db, &err, "UPDATE csv_jobs SET status = 'PROCESSING', "
-	    "started_at = COALESCE(started_at, now()), error_message = NULL "
-	    "WHERE id = $1 AND status IN ('PENDING', 'PROCESSING') "
-	    "RETURNING organization_id, provider_code, transaction_code", 1, p);
-	if (r == NULL) {
+	if ((r = job_claim(db, ctx, job_id, &err)) == NULL) {
 		log_warnx("job=%s %s", job_id, err.msg);
 		res->retry = 1;
+		res->countdown = 5;
 		return fail(res, "DatabaseError", "database unavailable");
 	}
 	if (PQntuples(r) == 0) {
 		PQclear(r);
-		/* Finished or unknown: report what is there; never redo it. */
-		if ((res->value = job_summary(db, job_id, &err)) != NULL)
+		/*
+		 * Finished, unknown, or held by another live run: report
+		 * what is there; never redo it.
+		 */
+		if ((res->value = job_summary(db, job_id, &err)) != NULL) {
+			log_info("job not claimed job=%s status=%s", job_id,
+			    json_object_get_string(json_object_object_get(
+			    res->value, "status")));
 			return 0;
+		}
 		return fail(res, "JobNotFound", "job %s does not exist",
 		    job_id);
 	}
@@ -517,26 +869,66 @@ task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
 	PQclear(r);
 	log_info("job started job=%s task=%s retries=%ld", job_id,
 	    ctx->task_id, ctx->retries);
+	failpoint("task_started");
 
-	rc = run_rows(ctx, db, job_id, org_id, provider, transaction, res);
+	rc = run_rows(ctx, db, job_id, org_id, provider, transaction, res,
+	    &outcome);
 	if (rc != 0)
 		return rc;
-	if (ctx->stop != NULL && *ctx->stop) {
-		/* Stopped early: the redelivered message does the rest. */
+	/* The connection may have been replaced during an outage. */
+	if ((db = task_db_get(&err)) == NULL) {
 		res->retry = 1;
-		res->countdown = 1;
-		return fail(res, "Interrupted", "worker stopping; job %s "
-		    "resumes later", job_id);
-	}
-	if (db_cmd(db, &err, "UPDATE csv_jobs SET status = 'COMPLETED', "
-	    "completed_at = now(), processing_duration = now() - started_at "
-	    "WHERE id = $1 AND status = 'PROCESSING' AND NOT EXISTS ("
-	    "SELECT 1 FROM csv_job_rows WHERE job_id = $1 AND success IS NULL)",
-	    1, p) != 0) {
-		res->retry = 1;
+		res->countdown = 5;
 		return fail(res, "DatabaseError", "database unavailable");
 	}
+	if (outcome == 2) {
+		job_cancelled(db, job_id);
+		res->value = job_summary(db, job_id, &err);
+		return 0;
+	}
+	if (outcome == 1) {
+		/* Stopped early: release the job; the retry does the rest. */
+		db_cmd(db, NULL, "UPDATE csv_jobs SET worker_heartbeat_at = "
+		    "NULL WHERE id = $1 AND status = 'PROCESSING'", 1, p);
+		res->retry = 1;
+		res->countdown = 1;
+		return fail(res, "Interrupted", "worker stopping or time "
+		    "limit; job %s resumes later", job_id);
+	}
+	if ((r = db_exec(db, &err, "UPDATE csv_jobs SET status = 'COMPLETED', "
+	    "completed_at = now(), processing_duration = now() - started_at, "
+	    "waiting_for_payer = false, worker_heartbeat_at = NULL "
+	    "WHERE id = $1 AND status = 'PROCESSING' AND NOT EXISTS ("
+	    "SELECT 1 FROM csv_job_rows WHERE job_id = $1 AND success IS NULL) "
+	    "RETURNING id", 1, p)) == NULL) {
+		res->retry = 1;
+		res->countdown = 5;
+		return fail(res, "DatabaseError", "database unavailable");
+	}
+	rc = PQntuples(r);
+	PQclear(r);
 	res->value = job_summary(db, job_id, &err);
+	if (rc == 0) {
+		/* Rows left (or the status changed under us): not done. */
+		if (res->value != NULL && strcmp(json_object_get_string(
+		    json_object_object_get(res->value, "status")),
+		    "CANCELLING") == 0) {
+			job_cancelled(db, job_id);
+			return 0;
+		}
+		if (res->value != NULL && strcmp(json_object_get_string(
+		    json_object_object_get(res->value, "status")),
+		    "PROCESSING") == 0) {
+			json_object_put(res->value);
+			res->value = NULL;
+			res->retry = 1;
+			res->countdown = 1;
+			return fail(res, "Incomplete", "job %s has rows "
+			    "left; resuming", job_id);
+		}
+		return 0;
+	}
 	log_info("job finished job=%s", job_id);
+	notify_queue(ctx->redis, config_get("celery.queue", "celery"), job_id);
 	return 0;
 }

@@ -1,0 +1,372 @@
+/*
+ * GET /api/v1/health/ and GET /metrics (issue 8): unauthenticated views
+ * of the system's state for load balancers, monitoring and alerts.
+ *
+ * Both read the same facts: PostgreSQL answers, Redis answers, how many
+ * workers are alive (the Redis keys bulkclaims:worker:<node> that each
+ * worker's watchdog refreshes every watchdog.interval_s with a TTL of
+ * three intervals), the queue length, jobs by status.  Nothing here is
+ * patient data: counts, ages, worker node names.
+ *
+ * /health answers 200 when PostgreSQL and Redis answer and at least one
+ * worker is alive, else 503; the body says which check failed.
+ * /metrics is the Prometheus text format; nginx serves it to loopback
+ * only, and the app refuses other REMOTE_ADDRs too (metrics.allow_remote
+ * = 1 lifts that for a scraper elsewhere).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "app.h"
+#include "celery.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+
+/* Room for the metrics text; far above what the queries can produce. */
+#define METRICS_MAX	(64 * 1024)
+/* Worker keys looked at (SCAN); a farm larger than this is reported so. */
+#define WORKERS_MAX	1000
+
+struct facts {
+	int	 pg_ok, redis_ok;
+	long	 workers;
+	long	 queue_len;
+	long long redis_mem;
+	char	 pg_error[128], redis_error[128];
+};
+
+/* Redis: PING, live worker keys, queue length, used memory. */
+static void
+redis_facts(struct req *r, struct facts *f)
+{
+	struct errbuf err;
+	redisContext *c;
+	redisReply *rep;
+	char cursor[32] = "0", key[CELERY_NAME_MAX + 8];
+	const char *p;
+	int pr, rounds = 0;
+
+	if ((c = req_redis(r, &err)) == NULL) {
+		snprintf(f->redis_error, sizeof(f->redis_error), "unreachable");
+		return;
+	}
+	rep = redisCommand(c, "PING");
+	if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+		freeReplyObject(rep);
+		req_redis_drop(r);
+		snprintf(f->redis_error, sizeof(f->redis_error), "unreachable");
+		return;
+	}
+	freeReplyObject(rep);
+	f->redis_ok = 1;
+	do {
+		rep = redisCommand(c, "SCAN %s MATCH bulkclaims:worker:* "
+		    "COUNT 1000", cursor);
+		if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
+		    rep->elements != 2) {
+			freeReplyObject(rep);
+			break;
+		}
+		snprintf(cursor, sizeof(cursor), "%s", rep->element[0]->str);
+		f->workers += (long)rep->element[1]->elements;
+		freeReplyObject(rep);
+	} while (strcmp(cursor, "0") != 0 && f->workers < WORKERS_MAX &&
+	    ++rounds < 100);
+	for (pr = 0; pr <= 9; pr += 3) {
+		if (celery_queue_key(r->app->queue, pr, key, sizeof(key)) == 0)
+			continue;
+		rep = redisCommand(c, "LLEN %s", key);
+		if (rep != NULL && rep->type == REDIS_REPLY_INTEGER)
+			f->queue_len += rep->integer;
+		freeReplyObject(rep);
+	}
+	rep = redisCommand(c, "INFO memory");
+	if (rep != NULL && rep->type == REDIS_REPLY_STRING &&
+	    (p = strstr(rep->str, "used_memory:")) != NULL)
+		f->redis_mem = strtoll(p + strlen("used_memory:"), NULL, 10);
+	freeReplyObject(rep);
+	if (c->err != 0)
+		req_redis_drop(r);
+}
+
+static PGconn *
+pg_facts(struct req *r, struct facts *f)
+{
+	PGconn *db;
+	PGresult *res;
+
+	if ((db = req_db(r)) == NULL) {
+		snprintf(f->pg_error, sizeof(f->pg_error), "unreachable");
+		return NULL;
+	}
+	if ((res = db_exec(db, NULL, "SELECT 1", 0, NULL)) == NULL) {
+		snprintf(f->pg_error, sizeof(f->pg_error), "unreachable");
+		return NULL;
+	}
+	PQclear(res);
+	f->pg_ok = 1;
+	return db;
+}
+
+static void
+health(struct req *r)
+{
+	struct json_object *o, *checks, *c;
+	struct facts f;
+	PGresult *res;
+	PGconn *db;
+	int ok;
+
+	memset(&f, 0, sizeof(f));
+	db = pg_facts(r, &f);
+	redis_facts(r, &f);
+	o = json_object_new_object();
+	checks = json_object_new_object();
+
+	c = json_object_new_object();
+	json_object_object_add(c, "ok", json_object_new_boolean(f.pg_ok));
+	if (!f.pg_ok)
+		json_object_object_add(c, "error",
+		    json_object_new_string(f.pg_error));
+	if (db != NULL && (res = db_exec(db, NULL, "SELECT "
+	    "count(*) FILTER (WHERE status = 'PENDING'), "
+	    "count(*) FILTER (WHERE status IN ('PROCESSING', 'CANCELLING')), "
+	    "COALESCE(extract(epoch FROM now() - min(created_at) FILTER "
+	    "(WHERE status = 'PENDING'))::bigint, 0) "
+	    "FROM csv_jobs WHERE status IN ('PENDING', 'PROCESSING', "
+	    "'CANCELLING')", 0, NULL)) != NULL) {
+		json_object_object_add(c, "jobs_pending", json_object_new_int64(
+		    strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
+		json_object_object_add(c, "jobs_running", json_object_new_int64(
+		    strtoll(PQgetvalue(res, 0, 1), NULL, 10)));
+		json_object_object_add(c, "oldest_pending_age_seconds",
+		    json_object_new_int64(strtoll(PQgetvalue(res, 0, 2), NULL,
+		    10)));
+		PQclear(res);
+	}
+	json_object_object_add(checks, "postgresql", c);
+
+	c = json_object_new_object();
+	json_object_object_add(c, "ok", json_object_new_boolean(f.redis_ok));
+	if (!f.redis_ok)
+		json_object_object_add(c, "error",
+		    json_object_new_string(f.redis_error));
+	else
+		json_object_object_add(c, "queue_length",
+		    json_object_new_int64(f.queue_len));
+	json_object_object_add(checks, "redis", c);
+
+	c = json_object_new_object();
+	json_object_object_add(c, "ok", json_object_new_boolean(f.workers > 0));
+	json_object_object_add(c, "alive", json_object_new_int64(f.workers));
+	if (f.redis_ok && f.workers == 0)
+		json_object_object_add(c, "error", json_object_new_string(
+		    "no worker heartbeat"));
+	json_object_object_add(checks, "workers", c);
+
+	ok = f.pg_ok && f.redis_ok && f.workers > 0;
+	json_object_object_add(o, "status",
+	    json_object_new_string(ok ? "ok" : "unavailable"));
+	json_object_object_add(o, "checks", checks);
+	if (!ok)
+		log_warnx("health: postgresql=%d redis=%d workers=%ld",
+		    f.pg_ok, f.redis_ok, f.workers);
+	resp_json(r, ok ? 200 : 503, o, NULL);
+}
+
+/* Appends to the metrics buffer; silently stops at its end. */
+static void
+put(char *buf, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+put(char *buf, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*len >= METRICS_MAX - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, METRICS_MAX - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	*len += (size_t)n;
+	if (*len > METRICS_MAX - 1)
+		*len = METRICS_MAX - 1;
+}
+
+/* A label value: only [A-Za-z0-9_] kept (our values are codes). */
+static const char *
+label(const char *in, char *out, size_t outsz)
+{
+	size_t i, o = 0;
+
+	for (i = 0; in[i] != '\0' && o + 1 < outsz; i++)
+		if ((in[i] >= 'A' && in[i] <= 'Z') || (in[i] >= 'a' &&
+		    in[i] <= 'z') || (in[i] >= '0' && in[i] <= '9') ||
+		    in[i] == '_')
+			out[o++] = in[i];
+	out[o] = '\0';
+	return o > 0 ? out : "none";
+}
+
+static int
+loopback(struct req *r)
+{
+	const char *a = req_param(r, "REMOTE_ADDR");
+
+	if (config_get_bool("metrics.allow_remote", 0))
+		return 1;
+	return a != NULL && (strcmp(a, "127.0.0.1") == 0 ||
+	    strcmp(a, "::1") == 0 || strncmp(a, "unix:", 5) == 0);
+}
+
+static void
+metrics(struct req *r)
+{
+	static const char *const statuses[] = { "PENDING", "PROCESSING",
+	    "COMPLETED", "FAILED", "CANCELLING", "CANCELLED" };
+	struct facts f;
+	PGresult *res;
+	PGconn *db;
+	char *buf, lb[64];
+	size_t len = 0, i;
+	int row;
+
+	if (!loopback(r)) {
+		resp_error(r, 403, "permission_denied",
+		    "Metrics are served to the local host only.", NULL, NULL);
+		return;
+	}
+	if ((buf = malloc(METRICS_MAX)) == NULL) {
+		resp_error(r, 503, "unavailable", "Out of memory.", NULL, NULL);
+		return;
+	}
+	buf[0] = '\0';
+	memset(&f, 0, sizeof(f));
+	db = pg_facts(r, &f);
+	redis_facts(r, &f);
+	put(buf, &len, "# HELP bulkclaims_up Whether a dependency answers.\n"
+	    "# TYPE bulkclaims_up gauge\n"
+	    "bulkclaims_up{dependency=\"postgresql\"} %d\n"
+	    "bulkclaims_up{dependency=\"redis\"} %d\n", f.pg_ok, f.redis_ok);
+	put(buf, &len, "# HELP bulkclaims_workers Workers with a live "
+	    "heartbeat key.\n# TYPE bulkclaims_workers gauge\n"
+	    "bulkclaims_workers %ld\n", f.workers);
+	if (f.redis_ok)
+		put(buf, &len, "# HELP bulkclaims_queue_length Task messages "
+		    "waiting in the Celery queue.\n"
+		    "# TYPE bulkclaims_queue_length gauge\n"
+		    "bulkclaims_queue_length{queue=\"%s\"} %ld\n"
+		    "# HELP bulkclaims_redis_used_memory_bytes Redis "
+		    "used_memory.\n"
+		    "# TYPE bulkclaims_redis_used_memory_bytes gauge\n"
+		    "bulkclaims_redis_used_memory_bytes %lld\n",
+		    label(r->app->queue, lb, sizeof(lb)), f.queue_len,
+		    f.redis_mem);
+	if (db != NULL && (res = db_exec(db, NULL, "SELECT status, count(*), "
+	    "COALESCE(sum(processed_rows), 0), "
+	    "COALESCE(sum(success_count), 0), "
+	    "COALESCE(sum(failure_count), 0), "
+	    "count(*) FILTER (WHERE waiting_for_payer), "
+	    "COALESCE(extract(epoch FROM now() - min(created_at))::bigint, 0) "
+	    "FROM csv_jobs GROUP BY status", 0, NULL)) != NULL) {
+		long long ok = 0, bad = 0, waiting = 0, oldest = 0;
+
+		put(buf, &len, "# HELP bulkclaims_jobs Jobs by status.\n"
+		    "# TYPE bulkclaims_jobs gauge\n");
+		for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+			long long n = 0;
+
+			for (row = 0; row < PQntuples(res); row++)
+				if (strcmp(PQgetvalue(res, row, 0),
+				    statuses[i]) == 0)
+					n = strtoll(PQgetvalue(res, row, 1),
+					    NULL, 10);
+			put(buf, &len, "bulkclaims_jobs{status=\"%s\"} %lld\n",
+			    statuses[i], n);
+		}
+		for (row = 0; row < PQntuples(res); row++) {
+			ok += strtoll(PQgetvalue(res, row, 3), NULL, 10);
+			bad += strtoll(PQgetvalue(res, row, 4), NULL, 10);
+			waiting += strtoll(PQgetvalue(res, row, 5), NULL, 10);
+			if (strcmp(PQgetvalue(res, row, 0), "PENDING") == 0)
+				oldest = strtoll(PQgetvalue(res, row, 6), NULL,
+				    10);
+		}
+		PQclear(res);
+		put(buf, &len, "# HELP bulkclaims_rows_processed_total Rows "
+		    "with a stored result, by outcome.\n"
+		    "# TYPE bulkclaims_rows_processed_total counter\n"
+		    "bulkclaims_rows_processed_total{success=\"true\"} %lld\n"
+		    "bulkclaims_rows_processed_total{success=\"false\"} %lld\n"
+		    "# HELP bulkclaims_jobs_waiting_for_payer Running jobs "
+		    "paused by a payer outage.\n"
+		    "# TYPE bulkclaims_jobs_waiting_for_payer gauge\n"
+		    "bulkclaims_jobs_waiting_for_payer %lld\n"
+		    "# HELP bulkclaims_oldest_pending_job_age_seconds Age of "
+		    "the oldest PENDING job (0: none).\n"
+		    "# TYPE bulkclaims_oldest_pending_job_age_seconds gauge\n"
+		    "bulkclaims_oldest_pending_job_age_seconds %lld\n",
+		    ok, bad, waiting, oldest);
+	}
+	/* Failed rows by cause; FOUND/NOT_FOUND/PAYER_ERROR/... */
+	if (db != NULL && (res = db_exec(db, NULL, "SELECT "
+	    "COALESCE(lookup_result, 'NONE'), success, count(*) "
+	    "FROM csv_job_rows WHERE success IS NOT NULL "
+	    "GROUP BY 1, 2 ORDER BY 1, 2", 0, NULL)) != NULL) {
+		put(buf, &len, "# HELP bulkclaims_rows_by_result_total Stored "
+		    "rows by lookup_result.\n"
+		    "# TYPE bulkclaims_rows_by_result_total counter\n");
+		for (row = 0; row < PQntuples(res); row++)
+			put(buf, &len, "bulkclaims_rows_by_result_total{"
+			    "lookup_result=\"%s\",success=\"%s\"} %s\n",
+			    label(PQgetvalue(res, row, 0), lb, sizeof(lb)),
+			    PQgetvalue(res, row, 1)[0] == 't' ? "true" :
+			    "false", PQgetvalue(res, row, 2));
+		PQclear(res);
+	}
+	if (resp_headers(r, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    (long long)len, NULL) == 0)
+		resp_write(r, buf, len);
+	r->bytes = (long long)len;
+	free(buf);
+}
+
+int
+health_dispatch(struct req *r)
+{
+	if (strcmp(r->path, "/api/v1/health/") == 0 ||
+	    strcmp(r->path, "/api/v1/health") == 0) {
+		if (strcmp(r->method, "GET") != 0 &&
+		    strcmp(r->method, "HEAD") != 0) {
+			resp_error(r, 405, "method_not_allowed",
+			    "Method not allowed.", NULL,
+			    "Allow: GET, HEAD\r\n");
+			return 1;
+		}
+		r->head = strcmp(r->method, "HEAD") == 0;
+		health(r);
+		return 1;
+	}
+	if (strcmp(r->path, "/metrics") == 0) {
+		if (strcmp(r->method, "GET") != 0 &&
+		    strcmp(r->method, "HEAD") != 0) {
+			resp_error(r, 405, "method_not_allowed",
+			    "Method not allowed.", NULL,
+			    "Allow: GET, HEAD\r\n");
+			return 1;
+		}
+		r->head = strcmp(r->method, "HEAD") == 0;
+		metrics(r);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,62 @@
+/*
+ * Job-end notifications (issue 8): an email to the uploading user and a
+ * signed webhook to the organisation.  Neither carries patient data:
+ * the job id, its status, row counts and a link, nothing from the rows
+ * (not even the file name, which users sometimes name after a patient).
+ *
+ * The builders are pure (unit tests call them); the senders use libcurl
+ * (SMTP, HTTP POST) with timeouts and return errors, never log.
+ */
+#ifndef NOTIFY_H
+#define NOTIFY_H
+
+#include <stddef.h>
+
+#include "errbuf.h"
+
+/* What a notification says about a job; strings borrowed. */
+struct notify_job {
+	const char	*job_id;	/* UUID */
+	const char	*status;	/* COMPLETED, FAILED, CANCELLED */
+	long		 total_rows, processed_rows, success_count,
+			 failure_count;
+	const char	*link;		/* URL of the job, or NULL */
+	double		 finished_at;	/* epoch seconds */
+};
+
+/*
+ * Builds the RFC 5322 email (headers, blank line, plain-text body, CRLF
+ * line ends) from from to to.  from and to must be bare addresses
+ * without CR, LF, '<' or '>'.  Returns a malloc'd string, or NULL with
+ * err if an address is unfit.
+ */
+char	*notify_email_build(const struct notify_job *j, const char *from,
+	    const char *to, struct errbuf *err);
+
+/*
+ * Sends msg over SMTP (url "smtp://host:port" or "smtps://..."), from
+ * and to as envelope addresses, within timeout_ms.  Returns 0, or -1
+ * with err (no message content in it).
+ */
+int	notify_email_send(const char *url, const char *from, const char *to,
+	    const char *msg, long timeout_ms, struct errbuf *err);
+
+/* The webhook's JSON body (malloc'd), or NULL when out of memory. */
+char	*notify_webhook_body(const struct notify_job *j);
+
+/*
+ * HMAC-SHA256 of body under secret, as 64 lower-case hex characters
+ * plus NUL in out.  The receiver recomputes it over the raw body.
+ */
+void	notify_hmac_hex(const char *secret, const char *body, size_t len,
+	    char out[65]);
+
+/*
+ * POSTs body to url as application/json with the headers
+ * X-Bulkclaims-Event: job.finished and X-Bulkclaims-Signature:
+ * sha256=<hex>.  Returns 0 on a 2xx answer, -1 with err otherwise.
+ */
+int	notify_webhook_send(const char *url, const char *secret,
+	    const char *body, long timeout_ms, struct errbuf *err);
+
+#endif
