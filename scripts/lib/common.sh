@@ -208,8 +208,17 @@ bc_build() {
 	(
 		umask 022
 		cd "$BC_BUILD"
-		if [ ! -f Makefile ] || [ ../configure -nt Makefile ]; then
+		# Configure again when configure changed or other arguments
+		# are wanted (scripts/test with and without sanitizers).
+		if [ ! -f Makefile ] || [ "$BC_REPO/configure" -nt Makefile ] ||
+		    [ "$(cat .bc-configure-args 2>/dev/null)" != "args:$*" ]; then
+			if [ -f Makefile ] && [ "$(cat .bc-configure-args 2>/dev/null)" != "args:$*" ]; then
+				# make does not track flags: rebuild everything.
+				make clean >>"$blog" 2>&1
+			fi
+			rm -f .bc-configure-args
 			"$BC_REPO/configure" "$@" >>"$blog" 2>&1 || exit 1
+			printf 'args:%s' "$*" >.bc-configure-args
 		fi
 		make -j2 >>"$blog" 2>&1
 	) || { tail -n 60 "$blog" >&2; bc_die "build failed (log: $blog)"; }

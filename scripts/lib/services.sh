@@ -392,24 +392,26 @@ bc_nginx_stop() {
 
 # --- the programs ------------------------------------------------------
 
-# Runs bulkclaimsctl as the service user; output to log/ctl.out.
+# Runs bulkclaimsctl as the service user.  It logs to stderr as well as
+# to a log file: its stderr alone goes to log/ctl.log (one copy, with
+# any usage or fatal message).
 bc_ctl() {
 	local envs
 
 	mapfile -t envs < <(bc_prog_env)
-	bc_as_svc env "${envs[@]}" BULKCLAIMS_LOG_FILE="$BC_LOG/ctl.log" \
+	bc_as_svc env "${envs[@]}" \
 	    "$BC_BIN/$(bc_prog_rel ctl)" -c "$BC_CONF" "$@" \
-	    >>"$BC_LOG/ctl.out" 2>&1
+	    >>"$BC_LOG/ctl.log" 2>&1
 }
 
 # Migrations, credential key, demo data (all idempotent).
 bc_setup_data() {
-	bc_ctl migrate || { bc_tail_log "$BC_LOG/ctl.out"; bc_die "bulkclaimsctl migrate failed"; }
-	bc_ctl genkey || { bc_tail_log "$BC_LOG/ctl.out"; bc_die "bulkclaimsctl genkey failed"; }
+	bc_ctl migrate || { bc_tail_log "$BC_LOG/ctl.log"; bc_die "bulkclaimsctl migrate failed"; }
+	bc_ctl genkey || { bc_tail_log "$BC_LOG/ctl.log"; bc_die "bulkclaimsctl genkey failed"; }
 	bc_ctl demo --payer-url "http://127.0.0.1:$BC_SIM_PORT" \
 	    --token-file "$BC_STATE/demo-token" \
 	    --password-file "$BC_STATE/demo-password" ||
-	    { bc_tail_log "$BC_LOG/ctl.out"; bc_die "bulkclaimsctl demo failed"; }
+	    { bc_tail_log "$BC_LOG/ctl.log"; bc_die "bulkclaimsctl demo failed"; }
 }
 
 # Starts a program under supervise.sh, detached from the terminal.
