@@ -142,8 +142,16 @@ bench_start_prog() {
 	esac
 }
 
+# A new simulator does not know the tokens the old one issued, while the
+# engine shares its token through Redis (bulkclaims:payer:token:*): drop
+# it, or the first requests of the next job would be refused (401) and
+# retried, which a real payer's restart-free service never causes.
 bench_restart_sim() {
+	local k
+
 	bench_stop_prog payer-sim
+	bench_redis --scan --pattern 'bulkclaims:payer:token:*' |
+	    while read -r k; do bench_redis DEL "$k" >/dev/null; done
 	bench_start_prog payer-sim BULKCLAIMS_SIM_LATENCY_MS="$1"
 }
 
@@ -234,3 +242,51 @@ bench_payer_bench() {
 	fi
 	return $rc
 }
+
+# Where the time goes, measured on the running stack (out/diag-*.txt):
+#  - the progress endpoint's two statements in pgbench, as the app sends
+#    them (extended protocol: parsed and planned every time) and prepared;
+#  - COPY of the big job's rows (JOB) into a copy of csv_job_rows with
+#    and without the foreign key to csv_jobs (the per-row RI check).
+bench_diag() {
+	local job=$1 progress_job=$2 hash org f m t
+
+	hash='\x'$(printf '%s' "$TOKEN" | sha256sum | cut -d' ' -f1)
+	org=$(bench_psql -tA -c "SELECT organization_id FROM csv_jobs WHERE id = '$progress_job'")
+	f=$(mktemp /tmp/bulkclaims-bench-sql.XXXXXX)
+	cp "$BC_REPO/tests/bench/progress-queries.sql" "$f"
+	chmod 0644 "$f"
+	: >"$OUT/diag-pgbench.txt"
+	for m in extended prepared; do
+		printf '%s ' "$m" >>"$OUT/diag-pgbench.txt"
+		bc_pg pgbench -h "$BC_RUN" -U bulkclaims -n -f "$f" -c 4 -j 2 \
+		    -T 5 -M "$m" -D "token_hash=$hash" -D "org=$org" \
+		    -D "job=$progress_job" bulkclaims 2>&1 |
+		    sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p' \
+		    >>"$OUT/diag-pgbench.txt"
+	done
+	rm -f "$f"
+
+	bench_psql -c "COPY (SELECT job_id, row_number, claim_number,
+	    first_name, last_name, date_of_birth, subscriber_id, extra, warning
+	    FROM csv_job_rows WHERE job_id = '$job' ORDER BY row_number)
+	    TO STDOUT" >"$BENCH_TMP/rows.copy"
+	bench_psql -c "SET client_min_messages = warning" \
+	    -c "DROP TABLE IF EXISTS bench_fk, bench_nofk" \
+	    -c "CREATE TABLE bench_fk (LIKE csv_job_rows INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)" \
+	    -c "ALTER TABLE bench_fk ADD FOREIGN KEY (job_id) REFERENCES csv_jobs (id)" \
+	    -c "CREATE TABLE bench_nofk (LIKE bench_fk INCLUDING ALL)" >/dev/null
+	: >"$OUT/diag-copy.txt"
+	for t in bench_fk bench_nofk bench_fk bench_nofk bench_fk bench_nofk; do
+		bench_psql -c "TRUNCATE $t" -c CHECKPOINT >/dev/null
+		printf '%s ' "$t" >>"$OUT/diag-copy.txt"
+		bench_psql -c '\timing on' -c "COPY $t (job_id, row_number,
+		    claim_number, first_name, last_name, date_of_birth,
+		    subscriber_id, extra, warning) FROM STDIN" \
+		    <"$BENCH_TMP/rows.copy" |
+		    sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' >>"$OUT/diag-copy.txt"
+	done
+	bench_psql -c "DROP TABLE bench_fk, bench_nofk" >/dev/null
+	rm -f "$BENCH_TMP/rows.copy"
+}
+

@@ -299,6 +299,36 @@ if exists("workers-1-one.json"):
             retried("workers-%d-three.json" % n)))
     w("")
 
+if exists("diag-pgbench.txt") or exists("diag-copy.txt"):
+    w("**Where the time goes** (measured by the same run on the same "
+      "database):")
+    w("")
+    if exists("diag-pgbench.txt"):
+        d = dict(l.split() for l in lines("diag-pgbench.txt") if
+                 len(l.split()) == 2)
+        if "extended" in d and "prepared" in d:
+            w("- The two statements of one GET progress request "
+              "(`tests/bench/progress-queries.sql`: token lookup, job "
+              "fetch) in pgbench, 4 clients, 5 s: **%s** pairs/s as the app "
+              "sends them (parsed and planned on every call) against **%s** "
+              "pairs/s prepared (×%.1f)." % (
+                  fnum(float(d["extended"])), fnum(float(d["prepared"])),
+                  float(d["prepared"]) / float(d["extended"])))
+    if exists("diag-copy.txt"):
+        fk, nofk = [], []
+        for l in lines("diag-copy.txt"):
+            t, _, v = l.partition(" ")
+            if v:
+                (fk if t == "bench_fk" else nofk).append(float(v))
+        if fk and nofk:
+            w("- `COPY` of the big job's %s rows into a copy of "
+              "`csv_job_rows`: median **%s** with the foreign key to "
+              "`csv_jobs` (a check per row), **%s** without it (%d runs "
+              "each)." % (fnum(load("big.json")["rows"]),
+                          ms(statistics.median(fk) / 1000),
+                          ms(statistics.median(nofk) / 1000), len(fk)))
+    w("")
+
 if exists("payer-bench.txt"):
     w("**The payer engine alone** (`tests/bench/payer-bench`: one engine in "
       "one process against the simulator, no database, no queue):")
