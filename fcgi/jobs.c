@@ -30,7 +30,8 @@
 	" error_message, " EPOCH_US("created_at") ","			\
 	" " EPOCH_US("started_at") ", " EPOCH_US("completed_at") ","	\
 	" " EPOCH_US("processing_duration") ","				\
-	" " EPOCH_US("clock_timestamp()") ", " EPOCH_US("purged_at") ","	\
+	" " EPOCH_US("clock_timestamp()") ","				\
+	" " EPOCH_US("purged_at") ","					\
 	" waiting_for_payer"
 enum {
 	C_ID, C_USER, C_FILENAME, C_STATUS, C_TOTAL, C_PROCESSED, C_SUCCESS,

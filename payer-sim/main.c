@@ -210,7 +210,8 @@ config_read(void)
 	cfg.debug = cfg.debug || config_get_bool("sim.debug", 0);
 	if (cfg.port > 65535)
 		fatalx("sim.port out of range");
-	if (cfg.latency_max > SIM_MAX_DELAY_MS || cfg.slow_ms > SIM_MAX_DELAY_MS)
+	if (cfg.latency_max > SIM_MAX_DELAY_MS ||
+	    cfg.slow_ms > SIM_MAX_DELAY_MS)
 		fatalx("delays are capped at %d ms", SIM_MAX_DELAY_MS);
 	if (cfg.token_ttl > 365L * 86400)
 		fatalx("sim.token_ttl_s is capped at a year");
