@@ -270,6 +270,13 @@ flush(struct run *r)
 	    "check_number = v.check_number, check_date = v.check_date, "
 	    "member_match = v.member_match FROM v "
 	    "WHERE r.job_id = $1 AND r.row_number = v.row_number "
+	    /*
+	     * The batch's row numbers as an index condition: the planner
+	     * then reads exactly those rows by primary key, whatever it
+	     * estimates for "success IS NULL" (a hash join over all of a
+	     * big job's open rows made each flush cost O(job size)).
+	     */
+	    "AND r.row_number = ANY (ARRAY(SELECT row_number FROM v)) "
 	    "AND r.success IS NULL RETURNING r.success) "
 	    "UPDATE csv_jobs SET "
 	    "processed_rows = processed_rows + (SELECT count(*) FROM u), "
