@@ -26,7 +26,8 @@ wk_shared_init(void)
 		wk_sh = NULL;
 		return -1;
 	}
-	memset(wk_sh, 0, sizeof(*wk_sh));
+	/* An anonymous mapping is zero already; touching it all would make
+	 * every page of the (large, mostly unused) table resident. */
 	for (i = 0; i < WK_TOTALS_MAX; i++)
 		wk_sh->soft_override[i] = wk_sh->hard_override[i] = -1;
 	pthread_mutexattr_init(&a);
