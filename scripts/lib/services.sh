@@ -457,10 +457,17 @@ bc_prog_died() {
 # Starts the simulator, the FastCGI app and the worker that exist, and
 # waits until they are healthy.  Returns non-zero if one is not.
 bc_start_programs() {
-	local p="$BC_BIN" rc=0 before
+	local p="$BC_BIN" rc=0 before name
 
 	before=$(cat "$BC_LOG/supervisor.log" 2>/dev/null | wc -l)
 	if bc_have payer-sim; then
+		# Another simulator on the port would answer our health check
+		# (and our worker's token requests with other credentials).
+		if ! bc_pid_alive "$BC_RUN/payer-sim.supervisor.pid" &&
+		    (exec 3<>"/dev/tcp/127.0.0.1/$BC_SIM_PORT") 2>/dev/null; then
+			bc_msg "port $BC_SIM_PORT (simulator) is already in use by another program"
+			return 1
+		fi
 		bc_start_prog payer-sim "$p/$(bc_prog_rel payer-sim)" -c "$BC_CONF"
 	fi
 	if bc_have fcgi; then
@@ -477,16 +484,19 @@ bc_start_programs() {
 		bc_wait_for "FastCGI socket" 20 test -S "$BC_RUN/fcgi.sock" ||
 		    { bc_prog_died fcgi; rc=1; }
 	fi
-	if bc_have worker; then
-		# No socket to probe: alive after a second and not restarted.
-		sleep 1
-		if ! bc_pid_alive "$BC_RUN/worker.pid" ||
+	[ "$rc" = 0 ] || return 1
+	# The worker has no socket to probe: every program must be alive a
+	# second later and not have been restarted meanwhile.
+	sleep 1
+	for name in payer-sim fcgi worker; do
+		bc_have "$name" || continue
+		if ! bc_pid_alive "$BC_RUN/$name.pid" ||
 		    tail -n +"$((before + 1))" "$BC_LOG/supervisor.log" 2>/dev/null |
-		    grep -q ' supervisor: worker '; then
-			bc_prog_died worker
+		    grep -q " supervisor: $name "; then
+			bc_prog_died "$name"
 			rc=1
 		fi
-	fi
+	done
 	return $rc
 }
 

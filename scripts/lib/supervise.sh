@@ -10,6 +10,9 @@
 # then SIGKILL after 10 s) and exits.  The program's own pid is in
 # RUNDIR/NAME.pid; its stdout and stderr go to LOGDIR/NAME.out (crash
 # output, sanitizer reports), its log lines to LOGDIR/NAME.log.
+# One block, read before it runs: a git pull that changes this file
+# does not disturb supervisors that are running.
+{
 set -u
 name=$1 rundir=$2 logdir=$3
 shift 4
@@ -51,3 +54,4 @@ while :; do
 	wait $!
 	[ "$stopping" = 1 ] && stop
 done
+}
