@@ -26,6 +26,8 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "payer.h"
+#include "payer_redis.h"
 
 /* Room for the metrics text; far above what the queries can produce. */
 #define METRICS_MAX	(64 * 1024)
@@ -217,6 +219,67 @@ label(const char *in, char *out, size_t outsz)
 	return o > 0 ? out : "none";
 }
 
+/*
+ * The payer metrics every worker adds to Redis (payer_redis.h): request
+ * latency histogram and errors by cause.  Missing hashes give zeros.
+ */
+static void
+payer_metrics(struct req *r, char *buf, size_t *len)
+{
+	unsigned long long bucket[PAYER_LAT_NBUCKETS], sum_us = 0;
+	struct errbuf err;
+	redisContext *c;
+	redisReply *rep;
+	char lb[64];
+	size_t i;
+	int b;
+
+	memset(bucket, 0, sizeof(bucket));
+	if ((c = req_redis(r, &err)) == NULL)
+		return;
+	rep = redisCommand(c, "HGETALL %s", PAYER_REDIS_LATENCY);
+	if (rep != NULL && rep->type == REDIS_REPLY_ARRAY)
+		for (i = 0; i + 1 < rep->elements; i += 2) {
+			if (rep->element[i]->type != REDIS_REPLY_STRING ||
+			    rep->element[i + 1]->type != REDIS_REPLY_STRING)
+				continue;
+			if (strcmp(rep->element[i]->str, "sum_us") == 0)
+				sum_us = strtoull(rep->element[i + 1]->str,
+				    NULL, 10);
+			for (b = 0; b < PAYER_LAT_NBUCKETS; b++)
+				if (strcmp(rep->element[i]->str,
+				    payer_latency_le(b)) == 0)
+					bucket[b] = strtoull(
+					    rep->element[i + 1]->str, NULL, 10);
+		}
+	freeReplyObject(rep);
+	put(buf, len, "# HELP bulkclaims_payer_request_duration_seconds "
+	    "Payer claim request latency (every attempt).\n"
+	    "# TYPE bulkclaims_payer_request_duration_seconds histogram\n");
+	if (*len < METRICS_MAX - 1)
+		*len += payer_latency_render(
+		    "bulkclaims_payer_request_duration_seconds", bucket, sum_us,
+		    buf + *len, METRICS_MAX - *len);
+	if (*len > METRICS_MAX - 1)
+		*len = METRICS_MAX - 1;
+	put(buf, len, "# HELP bulkclaims_payer_errors_total Failed payer "
+	    "claim requests by cause (HTTP status, timeout, network, "
+	    "malformed).\n# TYPE bulkclaims_payer_errors_total counter\n");
+	rep = redisCommand(c, "HGETALL %s", PAYER_REDIS_ERRORS);
+	if (rep != NULL && rep->type == REDIS_REPLY_ARRAY)
+		for (i = 0; i + 1 < rep->elements; i += 2)
+			if (rep->element[i]->type == REDIS_REPLY_STRING &&
+			    rep->element[i + 1]->type == REDIS_REPLY_STRING)
+				put(buf, len, "bulkclaims_payer_errors_total{"
+				    "cause=\"%s\"} %llu\n",
+				    label(rep->element[i]->str, lb, sizeof(lb)),
+				    strtoull(rep->element[i + 1]->str, NULL,
+				    10));
+	if (rep == NULL)
+		req_redis_drop(r);
+	freeReplyObject(rep);
+}
+
 static int
 loopback(struct req *r)
 {
@@ -317,6 +380,8 @@ metrics(struct req *r)
 		    "bulkclaims_oldest_pending_job_age_seconds %lld\n",
 		    ok, bad, waiting, oldest);
 	}
+	if (f.redis_ok)
+		payer_metrics(r, buf, &len);
 	/* Failed rows by cause; FOUND/NOT_FOUND/PAYER_ERROR/... */
 	if (db != NULL && (res = db_exec(db, NULL, "SELECT "
 	    "COALESCE(lookup_result, 'NONE'), success, count(*) "

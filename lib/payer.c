@@ -39,6 +39,9 @@
 #define TOKEN_LOCK_POLL_MS	50
 /* Shared in-flight cap reached: ask Redis again this often. */
 #define LEASE_POLL_MS		20
+/* metrics go to Redis after this many requests or this long */
+#define METRICS_PUSH_N		64
+#define METRICS_PUSH_MS		250
 
 enum slot_state {
 	SLOT_FREE,	/* no claim */
@@ -111,6 +114,10 @@ struct payer_engine {
 	long long lease_next;	/* when to ask again after a refusal */
 	long	 lease_ttl;
 	struct payer_stats st;
+	/* metrics pushed to Redis: st as of the last push, and when */
+	struct payer_stats pushed;
+	long long metrics_at;	/* monotonic ms */
+	int	 metrics_n;	/* requests done since */
 };
 
 static char *
@@ -816,6 +823,51 @@ slot_retry(struct payer_engine *pe, struct slot *s, const char *why,
 }
 
 /*
+ * Pushes the metrics counted since the last push to Redis (one pipelined
+ * round trip), when force or when enough requests or time went by.
+ */
+static void
+metrics_push(struct payer_engine *pe, int force)
+{
+	struct errbuf e;
+	long long now;
+
+	if (pe->redis == NULL || pe->metrics_n == 0)
+		return;
+	now = util_mono_ms();
+	if (!force && pe->metrics_n < METRICS_PUSH_N &&
+	    now - pe->metrics_at < METRICS_PUSH_MS)
+		return;
+	if (payer_redis_metrics_push(pe->redis, &pe->st, &pe->pushed, &e) ==
+	    -1)
+		redis_failed(pe, &e);	/* these deltas are lost */
+	pe->pushed = pe->st;
+	pe->metrics_at = now;
+	pe->metrics_n = 0;
+}
+
+/* Counts a claim request's latency and, if it failed, its cause. */
+static void
+metrics_count(struct payer_engine *pe, struct slot *s, CURLcode cc,
+    long code)
+{
+	curl_off_t us = 0;
+	char cause[PAYER_ERR_CAUSE_MAX];
+
+	curl_easy_getinfo(s->easy, CURLINFO_TOTAL_TIME_T, &us);
+	payer_stats_latency(&pe->st, (long long)us);
+	if (cc == CURLE_OPERATION_TIMEDOUT)
+		payer_stats_error(&pe->st, "timeout");
+	else if (cc != CURLE_OK)
+		payer_stats_error(&pe->st, "network");
+	else if (code < 200 || code > 299) {
+		snprintf(cause, sizeof(cause), "%ld", code);
+		payer_stats_error(&pe->st, cause);
+	}
+	pe->metrics_n++;
+}
+
+/*
  * A row's transfer finished.  Returns 1 if the row is final, 0 if it
  * goes again, -1 with err if the whole job must stop (the payer refuses
  * every fresh token).
@@ -829,6 +881,7 @@ slot_done(struct payer_engine *pe, struct slot *s, CURLcode cc,
 	enum payer_verdict v;
 
 	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
+	metrics_count(pe, s, cc, code);
 	curl_multi_remove_handle(pe->multi, s->easy);
 	pe->inflight--;
 	s->state = SLOT_READY;
@@ -867,6 +920,8 @@ slot_done(struct payer_engine *pe, struct slot *s, CURLcode cc,
 		    sizeof(s->res.correlation_id));
 		v = pe->ad->parse_response(code, s->rb.p ? s->rb.p : "",
 		    s->rb.len, &s->claim, &s->res);
+		if (strstr(s->res.error_message, "malformed") != NULL)
+			payer_stats_error(&pe->st, "malformed");
 		if (v == PAYER_RETRY) {
 			snprintf(why, sizeof(why), "%s", s->res.error_message);
 			return slot_retry(pe, s, why, 0);
@@ -1146,6 +1201,7 @@ payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 				rc = -1;
 				break;
 			}
+			metrics_push(pe, 0);
 			if (i == 1) {
 				halt = done(arg, &s->claim, &s->res) != 0;
 				slot_release(pe, s);
@@ -1172,6 +1228,7 @@ payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 	token_release(pe);
 	lock_release(pe);
 	lease_trim(pe);
+	metrics_push(pe, 1);
 	pe->lock_wait_until = 0;
 	pe->lease_off = 0;
 	pe->lease_next = 0;

@@ -222,6 +222,15 @@ int	payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 /* How many token requests this engine has sent (for tests and logs). */
 unsigned long payer_engine_token_fetches(const struct payer_engine *pe);
 
+/*
+ * Claim request latency histogram (GET /metrics): upper bounds in seconds
+ * 0.05 0.1 0.25 0.5 1 2.5 5 10 +Inf.  Errors by cause: the HTTP status of
+ * a non-2xx answer ("503"), "timeout", "network" or "malformed".
+ */
+#define PAYER_LAT_NBUCKETS	9
+#define PAYER_ERR_CAUSES	16	/* distinct causes kept; then "other" */
+#define PAYER_ERR_CAUSE_MAX	16
+
 /* Counters for logs and tests; no secrets. */
 struct payer_stats {
 	unsigned long	 token_fetches;	/* token requests sent to the payer */
@@ -230,6 +239,16 @@ struct payer_stats {
 	unsigned long	 retries;	/* of which were retries */
 	unsigned long	 redis_errors;	/* fell back to local behaviour */
 	char		 redis_error[128];	/* the last one, "" if none */
+	/* claim requests answered or failed, by latency (not cumulative) */
+	unsigned long	 lat_bucket[PAYER_LAT_NBUCKETS];
+	unsigned long long lat_sum_us;
+	unsigned long	 lat_count;
+	/* append-only: an entry keeps its index for the engine's life */
+	int		 nerr;
+	struct {
+		char		 cause[PAYER_ERR_CAUSE_MAX];
+		unsigned long	 n;
+	}		 err[PAYER_ERR_CAUSES];
 };
 void	payer_engine_stats(const struct payer_engine *pe,
 	    struct payer_stats *st);
@@ -290,6 +309,23 @@ void	payer_json_error_code(struct json_object *root, char *out,
  */
 enum payer_verdict payer_classify_http(long http_status, const void *buf,
 	    size_t len, char *why, size_t whysz);
+/* The latency bucket (0..PAYER_LAT_NBUCKETS-1) of usec microseconds. */
+int	payer_latency_bucket(long long usec);
+/* The le label of bucket i: "0.05" ... "10", "+Inf". */
+const char *payer_latency_le(int i);
+/* Counts one request of usec microseconds into st's histogram. */
+void	payer_stats_latency(struct payer_stats *st, long long usec);
+/* Counts one error of cause (truncated) into st; past the cap: "other". */
+void	payer_stats_error(struct payer_stats *st, const char *cause);
+/*
+ * Writes the Prometheus histogram name (_bucket cumulative, _sum in
+ * seconds, _count = the +Inf bucket) from per-bucket counts (not
+ * cumulative) into out, NUL-terminated; returns the length it needed, as
+ * snprintf does.
+ */
+size_t	payer_latency_render(const char *name,
+	    const unsigned long long bucket[PAYER_LAT_NBUCKETS],
+	    unsigned long long sum_us, char *out, size_t outsz);
 /*
  * Copies src (NULL = "") into dst, control characters as spaces, never
  * splitting a UTF-8 sequence.

@@ -8,6 +8,7 @@
 
 #include <hiredis.h>
 
+#include "payer.h"
 #include "payer_redis.h"
 
 /* GET + PTTL in one step, so the lifetime belongs to the value read. */
@@ -247,4 +248,51 @@ payer_redis_slots_give(struct redisContext *rc, const char *key,
 		return -1;
 	freeReplyObject(r);
 	return 0;
+}
+
+int
+payer_redis_metrics_push(struct redisContext *rc,
+    const struct payer_stats *now, const struct payer_stats *was,
+    struct errbuf *err)
+{
+	redisReply *r;
+	unsigned long d;
+	int i, n = 0, rv = 0;
+
+	for (i = 0; i < PAYER_LAT_NBUCKETS; i++) {
+		if ((d = now->lat_bucket[i] - was->lat_bucket[i]) == 0)
+			continue;
+		redisAppendCommand(rc, "HINCRBY %s %s %lu", PAYER_REDIS_LATENCY,
+		    payer_latency_le(i), d);
+		n++;
+	}
+	if (now->lat_count != was->lat_count) {
+		redisAppendCommand(rc, "HINCRBY %s sum_us %llu",
+		    PAYER_REDIS_LATENCY, now->lat_sum_us - was->lat_sum_us);
+		redisAppendCommand(rc, "HINCRBY %s count %lu",
+		    PAYER_REDIS_LATENCY, now->lat_count - was->lat_count);
+		n += 2;
+	}
+	/* entries keep their index, so was's i-th is now's i-th */
+	for (i = 0; i < now->nerr; i++) {
+		d = now->err[i].n - (i < was->nerr ? was->err[i].n : 0);
+		if (d == 0)
+			continue;
+		redisAppendCommand(rc, "HINCRBY %s %s %lu", PAYER_REDIS_ERRORS,
+		    now->err[i].cause, d);
+		n++;
+	}
+	/* read every reply, so none is left for the next command */
+	while (n-- > 0) {
+		r = NULL;
+		if (redisGetReply(rc, (void **)&r) != REDIS_OK) {
+			return errbuf_set(err, "redis: %s", rc->errstr[0] ?
+			    rc->errstr : "no reply");
+		}
+		if (reply_ok(rc, r, err) == -1)
+			rv = -1;
+		else
+			freeReplyObject(r);
+	}
+	return rv;
 }

@@ -74,4 +74,22 @@ int	payer_redis_slots_give(struct redisContext *rc, const char *key,
 	    const char *alive_key, const char *id, int n, long ttl_ms,
 	    struct errbuf *err);
 
+/*
+ * Payer metrics of all workers (GET /metrics reads them): hash
+ * PAYER_REDIS_LATENCY {"0.05".."+Inf": requests in that bucket (not
+ * cumulative), "sum_us", "count"} and PAYER_REDIS_ERRORS {cause: count}.
+ */
+#define PAYER_REDIS_LATENCY	"bulkclaims:metrics:payer_latency"
+#define PAYER_REDIS_ERRORS	"bulkclaims:metrics:payer_errors"
+
+struct payer_stats;
+/*
+ * Adds what now counted since was (a copy of the same engine's stats at
+ * the last push) to the two hashes: HINCRBY commands pipelined, one round
+ * trip.  Returns 0 or -1 with err.
+ */
+int	payer_redis_metrics_push(struct redisContext *rc,
+	    const struct payer_stats *now, const struct payer_stats *was,
+	    struct errbuf *err);
+
 #endif

@@ -378,3 +378,91 @@ payer_classify_http(long http_status, const void *buf, size_t len, char *why,
 		    PAYER_FAIL;
 	}
 }
+
+/* Upper bounds of the latency buckets in microseconds; then +Inf. */
+static const long long lat_bound_us[PAYER_LAT_NBUCKETS - 1] = {
+	50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000
+};
+static const char *const lat_le[PAYER_LAT_NBUCKETS] = {
+	"0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"
+};
+
+int
+payer_latency_bucket(long long usec)
+{
+	int i;
+
+	for (i = 0; i < PAYER_LAT_NBUCKETS - 1; i++)
+		if (usec <= lat_bound_us[i])
+			return i;
+	return PAYER_LAT_NBUCKETS - 1;
+}
+
+const char *
+payer_latency_le(int i)
+{
+	if (i < 0 || i >= PAYER_LAT_NBUCKETS)
+		return "+Inf";
+	return lat_le[i];
+}
+
+void
+payer_stats_latency(struct payer_stats *st, long long usec)
+{
+	if (usec < 0)
+		usec = 0;
+	st->lat_bucket[payer_latency_bucket(usec)]++;
+	st->lat_sum_us += (unsigned long long)usec;
+	st->lat_count++;
+}
+
+void
+payer_stats_error(struct payer_stats *st, const char *cause)
+{
+	int i;
+
+	if (st->nerr == PAYER_ERR_CAUSES)
+		cause = "other";
+	for (i = 0; i < st->nerr; i++)
+		if (strncmp(st->err[i].cause, cause,
+		    sizeof(st->err[i].cause) - 1) == 0)
+			break;
+	if (i == st->nerr) {
+		/* the last entry is kept for "other" */
+		if (st->nerr == PAYER_ERR_CAUSES - 1)
+			cause = "other";
+		snprintf(st->err[i].cause, sizeof(st->err[i].cause), "%s",
+		    cause);
+		st->err[i].n = 0;
+		st->nerr++;
+	}
+	st->err[i].n++;
+}
+
+size_t
+payer_latency_render(const char *name,
+    const unsigned long long bucket[PAYER_LAT_NBUCKETS],
+    unsigned long long sum_us, char *out, size_t outsz)
+{
+	unsigned long long cum = 0;
+	size_t len = 0, room;
+	int i, n;
+
+	if (outsz > 0)
+		out[0] = '\0';
+	for (i = 0; i < PAYER_LAT_NBUCKETS; i++) {
+		cum += bucket[i];
+		room = len < outsz ? outsz - len : 0;
+		n = snprintf(out + outsz - room, room,
+		    "%s_bucket{le=\"%s\"} %llu\n", name, lat_le[i], cum);
+		if (n > 0)
+			len += (size_t)n;
+	}
+	room = len < outsz ? outsz - len : 0;
+	n = snprintf(out + outsz - room, room,
+	    "%s_sum %llu.%06llu\n%s_count %llu\n", name, sum_us / 1000000,
+	    sum_us % 1000000, name, cum);
+	if (n > 0)
+		len += (size_t)n;
+	return len;
+}

@@ -264,6 +264,16 @@ def test_health_and_metrics(stack):
             "bulkclaims_up"} <= names
     done = [l for l in lines if l.startswith('bulkclaims_jobs{status="COMPLETED"}')]
     assert int(done[0].split()[-1]) >= 1
+    # Payer latency histogram and errors by cause, from the workers.
+    hist = "bulkclaims_payer_request_duration_seconds"
+    assert "# TYPE %s histogram" % hist in m.text
+    assert "# TYPE bulkclaims_payer_errors_total counter" in m.text
+    val = {l.rsplit(" ", 1)[0]: float(l.rsplit(" ", 1)[1]) for l in lines}
+    buckets = [val['%s_bucket{le="%s"}' % (hist, le)] for le in
+               ("0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf")]
+    assert buckets == sorted(buckets), "buckets not cumulative"
+    assert val[hist + "_count"] >= 1 and val[hist + "_sum"] > 0
+    assert buckets[-1] == val[hist + "_count"]
     assert "Doe" not in m.text and "John" not in m.text
 
 

@@ -184,6 +184,9 @@ struct wrun {
 	struct worker_out *out;
 };
 
+/* Claim numbers: prefix + worker + row; ERR5032: two 503s, then 200. */
+static const char *claim_prefix = "ZR";
+
 static int
 w_next(void *arg, struct payer_claim *c)
 {
@@ -196,7 +199,7 @@ w_next(void *arg, struct payer_claim *c)
 		    w->claim0);
 	else
 		snprintf(w->claims[w->next], sizeof(w->claims[0]),
-		    "ZR%04d%05d", w->base, w->next);
+		    "%s%04d%05d", claim_prefix, w->base, w->next);
 	c->claim_number = w->claims[w->next];
 	c->row_number = ++w->next;
 	c->first_name = "John";
@@ -422,6 +425,58 @@ test_shared_inflight(void)
 	stop(&sim_pid);
 }
 
+/* A field of a hash as a number, 0 if absent. */
+static long long
+hget(const char *key, const char *field)
+{
+	redisContext *c = redis_conn();
+	redisReply *r;
+	long long v = 0;
+
+	if (c == NULL)
+		return -1;
+	r = redisCommand(c, "HGET %s %s", key, field);
+	if (r != NULL && r->type == REDIS_REPLY_STRING)
+		v = strtoll(r->str, NULL, 10);
+	freeReplyObject(r);
+	redisFree(c);
+	return v;
+}
+
+/* Latency histogram and errors by cause, pushed to Redis by the engine. */
+static void
+test_metrics(void)
+{
+	struct worker_out o[2];
+	long long sum = 0;
+	int i;
+
+	flushall();
+	ok(sim_start(NULL) == 0, "simulator up (metrics)");
+	claim_prefix = "ERR5032";
+	workers(2, 30, 0, o);
+	claim_prefix = "ZR";
+	ok(o[0].done == 30 && o[1].done == 30 && o[0].failed == 0 &&
+	    o[1].failed == 0, "two workers, 30 claims each, 503 twice");
+	ok(o[0].st.requests == 90 && o[0].st.lat_count == 90 &&
+	    o[1].st.lat_count == 90, "engine stats: 90 requests timed each "
+	    "(%lu, %lu)", o[0].st.requests, o[0].st.lat_count);
+	ok(o[0].st.nerr == 1 && strcmp(o[0].st.err[0].cause, "503") == 0 &&
+	    o[0].st.err[0].n == 60, "engine stats: 60 errors 503");
+	ok(hget(PAYER_REDIS_LATENCY, "count") == (long long)(o[0].st.requests +
+	    o[1].st.requests), "Redis count %lld == requests sent",
+	    hget(PAYER_REDIS_LATENCY, "count"));
+	for (i = 0; i < PAYER_LAT_NBUCKETS; i++)
+		sum += hget(PAYER_REDIS_LATENCY, payer_latency_le(i));
+	ok(sum == 180, "Redis buckets add up to 180 (%lld)", sum);
+	ok(hget(PAYER_REDIS_LATENCY, "sum_us") > 0, "Redis latency sum");
+	ok(hget(PAYER_REDIS_ERRORS, "503") == 120, "Redis errors 503: %lld",
+	    hget(PAYER_REDIS_ERRORS, "503"));
+	ok(o[0].st.redis_errors == 0 && o[1].st.redis_errors == 0,
+	    "no Redis errors");
+	stop(&sim_pid);
+}
+
 int
 main(void)
 {
@@ -439,6 +494,7 @@ main(void)
 		test_shared_token();
 		test_shared_rate();
 		test_shared_inflight();
+		test_metrics();
 	}
 	stop(&sim_pid);
 	stop(&redis_pid);

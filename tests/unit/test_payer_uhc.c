@@ -394,6 +394,63 @@ test_config(void)
 	ok(o.rate_limit == 0, "a rate that is not a number means no limit");
 }
 
+/* The latency histogram helpers behind GET /metrics. */
+static void
+test_metrics(void)
+{
+	unsigned long long b[PAYER_LAT_NBUCKETS];
+	struct payer_stats st;
+	char out[1024], cause[8];
+	size_t n;
+	int i;
+
+	ok(payer_latency_bucket(0) == 0 && payer_latency_bucket(50000) == 0,
+	    "0 and 50 ms: first bucket (le 0.05)");
+	ok(payer_latency_bucket(50001) == 1, "50.001 ms: le 0.1");
+	ok(payer_latency_bucket(999999) == 4 &&
+	    payer_latency_bucket(1000000) == 4, "1 s: le 1");
+	ok(payer_latency_bucket(10000001) == PAYER_LAT_NBUCKETS - 1 &&
+	    strcmp(payer_latency_le(PAYER_LAT_NBUCKETS - 1), "+Inf") == 0,
+	    "over 10 s: +Inf");
+	ok(strcmp(payer_latency_le(2), "0.25") == 0, "le of bucket 2");
+
+	memset(&st, 0, sizeof(st));
+	payer_stats_latency(&st, 30000);
+	payer_stats_latency(&st, 300000);
+	payer_stats_latency(&st, 20000000);
+	ok(st.lat_count == 3 && st.lat_sum_us == 20330000 &&
+	    st.lat_bucket[0] == 1 && st.lat_bucket[3] == 1 &&
+	    st.lat_bucket[PAYER_LAT_NBUCKETS - 1] == 1, "stats histogram");
+	for (i = 0; i < PAYER_LAT_NBUCKETS; i++)
+		b[i] = st.lat_bucket[i];
+	n = payer_latency_render("x", b, st.lat_sum_us, out, sizeof(out));
+	ok(n == strlen(out), "render length %zu", n);
+	ok(strstr(out, "x_bucket{le=\"0.05\"} 1\n"
+	    "x_bucket{le=\"0.1\"} 1\nx_bucket{le=\"0.25\"} 1\n"
+	    "x_bucket{le=\"0.5\"} 2\n") != NULL &&
+	    strstr(out, "x_bucket{le=\"10\"} 2\nx_bucket{le=\"+Inf\"} 3\n"
+	    "x_sum 20.330000\nx_count 3\n") != NULL,
+	    "cumulative buckets, sum in seconds, count = +Inf");
+	ok(payer_latency_render("x", b, st.lat_sum_us, out, 10) == n &&
+	    strlen(out) == 9, "truncated render says what it needed");
+	memset(b, 0, sizeof(b));
+	payer_latency_render("y", b, 0, out, sizeof(out));
+	ok(strstr(out, "y_bucket{le=\"+Inf\"} 0\ny_sum 0.000000\n"
+	    "y_count 0\n") != NULL, "no data: zero buckets");
+
+	payer_stats_error(&st, "503");
+	payer_stats_error(&st, "timeout");
+	payer_stats_error(&st, "503");
+	ok(st.nerr == 2 && strcmp(st.err[0].cause, "503") == 0 &&
+	    st.err[0].n == 2 && st.err[1].n == 1, "errors by cause");
+	for (i = 0; i < 40; i++) {
+		snprintf(cause, sizeof(cause), "%d", 400 + i);
+		payer_stats_error(&st, cause);
+	}
+	ok(st.nerr == PAYER_ERR_CAUSES && strcmp(st.err[PAYER_ERR_CAUSES -
+	    1].cause, "other") == 0, "causes capped, the rest as other");
+}
+
 int
 main(void)
 {
@@ -411,5 +468,6 @@ main(void)
 	test_errors(ad);
 	test_helpers();
 	test_config();
+	test_metrics();
 	return done_testing();
 }
