@@ -84,14 +84,11 @@ audit_list(struct req *r)
 {
 	struct query q;
 	const char *p[4], *act;
-	char org[24], lim[24], off[24], base[URL_MAX], next[URL_MAX];
-	char prev[URL_MAX];
-	long count, size, page, npages;
-	struct json_object *o, *arr;
+	char org[24];
+	long count, size;
 	struct errbuf err;
 	PGresult *res;
 	PGconn *db;
-	int row;
 
 	if (require_admin(r) == -1)
 		return;
@@ -120,38 +117,7 @@ audit_list(struct req *r)
 		if (size > AUDIT_PAGE_MAX)
 			size = AUDIT_PAGE_MAX;
 	}
-	if (drf_page_number(query_get(&q, "page"), count, size, &page,
-	    &npages) == -1) {
-		resp_error(r, 404, "not_found", "Invalid page.", NULL, NULL);
-		return;
-	}
-	if (resp_base_url(r, r->path, base, sizeof(base)) == -1 ||
-	    drf_page_links(base, r->query, page, npages, next, sizeof(next),
-	    prev, sizeof(prev)) == -1) {
-		resp_error(r, 400, "invalid_query",
-		    "The query string is malformed or too long.", NULL, NULL);
-		return;
-	}
-	snprintf(lim, sizeof(lim), "%ld", size);
-	snprintf(off, sizeof(off), "%ld", (page - 1) * size);
-	p[2] = lim;
-	p[3] = off;
-	if ((res = db_exec(db, &err, sql_page, 4, p)) == NULL) {
-		resp_db_error(r, &err);
-		return;
-	}
-	arr = json_object_new_array();
-	for (row = 0; row < PQntuples(res); row++)
-		json_object_array_add(arr, entry_json(res, row));
-	PQclear(res);
-	o = json_object_new_object();
-	json_object_object_add(o, "count", json_object_new_int64(count));
-	json_object_object_add(o, "next",
-	    next[0] ? json_object_new_string(next) : NULL);
-	json_object_object_add(o, "previous",
-	    prev[0] ? json_object_new_string(prev) : NULL);
-	json_object_object_add(o, "results", arr);
-	resp_json(r, 200, o, NULL);
+	resp_page(r, db, &q, count, size, sql_page, 4, p, entry_json);
 }
 
 void

@@ -130,6 +130,21 @@ void	 resp_job_not_found(struct req *r);
 int	 resp_base_url(struct req *r, const char *path, char *out,
 	    size_t outsz);
 
+/* page.c */
+
+struct query;
+/*
+ * Answers 200 with one DRF page {count, next, previous, results} of
+ * count rows in pages of size (?page as DRF validates it: 404 "Invalid
+ * page.").  sql_page takes nparams parameters whose last two (LIMIT,
+ * OFFSET) are filled here; row_fn makes one row's JSON object.  Returns
+ * the rows sent, or -1 when an error answer was sent instead.
+ */
+int	 resp_page(struct req *r, PGconn *db, const struct query *q,
+	    long count, long size, const char *sql_page, int nparams,
+	    const char **params,
+	    struct json_object *(*row_fn)(const PGresult *, int));
+
 /* auth.c */
 
 /*

@@ -250,15 +250,13 @@ jobs_list(struct req *r)
 	    " ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4";
 	struct query q;
 	const char *params[4], *st;
-	char org[24], status[16], lim[24], off[24], base[URL_MAX];
-	char next[URL_MAX], prev[URL_MAX];
-	long count, size, page, npages;
-	struct json_object *o, *arr;
+	char org[24], status[16];
+	long count, size;
+	struct json_object *o;
 	struct errbuf err;
 	PGresult *res;
 	PGconn *db;
 	size_t i;
-	int row;
 
 	if (query_parse(r->query, &q) == -1) {
 		resp_error(r, 400, "invalid_query",
@@ -297,39 +295,7 @@ jobs_list(struct req *r)
 	PQclear(res);
 
 	size = drf_page_size(query_get(&q, "page_size"));
-	if (drf_page_number(query_get(&q, "page"), count, size, &page,
-	    &npages) == -1) {
-		resp_error(r, 404, "not_found", "Invalid page.", NULL, NULL);
-		return;
-	}
-	if (resp_base_url(r, r->path, base, sizeof(base)) == -1 ||
-	    drf_page_links(base, r->query, page, npages, next, sizeof(next),
-	    prev, sizeof(prev)) == -1) {
-		resp_error(r, 400, "invalid_query",
-		    "The query string is malformed or too long.", NULL, NULL);
-		return;
-	}
-	snprintf(lim, sizeof(lim), "%ld", size);
-	snprintf(off, sizeof(off), "%ld", (page - 1) * size);
-	params[2] = lim;
-	params[3] = off;
-	if ((res = db_exec(db, &err, sql_page, 4, params)) == NULL) {
-		resp_db_error(r, &err);
-		return;
-	}
-	arr = json_object_new_array();
-	for (row = 0; row < PQntuples(res); row++)
-		json_object_array_add(arr, job_json(res, row));
-	PQclear(res);
-
-	o = json_object_new_object();
-	json_object_object_add(o, "count", json_object_new_int64(count));
-	json_object_object_add(o, "next",
-	    next[0] ? json_object_new_string(next) : NULL);
-	json_object_object_add(o, "previous",
-	    prev[0] ? json_object_new_string(prev) : NULL);
-	json_object_object_add(o, "results", arr);
-	resp_json(r, 200, o, NULL);
+	resp_page(r, db, &q, count, size, sql_page, 4, params, job_json);
 }
 
 int
