@@ -101,8 +101,18 @@ chunk_split_job(struct task_ctx *ctx, PGconn *db, const char *job_id,
 	PQclear(res);
 	per_chunk = chunk_rows_per_chunk(rows, config_get_long("chunk.rows",
 	    CHUNK_ROWS_DEFAULT), CHUNK_MAX);
-	if (per_chunk == 0)
+	if (per_chunk == 0) {
+		/*
+		 * Inline from now on: chunks of an earlier split still in
+		 * the queue must find no row and do nothing.
+		 */
+		if (db_cmd(db, err, "WITH d AS (DELETE FROM csv_job_chunks "
+		    "WHERE job_id = $1) UPDATE csv_jobs SET chunks_total = 0, "
+		    "chunks_done = 0 WHERE id = $1 AND chunks_total > 0", 1,
+		    p) != 0)
+			return -1;
 		return 0;
+	}
 	snprintf(per, sizeof(per), "%ld", per_chunk);
 	if (db_cmd(db, err, "BEGIN", 0, NULL) != 0)
 		return -1;
