@@ -16,6 +16,8 @@ CREATE TABLE csv_job_chunks (
 	job_id		uuid NOT NULL REFERENCES csv_jobs(id) ON DELETE CASCADE,
 	first_row	integer NOT NULL,
 	last_row	integer NOT NULL CHECK (last_row >= first_row),
+	-- First taken by a worker (NULL: still queued).
+	started_at	timestamptz,
 	done_at		timestamptz,
 	done_by		text,
 	PRIMARY KEY (job_id, first_row)

@@ -19,10 +19,11 @@
  *
  * Liveness: a chunked job has no single task holding it; its chunks
  * refresh its heartbeat while they run, and every finished chunk also
- * refreshes the heartbeat of the other chunked jobs still waiting for
- * chunks (their chunks wait behind others in the queue; the workers are
- * alive).  When no chunk finishes anywhere for watchdog.stale_s, the
- * watchdog requeues the job and the new split replaces the chunks.
+ * refreshes the heartbeat of the other chunked jobs with chunks still
+ * queued (they wait behind others; the workers are alive).  A job with
+ * no chunk running or queued (one died with its worker: the message is
+ * acknowledged then) goes stale; the watchdog requeues it and the new
+ * split covers the rows left.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,10 +212,17 @@ chunk_finish(struct task_ctx *ctx, PGconn *db, const char *job_id,
 	    "RETURNING chunks_done >= chunks_total, status", 4, p);
 	if (res == NULL)
 		return -1;
-	/* Keeps the other chunked jobs alive while chunks get done. */
-	db_cmd(db, NULL, "UPDATE csv_jobs SET worker_heartbeat_at = now() "
+	/*
+	 * Keeps alive the other chunked jobs whose chunks wait in the
+	 * queue (the workers are busy, not gone).  A job whose chunks all
+	 * started gets no help: its running chunks beat for it, and if
+	 * one died with its worker the job goes stale and is split again.
+	 */
+	db_cmd(db, NULL, "UPDATE csv_jobs j SET worker_heartbeat_at = now() "
 	    "WHERE status = 'PROCESSING' AND worker_node IS NULL "
-	    "AND chunks_done < chunks_total AND id <> $1", 1, p);
+	    "AND chunks_done < chunks_total AND id <> $1 AND EXISTS ("
+	    "SELECT 1 FROM csv_job_chunks c WHERE c.job_id = j.id "
+	    "AND c.started_at IS NULL)", 1, p);
 	if (PQntuples(res) == 0) {
 		/* Counted before (a re-delivery) or replaced by a re-split. */
 		PQclear(res);
@@ -303,6 +311,9 @@ task_process_csv_chunk(struct task_ctx *ctx, struct json_object *args,
 	}
 	outcome = 0;
 	if (strcmp(status, "PROCESSING") == 0) {
+		db_cmd(db, NULL, "UPDATE csv_job_chunks SET started_at = "
+		    "COALESCE(started_at, now()) WHERE job_id = $1 "
+		    "AND first_row = $2::int AND last_row = $3::int", 3, p);
 		log_info("chunk started job=%s rows=%s-%s task=%s", job_id,
 		    first, last, ctx->task_id);
 		rc = csv_run_rows(ctx, db, job_id, org_id, provider,
