@@ -74,6 +74,8 @@ route_action(enum route_id id)
 		return "purge";
 	case ROUTE_JOB_CANCEL:		/* reliability */
 		return "cancel";
+	case ROUTE_JOB_ROWS:
+		return "view_rows";
 	default:
 		return NULL;
 	}

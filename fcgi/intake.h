@@ -46,13 +46,6 @@ void	 upload_in_free(struct upload_in *in);
 void	 upload_reject_csv(struct req *r, enum csvin_err e,
 	    const struct csvin_summary *sum, const struct errbuf *err);
 
-/*
- * The header of sum as stored in csv_jobs.input_columns: a JSON array of
- * [name as found, required column name or null], in file order.  The
- * caller owns the result (json_object_put).
- */
-struct json_object *upload_input_columns(const struct csvin_summary *sum);
-
 /* validate.c: POST claims/bulk/validate/ (no job is created). */
 void	 validate_handle(struct req *r);
 

@@ -310,7 +310,8 @@ dispatch(struct req *r)
 		template_handle(r);
 		break;
 	case ROUTE_JOB_ROWS:
-		rows_list(r);
+		if (purge_gate(r) == 0)
+			rows_list(r);
 		break;
 	case ROUTE_JOB_CANCEL:
 		cancel_handle(r);

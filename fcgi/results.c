@@ -194,6 +194,29 @@ results_cols_load(const char *input_columns, const char *first_extra,
 	return 0;
 }
 
+struct json_object *
+results_input_columns(const struct csvin_summary *sum)
+{
+	struct json_object *a, *pair;
+	size_t i;
+	int col, mapped;
+
+	a = json_object_new_array();
+	for (i = 0; i < sum->ncolumns && i < CSV_MAX_COLUMNS; i++) {
+		pair = json_object_new_array();
+		json_object_array_add(pair, json_object_new_string(
+		    sum->header[i] ? sum->header[i] : ""));
+		mapped = -1;
+		for (col = 0; col < CSVIN_COL__MAX; col++)
+			if (sum->column_index[col] == (int)i)
+				mapped = col;
+		json_object_array_add(pair, mapped < 0 ? NULL :
+		    json_object_new_string(csvin_col_names[mapped]));
+		json_object_array_add(a, pair);
+	}
+	return a;
+}
+
 /* Appends s to out at *len; 0 or -1 if it does not fit. */
 static int
 put(char *out, size_t outsz, size_t *len, const char *s)

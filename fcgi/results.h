@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "csvin.h"
 #include "limits.h"
 
 enum results_rows {
@@ -47,6 +48,13 @@ struct results_cols {
  */
 int	 results_opts_parse(const char *qs, struct results_opts *o,
 	    const char **bad);
+
+/*
+ * The header of sum as stored in csv_jobs.input_columns: a JSON array of
+ * [name as found, required column name or null for an extra], in file
+ * order.  The caller owns the result (json_object_put).
+ */
+struct json_object *results_input_columns(const struct csvin_summary *sum);
 
 /*
  * The job's input columns: input_columns is csv_jobs.input_columns (a

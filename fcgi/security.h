@@ -48,7 +48,7 @@ void	 audit_write(struct req *r, const char *action, const char *job_id,
 
 /*
  * Called once a request has been answered: audits the job actions
- * (upload, view job, download results, retry, cancel, purge, rows) by
+ * (upload, view job, view rows, download results, retry, purge) by
  * route, with the HTTP status as the outcome.  Unauthenticated requests
  * are not audited here.
  */

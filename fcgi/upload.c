@@ -34,6 +34,7 @@
 #include "log.h"
 #include "multipart.h"
 #include "query.h"
+#include "results.h"
 #include "util.h"
 
 /* COPY state shared with the csvin row callback. */
@@ -126,29 +127,6 @@ upload_reject_csv(struct req *r, enum csvin_err e,
 	log_info("upload rejected code=%s line=%ld rows=%ld",
 	    csvin_err_codes[e], sum->error_line, sum->rows);
 	resp_error(r, 400, csvin_err_codes[e], err->msg, f, NULL);
-}
-
-struct json_object *
-upload_input_columns(const struct csvin_summary *sum)
-{
-	struct json_object *a, *pair;
-	size_t i;
-	int col, mapped;
-
-	a = json_object_new_array();
-	for (i = 0; i < sum->ncolumns && i < CSV_MAX_COLUMNS; i++) {
-		pair = json_object_new_array();
-		json_object_array_add(pair, json_object_new_string(
-		    sum->header[i] ? sum->header[i] : ""));
-		mapped = -1;
-		for (col = 0; col < CSVIN_COL__MAX; col++)
-			if (sum->column_index[col] == (int)i)
-				mapped = col;
-		json_object_array_add(pair, mapped < 0 ? NULL :
-		    json_object_new_string(csvin_col_names[mapped]));
-		json_object_array_add(a, pair);
-	}
-	return a;
 }
 
 /*
@@ -308,7 +286,7 @@ store_job(struct req *r, struct store *st, const void *data, size_t len,
 	snprintf(total, sizeof(total), "%ld", sum.rows);
 	snprintf(invalid, sizeof(invalid), "%ld", c->invalid);
 	free(c);
-	cols = upload_input_columns(&sum);
+	cols = results_input_columns(&sum);
 	csvin_summary_free(&sum);
 	if (copy_end(db, NULL, err) == -1) {
 		json_object_put(cols);

@@ -1,6 +1,6 @@
 /*
  * bulkclaims-payer-sim: the payer of spec/payer-api.md for development,
- * tests and benchmarks.  libmicrohttpd with one epoll thread; latency is
+ * tests and benchmarks.  libmicrohttpd with one poll() thread; latency is
  * served by suspending connections (delay.c), never by a thread or a
  * sleep per request.  Answers are a pure function of the claim number
  * (outcome.c); forced behaviours by claim-number prefix are listed in
@@ -839,7 +839,20 @@ main(int argc, char *argv[])
 
 	if (delay_start(SIM_MAX_CONNECTIONS) == -1)
 		fatal("timer thread");
-	flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+	/*
+	 * poll(), not epoll: libmicrohttpd 0.9.75's epoll loop drains
+	 * events 128 (its MAX_EVENTS) at a time, and after a full batch
+	 * calls epoll_wait() again with the blocking timeout it computed
+	 * before the batch.  Its sockets are edge-triggered, so when
+	 * exactly 128 (or 256, ...) connections become readable at once
+	 * (128 keep-alive clients at latency 0) the thread sleeps with
+	 * those requests unread until an unrelated event (a new client,
+	 * a client giving up) or the connection timeout wakes it.
+	 * poll() is level-triggered and rebuilt on every turn, so a
+	 * readable socket is never forgotten; suspended connections are
+	 * not in the set, so 1,000+ waiting requests cost nothing there.
+	 */
+	flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;

@@ -529,6 +529,56 @@ reject_invalid(struct celery_message *m, const char *why)
 	}
 }
 
+/*
+ * Seconds until the task's rate limit lets one more run (0: run now,
+ * token taken).  The bucket is shared by all processes of this worker,
+ * as Celery's limit is per worker.
+ */
+static double
+rate_delay(const struct task_def *d)
+{
+	long i = d - task_defs;
+	double now = util_now(), wait = 0, r;
+
+	if (i < 0 || i >= WK_TOTALS_MAX)
+		return 0;
+	wk_lock();
+	if ((r = wk_sh->rate[i]) > 0) {
+		wk_sh->rate_tokens[i] += (now - wk_sh->rate_last[i]) * r;
+		if (wk_sh->rate_tokens[i] > 1)
+			wk_sh->rate_tokens[i] = 1;
+		wk_sh->rate_last[i] = now;
+		if (wk_sh->rate_tokens[i] >= 1)
+			wk_sh->rate_tokens[i] -= 1;
+		else
+			wait = (1 - wk_sh->rate_tokens[i]) / r;
+	}
+	wk_unlock();
+	return wait;
+}
+
+/* Runs h now, or holds it until its rate limit allows (spec 5.2 step 7). */
+static void
+run_or_hold(struct held *h)
+{
+	struct timespec ts;
+	double wait;
+
+	while ((wait = rate_delay(h->def)) > 0 && !stop_flag) {
+		if (nheld < CELERY_MAX_HELD) {
+			h->msg.eta = util_now() + wait;
+			held[nheld++] = h;
+			publish_held();
+			return;
+		}
+		ts.tv_sec = (time_t)wait;
+		ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+	}
+	execute(h);
+	held_free(h);
+}
+
 /* Handles one popped message (spec 5.2); takes raw. */
 static void
 handle(char *raw, size_t len)
@@ -621,8 +671,7 @@ handle(char *raw, size_t len)
 		publish_held();
 		return;
 	}
-	execute(h);
-	held_free(h);
+	run_or_hold(h);
 }
 
 /* Index of the held message due first, or -1. */
@@ -666,10 +715,8 @@ run_due(void)
 {
 	struct held *h;
 
-	while (!stop_flag && (h = take_due()) != NULL) {
-		execute(h);
-		held_free(h);
-	}
+	while (!stop_flag && (h = take_due()) != NULL)
+		run_or_hold(h);
 }
 
 static void

@@ -264,12 +264,20 @@ spawn(int slot)
 		return -1;
 	}
 	if (pid == 0) {
-		/* The child must not use the parent's connections. */
+		/*
+		 * The child must not use the parent's connections; freeing
+		 * them only closes the child's copies of the sockets.  exit()
+		 * (not _exit()) so leak checkers also see the children.
+		 */
+		if (rc_main != NULL)
+			redisFree(rc_main);
+		if (rc_sub != NULL)
+			redisFree(rc_sub);
 		rc_main = NULL;
 		rc_sub = NULL;
 		/* Reliability: no orphan runs a job once the worker is gone. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		_exit(consumer_run(slot));
+		exit(consumer_run(slot));
 	}
 	wk_lock();
 	memset(&wk_sh->slots[slot], 0, sizeof(wk_sh->slots[slot]));
@@ -803,6 +811,18 @@ main(int argc, char *argv[])
 	if (wk_shared_init() == -1)
 		fatal("shared memory");
 	wk_sh->task_events = wk_cfg.task_events;
+	for (i = 0; task_defs[i].name != NULL && i < WK_TOTALS_MAX; i++) {
+		char key[CELERY_NAME_MAX + 64];
+		double rate;
+
+		snprintf(key, sizeof(key), "celery.task.%s.rate_limit",
+		    task_defs[i].name);
+		if ((rate = wk_parse_rate(config_get(key, NULL))) < 0)
+			fatalx("%s: not a rate (10/s, 5/m, 100/h)", key);
+		wk_sh->rate[i] = rate;
+		wk_sh->rate_tokens[i] = 1;
+		wk_sh->rate_last[i] = util_now();
+	}
 	started = util_now();
 
 	/* Start-up waits for Redis (with backoff) until it answers. */

@@ -508,6 +508,44 @@ cmd_time_limit(struct json_object *args)
 	return ok_reply("time limits set successfully");
 }
 
+/* rate_limit(task_name, rate_limit): "10/s", "5/m", a number, or null. */
+static struct json_object *
+cmd_rate_limit(struct json_object *args)
+{
+	struct json_object *n = NULL, *v = NULL, *o;
+	const struct task_def *d;
+	double rate;
+	long idx;
+
+	json_object_object_get_ex(args, "task_name", &n);
+	json_object_object_get_ex(args, "rate_limit", &v);
+	rate = v == NULL ? 0 : json_object_is_type(v, json_type_string) ?
+	    wk_parse_rate(json_object_get_string(v)) :
+	    json_object_get_double(v);
+	o = json_object_new_object();
+	if (!json_object_is_type(n, json_type_string) ||
+	    (d = task_find(json_object_get_string(n), wk_cfg.diagnostic))
+	    == NULL || (idx = d - task_defs) >= WK_TOTALS_MAX) {
+		json_object_object_add(o, "error",
+		    json_object_new_string("unknown task"));
+		return o;
+	}
+	if (rate < 0) {
+		json_object_object_add(o, "error",
+		    json_object_new_string("invalid rate limit string"));
+		return o;
+	}
+	wk_lock();
+	wk_sh->rate[idx] = rate;
+	wk_sh->rate_tokens[idx] = 1;
+	wk_sh->rate_last[idx] = util_now();
+	wk_unlock();
+	log_info("rate limit of %s: %.3f/s", d->name, rate);
+	json_object_put(o);
+	return ok_reply(rate > 0 ? "new rate limit set successfully" :
+	    "rate limit disabled successfully");
+}
+
 /* conf: the settings that matter on the wire (broker without secrets). */
 static struct json_object *
 cmd_conf(void)
@@ -577,6 +615,8 @@ dispatch(const char *method, struct json_object *args)
 		return cmd_hello(args);
 	if (strcmp(method, "time_limit") == 0)
 		return cmd_time_limit(args);
+	if (strcmp(method, "rate_limit") == 0)
+		return cmd_rate_limit(args);
 	if (strcmp(method, "conf") == 0)
 		return cmd_conf();
 	if (strcmp(method, "revoke") == 0)

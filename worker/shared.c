@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "worker.h"
@@ -96,4 +97,24 @@ wk_revoke(const char *id)
 	    [strnlen(id, CELERY_ID_MAX - 1)] = '\0';
 	wk_sh->nrevoked++;
 	wk_unlock();
+}
+
+double
+wk_parse_rate(const char *s)
+{
+	char *end;
+	double n;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	n = strtod(s, &end);
+	if (end == s || n < 0)
+		return -1;
+	if (*end == '\0' || strcmp(end, "/s") == 0)
+		return n;
+	if (strcmp(end, "/m") == 0)
+		return n / 60;
+	if (strcmp(end, "/h") == 0)
+		return n / 3600;
+	return -1;
 }

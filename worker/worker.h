@@ -78,6 +78,10 @@ struct wk_shared {
 	/* `control time_limit` overrides by task_defs[] index; -1 = unset */
 	double		 soft_override[WK_TOTALS_MAX];
 	double		 hard_override[WK_TOTALS_MAX];
+	/* Rate limits (tasks/s, 0 = none): token buckets of capacity 1. */
+	double		 rate[WK_TOTALS_MAX];
+	double		 rate_tokens[WK_TOTALS_MAX];
+	double		 rate_last[WK_TOTALS_MAX];
 	struct wk_slot	 slots[CELERY_MAX_CONCURRENCY];
 };
 
@@ -95,5 +99,7 @@ unsigned long wk_clock_tick(void);
 void	wk_clock_seen(unsigned long clock);
 int	wk_is_revoked(const char *id);
 void	wk_revoke(const char *id);
+/* "10/s", "100/m", "3600/h" or a number (per second); 0 = none, -1 bad. */
+double	wk_parse_rate(const char *s);
 
 #endif

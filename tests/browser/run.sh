@@ -26,5 +26,6 @@ if [ ! -d node_modules/playwright-core ]; then
 fi
 
 mkdir -p "${BC_ARTIFACTS:=$(pwd)/artifacts}/screenshots"
+rm -f "$BC_ARTIFACTS"/screenshots/*.png	# this run's pictures only
 export BC_ARTIFACTS
 exec node test_frontend.mjs "$@"

@@ -474,6 +474,24 @@ test('an ended session is shown clearly and sends the user to sign in', async ()
   await context.close();
 }, { needs: ['works at phone width (375 px) without sideways scrolling'] });
 
+test('a purged job says so and offers no downloads', async () => {
+  const { page } = S;
+  // The demo user administers its organisation: purge the job by the API.
+  const r = await rawRequest('POST', `/api/v1/claims/csv-jobs/${S.jobId}/purge/`, {
+    headers: { Authorization: `Token ${token()}`, Accept: 'application/json' },
+  });
+  assert(r.status === 200 || r.status === 204, `purge: HTTP ${r.status} ${r.body.toString().slice(0, 200)}`);
+  const gone = await api.get(`claims/csv-jobs/${S.jobId}/results/`);
+  eq(gone.status, 410, 'results of a purged job');
+  await page.evaluate(() => { location.hash = '#/jobs'; });
+  await waitH1(page, 'Jobs');
+  await page.evaluate((x) => { location.hash = x; }, `#/jobs/${S.jobId}`);
+  await until(async () => /removed .* retention/.test(await text(page, '#job-error')), { what: 'the purge message' });
+  eq(await page.locator('#job-actions a, #job-actions button').count(), 0, 'no downloads or retry');
+  assert(await page.locator('#results').isHidden(), 'no results table');
+  await screenshot(page, 'job-purged');
+}, { needs: ['watch the progress bar reach 100 %'] });
+
 test('sign out, then be refused', async () => {
   const { page } = S;
   const old = S.sessionCookie || ((await S.context.cookies(URL_BASE)).find((c) => c.name === 'bc_session') || {}).value;

@@ -19,9 +19,12 @@ import requests
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 SCRIPT = os.path.join(HERE, "relstack.sh")
-# The SMTP sink and webhook receiver of the notification test.
-SMTP_PORT = 24025
-HOOK_PORT = 24090
+# Ports: BC_REL_PORT_BASE (24000) + 443 HTTPS, 80 HTTP, 481 simulator,
+# 25 the SMTP sink and 90 the webhook receiver of the notification test.
+# Another base lets two checkouts run these tests at once.
+PORT_BASE = int(os.environ.get("BC_REL_PORT_BASE", "24000"))
+SMTP_PORT = PORT_BASE + 25
+HOOK_PORT = PORT_BASE + 90
 HEADER = "claim_number,first_name,last_name,date_of_birth,subscriber_id\n"
 
 # What the tests rely on; each value is explained where it is used.
@@ -47,11 +50,15 @@ notify.retry_base_s = 1
 class Stack:
     def __init__(self, tmpdir):
         self.var = os.environ.get("BC_REL_VAR", os.path.join(REPO, "var-rel"))
-        self.env = dict(os.environ, BULKCLAIMS_VAR=self.var)
+        self.env = dict(os.environ)
         for k in list(self.env):
             # The caller's overrides would beat the stack's configuration.
-            if k.startswith("BULKCLAIMS_") and k != "BULKCLAIMS_VAR":
+            if k.startswith("BULKCLAIMS_"):
                 del self.env[k]
+        self.env.update(BULKCLAIMS_VAR=self.var,
+                        BULKCLAIMS_TEST_HTTPS_PORT=str(PORT_BASE + 443),
+                        BULKCLAIMS_TEST_HTTP_PORT=str(PORT_BASE + 80),
+                        BULKCLAIMS_TEST_SIM_PORT=str(PORT_BASE + 481))
         extra = os.path.join(str(tmpdir), "extra.conf")
         with open(extra, "w") as f:
             f.write(EXTRA_CONF)

@@ -40,10 +40,15 @@ start)
 		# @RUN@: the real run/ folder (var may be relocated).
 		sed "s|@RUN@|$BC_RUN|g" "$RELSTACK_EXTRA_CONF" >>"$BC_CONF"
 	fi
+	# bc_die exits from inside these: a half-started stack is stopped
+	# by the trap, never left running.
+	started=0
+	trap '[ "$started" = 1 ] || bc_stop_all >&2' EXIT
 	{
 		bc_tls && bc_pg_start && bc_redis_start && bc_setup_data &&
 		    bc_start_programs && bc_nginx_start
-	} >&2 || { bc_stop_all >&2; exit 1; }
+	} >&2 || exit 1
+	started=1
 	printf '%s\n' "BC_STATE=$BC_STATE" "BC_RUN=$BC_RUN" "BC_LOG=$BC_LOG" \
 	    "BC_CONF=$BC_CONF" "BC_BUILD=$BC_BUILD" "BC_CTL=$BC_CTL" \
 	    "BC_HTTPS_PORT=$BC_HTTPS_PORT" "BC_SIM_PORT=$BC_SIM_PORT" \

@@ -36,6 +36,7 @@ def test_session_actions_are_audited(org):
     job = r.json()["id"]
     m.api.wait_done(job)
     assert b.get(f"claims/csv-jobs/{job}/").status_code == 200
+    assert b.get(f"claims/csv-jobs/{job}/rows/").status_code == 200
     b.get(f"claims/csv-jobs/{job}/results/")
     r = b.post(f"claims/csv-jobs/{job}/retry/")
     assert r.status_code in (200, 202), r.text
@@ -50,7 +51,8 @@ def test_session_actions_are_audited(org):
     assert login and login[0]["outcome"] == "success"
     assert login[0]["via"] == "session"
     assert login[0]["user"] == m.id
-    for action in ("upload", "view_job", "download_results", "retry"):
+    for action in ("upload", "view_job", "view_rows", "download_results",
+                   "retry"):
         e = entries(org, action, job_id=job)
         assert e, action
         assert e[0]["username"] == m.username, action

@@ -24,6 +24,7 @@ def finished_job(api):
 def test_admin_purge_then_410(api):
     job = finished_job(api)
     assert api.get(f"claims/csv-jobs/{job}/results/").status_code == 200
+    assert api.get(f"claims/csv-jobs/{job}/rows/").status_code == 200
     assert rows_of(job) == 3
     assert api.get(f"claims/csv-jobs/{job}/").json()["purged_at"] is None
     r = api.post(f"claims/csv-jobs/{job}/purge/")
@@ -32,6 +33,9 @@ def test_admin_purge_then_410(api):
     assert r.json()["purged"] is True
     assert rows_of(job) == 0
     r = api.get(f"claims/csv-jobs/{job}/results/")
+    assert r.status_code == 410
+    assert error_code(r) == "purged"
+    r = api.get(f"claims/csv-jobs/{job}/rows/")
     assert r.status_code == 410
     assert error_code(r) == "purged"
     r = api.post(f"claims/csv-jobs/{job}/retry/")

@@ -14,6 +14,7 @@
 TARGETS='
 multipart | lib/multipart.c |
 csvin | lib/csvin.c lib/textenc.c | -lcsv -lsodium
+intake | lib/csvin.c lib/textenc.c fcgi/preview.c fcgi/results.c fcgi/query.c | -lcsv -lsodium -ljson-c
 celery | lib/celery.c lib/celery_json.c lib/celery_result.c lib/util.c | -ljson-c -lhiredis -lsodium -lm
 session | fcgi/cookie.c | -ljson-c -lsodium
 '
@@ -25,7 +26,7 @@ secs=${1:-10}
 [ $# -gt 0 ] && shift
 CC=${CC_FUZZ:-clang-14}
 CFLAGS_FUZZ="-g -O1 -fsanitize=fuzzer,address,undefined \
--fno-sanitize-recover=all -D_GNU_SOURCE -iquote $top/lib -iquote $here"
+-fno-sanitize-recover=all -D_GNU_SOURCE -iquote $top/lib -iquote $top/fcgi -iquote $here"
 
 
 run_target() {

@@ -2,6 +2,7 @@
 re-subscribe remote control, re-declare bindings (issue 3)."""
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -55,6 +56,8 @@ def test_survives_redis_restart(tmp_path):
         assert "pong" in out.stdout, out.stdout + out.stderr
         assert w.p.poll() is None
     finally:
-        assert w.stop() == 0
+        rc = w.stop()
         rs.terminate()
         rs.wait(10)
+        shutil.rmtree(d, ignore_errors=True)
+        assert rc == 0

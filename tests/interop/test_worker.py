@@ -454,3 +454,26 @@ def test_control_time_limit_and_conf(app, c_worker, r, redis_server):
     assert rep == [{w.node: {"error": "unknown task"}}]
     out = celery_cli(redis_server, "inspect", "conf", "--json")
     assert json.loads(out.stdout)[w.node]["task_serializer"] == "json"
+
+
+def test_rate_limit(app, c_worker, r):
+    """control rate_limit 2/s: five tasks take at least two seconds."""
+    w = c_worker("--concurrency", "2")
+    rep = app.control.rate_limit("bulkclaims.echo", "2/s", reply=True,
+                                 destination=[w.node])
+    assert rep == [{w.node: {"ok": "new rate limit set successfully"}}]
+    t0 = time.time()
+    rs = [app.send_task("bulkclaims.echo", args=[i]) for i in range(5)]
+    for i, x in enumerate(rs):
+        assert x.get(timeout=15) == {"args": [i], "kwargs": {}}
+    assert time.time() - t0 >= 1.9
+    rep = app.control.rate_limit("bulkclaims.echo", "bad", reply=True,
+                                 destination=[w.node])
+    assert "error" in rep[0][w.node]
+    app.control.rate_limit("bulkclaims.echo", None, reply=True,
+                           destination=[w.node])
+    t0 = time.time()
+    rs = [app.send_task("bulkclaims.echo", args=[i]) for i in range(5)]
+    for x in rs:
+        x.get(timeout=10)
+    assert time.time() - t0 < 1.5

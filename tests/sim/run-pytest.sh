@@ -22,7 +22,7 @@ trap 'rm -f "$out"' EXIT
 echo "1..1"
 if "$PY" -m pytest -q -s -p no:cacheprovider "$srcdir/tests/sim/test_sim.py" \
     >"$out" 2>&1; then
-	sed 's/^/# /' "$out" | grep -E 'concurrent|passed'
+	sed 's/^/# /' "$out" | grep -E 'concurrent|keep-alive|readable|passed'
 	echo "ok 1 - tests/sim/test_sim.py"
 else
 	sed 's/^/# /' "$out"

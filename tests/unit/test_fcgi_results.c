@@ -182,9 +182,45 @@ test_header_injection(void)
 	    strcmp(head, "\"\"\r\n") == 0, "empty name quoted");
 }
 
+static int
+no_row(void *arg, const struct csvin_row *row)
+{
+	(void)arg;
+	(void)row;
+	return 0;
+}
+
+/* The header csvin mapped, stored and loaded back (upload -> results). */
+static void
+test_input_columns_round_trip(void)
+{
+	static const char csv[] = "Notes,Claim #,First Name,Last Name,DOB,"
+	    "Member ID,Ref,,\r\nn,A1,J,D,1980-01-01,S1,r,,\r\n";
+	struct csvin_summary sum;
+	struct json_object *cols, *hold;
+	struct results_cols c;
+	const char *text;
+
+	ok(csvin_parse(csv, sizeof(csv) - 1, 0, NULL, no_row, NULL, &sum,
+	    NULL) == CSVIN_OK, "parsed");
+	cols = results_input_columns(&sum);
+	text = json_object_to_json_string_ext(cols, JSON_C_TO_STRING_PLAIN);
+	ok(strcmp(text, "[[\"Notes\",null],[\"Claim #\",\"claim_number\"],"
+	    "[\"First Name\",\"first_name\"],[\"Last Name\",\"last_name\"],"
+	    "[\"DOB\",\"date_of_birth\"],[\"Member ID\",\"subscriber_id\"],"
+	    "[\"Ref\",null]]") == 0, "stored: %s", text);
+	ok(results_cols_load(text, NULL, &c, &hold) == 0 && c.n == 7 &&
+	    c.col[0].extra == 0 && c.col[6].extra == 1 &&
+	    c.col[5].field == CSVIN_SUBSCRIBER_ID, "loaded back");
+	json_object_put(hold);
+	json_object_put(cols);
+	csvin_summary_free(&sum);
+}
+
 int
 main(void)
 {
+	test_input_columns_round_trip();
 	test_opts();
 	test_cols();
 	test_sql_and_header();

@@ -138,7 +138,9 @@ export function render(ctx) {
       h('p', null, h('span', { class: 'visually-hidden' }, 'Status: '), statusBadge(st)),
       h('p', null, 'File ', h('strong', { class: 'filename', id: 'job-filename' }, job.filename || '—'),
         ` · ${num(job.total_rows)} rows · created ${dateTime(job.created_at)}`));
-    if (st === 'FAILED' && job.error_message) {
+    if (job.purged_at) {
+      replace(errBox, alertBox('info', `The rows and results of this job were removed on ${dateTime(job.purged_at)} under the retention policy. The counts remain.`));
+    } else if (st === 'FAILED' && job.error_message) {
       replace(errBox, alertBox('error', h('span', null, 'The job failed: '), h('span', { id: 'job-error-message' }, job.error_message)));
     } else if (job.error_message && st !== 'COMPLETED') {
       replace(errBox, alertBox('warning', job.error_message));
@@ -210,6 +212,11 @@ export function render(ctx) {
     const failures = Number((prog && prog.failure_count) ?? job.failure_count) || 0;
     const base = `claims/csv-jobs/${encodeURIComponent(id)}/results/`;
     const list = [];
+    if (job.purged_at) {
+      replace(actions);
+      resultsSection.hidden = true;
+      return;
+    }
     if (finished && st !== 'PURGED') {
       list.push(h('a', { class: 'btn', id: 'download-plain', href: apiUrl(base), download: '' }, '⤓ Download results (CSV)'));
       list.push(h('a', { class: 'btn btn-secondary', id: 'download-extended', href: apiUrl(base, { format: 'extended' }), download: '' },

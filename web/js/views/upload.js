@@ -313,15 +313,20 @@ function warningText(w) {
   return String(w);
 }
 
-// Extra help for the structural errors people meet most.
+// Extra help for the structural errors people meet most: what the server's
+// message does not say already, and what to do about it.
 function structuralHint(err) {
   const d = err.detail || {};
+  const msg = err.message || '';
+  const missing = d.missing_columns || d.missing;
+  const found = d.found_columns || d.columns_found;
   const bits = [];
-  if (Array.isArray(d.missing) && d.missing.length) bits.push(`Missing: ${d.missing.join(', ')}.`);
-  if (Array.isArray(d.columns_found) && d.columns_found.length) bits.push(`Columns found: ${d.columns_found.join(', ')}.`);
-  if (d.line) bits.push(`Line ${d.line}.`);
+  if (Array.isArray(missing) && missing.length && !/missing/i.test(msg)) bits.push(`Missing: ${missing.join(', ')}.`);
+  if (Array.isArray(found) && found.length && !/columns found|found columns/i.test(msg)) bits.push(`Columns found: ${found.join(', ')}.`);
+  if (d.line && !/\bline\b/i.test(msg)) bits.push(`Line ${d.line}.`);
+  if (Array.isArray(missing) && missing.length) bits.push('Rename the columns in the first row of the file, or start from the template.');
   if (err.status === 413) bits.push('Split the file into smaller files and upload them one by one.');
-  if (err.status === 415 || /xlsx|excel|workbook/i.test(err.message)) {
+  if (err.status === 415 || /xlsx|excel|workbook/i.test(msg)) {
     bits.push('In Excel choose File › Save As › “CSV UTF-8 (Comma delimited)”.');
   }
   if (!bits.length) return null;
