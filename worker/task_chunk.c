@@ -83,6 +83,11 @@ chunk_publish_all(struct task_ctx *ctx, const char *job_id, PGresult *res,
 	return 0;
 }
 
+/*
+ * Splits a claimed job into chunk tasks when it has more than chunk.rows
+ * unprocessed rows (task_csv.h).  Returns the number of chunks, 0 to run
+ * it inline, or -1 with err set.
+ */
 int
 chunk_split_job(struct task_ctx *ctx, PGconn *db, const char *job_id,
     struct errbuf *err)
@@ -259,6 +264,14 @@ chunk_finish(struct task_ctx *ctx, PGconn *db, const char *job_id,
 	return 0;
 }
 
+/*
+ * claims.tasks.process_csv_chunk(job_id, first_row, last_row): checks
+ * the rows of the range still without a result, then counts the chunk
+ * done (the last one finishes the job).  Bad arguments: ValueError
+ * FAILURE; database down: retry; worker stopping: Interrupted retry
+ * (acks_late, requeued unchanged).  Returns 0 with the job summary as
+ * value, or -1 with res filled.
+ */
 int
 task_process_csv_chunk(struct task_ctx *ctx, struct json_object *args,
     struct json_object *kwargs, struct task_result *res)
