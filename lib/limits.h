@@ -175,4 +175,12 @@
  */
 #define IDEM_STALE_S		600
 
+/* --- chunk (issue 9) --- */
+/* Default chunk.rows: unprocessed rows above which a job is split. */
+#define CHUNK_ROWS_DEFAULT	500L
+/* Smallest chunk.rows honoured: a message per handful of rows is waste. */
+#define CHUNK_ROWS_MIN		10L
+/* Most chunks per split; chunks grow to stay under it. */
+#define CHUNK_MAX		1000L
+
 #endif

@@ -57,6 +57,8 @@ struct run {
 	struct task_ctx	*ctx;
 	struct batch	*feed;		/* newest batch, being handed out */
 	long		 last_row;	/* highest row_number fetched */
+	/* Chunk (task_chunk.c): rows range_lo..range_hi only; 0 = all. */
+	long		 range_lo, range_hi;
 	int		 exhausted;
 	json_object	*results;	/* array of rows waiting to be stored */
 	long long	 last_flush_ms;
@@ -81,8 +83,11 @@ stopping(const struct run *r)
 	return r->ctx != NULL && r->ctx->stop != NULL && *r->ctx->stop;
 }
 
-/* The process's connection, reconnected when broken. */
-static PGconn *
+/*
+ * The process's connection, reconnected when broken (task_csv.h).
+ * Owned by this file; NULL with err set when the database is down.
+ */
+PGconn *
 task_db_get(struct errbuf *err)
 {
 	if (task_db != NULL && db_ensure(task_db))
@@ -131,19 +136,22 @@ batch_free_done(struct run *r)
 static int
 batch_fetch(struct run *r)
 {
-	char last[32], limit[32];
-	const char *p[3] = { r->job_id, last, limit };
+	char last[32], limit[32], hi[32];
+	const char *p[4] = { r->job_id, last, limit, hi };
 	struct batch *b;
 	PGresult *res;
 
 	snprintf(last, sizeof(last), "%ld", r->last_row);
 	snprintf(limit, sizeof(limit), "%d", FETCH_ROWS);
+	snprintf(hi, sizeof(hi), "%ld", r->range_hi > 0 ? r->range_hi :
+	    2147483647L);
 	res = db_exec(r->db, &r->err, "SELECT row_number, claim_number, "
 	    "first_name, last_name, date_of_birth, subscriber_id "
 	    "FROM csv_job_rows WHERE job_id = $1 AND success IS NULL "
 	    /* intake: a repeated claim number is checked once (sql/004). */
 	    "AND duplicate_of IS NULL "
-	    "AND row_number > $2 ORDER BY row_number LIMIT $3", 3, p);
+	    "AND row_number > $2 AND row_number <= $4 "
+	    "ORDER BY row_number LIMIT $3", 4, p);
 	if (res == NULL) {
 		r->db_failed = 1;
 		return 0;
@@ -415,9 +423,9 @@ job_failed(struct task_ctx *ctx, PGconn *db, const char *job_id,
 	PQclear(res);
 }
 
-/* The Celery result value: job id and counts, no PHI. */
-static json_object *
-job_summary(PGconn *db, const char *job_id, struct errbuf *err)
+/* The Celery result value: job id and counts, no PHI (task_csv.h). */
+json_object *
+csv_job_summary(PGconn *db, const char *job_id, struct errbuf *err)
 {
 	const char *p[1] = { job_id };
 	json_object *o;
@@ -619,7 +627,7 @@ feed_reset(struct run *r)
 		PQclear(b->res);
 		free(b);
 	}
-	r->last_row = 0;
+	r->last_row = r->range_lo > 0 ? r->range_lo - 1 : 0;
 	r->exhausted = 0;
 	r->paused = 0;
 	r->streak = 0;
@@ -643,10 +651,10 @@ token_outage(const char *msg)
  * Returns 0 or -1 with res filled.  *outcome: 0 done, 1 stopped
  * (resume later), 2 cancelled or taken elsewhere.
  */
-static int
-run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
+int
+csv_run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
     const char *org_id, const char *provider, const char *transaction,
-    struct task_result *res, int *outcome)
+    long range_lo, long range_hi, struct task_result *res, int *outcome)
 {
 	struct payer_endpoint ep;
 	struct payer_credential cred;
@@ -687,6 +695,9 @@ run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
 	r.db = db;
 	r.job_id = job_id;
 	r.ctx = ctx;
+	r.range_lo = range_lo;
+	r.range_hi = range_hi;
+	r.last_row = range_lo > 0 ? range_lo - 1 : 0;
 	r.results = json_object_new_array();
 	r.streak_fail = json_object_new_array();
 	r.outage_threshold = (int)config_get_long("payer.outage_threshold",
@@ -771,8 +782,8 @@ run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
  * done stay; the others stay unprocessed).  Anything else is left as
  * it is (another run or the watchdog owns it).
  */
-static void
-job_cancelled(PGconn *db, const char *job_id)
+void
+csv_job_cancelled(PGconn *db, const char *job_id)
 {
 	const char *p[1] = { job_id };
 
@@ -861,7 +872,7 @@ task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
 		 * Finished, unknown, or held by another live run: report
 		 * what is there; never redo it.
 		 */
-		if ((res->value = job_summary(db, job_id, &err)) != NULL) {
+		if ((res->value = csv_job_summary(db, job_id, &err)) != NULL) {
 			log_info("job not claimed job=%s status=%s", job_id,
 			    json_object_get_string(json_object_object_get(
 			    res->value, "status")));
@@ -878,8 +889,19 @@ task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
 	    ctx->task_id, ctx->retries);
 	failpoint("task_started");
 
-	rc = run_rows(ctx, db, job_id, org_id, provider, transaction, res,
-	    &outcome);
+	/* Big jobs go out as chunk tasks (task_chunk.c). */
+	if ((rc = chunk_split_job(ctx, db, job_id, &err)) == -1) {
+		log_warnx("job=%s %s", job_id, err.msg);
+		res->retry = 1;
+		res->countdown = 5;
+		return fail(res, "DatabaseError", "cannot split the job");
+	}
+	if (rc > 0) {
+		res->value = csv_job_summary(db, job_id, &err);
+		return 0;
+	}
+	rc = csv_run_rows(ctx, db, job_id, org_id, provider, transaction, 0,
+	    0, res, &outcome);
 	if (rc != 0)
 		return rc;
 	/* The connection may have been replaced during an outage. */
@@ -889,8 +911,8 @@ task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
 		return fail(res, "DatabaseError", "database unavailable");
 	}
 	if (outcome == 2) {
-		job_cancelled(db, job_id);
-		res->value = job_summary(db, job_id, &err);
+		csv_job_cancelled(db, job_id);
+		res->value = csv_job_summary(db, job_id, &err);
 		return 0;
 	}
 	if (outcome == 1) {
@@ -914,13 +936,13 @@ task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
 	}
 	rc = PQntuples(r);
 	PQclear(r);
-	res->value = job_summary(db, job_id, &err);
+	res->value = csv_job_summary(db, job_id, &err);
 	if (rc == 0) {
 		/* Rows left (or the status changed under us): not done. */
 		if (res->value != NULL && strcmp(json_object_get_string(
 		    json_object_object_get(res->value, "status")),
 		    "CANCELLING") == 0) {
-			job_cancelled(db, job_id);
+			csv_job_cancelled(db, job_id);
 			return 0;
 		}
 		if (res->value != NULL && strcmp(json_object_get_string(

@@ -31,6 +31,8 @@ HEADER = "claim_number,first_name,last_name,date_of_birth,subscriber_id\n"
 EXTRA_CONF = """
 # tests/e2e/relstack.py
 sim.latency_ms = 100
+# These tests fault one job run inline; chunked jobs: test_chunks.py.
+chunk.rows = 1000000
 watchdog.interval_s = 1
 watchdog.stale_s = 6
 watchdog.pending_s = 5
