@@ -292,6 +292,18 @@ struct json_object;
 struct json_object *payer_json_parse(const void *buf, size_t len);
 /* The string member key of obj, or NULL if absent or not a string; borrowed. */
 const char *payer_json_str(struct json_object *obj, const char *key);
+/* obj.key as a normalised amount ("1500.00") in dst, or "" if absent/bad. */
+void	payer_json_amount(char *dst, size_t dstsz, struct json_object *obj,
+	    const char *key);
+/* obj.key as YYYY-MM-DD in dst[11], or "" if absent or not a date. */
+void	payer_json_date(char dst[11], struct json_object *obj,
+	    const char *key);
+/*
+ * The element of array arr whose string member key equals value (case
+ * ignored), else the first element, else NULL; borrowed.
+ */
+struct json_object *payer_json_pick(struct json_object *arr, const char *key,
+	    const char *value);
 /* obj.key if it has type t, else NULL (also when obj is NULL); borrowed. */
 struct json_object *payer_json_get(struct json_object *obj, const char *key,
 	    int t);

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <json-c/json.h>
 
@@ -74,39 +73,6 @@ uhc_build(const struct payer_endpoint *ep, const struct payer_credential *cred,
 	return 0;
 }
 
-static void
-copy_amount(char *dst, size_t dstsz, struct json_object *obj, const char *key)
-{
-	const char *s = payer_json_str(obj, key);
-
-	if (s == NULL || payer_amount_norm(s, dst, dstsz) == -1)
-		dst[0] = '\0';
-}
-
-static void
-copy_date(char dst[11], struct json_object *obj, const char *key)
-{
-	if (payer_date_to_iso(payer_json_str(obj, key), dst) == -1)
-		dst[0] = '\0';
-}
-
-/* The claim in claims[] whose claimNumber is ours, else the first one. */
-static struct json_object *
-pick_claim(struct json_object *claims, const char *claim_number)
-{
-	size_t i, n = json_object_array_length(claims);
-	const char *cn;
-
-	for (i = 0; i < n; i++) {
-		cn = payer_json_str(json_object_array_get_idx(claims, i),
-		    "claimNumber");
-		if (cn != NULL && claim_number != NULL &&
-		    strcasecmp(cn, claim_number) == 0)
-			return json_object_array_get_idx(claims, i);
-	}
-	return n > 0 ? json_object_array_get_idx(claims, 0) : NULL;
-}
-
 static enum payer_verdict
 uhc_parse(long http_status, const void *buf, size_t len,
     const struct payer_claim *claim, struct payer_result *res)
@@ -136,7 +102,8 @@ uhc_parse(long http_status, const void *buf, size_t len,
 		payer_result_error(res, msg);
 		return PAYER_FAIL;
 	}
-	if ((c = pick_claim(claims, claim->claim_number)) == NULL) {
+	c = payer_json_pick(claims, "claimNumber", claim->claim_number);
+	if (c == NULL) {
 		json_object_put(root);
 		res->success = 0;
 		snprintf(res->status, sizeof(res->status), "Not Found");
@@ -162,25 +129,25 @@ uhc_parse(long http_status, const void *buf, size_t len,
 	    sizeof(res->payer_claim_number), payer_json_str(c, "claimNumber"));
 
 	sub = payer_json_get(c, "claimLevelTotalAmount", json_type_object);
-	copy_amount(res->total_charged, sizeof(res->total_charged), sub,
+	payer_json_amount(res->total_charged, sizeof(res->total_charged), sub,
 	    "totalBilledChargeAmount");
-	copy_amount(res->total_paid, sizeof(res->total_paid), sub,
+	payer_json_amount(res->total_paid, sizeof(res->total_paid), sub,
 	    "totalPaidAmount");
-	copy_amount(res->total_allowed, sizeof(res->total_allowed), sub,
+	payer_json_amount(res->total_allowed, sizeof(res->total_allowed), sub,
 	    "totalAllowedAmount");
-	copy_amount(res->patient_responsibility,
+	payer_json_amount(res->patient_responsibility,
 	    sizeof(res->patient_responsibility), sub,
 	    "totalPatientResponsibilityAmount");
 
 	sub = payer_json_get(c, "claimEvents", json_type_object);
-	copy_date(res->processed_date, sub, "processedDate");
+	payer_json_date(res->processed_date, sub, "processedDate");
 
 	if ((arr = payer_json_get(c, "payments", json_type_array)) != NULL &&
 	    json_object_array_length(arr) > 0) {
 		sub = json_object_array_get_idx(arr, 0);
 		payer_copy_safe(res->check_number, sizeof(res->check_number),
 		    payer_json_str(sub, "paymentNumber"));
-		copy_date(res->check_date, sub, "paymentIssueDate");
+		payer_json_date(res->check_date, sub, "paymentIssueDate");
 	}
 
 	if ((arr = payer_json_get(c, "claimStatusCrosswalkData",

@@ -466,3 +466,34 @@ payer_latency_render(const char *name,
 		len += (size_t)n;
 	return len;
 }
+
+void
+payer_json_amount(char *dst, size_t dstsz, struct json_object *obj,
+    const char *key)
+{
+	const char *s = payer_json_str(obj, key);
+
+	if (s == NULL || payer_amount_norm(s, dst, dstsz) == -1)
+		dst[0] = '\0';
+}
+
+void
+payer_json_date(char dst[11], struct json_object *obj, const char *key)
+{
+	if (payer_date_to_iso(payer_json_str(obj, key), dst) == -1)
+		dst[0] = '\0';
+}
+
+struct json_object *
+payer_json_pick(struct json_object *arr, const char *key, const char *value)
+{
+	size_t i, n = json_object_array_length(arr);
+	const char *v;
+
+	for (i = 0; i < n; i++) {
+		v = payer_json_str(json_object_array_get_idx(arr, i), key);
+		if (v != NULL && value != NULL && strcasecmp(v, value) == 0)
+			return json_object_array_get_idx(arr, i);
+	}
+	return n > 0 ? json_object_array_get_idx(arr, 0) : NULL;
+}

@@ -164,39 +164,6 @@ category_find(const char *code)
 	return NULL;
 }
 
-/* The claim in claims[] for our claim number, else the first one. */
-static struct json_object *
-pick_claim(struct json_object *claims, const char *claim_number)
-{
-	size_t i, n = json_object_array_length(claims);
-	const char *cn;
-
-	for (i = 0; i < n; i++) {
-		cn = payer_json_str(json_object_array_get_idx(claims, i),
-		    "tradingPartnerClaimNumber");
-		if (cn != NULL && claim_number != NULL &&
-		    strcasecmp(cn, claim_number) == 0)
-			return json_object_array_get_idx(claims, i);
-	}
-	return n > 0 ? json_object_array_get_idx(claims, 0) : NULL;
-}
-
-static void
-copy_amount(char *dst, size_t dstsz, struct json_object *obj, const char *key)
-{
-	const char *s = payer_json_str(obj, key);
-
-	if (s == NULL || payer_amount_norm(s, dst, dstsz) == -1)
-		dst[0] = '\0';
-}
-
-static void
-copy_date(char dst[11], struct json_object *obj, const char *key)
-{
-	if (payer_date_to_iso(payer_json_str(obj, key), dst) == -1)
-		dst[0] = '\0';
-}
-
 static void
 not_found(struct payer_result *res)
 {
@@ -234,7 +201,9 @@ x12_parse(long http_status, const void *buf, size_t len,
 		payer_result_error(res, msg);
 		return PAYER_FAIL;
 	}
-	if ((c = pick_claim(claims, claim->claim_number)) == NULL) {
+	c = payer_json_pick(claims, "tradingPartnerClaimNumber",
+	    claim->claim_number);
+	if (c == NULL) {
 		json_object_put(root);
 		not_found(res);
 		return PAYER_DONE;
@@ -288,13 +257,13 @@ x12_parse(long http_status, const void *buf, size_t len,
 	snprintf(res->status, sizeof(res->status), "%s", cat->status);
 	snprintf(res->lookup_result, sizeof(res->lookup_result), "FOUND");
 	res->error_message[0] = '\0';
-	copy_amount(res->total_charged, sizeof(res->total_charged), st,
+	payer_json_amount(res->total_charged, sizeof(res->total_charged), st,
 	    "submittedAmount");
-	copy_amount(res->total_paid, sizeof(res->total_paid), st,
+	payer_json_amount(res->total_paid, sizeof(res->total_paid), st,
 	    "amountPaid");
 	if (cat->final)
-		copy_date(res->processed_date, st, "effectiveDate");
-	copy_date(res->check_date, st, "checkIssueDate");
+		payer_json_date(res->processed_date, st, "effectiveDate");
+	payer_json_date(res->check_date, st, "checkIssueDate");
 	payer_copy_safe(res->check_number, sizeof(res->check_number),
 	    payer_json_str(st, "checkNumber"));
 	cc = payer_json_str(c, "payerClaimControlNumber");
