@@ -18,8 +18,6 @@ struct config_entry {
 
 static struct config_entry *cfg;
 static size_t cfg_n;
-/* Environment lookups are cached here so returned pointers stay valid. */
-static char *cfg_env_name;
 
 void
 config_free(void)
@@ -33,8 +31,6 @@ config_free(void)
 	free(cfg);
 	cfg = NULL;
 	cfg_n = 0;
-	free(cfg_env_name);
-	cfg_env_name = NULL;
 }
 
 static char *
@@ -128,17 +124,18 @@ config_load(const char *path, struct errbuf *err)
 	return 0;
 }
 
-/* BULKCLAIMS_ + key upper-cased, '.' and '-' as '_'. */
+/*
+ * BULKCLAIMS_ + key upper-cased, '.' and '-' as '_'.  The name is built
+ * on the stack: config_get() is called from the app's threads at once.
+ */
 static const char *
 env_override(const char *key)
 {
+	char name[256];
 	size_t i, n = strlen(key);
-	char *name;
 
-	name = realloc(cfg_env_name, n + sizeof("BULKCLAIMS_"));
-	if (name == NULL)
+	if (n + sizeof("BULKCLAIMS_") > sizeof(name))
 		return NULL;
-	cfg_env_name = name;
 	memcpy(name, "BULKCLAIMS_", 11);
 	for (i = 0; i < n; i++) {
 		char c = key[i];
