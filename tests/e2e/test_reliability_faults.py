@@ -224,8 +224,11 @@ def test_app_dies_between_commit_and_publish(fresh):
     its task (failpoint): the job is PENDING with no message; the
     watchdog publishes it again and it completes."""
     s = fresh
-    with open(s.run + "/failpoint", "w") as f:
+    fp = s.run + "/failpoint"
+    with open(fp, "w") as f:
         f.write("after_commit_before_publish\n")
+    # scripts/test runs with umask 077: the app's user must read the file.
+    os.chmod(fp, 0o644)
     old = s.pid("fcgi")
     name = "fp-%s.csv" % uuid.uuid4().hex[:8]
     r = s.s.post(s.url + "claims/bulk/upload/", timeout=30,
