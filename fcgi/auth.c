@@ -100,7 +100,8 @@ auth_check(struct req *r)
 		resp_db_error(r, NULL);
 		return -1;
 	}
-	res = db_exec(db, &err, sql_token, 1, params);
+	res = db_exec_prepared(db, &err, "auth_token", sql_token, 1,
+	    params);
 	/*
 	 * This is the first query of every request: a connection the server
 	 * dropped (restart, idle timeout) only shows here, so reconnect and
@@ -108,7 +109,8 @@ auth_check(struct req *r)
 	 */
 	if (res == NULL && PQstatus(db) == CONNECTION_BAD &&
 	    (db = req_db(r)) != NULL)
-		res = db_exec(db, &err, sql_token, 1, params);
+		res = db_exec_prepared(db, &err, "auth_token", sql_token, 1,
+	    params);
 	if (res == NULL) {
 		resp_db_error(r, &err);
 		return -1;

@@ -32,11 +32,12 @@
 	" " EPOCH_US("processing_duration") ","				\
 	" " EPOCH_US("clock_timestamp()") ","				\
 	" " EPOCH_US("purged_at") ","					\
-	" waiting_for_payer"
+	" waiting_for_payer, chunks_total, chunks_done"
 enum {
 	C_ID, C_USER, C_FILENAME, C_STATUS, C_TOTAL, C_PROCESSED, C_SUCCESS,
 	C_FAILURE, C_TASK, C_RESULT_FILE, C_ERROR, C_CREATED, C_STARTED,
-	C_COMPLETED, C_DURATION, C_NOW, C_PURGED, C_WAITING
+	C_COMPLETED, C_DURATION, C_NOW, C_PURGED, C_WAITING, C_CHUNKS_TOTAL,
+	C_CHUNKS_DONE
 };
 
 static const char *const statuses[] = {
@@ -160,7 +161,8 @@ job_fetch(struct req *r)
 		resp_db_error(r, NULL);
 		return NULL;
 	}
-	if ((res = db_exec(db, &err, sql, 2, params)) == NULL) {
+	if ((res = db_exec_prepared(db, &err, "job_fetch", sql, 2,
+	    params)) == NULL) {
 		resp_db_error(r, &err);
 		return NULL;
 	}
@@ -236,7 +238,18 @@ jobs_progress(struct req *r)
 	    PQgetvalue(res, 0, C_WAITING)[0] == 't'));
 	json_object_object_add(o, "unprocessed_rows",
 	    json_object_new_int64(total > processed ? total - processed : 0));
-	resp_json(r, 200, o, NULL);
+	/* Chunking: 0 and 0 for a job run as one task. */
+	json_object_object_add(o, "chunks_total",
+	    col_int(res, 0, C_CHUNKS_TOTAL));
+	json_object_object_add(o, "chunks_done",
+	    col_int(res, 0, C_CHUNKS_DONE));
+	/*
+	 * nginx may answer the next polls of a running job for up to 1 s
+	 * from its cache (nginx/bulkclaims-locations.conf.in): never a
+	 * finished job's (a retry must show at once) nor a browser's.
+	 */
+	resp_json(r, 200, o, terminal || r->via_session ? NULL :
+	    "X-Accel-Expires: 1\r\n");
 	PQclear(res);
 }
 

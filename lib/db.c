@@ -1,9 +1,52 @@
 /*
  * PostgreSQL helpers: connect, run a statement, check its outcome.
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include <libpq-events.h>
+
 #include "db.h"
+
+/*
+ * The statements prepared on one connection, kept as the connection's
+ * libpq instance data: libpq tells db_event() when the connection is
+ * reset (a new server session has none prepared) or freed.  Names are
+ * the callers' string constants (kept, not copied).
+ */
+#define DB_MAX_PREPARED	32
+
+struct db_prepared {
+	const char	*names[DB_MAX_PREPARED];
+	int		 n;
+};
+
+static int
+db_event(PGEventId id, void *info, void *pass)
+{
+	struct db_prepared *p;
+	PGconn *db;
+
+	(void)pass;
+	switch (id) {
+	case PGEVT_REGISTER:
+		db = ((PGEventRegister *)info)->conn;
+		if ((p = calloc(1, sizeof(*p))) == NULL)
+			return 0;
+		return PQsetInstanceData(db, db_event, p);
+	case PGEVT_CONNRESET:
+		db = ((PGEventConnReset *)info)->conn;
+		if ((p = PQinstanceData(db, db_event)) != NULL)
+			p->n = 0;
+		return 1;
+	case PGEVT_CONNDESTROY:
+		db = ((PGEventConnDestroy *)info)->conn;
+		free(PQinstanceData(db, db_event));
+		return 1;
+	default:
+		return 1;
+	}
+}
 
 PGconn *
 db_connect(const char *conninfo, const char *appname, struct errbuf *err)
@@ -28,6 +71,8 @@ db_connect(const char *conninfo, const char *appname, struct errbuf *err)
 		PQfinish(db);
 		return NULL;
 	}
+	/* Without it db_exec_prepared() only loses its speed-up. */
+	(void)PQregisterEventProc(db, db_event, "bulkclaims-db", NULL);
 	return db;
 }
 
@@ -54,6 +99,55 @@ db_exec(PGconn *db, struct errbuf *err, const char *sql, int nparams,
 	ExecStatusType st;
 
 	res = PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0);
+	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return res;
+	db_error(db, res, err);
+	PQclear(res);
+	return NULL;
+}
+
+/* Whether name is prepared on db, preparing it if not: 1, 0, -1. */
+static int
+db_prepare(PGconn *db, struct errbuf *err, const char *name,
+    const char *sql, int nparams)
+{
+	struct db_prepared *p = PQinstanceData(db, db_event);
+	PGresult *res;
+	int i;
+
+	if (p == NULL)
+		return 0;
+	for (i = 0; i < p->n; i++)
+		if (strcmp(p->names[i], name) == 0)
+			return 1;
+	if (p->n == DB_MAX_PREPARED)
+		return 0;
+	res = PQprepare(db, name, sql, nparams, NULL);
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		db_error(db, res, err);
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	p->names[p->n++] = name;
+	return 1;
+}
+
+PGresult *
+db_exec_prepared(PGconn *db, struct errbuf *err, const char *name,
+    const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res;
+	ExecStatusType st;
+
+	switch (db_prepare(db, err, name, sql, nparams)) {
+	case -1:
+		return NULL;
+	case 0:
+		return db_exec(db, err, sql, nparams, params);
+	}
+	res = PQexecPrepared(db, name, nparams, params, NULL, NULL, 0);
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return res;

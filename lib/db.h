@@ -24,6 +24,16 @@ PGconn	*db_connect(const char *conninfo, const char *appname,
 PGresult *db_exec(PGconn *db, struct errbuf *err, const char *sql,
 	    int nparams, const char *const *params);
 
+/*
+ * db_exec() of a statement prepared once per connection under name (a
+ * string constant of the caller's, unique per statement): the server
+ * parses and plans it once, not on every request.  Falls back to
+ * db_exec() on a connection that db_connect() did not make.
+ */
+PGresult *db_exec_prepared(PGconn *db, struct errbuf *err,
+	    const char *name, const char *sql, int nparams,
+	    const char *const *params);
+
 /* Runs a statement that returns nothing; 0 or -1 with err. */
 int	 db_cmd(PGconn *db, struct errbuf *err, const char *sql, int nparams,
 	    const char *const *params);

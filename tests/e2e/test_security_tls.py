@@ -51,9 +51,13 @@ def test_old_tls_refused(proto):
 
 @pytest.mark.parametrize("cipher", ["AES128-SHA", "AES256-GCM-SHA384",
                                     "ECDHE-RSA-AES128-SHA",
-                                    "ECDHE-RSA-AES256-SHA384"])
+                                    "ECDHE-RSA-AES256-SHA384",
+                                    "ECDHE-ECDSA-AES128-SHA",
+                                    "ECDHE-ECDSA-AES256-SHA384"])
 def test_weak_tls12_suites_refused(cipher):
-    # Static RSA key exchange (no forward secrecy) and CBC suites.
+    # Static RSA key exchange (no forward secrecy) and CBC suites, with
+    # either kind of certificate (the dev certificate is ECDSA, which
+    # alone would refuse the RSA ones).
     ok, out = s_client("-tls1_2", "-cipher", cipher + ":@SECLEVEL=0")
     assert not ok, out
     assert "alert handshake failure" in out, out
