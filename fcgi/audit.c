@@ -51,7 +51,8 @@ audit_write(struct req *r, const char *action, const char *job_id,
 	p[5] = outcome;
 	p[6] = r->user_id == 0 ? NULL : r->via_session ? "session" : "token";
 	p[7] = detail;
-	if (db_cmd(db, &err, sql_insert, 8, p) == -1) {
+	if (db_cmd_prepared(db, &err, "audit_insert", sql_insert, 8,
+	    p) == -1) {
 		req_oneline(err.msg, line, sizeof(line));
 		log_warnx("audit: not written action=%s: %s", action, line);
 	}

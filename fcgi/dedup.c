@@ -58,10 +58,12 @@ dedup_find(PGconn *db, long long org_id,
 	params[0] = org;
 	params[1] = hex;
 	params[2] = win;
-	if ((res = db_exec(db, err, sql_lock, 2, params)) == NULL)
+	if ((res = db_exec_prepared(db, err, "dedup_lock", sql_lock, 2,
+	    params)) == NULL)
 		return -1;
 	PQclear(res);
-	if ((res = db_exec(db, err, sql_find, 3, params)) == NULL)
+	if ((res = db_exec_prepared(db, err, "dedup_find", sql_find, 3,
+	    params)) == NULL)
 		return -1;
 	found = PQntuples(res) == 1;
 	if (found)

@@ -51,7 +51,8 @@ quota_check(struct req *r)
 		resp_db_error(r, NULL);
 		return -1;
 	}
-	if ((res = db_exec(db, &err, sql_usage, 1, p)) == NULL) {
+	if ((res = db_exec_prepared(db, &err, "quota_usage", sql_usage,
+	    1, p)) == NULL) {
 		resp_db_error(r, &err);
 		return -1;
 	}

@@ -255,11 +255,13 @@ session_lookup(struct req *r, char hex[2 + 64 + 1])
 		resp_db_error(r, NULL);
 		return NULL;
 	}
-	res = db_exec(db, &err, sql_session, 2, p);
+	res = db_exec_prepared(db, &err, "session_lookup", sql_session,
+	    2, p);
 	/* The first query of a request: retry once on a dropped link. */
 	if (res == NULL && PQstatus(db) == CONNECTION_BAD &&
 	    (db = req_db(r)) != NULL)
-		res = db_exec(db, &err, sql_session, 2, p);
+		res = db_exec_prepared(db, &err, "session_lookup",
+		    sql_session, 2, p);
 	if (res == NULL) {
 		resp_db_error(r, &err);
 		return NULL;

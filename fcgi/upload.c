@@ -242,7 +242,8 @@ store_job(struct req *r, struct store *st, const void *data, size_t len,
 			return 2;
 		}
 	}
-	if (db_cmd(db, err, sql_job, 6, params) == -1)
+	if (db_cmd_prepared(db, err, "upload_job", sql_job, 6,
+	    params) == -1)
 		goto fail;
 	res = PQexec(db, sql_copy);
 	if (res == NULL || PQresultStatus(res) != PGRES_COPY_IN) {
@@ -300,7 +301,8 @@ store_job(struct req *r, struct store *st, const void *data, size_t len,
 	params[2] = invalid;
 	params[3] = json_object_to_json_string_ext(cols,
 	    JSON_C_TO_STRING_PLAIN);
-	rc = db_cmd(db, err, sql_counts, 4, params);
+	rc = db_cmd_prepared(db, err, "upload_counts", sql_counts, 4,
+	    params);
 	json_object_put(cols);
 	if (rc == -1 || db_cmd(db, err, "COMMIT", 0, NULL) == -1)
 		goto fail;

@@ -169,6 +169,18 @@ db_cmd(PGconn *db, struct errbuf *err, const char *sql, int nparams,
 }
 
 int
+db_cmd_prepared(PGconn *db, struct errbuf *err, const char *name,
+    const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res = db_exec_prepared(db, err, name, sql, nparams, params);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int
 db_ensure(PGconn *db)
 {
 	if (PQstatus(db) == CONNECTION_OK)

@@ -38,6 +38,10 @@ PGresult *db_exec_prepared(PGconn *db, struct errbuf *err,
 int	 db_cmd(PGconn *db, struct errbuf *err, const char *sql, int nparams,
 	    const char *const *params);
 
+/* db_cmd() of a prepared statement (see db_exec_prepared()). */
+int	 db_cmd_prepared(PGconn *db, struct errbuf *err, const char *name,
+	    const char *sql, int nparams, const char *const *params);
+
 /* 1 if the connection is usable, after a reset attempt if it was not. */
 int	 db_ensure(PGconn *db);
 
