@@ -87,7 +87,8 @@ class Stack:
         self.run = self.info["BC_RUN"]
         self.log = self.info["BC_LOG"]
         self.url = "https://localhost:%s/api/v1/" % self.info["BC_HTTPS_PORT"]
-        self.sim = "http://127.0.0.1:%s" % self.info["BC_SIM_PORT"]
+        self.sim = "http://%s:%s" % (self.info["BC_SIM_HOST"],
+                                     self.info["BC_SIM_PORT"])
         self.cert = os.path.join(self.info["BC_STATE"], "tls", "dev.crt")
         with open(os.path.join(self.info["BC_STATE"], "demo-token")) as f:
             token = f.read().strip()
