@@ -219,13 +219,14 @@ class HostsStack(Stack):
                               "bulkclaims-worker")
         # ip netns exec and setpriv exec in place: the pid is the
         # worker's.
-        p = subprocess.Popen(
-            ["ip", "netns", "exec", h["ns"], "setpriv", "--reuid=" + user,
-             "--regid=" + user, "--init-groups", "--", binary, "-c", conf,
-             "-n", "%s@%s" % (h["name"], h["ns"])],
-            env=env, cwd=folder, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=open(os.path.join(folder, "worker.out"), "w"))
+        with open(os.path.join(folder, "worker.out"), "w") as out:
+            p = subprocess.Popen(
+                ["ip", "netns", "exec", h["ns"], "setpriv",
+                 "--reuid=" + user, "--regid=" + user, "--init-groups",
+                 "--", binary, "-c", conf,
+                 "-n", "%s@%s" % (h["name"], h["ns"])],
+                env=env, cwd=folder, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=out)
         self.procs[h["name"]] = p
         deadline = time.time() + 30
         while " ready" not in self.host_log(h):
