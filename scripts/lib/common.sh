@@ -83,6 +83,20 @@ bc_init() {
 		bc_die "BC_KIND must be run or test"
 		;;
 	esac
+	# Loopback and unix sockets only, unless a test stack asks for more
+	# (tests/e2e/test_worker_hosts.py: worker hosts in network
+	# namespaces).  BC_LISTEN: "ADDR/PREFIX ..." where PostgreSQL (TCP,
+	# port 5432) and Redis (TCP port BC_REDIS_PORT) also listen, and
+	# whose subnets PostgreSQL lets in.  BC_SIM_HOST: the one address
+	# the payer simulator listens on.
+	BC_LISTEN=
+	BC_REDIS_PORT=0
+	BC_SIM_HOST=127.0.0.1
+	if [ "$BC_KIND" = test ]; then
+		BC_LISTEN=${BULKCLAIMS_TEST_LISTEN:-}
+		BC_REDIS_PORT=${BULKCLAIMS_TEST_REDIS_PORT:-0}
+		BC_SIM_HOST=${BULKCLAIMS_TEST_SIM_HOST:-127.0.0.1}
+	fi
 	case $BC_VAR in
 	/*) ;;
 	*) BC_VAR=$PWD/$BC_VAR ;;

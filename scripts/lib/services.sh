@@ -115,6 +115,9 @@ sim.slow_ms = $slow_ms
 
 public.url = $BC_PUBLIC_URL
 EOF
+	# Only where it is not the default (127.0.0.1).
+	[ "$BC_SIM_HOST" = 127.0.0.1 ] ||
+	    echo "sim.listen = $BC_SIM_HOST" >>"$tmp"
 	mv "$tmp" "$BC_CONF"
 	if bc_is_root; then
 		chown "$BC_SVC_USER:$BC_SVC_USER" "$BC_CONF" "$BC_STATE/secrets"/*
@@ -212,7 +215,7 @@ bc_pg() {
 }
 
 bc_pg_start() {
-	local pgdata=$BC_STATE/pg
+	local pgdata=$BC_STATE/pg listen= a
 
 	if [ ! -f "$pgdata/PG_VERSION" ]; then
 		rm -rf "$pgdata"
@@ -228,12 +231,19 @@ bc_pg_start() {
 			    "full_page_writes = off" >>"$pgdata/postgresql.conf"
 		fi
 	fi
+	# BC_LISTEN's hosts (a test's worker hosts) connect over TCP, with
+	# no password as on the socket: this cluster is a throwaway one.
+	bc_pg_hba_listen
+	for a in $BC_LISTEN; do
+		listen=$listen${listen:+,}${a%/*}
+	done
 	if ! bc_pg pg_ctl -D "$pgdata" status >/dev/null 2>&1; then
-		# Unix socket only; setsid keeps Ctrl-C of a foreground run
-		# from reaching the server before scripts/run stops it.
+		# Unix socket only (and BC_LISTEN); setsid keeps Ctrl-C of a
+		# foreground run from reaching the server before scripts/run
+		# stops it.
 		bc_as_svc setsid -w "$PGBIN/pg_ctl" -D "$pgdata" \
 		    -l "$BC_LOG/postgresql.log" -w -t 60 \
-		    -o "-c listen_addresses='' -k $BC_RUN -c unix_socket_permissions=0700" \
+		    -o "-c listen_addresses='$listen' -k $BC_RUN -c unix_socket_permissions=0700" \
 		    start >/dev/null 2>&1 ||
 		    { bc_tail_log "$BC_LOG/postgresql.log"; bc_die "PostgreSQL did not start"; }
 	fi
@@ -244,6 +254,21 @@ bc_pg_start() {
 		bc_pg createdb -h "$BC_RUN" -U bulkclaims bulkclaims ||
 		    bc_die "createdb failed"
 	fi
+}
+
+# pg_hba.conf lets BC_LISTEN's subnets in (lines ending "# bc_listen",
+# rewritten on every start).
+bc_pg_hba_listen() {
+	local hba=$BC_STATE/pg/pg_hba.conf a
+
+	# Default stacks: the file initdb wrote, untouched.
+	[ -n "$BC_LISTEN" ] || grep -q ' # bc_listen$' "$hba" || return 0
+	bc_as_svc sed -i '/ # bc_listen$/d' "$hba" ||
+	    bc_die "cannot edit $hba"
+	for a in $BC_LISTEN; do
+		printf 'host bulkclaims bulkclaims %s trust # bc_listen\n' "$a"
+	done | bc_as_svc tee -a "$hba" >/dev/null ||
+	    bc_die "cannot edit $hba"
 }
 
 bc_pg_stop() {
@@ -261,14 +286,21 @@ bc_redis_ping() {
 }
 
 bc_redis_start() {
-	local aof=no
+	local aof=no tcp=
 
 	# The demo keeps queued tasks across restarts in a small AOF;
 	# tests start empty.  PostgreSQL stays the source of truth.
 	[ "$BC_KIND" = run ] && aof=yes
+	# TCP only for BC_LISTEN's hosts (port 0: none).  They send no
+	# password (our redis URLs carry none): no protected mode then.
+	if [ -n "$BC_LISTEN" ]; then
+		tcp="bind $(printf '%s ' $BC_LISTEN | sed 's|/[0-9]*||g')
+protected-mode no"
+	fi
 	cat >"$BC_STATE/redis/redis.conf" <<EOF
 # Written by scripts/$BC_KIND.
-port 0
+port $BC_REDIS_PORT
+$tcp
 unixsocket $BC_RUN/redis.sock
 unixsocketperm 700
 daemonize yes
@@ -431,7 +463,7 @@ bc_ctl() {
 bc_setup_data() {
 	bc_ctl migrate || { bc_tail_log "$BC_LOG/ctl.log"; bc_die "bulkclaimsctl migrate failed"; }
 	bc_ctl genkey || { bc_tail_log "$BC_LOG/ctl.log"; bc_die "bulkclaimsctl genkey failed"; }
-	bc_ctl demo --payer-url "http://127.0.0.1:$BC_SIM_PORT" \
+	bc_ctl demo --payer-url "http://$BC_SIM_HOST:$BC_SIM_PORT" \
 	    --token-file "$BC_STATE/demo-token" \
 	    --password-file "$BC_STATE/demo-password" ||
 	    { bc_tail_log "$BC_LOG/ctl.log"; bc_die "bulkclaimsctl demo failed"; }
@@ -464,7 +496,7 @@ bc_start_prog() {
 }
 
 bc_sim_up() {
-	curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$BC_SIM_PORT/"
+	curl -s -o /dev/null --max-time 2 "http://$BC_SIM_HOST:$BC_SIM_PORT/"
 }
 
 bc_prog_died() {
@@ -487,7 +519,7 @@ bc_start_programs() {
 		# Another simulator on the port would answer our health check
 		# (and our worker's token requests with other credentials).
 		if ! bc_pid_alive "$BC_RUN/payer-sim.supervisor.pid" &&
-		    (exec 3<>"/dev/tcp/127.0.0.1/$BC_SIM_PORT") 2>/dev/null; then
+		    (exec 3<>"/dev/tcp/$BC_SIM_HOST/$BC_SIM_PORT") 2>/dev/null; then
 			bc_msg "port $BC_SIM_PORT (simulator) is already in use by another program"
 			return 1
 		fi

@@ -48,20 +48,31 @@ notify.retry_base_s = 1
 
 
 class Stack:
-    def __init__(self, tmpdir):
-        self.var = os.environ.get("BC_REL_VAR", os.path.join(REPO, "var-rel"))
+    """A stack of its own, started fresh (relstack.sh start).
+
+    var_env, var_default: the state folder is $var_env, else
+    <checkout>/var_default.  port_base: HTTPS on base + 443, HTTP on
+    base + 80, the simulator on base + 481.  extra_conf: lines appended
+    to the generated configuration (@RUN@ is the run/ folder).  env:
+    more environment for relstack.sh (BULKCLAIMS_TEST_* settings).
+    """
+
+    def __init__(self, tmpdir, var_env="BC_REL_VAR", var_default="var-rel",
+                 port_base=PORT_BASE, extra_conf=EXTRA_CONF, env=None):
+        self.var = os.environ.get(var_env, os.path.join(REPO, var_default))
         self.env = dict(os.environ)
         for k in list(self.env):
             # The caller's overrides would beat the stack's configuration.
             if k.startswith("BULKCLAIMS_"):
                 del self.env[k]
         self.env.update(BULKCLAIMS_VAR=self.var,
-                        BULKCLAIMS_TEST_HTTPS_PORT=str(PORT_BASE + 443),
-                        BULKCLAIMS_TEST_HTTP_PORT=str(PORT_BASE + 80),
-                        BULKCLAIMS_TEST_SIM_PORT=str(PORT_BASE + 481))
+                        BULKCLAIMS_TEST_HTTPS_PORT=str(port_base + 443),
+                        BULKCLAIMS_TEST_HTTP_PORT=str(port_base + 80),
+                        BULKCLAIMS_TEST_SIM_PORT=str(port_base + 481))
+        self.env.update(env or {})
         extra = os.path.join(str(tmpdir), "extra.conf")
         with open(extra, "w") as f:
-            f.write(EXTRA_CONF)
+            f.write(extra_conf)
         self.env["RELSTACK_EXTRA_CONF"] = extra
         # A fresh state: no job of an earlier run may compete for the
         # worker or show up in the simulator's counts.
@@ -76,7 +87,8 @@ class Stack:
         self.run = self.info["BC_RUN"]
         self.log = self.info["BC_LOG"]
         self.url = "https://localhost:%s/api/v1/" % self.info["BC_HTTPS_PORT"]
-        self.sim = "http://127.0.0.1:%s" % self.info["BC_SIM_PORT"]
+        self.sim = "http://%s:%s" % (self.info["BC_SIM_HOST"],
+                                     self.info["BC_SIM_PORT"])
         self.cert = os.path.join(self.info["BC_STATE"], "tls", "dev.crt")
         with open(os.path.join(self.info["BC_STATE"], "demo-token")) as f:
             token = f.read().strip()

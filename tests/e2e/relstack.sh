@@ -9,7 +9,9 @@
 # (BULKCLAIMS_TEST_*_PORT override), binaries from build-test/ (built
 # without sanitizers when missing).  Extra config lines: file
 # $RELSTACK_EXTRA_CONF, appended to the generated configuration, with
-# @RUN@ replaced by the state's run/ folder.
+# @RUN@ replaced by the state's run/ folder.  BULKCLAIMS_TEST_LISTEN,
+# _REDIS_PORT and _SIM_HOST open it to other network namespaces (see
+# scripts/lib/common.sh, bc_init).
 # "start" prints KEY=VALUE lines (BC_STATE, BC_RUN, BC_LOG, BC_CONF, ...).
 set -euo pipefail
 
@@ -51,7 +53,8 @@ start)
 	started=1
 	printf '%s\n' "BC_STATE=$BC_STATE" "BC_RUN=$BC_RUN" "BC_LOG=$BC_LOG" \
 	    "BC_CONF=$BC_CONF" "BC_BUILD=$BC_BUILD" "BC_CTL=$BC_CTL" \
-	    "BC_HTTPS_PORT=$BC_HTTPS_PORT" "BC_SIM_PORT=$BC_SIM_PORT" \
+	    "BC_BIN=$BC_BIN" "BC_HTTPS_PORT=$BC_HTTPS_PORT" \
+	    "BC_SIM_HOST=$BC_SIM_HOST" "BC_SIM_PORT=$BC_SIM_PORT" \
 	    "BC_SVC_USER=$BC_SVC_USER"
 	;;
 stop)

@@ -5,15 +5,12 @@ take; every row is stored once, the counters are exact, a small job
 uploaded after a big one finishes first, and a cancel stops every chunk.
 """
 import os
-import shutil
 import subprocess
 import time
 import uuid
 
 import pytest
-import requests
 
-import relstack
 from relstack import Stack, assert_exact, claims_csv
 
 CHUNK_ROWS = 500
@@ -32,38 +29,10 @@ class ChunkStack(Stack):
     """relstack's Stack with this file's settings and ports."""
 
     def __init__(self, tmpdir):
-        self.var = os.environ.get("BC_CHUNK_VAR",
-                                  os.path.join(relstack.REPO, "var-chunk"))
-        self.env = dict(os.environ, BULKCLAIMS_VAR=self.var)
-        for k in list(self.env):
-            if k.startswith("BULKCLAIMS_") and k != "BULKCLAIMS_VAR":
-                del self.env[k]
-        self.env.update(BULKCLAIMS_TEST_HTTPS_PORT="26444",
-                        BULKCLAIMS_TEST_HTTP_PORT="26081",
-                        BULKCLAIMS_TEST_SIM_PORT="26482")
-        extra = os.path.join(str(tmpdir), "extra.conf")
-        with open(extra, "w") as f:
-            f.write(EXTRA_CONF)
-        self.env["RELSTACK_EXTRA_CONF"] = extra
-        self.sh("stop")
-        real = os.path.realpath(self.var)
-        if os.path.islink(self.var):
-            os.unlink(self.var)
-        shutil.rmtree(real, ignore_errors=True)
-        out = self.sh("start", timeout=600)
-        self.info = dict(line.split("=", 1) for line in out.splitlines()
-                         if "=" in line)
-        self.run = self.info["BC_RUN"]
-        self.log = self.info["BC_LOG"]
-        self.url = "https://localhost:%s/api/v1/" % self.info["BC_HTTPS_PORT"]
-        self.sim = "http://127.0.0.1:%s" % self.info["BC_SIM_PORT"]
-        self.cert = os.path.join(self.info["BC_STATE"], "tls", "dev.crt")
-        with open(os.path.join(self.info["BC_STATE"], "demo-token")) as f:
-            token = f.read().strip()
-        self.s = requests.Session()
-        self.s.verify = self.cert
-        self.s.trust_env = False
-        self.s.headers["Authorization"] = "Token " + token
+        # Base 26001: HTTPS 26444, HTTP 26081, simulator 26482.
+        Stack.__init__(self, tmpdir, var_env="BC_CHUNK_VAR",
+                       var_default="var-chunk", port_base=26001,
+                       extra_conf=EXTRA_CONF)
         self.extra_workers = []
 
     def start_worker(self, name):
