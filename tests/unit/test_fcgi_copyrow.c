@@ -135,6 +135,35 @@ main(void)
 	    "in %d flushes, %zu bytes, one '\"' doubled", s.calls, s.len);
 	ok(s.buf[s.len - 1] == '\n', "line ends in LF");
 
+	/*
+	 * Extras are JSON written by hand: every escape json-c would make
+	 * (jsonb reads them back), '/' and UTF-8 as they are, and each
+	 * '"' of the JSON doubled for the CSV field.
+	 */
+	{
+		static const char *const vals[] = {
+		    "a\\b\"c/d\x01\x1f\b\f\n\r\t\xc3\xa9" };
+		memset(&s, 0, sizeof(s));
+		s.fail_after = -1;
+		row.warning = NULL;
+		row.nextra = 1;
+		row.extra = vals;
+		sum.nextra = 1;
+		sum.ncolumns = 6;
+		sum.extra_index[0] = 5;
+		sum.header[5] = "N\"x";
+		copybuf_init(&b, sink_flush, &s);
+		ok(copyrow_write(&b, JOB, &row, &sum) == 0 &&
+		    copybuf_flush(&b) == 0 &&
+		    strstr(s.buf, ",\"[[\"\"N\\\"\"x\"\",\"\"a\\\\b\\\"\"c/d"
+		    "\\u0001\\u001f\\b\\f\\n\\r\\t\xc3\xa9\"\"]]\",") != NULL,
+		    "extra escaped as JSON inside CSV: %s", s.buf);
+		row.nextra = 0;
+		row.extra = NULL;
+		memset(&sum, 0, sizeof(sum));
+		row.warning = big;
+	}
+
 	/* A failed flush sticks: nothing half-written goes on. */
 	memset(&s, 0, sizeof(s));
 	s.fail_after = 1;
