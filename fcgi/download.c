@@ -107,11 +107,8 @@ download_results(struct req *r)
 	long long t0 = util_mono_ms();
 
 	err.msg[0] = '\0';
-	if (!r->route.job_id_ok) {
-		resp_job_not_found(r);
+	if (resp_job_id(r) == -1)
 		return;
-	}
-	snprintf(r->job_id, sizeof(r->job_id), "%s", r->route.job_id);
 	if (results_opts_parse(r->query, &opts, &bad) == -1) {
 		f = json_object_new_object();
 		json_object_object_add(f, "field", json_object_new_string(bad));

@@ -143,6 +143,17 @@ resp_job_not_found(struct req *r)
 	resp_error(r, 404, "not_found", "No job with this id.", NULL, NULL);
 }
 
+int
+resp_job_id(struct req *r)
+{
+	if (!r->route.job_id_ok) {
+		resp_job_not_found(r);
+		return -1;
+	}
+	snprintf(r->job_id, sizeof(r->job_id), "%s", r->route.job_id);
+	return 0;
+}
+
 /* A Host value we are willing to echo into links. */
 static int
 host_ok(const char *h)

@@ -105,11 +105,8 @@ rows_list(struct req *r)
 	PGconn *db;
 	int n;
 
-	if (!r->route.job_id_ok) {
-		resp_job_not_found(r);
+	if (resp_job_id(r) == -1)
 		return;
-	}
-	snprintf(r->job_id, sizeof(r->job_id), "%s", r->route.job_id);
 	if (query_parse(r->query, &q) == -1) {
 		resp_error(r, 400, "invalid_query",
 		    "The query string is malformed or too long.", NULL, NULL);
