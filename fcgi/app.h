@@ -132,6 +132,10 @@ void	 resp_job_not_found(struct req *r);
  */
 int	 resp_job_id(struct req *r);
 
+/* resp_error() naming the input at fault: fields {"field": field}. */
+void	 resp_field_error(struct req *r, int status, const char *code,
+	    const char *field, const char *msg);
+
 /* Builds the absolute URL of path for links (public.url or the params). */
 int	 resp_base_url(struct req *r, const char *path, char *out,
 	    size_t outsz);
