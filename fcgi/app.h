@@ -191,5 +191,12 @@ int	 jobs_publish(struct req *r, const char *job_id, const char *task_id,
  */
 PGresult *jobs_lock(struct req *r, const char *sql, const char *arg3,
 	    PGconn **dbp);
+/*
+ * Refuses the request on a locked job: clears res, rolls the
+ * transaction back and answers resp_error(r, status, code, msg,
+ * fields) (fields taken).
+ */
+void	 jobs_refuse(struct req *r, PGconn *db, PGresult *res, int status,
+	    const char *code, const char *msg, struct json_object *fields);
 
 #endif

@@ -68,10 +68,8 @@ cancel_handle(struct req *r)
 		o = json_object_new_object();
 		json_object_object_add(o, "status",
 		    json_object_new_string(status));
-		PQclear(res);
-		rollback(db);
-		resp_error(r, 409, "job_finished",
-		    "The job has already finished.", o, NULL);
+		jobs_refuse(r, db, res, 409, "job_finished",
+		    "The job has already finished.", o);
 		return;
 	}
 	PQclear(res);

@@ -373,6 +373,15 @@ jobs_lock(struct req *r, const char *sql, const char *arg3, PGconn **dbp)
 }
 
 void
+jobs_refuse(struct req *r, PGconn *db, PGresult *res, int status,
+    const char *code, const char *msg, struct json_object *fields)
+{
+	PQclear(res);
+	rollback(db);
+	resp_error(r, status, code, msg, fields, NULL);
+}
+
+void
 jobs_retry(struct req *r)
 {
 	static const char sql_lock[] = "SELECT status FROM csv_jobs"
@@ -417,10 +426,8 @@ jobs_retry(struct req *r)
 	if (strcmp(status, "PENDING") == 0 ||
 	    strcmp(status, "PROCESSING") == 0 ||
 	    strcmp(status, "CANCELLING") == 0) {
-		PQclear(res);
-		rollback(db);
-		resp_error(r, 409, "job_running",
-		    "The job is still queued or running.", NULL, NULL);
+		jobs_refuse(r, db, res, 409, "job_running",
+		    "The job is still queued or running.", NULL);
 		return;
 	}
 	params[0] = r->job_id;
@@ -435,10 +442,8 @@ jobs_retry(struct req *r)
 		PQclear(cnt);
 	}
 	if (strcmp(status, "COMPLETED") == 0 && failed == 0) {
-		PQclear(res);
-		rollback(db);
-		resp_error(r, 409, "nothing_to_retry",
-		    "The job completed without failed rows.", NULL, NULL);
+		jobs_refuse(r, db, res, 409, "nothing_to_retry",
+		    "The job completed without failed rows.", NULL);
 		return;
 	}
 	PQclear(res);
