@@ -72,23 +72,26 @@ def test_other_queues_round_robin(app, c_worker, r):
     assert (order[0] in a) != (order[1] in a)
 
 
-def test_soft_time_limit(app, c_worker, r):
-    c_worker()
-    res = app.send_task("bulkclaims.sleep", args=[5], soft_time_limit=1)
+def limited_sleep_meta(app, r, seconds, exc, **limit):
+    """Runs bulkclaims.sleep(seconds) under limit, checks that it failed
+    with the exception class exc and returns its result meta."""
+    res = app.send_task("bulkclaims.sleep", args=[seconds], **limit)
     with pytest.raises(Exception) as ei:
         res.get(timeout=10)
-    assert type(ei.value).__name__ == "SoftTimeLimitExceeded"
-    m = meta(r, res.id)
+    assert type(ei.value).__name__ == exc
+    return meta(r, res.id)
+
+
+def test_soft_time_limit(app, c_worker, r):
+    c_worker()
+    m = limited_sleep_meta(app, r, 5, "SoftTimeLimitExceeded",
+                           soft_time_limit=1)
     assert m["result"]["exc_module"] == "billiard.exceptions"
 
 
 def test_hard_time_limit_kills_and_recovers(app, c_worker, r):
     w = c_worker()
-    res = app.send_task("bulkclaims.sleep", args=[30], time_limit=1)
-    with pytest.raises(Exception) as ei:
-        res.get(timeout=10)
-    assert type(ei.value).__name__ == "TimeLimitExceeded"
-    m = meta(r, res.id)
+    m = limited_sleep_meta(app, r, 30, "TimeLimitExceeded", time_limit=1)
     assert m["result"]["exc_type"] == "TimeLimitExceeded"
     assert m["result"]["exc_module"] == "billiard.exceptions"
     assert m["traceback"] is None
