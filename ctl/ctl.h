@@ -20,11 +20,21 @@ struct ctl_opts {
 /* Runs sql with text parameters; exits (fatalx) on an error. */
 PGresult *ctl_q(PGconn *db, const char *sql, int n, const char *const *p);
 
+/* ctl_q that also exits with msg unless exactly one row came back. */
+PGresult *ctl_q1(PGconn *db, const char *sql, int n, const char *const *p,
+	    const char *msg);
+
+/* 1 if role is one that users.role accepts (admin, member, viewer). */
+int	 ctl_role_valid(const char *role);
+
 /* Reads the first line of a small secret file into a malloc'd string. */
 char	*ctl_read_secret(const char *path);
 
 /* "\\x" + hex of a SHA-256, for a bytea parameter (out: 68 bytes). */
 void	 ctl_bytea_hex(const unsigned char h[32], char out[68]);
+
+/* "\\x" + hex of n bytes, malloc'd (the caller frees); exits on ENOMEM. */
+char	*ctl_bytea_hexdup(const unsigned char *b, size_t n);
 
 /*
  * Appends an audit_log entry made by bulkclaimsctl: the actor is the

@@ -92,6 +92,24 @@ ctl_q(PGconn *db, const char *sql, int n, const char *const *p)
 	return res;
 }
 
+PGresult *
+ctl_q1(PGconn *db, const char *sql, int n, const char *const *p,
+    const char *msg)
+{
+	PGresult *res = ctl_q(db, sql, n, p);
+
+	if (PQntuples(res) != 1)
+		fatalx("%s", msg);
+	return res;
+}
+
+int
+ctl_role_valid(const char *role)
+{
+	return strcmp(role, "admin") == 0 || strcmp(role, "member") == 0 ||
+	    strcmp(role, "viewer") == 0;
+}
+
 static void
 cmd_create_org(PGconn *db, const struct ctl_opts *o)
 {
@@ -109,18 +127,14 @@ static void
 cmd_create_practice(PGconn *db, const struct ctl_opts *o)
 {
 	const char *p[3] = { o->tin, o->name, o->npi };
-	PGresult *r;
 
 	if (!o->name || !o->tin)
 		usage();
-	r = ctl_q(db, "INSERT INTO practices (organization_id, name, tin, npi) "
-	    "SELECT id, $2, $1, $3 FROM organizations WHERE tin = $1 "
+	PQclear(ctl_q1(db, "INSERT INTO practices (organization_id, name, "
+	    "tin, npi) SELECT id, $2, $1, $3 FROM organizations WHERE tin = $1 "
 	    "ON CONFLICT (organization_id, tin) DO UPDATE "
 	    "SET name = EXCLUDED.name, npi = EXCLUDED.npi RETURNING id",
-	    3, p);
-	if (PQntuples(r) != 1)
-		fatalx("no organization with that TIN");
-	PQclear(r);
+	    3, p, "no organization with that TIN"));
 	log_info("practice saved");
 }
 
@@ -133,8 +147,7 @@ cmd_create_user(PGconn *db, const struct ctl_opts *o)
 
 	if (!o->tin || !o->username)
 		usage();
-	if (o->role && strcmp(o->role, "admin") != 0 &&
-	    strcmp(o->role, "member") != 0 && strcmp(o->role, "viewer") != 0)
+	if (o->role && !ctl_role_valid(o->role))
 		fatalx("role must be admin, member or viewer");
 	if (o->password_file) {
 		pw = ctl_read_secret(o->password_file);
@@ -152,15 +165,14 @@ cmd_create_user(PGconn *db, const struct ctl_opts *o)
 	p[2] = o->role ? o->role : "member";
 	p[3] = o->email;
 	p[4] = o->password_file ? hash : NULL;
-	r = ctl_q(db, "INSERT INTO users (organization_id, username, role, "
+	r = ctl_q1(db, "INSERT INTO users (organization_id, username, role, "
 	    "email, "
 	    "password_hash) SELECT id, $2, $3, $4, $5 FROM organizations "
 	    "WHERE tin = $1 ON CONFLICT (username) DO UPDATE SET "
 	    "role = EXCLUDED.role, email = COALESCE(EXCLUDED.email, "
 	    "users.email), password_hash = COALESCE(EXCLUDED.password_hash, "
-	    "users.password_hash) RETURNING id, organization_id", 5, p);
-	if (PQntuples(r) != 1)
-		fatalx("no organization with that TIN");
+	    "users.password_hash) RETURNING id, organization_id", 5, p,
+	    "no organization with that TIN");
 	snprintf(detail, sizeof(detail), "user_id=%s role=%s%s",
 	    PQgetvalue(r, 0, 0), p[2], o->password_file ? " password" : "");
 	ctl_audit(db, PQgetvalue(r, 0, 1), "user_change", NULL, "success",
@@ -176,6 +188,20 @@ ctl_bytea_hex(const unsigned char h[32], char out[68])
 	out[0] = '\\';
 	out[1] = 'x';
 	sodium_bin2hex(out + 2, 65, h, 32);
+}
+
+char *
+ctl_bytea_hexdup(const unsigned char *b, size_t n)
+{
+	size_t hexlen = n * 2 + 3;
+	char *hex;
+
+	if ((hex = malloc(hexlen)) == NULL)
+		fatalx("out of memory");
+	hex[0] = '\\';
+	hex[1] = 'x';
+	sodium_bin2hex(hex + 2, hexlen - 2, b, n);
+	return hex;
 }
 
 static void
@@ -200,13 +226,11 @@ cmd_create_token(PGconn *db, const struct ctl_opts *o)
 	p[1] = hex;
 	p[2] = prefix;
 	p[3] = o->expires_days > 0 ? days : NULL;
-	r = ctl_q(db, "INSERT INTO api_tokens (user_id, token_hash, prefix, "
+	r = ctl_q1(db, "INSERT INTO api_tokens (user_id, token_hash, prefix, "
 	    "expires_at) SELECT id, $2::bytea, $3, now() + make_interval("
 	    "days => $4::int) FROM users WHERE username = $1 RETURNING id,"
 	    " user_id, (SELECT organization_id FROM users WHERE username = $1)",
-	    4, p);
-	if (PQntuples(r) != 1)
-		fatalx("no such user");
+	    4, p, "no such user");
 	snprintf(detail, sizeof(detail), "prefix=%s user_id=%s expires_days=%s",
 	    prefix, PQgetvalue(r, 0, 1), o->expires_days > 0 ? days : "-");
 	ctl_audit(db, PQgetvalue(r, 0, 2), "token_create", NULL, "success",
@@ -253,17 +277,15 @@ set_credentials(PGconn *db, const char *tin, const char *provider,
 	unsigned char key[SECRETS_KEY_LEN], *sealed;
 	char ad[128], *hex, org[24], detail[96];
 	const char *p[4];
-	size_t sealedlen, hexlen;
+	size_t sealedlen;
 	struct errbuf err;
 	PGresult *r;
 
 	p[0] = tin;
 	p[1] = provider;
-	r = ctl_q(db, "SELECT p.id, o.id FROM practices p JOIN organizations o"
-	    " ON o.id = p.organization_id WHERE p.tin = $1 AND o.tin = $1", 1,
-	    p);
-	if (PQntuples(r) != 1)
-		fatalx("no practice with that TIN");
+	r = ctl_q1(db, "SELECT p.id, o.id FROM practices p JOIN organizations"
+	    " o ON o.id = p.organization_id WHERE p.tin = $1 AND o.tin = $1", 1,
+	    p, "no practice with that TIN");
 	/* The row identity binds the ciphertext to this practice+payer. */
 	snprintf(ad, sizeof(ad), "practice:%s:%s", PQgetvalue(r, 0, 0),
 	    provider);
@@ -276,12 +298,7 @@ set_credentials(PGconn *db, const char *tin, const char *provider,
 	    &err) != 0)
 		fatalx("%s", err.msg);
 	sodium_memzero(key, sizeof(key));
-	hexlen = sealedlen * 2 + 3;
-	if ((hex = malloc(hexlen)) == NULL)
-		fatalx("out of memory");
-	hex[0] = '\\';
-	hex[1] = 'x';
-	sodium_bin2hex(hex + 2, hexlen - 2, sealed, sealedlen);
+	hex = ctl_bytea_hexdup(sealed, sealedlen);
 	free(sealed);
 	p[2] = client_id;
 	p[3] = hex;

@@ -65,86 +65,86 @@ ctl_audit(PGconn *db, const char *org_id, const char *action,
 	    " ($1::bigint, $2, 'local', $3, $4::uuid, $5, 'ctl', $6)", 6, p));
 }
 
+/* A command that changes one user (see user_change()). */
+struct user_cmd {
+	const char	*sql;		/* $1 the username; id, org id */
+	const char	*what;		/* audit detail after "user_id=N " */
+	const char	*action;	/* audit_log.action */
+	const char	*logmsg;	/* the log line's first words */
+	int		 end_sessions;	/* the user's sessions go too */
+};
+
+/*
+ * The body of set-role, deactivate-user and end-sessions: runs c->sql
+ * with p[0..n-1], then audits and commits in the same transaction.
+ */
+static void
+user_change(PGconn *db, const struct user_cmd *c, const char *const *p,
+    int n)
+{
+	const char *q[1];
+	char detail[96];
+	PGresult *r, *s = NULL;
+
+	begin(db);
+	r = ctl_q1(db, c->sql, n, p, "no such user");
+	if (c->end_sessions) {
+		/* Signed-in browsers are signed out now, not at a timeout. */
+		q[0] = PQgetvalue(r, 0, 0);
+		s = ctl_q(db, "DELETE FROM sessions WHERE user_id = $1", 1, q);
+	}
+	snprintf(detail, sizeof(detail), "user_id=%s %s%s%s",
+	    PQgetvalue(r, 0, 0), c->what, s ? " sessions=" : "",
+	    s ? PQcmdTuples(s) : "");
+	PQclear(s);
+	ctl_audit(db, PQgetvalue(r, 0, 1), c->action, NULL, "success",
+	    detail);
+	commit(db);
+	log_info("%s %s", c->logmsg, detail);
+	PQclear(r);
+}
+
 void
 ctl_set_role(PGconn *db, const struct ctl_opts *o)
 {
-	const char *p[2];
-	char detail[96];
-	PGresult *r;
+	const char *p[2] = { o->username, o->role };
+	char what[48];
+	const struct user_cmd c = { "UPDATE users SET role = $2"
+	    " WHERE username = $1 RETURNING id, organization_id", what,
+	    "user_change", "role set", 0 };
 
 	if (!o->username || !o->role)
 		usage_of("set-role --username U --role admin|member|viewer");
-	if (strcmp(o->role, "admin") != 0 && strcmp(o->role, "member") != 0 &&
-	    strcmp(o->role, "viewer") != 0)
+	if (!ctl_role_valid(o->role))
 		fatalx("role must be admin, member or viewer");
-	p[0] = o->username;
-	p[1] = o->role;
-	begin(db);
-	r = ctl_q(db, "UPDATE users SET role = $2 WHERE username = $1"
-	    " RETURNING id, organization_id", 2, p);
-	if (PQntuples(r) != 1)
-		fatalx("no such user");
-	snprintf(detail, sizeof(detail), "user_id=%s role=%s",
-	    PQgetvalue(r, 0, 0), o->role);
-	ctl_audit(db, PQgetvalue(r, 0, 1), "user_change", NULL, "success",
-	    detail);
-	commit(db);
-	log_info("role set %s", detail);
-	PQclear(r);
+	snprintf(what, sizeof(what), "role=%s", o->role);
+	user_change(db, &c, p, 2);
 }
 
 void
 ctl_deactivate_user(PGconn *db, const struct ctl_opts *o)
 {
-	const char *p[1];
-	char detail[96];
-	PGresult *r, *s;
+	const char *p[1] = { o->username };
+	static const struct user_cmd c = { "UPDATE users SET is_active ="
+	    " false WHERE username = $1 RETURNING id, organization_id",
+	    "deactivated", "user_change", "user", 1 };
 
 	if (!o->username)
 		usage_of("deactivate-user --username U");
-	p[0] = o->username;
-	begin(db);
-	r = ctl_q(db, "UPDATE users SET is_active = false WHERE username = $1"
-	    " RETURNING id, organization_id", 1, p);
-	if (PQntuples(r) != 1)
-		fatalx("no such user");
-	/* Signed-in browsers are signed out now, not at their next timeout. */
-	p[0] = PQgetvalue(r, 0, 0);
-	s = ctl_q(db, "DELETE FROM sessions WHERE user_id = $1", 1, p);
-	snprintf(detail, sizeof(detail), "user_id=%s deactivated sessions=%s",
-	    PQgetvalue(r, 0, 0), PQcmdTuples(s));
-	PQclear(s);
-	ctl_audit(db, PQgetvalue(r, 0, 1), "user_change", NULL, "success",
-	    detail);
-	commit(db);
-	log_info("user %s", detail);
-	PQclear(r);
+	user_change(db, &c, p, 1);
 }
 
 void
 ctl_end_sessions(PGconn *db, const struct ctl_opts *o)
 {
-	const char *p[1];
-	char detail[96];
-	PGresult *r, *s;
+	const char *p[1] = { o->username };
+	static const struct user_cmd c = { "SELECT id, organization_id"
+	    " FROM users WHERE username = $1", "forced", "logout",
+	    "sessions ended", 1 };
 
 	if (!o->username)
 		usage_of("end-sessions --username U");
-	p[0] = o->username;
-	begin(db);
-	r = ctl_q(db, "SELECT id, organization_id FROM users"
-	    " WHERE username = $1", 1, p);
-	if (PQntuples(r) != 1)
-		fatalx("no such user");
-	p[0] = PQgetvalue(r, 0, 0);
-	s = ctl_q(db, "DELETE FROM sessions WHERE user_id = $1", 1, p);
-	snprintf(detail, sizeof(detail), "user_id=%s forced sessions=%s",
-	    PQgetvalue(r, 0, 0), PQcmdTuples(s));
-	PQclear(s);
-	ctl_audit(db, PQgetvalue(r, 0, 1), "logout", NULL, "success", detail);
-	commit(db);
-	log_info("sessions ended %s", detail);
-	PQclear(r);
+	user_change(db, &c, p, 1);
 }
 
 void
@@ -238,7 +238,7 @@ reseal(PGconn *db, PGresult *r, int i, const unsigned char *oldk,
 {
 	unsigned char *bin, *sealed;
 	char ad[128], *plain, *hex;
-	size_t binlen, sealedlen, hexlen;
+	size_t binlen, sealedlen;
 	const char *p[2];
 	struct errbuf err;
 
@@ -257,12 +257,7 @@ reseal(PGconn *db, PGresult *r, int i, const unsigned char *oldk,
 		fatalx("%s", err.msg);
 	sodium_memzero(plain, strlen(plain));
 	free(plain);
-	hexlen = sealedlen * 2 + 3;
-	if ((hex = malloc(hexlen)) == NULL)
-		fatalx("out of memory");
-	hex[0] = '\\';
-	hex[1] = 'x';
-	sodium_bin2hex(hex + 2, hexlen - 2, sealed, sealedlen);
+	hex = ctl_bytea_hexdup(sealed, sealedlen);
 	free(sealed);
 	p[0] = PQgetvalue(r, i, 0);
 	p[1] = hex;

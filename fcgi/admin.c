@@ -130,11 +130,8 @@ admin_purge(struct req *r)
 	PGresult *res;
 	PGconn *db;
 
-	if (!r->route.job_id_ok) {
-		resp_job_not_found(r);
+	if (resp_job_id(r) == -1)
 		return;
-	}
-	snprintf(r->job_id, sizeof(r->job_id), "%s", r->route.job_id);
 	if (require_admin(r) == -1)
 		return;
 	snprintf(org, sizeof(org), "%lld", r->org_id);

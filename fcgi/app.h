@@ -126,6 +126,16 @@ void	 resp_db_error(struct req *r, const struct errbuf *err);
 /* 404 not_found for a job id that is malformed or not the caller's. */
 void	 resp_job_not_found(struct req *r);
 
+/*
+ * Copies the route's job id into r->job_id (for the logs) and returns
+ * 0; answers 404 and returns -1 if the id is malformed.
+ */
+int	 resp_job_id(struct req *r);
+
+/* resp_error() naming the input at fault: fields {"field": field}. */
+void	 resp_field_error(struct req *r, int status, const char *code,
+	    const char *field, const char *msg);
+
 /* Builds the absolute URL of path for links (public.url or the params). */
 int	 resp_base_url(struct req *r, const char *path, char *out,
 	    size_t outsz);
@@ -171,5 +181,22 @@ int	 health_dispatch(struct req *r);
 /* jobs.c: publishes claims.tasks.process_csv_file(job_id); 0 or -1. */
 int	 jobs_publish(struct req *r, const char *job_id, const char *task_id,
 	    struct errbuf *err);
+
+/*
+ * jobs.c: begins a transaction and locks the caller's job (the route's
+ * id, see resp_job_id) with sql: $1 the organisation, $2 the job id,
+ * $3 arg3 unless NULL; one row means the job is there.  Returns that
+ * row (the caller clears it) with *dbp set and the transaction open,
+ * or NULL after answering 404 or 503 with the transaction closed.
+ */
+PGresult *jobs_lock(struct req *r, const char *sql, const char *arg3,
+	    PGconn **dbp);
+/*
+ * Refuses the request on a locked job: clears res, rolls the
+ * transaction back and answers resp_error(r, status, code, msg,
+ * fields) (fields taken).
+ */
+void	 jobs_refuse(struct req *r, PGconn *db, PGresult *res, int status,
+	    const char *code, const char *msg, struct json_object *fields);
 
 #endif

@@ -45,41 +45,18 @@ cancel_handle(struct req *r)
 	static const char sql_later[] = "UPDATE csv_jobs SET"
 	    " status = 'CANCELLING', cancel_requested_at = now()"
 	    " WHERE id = $1";
-	const char *params[3], *status, *next;
-	char org[24], stale[24];
+	const char *params[1], *status, *next;
+	char stale[24];
 	struct json_object *o;
 	struct errbuf err;
 	PGresult *res;
 	PGconn *db;
 	int gone;
 
-	if (!r->route.job_id_ok) {
-		resp_job_not_found(r);
-		return;
-	}
-	snprintf(r->job_id, sizeof(r->job_id), "%s", r->route.job_id);
-	if ((db = req_db(r)) == NULL) {
-		resp_db_error(r, NULL);
-		return;
-	}
-	if (db_cmd(db, &err, "BEGIN", 0, NULL) == -1) {
-		resp_db_error(r, &err);
-		return;
-	}
-	snprintf(org, sizeof(org), "%lld", r->org_id);
 	snprintf(stale, sizeof(stale), "%ld",
 	    config_get_long("watchdog.stale_s", 120));
-	params[0] = org;
-	params[1] = r->job_id;
-	params[2] = stale;
-	if ((res = db_exec(db, &err, sql_lock, 3, params)) == NULL)
-		goto dberr;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		rollback(db);
-		resp_job_not_found(r);
+	if ((res = jobs_lock(r, sql_lock, stale, &db)) == NULL)
 		return;
-	}
 	status = PQgetvalue(res, 0, 0);
 	gone = PQgetvalue(res, 0, 1)[0] == 't';
 	if (strcmp(status, "PENDING") == 0)
@@ -91,10 +68,8 @@ cancel_handle(struct req *r)
 		o = json_object_new_object();
 		json_object_object_add(o, "status",
 		    json_object_new_string(status));
-		PQclear(res);
-		rollback(db);
-		resp_error(r, 409, "job_finished",
-		    "The job has already finished.", o, NULL);
+		jobs_refuse(r, db, res, 409, "job_finished",
+		    "The job has already finished.", o);
 		return;
 	}
 	PQclear(res);

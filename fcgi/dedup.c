@@ -116,7 +116,6 @@ idem_begin(struct req *r, const char *key,
 	    " WHERE user_id = $1 AND key = $2";
 	char user[24], hex[INTAKE_SHA256_BYTES * 2 + 1], ttl[24], stale[24];
 	const char *params[4];
-	struct json_object *o;
 	struct errbuf err;
 	PGresult *res;
 	PGconn *db = r->w->db;
@@ -125,12 +124,9 @@ idem_begin(struct req *r, const char *key,
 	if (key == NULL)
 		return 0;
 	if (!key_ok(key)) {
-		o = json_object_new_object();
-		json_object_object_add(o, "field",
-		    json_object_new_string("Idempotency-Key"));
-		resp_error(r, 400, "invalid_idempotency_key",
-		    "The Idempotency-Key header must be 1 to 255 printable "
-		    "ASCII characters without spaces.", o, NULL);
+		resp_field_error(r, 400, "invalid_idempotency_key",
+		    "Idempotency-Key", "The Idempotency-Key header must be 1 "
+		    "to 255 printable ASCII characters without spaces.");
 		return 1;
 	}
 	snprintf(user, sizeof(user), "%lld", r->user_id);
@@ -162,12 +158,9 @@ idem_begin(struct req *r, const char *key,
 	}
 	if (strcmp(PQgetvalue(res, 0, 2), "t") != 0) {
 		PQclear(res);
-		o = json_object_new_object();
-		json_object_object_add(o, "field",
-		    json_object_new_string("Idempotency-Key"));
-		resp_error(r, 422, "idempotency_key_reused",
-		    "This Idempotency-Key was used for another file; use a new "
-		    "key for a new upload.", o, NULL);
+		resp_field_error(r, 422, "idempotency_key_reused",
+		    "Idempotency-Key", "This Idempotency-Key was used for "
+		    "another file; use a new key for a new upload.");
 		return 1;
 	}
 	if (PQgetisnull(res, 0, 0) || PQgetisnull(res, 0, 1)) {

@@ -99,7 +99,7 @@ download_results(struct req *r)
 	char org[24], hdr[256], fname[128], *sql = NULL, *head = NULL;
 	struct results_opts opts;
 	struct results_cols *cols = NULL;
-	struct json_object *hold = NULL, *f;
+	struct json_object *hold = NULL;
 	struct errbuf err;
 	PGresult *res, *job = NULL;
 	PGconn *db;
@@ -107,18 +107,12 @@ download_results(struct req *r)
 	long long t0 = util_mono_ms();
 
 	err.msg[0] = '\0';
-	if (!r->route.job_id_ok) {
-		resp_job_not_found(r);
+	if (resp_job_id(r) == -1)
 		return;
-	}
-	snprintf(r->job_id, sizeof(r->job_id), "%s", r->route.job_id);
 	if (results_opts_parse(r->query, &opts, &bad) == -1) {
-		f = json_object_new_object();
-		json_object_object_add(f, "field", json_object_new_string(bad));
-		resp_error(r, 400, "invalid_query", "Unknown value: format is "
-		    "csv or extended; rows is all, failed, succeeded or "
-		    "unprocessed; as is results or input; bom is 0 or 1.",
-		    f, NULL);
+		resp_field_error(r, 400, "invalid_query", bad, "Unknown value: "
+		    "format is csv or extended; rows is all, failed, succeeded "
+		    "or unprocessed; as is results or input; bom is 0 or 1.");
 		return;
 	}
 	if ((db = req_db(r)) == NULL) {

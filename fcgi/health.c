@@ -405,32 +405,29 @@ metrics(struct req *r)
 	free(buf);
 }
 
+/* Serves GET or HEAD with fn; other methods get 405. */
+static void
+get_only(struct req *r, void (*fn)(struct req *))
+{
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+		resp_error(r, 405, "method_not_allowed", "Method not allowed.",
+		    NULL, "Allow: GET, HEAD\r\n");
+		return;
+	}
+	r->head = strcmp(r->method, "HEAD") == 0;
+	fn(r);
+}
+
 int
 health_dispatch(struct req *r)
 {
 	if (strcmp(r->path, "/api/v1/health/") == 0 ||
 	    strcmp(r->path, "/api/v1/health") == 0) {
-		if (strcmp(r->method, "GET") != 0 &&
-		    strcmp(r->method, "HEAD") != 0) {
-			resp_error(r, 405, "method_not_allowed",
-			    "Method not allowed.", NULL,
-			    "Allow: GET, HEAD\r\n");
-			return 1;
-		}
-		r->head = strcmp(r->method, "HEAD") == 0;
-		health(r);
+		get_only(r, health);
 		return 1;
 	}
 	if (strcmp(r->path, "/metrics") == 0) {
-		if (strcmp(r->method, "GET") != 0 &&
-		    strcmp(r->method, "HEAD") != 0) {
-			resp_error(r, 405, "method_not_allowed",
-			    "Method not allowed.", NULL,
-			    "Allow: GET, HEAD\r\n");
-			return 1;
-		}
-		r->head = strcmp(r->method, "HEAD") == 0;
-		metrics(r);
+		get_only(r, metrics);
 		return 1;
 	}
 	return 0;

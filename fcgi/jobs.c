@@ -347,6 +347,53 @@ rollback(PGconn *db)
 	PQclear(res);
 }
 
+PGresult *
+jobs_lock(struct req *r, const char *sql, const char *arg3, PGconn **dbp)
+{
+	const char *params[3];
+	char org[24];
+	struct errbuf err;
+	PGresult *res;
+	PGconn *db;
+
+	if (resp_job_id(r) == -1)
+		return NULL;
+	if ((db = req_db(r)) == NULL) {
+		resp_db_error(r, NULL);
+		return NULL;
+	}
+	if (db_cmd(db, &err, "BEGIN", 0, NULL) == -1) {
+		resp_db_error(r, &err);
+		return NULL;
+	}
+	snprintf(org, sizeof(org), "%lld", r->org_id);
+	params[0] = org;
+	params[1] = r->job_id;
+	params[2] = arg3;
+	if ((res = db_exec(db, &err, sql, arg3 ? 3 : 2, params)) == NULL) {
+		rollback(db);
+		resp_db_error(r, &err);
+		return NULL;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		rollback(db);
+		resp_job_not_found(r);
+		return NULL;
+	}
+	*dbp = db;
+	return res;
+}
+
+void
+jobs_refuse(struct req *r, PGconn *db, PGresult *res, int status,
+    const char *code, const char *msg, struct json_object *fields)
+{
+	PQclear(res);
+	rollback(db);
+	resp_error(r, status, code, msg, fields, NULL);
+}
+
 void
 jobs_retry(struct req *r)
 {
@@ -379,45 +426,21 @@ jobs_retry(struct req *r)
 	    " is unavailable.' WHERE id = $1 AND celery_task_id = $2"
 	    " AND status = 'PENDING'";
 	const char *params[2], *status;
-	char org[24], task[37];
+	char task[37];
 	long long failed, todo;
 	struct json_object *o;
 	struct errbuf err;
 	PGresult *res;
 	PGconn *db;
 
-	if (!r->route.job_id_ok) {
-		resp_job_not_found(r);
+	if ((res = jobs_lock(r, sql_lock, NULL, &db)) == NULL)
 		return;
-	}
-	snprintf(r->job_id, sizeof(r->job_id), "%s", r->route.job_id);
-	if ((db = req_db(r)) == NULL) {
-		resp_db_error(r, NULL);
-		return;
-	}
-	if (db_cmd(db, &err, "BEGIN", 0, NULL) == -1) {
-		resp_db_error(r, &err);
-		return;
-	}
-	snprintf(org, sizeof(org), "%lld", r->org_id);
-	params[0] = org;
-	params[1] = r->job_id;
-	if ((res = db_exec(db, &err, sql_lock, 2, params)) == NULL)
-		goto dberr;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		rollback(db);
-		resp_job_not_found(r);
-		return;
-	}
 	status = PQgetvalue(res, 0, 0);
 	if (strcmp(status, "PENDING") == 0 ||
 	    strcmp(status, "PROCESSING") == 0 ||
 	    strcmp(status, "CANCELLING") == 0) {
-		PQclear(res);
-		rollback(db);
-		resp_error(r, 409, "job_running",
-		    "The job is still queued or running.", NULL, NULL);
+		jobs_refuse(r, db, res, 409, "job_running",
+		    "The job is still queued or running.", NULL);
 		return;
 	}
 	params[0] = r->job_id;
@@ -432,10 +455,8 @@ jobs_retry(struct req *r)
 		PQclear(cnt);
 	}
 	if (strcmp(status, "COMPLETED") == 0 && failed == 0) {
-		PQclear(res);
-		rollback(db);
-		resp_error(r, 409, "nothing_to_retry",
-		    "The job completed without failed rows.", NULL, NULL);
+		jobs_refuse(r, db, res, 409, "nothing_to_retry",
+		    "The job completed without failed rows.", NULL);
 		return;
 	}
 	PQclear(res);

@@ -143,6 +143,27 @@ resp_job_not_found(struct req *r)
 	resp_error(r, 404, "not_found", "No job with this id.", NULL, NULL);
 }
 
+void
+resp_field_error(struct req *r, int status, const char *code,
+    const char *field, const char *msg)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "field", json_object_new_string(field));
+	resp_error(r, status, code, msg, o, NULL);
+}
+
+int
+resp_job_id(struct req *r)
+{
+	if (!r->route.job_id_ok) {
+		resp_job_not_found(r);
+		return -1;
+	}
+	snprintf(r->job_id, sizeof(r->job_id), "%s", r->route.job_id);
+	return 0;
+}
+
 /* A Host value we are willing to echo into links. */
 static int
 host_ok(const char *h)

@@ -36,12 +36,13 @@ enum {
 	" AND ($4::text IS NULL OR"					\
 	"  starts_with(upper(claim_number), upper($4)))"
 
-static struct json_object *
-str_or_null(const PGresult *res, int row, int col)
+/* o[key] = the text of column col, or null. */
+static void
+add_text(struct json_object *o, const char *key, const PGresult *res,
+    int row, int col)
 {
-	if (PQgetisnull(res, row, col))
-		return NULL;
-	return json_object_new_string(PQgetvalue(res, row, col));
+	json_object_object_add(o, key, PQgetisnull(res, row, col) ? NULL :
+	    json_object_new_string(PQgetvalue(res, row, col)));
 }
 
 static struct json_object *
@@ -51,39 +52,22 @@ row_json(const PGresult *res, int row)
 
 	json_object_object_add(o, "row", json_object_new_int64(
 	    strtoll(PQgetvalue(res, row, RC_ROW), NULL, 10)));
-	json_object_object_add(o, "claim_number", str_or_null(res, row,
-	    RC_CLAIM));
-	json_object_object_add(o, "status", str_or_null(res, row, RC_STATUS));
-	json_object_object_add(o, "patient_name", str_or_null(res, row,
-	    RC_PATIENT));
+	add_text(o, "claim_number", res, row, RC_CLAIM);
+	add_text(o, "status", res, row, RC_STATUS);
+	add_text(o, "patient_name", res, row, RC_PATIENT);
 	/* DRF renders DecimalField as a string ("1500.00"). */
-	json_object_object_add(o, "total_charged", str_or_null(res, row,
-	    RC_CHARGED));
-	json_object_object_add(o, "total_paid", str_or_null(res, row,
-	    RC_PAID));
-	json_object_object_add(o, "processed_date", str_or_null(res, row,
-	    RC_PROCESSED));
+	add_text(o, "total_charged", res, row, RC_CHARGED);
+	add_text(o, "total_paid", res, row, RC_PAID);
+	add_text(o, "processed_date", res, row, RC_PROCESSED);
 	json_object_object_add(o, "success", PQgetisnull(res, row, RC_SUCCESS) ?
 	    NULL : json_object_new_boolean(
 	    PQgetvalue(res, row, RC_SUCCESS)[0] == 't'));
-	json_object_object_add(o, "error_message", str_or_null(res, row,
-	    RC_ERROR));
-	json_object_object_add(o, "warning", str_or_null(res, row,
-	    RC_WARNING));
-	json_object_object_add(o, "lookup_result", str_or_null(res, row,
-	    RC_LOOKUP));
+	add_text(o, "error_message", res, row, RC_ERROR);
+	add_text(o, "warning", res, row, RC_WARNING);
+	add_text(o, "lookup_result", res, row, RC_LOOKUP);
 	json_object_object_add(o, "attempts", json_object_new_int64(
 	    strtoll(PQgetvalue(res, row, RC_ATTEMPTS), NULL, 10)));
 	return o;
-}
-
-static void
-bad_param(struct req *r, const char *field, const char *msg)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "field", json_object_new_string(field));
-	resp_error(r, 400, "invalid_query", msg, o, NULL);
 }
 
 void
@@ -105,11 +89,8 @@ rows_list(struct req *r)
 	PGconn *db;
 	int n;
 
-	if (!r->route.job_id_ok) {
-		resp_job_not_found(r);
+	if (resp_job_id(r) == -1)
 		return;
-	}
-	snprintf(r->job_id, sizeof(r->job_id), "%s", r->route.job_id);
 	if (query_parse(r->query, &q) == -1) {
 		resp_error(r, 400, "invalid_query",
 		    "The query string is malformed or too long.", NULL, NULL);
@@ -127,14 +108,15 @@ rows_list(struct req *r)
 		else if (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0)
 			params[2] = "false";
 		else {
-			bad_param(r, "success", "success must be true or "
-			    "false.");
+			resp_field_error(r, 400, "invalid_query", "success",
+			    "success must be true or false.");
 			return;
 		}
 	}
 	if ((v = query_get(&q, "q")) != NULL && *v != '\0') {
 		if (strlen(v) > CSVIN_MAX_CLAIM_NUMBER) {
-			bad_param(r, "q", "q is longer than a claim number.");
+			resp_field_error(r, 400, "invalid_query", "q",
+			    "q is longer than a claim number.");
 			return;
 		}
 		params[3] = v;

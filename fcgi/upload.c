@@ -391,7 +391,6 @@ upload_read(struct req *r, struct upload_in *in)
 	long long clen = -1;
 	size_t maxbody;
 	const struct mp_part *part;
-	struct json_object *o;
 	struct errbuf err;
 	struct stat st;
 
@@ -471,12 +470,9 @@ upload_read(struct req *r, struct upload_in *in)
 	}
 	if ((part = mp_find(&in->body, "file")) == NULL ||
 	    part->filename == NULL) {
-		o = json_object_new_object();
-		json_object_object_add(o, "field",
-		    json_object_new_string("file"));
-		resp_error(r, 400, "missing_file",
+		resp_field_error(r, 400, "missing_file", "file",
 		    "No file was submitted: send the CSV as a file in the "
-		    "field 'file'.", o, NULL);
+		    "field 'file'.");
 		return -1;
 	}
 	if (part->length > (size_t)r->app->max_bytes) {
@@ -484,15 +480,11 @@ upload_read(struct req *r, struct upload_in *in)
 		return -1;
 	}
 	if (!form_csv_type_ok(part->content_type)) {
-		o = json_object_new_object();
-		json_object_object_add(o, "field",
-		    json_object_new_string("file"));
-		resp_error(r, 415, "unsupported_media_type",
+		resp_field_error(r, 415, "unsupported_media_type", "file",
 		    is_workbook(part) ? "The file is an Excel workbook, not a "
 		    "CSV: in Excel choose File > Save As > \"CSV UTF-8 (Comma "
 		    "delimited)\" and upload that file." :
-		    "The file is not a CSV (text/csv or text/plain expected).",
-		    o, NULL);
+		    "The file is not a CSV (text/csv or text/plain expected).");
 		return -1;
 	}
 	form_filename(part->filename, in->filename, sizeof(in->filename));

@@ -67,15 +67,7 @@ celery_declare_queue(redisContext *c, const char *queue, struct errbuf *err)
 	if (n < 0 || (size_t)n >= sizeof(member))
 		return errbuf_set(err, "queue name too long");
 	r = redisCommand(c, "SADD %s %b", key, member, (size_t)n);
-	if (r == NULL)
-		return errbuf_set(err, "redis SADD: %s", c->errstr);
-	if (r->type == REDIS_REPLY_ERROR) {
-		errbuf_set(err, "redis SADD: %s", r->str);
-		freeReplyObject(r);
-		return -1;
-	}
-	freeReplyObject(r);
-	return 0;
+	return celery_reply_done(c, r, "SADD", err);
 }
 
 /* Declares queue unless this process already did. */
@@ -164,14 +156,47 @@ build_body(struct json_object *args, struct json_object *kwargs,
 	return b64;
 }
 
+struct json_object *
+celery_env_new(const char *b64)
+{
+	struct json_object *env = json_object_new_object();
+
+	json_object_object_add(env, "body", json_object_new_string(b64));
+	json_object_object_add(env, "content-encoding",
+	    json_object_new_string("utf-8"));
+	json_object_object_add(env, "content-type",
+	    json_object_new_string("application/json"));
+	return env;
+}
+
+void
+celery_props_end(struct json_object *p, const char *exchange,
+    const char *routing_key, int priority)
+{
+	struct json_object *di;
+	char tag[37];
+
+	di = json_object_new_object();
+	json_object_object_add(di, "exchange",
+	    json_object_new_string(exchange));
+	json_object_object_add(di, "routing_key",
+	    json_object_new_string(routing_key));
+	json_object_object_add(p, "delivery_info", di);
+	json_object_object_add(p, "priority", json_object_new_int(priority));
+	json_object_object_add(p, "body_encoding",
+	    json_object_new_string("base64"));
+	util_uuid4(tag);
+	json_object_object_add(p, "delivery_tag", json_object_new_string(tag));
+}
+
 char *
 celery_envelope_build(const char *queue, const char *task_name,
     const char *task_id, struct json_object *args, struct json_object *kwargs,
     const struct celery_task_opts *opts, size_t *lenp, struct errbuf *err)
 {
 	static const struct celery_task_opts defaults;
-	struct json_object *env, *h, *p, *tl, *di;
-	char origin[CELERY_NAME_MAX], tag[37], *b64, *repr, *text, ms[32];
+	struct json_object *env, *h, *p, *tl;
+	char origin[CELERY_NAME_MAX], *b64, *repr, *text, ms[32];
 	double left;
 
 	if (opts == NULL)
@@ -203,13 +228,8 @@ celery_envelope_build(const char *queue, const char *task_name,
 		return NULL;
 	}
 
-	env = json_object_new_object();
-	json_object_object_add(env, "body", json_object_new_string(b64));
+	env = celery_env_new(b64);
 	free(b64);
-	json_object_object_add(env, "content-encoding",
-	    json_object_new_string("utf-8"));
-	json_object_object_add(env, "content-type",
-	    json_object_new_string("application/json"));
 
 	/* Headers in the order Python 5.2.6 sends them (spec 3.1). */
 	h = json_object_new_object();
@@ -257,18 +277,8 @@ celery_envelope_build(const char *queue, const char *task_name,
 		json_object_object_add(p, "expiration",
 		    json_object_new_string(ms));
 	}
-	di = json_object_new_object();
-	json_object_object_add(di, "exchange", json_object_new_string(""));
-	json_object_object_add(di, "routing_key",
-	    json_object_new_string(queue));
-	json_object_object_add(p, "delivery_info", di);
-	json_object_object_add(p, "priority", json_object_new_int(
-	    opts->priority < 0 ? 0 : opts->priority > 9 ? 9 :
-	    opts->priority));
-	json_object_object_add(p, "body_encoding",
-	    json_object_new_string("base64"));
-	util_uuid4(tag);
-	json_object_object_add(p, "delivery_tag", json_object_new_string(tag));
+	celery_props_end(p, "", queue, opts->priority < 0 ? 0 :
+	    opts->priority > 9 ? 9 : opts->priority);
 	json_object_object_add(env, "properties", p);
 
 	text = celery_json_dump(env, lenp);
@@ -286,7 +296,6 @@ celery_publish_ex(redisContext *c, const char *queue, const char *task_name,
 	char key[CELERY_NAME_MAX + 8], *text;
 	size_t len, klen;
 	redisReply *r;
-	int rc = 0;
 
 	if (c == NULL)
 		return errbuf_set(err, "no redis connection");
@@ -302,12 +311,7 @@ celery_publish_ex(redisContext *c, const char *queue, const char *task_name,
 	}
 	r = redisCommand(c, "LPUSH %b %b", key, klen, text, len);
 	free(text);
-	if (r == NULL)
-		return errbuf_set(err, "redis LPUSH: %s", c->errstr);
-	if (r->type == REDIS_REPLY_ERROR)
-		rc = errbuf_set(err, "redis LPUSH: %s", r->str);
-	freeReplyObject(r);
-	return rc;
+	return celery_reply_done(c, r, "LPUSH", err);
 }
 
 int

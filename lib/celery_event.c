@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "celery.h"
+#include "celery_int.h"
 #include "celery_event.h"
 #include "util.h"
 
@@ -46,8 +47,8 @@ celery_kombu_envelope(struct json_object *body, struct json_object *headers,
     int delivery_mode, const char *exchange, const char *routing_key,
     size_t *lenp)
 {
-	struct json_object *env, *p, *di;
-	char *text, *b64, tag[37];
+	struct json_object *env, *p;
+	char *text, *b64;
 	size_t len;
 
 	if ((text = celery_json_dump(body, &len)) == NULL)
@@ -56,29 +57,14 @@ celery_kombu_envelope(struct json_object *body, struct json_object *headers,
 	free(text);
 	if (b64 == NULL)
 		return NULL;
-	env = json_object_new_object();
-	json_object_object_add(env, "body", json_object_new_string(b64));
+	env = celery_env_new(b64);
 	free(b64);
-	json_object_object_add(env, "content-encoding",
-	    json_object_new_string("utf-8"));
-	json_object_object_add(env, "content-type",
-	    json_object_new_string("application/json"));
 	json_object_object_add(env, "headers", headers ?
 	    json_object_get(headers) : json_object_new_object());
 	p = json_object_new_object();
 	json_object_object_add(p, "delivery_mode",
 	    json_object_new_int(delivery_mode));
-	di = json_object_new_object();
-	json_object_object_add(di, "exchange",
-	    json_object_new_string(exchange));
-	json_object_object_add(di, "routing_key",
-	    json_object_new_string(routing_key));
-	json_object_object_add(p, "delivery_info", di);
-	json_object_object_add(p, "priority", json_object_new_int(0));
-	json_object_object_add(p, "body_encoding",
-	    json_object_new_string("base64"));
-	util_uuid4(tag);
-	json_object_object_add(p, "delivery_tag", json_object_new_string(tag));
+	celery_props_end(p, exchange, routing_key, 0);
 	json_object_object_add(env, "properties", p);
 	text = celery_json_dump(env, lenp);
 	json_object_put(env);
@@ -93,7 +79,6 @@ celery_event_send(redisContext *c, int db, const char *hostname,
 	char rk[128], chan[160], *text;
 	redisReply *r;
 	size_t len, i;
-	int rc = 0;
 
 	if (c == NULL) {
 		json_object_put(ev);
@@ -116,10 +101,5 @@ celery_event_send(redisContext *c, int db, const char *hostname,
 		return errbuf_set(err, "event too large");
 	r = redisCommand(c, "PUBLISH %s %b", chan, text, len);
 	free(text);
-	if (r == NULL)
-		return errbuf_set(err, "redis PUBLISH: %s", c->errstr);
-	if (r->type == REDIS_REPLY_ERROR)
-		rc = errbuf_set(err, "redis PUBLISH: %s", r->str);
-	freeReplyObject(r);
-	return rc;
+	return celery_reply_done(c, r, "PUBLISH", err);
 }

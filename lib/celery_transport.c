@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "celery.h"
+#include "celery_int.h"
 #include "celery_transport.h"
 #include "util.h"
 
@@ -194,22 +195,30 @@ celery_unacked_add(redisContext *c, const char *tag, const char *envelope,
 }
 
 int
+celery_reply_done(redisContext *c, redisReply *r, const char *cmd,
+    struct errbuf *err)
+{
+	int rc = 0;
+
+	if (r == NULL)
+		return errbuf_set(err, "redis %s: %s", cmd, c->errstr);
+	if (r->type == REDIS_REPLY_ERROR)
+		rc = errbuf_set(err, "redis %s: %s", cmd, r->str);
+	freeReplyObject(r);
+	return rc;
+}
+
+int
 celery_unacked_touch(redisContext *c, const char *tag, struct errbuf *err)
 {
 	redisReply *r;
-	int rc = 0;
 
 	if (c == NULL)
 		return errbuf_set(err, "no redis connection");
 	/* XX: never re-create an entry someone acked or restored. */
 	r = redisCommand(c, "ZADD " UNACKED_INDEX " XX %.6f %s", util_now(),
 	    tag);
-	if (r == NULL)
-		return errbuf_set(err, "redis ZADD: %s", c->errstr);
-	if (r->type == REDIS_REPLY_ERROR)
-		rc = errbuf_set(err, "redis ZADD: %s", r->str);
-	freeReplyObject(r);
-	return rc;
+	return celery_reply_done(c, r, "ZADD", err);
 }
 
 int

@@ -257,7 +257,7 @@ void	payer_engine_stats(const struct payer_engine *pe,
 void	payer_engine_free(struct payer_engine *pe);
 
 /*
- * Helpers shared by the adapters (payer_util.c); pure functions.
+ * Helpers shared by the adapters (payer_util.c); no I/O.
  */
 /* "YYYY-MM-DD" -> "MM/DD/YYYY" (out[11]); 0, or -1 if in is not a date. */
 int	payer_date_iso_to_us(const char *in, char out[11]);
@@ -283,7 +283,36 @@ int	payer_member_compare(const struct payer_claim *claim, const char *first,
  * status, but success is 0 and error_message names the fields.
  */
 void	payer_result_mismatch(struct payer_result *res, const char *fields);
+/* Fills res for a claim the payer does not know: "Not Found", success 0. */
+void	payer_result_not_found(struct payer_result *res);
+/*
+ * Checks what every request needs: a 9-digit practice TIN and a claim
+ * number.  Returns 0, or -1 with err saying which is wrong.
+ */
+int	payer_request_check(const struct payer_credential *cred,
+	    const struct payer_claim *claim, struct errbuf *err);
 struct json_object;
+/*
+ * Serialises root into req->body (plain, '/' not escaped; malloc'd, the
+ * engine frees it) and puts root.  Returns 0, or -1 with err.
+ */
+int	payer_request_body(struct payer_request *req, struct json_object *root,
+	    struct errbuf *err);
+/*
+ * Fills res for a body without the expected data (PAYER_ERROR): "payer
+ * error CODE" if root carries an error code, else "invalid payer
+ * response: no " what.
+ */
+void	payer_result_no_data(struct payer_result *res, struct json_object *root,
+	    const char *what);
+/*
+ * Compares the payer's member object (NULL: none sent) with the CSV row:
+ * firstName, lastName, dateOfBirth and id_key; sets res->member_match and
+ * records a mismatch as payer_result_mismatch() does.
+ */
+void	payer_result_member(struct payer_result *res,
+	    const struct payer_claim *claim, struct json_object *member,
+	    const char *id_key);
 /*
  * Parses a whole JSON document (depth JSON_MAX_DEPTH, valid UTF-8, nothing
  * but whitespace after it).  Returns a new reference (json_object_put it)

@@ -23,15 +23,10 @@ uhc_build(const struct payer_endpoint *ep, const struct payer_credential *cred,
     struct errbuf *err)
 {
 	struct json_object *root, *vars, *in;
-	const char *s;
 	char dob[11];
-	size_t i;
 
-	if (cred->tin == NULL || strlen(cred->tin) != 9 ||
-	    strspn(cred->tin, "0123456789") != 9)
-		return errbuf_set(err, "practice TIN is not 9 digits");
-	if (claim->claim_number == NULL || claim->claim_number[0] == '\0')
-		return errbuf_set(err, "claim_number is empty");
+	if (payer_request_check(cred, claim, err) == -1)
+		return -1;
 	/* spec section 2: the payer wants MM/DD/YYYY */
 	if (payer_date_iso_to_us(claim->date_of_birth, dob) == -1)
 		return errbuf_set(err,
@@ -59,17 +54,11 @@ uhc_build(const struct payer_endpoint *ep, const struct payer_credential *cred,
 	json_object_object_add(vars, "searchClaimInput", in);
 	json_object_object_add(root, "variables", vars);
 
-	s = json_object_to_json_string_ext(root,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	req->body = s != NULL ? strdup(s) : NULL;
-	json_object_put(root);
-	if (req->body == NULL)
-		return errbuf_set(err, "out of memory building the request");
-	req->body_len = strlen(req->body);
-	i = 0;
-	snprintf(req->headers[i++], PAYER_REQ_HEADER_MAX, "providerTaxId: %s",
+	if (payer_request_body(req, root, err) == -1)
+		return -1;
+	snprintf(req->headers[0], PAYER_REQ_HEADER_MAX, "providerTaxId: %s",
 	    cred->tin);
-	req->nheaders = (int)i;
+	req->nheaders = 1;
 	return 0;
 }
 
@@ -79,7 +68,6 @@ uhc_parse(long http_status, const void *buf, size_t len,
 {
 	struct json_object *root, *claims, *c, *sub, *arr;
 	const char *st;
-	char code[64], fields[96];
 
 	if ((root = payer_json_parse(buf, len)) == NULL) {
 		payer_result_error(res, "payer returned malformed JSON");
@@ -89,29 +77,14 @@ uhc_parse(long http_status, const void *buf, size_t len,
 	    json_type_object), "searchClaim", json_type_object), "claims",
 	    json_type_array);
 	if (claims == NULL) {
-		char msg[128];
-
-		/* GraphQL reports some errors inside a 200 */
-		payer_json_error_code(root, code, sizeof(code));
-		if (code[0] != '\0')
-			snprintf(msg, sizeof(msg), "payer error %s", code);
-		else
-			snprintf(msg, sizeof(msg), "invalid payer response: "
-			    "no data.searchClaim.claims");
+		payer_result_no_data(res, root, "data.searchClaim.claims");
 		json_object_put(root);
-		payer_result_error(res, msg);
 		return PAYER_FAIL;
 	}
 	c = payer_json_pick(claims, "claimNumber", claim->claim_number);
 	if (c == NULL) {
 		json_object_put(root);
-		res->success = 0;
-		snprintf(res->status, sizeof(res->status), "Not Found");
-		snprintf(res->lookup_result, sizeof(res->lookup_result),
-		    "NOT_FOUND");
-		snprintf(res->error_message, sizeof(res->error_message),
-		    "Claim not found in system");
-		res->member_match = -1;
+		payer_result_not_found(res);
 		return PAYER_DONE;
 	}
 
@@ -167,13 +140,8 @@ uhc_parse(long http_status, const void *buf, size_t len,
 		    sizeof(res->status_description), d);
 	}
 
-	sub = payer_json_get(c, "member", json_type_object);
-	res->member_match = sub == NULL ? -1 : payer_member_compare(claim,
-	    payer_json_str(sub, "firstName"), payer_json_str(sub, "lastName"),
-	    payer_json_str(sub, "dateOfBirth"),
-	    payer_json_str(sub, "subscriberId"), fields, sizeof(fields));
-	if (res->member_match == 0)
-		payer_result_mismatch(res, fields);
+	payer_result_member(res, claim, payer_json_get(c, "member",
+	    json_type_object), "subscriberId");
 	json_object_put(root);
 	(void)http_status;
 	return PAYER_DONE;

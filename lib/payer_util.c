@@ -175,6 +175,45 @@ payer_result_mismatch(struct payer_result *res, const char *fields)
 	    "Member data mismatch (%s)", fields);
 }
 
+void
+payer_result_not_found(struct payer_result *res)
+{
+	res->success = 0;
+	snprintf(res->status, sizeof(res->status), "Not Found");
+	snprintf(res->lookup_result, sizeof(res->lookup_result), "NOT_FOUND");
+	snprintf(res->error_message, sizeof(res->error_message),
+	    "Claim not found in system");
+	res->member_match = -1;
+}
+
+int
+payer_request_check(const struct payer_credential *cred,
+    const struct payer_claim *claim, struct errbuf *err)
+{
+	if (cred->tin == NULL || strlen(cred->tin) != 9 ||
+	    strspn(cred->tin, "0123456789") != 9)
+		return errbuf_set(err, "practice TIN is not 9 digits");
+	if (claim->claim_number == NULL || claim->claim_number[0] == '\0')
+		return errbuf_set(err, "claim_number is empty");
+	return 0;
+}
+
+int
+payer_request_body(struct payer_request *req, struct json_object *root,
+    struct errbuf *err)
+{
+	const char *s;
+
+	s = json_object_to_json_string_ext(root,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	req->body = s != NULL ? strdup(s) : NULL;
+	json_object_put(root);
+	if (req->body == NULL)
+		return errbuf_set(err, "out of memory building the request");
+	req->body_len = strlen(req->body);
+	return 0;
+}
+
 /* Appends name to the comma-separated list in out. */
 static void
 list_add(char *out, size_t outsz, const char *name)
@@ -221,6 +260,21 @@ payer_member_compare(const struct payer_claim *claim, const char *first,
 		match = 0;
 	}
 	return match;
+}
+
+void
+payer_result_member(struct payer_result *res, const struct payer_claim *claim,
+    struct json_object *member, const char *id_key)
+{
+	char fields[96];
+
+	res->member_match = member == NULL ? -1 : payer_member_compare(claim,
+	    payer_json_str(member, "firstName"),
+	    payer_json_str(member, "lastName"),
+	    payer_json_str(member, "dateOfBirth"),
+	    payer_json_str(member, id_key), fields, sizeof(fields));
+	if (res->member_match == 0)
+		payer_result_mismatch(res, fields);
 }
 
 void
@@ -332,6 +386,22 @@ payer_json_error_code(struct json_object *root, char *out, size_t outsz)
 		out[i] = c;
 	}
 	out[i] = '\0';
+}
+
+void
+payer_result_no_data(struct payer_result *res, struct json_object *root,
+    const char *what)
+{
+	char code[96], msg[160];
+
+	/* GraphQL and the 277 both report some errors inside a 200 */
+	payer_json_error_code(root, code, sizeof(code));
+	if (code[0] != '\0')
+		snprintf(msg, sizeof(msg), "payer error %s", code);
+	else
+		snprintf(msg, sizeof(msg), "invalid payer response: no %s",
+		    what);
+	payer_result_error(res, msg);
 }
 
 enum payer_verdict

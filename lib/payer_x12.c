@@ -30,14 +30,10 @@ x12_build(const struct payer_endpoint *ep, const struct payer_credential *cred,
     struct errbuf *err)
 {
 	struct json_object *root, *provs, *prov, *sub, *enc;
-	const char *s;
 	char dob[11], ymd[9], control[10];
 
-	if (cred->tin == NULL || strlen(cred->tin) != 9 ||
-	    strspn(cred->tin, "0123456789") != 9)
-		return errbuf_set(err, "practice TIN is not 9 digits");
-	if (claim->claim_number == NULL || claim->claim_number[0] == '\0')
-		return errbuf_set(err, "claim_number is empty");
+	if (payer_request_check(cred, claim, err) == -1)
+		return -1;
 	if (payer_date_to_iso(claim->date_of_birth, dob) == -1 ||
 	    strlen(claim->date_of_birth) != 10)
 		return errbuf_set(err,
@@ -85,13 +81,8 @@ x12_build(const struct payer_endpoint *ep, const struct payer_credential *cred,
 	    json_object_new_string(claim->claim_number));
 	json_object_object_add(root, "encounter", enc);
 
-	s = json_object_to_json_string_ext(root,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	req->body = s != NULL ? strdup(s) : NULL;
-	json_object_put(root);
-	if (req->body == NULL)
-		return errbuf_set(err, "out of memory building the request");
-	req->body_len = strlen(req->body);
+	if (payer_request_body(req, root, err) == -1)
+		return -1;
 	req->nheaders = 0;
 	return 0;
 }
@@ -164,25 +155,14 @@ category_find(const char *code)
 	return NULL;
 }
 
-static void
-not_found(struct payer_result *res)
-{
-	res->success = 0;
-	snprintf(res->status, sizeof(res->status), "Not Found");
-	snprintf(res->lookup_result, sizeof(res->lookup_result), "NOT_FOUND");
-	snprintf(res->error_message, sizeof(res->error_message),
-	    "Claim not found in system");
-	res->member_match = -1;
-}
-
 static enum payer_verdict
 x12_parse(long http_status, const void *buf, size_t len,
     const struct payer_claim *claim, struct payer_result *res)
 {
-	struct json_object *root, *claims, *c, *st, *sub;
+	struct json_object *root, *claims, *c, *st;
 	const struct x12_category *cat;
 	const char *cc, *sc;
-	char msg[160], fields[96];
+	char msg[160];
 
 	(void)http_status;
 	if ((root = payer_json_parse(buf, len)) == NULL) {
@@ -191,21 +171,15 @@ x12_parse(long http_status, const void *buf, size_t len,
 	}
 	claims = payer_json_get(root, "claims", json_type_array);
 	if (claims == NULL) {
-		payer_json_error_code(root, fields, sizeof(fields));
-		if (fields[0] != '\0')
-			snprintf(msg, sizeof(msg), "payer error %s", fields);
-		else
-			snprintf(msg, sizeof(msg),
-			    "invalid payer response: no claims");
+		payer_result_no_data(res, root, "claims");
 		json_object_put(root);
-		payer_result_error(res, msg);
 		return PAYER_FAIL;
 	}
 	c = payer_json_pick(claims, "tradingPartnerClaimNumber",
 	    claim->claim_number);
 	if (c == NULL) {
 		json_object_put(root);
-		not_found(res);
+		payer_result_not_found(res);
 		return PAYER_DONE;
 	}
 	st = payer_json_get(c, "claimStatus", json_type_object);
@@ -233,7 +207,7 @@ x12_parse(long http_status, const void *buf, size_t len,
 	switch (cat->kind) {
 	case X12_NOT_FOUND:
 		json_object_put(root);
-		not_found(res);
+		payer_result_not_found(res);
 		return PAYER_DONE;
 	case X12_BUSY:
 		/* the engine adds "payer " and, if spent, "after N attempts" */
@@ -272,13 +246,8 @@ x12_parse(long http_status, const void *buf, size_t len,
 	    payer_json_str(c, "tradingPartnerClaimNumber"));
 
 	/* the 277 names the subscriber once, beside the claims */
-	sub = payer_json_get(root, "subscriber", json_type_object);
-	res->member_match = sub == NULL ? -1 : payer_member_compare(claim,
-	    payer_json_str(sub, "firstName"), payer_json_str(sub, "lastName"),
-	    payer_json_str(sub, "dateOfBirth"),
-	    payer_json_str(sub, "memberId"), fields, sizeof(fields));
-	if (res->member_match == 0)
-		payer_result_mismatch(res, fields);
+	payer_result_member(res, claim, payer_json_get(root, "subscriber",
+	    json_type_object), "memberId");
 	json_object_put(root);
 	return PAYER_DONE;
 }

@@ -299,9 +299,7 @@ task_process_csv_chunk(struct task_ctx *ctx, struct json_object *args,
 	    "c.done_at IS NOT NULL FROM csv_jobs j LEFT JOIN csv_job_chunks c "
 	    "ON c.job_id = j.id AND c.first_row = $2::int "
 	    "AND c.last_row = $3::int WHERE j.id = $1", 3, p)) == NULL) {
-		res->retry = 1;
-		res->countdown = 5;
-		return chunk_fail(res, "DatabaseError", "database unavailable");
+		return csv_db_retry(res, "database unavailable");
 	}
 	if (PQntuples(r) == 0) {
 		PQclear(r);
@@ -334,10 +332,7 @@ task_process_csv_chunk(struct task_ctx *ctx, struct json_object *args,
 		if (rc != 0)
 			return rc;
 		if ((db = task_db_get(&err)) == NULL) {
-			res->retry = 1;
-			res->countdown = 5;
-			return chunk_fail(res, "DatabaseError",
-			    "database unavailable");
+			return csv_db_retry(res, "database unavailable");
 		}
 	} else if (strcmp(status, "PENDING") == 0) {
 		/* Requeued by the watchdog: its next split replaces us. */
@@ -354,9 +349,7 @@ task_process_csv_chunk(struct task_ctx *ctx, struct json_object *args,
 	}
 	/* Done, or the job is cancelled/finished: the chunk counts. */
 	if (chunk_finish(ctx, db, job_id, first, last, &err) != 0) {
-		res->retry = 1;
-		res->countdown = 5;
-		return chunk_fail(res, "DatabaseError", "database unavailable");
+		return csv_db_retry(res, "database unavailable");
 	}
 	res->value = csv_job_summary(db, job_id, &err);
 	return 0;

@@ -90,13 +90,18 @@ stopping(const struct run *r)
 PGconn *
 task_db_get(struct errbuf *err)
 {
-	if (task_db != NULL && db_ensure(task_db))
-		return task_db;
-	if (task_db != NULL)
-		PQfinish(task_db);
-	task_db = db_connect(config_get("database.url", NULL),
-	    "bulkclaims-worker", err);
-	return task_db;
+	return task_db_keep(&task_db, "bulkclaims-worker", err);
+}
+
+PGconn *
+task_db_keep(PGconn **keep, const char *appname, struct errbuf *err)
+{
+	if (*keep != NULL && db_ensure(*keep))
+		return *keep;
+	if (*keep != NULL)
+		PQfinish(*keep);
+	*keep = db_connect(config_get("database.url", NULL), appname, err);
+	return *keep;
 }
 
 static int
@@ -114,6 +119,14 @@ fail(struct task_result *res, const char *type, const char *fmt, ...)
 	vsnprintf(res->exc_message, sizeof(res->exc_message), fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+int
+csv_db_retry(struct task_result *res, const char *msg)
+{
+	res->retry = 1;
+	res->countdown = 5;
+	return fail(res, "DatabaseError", "%s", msg);
 }
 
 static void
@@ -224,6 +237,24 @@ job_status_seen(struct run *r, PGresult *res)
 }
 
 /*
+ * Runs sql, an UPDATE of the job that returns its status, and looks at
+ * that status.  Returns 0, or -1 with r->db_failed set.
+ */
+static int
+job_update(struct run *r, const char *sql, int n, const char *const *p)
+{
+	PGresult *res;
+
+	if ((res = db_exec(r->db, &r->err, sql, n, p)) == NULL) {
+		r->db_failed = 1;
+		return -1;
+	}
+	job_status_seen(r, res);
+	PQclear(res);
+	return 0;
+}
+
+/*
  * A failure that says the payer is unreachable or overloaded rather
  * than something about the row: timeouts, connection errors, 5xx, 429.
  */
@@ -246,7 +277,6 @@ static int
 flush(struct run *r)
 {
 	const char *p[3];
-	PGresult *res;
 
 	if (json_object_array_length(r->results) == 0)
 		return 0;
@@ -254,7 +284,7 @@ flush(struct run *r)
 	p[1] = json_object_to_json_string_ext(r->results,
 	    JSON_C_TO_STRING_PLAIN);
 	p[2] = r->waiting ? "true" : "false";
-	res = db_exec(r->db, &r->err,
+	if (job_update(r,
 	    "WITH v AS (SELECT * FROM json_to_recordset($2::json) AS x("
 	    "row_number int, status text, patient_name text, "
 	    "total_charged numeric, total_paid numeric, processed_date date, "
@@ -293,13 +323,8 @@ flush(struct run *r)
 	    "failure_count = failure_count + "
 	    "(SELECT count(*) FROM u WHERE NOT success), "
 	    "worker_heartbeat_at = now(), waiting_for_payer = $3 "
-	    "WHERE id = $1 RETURNING status", 3, p);
-	if (res == NULL) {
-		r->db_failed = 1;
+	    "WHERE id = $1 RETURNING status", 3, p) == -1)
 		return -1;
-	}
-	job_status_seen(r, res);
-	PQclear(res);
 	r->stored += json_object_array_length(r->results);
 	json_object_put(r->results);
 	r->results = json_object_new_array();
@@ -595,19 +620,13 @@ pause_payer(struct run *r, long ms)
 {
 	const char *p[1] = { r->job_id };
 	long long until = util_mono_ms() + ms;
-	PGresult *res;
 
 	log_info("waiting for the payer job=%s for %ldms", r->job_id, ms);
 	while (!stopping(r)) {
-		res = db_exec(r->db, &r->err, "UPDATE csv_jobs SET "
+		if (job_update(r, "UPDATE csv_jobs SET "
 		    "waiting_for_payer = true, worker_heartbeat_at = now() "
-		    "WHERE id = $1 RETURNING status", 1, p);
-		if (res == NULL) {
-			r->db_failed = 1;
+		    "WHERE id = $1 RETURNING status", 1, p) == -1)
 			return -1;
-		}
-		job_status_seen(r, res);
-		PQclear(res);
 		if (r->cancelled || util_mono_ms() >= until)
 			break;
 		nap(r, until - util_mono_ms() < 1000 ?
@@ -674,10 +693,7 @@ csv_run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
 	    &secret, &r.err);
 	if (pres == NULL) {
 		if (PQstatus(db) != CONNECTION_OK) {
-			res->retry = 1;
-			res->countdown = 5;
-			return fail(res, "DatabaseError",
-			    "database unavailable");
+			return csv_db_retry(res, "database unavailable");
 		}
 		job_failed(ctx, db, job_id, r.err.msg);
 		log_warnx("job failed job=%s reason=\"%s\"", job_id, r.err.msg);
@@ -757,10 +773,8 @@ csv_run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
 	}
 	if (r.db_failed) {
 		log_warnx("database error job=%s: %s", job_id, r.err.msg);
-		res->retry = 1;
-		res->countdown = 5;
-		return fail(res, "DatabaseError", "database unavailable while "
-		    "storing results");
+		return csv_db_retry(res,
+		    "database unavailable while storing results");
 	}
 	if (stopping(&r)) {
 		*outcome = 1;
@@ -855,16 +869,12 @@ task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
 		    "[job_id] with a UUID job id");
 	if ((db = task_db_get(&err)) == NULL) {
 		log_warnx("%s", err.msg);
-		res->retry = 1;
-		res->countdown = 5;
-		return fail(res, "DatabaseError", "database unavailable");
+		return csv_db_retry(res, "database unavailable");
 	}
 	p[0] = job_id;
 	if ((r = job_claim(db, ctx, job_id, &err)) == NULL) {
 		log_warnx("job=%s %s", job_id, err.msg);
-		res->retry = 1;
-		res->countdown = 5;
-		return fail(res, "DatabaseError", "database unavailable");
+		return csv_db_retry(res, "database unavailable");
 	}
 	if (PQntuples(r) == 0) {
 		PQclear(r);
@@ -892,9 +902,7 @@ task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
 	/* Big jobs go out as chunk tasks (task_chunk.c). */
 	if ((rc = chunk_split_job(ctx, db, job_id, &err)) == -1) {
 		log_warnx("job=%s %s", job_id, err.msg);
-		res->retry = 1;
-		res->countdown = 5;
-		return fail(res, "DatabaseError", "cannot split the job");
+		return csv_db_retry(res, "cannot split the job");
 	}
 	if (rc > 0) {
 		res->value = csv_job_summary(db, job_id, &err);
@@ -906,9 +914,7 @@ task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
 		return rc;
 	/* The connection may have been replaced during an outage. */
 	if ((db = task_db_get(&err)) == NULL) {
-		res->retry = 1;
-		res->countdown = 5;
-		return fail(res, "DatabaseError", "database unavailable");
+		return csv_db_retry(res, "database unavailable");
 	}
 	if (outcome == 2) {
 		csv_job_cancelled(db, job_id);
@@ -930,9 +936,7 @@ task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
 	    "WHERE id = $1 AND status = 'PROCESSING' AND NOT EXISTS ("
 	    "SELECT 1 FROM csv_job_rows WHERE job_id = $1 AND success IS NULL) "
 	    "RETURNING id", 1, p)) == NULL) {
-		res->retry = 1;
-		res->countdown = 5;
-		return fail(res, "DatabaseError", "database unavailable");
+		return csv_db_retry(res, "database unavailable");
 	}
 	rc = PQntuples(r);
 	PQclear(r);

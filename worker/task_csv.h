@@ -34,6 +34,17 @@ struct json_object *csv_job_summary(PGconn *db, const char *job_id,
 	    struct errbuf *err);
 /* The worker process's PostgreSQL connection (owned), or NULL + err. */
 PGconn	*task_db_get(struct errbuf *err);
+/*
+ * The connection kept in *keep, checked and reconnected (as appname)
+ * when broken; NULL with err set when the database is down.
+ */
+PGconn	*task_db_keep(PGconn **keep, const char *appname,
+	    struct errbuf *err);
+/*
+ * Fills res for a database outage: DatabaseError with msg, retried in
+ * 5 s.  Returns -1 for "return csv_db_retry(...)".
+ */
+int	csv_db_retry(struct task_result *res, const char *msg);
 
 /*
  * Chunking (task_chunk.c).  chunk_split_job: a claimed job with more

@@ -35,13 +35,7 @@ static PGconn *notify_db;
 static PGconn *
 db_get(struct errbuf *err)
 {
-	if (notify_db != NULL && db_ensure(notify_db))
-		return notify_db;
-	if (notify_db != NULL)
-		PQfinish(notify_db);
-	notify_db = db_connect(config_get("database.url", NULL),
-	    "bulkclaims-notify", err);
-	return notify_db;
+	return task_db_keep(&notify_db, "bulkclaims-notify", err);
 }
 
 void
@@ -94,6 +88,16 @@ mark(PGconn *db, const char *job_id, const char *column)
 	    "WHERE id = $1", column);
 	if (db_cmd(db, NULL, sql, 1, p) != 0)
 		log_warnx("notify job=%s: cannot record %s", job_id, column);
+}
+
+/* A channel delivered: recorded (a retry skips it), logged, reported. */
+static void
+delivered(PGconn *db, const char *job_id, const char *column,
+    struct json_object *out, const char *key, const char *what)
+{
+	mark(db, job_id, column);
+	log_info("notify job=%s: %s", job_id, what);
+	json_object_object_add(out, key, json_object_new_boolean(1));
 }
 
 int
@@ -170,12 +174,9 @@ task_notify_job(struct task_ctx *ctx, struct json_object *args,
 		    tmo, &err) == -1) {
 			log_warnx("notify job=%s: %s", job_id, err.msg);
 			failed = 1;
-		} else {
-			mark(db, job_id, "email_sent_at");
-			log_info("notify job=%s: email sent", job_id);
-			json_object_object_add(out, "email",
-			    json_object_new_boolean(1));
-		}
+		} else
+			delivered(db, job_id, "email_sent_at", out, "email",
+			    "email sent");
 		free(msg);
 	}
 	if (PQgetvalue(r, 0, 8)[0] != '\0' && PQgetvalue(r, 0, 10)[0] == 't' &&
@@ -187,12 +188,9 @@ task_notify_job(struct task_ctx *ctx, struct json_object *args,
 			log_warnx("notify job=%s: %s (retry %ld)", job_id,
 			    err.msg, ctx->retries);
 			failed = 1;
-		} else {
-			mark(db, job_id, "webhook_sent_at");
-			log_info("notify job=%s: webhook delivered", job_id);
-			json_object_object_add(out, "webhook",
-			    json_object_new_boolean(1));
-		}
+		} else
+			delivered(db, job_id, "webhook_sent_at", out, "webhook",
+			    "webhook delivered");
 		free(body);
 	}
 	PQclear(r);

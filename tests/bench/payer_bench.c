@@ -55,10 +55,7 @@ next_cb(void *arg, struct payer_claim *c)
 	    b->next);
 	c->row_number = b->next;
 	c->claim_number = b->claims[b->next - 1];
-	c->first_name = "John";
-	c->last_name = "Doe";
-	c->date_of_birth = "1980-01-15";
-	c->subscriber_id = "ABC123456";
+	simproc_member(c);
 	return 1;
 }
 
@@ -141,8 +138,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "payer-bench: bad -l, -c or -n\n");
 		return 2;
 	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	signal(SIGPIPE, SIG_IGN);
+	(void)simproc_setup();	/* -s SIM, not BULKCLAIMS_SIM_BIN */
 	if (redis_sock != NULL && ((rc = redisConnectUnix(redis_sock)) ==
 	    NULL || rc->err)) {
 		fprintf(stderr, "payer-bench: cannot connect to %s\n",

@@ -2,6 +2,7 @@
 restarts and outages in the middle of a 2,000-row job must not lose a
 row, count one twice, ask the payer again for a stored row, or leave the
 job stuck.  Each test is bounded in time and says what it checks."""
+import contextlib
 import os
 import re
 import signal
@@ -35,6 +36,30 @@ def upload_job(stack, rows=ROWS):
     r = stack.upload(claims_csv(rows, prefix))
     assert r.status_code == 201, r.text
     return r.json()["id"], prefix
+
+
+@contextlib.contextmanager
+def worker_setting(s, line):
+    """Appends line to the configuration and reloads the worker (SIGHUP)
+    for the block; the old configuration is back, reloaded, after it."""
+    conf = s.info["BC_CONF"]
+    with open(conf) as f:
+        orig = f.read()
+    n0 = s.log_text("worker").count("configuration reloaded")
+    try:
+        with open(conf, "a") as f:
+            f.write(line + "\n")
+        s.kill("worker", signal.SIGHUP)
+        deadline = time.time() + 10
+        # The main process, its child and the watchdog each reload.
+        while s.log_text("worker").count("configuration reloaded") < n0 + 3:
+            assert time.time() < deadline, "no reload logged"
+            time.sleep(0.2)
+        yield
+    finally:
+        with open(conf, "w") as f:
+            f.write(orig)
+        s.kill("worker", signal.SIGHUP)
 
 
 def test_kill9_worker_mid_job(fresh):
@@ -287,21 +312,9 @@ def test_sighup_reload_and_soft_time_limit(fresh):
     completes with exact counters; the limit goes away on the next
     SIGHUP."""
     s = fresh
-    conf = s.info["BC_CONF"]
-    with open(conf) as f:
-        orig = f.read()
     pid = s.pid("worker")
     key = "celery.task.claims.tasks.process_csv_file.soft_time_limit"
-    n0 = s.log_text("worker").count("configuration reloaded")
-    try:
-        with open(conf, "a") as f:
-            f.write("%s = 3\n" % key)
-        s.kill("worker", signal.SIGHUP)
-        deadline = time.time() + 10
-        # The main process, its child and the watchdog each reload.
-        while s.log_text("worker").count("configuration reloaded") < n0 + 3:
-            assert time.time() < deadline, "no reload logged"
-            time.sleep(0.2)
+    with worker_setting(s, "%s = 3" % key):
         job, _ = upload_job(s)
         s.wait_status(job, {"COMPLETED"}, 90)
         assert_exact(s, job, ROWS)
@@ -310,10 +323,6 @@ def test_sighup_reload_and_soft_time_limit(fresh):
         assert re.search(r"rows stored job=%s rows=\d+ \(stopping\)" % job,
                          log), "no clean stop at the soft limit"
         assert s.pid("worker") == pid
-    finally:
-        with open(conf, "w") as f:
-            f.write(orig)
-        s.kill("worker", signal.SIGHUP)
 
 
 def test_hard_time_limit_kills_then_watchdog_requeues(fresh):
@@ -322,19 +331,8 @@ def test_hard_time_limit_kills_then_watchdog_requeues(fresh):
     requeues the job, which resumes from its stored rows: it completes
     with exact counters and stored rows are not asked again."""
     s = fresh
-    conf = s.info["BC_CONF"]
-    with open(conf) as f:
-        orig = f.read()
     key = "celery.task.claims.tasks.process_csv_file.time_limit"
-    n0 = s.log_text("worker").count("configuration reloaded")
-    try:
-        with open(conf, "a") as f:
-            f.write("%s = 3\n" % key)
-        s.kill("worker", signal.SIGHUP)
-        deadline = time.time() + 10
-        while s.log_text("worker").count("configuration reloaded") < n0 + 3:
-            assert time.time() < deadline, "no reload logged"
-            time.sleep(0.2)
+    with worker_setting(s, "%s = 3" % key):
         job, _ = upload_job(s)
         s.wait_processed(job, 200)
         deadline = time.time() + 10
@@ -349,7 +347,3 @@ def test_hard_time_limit_kills_then_watchdog_requeues(fresh):
         log = s.log_text("worker")
         assert "job=%s is not running on this node any more" % job in log \
             or "job=%s lost its worker; requeued" % job in log
-    finally:
-        with open(conf, "w") as f:
-            f.write(orig)
-        s.kill("worker", signal.SIGHUP)

@@ -24,6 +24,16 @@ WORKER_BIN = os.environ.get(
     "BC_WORKER_BIN", str(ROOT / "build" / "worker" / "bulkclaims-worker"))
 
 
+def kill9_tree(proc):
+    """kill -9 a worker and the processes it forked, then reap it: a
+    crash that leaves nothing of it running."""
+    kids = open("/proc/%d/task/%d/children" % (proc.pid, proc.pid)).read()
+    proc.kill()
+    for k in kids.split():
+        os.kill(int(k), signal.SIGKILL)
+    proc.wait()
+
+
 def wait_for(pred, timeout=10.0, step=0.05):
     end = time.time() + timeout
     while time.time() < end:

@@ -2,13 +2,12 @@
 19, 28)."""
 import json
 import os
-import signal
 import subprocess
 import time
 
 import redis
 
-from conftest import WORKER_BIN, Proc, celery_cli, wait_for
+from conftest import WORKER_BIN, Proc, celery_cli, kill9_tree, wait_for
 
 
 def meta(r, task_id):
@@ -21,11 +20,6 @@ def publish(redis_server, *args):
     out = subprocess.run([WORKER_BIN, "--publish"] + list(args), env=env,
                          capture_output=True, text=True, check=True)
     return out.stdout.strip()
-
-
-def children_of(pid):
-    return [int(p) for p in
-            open("/proc/%d/task/%d/children" % (pid, pid)).read().split()]
 
 
 def test_c_eta_message_on_python_worker(app, py_worker, r, redis_server):
@@ -48,11 +42,7 @@ def test_python_restores_what_killed_c_worker_held(app, c_worker, py_worker,
     late = app.send_task("bulkclaims.sleep", args=[5])
     eta = app.send_task("bulkclaims.echo", args=["eta"], countdown=2)
     assert wait_for(lambda: r.hlen("unacked") == 2, 10)
-    kids = children_of(w.p.pid)
-    w.p.kill()
-    for k in kids:
-        os.kill(k, signal.SIGKILL)
-    w.p.wait()
+    kill9_tree(w.p)
     time.sleep(1.5)
     py_worker("-c", "2",
               env_extra={"BC_INTEROP_VISIBILITY_TIMEOUT": "1"})
@@ -68,11 +58,7 @@ def test_c_restores_what_killed_python_worker_held(app, c_worker, py_worker,
     late = app.send_task("bulkclaims.sleep", args=[3])
     assert wait_for(lambda: r.hlen("unacked") == 1, 10)
     time.sleep(0.5)
-    kids = children_of(pw.p.pid)
-    pw.p.kill()
-    for k in kids:
-        os.kill(k, signal.SIGKILL)
-    pw.p.wait()
+    kill9_tree(pw.p)
     time.sleep(1.5)
     w = c_worker(env_extra={"BULKCLAIMS_CELERY_VISIBILITY_TIMEOUT": "1"})
     assert late.get(timeout=20) == 3

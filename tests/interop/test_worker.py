@@ -13,7 +13,7 @@ import uuid
 import pytest
 from celery.exceptions import TaskRevokedError
 
-from conftest import WORKER_BIN, celery_cli, wait_for
+from conftest import WORKER_BIN, celery_cli, kill9_tree, wait_for
 
 
 def meta(r, task_id):
@@ -72,23 +72,26 @@ def test_other_queues_round_robin(app, c_worker, r):
     assert (order[0] in a) != (order[1] in a)
 
 
-def test_soft_time_limit(app, c_worker, r):
-    c_worker()
-    res = app.send_task("bulkclaims.sleep", args=[5], soft_time_limit=1)
+def limited_sleep_meta(app, r, seconds, exc, **limit):
+    """Runs bulkclaims.sleep(seconds) under limit, checks that it failed
+    with the exception class exc and returns its result meta."""
+    res = app.send_task("bulkclaims.sleep", args=[seconds], **limit)
     with pytest.raises(Exception) as ei:
         res.get(timeout=10)
-    assert type(ei.value).__name__ == "SoftTimeLimitExceeded"
-    m = meta(r, res.id)
+    assert type(ei.value).__name__ == exc
+    return meta(r, res.id)
+
+
+def test_soft_time_limit(app, c_worker, r):
+    c_worker()
+    m = limited_sleep_meta(app, r, 5, "SoftTimeLimitExceeded",
+                           soft_time_limit=1)
     assert m["result"]["exc_module"] == "billiard.exceptions"
 
 
 def test_hard_time_limit_kills_and_recovers(app, c_worker, r):
     w = c_worker()
-    res = app.send_task("bulkclaims.sleep", args=[30], time_limit=1)
-    with pytest.raises(Exception) as ei:
-        res.get(timeout=10)
-    assert type(ei.value).__name__ == "TimeLimitExceeded"
-    m = meta(r, res.id)
+    m = limited_sleep_meta(app, r, 30, "TimeLimitExceeded", time_limit=1)
     assert m["result"]["exc_type"] == "TimeLimitExceeded"
     assert m["result"]["exc_module"] == "billiard.exceptions"
     assert m["traceback"] is None
@@ -226,17 +229,12 @@ def test_unknown_control_method_error(c_worker, redis_server, app):
     assert rep == [{w.node: {"error": "KeyError('no_such_command')"}}]
 
 
-def test_events_seen_by_state(app, c_worker, redis_server):
-    """An EventReceiver + State sees the C worker alive and its tasks."""
-    from celery.events.state import State
-    state = State()
-    stop = threading.Event()
-    got = []
-
+def listen_events(app, handler, stop):
+    """Feeds every Celery event to handler in a daemon thread, until an
+    event comes after stop is set."""
     def listen():
         with app.connection() as conn:
-            recv = app.events.Receiver(conn, handlers={"*": lambda e: (
-                got.append(e), state.event(e))})
+            recv = app.events.Receiver(conn, handlers={"*": handler})
             try:
                 for _ in recv.itercapture(limit=None, timeout=None,
                                           wakeup=False):
@@ -245,8 +243,17 @@ def test_events_seen_by_state(app, c_worker, redis_server):
             except Exception:
                 pass
 
-    t = threading.Thread(target=listen, daemon=True)
-    t.start()
+    threading.Thread(target=listen, daemon=True).start()
+
+
+def test_events_seen_by_state(app, c_worker, redis_server):
+    """An EventReceiver + State sees the C worker alive and its tasks."""
+    from celery.events.state import State
+    state = State()
+    stop = threading.Event()
+    got = []
+
+    listen_events(app, lambda e: (got.append(e), state.event(e)), stop)
     time.sleep(0.5)
     w = c_worker("-E")
     res = app.send_task("bulkclaims.echo", args=[1])
@@ -274,12 +281,7 @@ def test_restore_after_kill9(app, c_worker, r, redis_server):
     late = app.send_task("bulkclaims.sleep", args=[6])   # acks_late
     eta = app.send_task("bulkclaims.echo", args=["eta"], countdown=2)
     assert wait_for(lambda: r.hlen("unacked") == 2, 10)
-    # Kill the whole worker (main and child) hard.
-    kids = open("/proc/%d/task/%d/children" % (w.p.pid, w.p.pid)).read()
-    w.p.kill()
-    for pid in kids.split():
-        os.kill(int(pid), signal.SIGKILL)
-    w.p.wait()
+    kill9_tree(w.p)
     assert r.hlen("unacked") == 2
     time.sleep(1.2)
     c_worker("--concurrency", "2",
@@ -343,27 +345,12 @@ def test_worker_not_alive_after_kill9(app, c_worker):
     state = State()
     stop = threading.Event()
 
-    def listen():
-        with app.connection() as conn:
-            recv = app.events.Receiver(conn, handlers={"*": state.event})
-            try:
-                for _ in recv.itercapture(limit=None, timeout=None,
-                                          wakeup=False):
-                    if stop.is_set():
-                        break
-            except Exception:
-                pass
-
-    threading.Thread(target=listen, daemon=True).start()
+    listen_events(app, state.event, stop)
     time.sleep(0.5)
     w = c_worker()
     assert wait_for(lambda: state.workers.get(w.node) is not None and
                     state.workers[w.node].alive, 6)
-    kids = open("/proc/%d/task/%d/children" % (w.p.pid, w.p.pid)).read()
-    w.p.kill()
-    for k in kids.split():
-        os.kill(int(k), signal.SIGKILL)
-    w.p.wait()
+    kill9_tree(w.p)
     time.sleep(4.5)
     assert not state.workers[w.node].alive
     stop.set()

@@ -26,8 +26,38 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "payer.h"
+
 #define SIMPROC_PORT_MIN	20100
 #define SIMPROC_PORT_MAX	20199
+
+/*
+ * The process-wide setup of a program that drives the payer engine:
+ * libcurl initialised, SIGPIPE ignored (a peer closing a connection
+ * must not kill the test).  Returns the simulator binary to start:
+ * BULKCLAIMS_SIM_BIN, else the build tree's.
+ */
+static inline const char *
+simproc_setup(void)
+{
+	const char *bin;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	signal(SIGPIPE, SIG_IGN);
+	if ((bin = getenv("BULKCLAIMS_SIM_BIN")) == NULL)
+		bin = "payer-sim/bulkclaims-payer-sim";
+	return bin;
+}
+
+/* Gives c the member the simulator knows (John Doe, its test member). */
+static inline void
+simproc_member(struct payer_claim *c)
+{
+	c->first_name = "John";
+	c->last_name = "Doe";
+	c->date_of_birth = "1980-01-15";
+	c->subscriber_id = "ABC123456";
+}
 
 static inline void
 simproc_addr(struct sockaddr_in *sa, int port)

@@ -2,7 +2,6 @@
  * Unit tests for csvin (claims CSV intake) and textenc.  Every input is
  * built here; "today" is fixed at 2026-11-28 so dates are stable.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "csvin.h"
 #include "csvin_check.h"
 #include "tap.h"
+#include "corpus.h"
 #include "textenc.h"
 
 #ifndef CSVIN_CORPUS_DIR
@@ -674,42 +674,29 @@ test_bulk(struct got *g, struct csvin_summary *sum, struct errbuf *e)
 	(void)g;
 }
 
+static void
+replay_one(const char *name, const uint8_t *data, size_t len, void *arg)
+{
+	int *nbad = arg;
+	const char *bad;
+
+	if ((bad = csvincheck_one(data, len)) != NULL) {
+		(*nbad)++;
+		printf("# corpus %s: %s\n", name, bad);
+	}
+}
+
 /* Replays the fuzzing corpus through the fuzz target's invariants. */
 static void
 test_corpus(void)
 {
-	struct dirent *de;
-	const char *dir, *bad;
-	char path[1024];
-	size_t len;
-	uint8_t *data;
-	DIR *d;
-	FILE *f;
-	int nfiles = 0, nbad = 0;
+	const char *dir;
+	int nfiles, nbad = 0;
 
 	if ((dir = getenv("CSVIN_CORPUS_DIR")) == NULL)
 		dir = CSVIN_CORPUS_DIR;
-	if ((d = opendir(dir)) == NULL) {
-		ok(0, "open corpus %s", dir);
+	if ((nfiles = corpus_each(dir, replay_one, &nbad)) == -1)
 		return;
-	}
-	data = malloc(1 << 20);
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if ((f = fopen(path, "rb")) == NULL)
-			continue;
-		len = fread(data, 1, 1 << 20, f);
-		fclose(f);
-		nfiles++;
-		if ((bad = csvincheck_one(data, len)) != NULL) {
-			nbad++;
-			printf("# corpus %s: %s\n", de->d_name, bad);
-		}
-	}
-	closedir(d);
-	free(data);
 	ok(nfiles >= 10 && nbad == 0, "corpus replay: %d files, %d bad",
 	    nfiles, nbad);
 }

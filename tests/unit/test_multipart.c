@@ -6,7 +6,6 @@
  */
 #include <sys/types.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "multipart.h"
 #include "mp_check.h"
 #include "tap.h"
+#include "corpus.h"
 
 #ifndef MP_CORPUS_DIR
 #define MP_CORPUS_DIR	"tests/fuzz/corpus/multipart"
@@ -513,50 +513,44 @@ test_map(void)
 	    "a missing file (%s)", err.msg);
 }
 
+/* What the corpus replay counts. */
+struct tally {
+	size_t	 nbad, nvalid;
+};
+
+static void
+replay_one(const char *name, const uint8_t *data, size_t len, void *arg)
+{
+	struct tally *t = arg;
+	struct mp_body body;
+	const char *bad;
+
+	if (mp_parse(data, len, MPCHECK_BOUNDARY, &body, &err) == 0)
+		t->nvalid++;
+	mp_body_free(&body);
+	if ((bad = mpcheck_one(data, len)) != NULL) {
+		t->nbad++;
+		printf("# %s: %s\n", name, bad);
+	}
+}
+
 /* Replays the fuzzing seed corpus through the fuzzer's invariants. */
 static void
 test_corpus(void)
 {
-	const char *dir, *bad;
-	char path[4096];
-	struct dirent *de;
-	unsigned char *data;
-	size_t nfiles = 0, nbad = 0, nvalid = 0, len;
-	struct mp_body body;
-	FILE *f;
-	DIR *d;
+	struct tally t = { 0, 0 };
+	const char *dir;
+	int nfiles;
 
 	if ((dir = getenv("MP_CORPUS_DIR")) == NULL)
 		dir = MP_CORPUS_DIR;
-	if ((d = opendir(dir)) == NULL) {
-		ok(0, "open corpus %s", dir);
+	if ((nfiles = corpus_each(dir, replay_one, &t)) == -1)
 		return;
-	}
-	data = malloc(1 << 20);
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if ((f = fopen(path, "rb")) == NULL)
-			continue;
-		len = fread(data, 1, 1 << 20, f);
-		fclose(f);
-		nfiles++;
-		if (mp_parse(data, len, MPCHECK_BOUNDARY, &body, &err) == 0)
-			nvalid++;
-		mp_body_free(&body);
-		if ((bad = mpcheck_one(data, len)) != NULL) {
-			nbad++;
-			printf("# %s: %s\n", de->d_name, bad);
-		}
-	}
-	closedir(d);
-	free(data);
-	ok(nfiles >= 5, "corpus has %zu files", nfiles);
-	ok(nvalid >= 5, "%zu seeds are valid bodies for the fixed boundary",
-	    nvalid);
-	ok(nbad == 0, "corpus replay: %zu of %zu files break an invariant",
-	    nbad, nfiles);
+	ok(nfiles >= 5, "corpus has %d files", nfiles);
+	ok(t.nvalid >= 5, "%zu seeds are valid bodies for the fixed boundary",
+	    t.nvalid);
+	ok(t.nbad == 0, "corpus replay: %zu of %d files break an invariant",
+	    t.nbad, nfiles);
 }
 
 int

@@ -729,11 +729,7 @@ test_rogue(void)
 int
 main(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	signal(SIGPIPE, SIG_IGN);
-	sim_bin = getenv("BULKCLAIMS_SIM_BIN");
-	if (sim_bin == NULL)
-		sim_bin = "payer-sim/bulkclaims-payer-sim";
+	sim_bin = simproc_setup();
 	ok(access(sim_bin, X_OK) == 0, "simulator binary %s exists", sim_bin);
 	if (access(sim_bin, X_OK) != 0)
 		return done_testing();

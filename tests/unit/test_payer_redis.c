@@ -202,10 +202,7 @@ w_next(void *arg, struct payer_claim *c)
 		    "%s%04d%05d", claim_prefix, w->base, w->next);
 	c->claim_number = w->claims[w->next];
 	c->row_number = ++w->next;
-	c->first_name = "John";
-	c->last_name = "Doe";
-	c->date_of_birth = "1980-01-15";
-	c->subscriber_id = "ABC123456";
+	simproc_member(c);
 	return 1;
 }
 
@@ -480,11 +477,7 @@ test_metrics(void)
 int
 main(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	signal(SIGPIPE, SIG_IGN);
-	sim_bin = getenv("BULKCLAIMS_SIM_BIN");
-	if (sim_bin == NULL)
-		sim_bin = "payer-sim/bulkclaims-payer-sim";
+	sim_bin = simproc_setup();
 	ok(access(sim_bin, X_OK) == 0, "simulator binary %s", sim_bin);
 	ok(mkdtemp(tmpdir) != NULL, "temp dir");
 	snprintf(sock, sizeof(sock), "%s/redis.sock", tmpdir);

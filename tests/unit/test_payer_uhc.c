@@ -11,6 +11,7 @@
 
 #include "payer.h"
 #include "payer_uhc.h"
+#include "payer_case.h"
 #include "tap.h"
 
 /* The examples of spec/payer-api.md section 2, verbatim but for layout. */
@@ -46,12 +47,6 @@ static const char notfound_json[] =
 static struct payer_endpoint ep = {
 	"UHC", "CLAIM_STATUS", "http://127.0.0.1:1", "/apip/auth/v2/token",
 	"/oihub/claim/inquiry/v1", "87726"
-};
-static struct payer_credential cred = {
-	"client", "secret", "123456789", "1234567890", "Demo Practice"
-};
-static struct payer_claim john = {
-	1, "ZE59426195", "John", "Doe", "1980-01-15", "ABC123456"
 };
 
 static const char *
@@ -132,15 +127,6 @@ test_build(const struct payer_adapter *ad)
 		ok(ad->build_request(&ep, &bad, &john, &req, &err) == -1,
 		    "short TIN refused");
 	}
-}
-
-static enum payer_verdict
-parse(const struct payer_adapter *ad, const char *body,
-    const struct payer_claim *c, struct payer_result *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->member_match = -1;
-	return ad->parse_response(200, body, strlen(body), c, r);
 }
 
 static void

@@ -11,17 +11,12 @@
 
 #include "payer.h"
 #include "payer_x12.h"
+#include "payer_case.h"
 #include "tap.h"
 
 static struct payer_endpoint ep = {
 	"X12", "CLAIM_STATUS", "http://127.0.0.1:1", "/apip/auth/v2/token",
 	"/medicalnetwork/claimstatus/v2/", "87726"
-};
-static struct payer_credential cred = {
-	"client", "secret", "123456789", "1234567890", "Demo Practice"
-};
-static struct payer_claim john = {
-	1, "ZE59426195", "John", "Doe", "1980-01-15", "ABC123456"
 };
 
 /* A 277 answer in the simulator's shape. */
@@ -46,15 +41,6 @@ answer(const char *cat, const char *code, const char *last, int found)
 	    "") == -1)
 		return NULL;
 	return out;
-}
-
-static enum payer_verdict
-parse(const struct payer_adapter *ad, const char *body,
-    struct payer_result *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->member_match = -1;
-	return ad->parse_response(200, body, strlen(body), &john, r);
 }
 
 static void
@@ -115,7 +101,7 @@ test_categories(const struct payer_adapter *ad)
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		b = answer(t[i].cat, t[i].code, "DOE", 1);
-		ok(parse(ad, b, &r) == PAYER_DONE && r.success == 1 &&
+		ok(parse(ad, b, &john, &r) == PAYER_DONE && r.success == 1 &&
 		    !strcmp(r.status, t[i].status) &&
 		    !strcmp(r.lookup_result, "FOUND"), "%s: %s", t[i].cat,
 		    r.status);
@@ -130,7 +116,7 @@ test_categories(const struct payer_adapter *ad)
 		free(b);
 	}
 	b = answer("F1", "65", "DOE", 1);
-	parse(ad, b, &r);
+	parse(ad, b, &john, &r);
 	ok(!strcmp(r.check_number, "EFT0001234") &&
 	    !strcmp(r.check_date, "2025-10-12") &&
 	    !strcmp(r.payer_claim_number, "ZE59426195"),
@@ -145,51 +131,53 @@ test_outcomes(const struct payer_adapter *ad)
 	char *b;
 
 	b = answer("D0", "35", "DOE", 0);
-	ok(parse(ad, b, &r) == PAYER_DONE && r.success == 0 &&
+	ok(parse(ad, b, &john, &r) == PAYER_DONE && r.success == 0 &&
 	    !strcmp(r.status, "Not Found") &&
 	    !strcmp(r.lookup_result, "NOT_FOUND") &&
 	    !strcmp(r.error_message, "Claim not found in system"),
 	    "D0: not found");
 	free(b);
 	b = answer("A1", "35", "DOE", 0);
-	ok(parse(ad, b, &r) == PAYER_DONE && !strcmp(r.status, "Not Found"),
+	ok(parse(ad, b, &john, &r) == PAYER_DONE &&
+	    !strcmp(r.status, "Not Found"),
 	    "status 35 is not found whatever the category");
 	free(b);
 	b = answer("E1", "484", "DOE", 0);
-	ok(parse(ad, b, &r) == PAYER_RETRY &&
+	ok(parse(ad, b, &john, &r) == PAYER_RETRY &&
 	    !strcmp(r.error_message, "busy (277 E1/484)"),
 	    "E1: retry later (%s)", r.error_message);
 	free(b);
 	b = answer("E2", "", "DOE", 0);
-	ok(parse(ad, b, &r) == PAYER_RETRY, "E2: retry later");
+	ok(parse(ad, b, &john, &r) == PAYER_RETRY, "E2: retry later");
 	free(b);
 	b = answer("E0", "21", "DOE", 0);
-	ok(parse(ad, b, &r) == PAYER_FAIL && r.success == 0 &&
+	ok(parse(ad, b, &john, &r) == PAYER_FAIL && r.success == 0 &&
 	    !strcmp(r.error_message, "payer rejected the request (277 E0/21)")
 	    && !strcmp(r.lookup_result, "PAYER_ERROR"), "E0: permanent (%s)",
 	    r.error_message);
 	free(b);
 	b = answer("A3", "21", "DOE", 0);
-	ok(parse(ad, b, &r) == PAYER_FAIL, "A3: permanent");
+	ok(parse(ad, b, &john, &r) == PAYER_FAIL, "A3: permanent");
 	free(b);
 	b = answer("ZZ", "1", "DOE", 0);
-	ok(parse(ad, b, &r) == PAYER_FAIL &&
+	ok(parse(ad, b, &john, &r) == PAYER_FAIL &&
 	    strstr(r.error_message, "category ZZ") != NULL,
 	    "unknown category: %s", r.error_message);
 	free(b);
 	b = answer("F1", "65", "MISMATCHSON", 1);
-	ok(parse(ad, b, &r) == PAYER_DONE && r.member_match == 0 &&
+	ok(parse(ad, b, &john, &r) == PAYER_DONE && r.member_match == 0 &&
 	    r.success == 0 && !strcmp(r.status, "Processed") &&
 	    !strcmp(r.error_message, "Member data mismatch (last name)"),
 	    "member mismatch: %s", r.error_message);
 	free(b);
-	ok(parse(ad, "{\"claims\":[", &r) == PAYER_FAIL &&
+	ok(parse(ad, "{\"claims\":[", &john, &r) == PAYER_FAIL &&
 	    !strcmp(r.error_message, "payer returned malformed JSON"),
 	    "malformed JSON");
-	ok(parse(ad, "{\"claims\":[]}", &r) == PAYER_DONE &&
+	ok(parse(ad, "{\"claims\":[]}", &john, &r) == PAYER_DONE &&
 	    !strcmp(r.status, "Not Found"), "no claims: not found");
-	ok(parse(ad, "{\"errors\":[{\"code\":\"BAD\"}]}", &r) == PAYER_FAIL &&
-	    !strcmp(r.error_message, "payer error BAD"), "errors body");
+	ok(parse(ad, "{\"errors\":[{\"code\":\"BAD\"}]}", &john, &r) ==
+	    PAYER_FAIL && !strcmp(r.error_message, "payer error BAD"),
+	    "errors body");
 }
 
 int
