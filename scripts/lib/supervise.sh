@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Keeps one program running: restarts it 1 s after any exit it was not
-# asked for, and logs each restart to log/supervisor.log.
+# Keeps one program running: restarts it after any exit it was not asked
+# for, and logs each restart to log/supervisor.log.  The delay is 1 s,
+# doubled (up to 30 s) each time the program dies within 10 s of its
+# start: a program that cannot start (bad config, database gone) is not
+# restarted in a tight loop.
 #
 #   supervise.sh NAME RUNDIR LOGDIR -- command args...
 #
@@ -41,7 +44,9 @@ trap stop TERM INT HUP
 
 echo $$ >"$rundir/$name.supervisor.pid"
 restarts=0
+delay=1
 while :; do
+	started=$SECONDS
 	"$@" >>"$logdir/$name.out" 2>&1 </dev/null &
 	child=$!
 	echo "$child" >"$rundir/$name.pid"
@@ -49,8 +54,13 @@ while :; do
 	rc=$?
 	[ "$stopping" = 1 ] && stop
 	restarts=$((restarts + 1))
-	slog "$name (pid $child) exited with status $rc; restart $restarts in 1 s"
-	sleep 1 &
+	if [ $((SECONDS - started)) -lt 10 ] && [ "$restarts" -gt 1 ]; then
+		delay=$((delay * 2 > 30 ? 30 : delay * 2))
+	else
+		delay=1
+	fi
+	slog "$name (pid $child) exited with status $rc; restart $restarts in $delay s"
+	sleep "$delay" &
 	wait $!
 	[ "$stopping" = 1 ] && stop
 done
