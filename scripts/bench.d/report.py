@@ -206,7 +206,7 @@ def share(c):
     n = sum(c.values())
     if not n:
         return "?"
-    return "%s of %s answers from nginx's cache (**%.1f %% HIT**; %s)" % (
+    return "%s of %s answers from nginx's cache (**%.2f %% HIT**; %s)" % (
         fnum(c.get("HIT", 0)), fnum(n), 100.0 * c.get("HIT", 0) / n,
         ", ".join("%s %s" % (k, fnum(v)) for k, v in sorted(c.items())))
 
