@@ -175,6 +175,98 @@ bench_upload() {
 	esac
 }
 
+# Uploads FILE... over one kept-alive connection, as a client sending
+# several files does: one curl, the transfers joined by --next, each with
+# its own -w line "HTTP_CODE TIME_TOTAL TIME_APPCONNECT NUM_CONNECTS
+# HTTP_VERSION" (the appconnect time and the count of new connections are
+# 0 on a reused connection).  Prints those lines; fails on anything but
+# 201 (the answers are in BENCH_TMP/upload-ka-N.json).
+bench_upload_keepalive() {
+	local f i=0 args=() r
+
+	for f in "$@"; do
+		[ "$i" -gt 0 ] && args+=(--next)
+		args+=(-sS --cacert "$BC_CERT" -H "Authorization: Token $TOKEN"
+		    -F "file=@$f" -o "$BENCH_TMP/upload-ka-$i.json"
+		    -w '%{http_code} %{time_total} %{time_appconnect} %{num_connects} %{http_version}\n'
+		    "$BC_PUBLIC_URL/api/v1/claims/bulk/upload/")
+		i=$((i + 1))
+	done
+	r=$(curl "${args[@]}")
+	printf '%s\n' "$r"
+	if [ "$(printf '%s\n' "$r" | grep -c '^201 ')" != "$#" ]; then
+		cat "$BENCH_TMP"/upload-ka-*.json >&2
+		bc_die "uploads over one connection: not all answered 201"
+	fi
+}
+
+# One GET of JOB's progress with the demo token; prints "status=S
+# cache=HIT|MISS|EXPIRED|BYPASS|- processed=N chunks=DONE/TOTAL".
+bench_progress() {
+	curl -sS --cacert "$BC_CERT" -H "Authorization: Token $TOKEN" \
+	    -D "$BENCH_TMP/progress.hdr" -o "$BENCH_TMP/progress.json" \
+	    "$BC_PUBLIC_URL/api/v1/claims/csv-jobs/$1/progress/" ||
+	    bc_die "GET progress of job $1 failed"
+	python3 -c 'import json, re, sys
+d = json.load(open(sys.argv[1]))
+m = re.search(r"^x-bulkclaims-cache:\s*(\S+)", open(sys.argv[2]).read(),
+              re.I | re.M)
+print("status=%s cache=%s processed=%s chunks=%s/%s" % (d["status"],
+      m.group(1) if m else "-", d["processed_rows"], d.get("chunks_done"),
+      d.get("chunks_total")))' "$BENCH_TMP/progress.json" "$BENCH_TMP/progress.hdr"
+}
+
+# Waits up to SECONDS for JOB's status to be STATUS (polling progress
+# every 200 ms); prints the last bench_progress line, fails on timeout.
+bench_wait_status() {
+	local job=$1 want=$2 secs=$3 line i
+
+	for i in $(seq $((secs * 5))); do
+		line=$(bench_progress "$job")
+		case $line in
+		"status=$want "*) echo "$line"; return 0 ;;
+		esac
+		sleep 0.2
+	done
+	echo "$line"
+	return 1
+}
+
+# POST .../cancel/ for JOB (202 expected).
+bench_cancel() {
+	local code
+
+	code=$(curl -sS --cacert "$BC_CERT" -H "Authorization: Token $TOKEN" \
+	    -X POST -o "$BENCH_TMP/cancel.json" -w '%{http_code}' \
+	    "$BC_PUBLIC_URL/api/v1/claims/csv-jobs/$1/cancel/")
+	[ "$code" = 202 ] ||
+	    { cat "$BENCH_TMP/cancel.json" >&2; bc_die "cancel of job $1: HTTP $code"; }
+}
+
+# GET progress of JOB under wrk into out/wrk-NAME-N.txt (N = 1 ..
+# WRK_RUNS), after a 3 s warm-up, watched by the process monitor (phase
+# wrk-NAME); then a short run that counts nginx's X-Bulkclaims-Cache
+# answers (tests/bench/wrk-cache-count.lua: a response() hook, so wrk
+# parses every answer; kept apart from the timed runs) into
+# out/wrk-NAME-cache.txt.
+bench_wrk_progress() {
+	local name=$1 job=$2 url i
+
+	url="$BC_PUBLIC_URL/api/v1/claims/csv-jobs/$job/progress/"
+	BENCH_TOKEN=$TOKEN wrk -t2 -c32 -d3s \
+	    -s "$BC_REPO/tests/bench/wrk-token.lua" "$url" >/dev/null
+	mon_start "wrk-$name"
+	for i in $(seq "$WRK_RUNS"); do
+		BENCH_TOKEN=$TOKEN wrk -t2 -c32 -d"${WRK_SECONDS}s" --latency \
+		    -s "$BC_REPO/tests/bench/wrk-token.lua" "$url" \
+		    >"$OUT/wrk-$name-$i.txt"
+	done
+	mon_stop
+	BENCH_TOKEN=$TOKEN wrk -t2 -c32 -d3s \
+	    -s "$BC_REPO/tests/bench/wrk-cache-count.lua" "$url" \
+	    >"$OUT/wrk-$name-cache.txt"
+}
+
 # Starts the process monitor for phase NAME (out/mon-NAME.json).
 mon_start() {
 	python3 "$BC_REPO/tests/bench/procmon.py" "$BC_RUN" "$BC_STATE/pg" \
@@ -244,10 +336,13 @@ bench_payer_bench() {
 }
 
 # Where the time goes, measured on the running stack (out/diag-*.txt):
-#  - the progress endpoint's two statements in pgbench, as the app sends
-#    them (extended protocol: parsed and planned every time) and prepared;
-#  - COPY of the big job's rows (JOB) into a copy of csv_job_rows with
-#    and without the foreign key to csv_jobs (the per-row RI check).
+#  - the progress endpoint's two statements in pgbench, prepared (as the
+#    app sends them, once per connection) and unprepared (extended
+#    protocol: parsed and planned every time);
+#  - COPY of the big job's rows (JOB) into copies of csv_job_rows: with
+#    the per-row foreign key to csv_jobs it had before sql/006, with its
+#    statement-level check (trigger csv_job_rows_check_job) as now, and
+#    with neither.
 bench_diag() {
 	local job=$1 progress_job=$2 hash org f m t
 
@@ -271,13 +366,33 @@ bench_diag() {
 	    first_name, last_name, date_of_birth, subscriber_id, extra, warning
 	    FROM csv_job_rows WHERE job_id = '$job' ORDER BY row_number)
 	    TO STDOUT" >"$BENCH_TMP/rows.copy"
+	# Three empty copies of csv_job_rows (LIKE copies neither triggers
+	# nor foreign keys): bench_fk with the per-row foreign key to
+	# csv_jobs the table had before sql/006, bench_trg with the table's
+	# statement-level check as it is now (its own definition, read from
+	# the catalog), bench_none with neither.  Dropped at the end: the
+	# schema is left as it was (the trigger's function is only used).
 	bench_psql -c "SET client_min_messages = warning" \
-	    -c "DROP TABLE IF EXISTS bench_fk, bench_nofk" \
-	    -c "CREATE TABLE bench_fk (LIKE csv_job_rows INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)" \
+	    -c "DROP TABLE IF EXISTS bench_fk, bench_trg, bench_none" \
+	    -c "CREATE TABLE bench_none (LIKE csv_job_rows INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)" \
+	    -c "CREATE TABLE bench_fk (LIKE bench_none INCLUDING ALL)" \
 	    -c "ALTER TABLE bench_fk ADD FOREIGN KEY (job_id) REFERENCES csv_jobs (id)" \
-	    -c "CREATE TABLE bench_nofk (LIKE bench_fk INCLUDING ALL)" >/dev/null
+	    -c "CREATE TABLE bench_trg (LIKE bench_none INCLUDING ALL)" \
+	    -c "DO \$\$
+		DECLARE def text;
+		BEGIN
+			SELECT pg_get_triggerdef(oid) INTO def FROM pg_trigger
+			WHERE tgrelid = 'csv_job_rows'::regclass
+			AND tgname = 'csv_job_rows_check_job';
+			IF def IS NULL THEN
+				RAISE 'csv_job_rows has no trigger csv_job_rows_check_job';
+			END IF;
+			EXECUTE regexp_replace(def, ' ON (public\.)?csv_job_rows ',
+			    ' ON bench_trg ');
+		END \$\$" >/dev/null
 	: >"$OUT/diag-copy.txt"
-	for t in bench_fk bench_nofk bench_fk bench_nofk bench_fk bench_nofk; do
+	for t in bench_fk bench_trg bench_none bench_fk bench_trg bench_none \
+	    bench_fk bench_trg bench_none; do
 		bench_psql -c "TRUNCATE $t" -c CHECKPOINT >/dev/null
 		printf '%s ' "$t" >>"$OUT/diag-copy.txt"
 		bench_psql -c '\timing on' -c "COPY $t (job_id, row_number,
@@ -286,7 +401,7 @@ bench_diag() {
 		    <"$BENCH_TMP/rows.copy" |
 		    sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' >>"$OUT/diag-copy.txt"
 	done
-	bench_psql -c "DROP TABLE bench_fk, bench_nofk" >/dev/null
+	bench_psql -c "DROP TABLE bench_fk, bench_trg, bench_none" >/dev/null
 	rm -f "$BENCH_TMP/rows.copy"
 }
 

@@ -12,7 +12,10 @@ GETs each job.  Prints one JSON object:
   span_s      earliest started_at -> latest completed_at (the jobs' own
               timestamps, written by the worker)
   rows, jobs  [{id, rows, status, upload_s, wall_s, run_s, success,
-               failure}]  (run_s = completed_at - started_at)
+               failure, chunks_total, chunks_done}]  (run_s = completed_at
+              - started_at; the chunk counts from the progress answer
+              that said the job was finished: 0 and 0 for a job run as
+              one task)
 Exits 1 if a job did not reach COMPLETED.
 """
 import argparse
@@ -101,6 +104,8 @@ def main():
             p = api.get(API + "csv-jobs/%s/progress/" % j["id"])
             if p["status"] in TERMINAL:
                 j["wall_s"] = time.monotonic() - t0
+                j["chunks_total"] = p.get("chunks_total")
+                j["chunks_done"] = p.get("chunks_done")
                 pending.remove(j)
         if pending:
             time.sleep(a.poll_ms / 1000.0)

@@ -13,5 +13,7 @@ SELECT id, user_id, filename, status, total_rows, processed_rows,
  (extract(epoch from started_at) * 1000000)::bigint,
  (extract(epoch from completed_at) * 1000000)::bigint,
  (extract(epoch from processing_duration) * 1000000)::bigint,
- (extract(epoch from clock_timestamp()) * 1000000)::bigint
+ (extract(epoch from clock_timestamp()) * 1000000)::bigint,
+ (extract(epoch from purged_at) * 1000000)::bigint,
+ waiting_for_payer, chunks_total, chunks_done
  FROM csv_jobs WHERE organization_id = :org AND id = :job::uuid;
