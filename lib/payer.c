@@ -1171,6 +1171,14 @@ payer_engine_run(struct payer_engine *pe, payer_next_fn next,
 					rc = -1;
 					break;
 				}
+				/*
+				 * Another worker's token, taken from Redis at
+				 * once: start the requests now, not after a
+				 * poll of LOOP_TICK_MS with nothing in flight
+				 * (every chunk's start paid it).
+				 */
+				if (pe->token_valid)
+					continue;
 			} else if (pe->tok_not_before < wake)
 				wake = pe->tok_not_before;
 		}
