@@ -309,12 +309,17 @@ flush(struct run *r)
 	    "member_match = v.member_match FROM v "
 	    "WHERE r.job_id = $1 AND r.row_number = v.row_number "
 	    /*
-	     * The batch's row numbers as an index condition: the planner
-	     * then reads exactly those rows by primary key, whatever it
-	     * estimates for "success IS NULL" (a hash join over all of a
-	     * big job's open rows made each flush cost O(job size)).
+	     * The batch's range of row numbers as an index condition: the
+	     * planner then reads only that stretch of the primary key,
+	     * whatever it estimates for the job.  (A hash join over all of
+	     * a big job's open rows made each flush cost O(job size); so
+	     * did "= ANY (ARRAY(...))", which the planner kept as a filter
+	     * over every row of the job, not as an index condition.)
+	     * Claims are handed out in row order, so a batch spans about
+	     * the rows in flight.
 	     */
-	    "AND r.row_number = ANY (ARRAY(SELECT row_number FROM v)) "
+	    "AND r.row_number BETWEEN (SELECT min(row_number) FROM v) "
+	    "AND (SELECT max(row_number) FROM v) "
 	    "AND r.success IS NULL RETURNING r.success) "
 	    "UPDATE csv_jobs SET "
 	    "processed_rows = processed_rows + (SELECT count(*) FROM u), "
