@@ -91,20 +91,25 @@ db_error(PGconn *db, PGresult *res, struct errbuf *err)
 		err->msg[n - 1] = '\0';
 }
 
-PGresult *
-db_exec(PGconn *db, struct errbuf *err, const char *sql, int nparams,
-    const char *const *params)
+/* res if the statement succeeded, else NULL with err (res cleared). */
+static PGresult *
+db_outcome(PGconn *db, PGresult *res, struct errbuf *err)
 {
-	PGresult *res;
-	ExecStatusType st;
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 
-	res = PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0);
-	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return res;
 	db_error(db, res, err);
 	PQclear(res);
 	return NULL;
+}
+
+PGresult *
+db_exec(PGconn *db, struct errbuf *err, const char *sql, int nparams,
+    const char *const *params)
+{
+	return db_outcome(db, PQexecParams(db, sql, nparams, NULL, params,
+	    NULL, NULL, 0), err);
 }
 
 /* Whether name is prepared on db, preparing it if not: 1, 0, -1. */
@@ -123,12 +128,9 @@ db_prepare(PGconn *db, struct errbuf *err, const char *name,
 			return 1;
 	if (p->n == DB_MAX_PREPARED)
 		return 0;
-	res = PQprepare(db, name, sql, nparams, NULL);
-	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
-		db_error(db, res, err);
-		PQclear(res);
+	if ((res = db_outcome(db, PQprepare(db, name, sql, nparams, NULL),
+	    err)) == NULL)
 		return -1;
-	}
 	PQclear(res);
 	p->names[p->n++] = name;
 	return 1;
@@ -138,22 +140,14 @@ PGresult *
 db_exec_prepared(PGconn *db, struct errbuf *err, const char *name,
     const char *sql, int nparams, const char *const *params)
 {
-	PGresult *res;
-	ExecStatusType st;
-
 	switch (db_prepare(db, err, name, sql, nparams)) {
 	case -1:
 		return NULL;
 	case 0:
 		return db_exec(db, err, sql, nparams, params);
 	}
-	res = PQexecPrepared(db, name, nparams, params, NULL, NULL, 0);
-	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-		return res;
-	db_error(db, res, err);
-	PQclear(res);
-	return NULL;
+	return db_outcome(db, PQexecPrepared(db, name, nparams, params, NULL,
+	    NULL, 0), err);
 }
 
 int
