@@ -53,6 +53,20 @@ celery_queue_key(const char *queue, int priority, char *out, size_t outsz)
 }
 
 int
+celery_reply_done(redisContext *c, redisReply *r, const char *cmd,
+    struct errbuf *err)
+{
+	int rc = 0;
+
+	if (r == NULL)
+		return errbuf_set(err, "redis %s: %s", cmd, c->errstr);
+	if (r->type == REDIS_REPLY_ERROR)
+		rc = errbuf_set(err, "redis %s: %s", cmd, r->str);
+	freeReplyObject(r);
+	return rc;
+}
+
+int
 celery_declare_queue(redisContext *c, const char *queue, struct errbuf *err)
 {
 	char key[CELERY_NAME_MAX + 32], member[3 * CELERY_NAME_MAX];

@@ -195,20 +195,6 @@ celery_unacked_add(redisContext *c, const char *tag, const char *envelope,
 }
 
 int
-celery_reply_done(redisContext *c, redisReply *r, const char *cmd,
-    struct errbuf *err)
-{
-	int rc = 0;
-
-	if (r == NULL)
-		return errbuf_set(err, "redis %s: %s", cmd, c->errstr);
-	if (r->type == REDIS_REPLY_ERROR)
-		rc = errbuf_set(err, "redis %s: %s", cmd, r->str);
-	freeReplyObject(r);
-	return rc;
-}
-
-int
 celery_unacked_touch(redisContext *c, const char *tag, struct errbuf *err)
 {
 	redisReply *r;
