@@ -1,5 +1,5 @@
 /*
- * bulkclaimsctl: the commands of issue 6 (accounts, tokens, key
+ * bulkclaimsctl: the security commands (accounts, tokens, key
  * rotation, retention).  Every change is written to audit_log in the
  * same transaction as the change itself, so there is no change without
  * its entry.  Nothing here prints or logs patient data: job ids, user

@@ -1,5 +1,5 @@
 /*
- * Job-end notifications (issue 8): an email to the uploading user and a
+ * Job-end notifications: an email to the uploading user and a
  * signed webhook to the organisation.  Neither carries patient data:
  * the job id, its status, row counts and a link, nothing from the rows
  * (not even the file name, which users sometimes name after a patient).

@@ -234,7 +234,7 @@ if wrk:
       "statements, in PostgreSQL). The target applies to (a); (b) is the "
       "app's ceiling, to compare with the machine's measured ceiling for "
       "one FastCGI request with one prepared PostgreSQL `SELECT` "
-      "(`limits.md`): about 6,066 req/s, p99 10 ms." % (
+      "(measured apart on the same machine): about 6,066 req/s, p99 10 ms." % (
           lines("wrk-seconds")[0] if exists("wrk-seconds") else "?",
           fnum(int(lines("wrk-running-rows")[0]))
           if exists("wrk-running-rows") else "?",
@@ -307,7 +307,7 @@ if e2e:
             (lat, conc, dur(d["wall_s"]), fnum(rw), dur(j["run_s"]),
              fnum(rr)) + cols + (retried("e2e-l%d-c%d.json" % (lat, conc)),)))
     w("")
-    w("Targets (issue 4): ≥ 90 % of ideal up to the payer limits; ≥ 5,000 "
+    w("Targets: ≥ 90 % of ideal up to the payer limits; ≥ 5,000 "
       "rows/s at latency 0 with one worker process.")
     w("")
 

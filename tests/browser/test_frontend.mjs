@@ -1,4 +1,4 @@
-// The browser tests of the web frontend (issue 7), against the real stack
+// The browser tests of the web frontend, against the real stack
 // that scripts/test starts: Debian's chromium driven by playwright-core.
 //
 // One browser, one signed-in page that walks the path a billing specialist

@@ -62,7 +62,7 @@ class Api:
     def upload(self, content, filename="claims.csv", ctype="text/csv",
                field="file", params=None):
         """Uploads content.  The same file within
-        upload.duplicate_window_s answers 409 (issue 5); tests upload
+        upload.duplicate_window_s answers 409; tests upload
         fixed files on every run, so allow_duplicate=1 unless params
         says otherwise (tests/e2e/test_intake_results.py tests the 409)."""
         if isinstance(content, str):

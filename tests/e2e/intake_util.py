@@ -1,4 +1,4 @@
-"""Helpers of the intake tests (issue 5): requests that wait out nginx's
+"""Helpers of the intake tests: requests that wait out nginx's
 rate limits, the simulator's per-claim counter, results parsing."""
 import csv
 import io

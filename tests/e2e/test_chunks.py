@@ -1,4 +1,4 @@
-"""Chunking (issue 9) against a real stack of its own (relstack.py's
+"""Chunking against a real stack of its own (relstack.py's
 Stack on ports 26444/26081/26482): a job bigger than chunk.rows is split
 into claims.tasks.process_csv_chunk tasks that several worker processes
 take; every row is stored once, the counters are exact, a small job

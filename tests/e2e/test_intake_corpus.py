@@ -1,4 +1,4 @@
-"""Issue 5: a corpus of bad or awkward CSV files, generated here (never
+"""Intake: a corpus of bad or awkward CSV files, generated here (never
 committed as data), each with the answer it must get.  Every file goes
 through the real stack over HTTPS twice: the validate-only endpoint and
 the upload.  Rejected files answer the same 4xx with the same code,

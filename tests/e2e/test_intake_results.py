@@ -1,4 +1,4 @@
-"""Issue 5: the template, the results CSV variants (extended, rows=,
+"""Intake: the template, the results CSV variants (extended, rows=,
 as=input, bom), the rows JSON, Excel formula neutralising, duplicate
 uploads and Idempotency-Key, through the real stack over HTTPS."""
 import random

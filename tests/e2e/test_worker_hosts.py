@@ -1,6 +1,5 @@
-"""Worker hosts that share nothing but the network (DESIGN.md: "any
-worker on any machine can process any part of any job without a shared
-disk").
+"""Worker hosts that share nothing but the network: any worker on any
+machine can process any part of any job without a shared disk.
 
 The test makes its "hosts" itself: HOSTS network namespaces, each joined
 to the root namespace by a veth pair on its own /30 (10.231.B.4N/30 for

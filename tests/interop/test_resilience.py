@@ -1,5 +1,5 @@
 """The C worker across a Redis restart: reconnect with backoff,
-re-subscribe remote control, re-declare bindings (issue 3)."""
+re-subscribe remote control, re-declare bindings."""
 import json
 import os
 import shutil

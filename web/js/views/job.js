@@ -170,7 +170,7 @@ export function render(ctx) {
       FAILED: 'Failed',
       CANCELLED: 'Cancelled',
     }[st] || st;
-    // A payer outage pauses the job (issue 8): say so instead of a stall.
+    // A payer outage pauses the job: say so instead of a stall.
     const waiting = st === 'PROCESSING' && prog.waiting_for_payer === true;
     const label = waiting ? 'Waiting for payer (it is not answering; the job resumes by itself)' : word;
     progressText.textContent = `${label}: ${num(done)} of ${num(total)} rows checked (${percent(pct)}).`;
