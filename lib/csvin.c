@@ -18,6 +18,7 @@
 
 #include "csvin.h"
 #include "textenc.h"
+#include "utf8.h"
 
 const char *const csvin_col_names[CSVIN_COL__MAX] = {
 	"claim_number", "first_name", "last_name", "date_of_birth",
@@ -583,7 +584,7 @@ fmt_date(char *out, long ymd)
 static void
 echo(char *out, size_t sz, const char *v, size_t n)
 {
-	size_t k = textenc_utf8_prefix(v, n, ECHO_MAX);
+	size_t k = utf8_prefix(v, n, ECHO_MAX);
 
 	snprintf(out, sz, "'%.*s%s'", (int)k, v, k < n ? "..." : "");
 }
@@ -623,7 +624,7 @@ check_field(struct ctx *c, struct csvin_row *r, int col, const char *v,
 		addmsg(c->rerr, sizeof(c->rerr), "%s: %s %s", name, q, what);
 		return;
 	}
-	if (textenc_utf8_chars(v, n) > col_max[col]) {
+	if (utf8_chars(v, n) > col_max[col]) {
 		addmsg(c->rerr, sizeof(c->rerr), "%s is longer than %zu "
 		    "characters", name, col_max[col]);
 		return;
