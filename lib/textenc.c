@@ -12,6 +12,9 @@
  * Windows-1252 0x80..0x9F, where it differs from ISO-8859-1 (whose
  * C1 controls nobody types).  0 marks the five undefined bytes.  Source:
  * the Unicode mapping file cp1252.txt (unicode.org, VENDORS/MICSFT).
+ * A table rather than iconv(3): tests/bench/cp1252-bench measures it
+ * 3 to 8 times faster on a 10 MB CSV fed line by line as csvin does,
+ * and it needs no iconv_t per parse.
  */
 static const uint16_t cp1252_c1[32] = {
 	0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
