@@ -27,32 +27,21 @@ void
 textenc_utf8_scan(const void *buf, size_t len, struct textenc_scan *sc)
 {
 	const unsigned char *s = buf;
-	size_t i = 0, n;
-	uint64_t w;
+	size_t i = 0, k, j;
 
 	sc->first_bad = len;
 	sc->nmultibyte = sc->ninvalid = 0;
 	while (i < len) {
-		/* ASCII fast path: eight bytes at a time. */
-		if (len - i >= 8) {
-			memcpy(&w, s + i, 8);
-			if ((w & 0x8080808080808080ULL) == 0) {
-				i += 8;
-				continue;
-			}
-		}
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((n = utf8_seq(s + i, len - i)) == 0) {
+		/* A valid run, whose sequences are counted by lead byte. */
+		k = utf8_check(s + i, len - i);
+		for (j = i; j < i + k; j++)
+			sc->nmultibyte += s[j] >= 0xC0;
+		i += k;
+		if (i < len) {
 			if (sc->ninvalid++ == 0)
 				sc->first_bad = i;
 			i++;
-			continue;
 		}
-		sc->nmultibyte++;
-		i += n;
 	}
 }
 
