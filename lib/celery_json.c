@@ -17,6 +17,7 @@
 
 #include "celery.h"
 #include "celery_int.h"
+#include "utf8.h"
 
 /* Nesting we serialize; parsed input is already capped at JSON_MAX_DEPTH. */
 #define DUMP_MAX_DEPTH	64
@@ -114,40 +115,13 @@ celery_buf_free(struct celery_buf *b)
 static size_t
 utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 {
-	uint32_t c = s[0];
-	size_t len, i;
+	size_t k;
 
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
+	if ((k = utf8_decode(s, n, cp)) == 0) {
+		*cp = 0xfffd;
+		k = 1;
 	}
-	if ((c & 0xe0) == 0xc0) {
-		len = 2;
-		c &= 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		len = 3;
-		c &= 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		len = 4;
-		c &= 0x07;
-	} else
-		goto bad;
-	if (len > n)
-		goto bad;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			goto bad;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) ||
-	    (len == 4 && c < 0x10000) || c > 0x10ffff ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		goto bad;
-	*cp = c;
-	return len;
-bad:
-	*cp = 0xfffd;
-	return 1;
+	return k;
 }
 
 /* A JSON string as Python's json.dumps(ensure_ascii=True) writes it. */
@@ -397,9 +371,7 @@ celery_pyrepr(struct json_object *o, int as_tuple)
 	repr_value(&b, o, as_tuple, 0);
 	if (!b.failed && b.len > CELERY_REPR_MAX) {
 		/* Cut on a UTF-8 boundary and mark it, as saferepr does. */
-		cut = CELERY_REPR_MAX;
-		while (cut > 0 && (b.p[cut] & 0xc0) == 0x80)
-			cut--;
+		cut = utf8_prefix(b.p, b.len, CELERY_REPR_MAX);
 		b.len = cut;
 		b.p[cut] = '\0';
 		celery_buf_puts(&b, "...");

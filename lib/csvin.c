@@ -11,13 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <csv.h>
 #include <sodium.h>
 
 #include "csvin.h"
+#include "date.h"
 #include "textenc.h"
+#include "utf8.h"
 
 const char *const csvin_col_names[CSVIN_COL__MAX] = {
 	"claim_number", "first_name", "last_name", "date_of_birth",
@@ -237,120 +238,6 @@ csvin_match_column(const char *name, size_t len)
 	return -1;
 }
 
-/* --- dates --- */
-
-static int
-days_in_month(int y, int m)
-{
-	static const int dim[12] = {
-		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-	};
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return dim[m - 1];
-}
-
-/* Reads 1..max digits at s[*i]; returns the count (0: none or too many). */
-static int
-digits(const char *s, size_t n, size_t *i, int max, int *val)
-{
-	int k = 0, v = 0;
-
-	while (*i < n && s[*i] >= '0' && s[*i] <= '9') {
-		if (++k > max)
-			return 0;
-		v = v * 10 + (s[*i] - '0');
-		(*i)++;
-	}
-	*val = v;
-	return k;
-}
-
-/* 1 if s[0..n) is a midnight time as Excel writes it: 0:00, 00:00:00. */
-static int
-is_midnight(const char *s, size_t n)
-{
-	size_t i = 0;
-	int v, k;
-
-	if ((k = digits(s, n, &i, 2, &v)) == 0 || v != 0)
-		return 0;
-	if (i >= n || s[i++] != ':' || digits(s, n, &i, 2, &v) != 2 || v != 0)
-		return 0;
-	if (i < n && (s[i++] != ':' || digits(s, n, &i, 2, &v) != 2 || v != 0))
-		return 0;
-	return i == n;
-}
-
-/*
- * Parses a date of birth (formats in csvin.h) into *ymd (YYYYMMDD).
- * today resolves two-digit years.  Returns 0, or -1 if it is no date.
- */
-static int
-parse_date(const char *s, size_t n, long today, long *ymd)
-{
-	size_t i = 0, sp;
-	int a, b, y, ka, kb, ky, m, d;
-	char sep;
-
-	for (sp = 0; sp < n && s[sp] != ' '; sp++)
-		;
-	if (sp < n) {
-		size_t t = sp;
-
-		while (t < n && s[t] == ' ')
-			t++;
-		if (!is_midnight(s + t, n - t))
-			return -1;
-		n = sp;
-	}
-	if ((ka = digits(s, n, &i, 4, &a)) == 0 || i >= n)
-		return -1;
-	sep = s[i++];
-	if (sep != '-' && sep != '/')
-		return -1;
-	if ((kb = digits(s, n, &i, 2, &b)) == 0 || i >= n || s[i++] != sep)
-		return -1;
-	if ((ky = digits(s, n, &i, 4, &y)) == 0 || i != n)
-		return -1;
-	if (ka == 4) {			/* YYYY-MM-DD */
-		if (ky > 2)
-			return -1;
-		d = y;
-		m = b;
-		y = a;
-	} else if (ka <= 2 && (ky == 4 || ky == 2)) {	/* MM/DD/YYYY */
-		m = a;
-		d = b;
-		if (ky == 2) {
-			/* The latest year that is not after today. */
-			y += (int)(today / 10000) / 100 * 100;
-			if (m >= 1 && m <= 12 && d >= 1 &&
-			    d <= days_in_month(y, m) &&
-			    (long)y * 10000 + m * 100 + d > today)
-				y -= 100;
-		}
-	} else
-		return -1;
-	if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
-		return -1;
-	*ymd = (long)y * 10000 + m * 100 + d;
-	return 0;
-}
-
-static long
-today_utc(void)
-{
-	struct tm tm;
-	time_t t = time(NULL);
-
-	if (gmtime_r(&t, &tm) == NULL)
-		return 99991231;
-	return (long)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 +
-	    tm.tm_mday;
-}
-
 /* --- duplicate claim numbers --- */
 
 static uint64_t
@@ -559,31 +446,11 @@ header_row(struct ctx *c)
 		    "subscriber_id");
 }
 
-/* YYYYMMDD to "YYYY-MM-DD" in out[11]; by hand, as it runs per row. */
-static void
-fmt_date(char *out, long ymd)
-{
-	int y = (int)(ymd / 10000), m = (int)(ymd / 100 % 100),
-	    d = (int)(ymd % 100);
-
-	out[0] = (char)('0' + y / 1000);
-	out[1] = (char)('0' + y / 100 % 10);
-	out[2] = (char)('0' + y / 10 % 10);
-	out[3] = (char)('0' + y % 10);
-	out[4] = '-';
-	out[5] = (char)('0' + m / 10);
-	out[6] = (char)('0' + m % 10);
-	out[7] = '-';
-	out[8] = (char)('0' + d / 10);
-	out[9] = (char)('0' + d % 10);
-	out[10] = '\0';
-}
-
 /* Quotes v for a message: at most ECHO_MAX bytes, cut on a character. */
 static void
 echo(char *out, size_t sz, const char *v, size_t n)
 {
-	size_t k = textenc_utf8_prefix(v, n, ECHO_MAX);
+	size_t k = utf8_prefix(v, n, ECHO_MAX);
 
 	snprintf(out, sz, "'%.*s%s'", (int)k, v, k < n ? "..." : "");
 }
@@ -608,14 +475,14 @@ check_field(struct ctx *c, struct csvin_row *r, int col, const char *v,
 			return;
 		}
 	if (col == CSVIN_DATE_OF_BIRTH) {
-		if (parse_date(v, n, c->today, &ymd) == -1)
+		if (date_parse(v, n, c->today, &ymd) == -1)
 			what = "is not a date (YYYY-MM-DD or MM/DD/YYYY)";
 		else if (ymd > c->today)
 			what = "is in the future";
 		else if (ymd < 19000101)
 			what = "is before 1900";
 		else {
-			fmt_date(c->date, ymd);
+			date_fmt_iso(ymd, c->date);
 			r->field[col] = c->date;
 			return;
 		}
@@ -623,7 +490,7 @@ check_field(struct ctx *c, struct csvin_row *r, int col, const char *v,
 		addmsg(c->rerr, sizeof(c->rerr), "%s: %s %s", name, q, what);
 		return;
 	}
-	if (textenc_utf8_chars(v, n) > col_max[col]) {
+	if (utf8_chars(v, n) > col_max[col]) {
 		addmsg(c->rerr, sizeof(c->rerr), "%s is longer than %zu "
 		    "characters", name, col_max[col]);
 		return;
@@ -931,19 +798,6 @@ check_signature(struct ctx *c, const unsigned char *s, size_t len)
 	return -1;
 }
 
-/* "YYYY-MM-DD" to YYYYMMDD, or -1. */
-static long
-parse_today(const char *s)
-{
-	long ymd;
-	size_t n = strlen(s);
-
-	if (n != 10 || s[4] != '-' || s[7] != '-' ||
-	    parse_date(s, n, 0, &ymd) == -1)
-		return -1;
-	return ymd;
-}
-
 enum csvin_err
 csvin_parse(const void *buf, size_t len, long max_rows, const char *today,
     csvin_row_fn fn, void *arg, struct csvin_summary *sum,
@@ -968,8 +822,9 @@ csvin_parse(const void *buf, size_t len, long max_rows, const char *today,
 	c->fn = fn;
 	c->arg = arg;
 	c->max_rows = max_rows > 0 ? max_rows : UPLOAD_MAX_ROWS;
-	if (today == NULL || (c->today = parse_today(today)) == -1)
-		c->today = today_utc();
+	if (today == NULL || strlen(today) != 10 || today[4] != '-' ||
+	    today[7] != '-' || date_parse(today, 10, 0, &c->today) == -1)
+		c->today = date_today_utc();
 	if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
 		s += 3;
 		len -= 3;

@@ -28,6 +28,8 @@
 #define MP_MAX_BOUNDARY		70
 /* Multipart: a text field kept in memory. */
 #define MP_MAX_FIELD_BYTES	(64 * 1024)
+/* Multipart: header lines per part (browsers send 2, curl 1 or 2). */
+#define MP_MAX_PART_HEADERS	8
 
 /* CSV: one field; longest real value (a name) is far below this. */
 #define CSV_MAX_FIELD_BYTES	1024
@@ -44,12 +46,6 @@
 /* Payer: hard ceiling on requests in flight per worker process. */
 #define PAYER_MAX_CONCURRENCY	1024
 
-/*
- * multipart module: header lines per part.  Browsers send 2
- * (Content-Disposition, Content-Type), curl 1 or 2; a few spare.
- */
-#define MP_MAX_PART_HEADERS	8
-
 /* csvin (CSV intake): per-column caps, in characters, from the X12
  * 005010 claim status request (276) element sizes the payer accepts. */
 #define CSVIN_MAX_CLAIM_NUMBER	50	/* REF02 / TRN02 */
@@ -59,7 +55,7 @@
 /* csvin: bytes handed to libcsv per call; bounds its field buffer. */
 #define CSVIN_FEED_BYTES	4096
 
-/* payer module */
+/* --- payer module --- */
 /* Payer: longest OAuth access token kept (real ones are ~1-2 KiB JWTs). */
 #define PAYER_MAX_TOKEN		8192
 /* Payer: Retry-After honoured up to this many seconds (a job must go on). */
@@ -106,15 +102,6 @@
 #define CELERY_MAX_CONCURRENCY	256
 
 
-/* csvin (CSV intake): per-column caps, in characters, from the X12
- * 005010 claim status request (276) element sizes the payer accepts. */
-#define CSVIN_MAX_CLAIM_NUMBER	50	/* REF02 / TRN02 */
-#define CSVIN_MAX_FIRST_NAME	35	/* NM104 */
-#define CSVIN_MAX_LAST_NAME	60	/* NM103 */
-#define CSVIN_MAX_SUBSCRIBER_ID	80	/* NM109 */
-/* csvin: bytes handed to libcsv per call; bounds its field buffer. */
-#define CSVIN_FEED_BYTES	4096
-
 /* --- fcgi module --- */
 /* Request threads: each holds a PostgreSQL connection (max_connections). */
 #define FCGI_MAX_THREADS	256
@@ -141,7 +128,7 @@
 /* Login: request body bytes read (JSON with both fields and slack). */
 #define LOGIN_MAX_BODY		4096
 /* Password checks at once: each Argon2id verify allocates 64 MiB, and a
- * failed allocation looks like a wrong password (notes 8). */
+ * failed allocation looks like a wrong password. */
 #define LOGIN_MAX_VERIFY	2
 /* Seconds a login waits for a verify slot before answering 503. */
 #define LOGIN_VERIFY_WAIT_S	10
@@ -160,7 +147,7 @@
 #define QUOTA_RUNNING_JOBS	20
 #define QUOTA_ROWS_PER_DAY	2000000
 
-/* --- intake (issue 5) --- */
+/* --- intake --- */
 /* Default upload.duplicate_window_s: a double click or a re-sent form. */
 #define UPLOAD_DUPLICATE_WINDOW_S	600L
 /* Validate-only: row errors and warnings listed (the browser shows 100). */
@@ -175,7 +162,7 @@
  */
 #define IDEM_STALE_S		600
 
-/* --- chunk (issue 9) --- */
+/* --- chunk --- */
 /* Default chunk.rows: unprocessed rows above which a job is split. */
 #define CHUNK_ROWS_DEFAULT	500L
 /* Smallest chunk.rows honoured: a message per handful of rows is waste. */

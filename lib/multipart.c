@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "multipart.h"
+#include "utf8.h"
 
 struct slice {
 	const char	*p;
@@ -249,39 +250,6 @@ mp_boundary(const char *content_type, char *out, size_t outsz,
 	memcpy(out, b, n + 1);
 	free(b);
 	return 0;
-}
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;	/* overlong */
-		else if (s[0] == 0xed)
-			hi = 0x9f;	/* surrogates */
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;
-		else if (s[0] == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
-	} else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
 }
 
 /*

@@ -259,17 +259,13 @@ void	payer_engine_free(struct payer_engine *pe);
 /*
  * Helpers shared by the adapters (payer_util.c); no I/O.
  */
-/* "YYYY-MM-DD" -> "MM/DD/YYYY" (out[11]); 0, or -1 if in is not a date. */
-int	payer_date_iso_to_us(const char *in, char out[11]);
-/* "MM/DD/YYYY", "YYYYMMDD" or "YYYY-MM-DD" -> "YYYY-MM-DD" (out[11]); 0/-1. */
-int	payer_date_to_iso(const char *in, char out[11]);
 /* A decimal amount "1500", "1500.5", "1500.00" -> "1500.00" in out; 0 or -1. */
 int	payer_amount_norm(const char *in, char *out, size_t outsz);
 /* Fills res for a permanent or exhausted failure: PAYER_ERROR, success 0. */
 void	payer_result_error(struct payer_result *res, const char *msg);
 /*
  * Compares the payer's member (any field may be NULL = not sent) with the
- * CSV row: names case-insensitively, dates in any payer_date_to_iso form,
+ * CSV row: names case-insensitively, dates in any date_to_iso() form,
  * member id case-insensitively.  Returns 1 match, 0 mismatch, -1 when the
  * payer sent no member data at all.  why (may be NULL) gets the fields
  * that differ, in a fixed order: "last name, date of birth".

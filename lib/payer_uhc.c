@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "date.h"
 #include "payer.h"
 #include "payer_uhc.h"
 
@@ -28,7 +29,7 @@ uhc_build(const struct payer_endpoint *ep, const struct payer_credential *cred,
 	if (payer_request_check(cred, claim, err) == -1)
 		return -1;
 	/* spec section 2: the payer wants MM/DD/YYYY */
-	if (payer_date_iso_to_us(claim->date_of_birth, dob) == -1)
+	if (date_to_us(claim->date_of_birth, dob) == -1)
 		return errbuf_set(err,
 		    "date_of_birth is not a YYYY-MM-DD date");
 

@@ -1,5 +1,5 @@
 /*
- * Small pure helpers the payer adapters share: date and amount formats,
+ * Small pure helpers the payer adapters share: amount formats,
  * member comparison, the failed-row result, and the adapter table.
  */
 #include <ctype.h>
@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "date.h"
 #include "limits.h"
 #include "payer.h"
 #include "payer_uhc.h"
@@ -44,84 +45,6 @@ all_digits(const char *s, size_t n)
 		if (!isdigit((unsigned char)s[i]))
 			return 0;
 	return 1;
-}
-
-/* 1 if y-m-d is a calendar date (years 1850..2200 are plenty here). */
-static int
-valid_ymd(int y, int m, int d)
-{
-	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30,
-	    31, 30, 31 };
-	int leap;
-
-	if (y < 1850 || y > 2200 || m < 1 || m > 12 || d < 1)
-		return 0;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (m == 2 && d == 29 && !leap)
-		return 0;
-	return d <= mdays[m - 1];
-}
-
-static int
-num(const char *s, size_t n)
-{
-	int v = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		v = v * 10 + (s[i] - '0');
-	return v;
-}
-
-int
-payer_date_iso_to_us(const char *in, char out[11])
-{
-	char iso[11];
-
-	if (payer_date_to_iso(in, iso) == -1)
-		return -1;
-	memcpy(out, iso + 5, 2);
-	out[2] = '/';
-	memcpy(out + 3, iso + 8, 2);
-	out[5] = '/';
-	memcpy(out + 6, iso, 4);
-	out[10] = '\0';
-	return 0;
-}
-
-int
-payer_date_to_iso(const char *in, char out[11])
-{
-	char tmp[48];
-	size_t n;
-	int y, m, d;
-
-	if (in == NULL)
-		return -1;
-	n = strlen(in);
-	if (n == 10 && in[4] == '-' && in[7] == '-' && all_digits(in, 4) &&
-	    all_digits(in + 5, 2) && all_digits(in + 8, 2)) {
-		y = num(in, 4);
-		m = num(in + 5, 2);
-		d = num(in + 8, 2);
-	} else if (n == 10 && in[2] == '/' && in[5] == '/' &&
-	    all_digits(in, 2) && all_digits(in + 3, 2) &&
-	    all_digits(in + 6, 4)) {
-		m = num(in, 2);
-		d = num(in + 3, 2);
-		y = num(in + 6, 4);
-	} else if (n == 8 && all_digits(in, 8)) {
-		y = num(in, 4);
-		m = num(in + 4, 2);
-		d = num(in + 6, 2);
-	} else
-		return -1;
-	if (!valid_ymd(y, m, d))
-		return -1;
-	/* valid_ymd bounds the fields, so tmp always holds 10 characters */
-	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d", y, m, d);
-	memcpy(out, tmp, 11);
-	return 0;
 }
 
 int
@@ -248,8 +171,8 @@ payer_member_compare(const struct payer_claim *claim, const char *first,
 		list_add(why, whysz, "last name");
 		match = 0;
 	}
-	if (dob != NULL && (payer_date_to_iso(dob, a) == -1 ||
-	    payer_date_to_iso(claim->date_of_birth, b) == -1 ||
+	if (dob != NULL && (date_to_iso(dob, a) == -1 ||
+	    date_to_iso(claim->date_of_birth, b) == -1 ||
 	    strcmp(a, b) != 0)) {
 		list_add(why, whysz, "date of birth");
 		match = 0;
@@ -550,7 +473,7 @@ payer_json_amount(char *dst, size_t dstsz, struct json_object *obj,
 void
 payer_json_date(char dst[11], struct json_object *obj, const char *key)
 {
-	if (payer_date_to_iso(payer_json_str(obj, key), dst) == -1)
+	if (date_to_iso(payer_json_str(obj, key), dst) == -1)
 		dst[0] = '\0';
 }
 

@@ -21,6 +21,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
+#include "date.h"
 #include "payer.h"
 #include "payer_x12.h"
 
@@ -34,7 +35,7 @@ x12_build(const struct payer_endpoint *ep, const struct payer_credential *cred,
 
 	if (payer_request_check(cred, claim, err) == -1)
 		return -1;
-	if (payer_date_to_iso(claim->date_of_birth, dob) == -1 ||
+	if (date_to_iso(claim->date_of_birth, dob) == -1 ||
 	    strlen(claim->date_of_birth) != 10)
 		return errbuf_set(err,
 		    "date_of_birth is not a YYYY-MM-DD date");

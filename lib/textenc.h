@@ -50,16 +50,4 @@ size_t	textenc_cp1252_find_undefined(const void *buf, size_t len);
 #define TEXTENC_CP1252_MAXGROW	3
 size_t	textenc_cp1252_to_utf8(const void *in, size_t len, char *out);
 
-/*
- * Number of characters (code points) in n bytes of valid UTF-8: the
- * bytes that are not continuation bytes.
- */
-size_t	textenc_utf8_chars(const char *s, size_t n);
-
-/*
- * Length of the longest prefix of s (at most max bytes of the n) that
- * does not cut a UTF-8 sequence, for truncating values in messages.
- */
-size_t	textenc_utf8_prefix(const char *s, size_t n, size_t max);
-
 #endif

@@ -12,10 +12,10 @@
 # tests/fuzz/corpus/<name>/ (optionally tests/fuzz/<name>.dict), and add
 # ONE line to the table below: name | lib sources (from the repo root) | libs.
 TARGETS='
-multipart | lib/multipart.c |
-csvin | lib/csvin.c lib/textenc.c | -lcsv -lsodium
-intake | lib/csvin.c lib/textenc.c fcgi/preview.c fcgi/results.c fcgi/query.c | -lcsv -lsodium -ljson-c
-celery | lib/celery.c lib/celery_json.c lib/celery_result.c lib/util.c | -ljson-c -lhiredis -lsodium -lm
+multipart | lib/multipart.c lib/utf8.c |
+csvin | lib/csvin.c lib/textenc.c lib/utf8.c lib/date.c | -lcsv -lsodium
+intake | lib/csvin.c lib/textenc.c lib/utf8.c lib/date.c fcgi/preview.c fcgi/results.c fcgi/query.c | -lcsv -lsodium -ljson-c
+celery | lib/celery.c lib/celery_json.c lib/celery_result.c lib/util.c lib/utf8.c | -ljson-c -lhiredis -lsodium -lm
 session | fcgi/cookie.c | -ljson-c -lsodium
 '
 set -eu

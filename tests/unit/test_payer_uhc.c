@@ -329,17 +329,8 @@ test_errors(const struct payer_adapter *ad)
 static void
 test_helpers(void)
 {
-	char d[11], a[24], s[8];
+	char a[24], s[8];
 
-	ok(payer_date_to_iso("01/15/1980", d) == 0 && !strcmp(d, "1980-01-15"),
-	    "US date to ISO");
-	ok(payer_date_to_iso("19800115", d) == 0 && !strcmp(d, "1980-01-15"),
-	    "X12 date to ISO");
-	ok(payer_date_to_iso("2024-02-29", d) == 0, "leap day");
-	ok(payer_date_to_iso("2023-02-29", d) == -1, "not a leap year");
-	ok(payer_date_to_iso("1980-1-15", d) == -1, "short field refused");
-	ok(payer_date_iso_to_us("2025-10-10", d) == 0 &&
-	    !strcmp(d, "10/10/2025"), "ISO to US");
 	ok(payer_amount_norm("1500", a, sizeof(a)) == 0 &&
 	    !strcmp(a, "1500.00"), "amount without decimals");
 	ok(payer_amount_norm("-3.5", a, sizeof(a)) == 0 && !strcmp(a, "-3.50"),
