@@ -687,10 +687,12 @@ respond_badjson_lookup(const char *claim, int payment)
 
 	cs = json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN);
 	n = strlen(cs) + 128;
-	if ((r = malloc(n)) != NULL)
-		snprintf(r, n, payment ? "{\"claimNumber\": %s, \"payments\": "
-		    "[{\"paymentNumber\": \"EF" : "{\"claim\": {\"claimNumber\": "
-		    "%s, \"claimStatus\": \"Proc", cs);
+	if ((r = malloc(n)) != NULL && payment)
+		snprintf(r, n, "{\"claimNumber\": %s, \"payments\": "
+		    "[{\"paymentNumber\": \"EF", cs);
+	else if (r != NULL)
+		snprintf(r, n, "{\"claim\": {\"claimNumber\": %s, "
+		    "\"claimStatus\": \"Proc", cs);
 	json_object_put(s);
 	return r;
 }
@@ -755,10 +757,12 @@ explain_remit(struct json_object *r, const struct sim_outcome *o)
 				add_code(carc, sizeof(carc), l->adj[j].reason);
 		add_code(rarc, sizeof(rarc), l->remark);
 		e = json_object_new_object();
-		json_object_object_add(e, "line", json_object_new_int(l->number));
+		json_object_object_add(e, "line",
+		    json_object_new_int(l->number));
 		add_str(e, "code", l->code);
 		add_str(e, "modifiers", l->modifier);
-		json_object_object_add(e, "units", json_object_new_int(l->units));
+		json_object_object_add(e, "units",
+		    json_object_new_int(l->units));
 		add_date(e, "date", &l->service_date, SIM_DATE_ISO);
 		add_amount(e, "charged", l->charged);
 		add_amount(e, "allowed", l->allowed);

@@ -411,7 +411,8 @@ state_stats_json(const char *claim, long long now_ms)
 		    json_object_new_string(claim));
 		/* "requests": the claim status routes, as before. */
 		json_object_object_add(c, "requests",
-		    json_object_new_int64(state_claim_count(claim, TXN_STATUS)));
+		    json_object_new_int64(state_claim_count(claim,
+		    TXN_STATUS)));
 		json_object_object_add(c, "details_requests",
 		    json_object_new_int64(state_claim_count(claim,
 		    TXN_DETAILS)));
