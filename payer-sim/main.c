@@ -109,6 +109,7 @@ usage(FILE *f)
 "\n"
 "Imitates the payer API of spec/payer-api.md: POST /apip/auth/v2/token,\n"
 "POST /oihub/claim/inquiry/v1, POST /medicalnetwork/claimstatus/v2/,\n"
+"POST /oihub/claim/detail/v1, POST /oihub/claim/payment/v1,\n"
 "GET /__stats[?claim=X], POST /__reset,\n"
 "POST /__outage?seconds=S[&status=N] (claim requests get N, default\n"
 "503, or 0: connection closed, for S seconds; seconds=0 ends it).\n"
@@ -139,11 +140,14 @@ usage(FILE *f)
 "  E401...     first attempt: 401 TOKEN_EXPIRED, and the token used\n"
 "              expires (every request with it gets 401 from then on)\n"
 "  BUSYN...    first N (1..9) attempts: 277 category E1 in a 200\n"
-"              (claim inquiry: 503)\n"
-"  BADREQ...   always 277 category E0 in a 200 (claim inquiry: 400)\n"
+"              (other routes: 503)\n"
+"  BADREQ...   always 277 category E0 in a 200 (other routes: 400)\n"
 "Others than NOTFOUND, DENY and BADREQ are Processed once they get\n"
 "through.\n"
-"--explain prints the results-CSV columns expected for CLAIM as JSON.\n");
+"The forced behaviours apply to every claim route; attempts are counted\n"
+"per claim and transaction (status, details, payment).\n"
+"--explain prints the results-CSV columns expected for CLAIM as JSON,\n"
+"then its service lines and payments.\n");
 }
 
 static double
@@ -282,6 +286,10 @@ route_of(const char *url)
 	if (strcmp(url, "/medicalnetwork/claimstatus/v2/") == 0 ||
 	    strcmp(url, "/medicalnetwork/claimstatus/v2") == 0)
 		return ROUTE_X12;
+	if (strcmp(url, "/oihub/claim/detail/v1") == 0)
+		return ROUTE_DETAIL;
+	if (strcmp(url, "/oihub/claim/payment/v1") == 0)
+		return ROUTE_PAYMENT;
 	if (strcmp(url, "/__stats") == 0)
 		return ROUTE_STATS;
 	if (strcmp(url, "/__reset") == 0)
@@ -289,6 +297,14 @@ route_of(const char *url)
 	if (strcmp(url, "/__outage") == 0)
 		return ROUTE_OUTAGE;
 	return ROUTE_OTHER;
+}
+
+/* The routes that answer about a claim (latency, limits, outage). */
+static int
+claim_route(enum sim_route r)
+{
+	return r == ROUTE_INQUIRY || r == ROUTE_X12 || r == ROUTE_DETAIL ||
+	    r == ROUTE_PAYMENT;
 }
 
 static void
@@ -360,7 +376,7 @@ handle_outage(struct MHD_Connection *c, struct req *r)
 }
 
 /*
- * Both claim routes: authentication, TIN, body, then the outcome with
+ * Every claim route: authentication, TIN, body, then the outcome with
  * the forced behaviours.  Returns the delay (ms) before answering.
  */
 static long
@@ -371,7 +387,9 @@ handle_claim(struct MHD_Connection *c, struct req *r)
 	struct errbuf err;
 	const char *auth, *tok, *tin;
 	long attempt, delay = latency();
-	int x12 = r->route == ROUTE_X12;
+	int x12 = r->route == ROUTE_X12, rc;
+	int lookup = r->route == ROUTE_DETAIL || r->route == ROUTE_PAYMENT;
+	enum sim_txn txn;
 
 	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
@@ -385,8 +403,13 @@ handle_claim(struct MHD_Connection *c, struct req *r)
 		    "access token is invalid or expired");
 		return delay;
 	}
-	if ((x12 ? respond_parse_x12(r->body, r->len, &q, &err) :
-	    respond_parse_inquiry(r->body, r->len, &q, &err)) == -1) {
+	if (x12)
+		rc = respond_parse_x12(r->body, r->len, &q, &err);
+	else if (lookup)
+		rc = respond_parse_lookup(r->body, r->len, &q, &err);
+	else
+		rc = respond_parse_inquiry(r->body, r->len, &q, &err);
+	if (rc == -1) {
 		set_error(r, 400, "INVALID_REQUEST", r->too_big ?
 		    "body too large" : err.msg);
 		return delay;
@@ -412,7 +435,9 @@ handle_claim(struct MHD_Connection *c, struct req *r)
 		attempt = 1;
 	} else {
 		outcome_for(q.claim, strlen(q.claim), &o);
-		attempt = state_claim_attempt(q.claim);
+		txn = r->route == ROUTE_DETAIL ? TXN_DETAILS :
+		    r->route == ROUTE_PAYMENT ? TXN_PAYMENT : TXN_STATUS;
+		attempt = state_claim_attempt(q.claim, txn);
 	}
 
 	if (o.force == SIM_FORCE_ERR5XX && attempt <= o.force_n) {
@@ -460,7 +485,15 @@ handle_claim(struct MHD_Connection *c, struct req *r)
 		delay = cfg.slow_ms;
 	r->status = 200;
 	if (o.force == SIM_FORCE_BADJSON)
-		r->resp = respond_badjson(q.claim);
+		r->resp = lookup ? respond_badjson_lookup(q.claim,
+		    r->route == ROUTE_PAYMENT) : respond_badjson(q.claim);
+	else if (lookup && o.status == SIM_NOT_FOUND)
+		set_error(r, 404, "CLAIM_NOT_FOUND",
+		    "no claim with this number for this provider");
+	else if (r->route == ROUTE_DETAIL)
+		r->resp = respond_details(&o, &q);
+	else if (r->route == ROUTE_PAYMENT)
+		r->resp = respond_payment(&o, &q, tin);
 	else if (x12)
 		r->resp = respond_x12(&o, &q);
 	else
@@ -521,7 +554,7 @@ req_new(const char *url)
 		return NULL;
 	r->route = route_of(url);
 	r->started = now;
-	if (r->route != ROUTE_INQUIRY && r->route != ROUTE_X12)
+	if (!claim_route(r->route))
 		return r;
 	if (state_outage(now, &down)) {
 		state_count_reject(REJECT_OUTAGE);
@@ -563,7 +596,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	(void)cls;
 	(void)version;
 	if (r == NULL && state_outage(util_mono_ms(), &down) && down == 0 &&
-	    (route_of(url) == ROUTE_INQUIRY || route_of(url) == ROUTE_X12)) {
+	    claim_route(route_of(url))) {
 		/* An outage that drops connections: no answer at all. */
 		state_count_reject(REJECT_OUTAGE);
 		return MHD_NO;
@@ -606,6 +639,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		break;
 	case ROUTE_INQUIRY:
 	case ROUTE_X12:
+	case ROUTE_DETAIL:
+	case ROUTE_PAYMENT:
 		if (strcmp(method, "POST") != 0)
 			set_error(r, 405, "METHOD_NOT_ALLOWED", "use POST");
 		else

@@ -41,11 +41,27 @@
  *
  * Forced claims other than NOTFOUND, DENY and BADREQ are Processed so
  * that a test of retry handling knows the row must end as a success.
+ *
+ * How a Processed claim is paid (the payment the claim inquiry shows):
+ *   mix32(h, 40) % 100 < 5: a check (CHKnnnnnnn, issued on the processed
+ *     date) was voided and reissued as the claim's EFT (processed + 2).
+ *   otherwise, when the claim number ends in two digits, its "bucket" is
+ *     the number without them (100 claims).  In 30 % of buckets (by the
+ *     hash of the bucket) the Processed claims without a reissue whose
+ *     processed dates fall in the same 14-day payment cycle (cycles from
+ *     2025-01-01) are paid by one EFT: EFTnnnnnnnn (8 digits, from the
+ *     bucket and cycle), issued 2 days after the cycle's last day, for
+ *     the sum of their paid amounts.  A cycle with one such claim is an
+ *     ordinary single payment.
+ *   otherwise one EFT (EFTnnnnnnn, 7 digits) on processed + 2.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "outcome.h"
+
+/* Longest claim number whose bucket is searched for a shared EFT. */
+#define SIM_CLAIM_MAX	64
 
 static const char *status_names[SIM_STATUS__MAX] = {
 	"Processed", "Denied", "Pending", "In Review", "Rejected",
@@ -101,6 +117,12 @@ static const struct {
 
 /* Where the simulated year of claims starts. */
 #define BASE_YEAR	2025
+/* Paid claims with a voided check and its reissue, percent. */
+#define REISSUE_PCT	5
+/* Buckets of 100 claim numbers paid by shared EFTs, percent. */
+#define BATCH_PCT	30
+/* Length of a payment cycle (days): one EFT per bucket and cycle. */
+#define CYCLE_DAYS	14
 
 uint32_t
 outcome_hash(const void *buf, size_t len)
@@ -117,8 +139,8 @@ outcome_hash(const void *buf, size_t len)
 }
 
 /* murmur3's finaliser: spreads h + k into an unrelated-looking value. */
-static uint32_t
-mix32(uint32_t h, uint32_t k)
+uint32_t
+outcome_mix32(uint32_t h, uint32_t k)
 {
 	h += k * 0x9e3779b9u;
 	h ^= h >> 16;
@@ -128,6 +150,8 @@ mix32(uint32_t h, uint32_t k)
 	h ^= h >> 16;
 	return h;
 }
+
+#define mix32	outcome_mix32
 
 /* Days since 1970-01-01 of a civil date (H. Hinnant's algorithm). */
 static long
@@ -209,8 +233,9 @@ status_of_bucket(uint32_t b)
 	return SIM_NOT_FOUND;
 }
 
-void
-outcome_for(const void *buf, size_t len, struct sim_outcome *o)
+/* The outcome without the payment grouping (which needs other claims). */
+static void
+outcome_base(const void *buf, size_t len, struct sim_outcome *o)
 {
 	uint32_t h;
 	long base, received, start, processed;
@@ -265,6 +290,87 @@ outcome_for(const void *buf, size_t len, struct sim_outcome *o)
 		snprintf(o->payment_number, sizeof(o->payment_number),
 		    "EFT%07u", (unsigned)(mix32(h, 8) % 10000000u));
 	}
+
+	/* Processed only from here: how it was paid. */
+	o->pay_kind = o->status == SIM_PROCESSED ? SIM_PAY_SINGLE :
+	    SIM_PAY_NONE;
+	if (o->pay_kind == SIM_PAY_SINGLE && mix32(h, 40) % 100 < REISSUE_PCT) {
+		o->pay_kind = SIM_PAY_REISSUE;
+		o->void_date = o->processed;
+		snprintf(o->void_number, sizeof(o->void_number), "CHK%07u",
+		    (unsigned)(mix32(h, 41) % 10000000u));
+	}
+}
+
+/* The 14-day payment cycle of a processed date (0: from 2025-01-01). */
+static long
+cycle_of(const struct sim_date *processed)
+{
+	return (outcome_days(processed) - days_from_civil(BASE_YEAR, 1, 1)) /
+	    CYCLE_DAYS;
+}
+
+/*
+ * A shared EFT: the Processed claims of o's bucket (its number without
+ * the last two digits) in the same payment cycle, when the bucket is
+ * one of those paid in batches.
+ */
+static void
+outcome_batch(const unsigned char *p, size_t len, struct sim_outcome *o)
+{
+	struct sim_outcome s;
+	unsigned char sib[SIM_CLAIM_MAX];
+	uint32_t bh;
+	long cycle, sum = 0;
+	int i, n = 0;
+
+	if (o->pay_kind != SIM_PAY_SINGLE || len < 3 || len > sizeof(sib) ||
+	    p[len - 1] < '0' || p[len - 1] > '9' ||
+	    p[len - 2] < '0' || p[len - 2] > '9')
+		return;
+	bh = outcome_hash(p, len - 2);
+	if (mix32(bh, 50) % 100 >= BATCH_PCT)
+		return;
+	cycle = cycle_of(&o->processed);
+	memcpy(sib, p, len);
+	for (i = 0; i < 100; i++) {
+		sib[len - 2] = (unsigned char)('0' + i / 10);
+		sib[len - 1] = (unsigned char)('0' + i % 10);
+		outcome_base(sib, len, &s);
+		if (s.pay_kind != SIM_PAY_SINGLE || cycle_of(&s.processed) !=
+		    cycle)
+			continue;
+		n++;
+		sum += s.paid;
+	}
+	if (n < 2)
+		return;
+	o->pay_kind = SIM_PAY_BATCH;
+	o->batch_claims = n;
+	o->batch_amount = sum;
+	outcome_civil(days_from_civil(BASE_YEAR, 1, 1) +
+	    (cycle + 1) * CYCLE_DAYS + 1, &o->payment_date);
+	snprintf(o->payment_number, sizeof(o->payment_number), "EFT%08u",
+	    (unsigned)(mix32(bh, 51 + (uint32_t)cycle) % 100000000u));
+}
+
+void
+outcome_for(const void *buf, size_t len, struct sim_outcome *o)
+{
+	outcome_base(buf, len, o);
+	outcome_batch(buf, len, o);
+}
+
+long
+outcome_days(const struct sim_date *d)
+{
+	return days_from_civil(d->y, d->m, d->d);
+}
+
+void
+outcome_civil(long days, struct sim_date *out)
+{
+	civil_from_days(days, out);
 }
 
 /*

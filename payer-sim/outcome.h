@@ -44,6 +44,15 @@ struct sim_date {
 	int	 y, m, d;
 };
 
+/* How a paid claim was paid (see README-outcomes.md, "Payments"). */
+enum sim_paykind {
+	SIM_PAY_NONE,		/* no payment: not Processed */
+	SIM_PAY_SINGLE,		/* one EFT for this claim alone */
+	SIM_PAY_REISSUE,	/* a voided check, then its reissue (EFT) */
+	SIM_PAY_BATCH,		/* one EFT paying several claims */
+	SIM_PAY__MAX
+};
+
 /* Everything the simulator says about one claim number. */
 struct sim_outcome {
 	uint32_t	 hash;		/* FNV-1a 32 of the claim */
@@ -58,7 +67,12 @@ struct sim_outcome {
 	struct sim_date	 processed;
 	int		 has_payment;	/* Processed only */
 	struct sim_date	 payment_date;
-	char		 payment_number[16];
+	char		 payment_number[16];	/* the payment that counts */
+	enum sim_paykind pay_kind;
+	long		 batch_amount;	/* BATCH: the EFT's total, cents */
+	int		 batch_claims;	/* BATCH: claims it pays (>= 2) */
+	char		 void_number[16]; /* REISSUE: the voided check */
+	struct sim_date	 void_date;
 	/* X12 category (claim507) and status (claim508) codes; static. */
 	const char	*c507, *c507_desc, *c508, *c508_desc;
 };
@@ -80,6 +94,13 @@ enum sim_datefmt {
 	SIM_DATE_ISO,		/* YYYY-MM-DD (results CSV) */
 	SIM_DATE_X12		/* YYYYMMDD (276/277) */
 };
+
+/* Spreads h + k into an unrelated-looking value (murmur3 finaliser). */
+uint32_t	 outcome_mix32(uint32_t h, uint32_t k);
+
+/* Days since 1970-01-01 of d, and back. */
+long		 outcome_days(const struct sim_date *d);
+void		 outcome_civil(long days, struct sim_date *out);
 
 /* FNV-1a, 32 bits, of buf[0..len). */
 uint32_t	 outcome_hash(const void *buf, size_t len);

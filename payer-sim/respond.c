@@ -228,6 +228,30 @@ out:
 }
 
 int
+respond_parse_lookup(const void *buf, size_t len, struct sim_request *out,
+    struct errbuf *err)
+{
+	struct json_object *root;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((root = parse_json(buf, len, err)) == NULL)
+		return -1;
+	if (get_str(root, "claimNumber", out->claim, sizeof(out->claim),
+	    err) == -1 ||
+	    get_str(root, "payerId", out->payer, sizeof(out->payer), err) == -1)
+		goto out;
+	if (out->claim[0] == '\0') {
+		errbuf_set(err, "claimNumber is required");
+		goto out;
+	}
+	rc = 0;
+out:
+	json_object_put(root);
+	return rc;
+}
+
+int
 respond_parse_x12(const void *buf, size_t len, struct sim_request *out,
     struct errbuf *err)
 {
@@ -506,6 +530,113 @@ respond_x12(const struct sim_outcome *o, const struct sim_request *q)
 	return finish(r);
 }
 
+static struct json_object *
+line_object(const struct sim_line *l)
+{
+	struct json_object *o, *arr, *adj;
+	int i;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "lineNumber", json_object_new_int(l->number));
+	add_str(o, "procedureCode", l->code);
+	arr = json_object_new_array();
+	if (l->modifier[0] != '\0')
+		json_object_array_add(arr, json_object_new_string(l->modifier));
+	json_object_object_add(o, "modifiers", arr);
+	json_object_object_add(o, "units", json_object_new_int(l->units));
+	add_date(o, "serviceDate", &l->service_date, SIM_DATE_US);
+	add_amount(o, "chargedAmt", l->charged);
+	add_amount(o, "allowedAmt", l->allowed);
+	add_amount(o, "paidAmt", l->paid);
+	add_amount(o, "ptntRespAmt", l->patresp);
+	arr = json_object_new_array();
+	for (i = 0; i < l->nadj; i++) {
+		adj = json_object_new_object();
+		add_str(adj, "groupCode", l->adj[i].group);
+		add_str(adj, "reasonCode", l->adj[i].reason);
+		add_amount(adj, "amount", l->adj[i].amount);
+		json_object_array_add(arr, adj);
+	}
+	json_object_object_add(o, "adjustments", arr);
+	arr = json_object_new_array();
+	if (l->remark[0] != '\0')
+		json_object_array_add(arr, json_object_new_string(l->remark));
+	json_object_object_add(o, "remarkCodes", arr);
+	return o;
+}
+
+char *
+respond_details(const struct sim_outcome *o, const struct sim_request *q)
+{
+	struct sim_remit rm;
+	struct json_object *r, *c, *sd, *tot, *lines;
+	int i;
+
+	remit_for(o, &rm);
+	c = json_object_new_object();
+	add_str(c, "claimNumber", q->claim);
+	add_str(c, "payerClaimControlNumber", rm.control);
+	add_str(c, "claimStatus", outcome_status_name(o->status));
+	add_str(c, "claimFrequencyCode", "1");
+	sd = json_object_new_object();
+	add_date(sd, "from", &o->service_start, SIM_DATE_US);
+	add_date(sd, "to", &o->service_end, SIM_DATE_US);
+	json_object_object_add(c, "serviceDates", sd);
+	tot = json_object_new_object();
+	add_amount(tot, "totalChargedAmt", o->billed);
+	add_amount(tot, "totalAllowdAmt", o->allowed);
+	add_amount(tot, "totalPaidAmt", o->paid);
+	add_amount(tot, "totalPtntRespAmt", o->patresp);
+	add_amount(tot, "deductibleAmt", rm.deductible);
+	add_amount(tot, "copayAmt", rm.copay);
+	add_amount(tot, "coinsuranceAmt", rm.coinsurance);
+	json_object_object_add(c, "totals", tot);
+	lines = json_object_new_array();
+	for (i = 0; i < rm.nlines; i++)
+		json_object_array_add(lines, line_object(&rm.lines[i]));
+	json_object_object_add(c, "lines", lines);
+	r = json_object_new_object();
+	json_object_object_add(r, "claim", c);
+	return finish(r);
+}
+
+/* Payee of every simulated payment (a valid NPI check digit). */
+#define PAYEE_NAME	"DEMO MEDICAL GROUP"
+#define PAYEE_NPI	"1234567893"
+
+char *
+respond_payment(const struct sim_outcome *o, const struct sim_request *q,
+    const char *payee_tin)
+{
+	struct sim_remit rm;
+	struct json_object *r, *arr, *p;
+	int i;
+
+	remit_for(o, &rm);
+	arr = json_object_new_array();
+	for (i = 0; i < rm.npayments; i++) {
+		const struct sim_payment *y = &rm.payments[i];
+
+		p = json_object_new_object();
+		add_str(p, "paymentNumber", y->number);
+		add_str(p, "paymentMethod", y->method);
+		add_date(p, "paymentIssueDate", &y->issue_date, SIM_DATE_US);
+		add_amount(p, "paymentAmount", y->amount);
+		add_amount(p, "claimPaidAmount", y->claim_paid);
+		add_str(p, "payeeName", PAYEE_NAME);
+		add_str(p, "payeeNpi", PAYEE_NPI);
+		add_str(p, "payeeTaxId", payee_tin ? payee_tin : "");
+		/* The check's or trace's digits. */
+		add_str(p, "draftNumber", y->number + 3);
+		add_str(p, "status", y->status);
+		json_object_array_add(arr, p);
+	}
+	r = json_object_new_object();
+	add_str(r, "claimNumber", q->claim);
+	json_object_object_add(r, "payments", arr);
+	return finish(r);
+}
+
 char *
 respond_x12_system(const struct sim_request *q, int busy)
 {
@@ -544,6 +675,133 @@ respond_badjson(const char *claim)
 		    "[{\"claimNumber\": %s, \"claimStatus\": \"Proc", cs);
 	json_object_put(s);
 	return r;
+}
+
+char *
+respond_badjson_lookup(const char *claim, int payment)
+{
+	struct json_object *s = json_object_new_string(claim);
+	char *r = NULL;
+	size_t n;
+	const char *cs;
+
+	cs = json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN);
+	n = strlen(cs) + 128;
+	if ((r = malloc(n)) != NULL && payment)
+		snprintf(r, n, "{\"claimNumber\": %s, \"payments\": "
+		    "[{\"paymentNumber\": \"EF", cs);
+	else if (r != NULL)
+		snprintf(r, n, "{\"claim\": {\"claimNumber\": %s, "
+		    "\"claimStatus\": \"Proc", cs);
+	json_object_put(s);
+	return r;
+}
+
+/* "CO-45-70.00;PR-3-30.00", as the results store adjustments. */
+static void
+adj_text(const struct sim_line *l, char *buf, size_t sz)
+{
+	char amt[24];
+	size_t o = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < l->nadj && o < sz; i++) {
+		outcome_fmt_amount(l->adj[i].amount, amt, sizeof(amt));
+		o += (size_t)snprintf(buf + o, sz - o, "%s%s-%s-%s",
+		    i ? ";" : "", l->adj[i].group, l->adj[i].reason, amt);
+	}
+}
+
+/* Appends code to a ";" list unless it is there already. */
+static void
+add_code(char *list, size_t sz, const char *code)
+{
+	const char *p;
+	size_t n = strlen(code), len = strlen(list);
+
+	if (n == 0)
+		return;
+	for (p = list; *p != '\0'; p += strcspn(p, ";"), p += *p == ';')
+		if (strncmp(p, code, n) == 0 && (p[n] == ';' || p[n] == '\0'))
+			return;
+	if (len + n + 2 <= sz)
+		snprintf(list + len, sz - len, "%s%s", len ? ";" : "", code);
+}
+
+/* The details and payments in --explain (after the status keys). */
+static void
+explain_remit(struct json_object *r, const struct sim_outcome *o)
+{
+	struct sim_remit rm;
+	struct json_object *arr, *e;
+	char carc[64] = "", rarc[64] = "", adj[128];
+	long denied = 0, claim_paid = 0;
+	int i, j, ndenied = 0;
+
+	remit_for(o, &rm);
+	add_str(r, "payer_claim_number", rm.control);
+	add_amount(r, "deductible", rm.deductible);
+	add_amount(r, "copay", rm.copay);
+	add_amount(r, "coinsurance", rm.coinsurance);
+	arr = json_object_new_array();
+	for (i = 0; i < rm.nlines; i++) {
+		const struct sim_line *l = &rm.lines[i];
+
+		if (remit_line_denied(l)) {
+			ndenied++;
+			denied += l->charged;
+		}
+		for (j = 0; j < l->nadj; j++)
+			if (strcmp(l->adj[j].group, "PR") != 0)
+				add_code(carc, sizeof(carc), l->adj[j].reason);
+		add_code(rarc, sizeof(rarc), l->remark);
+		e = json_object_new_object();
+		json_object_object_add(e, "line",
+		    json_object_new_int(l->number));
+		add_str(e, "code", l->code);
+		add_str(e, "modifiers", l->modifier);
+		json_object_object_add(e, "units",
+		    json_object_new_int(l->units));
+		add_date(e, "date", &l->service_date, SIM_DATE_ISO);
+		add_amount(e, "charged", l->charged);
+		add_amount(e, "allowed", l->allowed);
+		add_amount(e, "paid", l->paid);
+		add_amount(e, "patient_resp", l->patresp);
+		adj_text(l, adj, sizeof(adj));
+		add_str(e, "adjustments", adj);
+		add_str(e, "remark_codes", l->remark);
+		json_object_array_add(arr, e);
+	}
+	add_amount(r, "denied_amount", denied);
+	json_object_object_add(r, "line_count", json_object_new_int(rm.nlines));
+	json_object_object_add(r, "denied_line_count",
+	    json_object_new_int(ndenied));
+	add_str(r, "carc_codes", carc);
+	add_str(r, "rarc_codes", rarc);
+	json_object_object_add(r, "lines", arr);
+	arr = json_object_new_array();
+	for (i = 0; i < rm.npayments; i++) {
+		const struct sim_payment *y = &rm.payments[i];
+
+		if (strcmp(y->status, "Voided") != 0)
+			claim_paid += y->claim_paid;
+		e = json_object_new_object();
+		add_str(e, "number", y->number);
+		add_str(e, "method", y->method);
+		add_date(e, "date", &y->issue_date, SIM_DATE_ISO);
+		add_amount(e, "amount", y->amount);
+		add_amount(e, "claim_paid", y->claim_paid);
+		add_str(e, "status", y->status);
+		json_object_array_add(arr, e);
+	}
+	add_amount(r, "claim_paid_amount", claim_paid);
+	json_object_object_add(r, "void_reissue",
+	    json_object_new_boolean(o->pay_kind == SIM_PAY_REISSUE));
+	json_object_object_add(r, "eft_claims", json_object_new_int(
+	    o->pay_kind == SIM_PAY_BATCH ? o->batch_claims :
+	    o->pay_kind != SIM_PAY_NONE));
+	json_object_object_add(r, "payments", arr);
 }
 
 char *
@@ -612,7 +870,7 @@ respond_explain(const char *claim, const char *first, const char *last)
 	json_object_object_add(r, "hash", json_object_new_int64(o.hash));
 	json_object_object_add(r, "bucket", json_object_new_int(
 	    (int)(o.hash % 100)));
-	/* The extended results columns (issue 5) an adapter can fill. */
+	/* The extended results columns an adapter can fill. */
 	add_str(r, "x12_category", o.c507);
 	add_str(r, "x12_category_desc", o.c507_desc);
 	add_str(r, "x12_status_code", o.c508);
@@ -629,6 +887,7 @@ respond_explain(const char *claim, const char *first, const char *last)
 		add_date(r, "service_start_date", &o.service_start,
 		    SIM_DATE_ISO);
 		add_date(r, "service_end_date", &o.service_end, SIM_DATE_ISO);
+		explain_remit(r, &o);
 	}
 	return finish(r);
 }

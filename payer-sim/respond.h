@@ -12,6 +12,7 @@
 #include "errbuf.h"
 #include "limits.h"
 #include "outcome.h"
+#include "remit.h"
 
 /* Member data as a request names it (all optional, "" if absent). */
 struct sim_member {
@@ -52,6 +53,14 @@ int	 respond_parse_inquiry(const void *buf, size_t len,
 	    struct sim_request *out, struct errbuf *err);
 
 /*
+ * Parses a claim details or payment body (spec 5, 6: payerId and
+ * claimNumber).  Returns 0, or -1 with err set (bad JSON, no
+ * claimNumber, too long).
+ */
+int	 respond_parse_lookup(const void *buf, size_t len,
+	    struct sim_request *out, struct errbuf *err);
+
+/*
  * Parses a JSON 276 body (spec 3).  Returns 0, or -1 with err set (bad
  * JSON, no controlNumber, no subscriber).  A missing claim number is
  * not an error: the answer is "not found".
@@ -87,8 +96,22 @@ char	*respond_x12(const struct sim_outcome *o,
  */
 char	*respond_x12_system(const struct sim_request *q, int busy);
 
+/* Claim details answer (spec 5) of a found claim; malloc'd or NULL. */
+char	*respond_details(const struct sim_outcome *o,
+	    const struct sim_request *q);
+
+/*
+ * Claim payment answer (spec 6) of a found claim; payee_tin is echoed
+ * as payeeTaxId.  Malloc'd or NULL.
+ */
+char	*respond_payment(const struct sim_outcome *o,
+	    const struct sim_request *q, const char *payee_tin);
+
 /* The deliberately malformed body of BADJSON claims; malloc'd or NULL. */
 char	*respond_badjson(const char *claim);
+
+/* The same for the details (payment == 0) or payment route. */
+char	*respond_badjson_lookup(const char *claim, int payment);
 
 /*
  * The `--explain` object for claim and a CSV row's first and last names

@@ -21,7 +21,7 @@
 
 struct claim_entry {
 	struct claim_entry	*next;
-	long			 count;
+	long			 count[TXN__MAX];
 	char			 key[];
 };
 
@@ -35,6 +35,8 @@ static const char *route_paths[ROUTE__MAX] = {
 	"/apip/auth/v2/token",
 	"/oihub/claim/inquiry/v1",
 	"/medicalnetwork/claimstatus/v2/",
+	"/oihub/claim/detail/v1",
+	"/oihub/claim/payment/v1",
 	"/__stats",
 	"/__reset",
 	"/__outage",
@@ -46,8 +48,12 @@ static const char *reject_names[REJECT__MAX] = {
 	"outage_rejected"
 };
 
+/* Names of the per-transaction counts in GET /__stats. */
+static const char *txn_names[TXN__MAX] = { "status", "details", "payment" };
+
 static struct claim_entry **claims;
 static long claims_n, claims_repeated, claims_max_count;
+static long txn_claims[TXN__MAX], txn_repeated[TXN__MAX];
 static struct token *tokens;
 static size_t tokens_next;	/* ring: next slot to (re)use */
 static long tokens_issued;
@@ -97,6 +103,8 @@ claims_clear(void)
 		claims[i] = NULL;
 	}
 	claims_n = claims_repeated = claims_max_count = 0;
+	memset(txn_claims, 0, sizeof(txn_claims));
+	memset(txn_repeated, 0, sizeof(txn_repeated));
 }
 
 void
@@ -143,38 +151,52 @@ claim_find(const char *claim, size_t *bucket)
 }
 
 long
-state_claim_attempt(const char *claim)
+state_claim_attempt(const char *claim, enum sim_txn t)
 {
 	struct claim_entry *e;
 	size_t b, n;
 
+	if ((unsigned)t >= TXN__MAX)
+		return 1;
 	if ((e = claim_find(claim, &b)) == NULL) {
 		if (claims_n >= SIM_MAX_CLAIMS)
 			return 1;
 		n = strlen(claim) + 1;
-		if ((e = malloc(sizeof(*e) + n)) == NULL)
+		if ((e = calloc(1, sizeof(*e) + n)) == NULL)
 			return 1;
 		memcpy(e->key, claim, n);
-		e->count = 0;
 		e->next = claims[b];
 		claims[b] = e;
 		claims_n++;
 	}
-	if (++e->count == 2)
-		claims_repeated++;
-	if (e->count > claims_max_count)
-		claims_max_count = e->count;
-	return e->count;
+	/*
+	 * A claim is repeated when one transaction asks it twice: status,
+	 * details and payment of one claim are three different questions.
+	 */
+	if (++e->count[t] == 1)
+		txn_claims[t]++;
+	if (e->count[t] == 2) {
+		txn_repeated[t]++;
+		if ((t == 0 || e->count[0] < 2) &&
+		    (t == 1 || e->count[1] < 2) &&
+		    (t == 2 || e->count[2] < 2))
+			claims_repeated++;
+	}
+	if (e->count[t] > claims_max_count)
+		claims_max_count = e->count[t];
+	return e->count[t];
 }
 
 long
-state_claim_count(const char *claim)
+state_claim_count(const char *claim, enum sim_txn t)
 {
 	struct claim_entry *e;
 	size_t b;
 
+	if ((unsigned)t >= TXN__MAX)
+		return 0;
 	e = claim_find(claim, &b);
-	return e ? e->count : 0;
+	return e ? e->count[t] : 0;
 }
 
 int
@@ -372,12 +394,31 @@ state_stats_json(const char *claim, long long now_ms)
 	    json_object_new_int64(claims_repeated));
 	json_object_object_add(r, "max_requests_per_claim",
 	    json_object_new_int64(claims_max_count));
+	/* Distinct and repeated claims per transaction. */
+	c = json_object_new_object();
+	for (i = 0; i < TXN__MAX; i++) {
+		byst = json_object_new_object();
+		json_object_object_add(byst, "distinct",
+		    json_object_new_int64(txn_claims[i]));
+		json_object_object_add(byst, "repeated",
+		    json_object_new_int64(txn_repeated[i]));
+		json_object_object_add(c, txn_names[i], byst);
+	}
+	json_object_object_add(r, "claims_by_transaction", c);
 	if (claim != NULL) {
 		c = json_object_new_object();
 		json_object_object_add(c, "claim_number",
 		    json_object_new_string(claim));
+		/* "requests": the claim status routes, as before. */
 		json_object_object_add(c, "requests",
-		    json_object_new_int64(state_claim_count(claim)));
+		    json_object_new_int64(state_claim_count(claim,
+		    TXN_STATUS)));
+		json_object_object_add(c, "details_requests",
+		    json_object_new_int64(state_claim_count(claim,
+		    TXN_DETAILS)));
+		json_object_object_add(c, "payment_requests",
+		    json_object_new_int64(state_claim_count(claim,
+		    TXN_PAYMENT)));
 		json_object_object_add(r, "claim", c);
 	}
 	s = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |

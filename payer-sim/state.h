@@ -11,11 +11,24 @@ enum sim_route {
 	ROUTE_TOKEN,
 	ROUTE_INQUIRY,
 	ROUTE_X12,
+	ROUTE_DETAIL,		/* /oihub/claim/detail/v1 */
+	ROUTE_PAYMENT,		/* /oihub/claim/payment/v1 */
 	ROUTE_STATS,
 	ROUTE_RESET,
 	ROUTE_OUTAGE,
 	ROUTE_OTHER,
 	ROUTE__MAX
+};
+
+/*
+ * What a claim request asks, for counting attempts per claim: both
+ * claim status routes share one count (as a client uses one of them).
+ */
+enum sim_txn {
+	TXN_STATUS,
+	TXN_DETAILS,
+	TXN_PAYMENT,
+	TXN__MAX
 };
 
 /* Why a claim request was answered without looking at it. */
@@ -40,14 +53,14 @@ void		 state_free(void);
 void		 state_reset(void);
 
 /*
- * Counts one more request for claim and returns its number (1 for the
- * first).  Past SIM_MAX_CLAIMS distinct claims new ones are not stored
- * and always get 1.
+ * Counts one more request of transaction t for claim and returns its
+ * number (1 for the first).  Past SIM_MAX_CLAIMS distinct claims new
+ * ones are not stored and always get 1.
  */
-long		 state_claim_attempt(const char *claim);
+long		 state_claim_attempt(const char *claim, enum sim_txn t);
 
-/* Requests counted for claim so far (0 if none). */
-long		 state_claim_count(const char *claim);
+/* Requests of transaction t counted for claim so far (0 if none). */
+long		 state_claim_count(const char *claim, enum sim_txn t);
 
 /*
  * Issues a random token valid for ttl_s seconds from now_ms (monotonic)

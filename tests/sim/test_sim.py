@@ -33,6 +33,8 @@ CLIENT_ID, SECRET, TIN = "test-client", "test-secret", "123456789"
 INQUIRY = "/oihub/claim/inquiry/v1"
 X12 = "/medicalnetwork/claimstatus/v2/"
 TOKEN = "/apip/auth/v2/token"
+DETAIL = "/oihub/claim/detail/v1"
+PAYMENT = "/oihub/claim/payment/v1"
 
 
 def free_port():
@@ -117,6 +119,17 @@ class Sim:
                     "memberId": "ABC123456", "memberFirstName": first,
                     "memberLastName": last, "memberDateOfBirth": dob}}}
         return self.call(INQUIRY, body, headers, timeout=timeout)
+
+    def lookup(self, path, tok, claim, tin=TIN, timeout=10, body=None):
+        """A claim details or payment request (spec 5, 6)."""
+        headers = {"Content-Type": "application/json"}
+        if tok:
+            headers["Authorization"] = "Bearer " + tok
+        if tin:
+            headers["providerTaxId"] = tin
+        if body is None:
+            body = {"payerId": "87726", "claimNumber": claim}
+        return self.call(path, body, headers, timeout=timeout)
 
     def stats(self, claim=None):
         q = "?claim=" + claim if claim else ""
@@ -342,7 +355,8 @@ def test_stats_and_reset(sim):
     sim.inquiry(tok, "ZESTAT2")
     sim.inquiry(None, "ZESTAT3")
     s = sim.stats("ZESTAT1")
-    assert s["claim"] == {"claim_number": "ZESTAT1", "requests": 2}
+    assert s["claim"] == {"claim_number": "ZESTAT1", "requests": 2,
+                          "details_requests": 0, "payment_requests": 0}
     assert s["requests"][INQUIRY]["200"] == 3
     assert s["requests"][INQUIRY]["401"] == 1
     assert s["claims_distinct"] == 2 and s["claims_repeated"] == 1
@@ -757,3 +771,225 @@ def test_bad_configuration_refused():
         r = subprocess.run([SIM_BIN, "--port", str(free_port()), *flags],
                            capture_output=True, timeout=10)
         assert r.returncode != 0, flags
+
+
+# ---- claim details and payment (spec 5-7) ----
+
+def cents(s):
+    whole, frac = s.split(".")
+    assert len(frac) == 2
+    return int(whole) * 100 + int(frac)
+
+
+def first_claim(sim, tok, path, pred, start=59426195, limit=3000):
+    """The first claim from ZE<start> whose answer on path satisfies pred
+    (asked over HTTP: --explain per claim would be slower)."""
+    for i in range(start, start + limit):
+        c = "ZE%08d" % i
+        st, _, raw, _ = sim.lookup(path, tok, c)
+        if st == 200 and pred(json.loads(raw)):
+            return c
+    raise AssertionError("no claim found")
+
+
+def three_routes(sim, tok, claim):
+    st, _, raw, _ = sim.inquiry(tok, claim)
+    assert st == 200
+    inq = json.loads(raw)["data"]["searchClaim"]["claims"][0]
+    st, hdrs, raw, _ = sim.lookup(DETAIL, tok, claim)
+    assert st == 200 and hdrs["Content-Type"] == "application/json"
+    det = json.loads(raw)["claim"]
+    st, _, raw, _ = sim.lookup(PAYMENT, tok, claim)
+    assert st == 200
+    pay = json.loads(raw)
+    return inq, det, pay
+
+
+def check_lines(det):
+    """The arithmetic of spec 5 on every line, and lines == totals."""
+    t = det["totals"]
+    assert 1 <= len(det["lines"]) <= 6
+    sums = [0, 0, 0, 0]
+    for n, l in enumerate(det["lines"], 1):
+        assert l["lineNumber"] == n and l["procedureCode"]
+        assert isinstance(l["modifiers"], list) and l["units"] >= 1
+        ch, al, pd, pr = (cents(l[k]) for k in (
+            "chargedAmt", "allowedAmt", "paidAmt", "ptntRespAmt"))
+        co = sum(cents(a["amount"]) for a in l["adjustments"]
+                 if a["groupCode"] in ("CO", "OA", "PI"))
+        prs = sum(cents(a["amount"]) for a in l["adjustments"]
+                  if a["groupCode"] == "PR")
+        if det["claimStatus"] in ("Pending", "In Review"):
+            assert l["adjustments"] == [] and pd == 0 and al == 0
+        else:
+            assert ch == al + co and al == pd + prs and pr == prs
+        for i, v in enumerate((ch, al, pd, pr)):
+            sums[i] += v
+    assert sums == [cents(t[k]) for k in ("totalChargedAmt", "totalAllowdAmt",
+                                           "totalPaidAmt", "totalPtntRespAmt")]
+    assert (cents(t["deductibleAmt"]) + cents(t["copayAmt"]) +
+            cents(t["coinsuranceAmt"])) == cents(t["totalPtntRespAmt"])
+
+
+def test_details_and_payment_every_status(sim):
+    tok = sim.token()
+    seen = set()
+    for i in range(59426195, 59426195 + 400):
+        claim = "ZE%08d" % i
+        st, _, raw, _ = sim.lookup(DETAIL, tok, claim)
+        if st != 200 or json.loads(raw)["claim"]["claimStatus"] in seen:
+            continue
+        ex = explain(claim)
+        seen.add(ex["claim_status"])
+        inq, det, pay = three_routes(sim, tok, claim)
+        it = inq["claimLevelTotalAmount"]
+        assert det["claimNumber"] == claim == pay["claimNumber"]
+        assert det["claimStatus"] == inq["claimStatus"] == ex["claim_status"]
+        assert det["totals"]["totalChargedAmt"] == it["totalBilledChargeAmount"]
+        assert det["totals"]["totalAllowdAmt"] == it["totalAllowedAmount"]
+        assert det["totals"]["totalPaidAmt"] == it["totalPaidAmount"]
+        assert det["totals"]["totalPtntRespAmt"] == \
+            it["totalPatientResponsibilityAmount"]
+        assert det["payerClaimControlNumber"] == ex["payer_claim_number"]
+        check_lines(det)
+        assert [l["procedureCode"] for l in det["lines"]] == \
+            [l["code"] for l in ex["lines"]]
+        live = [p for p in pay["payments"] if p["status"] != "Voided"]
+        assert sum(cents(p["claimPaidAmount"]) for p in live) == \
+            cents(it["totalPaidAmount"])
+        assert [p["paymentNumber"] for p in pay["payments"]] == \
+            [p["number"] for p in ex["payments"]]
+        if det["claimStatus"] == "Processed":
+            assert inq["payments"][0]["paymentNumber"] == \
+                live[-1]["paymentNumber"] == ex["check_number"]
+            p = pay["payments"][-1]
+            assert p["paymentMethod"] == "ACH" and p["payeeTaxId"] == TIN
+            assert p["payeeNpi"] and p["payeeName"]
+        else:
+            assert pay["payments"] == [] and inq["payments"] == []
+        if det["claimStatus"] == "Denied":
+            for l in det["lines"]:
+                assert l["adjustments"][0]["reasonCode"] in (
+                    "50", "97", "16", "29", "197")
+                assert len(l["remarkCodes"]) == 1
+    assert seen == {"Processed", "Denied", "Pending", "In Review",
+                    "Rejected", "Finalized"}
+
+
+def test_details_payment_not_found_auth_tin(sim):
+    tok = sim.token()
+    nf = next("ZE%08d" % i for i in range(59426195, 59427195)
+              if not sim.inquiry(tok, "ZE%08d" % i)[2].count(b"claimNumber"))
+    for path in (DETAIL, PAYMENT):
+        for claim in (nf, "NOTFOUND42"):
+            st, _, raw, _ = sim.lookup(path, tok, claim)
+            assert st == 404
+            assert json.loads(raw)["errors"][0]["code"] == "CLAIM_NOT_FOUND"
+        assert sim.lookup(path, None, "ZE1")[0] == 401
+        assert sim.lookup(path, "0" * 64, "ZE1")[0] == 401
+        st, _, raw, _ = sim.lookup(path, tok, "ZE1", tin=None)
+        assert st == 400
+        assert "providerTaxId" in json.loads(raw)["errors"][0]["description"]
+        assert sim.lookup(path, tok, "ZE1", tin="111111111")[0] == 400
+        assert sim.lookup(path, tok, "ZE1", body={"payerId": "87726"})[0] == 400
+        assert sim.lookup(path, tok, "ZE1", body=b"{not json")[0] == 400
+        assert sim.call(path, method="GET")[0] == 405
+
+
+def test_details_payment_forced_prefixes(sim):
+    tok = sim.token()
+    for path in (DETAIL, PAYMENT):
+        # Attempts count per route: each route fails N times on its own.
+        assert [sim.lookup(path, tok, "ERR5022D")[0] for _ in range(3)] == \
+            [502, 502, 200]
+        st, hdrs, _, _ = sim.lookup(path, tok, "RL55D")
+        assert st == 429 and hdrs["Retry-After"] == "1"
+        assert sim.lookup(path, tok, "RL55D")[0] == 200
+        assert [sim.lookup(path, tok, "BUSY1D")[0] for _ in range(2)] == \
+            [503, 200]
+        assert [sim.lookup(path, tok, "BADREQ1")[0] for _ in range(2)] == \
+            [400, 400]
+        st, _, raw, _ = sim.lookup(path, tok, "BADJSON7")
+        assert st == 200
+        with pytest.raises(ValueError):
+            json.loads(raw)
+        with pytest.raises(OSError):
+            sim.lookup(path, tok, "SLOW9", timeout=0.5)
+        st, _, raw, took = sim.lookup(path, tok, "SLOW8", timeout=5)
+        assert st == 200 and took >= 1.4
+        st, _, raw, _ = sim.lookup(path, tok, "DENY9")
+        assert st == 200
+        tok2 = sim.token()
+        st, _, raw, _ = sim.lookup(path, tok2, "E401D")
+        assert st == 401 and json.loads(raw)["errors"][0]["code"] == \
+            "TOKEN_EXPIRED"
+        assert sim.lookup(path, tok2, "ZE1")[0] == 401
+        assert sim.lookup(path, sim.token(), "E401D")[0] == 200
+    s = sim.stats("ERR5022D")["claim"]
+    assert s["requests"] == 0
+    assert s["details_requests"] == 3 and s["payment_requests"] == 3
+    st, _, raw, _ = sim.lookup(PAYMENT, tok, "DENY9")
+    assert json.loads(raw)["payments"] == []
+
+
+def test_multi_claim_eft_seen_from_each_claim(sim):
+    tok = sim.token()
+    claim = first_claim(sim, tok, PAYMENT, lambda d: d["payments"] and (
+        d["payments"][0]["paymentAmount"] !=
+        d["payments"][0]["claimPaidAmount"]))
+    ex = explain(claim)
+    number = ex["payments"][0]["number"]
+    # The EFT's claims: the bucket (number without its last two digits).
+    members = []
+    for i in range(100):
+        c = claim[:-2] + "%02d" % i
+        st, _, raw, _ = sim.lookup(PAYMENT, tok, c)
+        if st == 200 and [p["paymentNumber"] for p in
+                          json.loads(raw)["payments"]] == [number]:
+            members.append(c)
+    assert len(members) == ex["eft_claims"] >= 2
+    total = 0
+    for c in members:
+        inq, det, pay = three_routes(sim, tok, c)
+        assert len(pay["payments"]) == 1
+        p = pay["payments"][0]
+        assert p["paymentNumber"] == number and p["paymentMethod"] == "ACH"
+        assert p["paymentAmount"] == ex["payments"][0]["amount"]
+        assert p["claimPaidAmount"] == inq["claimLevelTotalAmount"][
+            "totalPaidAmount"] == det["totals"]["totalPaidAmt"]
+        assert p["paymentIssueDate"] == inq["payments"][0]["paymentIssueDate"]
+        assert inq["payments"][0]["paymentNumber"] == number
+        total += cents(p["claimPaidAmount"])
+    assert total == cents(ex["payments"][0]["amount"])
+
+
+def test_void_and_reissue(sim):
+    tok = sim.token()
+    claim = first_claim(sim, tok, PAYMENT, lambda d: len(d["payments"]) == 2)
+    inq, det, pay = three_routes(sim, tok, claim)
+    v, r = pay["payments"]
+    assert v["status"] == "Voided" and v["paymentMethod"] == "CHK"
+    assert r["status"] == "Reissued" and r["paymentNumber"] != v["paymentNumber"]
+    paid = inq["claimLevelTotalAmount"]["totalPaidAmount"]
+    assert r["claimPaidAmount"] == paid == det["totals"]["totalPaidAmt"]
+    # The voided check is not counted, and the inquiry shows the reissue.
+    assert [p["paymentNumber"] for p in inq["payments"]] == [r["paymentNumber"]]
+    assert explain(claim)["check_number"] == r["paymentNumber"]
+    assert explain(claim)["claim_paid_amount"] == paid
+
+
+def test_details_payment_latency_limits_outage():
+    s = Sim("--latency-ms", "300", "--rate-limit", "2")
+    try:
+        tok = s.token()
+        st, _, _, took = s.lookup(DETAIL, tok, "ZE59426196")
+        assert st == 200 and took >= 0.29
+        codes = [s.lookup(PAYMENT, tok, "ZE5942619%d" % i)[0]
+                 for i in range(3)]
+        assert 429 in codes
+        assert s.call("/__outage?seconds=30", b"", method="POST")[0] == 200
+        assert s.lookup(DETAIL, tok, "ZE59426196")[0] == 503
+        assert s.lookup(PAYMENT, tok, "ZE59426196")[0] == 503
+        assert s.stats()["outage_rejected"] == 2
+    finally:
+        assert s.stop() == 0

@@ -436,10 +436,18 @@ test_state(void)
 	int ra = 0;
 
 	ok(state_init() == 0, "state_init");
-	ok(state_claim_attempt("A1") == 1 && state_claim_attempt("A1") == 2 &&
-	    state_claim_attempt("B1") == 1, "attempts counted per claim");
-	ok(state_claim_count("A1") == 2 && state_claim_count("C1") == 0,
+	ok(state_claim_attempt("A1", TXN_STATUS) == 1 &&
+	    state_claim_attempt("A1", TXN_STATUS) == 2 &&
+	    state_claim_attempt("B1", TXN_STATUS) == 1,
+	    "attempts counted per claim");
+	ok(state_claim_count("A1", TXN_STATUS) == 2 &&
+	    state_claim_count("C1", TXN_STATUS) == 0,
 	    "attempt counts read back");
+	ok(state_claim_attempt("A1", TXN_DETAILS) == 1 &&
+	    state_claim_attempt("A1", TXN_PAYMENT) == 1 &&
+	    state_claim_attempt("A1", TXN_PAYMENT) == 2 &&
+	    state_claim_count("A1", TXN_STATUS) == 2,
+	    "attempts counted per claim and transaction");
 
 	state_token_issue(60, t0, tok);
 	ok(strlen(tok) == 64 && state_token_check(tok, t0 + 59999) == 0,
@@ -477,12 +485,290 @@ test_state(void)
 	    json_object_get_int(path(r, "claims_repeated", NULL)) == 1 &&
 	    json_object_get_int(path(r, "max_in_flight", NULL)) == 1,
 	    "stats report counts");
+	ok(json_object_get_int(path(r, "claim", "payment_requests")) == 2 &&
+	    json_object_get_int(path(r, "claim", "details_requests")) == 1 &&
+	    json_object_get_int(path(path(r, "claims_by_transaction",
+	    "payment"), "repeated", NULL)) == 1 &&
+	    json_object_get_int(path(path(r, "claims_by_transaction",
+	    "details"), "distinct", NULL)) == 1,
+	    "stats count a claim's requests per transaction");
 	json_object_put(r);
 	free(s);
 	state_reset();
-	ok(state_claim_count("A1") == 0 && state_claim_attempt("A1") == 1,
+	ok(state_claim_count("A1", TXN_STATUS) == 0 &&
+	    state_claim_count("A1", TXN_PAYMENT) == 0 &&
+	    state_claim_attempt("A1", TXN_STATUS) == 1,
 	    "reset forgets attempts");
 	state_free();
+}
+
+/* "1234.56" -> 123456; -1 if not an amount. */
+static long
+cents(struct json_object *o)
+{
+	const char *s = o ? json_object_get_string(o) : NULL;
+	long whole, frac;
+	char tail;
+
+	if (s == NULL || sscanf(s, "%ld.%2ld%c", &whole, &frac, &tail) != 2 ||
+	    strlen(strchr(s, '.')) != 3)
+		return -1;
+	return whole * 100 + frac;
+}
+
+static struct json_object *
+idx(struct json_object *arr, size_t i)
+{
+	if (arr == NULL || !json_object_is_type(arr, json_type_array) ||
+	    i >= json_object_array_length(arr))
+		return NULL;
+	return json_object_array_get_idx(arr, i);
+}
+
+/* Payments seen for one payment number over the claims tested. */
+struct seen_pay {
+	char	 number[16];
+	long	 amount, sum;
+	int	 claims, expect;
+};
+
+/*
+ * Claim details and payments of 10,000 consecutive claim numbers (100
+ * whole buckets of 100): the line arithmetic of spec 5, the same totals
+ * on every route, and payments that add up, read from the answers the
+ * server sends.
+ */
+static void
+test_remit(void)
+{
+	static const char *denials[] = { "50", "97", "16", "29", "197" };
+	static struct seen_pay seen[N_CLAIMS];
+	struct sim_outcome o;
+	struct sim_request q;
+	struct json_object *inq, *det, *pay, *c, *tot, *lines, *l, *adjs, *a;
+	struct json_object *pays, *y;
+	char *s1, *s2, *s3, *x;
+	const char *rc;
+	long billed, allowed, paid, presp, sum[4], pr[3], ladj, lpr, v;
+	long nproc = 0, nreissue = 0, nbatch = 0, nseen = 0, maxexplain = 0;
+	int i, j, k, arith = 1, totals = 1, cross = 1, denial = 1;
+	int pending = 1, count = 1, shape = 1, voids = 1, groups = 1;
+	size_t nl, na, np;
+
+	memset(&q, 0, sizeof(q));
+	for (i = 0; i < N_CLAIMS; i++) {
+		snprintf(q.claim, sizeof(q.claim), "ZE%08d", 59420000 + i);
+		outcome_for(q.claim, strlen(q.claim), &o);
+		x = respond_explain(q.claim, "A", "B");
+		if (x != NULL && (long)strlen(x) > maxexplain)
+			maxexplain = (long)strlen(x);
+		free(x);
+		if (o.status == SIM_NOT_FOUND)
+			continue;
+		s1 = respond_inquiry(&o, &q);
+		s2 = respond_details(&o, &q);
+		s3 = respond_payment(&o, &q, "123456789");
+		inq = s1 ? json_tokener_parse(s1) : NULL;
+		det = s2 ? json_tokener_parse(s2) : NULL;
+		pay = s3 ? json_tokener_parse(s3) : NULL;
+		free(s1);
+		free(s2);
+		free(s3);
+		c = idx(path(path(inq, "data", "searchClaim"), "claims", NULL),
+		    0);
+		tot = path(c, "claimLevelTotalAmount", NULL);
+		billed = cents(path(tot, "totalBilledChargeAmount", NULL));
+		allowed = cents(path(tot, "totalAllowedAmount", NULL));
+		paid = cents(path(tot, "totalPaidAmount", NULL));
+		presp = cents(path(tot, "totalPatientResponsibilityAmount",
+		    NULL));
+
+		/* Details: the same claim, status and totals. */
+		tot = path(path(det, "claim", NULL), "totals", NULL);
+		if (strcmp(str(path(path(det, "claim", NULL), "claimStatus",
+		    NULL)), outcome_status_name(o.status)) != 0 ||
+		    strcmp(str(path(path(det, "claim", NULL), "claimNumber",
+		    NULL)), q.claim) != 0 ||
+		    cents(path(tot, "totalChargedAmt", NULL)) != billed ||
+		    cents(path(tot, "totalAllowdAmt", NULL)) != allowed ||
+		    cents(path(tot, "totalPaidAmt", NULL)) != paid ||
+		    cents(path(tot, "totalPtntRespAmt", NULL)) != presp ||
+		    billed < 0)
+			cross = 0;
+		if (cents(path(tot, "deductibleAmt", NULL)) +
+		    cents(path(tot, "copayAmt", NULL)) +
+		    cents(path(tot, "coinsuranceAmt", NULL)) != presp)
+			totals = 0;
+		lines = path(path(det, "claim", NULL), "lines", NULL);
+		nl = lines ? json_object_array_length(lines) : 0;
+		if (nl < 1 || nl > 6)
+			count = 0;
+		memset(sum, 0, sizeof(sum));
+		memset(pr, 0, sizeof(pr));
+		for (j = 0; j < (int)nl; j++) {
+			l = idx(lines, (size_t)j);
+			adjs = path(l, "adjustments", NULL);
+			na = adjs ? json_object_array_length(adjs) : 0;
+			ladj = lpr = 0;
+			if (json_object_get_int(path(l, "lineNumber", NULL)) !=
+			    j + 1 || str(path(l, "procedureCode", NULL))[0] ==
+			    '\0' || json_object_get_int(path(l, "units",
+			    NULL)) < 1 || path(l, "remarkCodes", NULL) == NULL)
+				shape = 0;
+			for (k = 0; k < (int)na; k++) {
+				a = idx(adjs, (size_t)k);
+				v = cents(path(a, "amount", NULL));
+				if (v <= 0)
+					arith = 0;
+				if (strcmp(str(path(a, "groupCode", NULL)),
+				    "PR") != 0) {
+					ladj += v;
+					continue;
+				}
+				lpr += v;
+				rc = str(path(a, "reasonCode", NULL));
+				if (strcmp(rc, "1") == 0)
+					pr[0] += v;
+				else if (strcmp(rc, "2") == 0)
+					pr[1] += v;
+				else if (strcmp(rc, "3") == 0)
+					pr[2] += v;
+				else
+					arith = 0;
+			}
+			v = cents(path(l, "chargedAmt", NULL));
+			sum[0] += v;
+			sum[1] += cents(path(l, "allowedAmt", NULL));
+			sum[2] += cents(path(l, "paidAmt", NULL));
+			sum[3] += cents(path(l, "ptntRespAmt", NULL));
+			if (o.status == SIM_PENDING ||
+			    o.status == SIM_IN_REVIEW) {
+				/* Not adjudicated: charged only. */
+				if (na != 0 || cents(path(l, "paidAmt",
+				    NULL)) != 0 || v <= 0)
+					pending = 0;
+				continue;
+			}
+			if (v <= 0 || v != cents(path(l, "allowedAmt",
+			    NULL)) + ladj ||
+			    cents(path(l, "allowedAmt", NULL)) !=
+			    cents(path(l, "paidAmt", NULL)) + lpr ||
+			    cents(path(l, "ptntRespAmt", NULL)) != lpr ||
+			    cents(path(l, "paidAmt", NULL)) < 0)
+				arith = 0;
+			if (o.status == SIM_DENIED) {
+				int ok1 = 0;
+
+				for (k = 0; k < 5; k++)
+					if (strcmp(str(path(idx(adjs, 0),
+					    "reasonCode", NULL)),
+					    denials[k]) == 0)
+						ok1 = 1;
+				if (!ok1 || json_object_array_length(path(l,
+				    "remarkCodes", NULL)) != 1)
+					denial = 0;
+			}
+		}
+		if (sum[0] != billed || sum[1] != allowed || sum[2] != paid ||
+		    sum[3] != presp ||
+		    cents(path(tot, "deductibleAmt", NULL)) != pr[0] ||
+		    cents(path(tot, "coinsuranceAmt", NULL)) != pr[1] ||
+		    cents(path(tot, "copayAmt", NULL)) != pr[2])
+			totals = 0;
+
+		/* Payments: the non-voided shares make the paid total. */
+		pays = path(pay, "payments", NULL);
+		np = pays ? json_object_array_length(pays) : 0;
+		v = 0;
+		for (j = 0; j < (int)np; j++) {
+			y = idx(pays, (size_t)j);
+			if (strcmp(str(path(y, "status", NULL)), "Voided") != 0)
+				v += cents(path(y, "claimPaidAmount", NULL));
+		}
+		if (v != paid || strcmp(str(path(pay, "claimNumber", NULL)),
+		    q.claim) != 0 || (o.status != SIM_PROCESSED && np != 0) ||
+		    (o.status == SIM_PROCESSED && np == 0))
+			cross = 0;
+		if ((o.status == SIM_PENDING || o.status == SIM_IN_REVIEW) &&
+		    (np != 0 || paid != 0))
+			pending = 0;
+		if (o.status == SIM_PROCESSED) {
+			nproc++;
+			/* The inquiry's payment is the one that counts. */
+			y = idx(pays, np - 1);
+			if (strcmp(str(path(idx(path(c, "payments", NULL), 0),
+			    "paymentNumber", NULL)),
+			    str(path(y, "paymentNumber", NULL))) != 0 ||
+			    json_object_array_length(path(c, "payments",
+			    NULL)) != 1)
+				cross = 0;
+		}
+		if (o.pay_kind == SIM_PAY_REISSUE) {
+			nreissue++;
+			if (np != 2 || strcmp(str(path(idx(pays, 0), "status",
+			    NULL)), "Voided") != 0 ||
+			    strcmp(str(path(idx(pays, 1), "status", NULL)),
+			    "Reissued") != 0 ||
+			    strcmp(str(path(idx(pays, 0), "paymentMethod",
+			    NULL)), "CHK") != 0 ||
+			    strcmp(str(path(idx(pays, 0), "paymentNumber",
+			    NULL)), str(path(idx(pays, 1), "paymentNumber",
+			    NULL))) == 0)
+				voids = 0;
+		} else if (np > 1)
+			voids = 0;
+		if (o.pay_kind == SIM_PAY_BATCH) {
+			nbatch++;
+			y = idx(pays, 0);
+			for (j = 0; j < nseen; j++)
+				if (strcmp(seen[j].number, str(path(y,
+				    "paymentNumber", NULL))) == 0)
+					break;
+			if (j == nseen) {
+				nseen++;
+				snprintf(seen[j].number, sizeof(seen[j].number),
+				    "%s", str(path(y, "paymentNumber", NULL)));
+				seen[j].amount = cents(path(y, "paymentAmount",
+				    NULL));
+				seen[j].expect = o.batch_claims;
+			}
+			if (seen[j].amount != cents(path(y, "paymentAmount",
+			    NULL)) || seen[j].expect != o.batch_claims)
+				groups = 0;
+			seen[j].sum += cents(path(y, "claimPaidAmount", NULL));
+			seen[j].claims++;
+		} else if (o.pay_kind == SIM_PAY_SINGLE && cents(path(idx(pays,
+		    0), "paymentAmount", NULL)) != paid)
+			groups = 0;
+		json_object_put(inq);
+		json_object_put(det);
+		json_object_put(pay);
+	}
+	for (j = 0; j < nseen; j++)
+		if (seen[j].sum != seen[j].amount ||
+		    seen[j].claims != seen[j].expect || seen[j].claims < 2)
+			groups = 0;
+	ok(cross, "details and payment agree with the claim inquiry");
+	ok(count, "1 to 6 lines per claim");
+	ok(shape, "lines are numbered, coded, with units and remark codes");
+	ok(arith, "every adjudicated line: charged = allowed + CO/OA/PI, "
+	    "allowed = paid + PR");
+	ok(totals, "lines add up to the totals; deductible + copay + "
+	    "coinsurance = patient responsibility");
+	ok(denial, "denied lines carry a denial reason and a remark code");
+	ok(pending, "pending and in-review claims: lines without payment");
+	ok(voids, "a voided check comes with its reissue, and only then");
+	ok(groups, "a shared EFT pays the sum of its claims' shares, seen "
+	    "from each of them (%ld EFTs)", nseen);
+	ok(nreissue * 100 > nproc * 3 && nreissue * 100 < nproc * 7,
+	    "void and reissue: %ld of %ld paid claims (5 %% documented)",
+	    nreissue, nproc);
+	ok(nbatch * 100 > nproc * 20 && nbatch * 100 < nproc * 34,
+	    "shared EFT: %ld of %ld paid claims (about 27 %% documented)",
+	    nbatch, nproc);
+	/* test_payer_engine reads --explain through a 4 KB buffer. */
+	ok(maxexplain < 4000, "--explain stays under 4 KB (%ld bytes)",
+	    maxexplain);
 }
 
 int
@@ -499,6 +785,7 @@ main(void)
 	test_x12();
 	test_token();
 	test_explain();
+	test_remit();
 	test_state();
 	return done_testing();
 }
