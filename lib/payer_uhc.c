@@ -14,7 +14,7 @@
 
 #include <json-c/json.h>
 
-#include "payer.h"
+#include "payer_int.h"
 #include "payer_uhc.h"
 
 static int

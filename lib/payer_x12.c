@@ -21,7 +21,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "payer.h"
+#include "payer_int.h"
 #include "payer_x12.h"
 
 static int
