@@ -112,12 +112,12 @@ INSERT INTO rarc_codes (code, description) VALUES
 -- "50: Not covered: ..." for a known code, the code alone otherwise.
 CREATE FUNCTION carc_label(c text) RETURNS text
 LANGUAGE sql STABLE AS $$
-	SELECT coalesce((SELECT c || ': ' || description FROM carc_codes
+	SELECT coalesce((SELECT code || ': ' || description FROM carc_codes
 	    WHERE code = upper(c)), c)
 $$;
 
 CREATE FUNCTION rarc_label(c text) RETURNS text
 LANGUAGE sql STABLE AS $$
-	SELECT coalesce((SELECT c || ': ' || description FROM rarc_codes
+	SELECT coalesce((SELECT code || ': ' || description FROM rarc_codes
 	    WHERE code = upper(c)), c)
 $$;

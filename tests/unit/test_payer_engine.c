@@ -741,7 +741,7 @@ test_rogue(void)
 
 /* ---- claim status, details and payment in one run ---- */
 
-#define NMIX	30
+#define NMIX	80
 
 struct mixrow {
 	char	 claim[32];
@@ -749,6 +749,7 @@ struct mixrow {
 	/* copies without the details/payments pointers (freed after done) */
 	struct payer_result res[PAYER_TXN__MAX];
 	int	 details, payments;	/* the result carried them */
+	int	 voided;		/* a voided payment among them */
 	int	 nlines;
 	long	 lines_paid, claim_paid;	/* cents */
 	char	 carc[64];		/* distinct non-PR reasons, in order */
@@ -839,7 +840,9 @@ mix_done(void *arg, const struct payer_claim *c, const struct payer_result *res)
 		w->payments = 1;
 		for (i = 0; i < res->payments->npayments; i++)
 			if (strcmp(res->payments->payments[i].status,
-			    "Voided") != 0)
+			    "Voided") == 0)
+				w->voided = 1;
+			else
 				w->claim_paid += cents(res->payments->
 				    payments[i].claim_paid_amount);
 	}
@@ -858,8 +861,9 @@ mix_consistent(const struct mixrow *w)
 	const char *xs;
 	int same = 1;
 
+	/* the claim's outcome is an error: nothing to compare */
 	if (strcmp(st->lookup_result, "PAYER_ERROR") == 0)
-		return 1;	/* the claim's outcome is an error: nothing to compare */
+		return 1;
 	if (strcmp(st->lookup_result, d->lookup_result) != 0 ||
 	    strcmp(st->lookup_result, p->lookup_result) != 0) {
 		printf("# %s: lookup %s / %s / %s\n", w->claim,
@@ -910,7 +914,8 @@ test_mixed(void)
 	struct payer_stats st;
 	struct errbuf err;
 	char url[64];
-	int i, t, once = 1, routes = 1, same = 1;
+	int i, t, once = 1, routes = 1, same = 1, nf = 0, denied = 0;
+	int voided = 0;
 
 	ok(sim_start(args) == 0, "simulator up for the mixed run");
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", sim_port);
@@ -1008,9 +1013,18 @@ test_mixed(void)
 		sim_stop();
 		return;
 	}
-	for (i = 0; i < NMIX; i++)
+	for (i = 0; i < NMIX; i++) {
 		if (!mix_consistent(&rows[i]))
 			same = 0;
+		nf += !strcmp(rows[i].res[PAYER_TXN_DETAILS].lookup_result,
+		    "NOT_FOUND");
+		denied += !strcmp(rows[i].res[PAYER_TXN_DETAILS].status,
+		    "Denied") && rows[i].carc[0] != '\0';
+		voided += rows[i].voided;
+	}
+	ok(nf > 0 && denied > 0 && voided > 0, "the run had not-found (%d), "
+	    "denied with CARC (%d) and voided-and-reissued (%d) claims", nf,
+	    denied, voided);
 	ok(same, "status, details, payments and --explain agree per claim");
 	sim_stop();
 }

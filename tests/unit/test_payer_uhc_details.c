@@ -354,7 +354,8 @@ main(void)
 	    "payer returned malformed JSON");
 	refused(pay, "{\"claimNumber\": \"ZE59426195\"}",
 	    "invalid payer response: no payments");
-	refused(pay, "{\"payments\": {}}", "invalid payer response: no payments");
+	refused(pay, "{\"payments\": {}}",
+	    "invalid payer response: no payments");
 	refused(pay, "{\"claimNumber\": \"ZE00000001\", \"payments\": []}",
 	    "invalid payer response: another claim number");
 	refused(pay, "{\"payments\": [\"EFT1\"]}",
