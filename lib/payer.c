@@ -799,7 +799,7 @@ result_init(struct slot *s)
 	r->row_number = s->claim.row_number;
 	r->txn = s->claim.txn;
 	r->member_match = -1;
-	/* DESIGN.md's output shows the CSV's own name, found or not */
+	/* the output shows the CSV's own name, found or not */
 	snprintf(r->patient_name, sizeof(r->patient_name), "%s%s%s",
 	    s->claim.first_name ? s->claim.first_name : "",
 	    s->claim.first_name && s->claim.last_name &&

@@ -8,7 +8,7 @@
  * rows and the job counters in one statement, and only rows still
  * without a result count, so the counters always equal the stored rows.
  *
- * Reliability (issue 8): the run claims the job (worker node and a
+ * Reliability: the run claims the job (worker node and a
  * heartbeat on the row; a job another live run holds is left alone),
  * refreshes the heartbeat with every flush, and looks at the job status
  * then: CANCELLING stops the run.  A payer outage (many transient
