@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,6 +36,9 @@ usage(void)
 "  create-token --username U [--expires-days N] [--token-file F]\n"
 "  set-endpoint --provider P --transaction T --base-url URL\n"
 "              [--api-path P] [--token-path P] [--payer-id ID]\n"
+"              (api-path default by T: CLAIM_STATUS /oihub/claim/inquiry/v1,\n"
+"              CLAIM_DETAILS /oihub/claim/detail/v1, CLAIM_PAYMENT\n"
+"              /oihub/claim/payment/v1; X12 /medicalnetwork/claimstatus/v2/)\n"
 "  set-credentials --tin T --provider P --client-id ID\n"
 "              --client-secret-file F\n"
 "  demo --payer-url URL --token-file F --password-file F\n"
@@ -245,6 +249,19 @@ cmd_create_token(PGconn *db, const struct ctl_opts *o)
 	sodium_memzero(tok, sizeof(tok));
 }
 
+/* The path an adapter speaks on the simulator (and the real payer). */
+static const char *
+default_api_path(const char *provider, const char *transaction)
+{
+	if (strcasecmp(provider, "X12") == 0)
+		return "/medicalnetwork/claimstatus/v2/";
+	if (strcasecmp(transaction, "CLAIM_DETAILS") == 0)
+		return "/oihub/claim/detail/v1";
+	if (strcasecmp(transaction, "CLAIM_PAYMENT") == 0)
+		return "/oihub/claim/payment/v1";
+	return "/oihub/claim/inquiry/v1";
+}
+
 static void
 cmd_set_endpoint(PGconn *db, const struct ctl_opts *o)
 {
@@ -255,9 +272,8 @@ cmd_set_endpoint(PGconn *db, const struct ctl_opts *o)
 	p[0] = o->provider;
 	p[1] = o->transaction;
 	p[2] = o->base_url;
-	p[3] = o->api_path ? o->api_path :
-	    strcmp(o->provider, "X12") == 0 ?
-	    "/medicalnetwork/claimstatus/v2/" : "/oihub/claim/inquiry/v1";
+	p[3] = o->api_path ? o->api_path : default_api_path(o->provider,
+	    o->transaction);
 	p[4] = o->token_path ? o->token_path : "/apip/auth/v2/token";
 	p[5] = o->payer_id ? o->payer_id : "87726";
 	PQclear(ctl_q(db, "INSERT INTO payer_endpoints (provider_code, "
@@ -359,8 +375,9 @@ token_file_valid(PGconn *db, const char *path)
 
 /*
  * The demo data of scripts/run, idempotent: an organisation, a practice,
- * the simulator as both payer endpoints, credentials the simulator
- * accepts, and user "demo" (admin) with a password and an API token.
+ * the simulator as the payer endpoints (UHC claim status, details and
+ * payment; X12 claim status), credentials the simulator accepts, and
+ * user "demo" (admin) with a password and an API token.
  */
 static void
 cmd_demo(PGconn *db, struct ctl_opts *o)
@@ -381,6 +398,11 @@ cmd_demo(PGconn *db, struct ctl_opts *o)
 	o->transaction = "CLAIM_STATUS";
 	o->provider = "UHC";
 	cmd_set_endpoint(db, o);
+	o->transaction = "CLAIM_DETAILS";
+	cmd_set_endpoint(db, o);
+	o->transaction = "CLAIM_PAYMENT";
+	cmd_set_endpoint(db, o);
+	o->transaction = "CLAIM_STATUS";
 	o->provider = "X12";
 	cmd_set_endpoint(db, o);
 	cid = config_get("sim.client_id", "bulkclaims-dev");

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 #include <json-c/json.h>
@@ -21,7 +22,7 @@
 
 #include "config.h"
 #include "limits.h"
-#include "payer.h"
+#include "payer_int.h"
 #include "payer_redis.h"
 #include "util.h"
 
@@ -71,11 +72,16 @@ struct slot {
 };
 
 struct payer_engine {
-	const struct payer_adapter *ad;
-	struct payer_endpoint ep;
+	/* per transaction; ad[t] NULL: no endpoint for t */
+	const struct payer_adapter *ad[PAYER_TXN__MAX];
+	/* ep[t]: the shared strings of ep0 + api_path[t] */
+	struct payer_endpoint ep[PAYER_TXN__MAX];
+	char	*api_path[PAYER_TXN__MAX], *url[PAYER_TXN__MAX];
+	/* what every transaction shares: provider, base URL, token path */
+	struct payer_endpoint ep0;
 	struct payer_credential cred;
 	struct payer_options opt;
-	char	*url, *token_url;
+	char	*token_url;
 	CURLM	*multi;
 	struct slot *slots;
 	int	 nslots, inflight;
@@ -216,10 +222,10 @@ key_hash(const char *const *parts, char out[33])
 static void
 redis_keys(struct payer_engine *pe, const char *prefix)
 {
-	const char *tp[] = { pe->ep.base_url, pe->ep.token_path,
+	const char *tp[] = { pe->ep0.base_url, pe->ep0.token_path,
 	    pe->cred.client_id, pe->cred.client_secret, NULL };
-	const char *rp[] = { pe->ep.provider_code, pe->ep.base_url,
-	    pe->ep.api_path, NULL };
+	const char *rp[] = { pe->ep0.provider_code, pe->ep0.base_url,
+	    pe->ep0.api_path, NULL };
 	char h[33];
 
 	key_hash(tp, h);
@@ -234,20 +240,72 @@ redis_keys(struct payer_engine *pe, const char *prefix)
 	util_uuid4(pe->lock_id);
 }
 
+/*
+ * Checks the endpoints given to payer_engine_new: at least one, each
+ * complete, of its index's transaction, with an adapter, and all sharing
+ * provider, base URL and token path.  Returns the first one, or NULL
+ * with err.
+ */
+static const struct payer_endpoint *
+endpoints_check(const struct payer_endpoint *const ep[PAYER_TXN__MAX],
+    const struct payer_adapter *ad[PAYER_TXN__MAX], struct errbuf *err)
+{
+	const struct payer_endpoint *e, *first = NULL;
+	int t;
+
+	for (t = 0; ep != NULL && t < PAYER_TXN__MAX; t++) {
+		ad[t] = NULL;
+		if ((e = ep[t]) == NULL)
+			continue;
+		if (e->base_url == NULL || e->api_path == NULL ||
+		    e->token_path == NULL || e->api_path[0] == '\0') {
+			errbuf_set(err, "payer endpoint is incomplete");
+			return NULL;
+		}
+		if (e->transaction_code == NULL ||
+		    payer_txn_from_code(e->transaction_code) != t ||
+		    (ad[t] = payer_adapter_find(e->provider_code,
+		    e->transaction_code)) == NULL) {
+			errbuf_set(err, "no payer adapter for %s/%s",
+			    e->provider_code ? e->provider_code : "(null)",
+			    e->transaction_code ? e->transaction_code :
+			    "(null)");
+			return NULL;
+		}
+		if (first == NULL)
+			first = e;
+		else if (strcasecmp(first->provider_code,
+		    e->provider_code) != 0 ||
+		    strcmp(first->base_url, e->base_url) != 0 ||
+		    strcmp(first->token_path, e->token_path) != 0) {
+			errbuf_set(err, "payer endpoints of %s disagree on "
+			    "provider, base_url or token_path",
+			    payer_txn_code((enum payer_txn)t));
+			return NULL;
+		}
+	}
+	if (first == NULL)
+		errbuf_set(err, "payer endpoint is incomplete");
+	return first;
+}
+
 struct payer_engine *
-payer_engine_new(const struct payer_endpoint *ep,
+payer_engine_new(const struct payer_endpoint *const eps[PAYER_TXN__MAX],
     const struct payer_credential *cred, const struct payer_options *opt,
     struct errbuf *err)
 {
+	const struct payer_adapter *ad[PAYER_TXN__MAX];
+	const struct payer_endpoint *ep;
 	struct payer_engine *pe;
 	size_t n;
-	int i;
+	int i, t, nomem = 0;
 
-	if (ep == NULL || cred == NULL || ep->base_url == NULL ||
-	    ep->api_path == NULL || ep->token_path == NULL) {
+	if (cred == NULL) {
 		errbuf_set(err, "payer endpoint is incomplete");
 		return NULL;
 	}
+	if ((ep = endpoints_check(eps, ad, err)) == NULL)
+		return NULL;
 	if (strncmp(ep->base_url, "https://", 8) != 0 &&
 	    strncmp(ep->base_url, "http://", 7) != 0) {
 		errbuf_set(err, "payer base_url must be http:// or https://");
@@ -261,14 +319,7 @@ payer_engine_new(const struct payer_endpoint *ep,
 		errbuf_set(err, "out of memory");
 		return NULL;
 	}
-	if ((pe->ad = payer_adapter_find(ep->provider_code,
-	    ep->transaction_code)) == NULL) {
-		errbuf_set(err, "no payer adapter for %s/%s",
-		    ep->provider_code ? ep->provider_code : "(null)",
-		    ep->transaction_code ? ep->transaction_code : "(null)");
-		free(pe);
-		return NULL;
-	}
+	memcpy(pe->ad, ad, sizeof(pe->ad));
 	if (opt != NULL)
 		pe->opt = *opt;
 	if (pe->opt.concurrency <= 0)
@@ -291,12 +342,19 @@ payer_engine_new(const struct payer_endpoint *ep,
 	if (pe->opt.rate_limit < 0)
 		pe->opt.rate_limit = 0;
 
-	pe->ep.provider_code = dupstr(ep->provider_code);
-	pe->ep.transaction_code = dupstr(ep->transaction_code);
-	pe->ep.base_url = dupstr(ep->base_url);
-	pe->ep.token_path = dupstr(ep->token_path);
-	pe->ep.api_path = dupstr(ep->api_path);
-	pe->ep.payer_id = dupstr(ep->payer_id);
+	/*
+	 * The rate limit's Redis key names the claim-status path when there
+	 * is one, so engines with and without the other transactions share
+	 * one bucket for the payer.
+	 */
+	if (eps[PAYER_TXN_STATUS] != NULL)
+		ep = eps[PAYER_TXN_STATUS];
+	pe->ep0.provider_code = dupstr(ep->provider_code);
+	pe->ep0.transaction_code = dupstr(ep->transaction_code);
+	pe->ep0.base_url = dupstr(ep->base_url);
+	pe->ep0.token_path = dupstr(ep->token_path);
+	pe->ep0.api_path = dupstr(ep->api_path);
+	pe->ep0.payer_id = dupstr(ep->payer_id);
 	pe->cred.client_id = dupstr(cred->client_id);
 	pe->cred.client_secret = dupstr(cred->client_secret);
 	pe->cred.tin = dupstr(cred->tin);
@@ -309,9 +367,19 @@ payer_engine_new(const struct payer_endpoint *ep,
 	n = strlen(ep->base_url);
 	while (n > 0 && ep->base_url[n - 1] == '/')
 		n--;
-	if (asprintf(&pe->url, "%.*s%s", (int)n, ep->base_url,
-	    ep->api_path) == -1)
-		pe->url = NULL;
+	for (t = 0; t < PAYER_TXN__MAX; t++) {
+		if (pe->ad[t] == NULL)
+			continue;
+		pe->api_path[t] = dupstr(eps[t]->api_path);
+		if (asprintf(&pe->url[t], "%.*s%s", (int)n, ep->base_url,
+		    eps[t]->api_path) == -1)
+			pe->url[t] = NULL;
+		if (pe->api_path[t] == NULL || pe->url[t] == NULL)
+			nomem = 1;
+		pe->ep[t] = pe->ep0;
+		pe->ep[t].transaction_code = payer_txn_code((enum payer_txn)t);
+		pe->ep[t].api_path = pe->api_path[t];
+	}
 	if (asprintf(&pe->token_url, "%.*s%s", (int)n, ep->base_url,
 	    ep->token_path) == -1)
 		pe->token_url = NULL;
@@ -321,11 +389,12 @@ payer_engine_new(const struct payer_endpoint *ep,
 	pe->slots = calloc((size_t)pe->nslots, sizeof(*pe->slots));
 	pe->multi = curl_multi_init();
 	pe->tok_easy = curl_easy_init();
-	if (pe->url == NULL || pe->token_url == NULL || pe->slots == NULL ||
+	if (nomem || pe->token_url == NULL || pe->slots == NULL ||
 	    pe->multi == NULL || pe->tok_easy == NULL ||
-	    pe->ep.provider_code == NULL || pe->ep.transaction_code == NULL ||
-	    pe->ep.base_url == NULL || pe->ep.token_path == NULL ||
-	    pe->ep.api_path == NULL || pe->ep.payer_id == NULL ||
+	    pe->ep0.provider_code == NULL ||
+	    pe->ep0.transaction_code == NULL ||
+	    pe->ep0.base_url == NULL || pe->ep0.token_path == NULL ||
+	    pe->ep0.api_path == NULL || pe->ep0.payer_id == NULL ||
 	    pe->cred.client_id == NULL || pe->cred.client_secret == NULL ||
 	    pe->cred.tin == NULL || pe->cred.npi == NULL ||
 	    pe->cred.practice_name == NULL ||
@@ -337,8 +406,7 @@ payer_engine_new(const struct payer_endpoint *ep,
 	for (i = 0; i < pe->nslots; i++) {
 		if ((pe->slots[i].easy = curl_easy_init()) == NULL ||
 		    easy_common(pe, pe->slots[i].easy, &pe->slots[i].rb) ==
-		    -1 || curl_easy_setopt(pe->slots[i].easy, CURLOPT_URL,
-		    pe->url) != CURLE_OK || curl_easy_setopt(pe->slots[i].easy,
+		    -1 || curl_easy_setopt(pe->slots[i].easy,
 		    CURLOPT_PRIVATE, &pe->slots[i]) != CURLE_OK) {
 			errbuf_set(err, "cannot set up a curl handle");
 			payer_engine_free(pe);
@@ -384,6 +452,7 @@ slot_release(struct payer_engine *pe, struct slot *s)
 	s->hdrs = NULL;
 	free(s->body);
 	s->body = NULL;
+	payer_result_clear(&s->res);
 	s->state = SLOT_FREE;
 }
 
@@ -423,14 +492,17 @@ payer_engine_free(struct payer_engine *pe)
 		curl_multi_cleanup(pe->multi);
 	sodium_memzero(pe->token, sizeof(pe->token));
 	sodium_memzero(pe->refused, sizeof(pe->refused));
-	free(pe->url);
+	for (i = 0; i < PAYER_TXN__MAX; i++) {
+		free(pe->url[i]);
+		free(pe->api_path[i]);
+	}
 	free(pe->token_url);
-	free((char *)(uintptr_t)pe->ep.provider_code);
-	free((char *)(uintptr_t)pe->ep.transaction_code);
-	free((char *)(uintptr_t)pe->ep.base_url);
-	free((char *)(uintptr_t)pe->ep.token_path);
-	free((char *)(uintptr_t)pe->ep.api_path);
-	free((char *)(uintptr_t)pe->ep.payer_id);
+	free((char *)(uintptr_t)pe->ep0.provider_code);
+	free((char *)(uintptr_t)pe->ep0.transaction_code);
+	free((char *)(uintptr_t)pe->ep0.base_url);
+	free((char *)(uintptr_t)pe->ep0.token_path);
+	free((char *)(uintptr_t)pe->ep0.api_path);
+	free((char *)(uintptr_t)pe->ep0.payer_id);
 	freestr((char *)(uintptr_t)pe->cred.client_id, 1);
 	freestr((char *)(uintptr_t)pe->cred.client_secret, 1);
 	free((char *)(uintptr_t)pe->cred.tin);
@@ -722,10 +794,12 @@ result_init(struct slot *s)
 {
 	struct payer_result *r = &s->res;
 
+	payer_result_clear(r);
 	memset(r, 0, sizeof(*r));
 	r->row_number = s->claim.row_number;
+	r->txn = s->claim.txn;
 	r->member_match = -1;
-	/* DESIGN.md's output shows the CSV's own name, found or not */
+	/* the output shows the CSV's own name, found or not */
 	snprintf(r->patient_name, sizeof(r->patient_name), "%s%s%s",
 	    s->claim.first_name ? s->claim.first_name : "",
 	    s->claim.first_name && s->claim.last_name &&
@@ -741,11 +815,19 @@ slot_send(struct payer_engine *pe, struct slot *s)
 	struct errbuf e;
 	struct curl_slist *h = NULL;
 	char line[PAYER_MAX_TOKEN + 32];
+	enum payer_txn t = s->claim.txn;
 	int i;
 
+	if ((unsigned)t >= PAYER_TXN__MAX || pe->ad[t] == NULL) {
+		snprintf(line, sizeof(line), "no payer endpoint for %s",
+		    (unsigned)t < PAYER_TXN__MAX ? payer_txn_code(t) :
+		    "this transaction");
+		payer_result_error(&s->res, line);
+		return -1;
+	}
 	memset(&req, 0, sizeof(req));
 	e.msg[0] = '\0';
-	if (pe->ad->build_request(&pe->ep, &pe->cred, &s->claim, &req,
+	if (pe->ad[t]->build_request(&pe->ep[t], &pe->cred, &s->claim, &req,
 	    &e) == -1) {
 		free(req.body);
 		payer_result_error(&s->res, e.msg);
@@ -778,6 +860,7 @@ slot_send(struct payer_engine *pe, struct slot *s)
 	s->body = req.body;
 	s->rb.len = 0;
 	s->rb.too_big = 0;
+	curl_easy_setopt(s->easy, CURLOPT_URL, pe->url[t]);
 	curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->hdrs);
 	curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->body);
 	curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -794,6 +877,7 @@ slot_send(struct payer_engine *pe, struct slot *s)
 	s->res.attempts++;
 	pe->inflight++;
 	pe->st.requests++;
+	pe->st.requests_txn[t]++;
 	return 0;
 }
 
@@ -918,10 +1002,12 @@ slot_done(struct payer_engine *pe, struct slot *s, CURLcode cc,
 		s->res.http_status = keep.http_status;
 		memcpy(s->res.correlation_id, keep.correlation_id,
 		    sizeof(s->res.correlation_id));
-		v = pe->ad->parse_response(code, s->rb.p ? s->rb.p : "",
-		    s->rb.len, &s->claim, &s->res);
+		v = pe->ad[s->claim.txn]->parse_response(code,
+		    s->rb.p ? s->rb.p : "", s->rb.len, &s->claim, &s->res);
 		if (strstr(s->res.error_message, "malformed") != NULL)
 			payer_stats_error(&pe->st, "malformed");
+		if (v != PAYER_DONE)
+			payer_result_clear(&s->res);
 		if (v == PAYER_RETRY) {
 			snprintf(why, sizeof(why), "%s", s->res.error_message);
 			return slot_retry(pe, s, why, 0);
@@ -932,9 +1018,12 @@ slot_done(struct payer_engine *pe, struct slot *s, CURLcode cc,
 		}
 		return 1;
 	}
-	v = pe->ad->classify_error(code, s->rb.p ? s->rb.p : "", s->rb.len, why,
-	    sizeof(why));
+	v = pe->ad[s->claim.txn]->classify_error(code, s->rb.p ? s->rb.p : "",
+	    s->rb.len, why, sizeof(why));
 	switch (v) {
+	case PAYER_DONE:
+		payer_result_not_found(&s->res);
+		return 1;
 	case PAYER_RETRY:
 		return slot_retry(pe, s, why, retry_after_ms(s->easy));
 	case PAYER_REAUTH:

@@ -1,9 +1,11 @@
 /*
- * The payer engine: sends one claim-status request per CSV row to a payer
- * API with many requests in flight (one libcurl multi handle), an OAuth2
- * client-credentials token fetched once and reused, retries with backoff
- * on transient errors, and a small adapter table that knows each payer's
- * request and response shapes (payer_uhc.c, payer_x12.c).
+ * The payer engine: sends one request per claim and transaction (claim
+ * status, claim details, claim payment) to a payer API with many requests
+ * in flight (one libcurl multi handle), an OAuth2 client-credentials token
+ * fetched once and reused, retries with backoff on transient errors, and a
+ * small adapter table that knows each payer's request and response shapes
+ * (payer_uhc.c, payer_uhc_details.c, payer_x12.c; their shared internals
+ * are in payer_int.h).
  *
  * Nothing here logs: the engine reports through its callbacks and errbuf.
  * Patient data, tokens and secrets never appear in an error message.
@@ -14,6 +16,19 @@
 #include <stddef.h>
 
 #include "errbuf.h"
+
+/* The payer transactions one engine can serve. */
+enum payer_txn {
+	PAYER_TXN_STATUS,	/* "CLAIM_STATUS" */
+	PAYER_TXN_DETAILS,	/* "CLAIM_DETAILS" */
+	PAYER_TXN_PAYMENT,	/* "CLAIM_PAYMENT" */
+	PAYER_TXN__MAX
+};
+
+/* The transaction code of txn ("CLAIM_STATUS"), or NULL if out of range. */
+const char *payer_txn_code(enum payer_txn txn);
+/* The transaction of a code (case ignored), or -1 if none. */
+int	payer_txn_from_code(const char *code);
 
 /* One endpoint row of table payer_endpoints; strings borrowed. */
 struct payer_endpoint {
@@ -68,17 +83,73 @@ struct payer_options {
 	int	 max_in_flight;
 };
 
-/* One CSV row; strings borrowed until its done callback returns. */
+/*
+ * One request to make for a CSV row; strings borrowed until its done
+ * callback returns.  txn picks the transaction (zero: claim status).
+ */
 struct payer_claim {
 	long	 row_number;
 	const char *claim_number, *first_name, *last_name;
 	const char *date_of_birth;	/* YYYY-MM-DD */
 	const char *subscriber_id;
+	enum payer_txn txn;
 };
 
-/* The output CSV columns + extended fields of one row. */
+/* Claim details (CLAIM_DETAILS): amounts "1500.00", dates YYYY-MM-DD. */
+#define PAYER_LINE_MAX_ADJ	8
+struct payer_adjustment {
+	char	 group[3];		/* CO, PR, OA, PI */
+	char	 reason[8];		/* X12 CARC, "45" */
+	char	 amount[24];
+};
+struct payer_line {
+	int	 line_number;
+	char	 procedure_code[16];
+	char	 modifiers[32];		/* "25;59" */
+	char	 units[16];
+	char	 service_date[11];
+	char	 charged[24], allowed[24], paid[24], patient_resp[24];
+	int	 nadj;			/* kept; more are dropped */
+	struct payer_adjustment adj[PAYER_LINE_MAX_ADJ];
+	char	 remark_codes[64];	/* X12 RARC, "N130;M15" */
+};
+struct payer_details {
+	char	 payer_claim_number[64];
+	char	 claim_status[32];
+	char	 frequency_code[4];
+	char	 service_from[11], service_to[11];
+	char	 charged[24], allowed[24], paid[24], patient_resp[24];
+	char	 deductible[24], copay[24], coinsurance[24];
+	int	 nlines;
+	struct payer_line *lines;	/* malloc'd */
+};
+
+/* Claim payments (CLAIM_PAYMENT), in the payer's order. */
+struct payer_payment {
+	char	 payment_number[32];
+	char	 method[4];		/* CHK, ACH, VCP, NON */
+	char	 issue_date[11];
+	char	 payment_amount[24];	/* the whole check or EFT */
+	char	 claim_paid_amount[24];	/* this claim's share */
+	char	 status[12];		/* Issued, Cleared, Voided, Reissued */
+	char	 payee_name[64];
+	char	 payee_npi[16];
+};
+struct payer_payments {
+	int	 npayments;
+	struct payer_payment *payments;	/* malloc'd; NULL when none */
+};
+
+/*
+ * The output CSV columns + extended fields of one request.  A details or
+ * payment answer also fills details or payments (malloc'd, owned by the
+ * result; the engine frees them after done() returns, so done() copies
+ * what it keeps).  Both are NULL for a claim status, a claim not found
+ * and a failure.
+ */
 struct payer_result {
 	long	 row_number;
+	enum payer_txn txn;
 	int	 success;		/* 1/0 */
 	char	 status[32];		/* "Processed", "Not Found", ... */
 	char	 patient_name[256];	/* the CSV's "First Last" */
@@ -98,7 +169,12 @@ struct payer_result {
 	/* x-optum-consumer-correlation-id of the last request; loggable */
 	char	 correlation_id[37];
 	long	 http_status;		/* of the last response, 0 if none */
+	struct payer_details *details;
+	struct payer_payments *payments;
 };
+
+/* Frees res->details and res->payments and sets them to NULL. */
+void	payer_result_clear(struct payer_result *res);
 
 /*
  * Called for the next claim to send: fill *claim and return 1, or return
@@ -115,60 +191,6 @@ typedef int (*payer_done_fn)(void *arg, const struct payer_claim *claim,
     const struct payer_result *res);
 
 /*
- * Adapters.  An adapter is pure: it turns a claim into a request body and
- * headers, and a response into a payer_result plus a verdict.  It never
- * does I/O, so the unit tests call it on the spec's examples.
- */
-#define PAYER_REQ_MAX_HEADERS	8
-#define PAYER_REQ_HEADER_MAX	256
-
-struct payer_request {
-	char	*body;		/* malloc'd by build_request; engine frees */
-	size_t	 body_len;
-	int	 nheaders;
-	/* "Name: value" lines */
-	char	 headers[PAYER_REQ_MAX_HEADERS][PAYER_REQ_HEADER_MAX];
-};
-
-/* What the engine does next with a row after one response. */
-enum payer_verdict {
-	PAYER_DONE,	/* res is final: found, not found, denied, ... */
-	PAYER_RETRY,	/* transient: retry later; error_message: the cause */
-	PAYER_FAIL,	/* permanent: error_message says why */
-	PAYER_REAUTH,	/* token refused: refresh it once and resend */
-	PAYER_VERDICT__MAX
-};
-
-struct payer_adapter {
-	const char *provider_code, *transaction_code;
-	/*
-	 * Fills req (body malloc'd, extra headers; the engine adds
-	 * Authorization, Content-Type and the correlation id).  Returns 0, or
-	 * -1 with err when the row cannot be sent (the row then fails
-	 * permanently with err as its message, so err holds no PHI).
-	 */
-	int	(*build_request)(const struct payer_endpoint *ep,
-		    const struct payer_credential *cred,
-		    const struct payer_claim *claim, struct payer_request *req,
-		    struct errbuf *err);
-	/*
-	 * Maps a 2xx response body into res (already zeroed, row_number,
-	 * attempts and patient_name set by the engine) and returns a
-	 * verdict.
-	 */
-	enum payer_verdict (*parse_response)(long http_status, const void *buf,
-		    size_t len, const struct payer_claim *claim,
-		    struct payer_result *res);
-	/*
-	 * Classifies a non-2xx response: a verdict plus a short cause for the
-	 * message ("error 503", "rejected the request (400 CODE)"), written to
-	 * why; the engine prefixes "payer ".
-	 */
-	enum payer_verdict (*classify_error)(long http_status, const void *buf,
-		    size_t len, char *why, size_t whysz);
-};
-
-/*
  * Fills opt from the configuration (config.h): payer.concurrency,
  * payer.max_attempts, payer.timeout_ms, payer.rate_limit, payer.ca_file,
  * payer.max_in_flight, payer.backoff_ms, payer.backoff_max_ms,
@@ -178,22 +200,25 @@ struct payer_adapter {
  */
 void	payer_options_load(struct payer_options *opt);
 
-/* Adapter lookup by provider + transaction code; NULL if none. */
-const struct payer_adapter *payer_adapter_find(const char *provider_code,
-	    const char *transaction_code);
-
 struct payer_engine;
 
 /*
- * Creates an engine for one endpoint and credential: a curl multi handle
+ * Creates an engine for one provider and credential: a curl multi handle
  * kept for the engine's lifetime (connections, DNS and TLS sessions are
- * reused across runs).  The strings of ep and cred and the options are
- * copied, so the caller may free them after this call (the copy of the
- * secret is wiped by payer_engine_free).  Returns NULL with err if the
- * adapter is unknown or an option is out of range.  curl_global_init()
- * must have been called once before.
+ * reused across runs).  ep[txn] is the endpoint of each transaction the
+ * engine may be asked for, NULL for the others (at least one); they must
+ * share provider_code, base_url and token_path, and their
+ * transaction_code must be that of their index.  All transactions share
+ * one token, rate limit, concurrency and retry policy.  The strings of ep
+ * and cred and the options are copied, so the caller may free them after
+ * this call (the copy of the secret is wiped by payer_engine_free).
+ * Returns NULL with err if an adapter is unknown, the endpoints disagree
+ * or an option is out of range.  curl_global_init() must have been
+ * called once before.  A claim whose transaction has no endpoint fails
+ * as a row ("no endpoint for CLAIM_PAYMENT").
  */
-struct payer_engine *payer_engine_new(const struct payer_endpoint *ep,
+struct payer_engine *payer_engine_new(
+	    const struct payer_endpoint *const ep[PAYER_TXN__MAX],
 	    const struct payer_credential *cred,
 	    const struct payer_options *opt, struct errbuf *err);
 
@@ -236,6 +261,8 @@ struct payer_stats {
 	unsigned long	 token_fetches;	/* token requests sent to the payer */
 	unsigned long	 tokens_shared;	/* tokens taken from Redis instead */
 	unsigned long	 requests;	/* claim requests sent (all attempts) */
+	/* of which per transaction (retries included) */
+	unsigned long	 requests_txn[PAYER_TXN__MAX];
 	unsigned long	 retries;	/* of which were retries */
 	unsigned long	 redis_errors;	/* fell back to local behaviour */
 	char		 redis_error[128];	/* the last one, "" if none */
@@ -252,108 +279,8 @@ struct payer_stats {
 };
 void	payer_engine_stats(const struct payer_engine *pe,
 	    struct payer_stats *st);
-
-/* Frees the engine and its connections; NULL is fine. */
-void	payer_engine_free(struct payer_engine *pe);
-
-/*
- * Helpers shared by the adapters (payer_util.c); no I/O.
- */
-/* A decimal amount "1500", "1500.5", "1500.00" -> "1500.00" in out; 0 or -1. */
-int	payer_amount_norm(const char *in, char *out, size_t outsz);
-/* Fills res for a permanent or exhausted failure: PAYER_ERROR, success 0. */
-void	payer_result_error(struct payer_result *res, const char *msg);
-/*
- * Compares the payer's member (any field may be NULL = not sent) with the
- * CSV row: names case-insensitively, dates in any date_to_iso() form,
- * member id case-insensitively.  Returns 1 match, 0 mismatch, -1 when the
- * payer sent no member data at all.  why (may be NULL) gets the fields
- * that differ, in a fixed order: "last name, date of birth".
- */
-int	payer_member_compare(const struct payer_claim *claim, const char *first,
-	    const char *last, const char *dob, const char *member_id, char *why,
-	    size_t whysz);
-/*
- * Records a member mismatch in res the way the output CSV shows it (as
- * the simulator's README-outcomes.md documents): the claim keeps its
- * status, but success is 0 and error_message names the fields.
- */
-void	payer_result_mismatch(struct payer_result *res, const char *fields);
-/* Fills res for a claim the payer does not know: "Not Found", success 0. */
-void	payer_result_not_found(struct payer_result *res);
-/*
- * Checks what every request needs: a 9-digit practice TIN and a claim
- * number.  Returns 0, or -1 with err saying which is wrong.
- */
-int	payer_request_check(const struct payer_credential *cred,
-	    const struct payer_claim *claim, struct errbuf *err);
-struct json_object;
-/*
- * Serialises root into req->body (plain, '/' not escaped; malloc'd, the
- * engine frees it) and puts root.  Returns 0, or -1 with err.
- */
-int	payer_request_body(struct payer_request *req, struct json_object *root,
-	    struct errbuf *err);
-/*
- * Fills res for a body without the expected data (PAYER_ERROR): "payer
- * error CODE" if root carries an error code, else "invalid payer
- * response: no " what.
- */
-void	payer_result_no_data(struct payer_result *res, struct json_object *root,
-	    const char *what);
-/*
- * Compares the payer's member object (NULL: none sent) with the CSV row:
- * firstName, lastName, dateOfBirth and id_key; sets res->member_match and
- * records a mismatch as payer_result_mismatch() does.
- */
-void	payer_result_member(struct payer_result *res,
-	    const struct payer_claim *claim, struct json_object *member,
-	    const char *id_key);
-/*
- * Parses a whole JSON document (depth JSON_MAX_DEPTH, valid UTF-8, nothing
- * but whitespace after it).  Returns a new reference (json_object_put it)
- * or NULL if buf is not exactly one JSON value.
- */
-struct json_object *payer_json_parse(const void *buf, size_t len);
-/* The string member key of obj, or NULL if absent or not a string; borrowed. */
-const char *payer_json_str(struct json_object *obj, const char *key);
-/* obj.key as a normalised amount ("1500.00") in dst, or "" if absent/bad. */
-void	payer_json_amount(char *dst, size_t dstsz, struct json_object *obj,
-	    const char *key);
-/* obj.key as YYYY-MM-DD in dst[11], or "" if absent or not a date. */
-void	payer_json_date(char dst[11], struct json_object *obj,
-	    const char *key);
-/*
- * The element of array arr whose string member key equals value (case
- * ignored), else the first element, else NULL; borrowed.
- */
-struct json_object *payer_json_pick(struct json_object *arr, const char *key,
-	    const char *value);
-/* obj.key if it has type t, else NULL (also when obj is NULL); borrowed. */
-struct json_object *payer_json_get(struct json_object *obj, const char *key,
-	    int t);
-/*
- * The first code of an {"errors":[{"code":...}]} body, identifier
- * characters only ("" if none).
- */
-void	payer_json_error_code(struct json_object *root, char *out,
-	    size_t outsz);
-/*
- * Classifies a non-2xx HTTP answer the way both adapters need: 401
- * REAUTH; 408/425/429/5xx RETRY; other 4xx FAIL.  why gets the cause, to
- * follow "payer " in a message: "error 503", "rate limit (429)",
- * "rejected the request (400 INVALID_INPUT)".
- */
-enum payer_verdict payer_classify_http(long http_status, const void *buf,
-	    size_t len, char *why, size_t whysz);
-/* The latency bucket (0..PAYER_LAT_NBUCKETS-1) of usec microseconds. */
-int	payer_latency_bucket(long long usec);
 /* The le label of bucket i: "0.05" ... "10", "+Inf". */
 const char *payer_latency_le(int i);
-/* Counts one request of usec microseconds into st's histogram. */
-void	payer_stats_latency(struct payer_stats *st, long long usec);
-/* Counts one error of cause (truncated) into st; past the cap: "other". */
-void	payer_stats_error(struct payer_stats *st, const char *cause);
 /*
  * Writes the Prometheus histogram name (_bucket cumulative, _sum in
  * seconds, _count = the +Inf bucket) from per-bucket counts (not
@@ -363,10 +290,8 @@ void	payer_stats_error(struct payer_stats *st, const char *cause);
 size_t	payer_latency_render(const char *name,
 	    const unsigned long long bucket[PAYER_LAT_NBUCKETS],
 	    unsigned long long sum_us, char *out, size_t outsz);
-/*
- * Copies src (NULL = "") into dst, control characters as spaces, never
- * splitting a UTF-8 sequence.
- */
-void	payer_copy_safe(char *dst, size_t dstsz, const char *src);
+
+/* Frees the engine and its connections; NULL is fine. */
+void	payer_engine_free(struct payer_engine *pe);
 
 #endif

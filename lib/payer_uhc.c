@@ -4,7 +4,7 @@
  * Request: a GraphQL envelope whose variables carry the claim number and
  * the member; the TIN travels in the providerTaxId header.
  * Response: data.searchClaim.claims[], empty when the claim is unknown.
- * The output columns follow DESIGN.md: status is the payer's claimStatus,
+ * The output columns: status is the payer's claimStatus,
  * patient_name is the CSV's name (set by the engine), amounts and dates
  * are normalised to "1500.00" and YYYY-MM-DD.
  */
@@ -15,7 +15,7 @@
 #include <json-c/json.h>
 
 #include "date.h"
-#include "payer.h"
+#include "payer_int.h"
 #include "payer_uhc.h"
 
 static int

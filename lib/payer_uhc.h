@@ -7,10 +7,18 @@
 #ifndef PAYER_UHC_H
 #define PAYER_UHC_H
 
-#include "payer.h"
+#include "payer_int.h"
 
 /* The adapter, found by payer_adapter_find("UHC", "CLAIM_STATUS"). */
 extern const struct payer_adapter payer_uhc_adapter;
+
+/*
+ * Adapters UHC / CLAIM_DETAILS and UHC / CLAIM_PAYMENT (spec/payer-api.md
+ * sections 5 and 6, payer_uhc_details.c): the claim's lines, adjustments
+ * and remark codes; the checks and EFTs that paid it.
+ */
+extern const struct payer_adapter payer_uhc_details_adapter;
+extern const struct payer_adapter payer_uhc_payment_adapter;
 
 /* The GraphQL query text sent in every request body. */
 #define PAYER_UHC_QUERY							\

@@ -4,6 +4,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -11,14 +12,52 @@
 
 #include "date.h"
 #include "limits.h"
-#include "payer.h"
+#include "payer_int.h"
 #include "payer_uhc.h"
 #include "payer_x12.h"
 
 static const struct payer_adapter *const adapters[] = {
 	&payer_uhc_adapter,
+	&payer_uhc_details_adapter,
+	&payer_uhc_payment_adapter,
 	&payer_x12_adapter,
 };
+
+static const char *const txn_codes[PAYER_TXN__MAX] = {
+	[PAYER_TXN_STATUS] = "CLAIM_STATUS",
+	[PAYER_TXN_DETAILS] = "CLAIM_DETAILS",
+	[PAYER_TXN_PAYMENT] = "CLAIM_PAYMENT",
+};
+
+const char *
+payer_txn_code(enum payer_txn txn)
+{
+	return (unsigned)txn < PAYER_TXN__MAX ? txn_codes[txn] : NULL;
+}
+
+int
+payer_txn_from_code(const char *code)
+{
+	int t;
+
+	for (t = 0; code != NULL && t < PAYER_TXN__MAX; t++)
+		if (strcasecmp(code, txn_codes[t]) == 0)
+			return t;
+	return -1;
+}
+
+void
+payer_result_clear(struct payer_result *res)
+{
+	if (res->details != NULL)
+		free(res->details->lines);
+	free(res->details);
+	res->details = NULL;
+	if (res->payments != NULL)
+		free(res->payments->payments);
+	free(res->payments);
+	res->payments = NULL;
+}
 
 const struct payer_adapter *
 payer_adapter_find(const char *provider_code, const char *transaction_code)

@@ -22,7 +22,7 @@
 #include <sodium.h>
 
 #include "date.h"
-#include "payer.h"
+#include "payer_int.h"
 #include "payer_x12.h"
 
 static int

@@ -5,7 +5,7 @@
 #ifndef PAYER_X12_H
 #define PAYER_X12_H
 
-#include "payer.h"
+#include "payer_int.h"
 
 /* The adapter, found by payer_adapter_find("X12", "CLAIM_STATUS"). */
 extern const struct payer_adapter payer_x12_adapter;

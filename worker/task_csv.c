@@ -8,7 +8,7 @@
  * rows and the job counters in one statement, and only rows still
  * without a result count, so the counters always equal the stored rows.
  *
- * Reliability (issue 8): the run claims the job (worker node and a
+ * Reliability: the run claims the job (worker node and a
  * heartbeat on the row; a job another live run holds is left alone),
  * refreshes the heartbeat with every flush, and looks at the job status
  * then: CANCELLING stops the run.  A payer outage (many transient
@@ -681,6 +681,7 @@ csv_run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
     long range_lo, long range_hi, struct task_result *res, int *outcome)
 {
 	struct payer_endpoint ep;
+	const struct payer_endpoint *eps[PAYER_TXN__MAX] = { &ep };
 	struct payer_credential cred;
 	struct payer_options opt;
 	struct payer_engine *pe;
@@ -705,7 +706,7 @@ csv_run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
 		return fail(res, "PayerConfigurationError", "%s", r.err.msg);
 	}
 	payer_options_from_config(&opt, ctx);
-	pe = payer_engine_new(&ep, &cred, &opt, &r.err);
+	pe = payer_engine_new(eps, &cred, &opt, &r.err);
 	if (pe == NULL) {
 		sodium_memzero(secret, strlen(secret));
 		free(secret);

@@ -164,6 +164,8 @@ main(int argc, char *argv[])
 			    strcmp(adapter, "X12") == 0 ?
 			    "/medicalnetwork/claimstatus/v2/" :
 			    "/oihub/claim/inquiry/v1", "87726" };
+			const struct payer_endpoint *eps[PAYER_TXN__MAX] = {
+			    &ep };
 			struct payer_credential cr = { "bulkclaims-dev",
 			    "bulkclaims-dev-secret", "123456789", "1234567890",
 			    "Bench Practice" };
@@ -188,7 +190,7 @@ main(int argc, char *argv[])
 				fprintf(stderr, "payer-bench: out of memory\n");
 				return 1;
 			}
-			pe = payer_engine_new(&ep, &cr, &o, &err);
+			pe = payer_engine_new(eps, &cr, &o, &err);
 			if (pe == NULL) {
 				fprintf(stderr, "payer-bench: %s\n", err.msg);
 				return 1;

@@ -12,7 +12,8 @@ static struct payer_credential cred = {
 	"client", "secret", "123456789", "1234567890", "Demo Practice"
 };
 static struct payer_claim john = {
-	1, "ZE59426195", "John", "Doe", "1980-01-15", "ABC123456"
+	1, "ZE59426195", "John", "Doe", "1980-01-15", "ABC123456",
+	PAYER_TXN_STATUS
 };
 
 /* Maps a 200 body for claim c into r, zeroed as the engine does. */

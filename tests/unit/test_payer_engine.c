@@ -63,7 +63,7 @@ stat_long(struct json_object *st, const char *key)
 static struct json_object *
 explain(const char *claim, const char *first, const char *last)
 {
-	char cmd[512], buf[4096];
+	char cmd[512], buf[65536];
 	FILE *f;
 	size_t n;
 
@@ -141,6 +141,7 @@ engine(int conc, int attempts, long timeout_ms, const char *secret)
 	static char url[64];
 	struct payer_options o;
 	struct payer_credential c = cred;
+	const struct payer_endpoint *eps[PAYER_TXN__MAX] = { &ep };
 	struct errbuf err;
 	struct payer_engine *pe;
 
@@ -158,7 +159,7 @@ engine(int conc, int attempts, long timeout_ms, const char *secret)
 	o.backoff_ms = 50;
 	o.ca_file = ca_file;
 	o.rate_limit = rate_limit;
-	pe = payer_engine_new(&ep, &c, &o, &err);
+	pe = payer_engine_new(eps, &c, &o, &err);
 	if (pe == NULL)
 		printf("# payer_engine_new: %s\n", err.msg);
 	return pe;
@@ -175,12 +176,24 @@ row_set(struct row *w, const char *claim)
 	snprintf(w->sub, sizeof(w->sub), "ABC123456");
 }
 
+/* The string member key of obj, or NULL. */
+static const char *
+jstr(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	if (obj == NULL || !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
 /* Compares one field with --explain's; prints the difference. */
 static int
 same_field(const struct row *w, struct json_object *x, const char *key,
     const char *val, int prefix)
 {
-	const char *s = payer_json_str(x, key);
+	const char *s = jstr(x, key);
 
 	if (s != NULL && (prefix ? strncmp(val, s, strlen(s)) :
 	    strcmp(val, s)) == 0)
@@ -219,7 +232,7 @@ same_as_explain(const struct row *w)
 		printf("# %s: success differs\n", w->claim);
 		same = 0;
 	}
-	st = payer_json_str(x, "status");
+	st = jstr(x, "status");
 	if (found && st != NULL && strcmp(st, "Error") != 0) {
 		same &= same_field(w, x, "x12_category",
 		    r->status_category_code, 0);
@@ -726,6 +739,296 @@ test_rogue(void)
 	rogue_stop(&rg);
 }
 
+/* ---- claim status, details and payment in one run ---- */
+
+#define NMIX	80
+
+struct mixrow {
+	char	 claim[32];
+	int	 got[PAYER_TXN__MAX];
+	/* copies without the details/payments pointers (freed after done) */
+	struct payer_result res[PAYER_TXN__MAX];
+	int	 details, payments;	/* the result carried them */
+	int	 voided;		/* a voided payment among them */
+	int	 nlines;
+	long	 lines_paid, claim_paid;	/* cents */
+	char	 carc[64];		/* distinct non-PR reasons, in order */
+};
+
+struct mix {
+	struct mixrow *rows;
+	int	 next, ndone;
+};
+
+/* "1200.50" -> 120050; "" -> 0. */
+static long
+cents(const char *a)
+{
+	long whole = 0, frac = 0;
+	int neg = 0;
+
+	if (*a == '-') {
+		neg = 1;
+		a++;
+	}
+	while (*a >= '0' && *a <= '9')
+		whole = whole * 10 + (*a++ - '0');
+	if (*a == '.' && a[1] >= '0' && a[1] <= '9' && a[2] >= '0' &&
+	    a[2] <= '9')
+		frac = (a[1] - '0') * 10 + (a[2] - '0');
+	return (neg ? -1 : 1) * (whole * 100 + frac);
+}
+
+static int
+mix_next(void *arg, struct payer_claim *c)
+{
+	struct mix *m = arg;
+	struct mixrow *w;
+
+	if (m->next >= NMIX * PAYER_TXN__MAX)
+		return 0;
+	w = &m->rows[m->next / PAYER_TXN__MAX];
+	c->txn = (enum payer_txn)(m->next % PAYER_TXN__MAX);
+	c->row_number = ++m->next;
+	c->claim_number = w->claim;
+	c->first_name = "John";
+	c->last_name = "Doe";
+	c->date_of_birth = "1980-01-15";
+	c->subscriber_id = "ABC123456";
+	return 1;
+}
+
+static void
+carc_add(char *list, size_t sz, const char *code)
+{
+	size_t n = strlen(code), len = strlen(list);
+	const char *p;
+
+	for (p = list; *p != '\0'; p += strcspn(p, ";"), p += *p == ';')
+		if (strncmp(p, code, n) == 0 && (p[n] == ';' || p[n] == '\0'))
+			return;
+	snprintf(list + len, sz - len, "%s%s", len ? ";" : "", code);
+}
+
+static int
+mix_done(void *arg, const struct payer_claim *c, const struct payer_result *res)
+{
+	struct mix *m = arg;
+	struct mixrow *w = &m->rows[(c->row_number - 1) / PAYER_TXN__MAX];
+	int i, j;
+
+	w->got[c->txn]++;
+	w->res[c->txn] = *res;
+	w->res[c->txn].details = NULL;
+	w->res[c->txn].payments = NULL;
+	if (res->txn != c->txn)
+		w->got[c->txn] += 100;	/* shows as "not once" */
+	if (res->details != NULL) {
+		w->details = 1;
+		w->nlines = res->details->nlines;
+		for (i = 0; i < res->details->nlines; i++) {
+			const struct payer_line *l = &res->details->lines[i];
+
+			w->lines_paid += cents(l->paid);
+			for (j = 0; j < l->nadj; j++)
+				if (strcmp(l->adj[j].group, "PR") != 0)
+					carc_add(w->carc, sizeof(w->carc),
+					    l->adj[j].reason);
+		}
+	}
+	if (res->payments != NULL) {
+		w->payments = 1;
+		for (i = 0; i < res->payments->npayments; i++)
+			if (strcmp(res->payments->payments[i].status,
+			    "Voided") == 0)
+				w->voided = 1;
+			else
+				w->claim_paid += cents(res->payments->
+				    payments[i].claim_paid_amount);
+	}
+	m->ndone++;
+	return 0;
+}
+
+/* One claim's three answers agree with each other and with --explain. */
+static int
+mix_consistent(const struct mixrow *w)
+{
+	const struct payer_result *st = &w->res[PAYER_TXN_STATUS];
+	const struct payer_result *d = &w->res[PAYER_TXN_DETAILS];
+	const struct payer_result *p = &w->res[PAYER_TXN_PAYMENT];
+	struct json_object *x, *v;
+	const char *xs;
+	int same = 1;
+
+	/* the claim's outcome is an error: nothing to compare */
+	if (strcmp(st->lookup_result, "PAYER_ERROR") == 0)
+		return 1;
+	if (strcmp(st->lookup_result, d->lookup_result) != 0 ||
+	    strcmp(st->lookup_result, p->lookup_result) != 0) {
+		printf("# %s: lookup %s / %s / %s\n", w->claim,
+		    st->lookup_result, d->lookup_result, p->lookup_result);
+		return 0;
+	}
+	if (strcmp(st->lookup_result, "FOUND") != 0)
+		return !w->details && !w->payments &&
+		    !strcmp(d->status, "Not Found") &&
+		    !strcmp(p->status, "Not Found");
+	if (!w->details || !w->payments ||
+	    strcmp(st->status, d->status) != 0 ||
+	    cents(st->total_paid) != cents(d->total_paid) ||
+	    cents(st->total_charged) != cents(d->total_charged) ||
+	    cents(d->total_paid) != w->lines_paid ||
+	    cents(st->total_paid) != w->claim_paid) {
+		printf("# %s: status %s/%s paid %s/%s lines %ld payments %ld\n",
+		    w->claim, st->status, d->status, st->total_paid,
+		    d->total_paid, w->lines_paid, w->claim_paid);
+		return 0;
+	}
+	if ((x = explain(w->claim, "John", "Doe")) == NULL)
+		return 0;
+	if (json_object_object_get_ex(x, "line_count", &v) &&
+	    json_object_get_int(v) != w->nlines) {
+		printf("# %s: %d lines, --explain %d\n", w->claim, w->nlines,
+		    json_object_get_int(v));
+		same = 0;
+	}
+	if ((xs = jstr(x, "carc_codes")) != NULL && strcmp(xs, w->carc) != 0) {
+		printf("# %s: CARC %s, --explain %s\n", w->claim, w->carc, xs);
+		same = 0;
+	}
+	json_object_put(x);
+	return same;
+}
+
+static void
+test_mixed(void)
+{
+	const char *args[] = { "--latency-ms", "5", NULL };
+	static struct mixrow rows[NMIX];
+	struct mix m = { rows, 0, 0 };
+	struct payer_endpoint e[PAYER_TXN__MAX];
+	const struct payer_endpoint *eps[PAYER_TXN__MAX];
+	struct payer_options o;
+	struct payer_engine *pe;
+	struct payer_stats st;
+	struct errbuf err;
+	char url[64];
+	int i, t, once = 1, routes = 1, same = 1, nf = 0, denied = 0;
+	int voided = 0;
+
+	ok(sim_start(args) == 0, "simulator up for the mixed run");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", sim_port);
+	for (t = 0; t < PAYER_TXN__MAX; t++) {
+		e[t] = ep;
+		e[t].provider_code = "UHC";
+		e[t].base_url = url;
+		e[t].transaction_code = payer_txn_code((enum payer_txn)t);
+		eps[t] = &e[t];
+	}
+	e[PAYER_TXN_DETAILS].api_path = "/oihub/claim/detail/v1";
+	e[PAYER_TXN_PAYMENT].api_path = "/oihub/claim/payment/v1";
+	memset(&o, 0, sizeof(o));
+	o.concurrency = 8;
+	o.timeout_ms = 5000;
+	o.backoff_ms = 50;
+
+	/* endpoints that cannot share an engine */
+	e[PAYER_TXN_PAYMENT].base_url = "http://127.0.0.2:1";
+	ok(payer_engine_new(eps, &cred, &o, &err) == NULL &&
+	    strstr(err.msg, "disagree") != NULL,
+	    "endpoints on two hosts refused (%s)", err.msg);
+	e[PAYER_TXN_PAYMENT].base_url = url;
+	eps[PAYER_TXN_STATUS] = &e[PAYER_TXN_DETAILS];
+	ok(payer_engine_new(eps, &cred, &o, &err) == NULL &&
+	    strstr(err.msg, "no payer adapter") != NULL,
+	    "an endpoint at another transaction's index refused (%s)",
+	    err.msg);
+	eps[PAYER_TXN_STATUS] = NULL;
+	eps[PAYER_TXN_DETAILS] = eps[PAYER_TXN_PAYMENT] = NULL;
+	ok(payer_engine_new(eps, &cred, &o, &err) == NULL,
+	    "no endpoint at all refused");
+
+	/* a claim whose transaction has no endpoint fails as a row */
+	eps[PAYER_TXN_STATUS] = &e[PAYER_TXN_STATUS];
+	for (i = 0; i < NMIX; i++) {
+		memset(&rows[i], 0, sizeof(rows[i]));
+		snprintf(rows[i].claim, sizeof(rows[i].claim), "ZE%08d",
+		    61000000 + i * 13);
+	}
+	pe = payer_engine_new(eps, &cred, &o, &err);
+	ok(pe != NULL && payer_engine_run(pe, mix_next, mix_done, &m, NULL,
+	    &err) == 0 && m.ndone == NMIX * PAYER_TXN__MAX,
+	    "status-only engine: every request done");
+	ok(strcmp(rows[0].res[PAYER_TXN_PAYMENT].error_message,
+	    "no payer endpoint for CLAIM_PAYMENT") == 0 &&
+	    rows[0].res[PAYER_TXN_PAYMENT].attempts == 0 &&
+	    !strcmp(rows[0].res[PAYER_TXN_DETAILS].lookup_result,
+	    "PAYER_ERROR"), "no endpoint: the row fails, nothing sent (%s)",
+	    rows[0].res[PAYER_TXN_PAYMENT].error_message);
+	payer_engine_stats(pe, &st);
+	ok(st.requests == NMIX && st.requests_txn[PAYER_TXN_STATUS] == NMIX &&
+	    st.requests_txn[PAYER_TXN_DETAILS] == 0, "only claim status sent");
+	payer_engine_free(pe);
+
+	/* all three transactions in one run */
+	for (t = 0; t < PAYER_TXN__MAX; t++)
+		eps[t] = &e[t];
+	for (i = 0; i < NMIX; i++) {
+		memset(&rows[i], 0, sizeof(rows[i]));
+		snprintf(rows[i].claim, sizeof(rows[i].claim), "ZE%08d",
+		    61000000 + i * 13);
+	}
+	m.next = m.ndone = 0;
+	pe = payer_engine_new(eps, &cred, &o, &err);
+	ok(pe != NULL && payer_engine_run(pe, mix_next, mix_done, &m, NULL,
+	    &err) == 0 && m.ndone == NMIX * PAYER_TXN__MAX,
+	    "mixed run: %d requests done", m.ndone);
+	for (i = 0; i < NMIX; i++)
+		for (t = 0; t < PAYER_TXN__MAX; t++) {
+			if (rows[i].got[t] != 1)
+				once = 0;
+			/* a simulator without these routes: 404, no code */
+			if (t != PAYER_TXN_STATUS &&
+			    rows[i].res[t].http_status == 404 &&
+			    !strcmp(rows[i].res[t].lookup_result,
+			    "PAYER_ERROR"))
+				routes = 0;
+		}
+	ok(once, "done() once per claim and transaction, txn echoed");
+	payer_engine_stats(pe, &st);
+	ok(st.requests_txn[PAYER_TXN_STATUS] >= NMIX &&
+	    st.requests_txn[PAYER_TXN_DETAILS] >= NMIX &&
+	    st.requests_txn[PAYER_TXN_PAYMENT] >= NMIX &&
+	    st.requests == st.requests_txn[0] + st.requests_txn[1] +
+	    st.requests_txn[2], "requests counted per transaction "
+	    "(%lu %lu %lu of %lu)", st.requests_txn[0], st.requests_txn[1],
+	    st.requests_txn[2], st.requests);
+	ok(payer_engine_token_fetches(pe) == 1,
+	    "one token for the three transactions");
+	payer_engine_free(pe);
+	if (!routes) {
+		ok(1, "mixed answers agree # SKIP simulator has no details and "
+		    "payment routes");
+		sim_stop();
+		return;
+	}
+	for (i = 0; i < NMIX; i++) {
+		if (!mix_consistent(&rows[i]))
+			same = 0;
+		nf += !strcmp(rows[i].res[PAYER_TXN_DETAILS].lookup_result,
+		    "NOT_FOUND");
+		denied += !strcmp(rows[i].res[PAYER_TXN_DETAILS].status,
+		    "Denied") && rows[i].carc[0] != '\0';
+		voided += rows[i].voided;
+	}
+	ok(nf > 0 && denied > 0 && voided > 0, "the run had not-found (%d), "
+	    "denied with CARC (%d) and voided-and-reissued (%d) claims", nf,
+	    denied, voided);
+	ok(same, "status, details, payments and --explain agree per claim");
+	sim_stop();
+}
+
 int
 main(void)
 {
@@ -740,6 +1043,7 @@ main(void)
 	test_tls();
 	test_rogue();
 	test_rate_local();
+	test_mixed();
 	sim_stop();
 	curl_global_cleanup();
 	return done_testing();

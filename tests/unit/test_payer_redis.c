@@ -226,6 +226,7 @@ worker(int base, int n, double rate, int use_redis, const char *claim0,
 	char url[64];
 	struct payer_endpoint ep = { "UHC", "CLAIM_STATUS", url,
 	    "/apip/auth/v2/token", "/oihub/claim/inquiry/v1", "87726" };
+	const struct payer_endpoint *eps[PAYER_TXN__MAX] = { &ep };
 	struct payer_credential cr = { "bulkclaims-dev",
 	    "bulkclaims-dev-secret", "123456789", "1234567890", "P" };
 	struct payer_options o;
@@ -251,7 +252,7 @@ worker(int base, int n, double rate, int use_redis, const char *claim0,
 	w->n = n;
 	w->base = base;
 	w->out = out;
-	if ((pe = payer_engine_new(&ep, &cr, &o, &err)) == NULL)
+	if ((pe = payer_engine_new(eps, &cr, &o, &err)) == NULL)
 		return;
 	if (claim0 != NULL) {
 		/* just this one forced claim (E401...) */

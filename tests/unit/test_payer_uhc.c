@@ -9,7 +9,7 @@
 
 #include <json-c/json.h>
 
-#include "payer.h"
+#include "payer_int.h"
 #include "payer_uhc.h"
 #include "payer_case.h"
 #include "tap.h"
