@@ -75,7 +75,8 @@ static const struct config_num {
 	{ "payer.concurrency",			CFG_LONG, 0,
 						    PAYER_MAX_CONCURRENCY },
 	{ "payer.connect_timeout_ms",		CFG_LONG, 0, LONG_MAX },
-	{ "payer.max_attempts",			CFG_LONG, 0, PAYER_MAX_ATTEMPTS },
+	{ "payer.max_attempts",			CFG_LONG, 0,
+						    PAYER_MAX_ATTEMPTS },
 	{ "payer.max_in_flight",		CFG_LONG, 0, LONG_MAX },
 	{ "payer.outage_backoff_max_ms",	CFG_LONG, 0, LONG_MAX },
 	{ "payer.outage_backoff_ms",		CFG_LONG, 0, LONG_MAX },
@@ -223,7 +224,8 @@ num_check(const struct config_num *c, const char *v, const char **why)
 		*why = c->type == CFG_BOOL ? "not a boolean" : "not a number";
 	else if (c->type == CFG_BOOL) {
 		if (parse_bool(v) == -1)
-			*why = "not a boolean (1/0, true/false, yes/no, on/off)";
+			*why = "not a boolean (1/0, true/false, yes/no, "
+			    "on/off)";
 	} else if (c->type == CFG_LONG) {
 		errno = 0;
 		n = strtol(v, &end, 10);
