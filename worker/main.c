@@ -12,12 +12,9 @@
  * bulkclaims-worker [-c CONFIG] --publish TASK [--args JSON]
  *     [--kwargs JSON] [--countdown S] [--expires S] [--priority P] [-Q q]
  */
-#include <sys/prctl.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +26,6 @@
 #include <sodium.h>
 
 #include "celery.h"
-#include "celery_event.h"
 #include "celery_transport.h"
 #include "config.h"
 #include "log.h"
