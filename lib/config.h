@@ -11,10 +11,15 @@
 #include "errbuf.h"
 
 /*
- * Loads path (NULL: $BULKCLAIMS_CONFIG, or no file) into the process-wide
- * table, replacing what was loaded before.  Returns 0, or -1 with err
- * naming the file and line.  Not thread-safe: call before starting threads
- * (or while they are paused, for SIGHUP reloads).
+ * Loads path (NULL: $BULKCLAIMS_CONFIG, or no file) into a new table and
+ * checks every numeric and boolean key (of the file and of the
+ * BULKCLAIMS_* environment) against its type and range.  Only if all is
+ * well does the new table replace the process-wide one.  Returns 0, or -1
+ * with err naming the file, line, key and (for a number) the value; the
+ * table loaded before is then kept untouched, so a SIGHUP reload with a
+ * bad file leaves the program on its old configuration.  Not
+ * thread-safe: call before starting threads (or while they are paused,
+ * for SIGHUP reloads).
  */
 int	 config_load(const char *path, struct errbuf *err);
 

@@ -25,7 +25,9 @@
 #include "tasks.h"
 #include "util.h"
 #include "worker.h"
+#include "node.h"
 #include "pidbox.h"
+#include "pool.h"
 
 /* Seconds between reconnect attempts of the subscriber connection. */
 #define SUB_RETRY_S	1.0
@@ -61,7 +63,7 @@ pidbox_start(redisContext **sub, struct errbuf *err)
 	if ((*sub = rconn_connect(wk_cfg.redis_url, 0, err)) == NULL)
 		return -1;
 	n = binding_member(member, sizeof(member));
-	if (worker_cmd() != NULL && (r = redisCommand(worker_cmd(),
+	if (node_cmd() != NULL && (r = redisCommand(node_cmd(),
 	    "SADD _kombu.binding.celery.pidbox %b", member, n)) != NULL)
 		freeReplyObject(r);
 	r = redisCommand(*sub, "PSUBSCRIBE /%d.celery.pidbox", wk_cfg.db);
@@ -300,7 +302,7 @@ cmd_stats(void)
 	snprintf(clk, sizeof(clk), "%lu", wk_clock_tick());
 	json_object_object_add(o, "clock", json_object_new_string(clk));
 	json_object_object_add(o, "uptime",
-	    json_object_new_int64((int64_t)worker_uptime()));
+	    json_object_new_int64((int64_t)node_uptime()));
 	pool = json_object_new_object();
 	json_object_object_add(pool, "max-concurrency",
 	    json_object_new_int(wk_cfg.concurrency));
@@ -373,7 +375,7 @@ cmd_revoke(struct json_object *args, int terminate)
 	if (json_object_is_type(ids, json_type_string)) {
 		wk_revoke(json_object_get_string(ids));
 		if (terminate)
-			worker_terminate(json_object_get_string(ids), signum);
+			pool_terminate(json_object_get_string(ids), signum);
 		snprintf(msg, sizeof(msg), "%s", json_object_get_string(ids));
 	} else if (json_object_is_type(ids, json_type_array)) {
 		n = json_object_array_length(ids);
@@ -383,7 +385,7 @@ cmd_revoke(struct json_object *args, int terminate)
 				continue;
 			wk_revoke(json_object_get_string(v));
 			if (terminate)
-				worker_terminate(json_object_get_string(v),
+				pool_terminate(json_object_get_string(v),
 				    signum);
 			if (o < sizeof(msg))
 				o += snprintf(msg + o, sizeof(msg) - o, "%s%s",
@@ -636,7 +638,7 @@ dispatch(const char *method, struct json_object *args)
 		return ok_reply("task events disabled");
 	}
 	if (strcmp(method, "heartbeat") == 0) {
-		worker_event("worker-heartbeat", 0);
+		node_event("worker-heartbeat", 0);
 		return NULL;
 	}
 	if (strcmp(method, "shutdown") == 0) {
@@ -699,7 +701,7 @@ send_reply(struct json_object *reply_to, const char *ticket,
 	const char *p, *s1, *s2, *key;
 	char q[CELERY_NAME_MAX + 32], *text;
 	redisReply *r, *r2;
-	redisContext *c = worker_cmd();
+	redisContext *c = node_cmd();
 	size_t i, len;
 
 	if (c == NULL || !json_object_object_get_ex(reply_to, "routing_key",

@@ -1,5 +1,7 @@
 /*
- * Celery remote control (spec 8) in the worker's main process.
+ * Celery remote control (spec 8) in the worker's main process.  Answers
+ * through node.h (command connection, events, uptime) and pool.h
+ * (revoke with terminate); neither calls back into it.
  */
 #ifndef PIDBOX_H
 #define PIDBOX_H
@@ -23,16 +25,5 @@ int	pidbox_shutdown_requested(void);
 
 /* Removes the pidbox binding and lists (clean shutdown). */
 void	pidbox_stop(redisContext *c);
-
-/* Implemented in main.c for the control commands. */
-void	worker_event(const char *type, int full);
-double	worker_uptime(void);
-/*
- * Kills the process running task id (revoke with terminate=True), stores
- * REVOKED "terminated" and restarts the process.  Returns 1 if found.
- */
-int	worker_terminate(const char *id, int signum);
-/* The main process's command connection, reconnected when dead. */
-redisContext *worker_cmd(void);
 
 #endif
