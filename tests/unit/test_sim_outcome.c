@@ -188,7 +188,8 @@ test_csv(void)
 	ok(strcmp(c.status, "Not Found") == 0 && !c.success &&
 	    strcmp(c.error_message, "Claim not found in system") == 0 &&
 	    c.total_charged[0] == '\0' && c.total_paid[0] == '\0' &&
-	    c.processed_date[0] == '\0', "Not Found: no amounts, no date, the fixed message");
+	    c.processed_date[0] == '\0',
+	    "Not Found: no amounts, no date, the fixed message");
 
 	outcome_for("RL7", 3, &o);
 	outcome_csv(&o, &c);
