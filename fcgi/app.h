@@ -182,21 +182,4 @@ int	 health_dispatch(struct req *r);
 int	 jobs_publish(struct req *r, const char *job_id, const char *task_id,
 	    struct errbuf *err);
 
-/*
- * jobs.c: begins a transaction and locks the caller's job (the route's
- * id, see resp_job_id) with sql: $1 the organisation, $2 the job id,
- * $3 arg3 unless NULL; one row means the job is there.  Returns that
- * row (the caller clears it) with *dbp set and the transaction open,
- * or NULL after answering 404 or 503 with the transaction closed.
- */
-PGresult *jobs_lock(struct req *r, const char *sql, const char *arg3,
-	    PGconn **dbp);
-/*
- * Refuses the request on a locked job: clears res, rolls the
- * transaction back and answers resp_error(r, status, code, msg,
- * fields) (fields taken).
- */
-void	 jobs_refuse(struct req *r, PGconn *db, PGresult *res, int status,
-	    const char *code, const char *msg, struct json_object *fields);
-
 #endif

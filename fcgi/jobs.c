@@ -14,6 +14,7 @@
 #include "celery.h"
 #include "db.h"
 #include "drf.h"
+#include "job.h"
 #include "log.h"
 #include "query.h"
 #include "util.h"
@@ -339,144 +340,51 @@ jobs_publish(struct req *r, const char *job_id, const char *task_id,
 	return rc;
 }
 
-static void
-rollback(PGconn *db)
-{
-	PGresult *res = PQexec(db, "ROLLBACK");
-
-	PQclear(res);
-}
-
-PGresult *
-jobs_lock(struct req *r, const char *sql, const char *arg3, PGconn **dbp)
-{
-	const char *params[3];
-	char org[24];
-	struct errbuf err;
-	PGresult *res;
-	PGconn *db;
-
-	if (resp_job_id(r) == -1)
-		return NULL;
-	if ((db = req_db(r)) == NULL) {
-		resp_db_error(r, NULL);
-		return NULL;
-	}
-	if (db_cmd(db, &err, "BEGIN", 0, NULL) == -1) {
-		resp_db_error(r, &err);
-		return NULL;
-	}
-	snprintf(org, sizeof(org), "%lld", r->org_id);
-	params[0] = org;
-	params[1] = r->job_id;
-	params[2] = arg3;
-	if ((res = db_exec(db, &err, sql, arg3 ? 3 : 2, params)) == NULL) {
-		rollback(db);
-		resp_db_error(r, &err);
-		return NULL;
-	}
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		rollback(db);
-		resp_job_not_found(r);
-		return NULL;
-	}
-	*dbp = db;
-	return res;
-}
-
-void
-jobs_refuse(struct req *r, PGconn *db, PGresult *res, int status,
-    const char *code, const char *msg, struct json_object *fields)
-{
-	PQclear(res);
-	rollback(db);
-	resp_error(r, status, code, msg, fields, NULL);
-}
-
 void
 jobs_retry(struct req *r)
 {
-	static const char sql_lock[] = "SELECT status FROM csv_jobs"
-	    " WHERE organization_id = $1 AND id = $2 FOR UPDATE";
-	/* Rows that failed at the payer; 'Invalid' rows would fail again. */
-	static const char sql_failed[] = "SELECT count(*) FROM csv_job_rows"
-	    " WHERE job_id = $1 AND success = false"
-	    " AND status IS DISTINCT FROM 'Invalid'";
-	static const char sql_reset[] = "UPDATE csv_job_rows SET"
-	    " status = NULL, patient_name = NULL, total_charged = NULL,"
-	    " total_paid = NULL, processed_date = NULL, success = NULL,"
-	    " error_message = NULL, checked_at = NULL"
-	    " WHERE job_id = $1 AND success = false"
-	    " AND status IS DISTINCT FROM 'Invalid'";
-	static const char sql_job[] = "UPDATE csv_jobs j SET"
-	    " status = 'PENDING', celery_task_id = $2, started_at = NULL,"
-	    " completed_at = NULL, processing_duration = NULL,"
-	    " error_message = NULL, result_file = NULL,"
-	    " processed_rows = c.done, success_count = c.ok,"
-	    " failure_count = c.failed"
-	    " FROM (SELECT count(success) AS done,"
-	    "  count(*) FILTER (WHERE success) AS ok,"
-	    "  count(*) FILTER (WHERE NOT success) AS failed,"
-	    "  count(*) FILTER (WHERE success IS NULL) AS todo"
-	    "  FROM csv_job_rows WHERE job_id = $1) c"
-	    " WHERE j.id = $1 RETURNING c.todo";
-	static const char sql_undo[] = "UPDATE csv_jobs SET status = 'FAILED',"
-	    " error_message = 'The retry could not be queued: the task queue"
-	    " is unavailable.' WHERE id = $1 AND celery_task_id = $2"
-	    " AND status = 'PENDING'";
-	const char *params[2], *status;
-	char task[37];
-	long long failed, todo;
+	char org[24], task[37];
+	enum job_retry_result rc;
+	long long todo;
 	struct json_object *o;
 	struct errbuf err;
-	PGresult *res;
 	PGconn *db;
 
-	if ((res = jobs_lock(r, sql_lock, NULL, &db)) == NULL)
+	if (resp_job_id(r) == -1)
 		return;
-	status = PQgetvalue(res, 0, 0);
-	if (strcmp(status, "PENDING") == 0 ||
-	    strcmp(status, "PROCESSING") == 0 ||
-	    strcmp(status, "CANCELLING") == 0) {
-		jobs_refuse(r, db, res, 409, "job_running",
-		    "The job is still queued or running.", NULL);
+	if ((db = req_db(r)) == NULL) {
+		resp_db_error(r, NULL);
 		return;
 	}
-	params[0] = r->job_id;
-	{
-		PGresult *cnt = db_exec(db, &err, sql_failed, 1, params);
-
-		if (cnt == NULL) {
-			PQclear(res);
-			goto dberr;
-		}
-		failed = col_ll(cnt, 0, 0);
-		PQclear(cnt);
-	}
-	if (strcmp(status, "COMPLETED") == 0 && failed == 0) {
-		jobs_refuse(r, db, res, 409, "nothing_to_retry",
-		    "The job completed without failed rows.", NULL);
-		return;
-	}
-	PQclear(res);
-	if (db_cmd(db, &err, sql_reset, 1, params) == -1)
-		goto dberr;
+	snprintf(org, sizeof(org), "%lld", r->org_id);
 	util_uuid4(task);
-	params[1] = task;
-	if ((res = db_exec(db, &err, sql_job, 2, params)) == NULL)
-		goto dberr;
-	todo = PQntuples(res) == 1 ? col_ll(res, 0, 0) : 0;
-	PQclear(res);
-	if (db_cmd(db, &err, "COMMIT", 0, NULL) == -1)
-		goto dberr;
+	rc = job_retry(db, &err, r->job_id, org, task, &todo);
+	switch (rc) {
+	case JOB_RETRY_RETRIED:
+		break;
+	case JOB_RETRY_NOT_FOUND:
+		resp_job_not_found(r);
+		return;
+	case JOB_RETRY_RUNNING:
+		resp_error(r, 409, "job_running",
+		    "The job is still queued or running.", NULL, NULL);
+		return;
+	case JOB_RETRY_NOTHING:
+		resp_error(r, 409, "nothing_to_retry",
+		    "The job completed without failed rows.", NULL, NULL);
+		return;
+	default:
+		resp_db_error(r, &err);
+		return;
+	}
 
 	if (jobs_publish(r, r->job_id, task, &err) == -1) {
 		req_oneline(err.msg, err.msg, sizeof(err.msg));
 		log_warnx("retry job=%s: publish failed: %s", r->job_id,
 		    err.msg);
 		/* Leave a retryable state, not a PENDING job nobody runs. */
-		if (db_cmd(db, &err, sql_undo, 2, params) == -1) {
+		if (job_fail(db, &err, r->job_id, "The retry could not be "
+		    "queued: the task queue is unavailable.", task) == -1) {
 			req_oneline(err.msg, err.msg, sizeof(err.msg));
 			log_warnx("retry job=%s: undo failed: %s", r->job_id,
 			    err.msg);
@@ -495,8 +403,4 @@ jobs_retry(struct req *r)
 	    json_object_new_string(task));
 	json_object_object_add(o, "retried_rows", json_object_new_int64(todo));
 	resp_json(r, 202, o, NULL);
-	return;
-dberr:
-	rollback(db);
-	resp_db_error(r, &err);
 }

@@ -31,6 +31,7 @@
 #include "failpoint.h"
 #include "form.h"
 #include "intake.h"
+#include "job.h"
 #include "log.h"
 #include "multipart.h"
 #include "query.h"
@@ -197,21 +198,13 @@ static int
 store_job(struct req *r, struct store *st, const void *data, size_t len,
     struct errbuf *err)
 {
-	static const char sql_job[] = "INSERT INTO csv_jobs (id,"
-	    " organization_id, user_id, filename, status, celery_task_id,"
-	    " file_sha256)"
-	    " VALUES ($1, $2, $3, $4, 'PENDING', $5, decode($6, 'hex'))";
 	static const char sql_copy[] = "COPY csv_job_rows (" COPYROW_COLUMNS
 	    ") FROM STDIN (FORMAT csv)";
-	static const char sql_counts[] = "UPDATE csv_jobs SET total_rows = $2,"
-	    " processed_rows = $3, failure_count = $3,"
-	    " input_columns = $4::jsonb WHERE id = $1";
 	struct csvin_summary sum;
 	struct json_object *cols;
 	struct errbuf cerr;
 	struct copyin *c;
 	enum csvin_err e;
-	const char *params[6];
 	char org[24], user[24], total[24], invalid[24];
 	char hex[INTAKE_SHA256_BYTES * 2 + 1];
 	PGresult *res;
@@ -224,12 +217,6 @@ store_job(struct req *r, struct store *st, const void *data, size_t len,
 	snprintf(user, sizeof(user), "%lld", r->user_id);
 	for (i = 0; i < INTAKE_SHA256_BYTES; i++)
 		snprintf(hex + 2 * i, 3, "%02x", st->sha[i]);
-	params[0] = st->job_id;
-	params[1] = org;
-	params[2] = user;
-	params[3] = st->filename;
-	params[4] = st->task_id;
-	params[5] = hex;
 	if (db_cmd(db, err, "BEGIN", 0, NULL) == -1)
 		return -1;
 	if (!st->allow_duplicate) {
@@ -242,8 +229,8 @@ store_job(struct req *r, struct store *st, const void *data, size_t len,
 			return 2;
 		}
 	}
-	if (db_cmd_prepared(db, err, "upload_job", sql_job, 6,
-	    params) == -1)
+	if (job_create(db, err, st->job_id, org, user, st->filename,
+	    st->task_id, hex) == -1)
 		goto fail;
 	res = PQexec(db, sql_copy);
 	if (res == NULL || PQresultStatus(res) != PGRES_COPY_IN) {
@@ -297,12 +284,8 @@ store_job(struct req *r, struct store *st, const void *data, size_t len,
 		json_object_put(cols);
 		goto fail;
 	}
-	params[1] = total;
-	params[2] = invalid;
-	params[3] = json_object_to_json_string_ext(cols,
-	    JSON_C_TO_STRING_PLAIN);
-	rc = db_cmd_prepared(db, err, "upload_counts", sql_counts, 4,
-	    params);
+	rc = job_intake_done(db, err, st->job_id, total, invalid,
+	    json_object_to_json_string_ext(cols, JSON_C_TO_STRING_PLAIN));
 	json_object_put(cols);
 	if (rc == -1 || db_cmd(db, err, "COMMIT", 0, NULL) == -1)
 		goto fail;
@@ -555,14 +538,12 @@ upload_store(struct req *r, struct upload_in *in, const unsigned char *sha)
 	/* Tests: a crash here leaves a PENDING job for the watchdog. */
 	failpoint("after_commit_before_publish");
 	if (jobs_publish(r, job_id, task_id, &err) == -1) {
-		const char *params[1] = { job_id };
 		struct errbuf derr;
 
 		req_oneline(err.msg, err.msg, sizeof(err.msg));
 		log_warnx("upload job=%s: publish failed, deleting the job: %s",
 		    job_id, err.msg);
-		if (db_cmd(r->w->db, &derr,
-		    "DELETE FROM csv_jobs WHERE id = $1", 1, params) == -1) {
+		if (job_discard(r->w->db, &derr, job_id) == -1) {
 			req_oneline(derr.msg, derr.msg, sizeof(derr.msg));
 			log_warnx("upload job=%s: delete failed: %s", job_id,
 			    derr.msg);

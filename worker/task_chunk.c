@@ -1,16 +1,16 @@
 /*
- * Chunking (issue 9): claims.tasks.process_csv_file splits a big job
+ * Chunking: claims.tasks.process_csv_file splits a big job
  * into claims.tasks.process_csv_chunk(job_id, first_row, last_row)
  * tasks that any worker process on any machine takes.
  *
- * PostgreSQL stays the source of truth.  The split records its chunks in
- * csv_job_chunks and sets csv_jobs.chunks_total; a chunk checks only the
- * rows of its range that have no result yet (the job runner of
- * task_csv.c with a row range), so a chunk delivered again after a
- * crash resumes and never repeats a stored row.  A finished chunk marks
- * its row done and bumps chunks_done in one statement (UPDATE ...
- * RETURNING); the chunk that brings it to chunks_total finishes the
- * job: COMPLETED when no row lacks a result, CANCELLED if a cancel came.
+ * PostgreSQL stays the source of truth.  The split (job_plan_chunks())
+ * records its chunks in csv_job_chunks and sets csv_jobs.chunks_total;
+ * a chunk checks only the rows of its range that have no result yet
+ * (the job runner of runner.c with a row range), so a chunk delivered
+ * again after a crash resumes and never repeats a stored row.  A
+ * finished chunk counts itself once (job_chunk_done()); the chunk that
+ * brings chunks_done to chunks_total finishes the job: COMPLETED when
+ * no row lacks a result, CANCELLED if a cancel came.
  *
  * Fairness: chunks are published with a Celery priority that grows with
  * their index (chunk_plan.c), and a job's own message has priority 0, so
@@ -35,21 +35,15 @@
 #include "chunk_plan.h"
 #include "config.h"
 #include "db.h"
+#include "job.h"
 #include "limits.h"
 #include "log.h"
+#include "runner.h"
 #include "task_csv.h"
+#include "task_db.h"
 #include "util.h"
 
 #define CHUNK_TASK	"claims.tasks.process_csv_chunk"
-
-/* Fills a FAILURE (or retry) outcome; returns -1. */
-static int
-chunk_fail(struct task_result *res, const char *type, const char *msg)
-{
-	snprintf(res->exc_type, sizeof(res->exc_type), "%s", type);
-	snprintf(res->exc_message, sizeof(res->exc_message), "%s", msg);
-	return -1;
-}
 
 /* Publishes the chunks of res (first_row, last_row), in order. */
 static int
@@ -92,92 +86,43 @@ int
 chunk_split_job(struct task_ctx *ctx, PGconn *db, const char *job_id,
     struct errbuf *err)
 {
-	char per[32];
-	const char *p[2] = { job_id, per };
 	PGresult *res;
 	long rows, per_chunk;
 	int n;
 
-	res = db_exec(db, err, "SELECT count(*) FROM csv_job_rows "
-	    "WHERE job_id = $1 AND success IS NULL AND duplicate_of IS NULL",
-	    1, p);
-	if (res == NULL)
+	if ((rows = job_open_rows(db, err, job_id)) == -1)
 		return -1;
-	rows = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
 	per_chunk = chunk_rows_per_chunk(rows, config_get_long("chunk.rows",
 	    CHUNK_ROWS_DEFAULT), CHUNK_MAX);
-	if (per_chunk == 0) {
-		/*
-		 * Inline from now on: chunks of an earlier split still in
-		 * the queue must find no row and do nothing.
-		 */
-		if (db_cmd(db, err, "WITH d AS (DELETE FROM csv_job_chunks "
-		    "WHERE job_id = $1) UPDATE csv_jobs SET chunks_total = 0, "
-		    "chunks_done = 0 WHERE id = $1 AND chunks_total > 0", 1,
-		    p) != 0)
-			return -1;
-		return 0;
-	}
-	snprintf(per, sizeof(per), "%ld", per_chunk);
-	if (db_cmd(db, err, "BEGIN", 0, NULL) != 0)
+	/* per_chunk 0: inline, and chunks of an earlier split forgotten. */
+	if ((res = job_plan_chunks(db, err, job_id, per_chunk)) == NULL)
 		return -1;
-	if (db_cmd(db, err, "DELETE FROM csv_job_chunks WHERE job_id = $1",
-	    1, p) != 0)
-		goto rollback;
-	/* Each chunk: per_chunk consecutive unprocessed rows. */
-	res = db_exec(db, err, "WITH s AS (SELECT row_number, "
-	    "(row_number() OVER (ORDER BY row_number) - 1) / $2::int AS k "
-	    "FROM csv_job_rows WHERE job_id = $1 AND success IS NULL "
-	    "AND duplicate_of IS NULL), "
-	    "i AS (INSERT INTO csv_job_chunks (job_id, first_row, last_row) "
-	    "SELECT $1, min(row_number), max(row_number) FROM s GROUP BY k "
-	    "RETURNING first_row, last_row) "
-	    "SELECT first_row, last_row FROM i ORDER BY first_row", 2, p);
-	if (res == NULL)
-		goto rollback;
-	n = PQntuples(res);
-	snprintf(per, sizeof(per), "%d", n);
-	/*
-	 * No single task holds the job now: worker_node NULL so no
-	 * watchdog takes it for its orphan; the heartbeat is fresh so a
-	 * duplicate of this message does not split it again.
-	 */
-	if (db_cmd(db, err, "UPDATE csv_jobs SET chunks_total = $2::int, "
-	    "chunks_done = 0, worker_node = NULL, worker_heartbeat_at = now() "
-	    "WHERE id = $1", 2, p) != 0 ||
-	    db_cmd(db, err, "COMMIT", 0, NULL) != 0) {
+	if ((n = PQntuples(res)) == 0) {
 		PQclear(res);
-		goto rollback;
+		return 0;
 	}
 	if (chunk_publish_all(ctx, job_id, res, err) != 0) {
 		PQclear(res);
 		/* Released: the retry of this task splits it again. */
-		db_cmd(db, NULL, "UPDATE csv_jobs SET worker_heartbeat_at = "
-		    "NULL WHERE id = $1 AND status = 'PROCESSING'", 1, p);
+		job_release(db, NULL, job_id);
 		return -1;
 	}
 	PQclear(res);
 	log_info("job split job=%s rows=%ld chunks=%d rows_per_chunk=%ld",
 	    job_id, rows, n, per_chunk);
 	return n;
-rollback:
-	db_cmd(db, NULL, "ROLLBACK", 0, NULL);
-	return -1;
 }
 
 /* Republishes process_csv_file for a job whose chunks left rows. */
 static void
 chunk_resplit(struct task_ctx *ctx, PGconn *db, const char *job_id)
 {
-	const char *p[1] = { job_id };
 	struct json_object *args;
 	struct errbuf err;
 	char task_id[37];
 
 	util_uuid4(task_id);
-	db_cmd(db, NULL, "UPDATE csv_jobs SET worker_heartbeat_at = NULL, "
-	    "worker_node = NULL WHERE id = $1 AND status = 'PROCESSING'", 1, p);
+	job_release(db, NULL, job_id);
 	args = json_object_new_array();
 	json_object_array_add(args, json_object_new_string(job_id));
 	if (ctx->redis == NULL || celery_publish(ctx->redis,
@@ -200,67 +145,30 @@ static int
 chunk_finish(struct task_ctx *ctx, PGconn *db, const char *job_id,
     const char *first, const char *last, struct errbuf *err)
 {
-	const char *p[4] = { job_id, first, last, ctx->hostname != NULL ?
-	    ctx->hostname : "" };
-	PGresult *res;
-	int lastchunk;
-	char status[32];
+	char status[JOB_STATUS_MAX];
+	int rc, lastchunk;
 
-	res = db_exec(db, err, "WITH c AS (UPDATE csv_job_chunks "
-	    "SET done_at = now(), done_by = $4 WHERE job_id = $1 "
-	    "AND first_row = $2::int AND last_row = $3::int "
-	    "AND done_at IS NULL RETURNING 1) "
-	    "UPDATE csv_jobs SET chunks_done = chunks_done + 1, "
-	    "worker_heartbeat_at = CASE WHEN status = 'PROCESSING' "
-	    "THEN now() ELSE worker_heartbeat_at END "
-	    "WHERE id = $1 AND EXISTS (SELECT 1 FROM c) "
-	    "RETURNING chunks_done >= chunks_total, status", 4, p);
-	if (res == NULL)
+	rc = job_chunk_done(db, err, job_id, first, last, ctx->hostname !=
+	    NULL ? ctx->hostname : "", &lastchunk, status);
+	if (rc == -1)
 		return -1;
-	/*
-	 * Keeps alive the other chunked jobs whose chunks wait in the
-	 * queue (the workers are busy, not gone).  A job whose chunks all
-	 * started gets no help: its running chunks beat for it, and if
-	 * one died with its worker the job goes stale and is split again.
-	 */
-	db_cmd(db, NULL, "UPDATE csv_jobs j SET worker_heartbeat_at = now() "
-	    "WHERE status = 'PROCESSING' AND worker_node IS NULL "
-	    "AND chunks_done < chunks_total AND id <> $1 AND EXISTS ("
-	    "SELECT 1 FROM csv_job_chunks c WHERE c.job_id = j.id "
-	    "AND c.started_at IS NULL)", 1, p);
-	if (PQntuples(res) == 0) {
-		/* Counted before (a re-delivery) or replaced by a re-split. */
-		PQclear(res);
+	/* 0: counted before (a re-delivery) or replaced by a re-split. */
+	if (rc == 0)
 		return 0;
-	}
-	lastchunk = PQgetvalue(res, 0, 0)[0] == 't';
-	snprintf(status, sizeof(status), "%s", PQgetvalue(res, 0, 1));
-	PQclear(res);
 	log_info("chunk done job=%s rows=%s-%s%s", job_id, first, last,
 	    lastchunk ? " (last)" : "");
 	if (!lastchunk)
 		return 0;
 	if (strcmp(status, "CANCELLING") == 0) {
-		csv_job_cancelled(db, job_id);
+		run_cancelled(db, job_id);
 		return 0;
 	}
 	if (strcmp(status, "PROCESSING") != 0)
 		return 0;
-	res = db_exec(db, err, "UPDATE csv_jobs SET status = 'COMPLETED', "
-	    "completed_at = now(), processing_duration = now() - started_at, "
-	    "waiting_for_payer = false, worker_heartbeat_at = NULL "
-	    "WHERE id = $1 AND status = 'PROCESSING' AND NOT EXISTS ("
-	    "SELECT 1 FROM csv_job_rows WHERE job_id = $1 AND success IS NULL) "
-	    "RETURNING id", 1, p);
-	if (res == NULL)
+	if ((rc = run_finish(ctx, db, job_id, err)) == -1)
 		return -1;
-	if (PQntuples(res) == 1) {
-		log_info("job finished job=%s", job_id);
-		notify_queue(ctx->redis, config_get("celery.queue", "celery"),
-		    job_id);
-	} else
+	if (rc == 0)
 		chunk_resplit(ctx, db, job_id);
-	PQclear(res);
 	return 0;
 }
 
@@ -287,7 +195,7 @@ task_process_csv_chunk(struct task_ctx *ctx, struct json_object *args,
 
 	(void)kwargs;
 	if (chunk_parse_args(args, &job_id, &lo, &hi, msg, sizeof(msg)) != 0)
-		return chunk_fail(res, "ValueError", msg);
+		return task_fail(res, "ValueError", "%s", msg);
 	snprintf(first, sizeof(first), "%ld", lo);
 	snprintf(last, sizeof(last), "%ld", hi);
 	p[0] = job_id;
@@ -299,12 +207,12 @@ task_process_csv_chunk(struct task_ctx *ctx, struct json_object *args,
 	    "c.done_at IS NOT NULL FROM csv_jobs j LEFT JOIN csv_job_chunks c "
 	    "ON c.job_id = j.id AND c.first_row = $2::int "
 	    "AND c.last_row = $3::int WHERE j.id = $1", 3, p)) == NULL) {
-		return csv_db_retry(res, "database unavailable");
+		return task_db_retry(res, "database unavailable");
 	}
 	if (PQntuples(r) == 0) {
 		PQclear(r);
 		snprintf(msg, sizeof(msg), "job %s does not exist", job_id);
-		return chunk_fail(res, "JobNotFound", msg);
+		return task_fail(res, "JobNotFound", "%s", msg);
 	}
 	snprintf(status, sizeof(status), "%s", PQgetvalue(r, 0, 0));
 	snprintf(org_id, sizeof(org_id), "%s", PQgetvalue(r, 0, 1));
@@ -317,26 +225,24 @@ task_process_csv_chunk(struct task_ctx *ctx, struct json_object *args,
 		/* An older split's chunk, or this one delivered again. */
 		log_info("chunk skipped job=%s rows=%s-%s (%s)", job_id, first,
 		    last, known ? "done" : "not in the current split");
-		res->value = csv_job_summary(db, job_id, &err);
+		res->value = job_summary(db, &err, job_id);
 		return 0;
 	}
 	outcome = 0;
 	if (strcmp(status, "PROCESSING") == 0) {
-		db_cmd(db, NULL, "UPDATE csv_job_chunks SET started_at = "
-		    "COALESCE(started_at, now()) WHERE job_id = $1 "
-		    "AND first_row = $2::int AND last_row = $3::int", 3, p);
+		job_chunk_start(db, NULL, job_id, first, last);
 		log_info("chunk started job=%s rows=%s-%s task=%s", job_id,
 		    first, last, ctx->task_id);
-		rc = csv_run_rows(ctx, db, job_id, org_id, provider,
+		rc = run_rows(ctx, db, job_id, org_id, provider,
 		    transaction, lo, hi, res, &outcome);
 		if (rc != 0)
 			return rc;
 		if ((db = task_db_get(&err)) == NULL) {
-			return csv_db_retry(res, "database unavailable");
+			return task_db_retry(res, "database unavailable");
 		}
 	} else if (strcmp(status, "PENDING") == 0) {
 		/* Requeued by the watchdog: its next split replaces us. */
-		res->value = csv_job_summary(db, job_id, &err);
+		res->value = job_summary(db, &err, job_id);
 		return 0;
 	}
 	if (outcome == 1) {
@@ -345,12 +251,12 @@ task_process_csv_chunk(struct task_ctx *ctx, struct json_object *args,
 		res->countdown = 1;
 		snprintf(msg, sizeof(msg), "worker stopping or time limit; "
 		    "chunk of job %s resumes later", job_id);
-		return chunk_fail(res, "Interrupted", msg);
+		return task_fail(res, "Interrupted", "%s", msg);
 	}
 	/* Done, or the job is cancelled/finished: the chunk counts. */
 	if (chunk_finish(ctx, db, job_id, first, last, &err) != 0) {
-		return csv_db_retry(res, "database unavailable");
+		return task_db_retry(res, "database unavailable");
 	}
-	res->value = csv_job_summary(db, job_id, &err);
+	res->value = job_summary(db, &err, job_id);
 	return 0;
 }

@@ -1,864 +1,52 @@
 /*
- * claims.tasks.process_csv_file: the job runner.
- *
- * PostgreSQL is the source of truth.  The task reads the rows that have
- * no result yet (so a re-run after a crash resumes where the last one
- * stopped and never asks the payer twice for a stored row), feeds them to
- * the payer engine, and stores results in batches: each batch updates the
- * rows and the job counters in one statement, and only rows still
- * without a result count, so the counters always equal the stored rows.
- *
- * Reliability: the run claims the job (worker node and a
- * heartbeat on the row; a job another live run holds is left alone),
- * refreshes the heartbeat with every flush, and looks at the job status
- * then: CANCELLING stops the run.  A payer outage (many transient
- * failures in a row) pauses the run instead of failing every row: the
- * failures of the streak are dropped (the rows stay unprocessed), the
- * job shows waiting_for_payer, and the run resumes after a backoff.  A
- * database outage also pauses it: buffered results are kept and stored
- * when the database is back.
+ * claims.tasks.process_csv_file(job_id): the job's own task.  It claims
+ * the job (worker node and a heartbeat on the row; a job another live
+ * run holds is left alone), splits a big job into chunk tasks
+ * (task_chunk.c) or runs its rows itself (runner.c), and ends the job:
+ * COMPLETED, CANCELLED after a cancel, or released for a retry when
+ * the worker stops.  Every state change is a transition of lib/job.c.
  */
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <json.h>
-#include <sodium.h>
 
 #include "config.h"
-#include "db.h"
 #include "failpoint.h"
+#include "job.h"
 #include "log.h"
-#include "payer.h"
-#include "secrets.h"
+#include "runner.h"
 #include "task_csv.h"
+#include "task_db.h"
 #include "util.h"
 
-/* Rows fetched from PostgreSQL per query (keyset pagination). */
-#define FETCH_ROWS		500
-/* Results are stored every FLUSH_ROWS results or FLUSH_MS, first wins. */
-#define FLUSH_ROWS		100
-#define FLUSH_MS		250
-
-/* One fetched page of rows; freed once all its claims are done. */
-struct batch {
-	PGresult	*res;
-	int		 next;		/* next row to hand to the engine */
-	int		 pending;	/* handed out and not yet done */
-	struct batch	*older;
-};
-
-struct run {
-	PGconn		*db;
-	const char	*job_id;
-	struct task_ctx	*ctx;
-	struct batch	*feed;		/* newest batch, being handed out */
-	long		 last_row;	/* highest row_number fetched */
-	/* Chunk (task_chunk.c): rows range_lo..range_hi only; 0 = all. */
-	long		 range_lo, range_hi;
-	int		 exhausted;
-	json_object	*results;	/* array of rows waiting to be stored */
-	long long	 last_flush_ms;
-	long		 stored;
-	int		 db_failed;
-	int		 cancelled;	/* the job is no longer ours to run */
-	/* Payer outage detection (see claim_done). */
-	json_object	*streak_fail;	/* transient failures not stored yet */
-	int		 streak;	/* transient failures in a row */
-	int		 paused;	/* outage: hand out no more rows */
-	int		 waiting;	/* job shows waiting_for_payer */
-	int		 outage_threshold;
-	struct errbuf	 err;
-};
-
-static PGconn *task_db;
-
-/* The worker asked the task to stop (warm shutdown, soft time limit). */
-static int
-stopping(const struct run *r)
-{
-	return r->ctx != NULL && r->ctx->stop != NULL && *r->ctx->stop;
-}
-
 /*
- * The process's connection, reconnected when broken (task_csv.h).
- * Owned by this file; NULL with err set when the database is down.
- */
-PGconn *
-task_db_get(struct errbuf *err)
-{
-	return task_db_keep(&task_db, "bulkclaims-worker", err);
-}
-
-PGconn *
-task_db_keep(PGconn **keep, const char *appname, struct errbuf *err)
-{
-	if (*keep != NULL && db_ensure(*keep))
-		return *keep;
-	if (*keep != NULL)
-		PQfinish(*keep);
-	*keep = db_connect(config_get("database.url", NULL), appname, err);
-	return *keep;
-}
-
-static int
-fail(struct task_result *res, const char *type, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Fills a FAILURE outcome; returns -1 for "return fail(...)". */
-static int
-fail(struct task_result *res, const char *type, const char *fmt, ...)
-{
-	va_list ap;
-
-	snprintf(res->exc_type, sizeof(res->exc_type), "%s", type);
-	va_start(ap, fmt);
-	vsnprintf(res->exc_message, sizeof(res->exc_message), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-int
-csv_db_retry(struct task_result *res, const char *msg)
-{
-	res->retry = 1;
-	res->countdown = 5;
-	return fail(res, "DatabaseError", "%s", msg);
-}
-
-static void
-batch_free_done(struct run *r)
-{
-	struct batch **bp = &r->feed->older, *b;
-
-	/* Older batches are fully handed out; drop those with no claim left. */
-	while ((b = *bp) != NULL) {
-		if (b->pending == 0) {
-			*bp = b->older;
-			PQclear(b->res);
-			free(b);
-		} else
-			bp = &b->older;
-	}
-}
-
-/* Fetches the next page of unprocessed rows; 0 when none are left. */
-static int
-batch_fetch(struct run *r)
-{
-	char last[32], limit[32], hi[32];
-	const char *p[4] = { r->job_id, last, limit, hi };
-	struct batch *b;
-	PGresult *res;
-
-	snprintf(last, sizeof(last), "%ld", r->last_row);
-	snprintf(limit, sizeof(limit), "%d", FETCH_ROWS);
-	snprintf(hi, sizeof(hi), "%ld", r->range_hi > 0 ? r->range_hi :
-	    2147483647L);
-	res = db_exec(r->db, &r->err, "SELECT row_number, claim_number, "
-	    "first_name, last_name, date_of_birth, subscriber_id "
-	    "FROM csv_job_rows WHERE job_id = $1 AND success IS NULL "
-	    /* intake: a repeated claim number is checked once (sql/004). */
-	    "AND duplicate_of IS NULL "
-	    "AND row_number > $2 AND row_number <= $4 "
-	    "ORDER BY row_number LIMIT $3", 4, p);
-	if (res == NULL) {
-		r->db_failed = 1;
-		return 0;
-	}
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return 0;
-	}
-	if ((b = calloc(1, sizeof(*b))) == NULL) {
-		PQclear(res);
-		r->db_failed = 1;
-		return 0;
-	}
-	b->res = res;
-	b->older = r->feed;
-	r->feed = b;
-	r->last_row = strtol(PQgetvalue(res, PQntuples(res) - 1, 0), NULL, 10);
-	batch_free_done(r);
-	return 1;
-}
-
-/* payer_next_fn: hands the engine the next unprocessed row. */
-static int
-next_claim(void *arg, struct payer_claim *c)
-{
-	struct run *r = arg;
-	struct batch *b;
-	int i;
-
-	if (r->exhausted || r->paused || r->cancelled)
-		return 0;
-	if (r->feed == NULL || r->feed->next >= PQntuples(r->feed->res)) {
-		if (!batch_fetch(r)) {
-			r->exhausted = 1;
-			return 0;
-		}
-	}
-	b = r->feed;
-	i = b->next++;
-	b->pending++;
-	c->row_number = strtol(PQgetvalue(b->res, i, 0), NULL, 10);
-	c->claim_number = PQgetvalue(b->res, i, 1);
-	c->first_name = PQgetvalue(b->res, i, 2);
-	c->last_name = PQgetvalue(b->res, i, 3);
-	c->date_of_birth = PQgetvalue(b->res, i, 4);
-	c->subscriber_id = PQgetvalue(b->res, i, 5);
-	return 1;
-}
-
-/* Adds a result field: a JSON string, or null when empty. */
-static void
-add_str(json_object *o, const char *key, const char *value)
-{
-	json_object_object_add(o, key,
-	    value[0] ? json_object_new_string(value) : NULL);
-}
-
-/* A status read back from the job: anything but PROCESSING stops us. */
-static void
-job_status_seen(struct run *r, PGresult *res)
-{
-	if (PQntuples(res) != 1 ||
-	    strcmp(PQgetvalue(res, 0, 0), "PROCESSING") != 0) {
-		if (!r->cancelled)
-			log_info("job no longer processing job=%s status=%s",
-			    r->job_id, PQntuples(res) == 1 ?
-			    PQgetvalue(res, 0, 0) : "gone");
-		r->cancelled = 1;
-	}
-}
-
-/*
- * Runs sql, an UPDATE of the job that returns its status, and looks at
- * that status.  Returns 0, or -1 with r->db_failed set.
- */
-static int
-job_update(struct run *r, const char *sql, int n, const char *const *p)
-{
-	PGresult *res;
-
-	if ((res = db_exec(r->db, &r->err, sql, n, p)) == NULL) {
-		r->db_failed = 1;
-		return -1;
-	}
-	job_status_seen(r, res);
-	PQclear(res);
-	return 0;
-}
-
-/*
- * A failure that says the payer is unreachable or overloaded rather
- * than something about the row: timeouts, connection errors, 5xx, 429.
- */
-static int
-transient_failure(const struct payer_result *pr)
-{
-	if (pr->success || strcmp(pr->lookup_result, "PAYER_ERROR") != 0 ||
-	    pr->attempts == 0)
-		return 0;
-	return pr->http_status == 0 || pr->http_status == 408 ||
-	    pr->http_status == 429 || pr->http_status >= 500;
-}
-
-/*
- * Stores the buffered results and bumps the job counters in one
- * statement.  Rows that already have a result are skipped, so a result
- * is never counted twice.
- */
-static int
-flush(struct run *r)
-{
-	const char *p[3];
-
-	if (json_object_array_length(r->results) == 0)
-		return 0;
-	p[0] = r->job_id;
-	p[1] = json_object_to_json_string_ext(r->results,
-	    JSON_C_TO_STRING_PLAIN);
-	p[2] = r->waiting ? "true" : "false";
-	if (job_update(r,
-	    "WITH v AS (SELECT * FROM json_to_recordset($2::json) AS x("
-	    "row_number int, status text, patient_name text, "
-	    "total_charged numeric, total_paid numeric, processed_date date, "
-	    "success boolean, error_message text, attempts int, "
-	    "lookup_result text, status_category_code text, status_code text, "
-	    "status_description text, payer_claim_number text, "
-	    "total_allowed numeric, patient_responsibility numeric, "
-	    "check_number text, check_date date, member_match boolean)), "
-	    "u AS (UPDATE csv_job_rows r SET status = v.status, "
-	    "patient_name = v.patient_name, total_charged = v.total_charged, "
-	    "total_paid = v.total_paid, processed_date = v.processed_date, "
-	    "success = v.success, error_message = v.error_message, "
-	    "attempts = r.attempts + v.attempts, checked_at = now(), "
-	    "lookup_result = v.lookup_result, "
-	    "status_category_code = v.status_category_code, "
-	    "status_code = v.status_code, "
-	    "status_description = v.status_description, "
-	    "payer_claim_number = v.payer_claim_number, "
-	    "total_allowed = v.total_allowed, "
-	    "patient_responsibility = v.patient_responsibility, "
-	    "check_number = v.check_number, check_date = v.check_date, "
-	    "member_match = v.member_match FROM v "
-	    "WHERE r.job_id = $1 AND r.row_number = v.row_number "
-	    /*
-	     * The batch's range of row numbers as an index condition: the
-	     * planner then reads only that stretch of the primary key,
-	     * whatever it estimates for the job.  (A hash join over all of
-	     * a big job's open rows made each flush cost O(job size); so
-	     * did "= ANY (ARRAY(...))", which the planner kept as a filter
-	     * over every row of the job, not as an index condition.)
-	     * Claims are handed out in row order, so a batch spans about
-	     * the rows in flight.
-	     */
-	    "AND r.row_number BETWEEN (SELECT min(row_number) FROM v) "
-	    "AND (SELECT max(row_number) FROM v) "
-	    "AND r.success IS NULL RETURNING r.success) "
-	    "UPDATE csv_jobs SET "
-	    "processed_rows = processed_rows + (SELECT count(*) FROM u), "
-	    "success_count = success_count + "
-	    "(SELECT count(*) FROM u WHERE success), "
-	    "failure_count = failure_count + "
-	    "(SELECT count(*) FROM u WHERE NOT success), "
-	    "worker_heartbeat_at = now(), waiting_for_payer = $3 "
-	    "WHERE id = $1 RETURNING status", 3, p) == -1)
-		return -1;
-	r->stored += json_object_array_length(r->results);
-	json_object_put(r->results);
-	r->results = json_object_new_array();
-	r->last_flush_ms = util_mono_ms();
-	return 0;
-}
-
-/* A row answered normally: the held failures were real ones. */
-static void
-streak_end(struct run *r)
-{
-	size_t i, n = json_object_array_length(r->streak_fail);
-
-	for (i = 0; i < n; i++)
-		json_object_array_add(r->results, json_object_get(
-		    json_object_array_get_idx(r->streak_fail, i)));
-	json_object_put(r->streak_fail);
-	r->streak_fail = json_object_new_array();
-	r->streak = 0;
-	if (r->waiting && !r->paused) {
-		log_info("payer answering again job=%s", r->job_id);
-		r->waiting = 0;
-	}
-}
-
-/* payer_done_fn: buffers one row's result, stores when due. */
-static int
-claim_done(void *arg, const struct payer_claim *c,
-    const struct payer_result *pr)
-{
-	struct run *r = arg;
-	struct batch *b;
-	json_object *o;
-
-	for (b = r->feed; b != NULL; b = b->older) {
-		long first = strtol(PQgetvalue(b->res, 0, 0), NULL, 10);
-
-		if (c->row_number >= first) {
-			b->pending--;
-			break;
-		}
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "row_number",
-	    json_object_new_int64(c->row_number));
-	add_str(o, "status", pr->status);
-	add_str(o, "patient_name", pr->patient_name);
-	add_str(o, "total_charged", pr->total_charged);
-	add_str(o, "total_paid", pr->total_paid);
-	add_str(o, "processed_date", pr->processed_date);
-	json_object_object_add(o, "success",
-	    json_object_new_boolean(pr->success));
-	add_str(o, "error_message", pr->error_message);
-	json_object_object_add(o, "attempts",
-	    json_object_new_int(pr->attempts));
-	add_str(o, "lookup_result", pr->lookup_result);
-	add_str(o, "status_category_code", pr->status_category_code);
-	add_str(o, "status_code", pr->status_code);
-	add_str(o, "status_description", pr->status_description);
-	add_str(o, "payer_claim_number", pr->payer_claim_number);
-	add_str(o, "total_allowed", pr->total_allowed);
-	add_str(o, "patient_responsibility", pr->patient_responsibility);
-	add_str(o, "check_number", pr->check_number);
-	add_str(o, "check_date", pr->check_date);
-	json_object_object_add(o, "member_match", pr->member_match < 0 ? NULL :
-	    json_object_new_boolean(pr->member_match));
-	if (transient_failure(pr)) {
-		/*
-		 * Held back until the streak ends: a real failure is stored
-		 * then; during an outage it is dropped and the row retried.
-		 */
-		r->streak++;
-		if (r->paused) {
-			json_object_put(o);
-			return 0;
-		}
-		json_object_array_add(r->streak_fail, o);
-		if (r->streak >= r->outage_threshold) {
-			log_warnx("payer unavailable job=%s: %d failures in a "
-			    "row; pausing", r->job_id, r->streak);
-			r->paused = 1;
-			r->waiting = 1;
-			json_object_put(r->streak_fail);
-			r->streak_fail = json_object_new_array();
-		}
-		return 0;
-	}
-	streak_end(r);
-	json_object_array_add(r->results, o);
-	if (!pr->success)
-		log_debug("row failed job=%s row=%ld attempts=%d", r->job_id,
-		    c->row_number, pr->attempts);
-	if (json_object_array_length(r->results) >= FLUSH_ROWS ||
-	    util_mono_ms() - r->last_flush_ms >= FLUSH_MS)
-		return flush(r) != 0 || r->cancelled;
-	return 0;
-}
-
-/*
- * Marks the job FAILED with a message (no PHI) unless it finished, and
- * queues its notifications.
- */
-static void
-job_failed(struct task_ctx *ctx, PGconn *db, const char *job_id,
-    const char *msg)
-{
-	const char *p[2] = { job_id, msg };
-	PGresult *res;
-
-	res = db_exec(db, NULL, "UPDATE csv_jobs SET status = 'FAILED', "
-	    "error_message = $2, completed_at = now(), "
-	    "worker_heartbeat_at = NULL, waiting_for_payer = false, "
-	    "processing_duration = now() - COALESCE(started_at, created_at) "
-	    "WHERE id = $1 AND status IN ('PENDING', 'PROCESSING') "
-	    "RETURNING id", 2, p);
-	if (res == NULL)
-		log_warnx("cannot mark job failed job=%s", job_id);
-	else if (PQntuples(res) == 1)
-		notify_queue(ctx->redis, config_get("celery.queue", "celery"),
-		    job_id);
-	PQclear(res);
-}
-
-/* The Celery result value: job id and counts, no PHI (task_csv.h). */
-json_object *
-csv_job_summary(PGconn *db, const char *job_id, struct errbuf *err)
-{
-	const char *p[1] = { job_id };
-	json_object *o;
-	PGresult *res;
-	int i;
-
-	res = db_exec(db, err, "SELECT status, total_rows, processed_rows, "
-	    "success_count, failure_count FROM csv_jobs WHERE id = $1", 1, p);
-	if (res == NULL || PQntuples(res) != 1) {
-		PQclear(res);
-		return NULL;
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "job_id", json_object_new_string(job_id));
-	json_object_object_add(o, "status",
-	    json_object_new_string(PQgetvalue(res, 0, 0)));
-	for (i = 1; i < PQnfields(res); i++)
-		json_object_object_add(o, PQfname(res, i),
-		    json_object_new_int64(strtoll(PQgetvalue(res, 0, i),
-		    NULL, 10)));
-	PQclear(res);
-	return o;
-}
-
-/*
- * Loads the endpoint and the practice's decrypted credentials for the
- * job's organisation.  Returns the PGresult holding the borrowed strings
- * (caller PQclears) and *secret (caller wipes and frees), or NULL with err.
+ * Claims the job for this run (job_claim(): PENDING, or PROCESSING
+ * without a live run).  Returns the claim's rows (none: not ours) or
+ * NULL with err.
  */
 static PGresult *
-load_payer(PGconn *db, const char *org_id, const char *provider,
-    const char *transaction, struct payer_endpoint *ep,
-    struct payer_credential *cred, char **secret, struct errbuf *err)
-{
-	const char *p[3] = { org_id, provider, transaction };
-	unsigned char key[SECRETS_KEY_LEN];
-	const unsigned char *raw;
-	unsigned char *sealed;
-	char ad[128];
-	size_t sealedlen;
-	PGresult *res;
-
-	*secret = NULL;
-	res = db_exec(db, err, "SELECT e.base_url, e.token_path, e.api_path, "
-	    "e.payer_id, c.client_id, c.client_secret_enc, p.tin, "
-	    "COALESCE(p.npi, ''), p.name, p.id "
-	    "FROM organizations o "
-	    "JOIN practices p ON p.organization_id = o.id AND p.tin = o.tin "
-	    "JOIN payer_endpoints e ON e.provider_code = $2 "
-	    "AND e.transaction_code = $3 AND e.is_active "
-	    "LEFT JOIN payer_credentials c ON c.practice_id = p.id "
-	    "AND c.provider_code = $2 WHERE o.id = $1", 3, p);
-	if (res == NULL)
-		return NULL;
-	if (PQntuples(res) != 1) {
-		errbuf_set(err, "no practice with the organization's TIN, or "
-		    "no %s/%s payer endpoint configured", provider,
-		    transaction);
-		PQclear(res);
-		return NULL;
-	}
-	if (PQgetisnull(res, 0, 5)) {
-		errbuf_set(err, "no %s payer credentials are configured for "
-		    "the practice", provider);
-		PQclear(res);
-		return NULL;
-	}
-	raw = (const unsigned char *)PQgetvalue(res, 0, 5);
-	sealed = PQunescapeBytea(raw, &sealedlen);
-	snprintf(ad, sizeof(ad), "practice:%s:%s", PQgetvalue(res, 0, 9),
-	    provider);
-	if (sealed == NULL ||
-	    secrets_key_load(config_get("secrets.key_file", NULL), key,
-	    err) != 0 ||
-	    secrets_open(key, ad, sealed, sealedlen, secret, err) != 0) {
-		if (sealed == NULL)
-			errbuf_set(err, "out of memory");
-		sodium_memzero(key, sizeof(key));
-		PQfreemem(sealed);
-		PQclear(res);
-		return NULL;
-	}
-	sodium_memzero(key, sizeof(key));
-	PQfreemem(sealed);
-	ep->provider_code = provider;
-	ep->transaction_code = transaction;
-	ep->base_url = PQgetvalue(res, 0, 0);
-	ep->token_path = PQgetvalue(res, 0, 1);
-	ep->api_path = PQgetvalue(res, 0, 2);
-	ep->payer_id = PQgetvalue(res, 0, 3);
-	cred->client_id = PQgetvalue(res, 0, 4);
-	cred->client_secret = *secret;
-	cred->tin = PQgetvalue(res, 0, 6);
-	cred->npi = PQgetvalue(res, 0, 7);
-	cred->practice_name = PQgetvalue(res, 0, 8);
-	return res;
-}
-
-/*
- * The engine settings from the configuration; the token cache, rate
- * limit and in-flight cap are shared with every worker through the
- * worker's Redis connection (payer_redis.c).
- */
-static void
-payer_options_from_config(struct payer_options *o, struct task_ctx *ctx)
-{
-	memset(o, 0, sizeof(*o));
-	payer_options_load(o);
-	if (o->concurrency > PAYER_MAX_CONCURRENCY)
-		o->concurrency = PAYER_MAX_CONCURRENCY;
-	if (config_get_bool("payer.shared_state", 1))
-		o->redis = ctx->redis;
-}
-
-/* Sleeps up to ms, in short steps so a stop request is seen at once. */
-static void
-nap(struct run *r, long ms)
-{
-	struct timespec ts;
-	long long until = util_mono_ms() + ms;
-
-	while (util_mono_ms() < until && !stopping(r)) {
-		ts.tv_sec = 0;
-		ts.tv_nsec = 100 * 1000000L;
-		nanosleep(&ts, NULL);
-	}
-}
-
-/*
- * The database went away: waits for it (backoff up to 5 s, at most
- * worker.db_wait_s), keeping the buffered results, and stores them.
- * Returns 0 when it is back and the results are stored, -1 otherwise.
- */
-static int
-wait_db(struct run *r)
-{
-	long long give_up = util_mono_ms() +
-	    config_get_long("worker.db_wait_s", 300) * 1000;
-	long delay = 250;
-	PGconn *db;
-
-	log_warnx("database unavailable job=%s: %s; waiting", r->job_id,
-	    r->err.msg);
-	while (!stopping(r) && util_mono_ms() < give_up) {
-		nap(r, delay);
-		if (delay < 5000)
-			delay *= 2;
-		if ((db = task_db_get(&r->err)) == NULL)
-			continue;
-		r->db = db;
-		r->db_failed = 0;
-		if (flush(r) == 0) {
-			log_info("database back job=%s", r->job_id);
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/*
- * The payer is down: marks the job waiting (with a heartbeat) and
- * sleeps the backoff, looking at the job status every second so a
- * cancel is seen.  Returns -1 if the run must end instead.
- */
-static int
-pause_payer(struct run *r, long ms)
-{
-	const char *p[1] = { r->job_id };
-	long long until = util_mono_ms() + ms;
-
-	log_info("waiting for the payer job=%s for %ldms", r->job_id, ms);
-	while (!stopping(r)) {
-		if (job_update(r, "UPDATE csv_jobs SET "
-		    "waiting_for_payer = true, worker_heartbeat_at = now() "
-		    "WHERE id = $1 RETURNING status", 1, p) == -1)
-			return -1;
-		if (r->cancelled || util_mono_ms() >= until)
-			break;
-		nap(r, until - util_mono_ms() < 1000 ?
-		    (long)(until - util_mono_ms()) : 1000);
-	}
-	return stopping(r) || r->cancelled ? -1 : 0;
-}
-
-/* Forgets the fetched pages so the next fetch starts over. */
-static void
-feed_reset(struct run *r)
-{
-	struct batch *b;
-
-	while ((b = r->feed) != NULL) {
-		r->feed = b->older;
-		PQclear(b->res);
-		free(b);
-	}
-	r->last_row = r->range_lo > 0 ? r->range_lo - 1 : 0;
-	r->exhausted = 0;
-	r->paused = 0;
-	r->streak = 0;
-	json_object_put(r->streak_fail);
-	r->streak_fail = json_object_new_array();
-}
-
-/* The token endpoint failed for a transient reason (not the credentials). */
-static int
-token_outage(const char *msg)
-{
-	return strncmp(msg, "payer token endpoint:", 21) == 0 &&
-	    strstr(msg, " attempts") != NULL;
-}
-
-/*
- * Runs the payer over every unprocessed row of the job: engine runs,
- * interrupted by payer and database outages (pause, then start over
- * from the rows still without a result), until no row is left, the run
- * is stopped or cancelled, or the payer refuses the job for good.
- * Returns 0 or -1 with res filled.  *outcome: 0 done, 1 stopped
- * (resume later), 2 cancelled or taken elsewhere.
- */
-int
-csv_run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
-    const char *org_id, const char *provider, const char *transaction,
-    long range_lo, long range_hi, struct task_result *res, int *outcome)
-{
-	struct payer_endpoint ep;
-	const struct payer_endpoint *eps[PAYER_TXN__MAX] = { &ep };
-	struct payer_credential cred;
-	struct payer_options opt;
-	struct payer_engine *pe;
-	struct run r;
-	PGresult *pres;
-	char *secret;
-	long backoff_ms, backoff_max_ms;
-	int rc;
-
-	*outcome = 0;
-	memset(&r, 0, sizeof(r));
-	memset(&ep, 0, sizeof(ep));
-	memset(&cred, 0, sizeof(cred));
-	pres = load_payer(db, org_id, provider, transaction, &ep, &cred,
-	    &secret, &r.err);
-	if (pres == NULL) {
-		if (PQstatus(db) != CONNECTION_OK) {
-			return csv_db_retry(res, "database unavailable");
-		}
-		job_failed(ctx, db, job_id, r.err.msg);
-		log_warnx("job failed job=%s reason=\"%s\"", job_id, r.err.msg);
-		return fail(res, "PayerConfigurationError", "%s", r.err.msg);
-	}
-	payer_options_from_config(&opt, ctx);
-	pe = payer_engine_new(eps, &cred, &opt, &r.err);
-	if (pe == NULL) {
-		sodium_memzero(secret, strlen(secret));
-		free(secret);
-		PQclear(pres);
-		job_failed(ctx, db, job_id, r.err.msg);
-		return fail(res, "PayerConfigurationError", "%s", r.err.msg);
-	}
-	r.db = db;
-	r.job_id = job_id;
-	r.ctx = ctx;
-	r.range_lo = range_lo;
-	r.range_hi = range_hi;
-	r.last_row = range_lo > 0 ? range_lo - 1 : 0;
-	r.results = json_object_new_array();
-	r.streak_fail = json_object_new_array();
-	r.outage_threshold = (int)config_get_long("payer.outage_threshold",
-	    10);
-	if (r.outage_threshold < 1)
-		r.outage_threshold = 1;
-	backoff_ms = config_get_long("payer.outage_backoff_ms", 2000);
-	backoff_max_ms = config_get_long("payer.outage_backoff_max_ms",
-	    60000);
-	r.last_flush_ms = util_mono_ms();
-	for (;;) {
-		r.err.msg[0] = '\0';
-		rc = payer_engine_run(pe, next_claim, claim_done, &r, ctx->stop,
-		    &r.err);
-		if (!r.db_failed)
-			flush(&r);
-		if (stopping(&r) || r.cancelled)
-			break;
-		if (r.db_failed) {
-			if (wait_db(&r) == -1)
-				break;
-			feed_reset(&r);
-			continue;
-		}
-		if (rc != 0 && !token_outage(r.err.msg))
-			break;
-		if (rc == 0 && !r.paused)
-			break;
-		/* The payer is down: wait, then start over. */
-		r.waiting = 1;
-		if (pause_payer(&r, backoff_ms) == -1) {
-			if (r.db_failed && wait_db(&r) == 0) {
-				feed_reset(&r);
-				continue;
-			}
-			break;
-		}
-		if (backoff_ms < backoff_max_ms)
-			backoff_ms *= 2;
-		if (backoff_ms > backoff_max_ms)
-			backoff_ms = backoff_max_ms;
-		feed_reset(&r);
-		rc = 0;
-	}
-	payer_engine_free(pe);
-	sodium_memzero(secret, strlen(secret));
-	free(secret);
-	PQclear(pres);
-	json_object_put(r.results);
-	feed_reset(&r);
-	json_object_put(r.streak_fail);
-	if (r.cancelled) {
-		*outcome = 2;
-		log_info("rows stored job=%s rows=%ld (run ended early)",
-		    job_id, r.stored);
-		return 0;
-	}
-	if (r.db_failed) {
-		log_warnx("database error job=%s: %s", job_id, r.err.msg);
-		return csv_db_retry(res,
-		    "database unavailable while storing results");
-	}
-	if (stopping(&r)) {
-		*outcome = 1;
-		log_info("rows stored job=%s rows=%ld (stopping)", job_id,
-		    r.stored);
-		return 0;
-	}
-	if (rc != 0) {
-		job_failed(ctx, r.db, job_id, r.err.msg);
-		log_warnx("job failed job=%s reason=\"%s\"", job_id, r.err.msg);
-		return fail(res, "PayerError", "%s", r.err.msg);
-	}
-	log_info("rows stored job=%s rows=%ld", job_id, r.stored);
-	return 0;
-}
-
-/*
- * Ends a run that was cancelled: CANCELLING becomes CANCELLED (rows
- * done stay; the others stay unprocessed).  Anything else is left as
- * it is (another run or the watchdog owns it).
- */
-void
-csv_job_cancelled(PGconn *db, const char *job_id)
-{
-	const char *p[1] = { job_id };
-
-	if (db_cmd(db, NULL, "UPDATE csv_jobs SET status = 'CANCELLED', "
-	    "completed_at = now(), waiting_for_payer = false, "
-	    "worker_heartbeat_at = NULL, "
-	    "processing_duration = now() - COALESCE(started_at, created_at) "
-	    "WHERE id = $1 AND status = 'CANCELLING'", 1, p) != 0)
-		log_warnx("cannot mark job cancelled job=%s", job_id);
-	else
-		log_info("job cancelled job=%s", job_id);
-}
-
-/*
- * Claims the job for this run.  A PENDING job, or a PROCESSING one
- * that no run holds (heartbeat NULL: the run before stopped cleanly) or
- * whose heartbeat is older than watchdog.stale_s (its worker is gone),
- * is ours.  A duplicate message of a job a live run holds is not.
- * Returns the PGresult of the claim (0 rows: not ours) or NULL.
- */
-static PGresult *
-job_claim(PGconn *db, struct task_ctx *ctx, const char *job_id,
+claim(PGconn *db, struct task_ctx *ctx, const char *job_id,
     struct errbuf *err)
 {
-	char stale[32], node[300];
-	const char *p[4];
+	char node[300];
 
-	snprintf(stale, sizeof(stale), "%ld",
-	    config_get_long("watchdog.stale_s", 120));
 	/*
 	 * Node name and the worker's main pid: two workers started with the
 	 * same node name must not take each other's jobs for orphans.
 	 */
 	snprintf(node, sizeof(node), "%s/%ld", ctx->hostname != NULL ?
 	    ctx->hostname : "", (long)getppid());
-	p[0] = job_id;
-	p[1] = ctx->task_id != NULL ? ctx->task_id : "";
-	p[2] = node;
-	p[3] = stale;
-	return db_exec(db, err, "UPDATE csv_jobs SET status = 'PROCESSING', "
-	    "started_at = COALESCE(started_at, now()), error_message = NULL, "
-	    "celery_task_id = $2, worker_node = $3, "
-	    "worker_heartbeat_at = now(), waiting_for_payer = false "
-	    "WHERE id = $1 AND (status = 'PENDING' OR (status = 'PROCESSING' "
-	    "AND (worker_heartbeat_at IS NULL OR "
-	    "worker_heartbeat_at < now() - make_interval(secs => $4::int)))) "
-	    "RETURNING organization_id, provider_code, transaction_code",
-	    4, p);
+	return job_claim(db, err, job_id, ctx->task_id != NULL ?
+	    ctx->task_id : "", node, config_get_long("watchdog.stale_s", 120));
 }
 
 int
 task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
     struct json_object *kwargs, struct task_result *res)
 {
-	const char *job_id = NULL, *p[1];
+	const char *job_id = NULL;
 	char org_id[32], provider[32], transaction[32];
 	struct errbuf err;
 	PGresult *r;
@@ -871,16 +59,15 @@ task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
 		job_id = json_object_get_string(
 		    json_object_array_get_idx(args, 0));
 	if (!util_is_uuid(job_id))
-		return fail(res, "ValueError", "process_csv_file expects "
+		return task_fail(res, "ValueError", "process_csv_file expects "
 		    "[job_id] with a UUID job id");
 	if ((db = task_db_get(&err)) == NULL) {
 		log_warnx("%s", err.msg);
-		return csv_db_retry(res, "database unavailable");
+		return task_db_retry(res, "database unavailable");
 	}
-	p[0] = job_id;
-	if ((r = job_claim(db, ctx, job_id, &err)) == NULL) {
+	if ((r = claim(db, ctx, job_id, &err)) == NULL) {
 		log_warnx("job=%s %s", job_id, err.msg);
-		return csv_db_retry(res, "database unavailable");
+		return task_db_retry(res, "database unavailable");
 	}
 	if (PQntuples(r) == 0) {
 		PQclear(r);
@@ -888,13 +75,13 @@ task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
 		 * Finished, unknown, or held by another live run: report
 		 * what is there; never redo it.
 		 */
-		if ((res->value = csv_job_summary(db, job_id, &err)) != NULL) {
+		if ((res->value = job_summary(db, &err, job_id)) != NULL) {
 			log_info("job not claimed job=%s status=%s", job_id,
 			    json_object_get_string(json_object_object_get(
 			    res->value, "status")));
 			return 0;
 		}
-		return fail(res, "JobNotFound", "job %s does not exist",
+		return task_fail(res, "JobNotFound", "job %s does not exist",
 		    job_id);
 	}
 	snprintf(org_id, sizeof(org_id), "%s", PQgetvalue(r, 0, 0));
@@ -908,51 +95,41 @@ task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
 	/* Big jobs go out as chunk tasks (task_chunk.c). */
 	if ((rc = chunk_split_job(ctx, db, job_id, &err)) == -1) {
 		log_warnx("job=%s %s", job_id, err.msg);
-		return csv_db_retry(res, "cannot split the job");
+		return task_db_retry(res, "cannot split the job");
 	}
 	if (rc > 0) {
-		res->value = csv_job_summary(db, job_id, &err);
+		res->value = job_summary(db, &err, job_id);
 		return 0;
 	}
-	rc = csv_run_rows(ctx, db, job_id, org_id, provider, transaction, 0,
+	rc = run_rows(ctx, db, job_id, org_id, provider, transaction, 0,
 	    0, res, &outcome);
 	if (rc != 0)
 		return rc;
 	/* The connection may have been replaced during an outage. */
-	if ((db = task_db_get(&err)) == NULL) {
-		return csv_db_retry(res, "database unavailable");
-	}
+	if ((db = task_db_get(&err)) == NULL)
+		return task_db_retry(res, "database unavailable");
 	if (outcome == 2) {
-		csv_job_cancelled(db, job_id);
-		res->value = csv_job_summary(db, job_id, &err);
+		run_cancelled(db, job_id);
+		res->value = job_summary(db, &err, job_id);
 		return 0;
 	}
 	if (outcome == 1) {
 		/* Stopped early: release the job; the retry does the rest. */
-		db_cmd(db, NULL, "UPDATE csv_jobs SET worker_heartbeat_at = "
-		    "NULL WHERE id = $1 AND status = 'PROCESSING'", 1, p);
+		job_release(db, NULL, job_id);
 		res->retry = 1;
 		res->countdown = 1;
-		return fail(res, "Interrupted", "worker stopping or time "
+		return task_fail(res, "Interrupted", "worker stopping or time "
 		    "limit; job %s resumes later", job_id);
 	}
-	if ((r = db_exec(db, &err, "UPDATE csv_jobs SET status = 'COMPLETED', "
-	    "completed_at = now(), processing_duration = now() - started_at, "
-	    "waiting_for_payer = false, worker_heartbeat_at = NULL "
-	    "WHERE id = $1 AND status = 'PROCESSING' AND NOT EXISTS ("
-	    "SELECT 1 FROM csv_job_rows WHERE job_id = $1 AND success IS NULL) "
-	    "RETURNING id", 1, p)) == NULL) {
-		return csv_db_retry(res, "database unavailable");
-	}
-	rc = PQntuples(r);
-	PQclear(r);
-	res->value = csv_job_summary(db, job_id, &err);
+	if ((rc = run_finish(ctx, db, job_id, &err)) == -1)
+		return task_db_retry(res, "database unavailable");
+	res->value = job_summary(db, &err, job_id);
 	if (rc == 0) {
 		/* Rows left (or the status changed under us): not done. */
 		if (res->value != NULL && strcmp(json_object_get_string(
 		    json_object_object_get(res->value, "status")),
 		    "CANCELLING") == 0) {
-			csv_job_cancelled(db, job_id);
+			run_cancelled(db, job_id);
 			return 0;
 		}
 		if (res->value != NULL && strcmp(json_object_get_string(
@@ -962,12 +139,10 @@ task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
 			res->value = NULL;
 			res->retry = 1;
 			res->countdown = 1;
-			return fail(res, "Incomplete", "job %s has rows "
+			return task_fail(res, "Incomplete", "job %s has rows "
 			    "left; resuming", job_id);
 		}
 		return 0;
 	}
-	log_info("job finished job=%s", job_id);
-	notify_queue(ctx->redis, config_get("celery.queue", "celery"), job_id);
 	return 0;
 }

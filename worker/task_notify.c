@@ -1,5 +1,5 @@
 /*
- * bulkclaims.notify_job(job_id): the job-end notifications (issue 8),
+ * bulkclaims.notify_job(job_id): the job-end notifications,
  * as a task of its own so that a slow mail server or a webhook receiver
  * that is down never holds up a job, and so that delivery is retried
  * with Celery's retry: countdown notify.retry_base_s (5) times 3 to the
@@ -22,10 +22,12 @@
 #include "celery.h"
 #include "config.h"
 #include "db.h"
+#include "job.h"
 #include "log.h"
 #include "notify.h"
 #include "redisconn.h"
 #include "task_csv.h"
+#include "task_db.h"
 #include "util.h"
 
 #define NOTIFY_TASK	"bulkclaims.notify_job"
@@ -78,26 +80,16 @@ backoff_s(long retries)
 	return d > 1800 ? 1800 : (d < 1 ? 1 : d);
 }
 
-static void
-mark(PGconn *db, const char *job_id, const char *column)
-{
-	const char *p[1] = { job_id };
-	char sql[128];
-
-	snprintf(sql, sizeof(sql), "UPDATE csv_jobs SET %s = now() "
-	    "WHERE id = $1", column);
-	if (db_cmd(db, NULL, sql, 1, p) != 0)
-		log_warnx("notify job=%s: cannot record %s", job_id, column);
-}
-
 /* A channel delivered: recorded (a retry skips it), logged, reported. */
 static void
-delivered(PGconn *db, const char *job_id, const char *column,
-    struct json_object *out, const char *key, const char *what)
+delivered(PGconn *db, const char *job_id, const char *channel,
+    struct json_object *out, const char *what)
 {
-	mark(db, job_id, column);
+	if (job_mark_notified(db, NULL, job_id, channel) == -1)
+		log_warnx("notify job=%s: cannot record the %s", job_id,
+		    channel);
 	log_info("notify job=%s: %s", job_id, what);
-	json_object_object_add(out, key, json_object_new_boolean(1));
+	json_object_object_add(out, channel, json_object_new_boolean(1));
 }
 
 int
@@ -175,8 +167,7 @@ task_notify_job(struct task_ctx *ctx, struct json_object *args,
 			log_warnx("notify job=%s: %s", job_id, err.msg);
 			failed = 1;
 		} else
-			delivered(db, job_id, "email_sent_at", out, "email",
-			    "email sent");
+			delivered(db, job_id, "email", out, "email sent");
 		free(msg);
 	}
 	if (PQgetvalue(r, 0, 8)[0] != '\0' && PQgetvalue(r, 0, 10)[0] == 't' &&
@@ -189,7 +180,7 @@ task_notify_job(struct task_ctx *ctx, struct json_object *args,
 			    err.msg, ctx->retries);
 			failed = 1;
 		} else
-			delivered(db, job_id, "webhook_sent_at", out, "webhook",
+			delivered(db, job_id, "webhook", out,
 			    "webhook delivered");
 		free(body);
 	}

@@ -33,7 +33,8 @@
  *       Redis (the app died between commit and publish, or Redis was
  *       down): it is published again.
  * Duplicate messages are harmless: the task claims a job only when it
- * is PENDING or its heartbeat is stale (task_csv.c).
+ * is PENDING or its heartbeat is stale (job_claim(), lib/job.c).
+ * Every job state change here is a transition of lib/job.c.
  */
 #include <sys/prctl.h>
 
@@ -52,6 +53,7 @@
 #include "celery_transport.h"
 #include "config.h"
 #include "db.h"
+#include "job.h"
 #include "log.h"
 #include "redisconn.h"
 #include "task_csv.h"
@@ -152,29 +154,14 @@ static void wd_requeue(const char *, const char *, int);
 static void
 wd_orphans(PGconn *db, const char *ids, long interval)
 {
-	char grace[24], maxrq[24], node[CELERY_NAME_MAX + 24];
-	const char *p[4];
+	char node[CELERY_NAME_MAX + 24];
 	PGresult *res;
 	int i;
 
-	snprintf(grace, sizeof(grace), "%ld", interval * 3);
-	/* As task_csv.c's job_claim() writes it; our parent is the main. */
+	/* As the claim writes it (task_csv.c); our parent is the main. */
 	snprintf(node, sizeof(node), "%s/%ld", wk_cfg.node, (long)getppid());
-	p[0] = node;
-	p[1] = ids;
-	p[2] = grace;
-	p[3] = maxrq;
-	snprintf(maxrq, sizeof(maxrq), "%ld",
+	res = job_requeue_orphans(db, NULL, node, ids, interval * 3,
 	    config_get_long("watchdog.max_requeues", 5));
-	res = db_exec(db, NULL, "UPDATE csv_jobs SET status = 'PENDING', "
-	    "worker_heartbeat_at = NULL, worker_node = NULL, "
-	    "waiting_for_payer = false, "
-	    "watchdog_requeues = watchdog_requeues + 1 "
-	    "WHERE status = 'PROCESSING' AND worker_node = $1 "
-	    "AND NOT (celery_task_id = ANY($2::text[])) "
-	    "AND watchdog_requeues < $4::int "
-	    "AND worker_heartbeat_at < now() - make_interval(secs => $3::int) "
-	    "RETURNING id, celery_task_id", 4, p);
 	for (i = 0; res != NULL && i < PQntuples(res); i++) {
 		log_warnx("watchdog: job=%s is not running on this node any "
 		    "more; requeued", PQgetvalue(res, i, 0));
@@ -188,7 +175,6 @@ static void
 wd_heartbeat(long interval)
 {
 	char ids[CELERY_MAX_CONCURRENCY * 40 + 8], key[CELERY_NAME_MAX + 32];
-	const char *p[1] = { ids };
 	struct json_object *o;
 	redisContext *c;
 	redisReply *rep;
@@ -197,10 +183,7 @@ wd_heartbeat(long interval)
 
 	n = busy_tasks(ids, sizeof(ids));
 	if ((db = wd_pg()) != NULL) {
-		if (n > 0 && db_cmd(db, NULL, "UPDATE csv_jobs SET "
-		    "worker_heartbeat_at = now() WHERE celery_task_id = "
-		    "ANY($1::text[]) AND status IN ('PROCESSING', "
-		    "'CANCELLING')", 1, p) != 0)
+		if (n > 0 && job_heartbeat_tasks(db, NULL, ids) != 0)
 			log_warnx("watchdog: heartbeat update failed");
 		wd_orphans(db, ids, interval);
 	}
@@ -375,8 +358,9 @@ wd_requeue(const char *job_id, const char *task_id, int holder_dead)
 static void
 wd_sweep(void)
 {
-	char stale[24], pend[24], maxrq[24];
-	const char *p[2];
+	char pend[24];
+	const char *p[1];
+	long stale_s, max_rq;
 	PGresult *res, *lk;
 	PGconn *db;
 	int i;
@@ -390,39 +374,22 @@ wd_sweep(void)
 		return;
 	}
 	PQclear(lk);
-	snprintf(stale, sizeof(stale), "%ld",
-	    config_get_long("watchdog.stale_s", 120));
+	stale_s = config_get_long("watchdog.stale_s", 120);
+	max_rq = config_get_long("watchdog.max_requeues", 5);
 	snprintf(pend, sizeof(pend), "%ld",
 	    config_get_long("watchdog.pending_s", 60));
-	snprintf(maxrq, sizeof(maxrq), "%ld",
-	    config_get_long("watchdog.max_requeues", 5));
 
 	/* Jobs that lost their worker too often: FAILED. */
-	p[0] = stale;
-	p[1] = maxrq;
-	res = db_exec(db, NULL, "UPDATE csv_jobs SET status = 'FAILED', "
-	    "error_message = 'The job stopped its worker too many times.', "
-	    "completed_at = now(), worker_heartbeat_at = NULL, "
-	    "waiting_for_payer = false, "
-	    "processing_duration = now() - COALESCE(started_at, created_at) "
-	    "WHERE status = 'PROCESSING' AND COALESCE(worker_heartbeat_at, "
-	    "started_at, created_at) < now() - make_interval(secs => $1::int) "
-	    "AND watchdog_requeues >= $2::int RETURNING id", 2, p);
+	res = job_fail_lost(db, NULL, stale_s, max_rq);
 	for (i = 0; res != NULL && i < PQntuples(res); i++) {
-		log_warnx("watchdog: job=%s failed: worker lost %s times",
-		    PQgetvalue(res, i, 0), maxrq);
+		log_warnx("watchdog: job=%s failed: worker lost %ld times",
+		    PQgetvalue(res, i, 0), max_rq);
 		notify_queue(wd_rd(), wk_cfg.queues[0], PQgetvalue(res, i, 0));
 	}
 	PQclear(res);
 
 	/* Lost workers: back to PENDING, message put back. */
-	res = db_exec(db, NULL, "UPDATE csv_jobs SET status = 'PENDING', "
-	    "worker_heartbeat_at = NULL, worker_node = NULL, "
-	    "waiting_for_payer = false, "
-	    "watchdog_requeues = watchdog_requeues + 1 "
-	    "WHERE status = 'PROCESSING' AND COALESCE(worker_heartbeat_at, "
-	    "started_at, created_at) < now() - make_interval(secs => $1::int) "
-	    "RETURNING id, celery_task_id, worker_node", 1, p);
+	res = job_requeue(db, NULL, stale_s, max_rq);
 	for (i = 0; res != NULL && i < PQntuples(res); i++) {
 		log_warnx("watchdog: job=%s lost its worker; requeued",
 		    PQgetvalue(res, i, 0));
@@ -431,13 +398,7 @@ wd_sweep(void)
 	PQclear(res);
 
 	/* Cancel requests nobody is left to see. */
-	res = db_exec(db, NULL, "UPDATE csv_jobs SET status = 'CANCELLED', "
-	    "completed_at = now(), worker_heartbeat_at = NULL, "
-	    "waiting_for_payer = false, "
-	    "processing_duration = now() - COALESCE(started_at, created_at) "
-	    "WHERE status = 'CANCELLING' AND COALESCE(worker_heartbeat_at, "
-	    "cancel_requested_at, created_at) < now() - "
-	    "make_interval(secs => $1::int) RETURNING id", 1, p);
+	res = job_cancel_orphans(db, NULL, stale_s);
 	for (i = 0; res != NULL && i < PQntuples(res); i++)
 		log_info("watchdog: job=%s cancelled (no worker)",
 		    PQgetvalue(res, i, 0));
@@ -494,7 +455,7 @@ reload_if_asked(void)
 	hup = 0;
 	log_reopen();
 	if (config_load(cfg_path, &err) == -1) {
-		/* config_load keeps nothing of a broken file: say so loudly. */
+		/* config_load keeps the old configuration: say why. */
 		log_warnx("configuration reload failed: %s", err.msg);
 		return 1;
 	}

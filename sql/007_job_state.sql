@@ -1,0 +1,557 @@
+-- The one owner of a job's lifecycle state.  Every write to csv_jobs,
+-- to the result columns of csv_job_rows and to csv_job_chunks goes
+-- through a function below (C callers: lib/job.c); no program writes
+-- those tables with its own SQL.  Each transition names the states it
+-- leaves in its WHERE clause, owns the counters and timestamps it
+-- touches, and says whether it applied.  docs/state-machine.md draws
+-- the machine.
+--
+--   PENDING ----claim----> PROCESSING ----finish----> COMPLETED
+--      |                    |   |  \------fail------> FAILED
+--      |                    |   \--cancel--> CANCELLING --cancelled--> CANCELLED
+--      \------cancel--------+---------------------------------------> CANCELLED
+--   PROCESSING --requeue--> PENDING;  COMPLETED/FAILED/CANCELLED --retry--> PENDING
+
+-- The states a run may still change: a job in one of them is "running".
+CREATE FUNCTION job_running(p_status text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+	SELECT p_status IN ('PENDING', 'PROCESSING', 'CANCELLING')
+$$;
+
+-- A new job, PENDING, before its rows are copied (the rows' check
+-- trigger wants the job to exist).
+CREATE FUNCTION job_create(p_job uuid, p_org bigint, p_user bigint,
+    p_filename text, p_task text, p_sha256 bytea)
+RETURNS void
+LANGUAGE sql AS $$
+	INSERT INTO csv_jobs (id, organization_id, user_id, filename, status,
+	    celery_task_id, file_sha256)
+	VALUES (p_job, p_org, p_user, p_filename, 'PENDING', p_task,
+	    p_sha256)
+$$;
+
+-- The upload's totals once its rows are in: rows refused by validation
+-- are processed and failed from the start.  PENDING only.
+CREATE FUNCTION job_intake_done(p_job uuid, p_total integer,
+    p_invalid integer, p_columns jsonb)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE csv_jobs SET total_rows = p_total, processed_rows = p_invalid,
+	    failure_count = p_invalid, input_columns = p_columns
+	WHERE id = p_job AND status = 'PENDING';
+	RETURN FOUND;
+END
+$$;
+
+-- An upload whose task could not be queued: the job and its rows go.
+-- PENDING only.
+CREATE FUNCTION job_discard(p_job uuid) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+	DELETE FROM csv_jobs WHERE id = p_job AND status = 'PENDING';
+	RETURN FOUND;
+END
+$$;
+
+-- A run takes the job: PENDING, or PROCESSING that no run holds
+-- (heartbeat NULL: the run before stopped cleanly) or whose heartbeat
+-- is older than p_stale_s (its worker is gone).  No row: not ours
+-- (finished, unknown, or held by another live run).
+CREATE FUNCTION job_claim(p_job uuid, p_task text, p_node text,
+    p_stale_s integer)
+RETURNS TABLE (organization_id bigint, provider_code text,
+    transaction_code text)
+LANGUAGE sql AS $$
+	UPDATE csv_jobs j SET status = 'PROCESSING',
+	    started_at = COALESCE(j.started_at, now()), error_message = NULL,
+	    celery_task_id = p_task, worker_node = p_node,
+	    worker_heartbeat_at = now(), waiting_for_payer = false
+	WHERE j.id = p_job AND (j.status = 'PENDING' OR
+	    (j.status = 'PROCESSING' AND (j.worker_heartbeat_at IS NULL OR
+	    j.worker_heartbeat_at < now() - make_interval(secs => p_stale_s))))
+	RETURNING j.organization_id, j.provider_code, j.transaction_code
+$$;
+
+-- Adds to the job's counters and returns its status.  p_delta holds
+-- the increments by column name (processed_rows, success_count,
+-- failure_count; a missing key adds nothing): a new counter is one more
+-- line here and one more key in its callers.  p_waiting NOT NULL: a run
+-- reports too (heartbeat now, waiting_for_payer as given).  Counts in
+-- any state: results stored by a run that is being cancelled count.
+CREATE FUNCTION job_count_results(p_job uuid, p_delta jsonb,
+    p_waiting boolean DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	st text;
+BEGIN
+	UPDATE csv_jobs SET
+	    processed_rows = processed_rows +
+		COALESCE((p_delta->>'processed_rows')::int, 0),
+	    success_count = success_count +
+		COALESCE((p_delta->>'success_count')::int, 0),
+	    failure_count = failure_count +
+		COALESCE((p_delta->>'failure_count')::int, 0),
+	    worker_heartbeat_at = CASE WHEN p_waiting IS NULL
+		THEN worker_heartbeat_at ELSE now() END,
+	    waiting_for_payer = COALESCE(p_waiting, waiting_for_payer)
+	WHERE id = p_job RETURNING status INTO st;
+	RETURN st;
+END
+$$;
+
+-- The worker's result flush: stores a batch of row results (a JSON
+-- array of objects named like the columns) and counts them, in one
+-- call.  Rows that already have a result are skipped, so a result is
+-- never counted twice.  Returns the job's status (anything but
+-- PROCESSING stops the run), NULL if the job is gone.
+CREATE FUNCTION job_store_results(p_job uuid, p_rows json,
+    p_waiting boolean)
+RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	n integer;
+	ok integer;
+	bad integer;
+BEGIN
+	WITH v AS (SELECT * FROM json_to_recordset(p_rows) AS x(
+	    row_number int, status text, patient_name text,
+	    total_charged numeric, total_paid numeric, processed_date date,
+	    success boolean, error_message text, attempts int,
+	    lookup_result text, status_category_code text, status_code text,
+	    status_description text, payer_claim_number text,
+	    total_allowed numeric, patient_responsibility numeric,
+	    check_number text, check_date date, member_match boolean)),
+	u AS (UPDATE csv_job_rows r SET status = v.status,
+	    patient_name = v.patient_name, total_charged = v.total_charged,
+	    total_paid = v.total_paid, processed_date = v.processed_date,
+	    success = v.success, error_message = v.error_message,
+	    attempts = r.attempts + v.attempts, checked_at = now(),
+	    lookup_result = v.lookup_result,
+	    status_category_code = v.status_category_code,
+	    status_code = v.status_code,
+	    status_description = v.status_description,
+	    payer_claim_number = v.payer_claim_number,
+	    total_allowed = v.total_allowed,
+	    patient_responsibility = v.patient_responsibility,
+	    check_number = v.check_number, check_date = v.check_date,
+	    member_match = v.member_match FROM v
+	WHERE r.job_id = p_job AND r.row_number = v.row_number
+	    -- The batch's range of row numbers as an index condition: the
+	    -- planner then reads only that stretch of the primary key,
+	    -- whatever it estimates for the job (a hash join over all of a
+	    -- big job's open rows made each flush cost O(job size)).
+	    -- Claims are handed out in row order, so a batch spans about
+	    -- the rows in flight.
+	    AND r.row_number BETWEEN (SELECT min(row_number) FROM v)
+		AND (SELECT max(row_number) FROM v)
+	    AND r.success IS NULL RETURNING r.success)
+	SELECT count(*), count(*) FILTER (WHERE success),
+	    count(*) FILTER (WHERE NOT success) INTO n, ok, bad FROM u;
+	RETURN job_count_results(p_job, jsonb_build_object(
+	    'processed_rows', n, 'success_count', ok, 'failure_count', bad),
+	    p_waiting);
+END
+$$;
+
+-- The same claim number twice in one file is checked once: when the
+-- first row's result is stored it is copied to its duplicates and
+-- counted (a deferred trigger, sql/004; now counting through the
+-- owner).
+CREATE OR REPLACE FUNCTION csv_rows_fill_duplicates() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+	n integer;
+BEGIN
+	UPDATE csv_job_rows d SET status = NEW.status,
+	    patient_name = NEW.patient_name,
+	    total_charged = NEW.total_charged, total_paid = NEW.total_paid,
+	    processed_date = NEW.processed_date, success = NEW.success,
+	    error_message = NEW.error_message, checked_at = NEW.checked_at,
+	    lookup_result = NEW.lookup_result,
+	    status_category_code = NEW.status_category_code,
+	    status_code = NEW.status_code,
+	    status_description = NEW.status_description,
+	    payer_claim_number = NEW.payer_claim_number,
+	    total_allowed = NEW.total_allowed,
+	    patient_responsibility = NEW.patient_responsibility,
+	    check_number = NEW.check_number, check_date = NEW.check_date,
+	    member_match = NEW.member_match
+	WHERE d.job_id = NEW.job_id AND d.duplicate_of = NEW.row_number
+	    AND d.success IS NULL;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	IF n > 0 THEN
+		PERFORM job_count_results(NEW.job_id, jsonb_build_object(
+		    'processed_rows', n,
+		    'success_count', CASE WHEN NEW.success THEN n ELSE 0 END,
+		    'failure_count', CASE WHEN NEW.success THEN 0 ELSE n END));
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+-- A run shows life (and whether it waits for the payer); returns the
+-- status (anything but PROCESSING stops the run), NULL if gone.
+CREATE FUNCTION job_heartbeat(p_job uuid, p_waiting boolean)
+RETURNS text
+LANGUAGE sql AS $$
+	UPDATE csv_jobs SET worker_heartbeat_at = now(),
+	    waiting_for_payer = p_waiting
+	WHERE id = p_job RETURNING status
+$$;
+
+-- The watchdog's heartbeat for the jobs whose tasks its worker runs
+-- (PROCESSING or CANCELLING).  Returns how many.
+CREATE FUNCTION job_heartbeat_tasks(p_tasks text[]) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+	n integer;
+BEGIN
+	UPDATE csv_jobs SET worker_heartbeat_at = now()
+	WHERE celery_task_id = ANY (p_tasks)
+	    AND status IN ('PROCESSING', 'CANCELLING');
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+
+-- A run lets go of a PROCESSING job without finishing it (worker
+-- stopping, chunks not published, rows left after the chunks): no run
+-- holds it, so the next message (or the watchdog) takes it.
+CREATE FUNCTION job_release(p_job uuid) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE csv_jobs SET worker_heartbeat_at = NULL, worker_node = NULL
+	WHERE id = p_job AND status = 'PROCESSING';
+	RETURN FOUND;
+END
+$$;
+
+-- Splits a PROCESSING job's open rows into chunks of p_per rows
+-- (csv_job_chunks replaced) and returns them in order.  p_per 0: the
+-- job runs inline; the chunks of an earlier split are forgotten, so
+-- their messages still queued find no row and do nothing.  No single
+-- task holds a chunked job: worker_node NULL so no watchdog takes it
+-- for its orphan; the heartbeat is fresh so a duplicate message does
+-- not split it again.
+CREATE FUNCTION job_plan_chunks(p_job uuid, p_per integer)
+RETURNS TABLE (first_row integer, last_row integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+	n integer;
+BEGIN
+	PERFORM 1 FROM csv_jobs WHERE id = p_job AND status = 'PROCESSING'
+	    FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	DELETE FROM csv_job_chunks c WHERE c.job_id = p_job;
+	IF p_per <= 0 THEN
+		UPDATE csv_jobs SET chunks_total = 0, chunks_done = 0
+		WHERE id = p_job AND chunks_total > 0;
+		RETURN;
+	END IF;
+	INSERT INTO csv_job_chunks (job_id, first_row, last_row)
+	SELECT p_job, min(s.row_number), max(s.row_number)
+	FROM (SELECT r.row_number, (row_number() OVER (ORDER BY r.row_number)
+	    - 1) / p_per AS k FROM csv_job_rows r WHERE r.job_id = p_job
+	    AND r.success IS NULL AND r.duplicate_of IS NULL) s
+	GROUP BY s.k;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	UPDATE csv_jobs SET chunks_total = n, chunks_done = 0,
+	    worker_node = NULL, worker_heartbeat_at = now()
+	WHERE id = p_job;
+	RETURN QUERY SELECT c.first_row, c.last_row FROM csv_job_chunks c
+	    WHERE c.job_id = p_job ORDER BY c.first_row;
+END
+$$;
+
+-- A chunk of the current split starts (first taken by a worker).
+CREATE FUNCTION job_chunk_start(p_job uuid, p_first integer,
+    p_last integer)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE csv_job_chunks SET started_at = COALESCE(started_at, now())
+	WHERE job_id = p_job AND first_row = p_first AND last_row = p_last;
+	RETURN FOUND;
+END
+$$;
+
+-- A chunk of the current split is done: counted once (done_at makes a
+-- re-delivery count nothing).  Returns one row when it counted: whether
+-- it was the last chunk, and the job's status.  Also keeps alive the
+-- other chunked jobs whose chunks wait in the queue (the workers are
+-- busy, not gone); a job whose chunks all started gets no help: its
+-- running chunks beat for it.
+CREATE FUNCTION job_chunk_done(p_job uuid, p_first integer,
+    p_last integer, p_by text)
+RETURNS TABLE (last_chunk boolean, status text)
+LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN QUERY WITH c AS (UPDATE csv_job_chunks SET done_at = now(),
+	    done_by = p_by WHERE job_id = p_job AND first_row = p_first
+	    AND last_row = p_last AND done_at IS NULL RETURNING 1)
+	UPDATE csv_jobs j SET chunks_done = j.chunks_done + 1,
+	    worker_heartbeat_at = CASE WHEN j.status = 'PROCESSING'
+		THEN now() ELSE j.worker_heartbeat_at END
+	WHERE j.id = p_job AND EXISTS (SELECT 1 FROM c)
+	RETURNING j.chunks_done >= j.chunks_total, j.status;
+	UPDATE csv_jobs j SET worker_heartbeat_at = now()
+	WHERE j.status = 'PROCESSING' AND j.worker_node IS NULL
+	    AND j.chunks_done < j.chunks_total AND j.id <> p_job
+	    AND EXISTS (SELECT 1 FROM csv_job_chunks c WHERE c.job_id = j.id
+		AND c.started_at IS NULL);
+END
+$$;
+
+-- PROCESSING -> COMPLETED when no row lacks a result.  Returns whether
+-- it applied.
+CREATE FUNCTION job_finish(p_job uuid) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE csv_jobs SET status = 'COMPLETED', completed_at = now(),
+	    processing_duration = now() - started_at,
+	    waiting_for_payer = false, worker_heartbeat_at = NULL
+	WHERE id = p_job AND status = 'PROCESSING' AND NOT EXISTS (
+	    SELECT 1 FROM csv_job_rows WHERE job_id = p_job
+		AND success IS NULL);
+	RETURN FOUND;
+END
+$$;
+
+-- PENDING or PROCESSING -> FAILED with a message (no PHI).  p_task
+-- not NULL: only while the job still belongs to that task (a retry
+-- whose message could not be queued takes its job back this way).
+-- Returns whether it applied.
+CREATE FUNCTION job_fail(p_job uuid, p_message text,
+    p_task text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE csv_jobs SET status = 'FAILED', error_message = p_message,
+	    completed_at = now(), worker_heartbeat_at = NULL,
+	    waiting_for_payer = false,
+	    processing_duration = now() - COALESCE(started_at, created_at)
+	WHERE id = p_job AND status IN ('PENDING', 'PROCESSING')
+	    AND (p_task IS NULL OR celery_task_id = p_task);
+	RETURN FOUND;
+END
+$$;
+
+-- The watchdog: PROCESSING jobs without a heartbeat for p_stale_s that
+-- lost their worker p_max times already -> FAILED.  Returns their ids.
+CREATE FUNCTION job_fail_lost(p_stale_s integer, p_max integer)
+RETURNS SETOF uuid
+LANGUAGE sql AS $$
+	UPDATE csv_jobs SET status = 'FAILED',
+	    error_message = 'The job stopped its worker too many times.',
+	    completed_at = now(), worker_heartbeat_at = NULL,
+	    waiting_for_payer = false,
+	    processing_duration = now() - COALESCE(started_at, created_at)
+	WHERE status = 'PROCESSING' AND COALESCE(worker_heartbeat_at,
+	    started_at, created_at) < now() - make_interval(secs => p_stale_s)
+	    AND watchdog_requeues >= p_max
+	RETURNING id
+$$;
+
+-- The watchdog: PROCESSING jobs without a heartbeat for p_stale_s
+-- (their worker is gone) -> PENDING, counted in watchdog_requeues; the
+-- caller puts their messages back.  Below p_max requeues only (see
+-- job_fail_lost).
+CREATE FUNCTION job_requeue(p_stale_s integer, p_max integer)
+RETURNS TABLE (id uuid, celery_task_id text)
+LANGUAGE sql AS $$
+	UPDATE csv_jobs SET status = 'PENDING', worker_heartbeat_at = NULL,
+	    worker_node = NULL, waiting_for_payer = false,
+	    watchdog_requeues = watchdog_requeues + 1
+	WHERE status = 'PROCESSING' AND COALESCE(worker_heartbeat_at,
+	    started_at, created_at) < now() - make_interval(secs => p_stale_s)
+	    AND watchdog_requeues < p_max
+	RETURNING id, celery_task_id
+$$;
+
+-- The watchdog of node p_node: its PROCESSING jobs whose task is not
+-- among p_running (the tasks its processes run) and whose heartbeat is
+-- older than p_grace_s -> PENDING, as job_requeue.
+CREATE FUNCTION job_requeue_orphans(p_node text, p_running text[],
+    p_grace_s integer, p_max integer)
+RETURNS TABLE (id uuid, celery_task_id text)
+LANGUAGE sql AS $$
+	UPDATE csv_jobs SET status = 'PENDING', worker_heartbeat_at = NULL,
+	    worker_node = NULL, waiting_for_payer = false,
+	    watchdog_requeues = watchdog_requeues + 1
+	WHERE status = 'PROCESSING' AND worker_node = p_node
+	    AND NOT (celery_task_id = ANY (p_running))
+	    AND watchdog_requeues < p_max
+	    AND worker_heartbeat_at < now() - make_interval(secs => p_grace_s)
+	RETURNING id, celery_task_id
+$$;
+
+-- The user cancels.  PENDING -> CANCELLED at once; PROCESSING or
+-- CANCELLING -> CANCELLING, or CANCELLED when no heartbeat came for
+-- p_stale_s (nobody is left to see the request).  No row: no such job
+-- in organisation p_org.  applied false: finished, status says how.
+CREATE FUNCTION job_cancel(p_job uuid, p_org bigint, p_stale_s integer)
+RETURNS TABLE (applied boolean, status text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	st text;
+	gone boolean;
+BEGIN
+	SELECT j.status, COALESCE(j.worker_heartbeat_at, j.started_at,
+	    j.created_at) < now() - make_interval(secs => p_stale_s)
+	INTO st, gone FROM csv_jobs j
+	WHERE j.id = p_job AND j.organization_id = p_org FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	IF st = 'PENDING' OR (st IN ('PROCESSING', 'CANCELLING') AND gone)
+	THEN
+		UPDATE csv_jobs SET status = 'CANCELLED',
+		    cancel_requested_at = now(), completed_at = now(),
+		    waiting_for_payer = false, worker_heartbeat_at = NULL,
+		    processing_duration = now() - COALESCE(started_at,
+			created_at)
+		WHERE id = p_job;
+		RETURN QUERY SELECT true, 'CANCELLED'::text;
+	ELSIF st IN ('PROCESSING', 'CANCELLING') THEN
+		UPDATE csv_jobs SET status = 'CANCELLING',
+		    cancel_requested_at = now()
+		WHERE id = p_job;
+		RETURN QUERY SELECT true, 'CANCELLING'::text;
+	ELSE
+		RETURN QUERY SELECT false, st;
+	END IF;
+END
+$$;
+
+-- A run saw the cancel and stopped: CANCELLING -> CANCELLED (rows done
+-- stay; the others stay unprocessed).  Returns whether it applied.
+CREATE FUNCTION job_cancelled(p_job uuid) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE csv_jobs SET status = 'CANCELLED', completed_at = now(),
+	    waiting_for_payer = false, worker_heartbeat_at = NULL,
+	    processing_duration = now() - COALESCE(started_at, created_at)
+	WHERE id = p_job AND status = 'CANCELLING';
+	RETURN FOUND;
+END
+$$;
+
+-- The watchdog: CANCELLING jobs nobody showed life for p_stale_s (no
+-- run left to see the request) -> CANCELLED.  Returns their ids.
+CREATE FUNCTION job_cancel_orphans(p_stale_s integer)
+RETURNS SETOF uuid
+LANGUAGE sql AS $$
+	UPDATE csv_jobs SET status = 'CANCELLED', completed_at = now(),
+	    worker_heartbeat_at = NULL, waiting_for_payer = false,
+	    processing_duration = now() - COALESCE(started_at, created_at)
+	WHERE status = 'CANCELLING' AND COALESCE(worker_heartbeat_at,
+	    cancel_requested_at, created_at) <
+	    now() - make_interval(secs => p_stale_s)
+	RETURNING id
+$$;
+
+-- The user retries a finished job (COMPLETED with failed rows, FAILED,
+-- CANCELLED) under new task p_task: the rows that failed at the payer
+-- lose their result ('Invalid' rows would fail again), the counters are
+-- recounted from the rows, the job is PENDING again.  Returns
+-- not_found, running, nothing_to_retry or retried, and the rows left
+-- to check.
+CREATE FUNCTION job_retry(p_job uuid, p_org bigint, p_task text)
+RETURNS TABLE (result text, todo bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+	st text;
+	failed bigint;
+BEGIN
+	SELECT j.status INTO st FROM csv_jobs j
+	WHERE j.id = p_job AND j.organization_id = p_org FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN QUERY SELECT 'not_found'::text, 0::bigint;
+		RETURN;
+	END IF;
+	IF job_running(st) THEN
+		RETURN QUERY SELECT 'running'::text, 0::bigint;
+		RETURN;
+	END IF;
+	SELECT count(*) INTO failed FROM csv_job_rows r
+	WHERE r.job_id = p_job AND r.success = false
+	    AND r.status IS DISTINCT FROM 'Invalid';
+	IF st = 'COMPLETED' AND failed = 0 THEN
+		RETURN QUERY SELECT 'nothing_to_retry'::text, 0::bigint;
+		RETURN;
+	END IF;
+	UPDATE csv_job_rows r SET status = NULL, patient_name = NULL,
+	    total_charged = NULL, total_paid = NULL, processed_date = NULL,
+	    success = NULL, error_message = NULL, checked_at = NULL
+	WHERE r.job_id = p_job AND r.success = false
+	    AND r.status IS DISTINCT FROM 'Invalid';
+	RETURN QUERY UPDATE csv_jobs j SET status = 'PENDING',
+	    celery_task_id = p_task, started_at = NULL, completed_at = NULL,
+	    processing_duration = NULL, error_message = NULL,
+	    result_file = NULL, processed_rows = c.done,
+	    success_count = c.ok, failure_count = c.bad
+	FROM (SELECT count(r.success) AS done,
+	    count(*) FILTER (WHERE r.success) AS ok,
+	    count(*) FILTER (WHERE NOT r.success) AS bad,
+	    count(*) FILTER (WHERE r.success IS NULL) AS left_
+	    FROM csv_job_rows r WHERE r.job_id = p_job) c
+	WHERE j.id = p_job RETURNING 'retried'::text, c.left_;
+END
+$$;
+
+-- A job-end notification went out on channel email or webhook: sent
+-- once (a retry of the notification task skips it).  COMPLETED or
+-- FAILED jobs only (nothing else is notified).
+CREATE FUNCTION job_mark_notified(p_job uuid, p_channel text)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF p_channel = 'email' THEN
+		UPDATE csv_jobs SET email_sent_at = now()
+		WHERE id = p_job AND status IN ('COMPLETED', 'FAILED');
+	ELSIF p_channel = 'webhook' THEN
+		UPDATE csv_jobs SET webhook_sent_at = now()
+		WHERE id = p_job AND status IN ('COMPLETED', 'FAILED');
+	ELSE
+		RAISE invalid_parameter_value USING
+		    MESSAGE = format('job_mark_notified: channel %s', p_channel);
+	END IF;
+	RETURN FOUND;
+END
+$$;
+
+-- Deletes one job's rows (uploaded data and results) and marks the job
+-- purged; the job record stays.  org NULL: any organisation (ctl).  A
+-- running job is refused unless force (the retention purge: a job that
+-- old is not running any more).  Returns not_found, running,
+-- already_purged or purged.  (First in sql/002; same contract.)
+CREATE OR REPLACE FUNCTION job_purge(p_job uuid, p_org bigint,
+    p_force boolean)
+RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	st text;
+	pu timestamptz;
+BEGIN
+	SELECT status, purged_at INTO st, pu FROM csv_jobs
+	    WHERE id = p_job AND (p_org IS NULL OR organization_id = p_org)
+	    FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN 'not_found';
+	END IF;
+	IF pu IS NOT NULL THEN
+		RETURN 'already_purged';
+	END IF;
+	IF NOT p_force AND job_running(st) THEN
+		RETURN 'running';
+	END IF;
+	DELETE FROM csv_job_rows WHERE job_id = p_job;
+	UPDATE csv_jobs SET purged_at = now(), result_file = NULL
+	    WHERE id = p_job;
+	RETURN 'purged';
+END
+$$;
