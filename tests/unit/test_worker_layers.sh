@@ -1,11 +1,11 @@
 #!/bin/bash
-# make check: the worker's control-plane files call each other one way
-# only (main -> pidbox -> pool -> node; no file uses a function of a file
-# that uses it, directly or around a longer loop).  Read from the
-# objects with nm: an undefined symbol of A defined in B is an edge A B;
-# tsort(1) finds any loop.  The task_*.c files are not covered.
+# make check: the worker's files call each other one way only (no file
+# uses a function of a file that uses it, directly or around a longer
+# loop).  Read from the objects with nm: an undefined symbol of A
+# defined in B is an edge A B; tsort(1) finds any loop.
 echo "1..2"
-files=${WORKER_LAYER_FILES:-"main pidbox pool node consumer shared canvas tasks watchdog"}
+srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+files=${WORKER_LAYER_FILES:-$(cd "$srcdir/worker" && ls *.c | sed 's/\.c$//' | tr '\n' ' ')}
 d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
 obj() {
