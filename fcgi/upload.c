@@ -178,6 +178,7 @@ struct store {
 	const char	*job_id;
 	const char	*task_id;
 	const char	*filename;
+	const char	*workflow;
 	const unsigned char *sha;
 	int		 allow_duplicate;
 	/* Out: */
@@ -199,8 +200,8 @@ store_job(struct req *r, struct store *st, const void *data, size_t len,
 {
 	static const char sql_job[] = "INSERT INTO csv_jobs (id,"
 	    " organization_id, user_id, filename, status, celery_task_id,"
-	    " file_sha256)"
-	    " VALUES ($1, $2, $3, $4, 'PENDING', $5, decode($6, 'hex'))";
+	    " file_sha256, workflow)"
+	    " VALUES ($1, $2, $3, $4, 'PENDING', $5, decode($6, 'hex'), $7)";
 	static const char sql_copy[] = "COPY csv_job_rows (" COPYROW_COLUMNS
 	    ") FROM STDIN (FORMAT csv)";
 	static const char sql_counts[] = "UPDATE csv_jobs SET total_rows = $2,"
@@ -211,7 +212,7 @@ store_job(struct req *r, struct store *st, const void *data, size_t len,
 	struct errbuf cerr;
 	struct copyin *c;
 	enum csvin_err e;
-	const char *params[6];
+	const char *params[7];
 	char org[24], user[24], total[24], invalid[24];
 	char hex[INTAKE_SHA256_BYTES * 2 + 1];
 	PGresult *res;
@@ -230,6 +231,7 @@ store_job(struct req *r, struct store *st, const void *data, size_t len,
 	params[3] = st->filename;
 	params[4] = st->task_id;
 	params[5] = hex;
+	params[6] = st->workflow;
 	if (db_cmd(db, err, "BEGIN", 0, NULL) == -1)
 		return -1;
 	if (!st->allow_duplicate) {
@@ -242,7 +244,7 @@ store_job(struct req *r, struct store *st, const void *data, size_t len,
 			return 2;
 		}
 	}
-	if (db_cmd_prepared(db, err, "upload_job", sql_job, 6,
+	if (db_cmd_prepared(db, err, "upload_job", sql_job, 7,
 	    params) == -1)
 		goto fail;
 	res = PQexec(db, sql_copy);
@@ -383,6 +385,38 @@ upload_in_free(struct upload_in *in)
 	memset(&in->map, 0, sizeof(in->map));
 }
 
+/*
+ * The optional "workflow" field into in->workflow: which payer calls
+ * the job makes per row (csv_jobs.workflow).  Absent or empty: status.
+ * Returns 0, or -1 after answering 400.
+ */
+static int
+read_workflow(struct req *r, struct upload_in *in)
+{
+	static const char *const workflows[] = {
+		"status", "details", "payment", "full"
+	};
+	const struct mp_part *part;
+	const char *v;
+	size_t i;
+
+	snprintf(in->workflow, sizeof(in->workflow), "status");
+	if ((part = mp_find(&in->body, "workflow")) == NULL ||
+	    part->length == 0)
+		return 0;
+	v = (const char *)in->map.buf + part->offset;
+	for (i = 0; i < sizeof(workflows) / sizeof(workflows[0]); i++)
+		if (part->length == strlen(workflows[i]) &&
+		    memcmp(v, workflows[i], part->length) == 0) {
+			snprintf(in->workflow, sizeof(in->workflow), "%s",
+			    workflows[i]);
+			return 0;
+		}
+	resp_field_error(r, 400, "invalid_workflow", "workflow",
+	    "workflow must be status, details, payment or full.");
+	return -1;
+}
+
 int
 upload_read(struct req *r, struct upload_in *in)
 {
@@ -490,7 +524,7 @@ upload_read(struct req *r, struct upload_in *in)
 	form_filename(part->filename, in->filename, sizeof(in->filename));
 	in->data = (const char *)in->map.buf + part->offset;
 	in->len = part->length;
-	return 0;
+	return read_workflow(r, in);
 }
 
 /* ?allow_duplicate=1 (or true, yes, on). */
@@ -528,6 +562,7 @@ upload_store(struct req *r, struct upload_in *in, const unsigned char *sha)
 	st.job_id = job_id;
 	st.task_id = task_id;
 	st.filename = in->filename;
+	st.workflow = in->workflow;
 	st.sha = sha;
 	st.allow_duplicate = allow_duplicate(r);
 	snprintf(r->job_id, sizeof(r->job_id), "%s", job_id);
@@ -582,6 +617,8 @@ upload_store(struct req *r, struct upload_in *in, const unsigned char *sha)
 	json_object_object_add(o, "filename",
 	    json_object_new_string(in->filename));
 	json_object_object_add(o, "total_rows", json_object_new_int64(st.rows));
+	json_object_object_add(o, "workflow",
+	    json_object_new_string(in->workflow));
 	/* Issue 5: say so when the text was not UTF-8 (additive keys). */
 	if (st.cp1252)
 		json_object_object_add(o, "converted_from",
