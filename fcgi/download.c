@@ -5,7 +5,7 @@
  * order is the compatibility contract of DESIGN.md; text cells go
  * through csv_safe() so no cell can start a spreadsheet formula.
  *
- * Issue 5: ?format=extended, ?rows=, ?as=input and ?bom=1 (results.h
+ * Variants: ?format=extended, ?rows=, ?as=input and ?bom=1 (results.h
  * builds the statement and the header line; the header is written here,
  * the rows by COPY).  Claim details: ?format=lines, ?format=payments
  * and ?format=payments&summary=1.

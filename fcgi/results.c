@@ -13,7 +13,7 @@
 #include "query.h"
 #include "results.h"
 
-/* The contract's columns (DESIGN.md), in order, and their SQL. */
+/* The compatibility contract's columns, in order, and their SQL. */
 static const struct {
 	const char *name, *sql;
 } contract[] = {

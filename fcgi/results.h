@@ -1,6 +1,6 @@
 /*
- * The results CSV's variants (issue 5): ?format=extended, ?rows=,
- * ?as=input, ?bom=1.  Pure: builds the COPY statement and writes the
+ * The results CSV's variants: ?format=extended|lines|payments,
+ * ?summary=1, ?rows=, ?as=input, ?bom=1.  Pure: builds the COPY statement and writes the
  * header line, so unit tests check both without services; download.c
  * runs them.
  */

@@ -6,7 +6,7 @@
  * task is published; if Redis refuses, the job is deleted again, so a
  * client never sees a job that nobody will run.
  *
- * Issue 5: the same file (SHA-256 of the part) from the same
+ * Duplicates: the same file (SHA-256 of the part) from the same
  * organisation within upload.duplicate_window_s answers 409 unless
  * ?allow_duplicate=1, and an Idempotency-Key header makes a retried
  * request get its first answer (dedup.c).  upload_read() is shared with
@@ -619,7 +619,7 @@ upload_store(struct req *r, struct upload_in *in, const unsigned char *sha)
 	json_object_object_add(o, "total_rows", json_object_new_int64(st.rows));
 	json_object_object_add(o, "workflow",
 	    json_object_new_string(in->workflow));
-	/* Issue 5: say so when the text was not UTF-8 (additive keys). */
+	/* Say so when the text was not UTF-8 (additive keys). */
 	if (st.cp1252)
 		json_object_object_add(o, "converted_from",
 		    json_object_new_string("windows-1252"));
