@@ -1,8 +1,8 @@
 /*
  * The results CSV's variants: ?format=extended|lines|payments,
- * ?summary=1, ?rows=, ?as=input, ?bom=1.  Pure: builds the COPY statement and writes the
- * header line, so unit tests check both without services; download.c
- * runs them.
+ * ?summary=1, ?rows=, ?as=input, ?bom=1.  Pure: builds the COPY
+ * statement and writes the header line, so unit tests check both
+ * without services; download.c runs them.
  */
 #ifndef RESULTS_H
 #define RESULTS_H
