@@ -122,9 +122,37 @@ static const struct {
 	"CASE WHEN denied THEN"						\
 	" nullif(split_part(csv_job_lines.carc_codes, ';', 1), '') END"
 
-/* Whether carc_codes exists, with the caller's job ($1 org, $2 job). */
-#define JOB_SQL	"SELECT to_regclass('carc_codes') IS NOT NULL"		\
-	" FROM csv_jobs WHERE organization_id = $1 AND id = $2"
+/*
+ * Checks that r->job_id is the caller's job.  Returns whether the
+ * reference table carc_codes exists (1 or 0), or -1 after answering.
+ */
+static int
+job_check(struct req *r, PGconn *db)
+{
+	static const char sql[] = "SELECT to_regclass('carc_codes')"
+	    " IS NOT NULL FROM csv_jobs WHERE organization_id = $1 AND id = $2";
+	const char *params[2];
+	char org[24];
+	struct errbuf err;
+	PGresult *res;
+	int carc;
+
+	snprintf(org, sizeof(org), "%lld", r->org_id);
+	params[0] = org;
+	params[1] = r->job_id;
+	if ((res = db_exec(db, &err, sql, 2, params)) == NULL) {
+		resp_db_error(r, &err);
+		return -1;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		resp_job_not_found(r);
+		return -1;
+	}
+	carc = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return carc;
+}
 
 /* $1 job, $2 status, $3 success, $4 claim number prefix. */
 #define ROW_WHERE							\
@@ -201,7 +229,6 @@ rows_list(struct req *r)
 	    " ORDER BY row_number LIMIT $5 OFFSET $6";
 	struct query q;
 	const char *params[6], *v;
-	char org[24];
 	long count, size;
 	struct errbuf err;
 	PGresult *res;
@@ -245,22 +272,8 @@ rows_list(struct req *r)
 		resp_db_error(r, NULL);
 		return;
 	}
-	snprintf(org, sizeof(org), "%lld", r->org_id);
-	{
-		const char *jp[2] = { org, r->job_id };
-
-		if ((res = db_exec(db, &err, JOB_SQL, 2, jp)) == NULL) {
-			resp_db_error(r, &err);
-			return;
-		}
-		if (PQntuples(res) != 1) {
-			PQclear(res);
-			resp_job_not_found(r);
-			return;
-		}
-		carc = PQgetvalue(res, 0, 0)[0] == 't';
-		PQclear(res);
-	}
+	if ((carc = job_check(r, db)) == -1)
+		return;
 	if ((res = db_exec(db, &err, sql_count, 4, params)) == NULL) {
 		resp_db_error(r, &err);
 		return;
@@ -303,7 +316,7 @@ rows_detail(struct req *r)
 	    LINE_REASON_BARE);
 	struct json_object *o, *lines, *payments;
 	const char *params[2];
-	char org[24], rowbuf[24];
+	char rowbuf[24];
 	struct errbuf err;
 	PGresult *res;
 	PGconn *db;
@@ -316,20 +329,8 @@ rows_detail(struct req *r)
 		resp_db_error(r, NULL);
 		return;
 	}
-	snprintf(org, sizeof(org), "%lld", r->org_id);
-	params[0] = org;
-	params[1] = r->job_id;
-	if ((res = db_exec(db, &err, JOB_SQL, 2, params)) == NULL) {
-		resp_db_error(r, &err);
+	if ((carc = job_check(r, db)) == -1)
 		return;
-	}
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		resp_job_not_found(r);
-		return;
-	}
-	carc = PQgetvalue(res, 0, 0)[0] == 't';
-	PQclear(res);
 	/* Like DRF: another segment than a row number finds no row. */
 	if ((rownum = row_number_of(r->route.row)) == -1) {
 		resp_error(r, 404, "not_found", "No row with this number.",
