@@ -76,6 +76,7 @@ route_action(enum route_id id)
 	case ROUTE_JOB_CANCEL:		/* reliability */
 		return "cancel";
 	case ROUTE_JOB_ROWS:
+	case ROUTE_JOB_ROW:		/* claim details */
 		return "view_rows";
 	default:
 		return NULL;

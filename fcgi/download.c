@@ -5,9 +5,10 @@
  * order is the compatibility contract of DESIGN.md; text cells go
  * through csv_safe() so no cell can start a spreadsheet formula.
  *
- * Issue 5: ?format=extended, ?rows=, ?as=input and ?bom=1 (results.h
+ * Variants: ?format=extended, ?rows=, ?as=input and ?bom=1 (results.h
  * builds the statement and the header line; the header is written here,
- * the rows by COPY).
+ * the rows by COPY).  Claim details: ?format=lines, ?format=payments
+ * and ?format=payments&summary=1.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +94,8 @@ load_cols(PGconn *db, const PGresult *job, const char *job_id,
 void
 download_results(struct req *r)
 {
-	static const char sql_job[] = "SELECT status, input_columns::text"
+	static const char sql_job[] = "SELECT status, input_columns::text,"
+	    " workflow <> 'status', to_regclass('carc_codes') IS NOT NULL"
 	    " FROM csv_jobs WHERE organization_id = $1 AND id = $2";
 	const char *params[2], *status, *bad;
 	char org[24], hdr[256], fname[128], *sql = NULL, *head = NULL;
@@ -111,8 +113,10 @@ download_results(struct req *r)
 		return;
 	if (results_opts_parse(r->query, &opts, &bad) == -1) {
 		resp_field_error(r, 400, "invalid_query", bad, "Unknown value: "
-		    "format is csv or extended; rows is all, failed, succeeded "
-		    "or unprocessed; as is results or input; bom is 0 or 1.");
+		    "format is csv, extended, lines or payments; summary is 0 "
+		    "or 1 (with format=payments); rows is all, failed, "
+		    "succeeded or unprocessed; as is results or input (not "
+		    "with lines or payments); bom is 0 or 1.");
 		return;
 	}
 	if ((db = req_db(r)) == NULL) {
@@ -131,6 +135,9 @@ download_results(struct req *r)
 		goto out;
 	}
 	status = PQgetvalue(job, 0, 0);
+	opts.details = PQgetvalue(job, 0, 2)[0] == 't';
+	/* The reference texts come with a later migration than the rows. */
+	opts.carc = PQgetvalue(job, 0, 3)[0] == 't';
 	if (strcmp(status, "COMPLETED") != 0 && strcmp(status, "FAILED") != 0 &&
 	    strcmp(status, "CANCELLED") != 0) {
 		resp_error(r, 409, "job_not_finished",

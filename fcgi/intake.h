@@ -25,11 +25,14 @@ struct upload_in {
 	const void	*data;		/* the file part, inside map */
 	size_t		 len;
 	char		 filename[FORM_FILENAME_MAX + 1];
+	/* The "workflow" field: status (default), details, payment, full. */
+	char		 workflow[8];
 };
 
 /*
  * upload.c: checks the request (Content-Type, size, multipart framing,
- * the "file" field and its type) and finds the file part.  Returns 0
+ * the "file" field and its type, the optional "workflow" field) and
+ * finds the file part.  Returns 0
  * with in filled, or -1 after answering (400/413/415/503).  Call
  * upload_in_free() afterwards in both cases.
  */
@@ -54,6 +57,13 @@ void	 template_handle(struct req *r);
 
 /* rows.c: GET claims/csv-jobs/{id}/rows/ (paginated JSON). */
 void	 rows_list(struct req *r);
+
+/*
+ * rows.c: GET claims/csv-jobs/{id}/rows/{row}/: one row as in the list,
+ * with its service lines and payments (404 for another organisation's
+ * job or a row the job does not have).
+ */
+void	 rows_detail(struct req *r);
 
 /*
  * dedup.c: Idempotency-Key of an upload.  key is the header value (or

@@ -316,6 +316,10 @@ dispatch(struct req *r)
 	case ROUTE_JOB_CANCEL:
 		cancel_handle(r);
 		break;
+	case ROUTE_JOB_ROW:
+		if (purge_gate(r) == 0)
+			rows_detail(r);
+		break;
 	default:
 		resp_error(r, 404, "not_found", "Not found.", NULL, NULL);
 		break;

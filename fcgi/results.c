@@ -13,7 +13,7 @@
 #include "query.h"
 #include "results.h"
 
-/* The contract's columns (DESIGN.md), in order, and their SQL. */
+/* The compatibility contract's columns, in order, and their SQL. */
 static const struct {
 	const char *name, *sql;
 } contract[] = {
@@ -53,6 +53,126 @@ static const struct {
 	    " WHEN false THEN 'false' END" },
 };
 
+/*
+ * ?format=extended of a job whose workflow asked for details or
+ * payments (a status job's extended CSV stays as it was): after the
+ * columns above.  The claim's payer number, allowed amount and patient
+ * responsibility are already among them.  NULL sql: written by
+ * results_sql() (the CARC texts depend on carc_codes being there).
+ */
+static const struct {
+	const char *name, *sql;
+} details[] = {
+	{ "service_from", "to_char(service_from, 'YYYY-MM-DD')" },
+	{ "service_to", "to_char(service_to, 'YYYY-MM-DD')" },
+	{ "deductible", "deductible" },
+	{ "copay", "copay" },
+	{ "coinsurance", "coinsurance" },
+	{ "line_count", "line_count" },
+	{ "denied_line_count", "denied_line_count" },
+	{ "denied_amount", "denied_amount" },
+	{ "denial_reasons", NULL },
+	{ "rarc_codes", "csv_safe(rarc_codes)" },
+	{ "payment_method", "csv_safe(payment_method)" },
+	{ "payment_numbers", "csv_safe(payment_numbers)" },
+	{ "payment_dates", "csv_safe(payment_dates)" },
+	{ "claim_paid_amount", "claim_paid_amount" },
+	{ "void_reissue", "CASE void_reissue WHEN true THEN 'true'"
+	    " WHEN false THEN 'false' END" },
+	{ "details_result", "csv_safe(details_result)" },
+	{ "details_note", "csv_safe(details_note)" },
+	{ "payments_result", "csv_safe(payments_result)" },
+	{ "payments_note", "csv_safe(payments_note)" },
+};
+
+#define DENIAL_REASONS_CARC	"csv_safe(" RESULTS_DENIAL_REASONS_CARC ")"
+#define DENIAL_REASONS_BARE	"csv_safe(" RESULTS_DENIAL_REASONS_BARE ")"
+
+/*
+ * ?format=lines: after the contract's columns, from csv_job_lines
+ * joined as LINES_FROM names its columns (l_*, apart from the row's).
+ */
+static const struct {
+	const char *name, *sql;
+} lines[] = {
+	{ "line", "l_line" },
+	{ "procedure_code", "csv_safe(l_procedure_code)" },
+	{ "modifiers", "csv_safe(l_modifiers)" },
+	{ "units", "l_units" },
+	{ "service_date", "to_char(l_service_date, 'YYYY-MM-DD')" },
+	{ "charged", "l_charged" },
+	{ "allowed", "l_allowed" },
+	{ "paid", "l_paid" },
+	{ "patient_responsibility", "l_patient_resp" },
+	{ "adjustments", "csv_safe(l_adjustments)" },
+	{ "remark_codes", "csv_safe(l_remark_codes)" },
+	{ "denied", "CASE l_denied WHEN true THEN 'true'"
+	    " WHEN false THEN 'false' END" },
+	{ "denial_reason", NULL },
+};
+
+#define LINES_FROM							\
+	" JOIN (SELECT job_id AS l_job, row_number AS l_row,"		\
+	" line_number AS l_line, procedure_code AS l_procedure_code,"	\
+	" modifiers AS l_modifiers, units AS l_units,"			\
+	" service_date AS l_service_date, charged AS l_charged,"	\
+	" allowed AS l_allowed, paid AS l_paid,"			\
+	" patient_resp AS l_patient_resp, adjustments AS l_adjustments,"\
+	" carc_codes AS l_carc_codes, remark_codes AS l_remark_codes,"	\
+	" denied AS l_denied FROM csv_job_lines) l"			\
+	" ON l_job = job_id AND l_row = row_number"
+
+/* A denied line's first CARC code in plain English. */
+#define DENIAL_REASON_CARC						\
+	"csv_safe(CASE WHEN l_denied THEN coalesce((SELECT d.description"\
+	" FROM carc_codes d WHERE d.code ="				\
+	" split_part(l_carc_codes, ';', 1)),"				\
+	" nullif(split_part(l_carc_codes, ';', 1), '')) END)"
+#define DENIAL_REASON_BARE						\
+	"csv_safe(CASE WHEN l_denied THEN"				\
+	" nullif(split_part(l_carc_codes, ';', 1), '') END)"
+
+/* ?format=payments: after the contract's columns (p_* as joined). */
+static const struct {
+	const char *name, *sql;
+} payments[] = {
+	{ "payment_number", "csv_safe(p_payment_number)" },
+	{ "payment_method", "csv_safe(p_payment_method)" },
+	{ "issue_date", "to_char(p_issue_date, 'YYYY-MM-DD')" },
+	{ "payment_amount", "p_payment_amount" },
+	{ "claim_paid_amount", "p_claim_paid_amount" },
+	{ "payment_status", "csv_safe(p_status)" },
+	{ "payee_name", "csv_safe(p_payee_name)" },
+};
+
+#define PAYMENTS_FROM							\
+	" JOIN (SELECT job_id AS p_job, row_number AS p_row, seq AS p_seq,"\
+	" payment_number AS p_payment_number,"				\
+	" payment_method AS p_payment_method, issue_date AS p_issue_date,"\
+	" payment_amount AS p_payment_amount,"				\
+	" claim_paid_amount AS p_claim_paid_amount, status AS p_status,"\
+	" payee_name AS p_payee_name FROM csv_job_payments) p"		\
+	" ON p_job = job_id AND p_row = row_number"
+
+/*
+ * ?format=payments&summary=1: one row per payment number of the job.
+ * claims_paid_amount leaves voided payments out, as the rows'
+ * claim_paid_amount does.
+ */
+static const struct {
+	const char *name, *sql;
+} summary[] = {
+	{ "payment_number", "csv_safe(payment_number)" },
+	{ "payment_method", "csv_safe(string_agg(DISTINCT payment_method,"
+	    " ';'))" },
+	{ "issue_date", "to_char(min(issue_date), 'YYYY-MM-DD')" },
+	{ "payment_amount", "max(payment_amount)" },
+	{ "payment_status", "csv_safe(string_agg(DISTINCT status, ';'))" },
+	{ "claims", "count(DISTINCT row_number)" },
+	{ "claims_paid_amount", "coalesce(sum(claim_paid_amount) FILTER"
+	    " (WHERE upper(status) IS DISTINCT FROM 'VOIDED'), 0)" },
+};
+
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 int
@@ -70,8 +190,24 @@ results_opts_parse(const char *qs, struct results_opts *o, const char **bad)
 	if ((v = query_get(&q, "format")) != NULL && *v != '\0') {
 		if (strcmp(v, "extended") == 0)
 			o->extended = 1;
+		else if (strcmp(v, "lines") == 0)
+			o->lines = 1;
+		else if (strcmp(v, "payments") == 0)
+			o->payments = 1;
 		else if (strcmp(v, "csv") != 0) {
 			*bad = "format";
+			return -1;
+		}
+	}
+	if ((v = query_get(&q, "summary")) != NULL && *v != '\0') {
+		if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0)
+			o->summary = 1;
+		else if (strcmp(v, "0") != 0 && strcmp(v, "false") != 0) {
+			*bad = "summary";
+			return -1;
+		}
+		if (o->summary && !o->payments) {
+			*bad = "summary";
 			return -1;
 		}
 	}
@@ -91,6 +227,11 @@ results_opts_parse(const char *qs, struct results_opts *o, const char **bad)
 		if (strcmp(v, "input") == 0)
 			o->as_input = 1;
 		else if (strcmp(v, "results") != 0) {
+			*bad = "as";
+			return -1;
+		}
+		/* The input has no lines or payments to show. */
+		if (o->as_input && (o->lines || o->payments)) {
 			*bad = "as";
 			return -1;
 		}
@@ -230,6 +371,52 @@ put(char *out, size_t outsz, size_t *len, const char *s)
 	return 0;
 }
 
+/* The rows= condition on csv_job_rows, "" for all rows. */
+static const char *
+rows_where(enum results_rows rows)
+{
+	switch (rows) {
+	case RESULTS_FAILED:
+		return " AND success = false";
+	case RESULTS_SUCCEEDED:
+		return " AND success = true";
+	case RESULTS_UNPROCESSED:
+		return " AND success IS NULL";
+	case RESULTS_ALL:
+		break;
+	}
+	return "";
+}
+
+/* The payments summary's statement (see results_sql). */
+static int
+summary_sql(const struct results_opts *o, const char *job_id, char *out,
+    size_t outsz)
+{
+	size_t len = 0, i;
+	int rc = 0;
+
+	rc |= put(out, outsz, &len, "COPY (SELECT ");
+	for (i = 0; i < NELEM(summary); i++) {
+		rc |= put(out, outsz, &len, i == 0 ? "" : ", ");
+		rc |= put(out, outsz, &len, summary[i].sql);
+	}
+	rc |= put(out, outsz, &len, " FROM csv_job_payments WHERE job_id = '");
+	rc |= put(out, outsz, &len, job_id);
+	rc |= put(out, outsz, &len, "'");
+	if (o->rows != RESULTS_ALL) {
+		rc |= put(out, outsz, &len, " AND row_number IN (SELECT"
+		    " row_number FROM csv_job_rows WHERE job_id = '");
+		rc |= put(out, outsz, &len, job_id);
+		rc |= put(out, outsz, &len, "'");
+		rc |= put(out, outsz, &len, rows_where(o->rows));
+		rc |= put(out, outsz, &len, ")");
+	}
+	rc |= put(out, outsz, &len, " GROUP BY payment_number"
+	    " ORDER BY payment_number) TO STDOUT (FORMAT csv)");
+	return rc != 0 ? -1 : (int)len;
+}
+
 int
 results_sql(const struct results_opts *o, const struct results_cols *c,
     const char *job_id, char *out, size_t outsz)
@@ -238,6 +425,8 @@ results_sql(const struct results_opts *o, const struct results_cols *c,
 	size_t len = 0, i;
 	int first = 1, rc = 0;
 
+	if (o->summary)
+		return summary_sql(o, job_id, out, outsz);
 #define ITEM(s) do {							\
 	rc |= put(out, outsz, &len, first ? "" : ", ");			\
 	rc |= put(out, outsz, &len, (s));				\
@@ -258,27 +447,37 @@ results_sql(const struct results_opts *o, const struct results_cols *c,
 				    "csv_safe(extra->%d->>1)", c->col[i].extra);
 			ITEM(buf);
 		}
-	if (o->extended && !o->as_input)
+	if (o->extended && !o->as_input) {
 		for (i = 0; i < NELEM(extended); i++)
 			ITEM(extended[i].sql);
-	rc |= put(out, outsz, &len, " FROM csv_job_rows WHERE job_id = '");
+		if (o->details)
+			for (i = 0; i < NELEM(details); i++)
+				ITEM(details[i].sql != NULL ? details[i].sql :
+				    o->carc ? DENIAL_REASONS_CARC :
+				    DENIAL_REASONS_BARE);
+	}
+	if (o->lines)
+		for (i = 0; i < NELEM(lines); i++)
+			ITEM(lines[i].sql != NULL ? lines[i].sql : o->carc ?
+			    DENIAL_REASON_CARC : DENIAL_REASON_BARE);
+	if (o->payments)
+		for (i = 0; i < NELEM(payments); i++)
+			ITEM(payments[i].sql);
+	rc |= put(out, outsz, &len, " FROM csv_job_rows");
+	if (o->lines)
+		rc |= put(out, outsz, &len, LINES_FROM);
+	if (o->payments)
+		rc |= put(out, outsz, &len, PAYMENTS_FROM);
+	rc |= put(out, outsz, &len, " WHERE job_id = '");
 	rc |= put(out, outsz, &len, job_id);
 	rc |= put(out, outsz, &len, "'");
-	switch (o->rows) {
-	case RESULTS_FAILED:
-		rc |= put(out, outsz, &len, " AND success = false");
-		break;
-	case RESULTS_SUCCEEDED:
-		rc |= put(out, outsz, &len, " AND success = true");
-		break;
-	case RESULTS_UNPROCESSED:
-		rc |= put(out, outsz, &len, " AND success IS NULL");
-		break;
-	case RESULTS_ALL:
-		break;
-	}
-	rc |= put(out, outsz, &len,
-	    " ORDER BY row_number) TO STDOUT (FORMAT csv)");
+	rc |= put(out, outsz, &len, rows_where(o->rows));
+	rc |= put(out, outsz, &len, " ORDER BY row_number");
+	if (o->lines)
+		rc |= put(out, outsz, &len, ", l_line");
+	if (o->payments)
+		rc |= put(out, outsz, &len, ", p_seq");
+	rc |= put(out, outsz, &len, ") TO STDOUT (FORMAT csv)");
 #undef ITEM
 	return rc != 0 ? -1 : (int)len;
 }
@@ -325,16 +524,32 @@ results_header(const struct results_opts *o, const struct results_cols *c,
 	rc |= put_cell(out, outsz, &len, (s));				\
 	first = 0;							\
 } while (0)
+	if (o->summary) {
+		for (i = 0; i < NELEM(summary); i++)
+			CELL(summary[i].name);
+		goto done;
+	}
 	if (!o->as_input)
 		for (i = 0; i < NELEM(contract); i++)
 			CELL(contract[i].name);
 	if (o->extended || o->as_input)
 		for (i = 0; i < c->n; i++)
 			CELL(c->col[i].name);
-	if (o->extended && !o->as_input)
+	if (o->extended && !o->as_input) {
 		for (i = 0; i < NELEM(extended); i++)
 			CELL(extended[i].name);
+		if (o->details)
+			for (i = 0; i < NELEM(details); i++)
+				CELL(details[i].name);
+	}
+	if (o->lines)
+		for (i = 0; i < NELEM(lines); i++)
+			CELL(lines[i].name);
+	if (o->payments)
+		for (i = 0; i < NELEM(payments); i++)
+			CELL(payments[i].name);
 #undef CELL
+done:
 	rc |= put(out, outsz, &len, "\r\n");
 	return rc != 0 ? -1 : (int)len;
 }
@@ -348,5 +563,7 @@ results_filename(const struct results_opts *o, const char *job_id,
 	};
 
 	snprintf(out, outsz, "results-%s%s%s.csv", job_id, rows[o->rows],
-	    o->as_input ? "-input" : o->extended ? "-extended" : "");
+	    o->as_input ? "-input" : o->extended ? "-extended" :
+	    o->lines ? "-lines" : o->summary ? "-payments-summary" :
+	    o->payments ? "-payments" : "");
 }

@@ -1,8 +1,8 @@
 /*
- * The results CSV's variants (issue 5): ?format=extended, ?rows=,
- * ?as=input, ?bom=1.  Pure: builds the COPY statement and writes the
- * header line, so unit tests check both without services; download.c
- * runs them.
+ * The results CSV's variants: ?format=extended|lines|payments,
+ * ?summary=1, ?rows=, ?as=input, ?bom=1.  Pure: builds the COPY
+ * statement and writes the header line, so unit tests check both
+ * without services; download.c runs them.
  */
 #ifndef RESULTS_H
 #define RESULTS_H
@@ -23,9 +23,16 @@ enum results_rows {
 
 struct results_opts {
 	int		 extended;	/* format=extended */
+	int		 lines;		/* format=lines: one row per line */
+	int		 payments;	/* format=payments: one per payment */
+	int		 summary;	/* payments&summary=1: per number */
 	enum results_rows rows;
 	int		 as_input;	/* as=input: the input columns only */
 	int		 bom;		/* bom=1: a UTF-8 BOM first */
+	/* Set by the caller, not by the query: */
+	int		 details;	/* extended gets the details columns
+					 * (the job's workflow is not status) */
+	int		 carc;		/* table carc_codes exists */
 };
 
 /* One input column, in file order. */
@@ -41,10 +48,12 @@ struct results_cols {
 };
 
 /*
- * Parses the query string qs (may be NULL) into o: format=csv|extended,
- * rows=all|failed|succeeded|unprocessed, as=results|input, bom=0|1
- * (absent or empty values are the defaults).  Returns 0, or -1 with
- * *bad naming the offending parameter ("query" if qs is malformed).
+ * Parses the query string qs (may be NULL) into o:
+ * format=csv|extended|lines|payments, summary=0|1 (payments only),
+ * rows=all|failed|succeeded|unprocessed, as=results|input (not with
+ * lines or payments), bom=0|1 (absent or empty values are the
+ * defaults).  Returns 0, or -1 with *bad naming the offending parameter
+ * ("query" if qs is malformed).
  */
 int	 results_opts_parse(const char *qs, struct results_opts *o,
 	    const char **bad);
@@ -72,10 +81,30 @@ int	 results_cols_load(const char *input_columns, const char *first_extra,
  * Writes "COPY (SELECT ...) TO STDOUT (FORMAT csv)" for job_id (a
  * canonical UUID, checked by the caller: it is spliced in) into out.
  * Text cells go through csv_safe(); amounts, counts and dates do not.
+ * Every format but the payments summary starts with the nine contract
+ * columns: lines and payments repeat them on each line or payment of
+ * the claim (claims without any are left out: extended's details_note
+ * and payments_note say why).  The summary has one row per payment
+ * number (how many of the job's claims it paid, and how much of it went
+ * to them), a separate download because it describes no claim row.
  * Returns the length, or -1 if it does not fit.
  */
 int	 results_sql(const struct results_opts *o, const struct results_cols *c,
 	    const char *job_id, char *out, size_t outsz);
+
+/*
+ * SQL of a csv_job_rows row's CARC codes ("50;97") as "50 Text; 97
+ * Text", in their order: with the reference table carc_codes, and
+ * without it (the codes alone).  Raw text: CSV wraps it in csv_safe().
+ */
+#define RESULTS_DENIAL_REASONS_CARC					\
+	"(SELECT string_agg(c.code || coalesce(' ' || d.description, ''),"\
+	" '; ' ORDER BY c.n)"						\
+	" FROM unnest(string_to_array(csv_job_rows.carc_codes, ';'))"	\
+	" WITH ORDINALITY AS c(code, n)"				\
+	" LEFT JOIN carc_codes d ON d.code = c.code)"
+#define RESULTS_DENIAL_REASONS_BARE					\
+	"replace(csv_job_rows.carc_codes, ';', '; ')"
 
 /* Room for any statement results_sql() writes (64 inputs of < 40 bytes). */
 #define RESULTS_SQL_MAX		16384
@@ -93,7 +122,10 @@ int	 results_sql(const struct results_opts *o, const struct results_cols *c,
 int	 results_header(const struct results_opts *o,
 	    const struct results_cols *c, char *out, size_t outsz);
 
-/* The suggested download name, "results-<job>[-failed][-input].csv". */
+/*
+ * The suggested download name,
+ * "results-<job>[-failed][-input|-extended|-lines|-payments[-summary]].csv".
+ */
 void	 results_filename(const struct results_opts *o, const char *job_id,
 	    char *out, size_t outsz);
 

@@ -28,11 +28,13 @@ const char *const route_names[ROUTE__MAX] = {
 	[ROUTE_JOB_ROWS] = "job_rows",
 	/* reliability */
 	[ROUTE_JOB_CANCEL] = "job_cancel",
+	/* claim details */
+	[ROUTE_JOB_ROW] = "job_row",
 };
 
 #define PREFIX	"/api/v1/"
 
-/* Pattern per route: "*" is the job id segment. */
+/* Pattern per route: "*" is the job id segment, "#" a row number's. */
 static const struct route {
 	enum route_id	 id;
 	const char	*pattern;
@@ -58,31 +60,38 @@ static const struct route {
 	{ ROUTE_JOB_ROWS, "claims/csv-jobs/*/rows/", "GET", "GET, HEAD" },
 	/* reliability */
 	{ ROUTE_JOB_CANCEL, "claims/csv-jobs/*/cancel/", "POST", "POST" },
+	/* claim details */
+	{ ROUTE_JOB_ROW, "claims/csv-jobs/*/rows/#/", "GET", "GET, HEAD" },
 };
 
 /*
  * Matches path (after PREFIX) against pattern; a "*" segment is stored
- * in seg (DRF's default lookup regex [^/.]+).  Returns 1 on a match.
+ * in seg, a "#" segment in sub (both DRF's default lookup regex
+ * [^/.]+; sub has ROUTE_ROW_MAX bytes).  Returns 1 on a match.
  */
 static int
-match_one(const char *pattern, const char *path, char *seg, size_t segsz)
+match_one(const char *pattern, const char *path, char *seg, size_t segsz,
+    char *sub)
 {
 	const char *p = pattern, *s = path, *slash;
-	size_t n;
+	size_t n, sz;
+	char *out;
 
 	while (*p != '\0') {
-		if (*p == '*') {
+		if (*p == '*' || *p == '#') {
+			out = *p == '*' ? seg : sub;
+			sz = *p == '*' ? segsz : ROUTE_ROW_MAX;
 			slash = strchr(s, '/');
 			if (slash == NULL || slash == s)
 				return 0;
 			n = (size_t)(slash - s);
 			if (memchr(s, '.', n) != NULL)
 				return 0;
-			if (n < segsz) {
-				memcpy(seg, s, n);
-				seg[n] = '\0';
+			if (n < sz) {
+				memcpy(out, s, n);
+				out[n] = '\0';
 			} else
-				seg[0] = '\0';	/* too long: not a uuid */
+				out[0] = '\0';	/* too long: not an id */
 			s = slash;
 			p++;
 			continue;
@@ -97,7 +106,7 @@ match_one(const char *pattern, const char *path, char *seg, size_t segsz)
 
 /* Looks path up; returns the route or NULL, with the id segment in seg. */
 static const struct route *
-lookup(const char *path, char *seg, size_t segsz)
+lookup(const char *path, char *seg, size_t segsz, char *sub)
 {
 	size_t i;
 
@@ -105,7 +114,7 @@ lookup(const char *path, char *seg, size_t segsz)
 		return NULL;
 	path += strlen(PREFIX);
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if (match_one(routes[i].pattern, path, seg, segsz))
+		if (match_one(routes[i].pattern, path, seg, segsz, sub))
 			return &routes[i];
 	return NULL;
 }
@@ -122,7 +131,7 @@ router_match(const char *method, const char *path, struct route_match *m)
 	seg[0] = '\0';
 	if (method == NULL || path == NULL)
 		return ROUTE_NOT_FOUND;
-	if ((r = lookup(path, seg, sizeof(seg))) == NULL) {
+	if ((r = lookup(path, seg, sizeof(seg), m->row)) == NULL) {
 		n = strlen(path);
 		/* Our paths are short; a long one cannot match with a slash. */
 		if (n == 0 || path[n - 1] == '/' || n + 2 > sizeof(slashed))
@@ -130,7 +139,7 @@ router_match(const char *method, const char *path, struct route_match *m)
 		memcpy(slashed, path, n);
 		slashed[n] = '/';
 		slashed[n + 1] = '\0';
-		if (lookup(slashed, seg, sizeof(seg)) == NULL)
+		if (lookup(slashed, seg, sizeof(seg), m->row) == NULL)
 			return ROUTE_NOT_FOUND;
 		return ROUTE_ADD_SLASH;
 	}

@@ -26,6 +26,9 @@ enum route_id {
 
 	/* reliability (issue 8) */
 	ROUTE_JOB_CANCEL,	/* POST claims/csv-jobs/{id}/cancel/ */
+
+	/* claim details */
+	ROUTE_JOB_ROW,		/* GET claims/csv-jobs/{id}/rows/{row}/ */
 	ROUTE__MAX
 };
 
@@ -39,6 +42,8 @@ enum route_result {
 	ROUTE_BAD_METHOD	/* 405; m->allow lists the methods */
 };
 
+#define ROUTE_ROW_MAX	24
+
 struct route_match {
 	enum route_id	 id;
 	/*
@@ -49,6 +54,8 @@ struct route_match {
 	 */
 	char		 job_id[37];
 	int		 job_id_ok;
+	/* The {row} segment as sent ("" if too long); the handler checks. */
+	char		 row[ROUTE_ROW_MAX];
 	int		 head;		/* HEAD: a GET without a body */
 	const char	*allow;		/* the Allow header for this path */
 };

@@ -5,7 +5,11 @@
  * ?success=true|false and ?q= (claim number prefix, any case).  Values
  * are raw (JSON needs no formula neutralising; the browser shows text).
  * Another organisation's job answers 404.
+ *
+ * GET claims/csv-jobs/{id}/rows/{row}/: one row, the same object, with
+ * its service lines and payments (claim details).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,17 +21,138 @@
 #include "intake.h"
 #include "log.h"
 #include "query.h"
+#include "results.h"
 
-/* The columns row_json() reads, in this order. */
-#define ROW_COLS							\
+/*
+ * The columns row_json() reads, in this order; denial is the SQL of
+ * denial_reasons (RESULTS_DENIAL_REASONS_*: carc_codes may not exist).
+ */
+#define ROW_COLS(denial)						\
 	"row_number, claim_number, status, patient_name,"		\
 	" total_charged::text, total_paid::text,"			\
 	" to_char(processed_date, 'YYYY-MM-DD'), success, error_message," \
-	" warning, lookup_result, attempts"
+	" warning, lookup_result, attempts,"				\
+	" payer_claim_number, total_allowed::text,"			\
+	" patient_responsibility::text,"				\
+	" to_char(service_from, 'YYYY-MM-DD'),"				\
+	" to_char(service_to, 'YYYY-MM-DD'), deductible::text,"	\
+	" copay::text, coinsurance::text, line_count, denied_line_count,"\
+	" denied_amount::text, carc_codes, " denial ", rarc_codes,"	\
+	" payment_method, payment_numbers, payment_dates,"		\
+	" claim_paid_amount::text, void_reissue, details_result,"	\
+	" details_note, payments_result, payments_note"
 enum {
 	RC_ROW, RC_CLAIM, RC_STATUS, RC_PATIENT, RC_CHARGED, RC_PAID,
-	RC_PROCESSED, RC_SUCCESS, RC_ERROR, RC_WARNING, RC_LOOKUP, RC_ATTEMPTS
+	RC_PROCESSED, RC_SUCCESS, RC_ERROR, RC_WARNING, RC_LOOKUP, RC_ATTEMPTS,
+	/* claim details */
+	RC_PAYER_CLAIM, RC_ALLOWED, RC_PATIENT_RESP, RC_SERVICE_FROM,
+	RC_SERVICE_TO, RC_DEDUCTIBLE, RC_COPAY, RC_COINSURANCE, RC_LINES,
+	RC_DENIED_LINES, RC_DENIED_AMOUNT, RC_CARC, RC_DENIAL, RC_RARC,
+	RC_PAY_METHOD, RC_PAY_NUMBERS, RC_PAY_DATES, RC_CLAIM_PAID, RC_VOID,
+	RC_DETAILS_RESULT, RC_DETAILS_NOTE, RC_PAYMENTS_RESULT,
+	RC_PAYMENTS_NOTE
 };
+
+/* Text columns of the claim details, keyed as in the results CSV. */
+static const struct {
+	const char	*key;
+	int		 col;
+} detail_text[] = {
+	{ "payer_claim_number", RC_PAYER_CLAIM },
+	{ "total_allowed", RC_ALLOWED },
+	{ "patient_responsibility", RC_PATIENT_RESP },
+	{ "service_from", RC_SERVICE_FROM },
+	{ "service_to", RC_SERVICE_TO },
+	{ "deductible", RC_DEDUCTIBLE },
+	{ "copay", RC_COPAY },
+	{ "coinsurance", RC_COINSURANCE },
+	{ "denied_amount", RC_DENIED_AMOUNT },
+	{ "carc_codes", RC_CARC },
+	{ "denial_reasons", RC_DENIAL },
+	{ "rarc_codes", RC_RARC },
+	{ "payment_method", RC_PAY_METHOD },
+	{ "payment_numbers", RC_PAY_NUMBERS },
+	{ "payment_dates", RC_PAY_DATES },
+	{ "claim_paid_amount", RC_CLAIM_PAID },
+	{ "details_result", RC_DETAILS_RESULT },
+	{ "details_note", RC_DETAILS_NOTE },
+	{ "payments_result", RC_PAYMENTS_RESULT },
+	{ "payments_note", RC_PAYMENTS_NOTE },
+};
+
+/*
+ * A row's lines and payments as two JSON arrays ($1 job, $2 row).
+ * Amounts are strings, as DRF renders decimals; an adjustment
+ * "CO-45-70.00" becomes {group, reason, amount, description}.
+ */
+#define PARTS_SQL(adj_desc, adj_join, line_reason)			\
+	"SELECT (SELECT coalesce(json_agg(json_build_object("		\
+	"'line', line_number, 'procedure_code', procedure_code,"	\
+	" 'modifiers', modifiers, 'units', units::text,"		\
+	" 'service_date', to_char(service_date, 'YYYY-MM-DD'),"	\
+	" 'charged', charged::text, 'allowed', allowed::text,"		\
+	" 'paid', paid::text, 'patient_responsibility', patient_resp::text,"\
+	" 'adjustments', (SELECT coalesce(json_agg(json_build_object("	\
+	"'group', split_part(a.s, '-', 1), 'reason', split_part(a.s, '-', 2),"\
+	" 'amount', substring(a.s from '^[^-]*-[^-]*-(.*)$'),"		\
+	" 'description', " adj_desc ") ORDER BY a.n), '[]')"		\
+	" FROM unnest(string_to_array(adjustments, ';'))"		\
+	" WITH ORDINALITY AS a(s, n)" adj_join "),"			\
+	" 'carc_codes', carc_codes, 'remark_codes', remark_codes,"	\
+	" 'denied', denied, 'denial_reason', " line_reason ")"		\
+	" ORDER BY line_number), '[]')::text FROM csv_job_lines"	\
+	" WHERE job_id = $1 AND row_number = $2),"			\
+	" (SELECT coalesce(json_agg(json_build_object("			\
+	"'seq', seq, 'payment_number', payment_number,"			\
+	" 'payment_method', payment_method,"				\
+	" 'issue_date', to_char(issue_date, 'YYYY-MM-DD'),"		\
+	" 'payment_amount', payment_amount::text,"			\
+	" 'claim_paid_amount', claim_paid_amount::text,"		\
+	" 'status', status, 'payee_name', payee_name)"			\
+	" ORDER BY seq), '[]')::text FROM csv_job_payments"		\
+	" WHERE job_id = $1 AND row_number = $2)"
+
+/* A denied line's first CARC code, in plain English if known. */
+#define LINE_REASON_CARC						\
+	"CASE WHEN denied THEN coalesce((SELECT r.description"		\
+	" FROM carc_codes r WHERE r.code ="				\
+	" split_part(csv_job_lines.carc_codes, ';', 1)),"		\
+	" nullif(split_part(csv_job_lines.carc_codes, ';', 1), '')) END"
+#define LINE_REASON_BARE						\
+	"CASE WHEN denied THEN"						\
+	" nullif(split_part(csv_job_lines.carc_codes, ';', 1), '') END"
+
+/*
+ * Checks that r->job_id is the caller's job.  Returns whether the
+ * reference table carc_codes exists (1 or 0), or -1 after answering.
+ */
+static int
+job_check(struct req *r, PGconn *db)
+{
+	static const char sql[] = "SELECT to_regclass('carc_codes')"
+	    " IS NOT NULL FROM csv_jobs WHERE organization_id = $1 AND id = $2";
+	const char *params[2];
+	char org[24];
+	struct errbuf err;
+	PGresult *res;
+	int carc;
+
+	snprintf(org, sizeof(org), "%lld", r->org_id);
+	params[0] = org;
+	params[1] = r->job_id;
+	if ((res = db_exec(db, &err, sql, 2, params)) == NULL) {
+		resp_db_error(r, &err);
+		return -1;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		resp_job_not_found(r);
+		return -1;
+	}
+	carc = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return carc;
+}
 
 /* $1 job, $2 status, $3 success, $4 claim number prefix. */
 #define ROW_WHERE							\
@@ -45,10 +170,21 @@ add_text(struct json_object *o, const char *key, const PGresult *res,
 	    json_object_new_string(PQgetvalue(res, row, col)));
 }
 
+/* o[key] = the integer in column col, or null. */
+static void
+add_int(struct json_object *o, const char *key, const PGresult *res,
+    int row, int col)
+{
+	json_object_object_add(o, key, PQgetisnull(res, row, col) ? NULL :
+	    json_object_new_int64(strtoll(PQgetvalue(res, row, col), NULL,
+	    10)));
+}
+
 static struct json_object *
 row_json(const PGresult *res, int row)
 {
 	struct json_object *o = json_object_new_object();
+	size_t i;
 
 	json_object_object_add(o, "row", json_object_new_int64(
 	    strtoll(PQgetvalue(res, row, RC_ROW), NULL, 10)));
@@ -67,27 +203,37 @@ row_json(const PGresult *res, int row)
 	add_text(o, "lookup_result", res, row, RC_LOOKUP);
 	json_object_object_add(o, "attempts", json_object_new_int64(
 	    strtoll(PQgetvalue(res, row, RC_ATTEMPTS), NULL, 10)));
+	/* Claim details: null until the workflow stored them. */
+	for (i = 0; i < sizeof(detail_text) / sizeof(detail_text[0]); i++)
+		add_text(o, detail_text[i].key, res, row, detail_text[i].col);
+	add_int(o, "line_count", res, row, RC_LINES);
+	add_int(o, "denied_line_count", res, row, RC_DENIED_LINES);
+	json_object_object_add(o, "void_reissue", PQgetisnull(res, row,
+	    RC_VOID) ? NULL : json_object_new_boolean(
+	    PQgetvalue(res, row, RC_VOID)[0] == 't'));
 	return o;
 }
 
 void
 rows_list(struct req *r)
 {
-	static const char sql_job[] = "SELECT 1 FROM csv_jobs"
-	    " WHERE organization_id = $1 AND id = $2";
 	static const char sql_count[] = "SELECT count(*) FROM csv_job_rows"
 	    ROW_WHERE;
-	static const char sql_page[] = "SELECT " ROW_COLS
+	static const char sql_page[] = "SELECT "
+	    ROW_COLS(RESULTS_DENIAL_REASONS_CARC)
+	    " FROM csv_job_rows" ROW_WHERE
+	    " ORDER BY row_number LIMIT $5 OFFSET $6";
+	static const char sql_page_bare[] = "SELECT "
+	    ROW_COLS(RESULTS_DENIAL_REASONS_BARE)
 	    " FROM csv_job_rows" ROW_WHERE
 	    " ORDER BY row_number LIMIT $5 OFFSET $6";
 	struct query q;
 	const char *params[6], *v;
-	char org[24];
 	long count, size;
 	struct errbuf err;
 	PGresult *res;
 	PGconn *db;
-	int n;
+	int n, carc;
 
 	if (resp_job_id(r) == -1)
 		return;
@@ -126,21 +272,8 @@ rows_list(struct req *r)
 		resp_db_error(r, NULL);
 		return;
 	}
-	snprintf(org, sizeof(org), "%lld", r->org_id);
-	{
-		const char *jp[2] = { org, r->job_id };
-
-		if ((res = db_exec(db, &err, sql_job, 2, jp)) == NULL) {
-			resp_db_error(r, &err);
-			return;
-		}
-		if (PQntuples(res) != 1) {
-			PQclear(res);
-			resp_job_not_found(r);
-			return;
-		}
-		PQclear(res);
-	}
+	if ((carc = job_check(r, db)) == -1)
+		return;
 	if ((res = db_exec(db, &err, sql_count, 4, params)) == NULL) {
 		resp_db_error(r, &err);
 		return;
@@ -149,7 +282,97 @@ rows_list(struct req *r)
 	PQclear(res);
 
 	size = drf_page_size(query_get(&q, "page_size"));
-	if ((n = resp_page(r, db, &q, count, size, sql_page, 6, params,
-	    row_json)) >= 0)
+	if ((n = resp_page(r, db, &q, count, size, carc ? sql_page :
+	    sql_page_bare, 6, params, row_json)) >= 0)
 		r->rows = n;
+}
+
+/* Parses the {row} segment: 1 to INT_MAX in decimal, else -1. */
+static long
+row_number_of(const char *s)
+{
+	char *ep;
+	long n;
+
+	if (*s < '0' || *s > '9' || strlen(s) > 10)
+		return -1;
+	n = strtol(s, &ep, 10);
+	return *ep != '\0' || n < 1 || n > INT_MAX ? -1 : n;
+}
+
+void
+rows_detail(struct req *r)
+{
+	static const char sql_row[] = "SELECT "
+	    ROW_COLS(RESULTS_DENIAL_REASONS_CARC)
+	    " FROM csv_job_rows WHERE job_id = $1 AND row_number = $2";
+	static const char sql_row_bare[] = "SELECT "
+	    ROW_COLS(RESULTS_DENIAL_REASONS_BARE)
+	    " FROM csv_job_rows WHERE job_id = $1 AND row_number = $2";
+	static const char sql_parts[] = PARTS_SQL("d.description",
+	    " LEFT JOIN carc_codes d ON d.code = split_part(a.s, '-', 2)",
+	    LINE_REASON_CARC);
+	static const char sql_parts_bare[] = PARTS_SQL("NULL::text", "",
+	    LINE_REASON_BARE);
+	struct json_object *o, *lines, *payments;
+	const char *params[2];
+	char rowbuf[24];
+	struct errbuf err;
+	PGresult *res;
+	PGconn *db;
+	long rownum;
+	int carc;
+
+	if (resp_job_id(r) == -1)
+		return;
+	if ((db = req_db(r)) == NULL) {
+		resp_db_error(r, NULL);
+		return;
+	}
+	if ((carc = job_check(r, db)) == -1)
+		return;
+	/* Like DRF: another segment than a row number finds no row. */
+	if ((rownum = row_number_of(r->route.row)) == -1) {
+		resp_error(r, 404, "not_found", "No row with this number.",
+		    NULL, NULL);
+		return;
+	}
+	snprintf(rowbuf, sizeof(rowbuf), "%ld", rownum);
+	params[0] = r->job_id;
+	params[1] = rowbuf;
+	if ((res = db_exec(db, &err, carc ? sql_row : sql_row_bare, 2,
+	    params)) == NULL) {
+		resp_db_error(r, &err);
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		resp_error(r, 404, "not_found", "No row with this number.",
+		    NULL, NULL);
+		return;
+	}
+	o = row_json(res, 0);
+	PQclear(res);
+	if ((res = db_exec(db, &err, carc ? sql_parts : sql_parts_bare, 2,
+	    params)) == NULL) {
+		json_object_put(o);
+		resp_db_error(r, &err);
+		return;
+	}
+	lines = json_tokener_parse(PQgetvalue(res, 0, 0));
+	payments = json_tokener_parse(PQgetvalue(res, 0, 1));
+	PQclear(res);
+	if (lines == NULL || payments == NULL) {
+		json_object_put(lines);
+		json_object_put(payments);
+		json_object_put(o);
+		errbuf_set(&err, "job=%s row=%ld: malformed parts JSON",
+		    r->job_id, rownum);
+		resp_db_error(r, &err);
+		return;
+	}
+	json_object_object_add(o, "lines", lines);
+	json_object_object_add(o, "payments", payments);
+	r->rows = 1;
+	resp_json(r, 200, o, NULL);
 }

@@ -6,7 +6,7 @@
  * task is published; if Redis refuses, the job is deleted again, so a
  * client never sees a job that nobody will run.
  *
- * Issue 5: the same file (SHA-256 of the part) from the same
+ * Duplicates: the same file (SHA-256 of the part) from the same
  * organisation within upload.duplicate_window_s answers 409 unless
  * ?allow_duplicate=1, and an Idempotency-Key header makes a retried
  * request get its first answer (dedup.c).  upload_read() is shared with
@@ -179,6 +179,7 @@ struct store {
 	const char	*job_id;
 	const char	*task_id;
 	const char	*filename;
+	const char	*workflow;
 	const unsigned char *sha;
 	int		 allow_duplicate;
 	/* Out: */
@@ -230,7 +231,7 @@ store_job(struct req *r, struct store *st, const void *data, size_t len,
 		}
 	}
 	if (job_create(db, err, st->job_id, org, user, st->filename,
-	    st->task_id, hex) == -1)
+	    st->task_id, hex, st->workflow) == -1)
 		goto fail;
 	res = PQexec(db, sql_copy);
 	if (res == NULL || PQresultStatus(res) != PGRES_COPY_IN) {
@@ -366,6 +367,38 @@ upload_in_free(struct upload_in *in)
 	memset(&in->map, 0, sizeof(in->map));
 }
 
+/*
+ * The optional "workflow" field into in->workflow: which payer calls
+ * the job makes per row (csv_jobs.workflow).  Absent or empty: status.
+ * Returns 0, or -1 after answering 400.
+ */
+static int
+read_workflow(struct req *r, struct upload_in *in)
+{
+	static const char *const workflows[] = {
+		"status", "details", "payment", "full"
+	};
+	const struct mp_part *part;
+	const char *v;
+	size_t i;
+
+	snprintf(in->workflow, sizeof(in->workflow), "status");
+	if ((part = mp_find(&in->body, "workflow")) == NULL ||
+	    part->length == 0)
+		return 0;
+	v = (const char *)in->map.buf + part->offset;
+	for (i = 0; i < sizeof(workflows) / sizeof(workflows[0]); i++)
+		if (part->length == strlen(workflows[i]) &&
+		    memcmp(v, workflows[i], part->length) == 0) {
+			snprintf(in->workflow, sizeof(in->workflow), "%s",
+			    workflows[i]);
+			return 0;
+		}
+	resp_field_error(r, 400, "invalid_workflow", "workflow",
+	    "workflow must be status, details, payment or full.");
+	return -1;
+}
+
 int
 upload_read(struct req *r, struct upload_in *in)
 {
@@ -473,7 +506,7 @@ upload_read(struct req *r, struct upload_in *in)
 	form_filename(part->filename, in->filename, sizeof(in->filename));
 	in->data = (const char *)in->map.buf + part->offset;
 	in->len = part->length;
-	return 0;
+	return read_workflow(r, in);
 }
 
 /* ?allow_duplicate=1 (or true, yes, on). */
@@ -511,6 +544,7 @@ upload_store(struct req *r, struct upload_in *in, const unsigned char *sha)
 	st.job_id = job_id;
 	st.task_id = task_id;
 	st.filename = in->filename;
+	st.workflow = in->workflow;
 	st.sha = sha;
 	st.allow_duplicate = allow_duplicate(r);
 	snprintf(r->job_id, sizeof(r->job_id), "%s", job_id);
@@ -563,7 +597,9 @@ upload_store(struct req *r, struct upload_in *in, const unsigned char *sha)
 	json_object_object_add(o, "filename",
 	    json_object_new_string(in->filename));
 	json_object_object_add(o, "total_rows", json_object_new_int64(st.rows));
-	/* Issue 5: say so when the text was not UTF-8 (additive keys). */
+	json_object_object_add(o, "workflow",
+	    json_object_new_string(in->workflow));
+	/* Say so when the text was not UTF-8 (additive keys). */
 	if (st.cp1252)
 		json_object_object_add(o, "converted_from",
 		    json_object_new_string("windows-1252"));

@@ -134,6 +134,7 @@ void
 validate_handle(struct req *r)
 {
 	struct csvin_summary sum;
+	struct json_object *o;
 	struct upload_in in;
 	struct preview pv;
 	struct errbuf err;
@@ -156,7 +157,11 @@ validate_handle(struct req *r)
 		r->rows = sum.rows;
 		log_info("validate rows=%ld invalid=%ld bytes=%zu ms=%lld",
 		    sum.rows, sum.invalid_rows, in.len, util_mono_ms() - t0);
-		resp_json(r, 200, preview_json(&sum, &pv), NULL);
+		o = preview_json(&sum, &pv);
+		/* The workflow an upload of this form would run. */
+		json_object_object_add(o, "workflow",
+		    json_object_new_string(in.workflow));
+		resp_json(r, 200, o, NULL);
 	}
 	json_object_put(pv.errors);
 	json_object_put(pv.warnings);

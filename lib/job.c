@@ -1,6 +1,6 @@
 /*
  * A job's lifecycle state (job.h): thin calls of the transition
- * functions of sql/007_job_state.sql.  The SQL decides; this file only
+ * functions of sql/008_job_state.sql.  The SQL decides; this file only
  * passes parameters and reads the answer.  The statements of the hot
  * paths (result flush, heartbeat, upload) are prepared once per
  * connection.
@@ -57,13 +57,13 @@ job_status_of(PGconn *db, struct errbuf *err, const char *name,
 int
 job_create(PGconn *db, struct errbuf *err, const char *job_id,
     const char *org_id, const char *user_id, const char *filename,
-    const char *task_id, const char *sha256_hex)
+    const char *task_id, const char *sha256_hex, const char *workflow)
 {
-	const char *p[6] = { job_id, org_id, user_id, filename, task_id,
-	    sha256_hex };
+	const char *p[7] = { job_id, org_id, user_id, filename, task_id,
+	    sha256_hex, workflow };
 
 	return db_cmd_prepared(db, err, "job_create", "SELECT job_create($1, "
-	    "$2, $3, $4, $5, decode($6, 'hex'))", 6, p);
+	    "$2, $3, $4, $5, decode($6, 'hex'), $7)", 7, p);
 }
 
 int

@@ -2,7 +2,7 @@
  * A job's lifecycle state: the one place that changes csv_jobs, the
  * result columns of csv_job_rows and csv_job_chunks.  Each function is
  * one transition, a call of the PL/pgSQL function of the same name in
- * sql/007_job_state.sql, which states the states it leaves, owns the
+ * sql/008_job_state.sql, which states the states it leaves, owns the
  * counters and timestamps, and says whether it applied.  fcgi, the
  * worker and ctl call these; docs/state-machine.md draws the machine.
  *
@@ -25,7 +25,7 @@
 /* A new PENDING job (upload, inside its transaction).  0 or -1. */
 int	 job_create(PGconn *db, struct errbuf *err, const char *job_id,
 	    const char *org_id, const char *user_id, const char *filename,
-	    const char *task_id, const char *sha256_hex);
+	    const char *task_id, const char *sha256_hex, const char *workflow);
 /* The upload's totals: total rows, invalid rows, input_columns JSON. */
 int	 job_intake_done(PGconn *db, struct errbuf *err, const char *job_id,
 	    const char *total, const char *invalid, const char *columns);

@@ -199,10 +199,18 @@ def test_rows_endpoint(api, other_org_api):
     assert body["count"] == 8 and body["previous"] is None
     assert "page=2" in body["next"] and "page_size=3" in body["next"]
     assert [x["row"] for x in body["results"]] == [1, 2, 3]
+    # The claim details' keys (null here) follow the intake's.
     assert set(body["results"][0]) == {
         "row", "claim_number", "status", "patient_name", "total_charged",
         "total_paid", "processed_date", "success", "error_message",
-        "warning", "lookup_result", "attempts"}
+        "warning", "lookup_result", "attempts"} | {
+        "payer_claim_number", "total_allowed", "patient_responsibility",
+        "service_from", "service_to", "deductible", "copay", "coinsurance",
+        "line_count", "denied_line_count", "denied_amount", "carc_codes",
+        "denial_reasons", "rarc_codes", "payment_method", "payment_numbers",
+        "payment_dates", "claim_paid_amount", "void_reissue",
+        "details_result", "details_note", "payments_result",
+        "payments_note"}
     inv = body["results"][2]
     assert inv["success"] is False and inv["status"] == "Invalid"
     assert inv["error_message"] == "first_name is empty"

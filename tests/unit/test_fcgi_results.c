@@ -42,6 +42,93 @@ test_opts(void)
 	    strcmp(bad, "as") == 0, "bad as named");
 	ok(results_opts_parse("bom=yes", &o, &bad) == -1 &&
 	    strcmp(bad, "bom") == 0, "bad bom named");
+	ok(results_opts_parse("format=lines&rows=failed", &o, &bad) == 0 &&
+	    o.lines && !o.payments && !o.extended && o.rows == RESULTS_FAILED,
+	    "lines");
+	ok(results_opts_parse("format=payments&summary=1", &o, &bad) == 0 &&
+	    o.payments && o.summary && !o.lines, "payments summary");
+	ok(results_opts_parse("summary=1", &o, &bad) == -1 &&
+	    strcmp(bad, "summary") == 0, "summary without payments named");
+	ok(results_opts_parse("format=payments&summary=2", &o, &bad) == -1 &&
+	    strcmp(bad, "summary") == 0, "bad summary named");
+	ok(results_opts_parse("format=lines&as=input", &o, &bad) == -1 &&
+	    strcmp(bad, "as") == 0, "lines as input refused");
+}
+
+/* The claim details formats: columns after the contract's, joins. */
+static void
+test_details(void)
+{
+	struct results_opts o;
+	struct results_cols c;
+	struct json_object *hold;
+	char *head, sql[RESULTS_SQL_MAX];
+	const char *bad;
+
+	head = malloc(RESULTS_HEADER_MAX);
+	(void)results_cols_load(NULL, NULL, &c, &hold);
+
+	(void)results_opts_parse("format=extended", &o, &bad);
+	o.details = 1;
+	ok(results_header(&o, &c, head, RESULTS_HEADER_MAX) > 0 &&
+	    strstr(head, EXT_TAIL ",service_from,service_to,deductible,"
+	    "copay,coinsurance,line_count,denied_line_count,denied_amount,"
+	    "denial_reasons,rarc_codes,payment_method,payment_numbers,"
+	    "payment_dates,claim_paid_amount,void_reissue,details_result,"
+	    "details_note,payments_result,payments_note\r\n") != NULL,
+	    "extended with details: the details after the payer's: %s", head);
+	ok(results_sql(&o, &c, JOB, sql, sizeof(sql)) > 0 &&
+	    strstr(sql, "csv_safe(replace(csv_job_rows.carc_codes") != NULL &&
+	    strstr(sql, "carc_codes d") == NULL, "no carc_codes: codes only");
+	o.carc = 1;
+	ok(results_sql(&o, &c, JOB, sql, sizeof(sql)) > 0 &&
+	    strstr(sql, "LEFT JOIN carc_codes d ON d.code = c.code") != NULL,
+	    "carc_codes: texts joined");
+	o.details = 0;
+	ok(results_header(&o, &c, head, RESULTS_HEADER_MAX) > 0 &&
+	    strstr(head, EXT_TAIL "\r\n") != NULL,
+	    "status workflow: extended as before");
+
+	(void)results_opts_parse("format=lines&rows=failed", &o, &bad);
+	ok(results_header(&o, &c, head, RESULTS_HEADER_MAX) > 0 &&
+	    strcmp(head, CONTRACT ",line,procedure_code,modifiers,units,"
+	    "service_date,charged,allowed,paid,patient_responsibility,"
+	    "adjustments,remark_codes,denied,denial_reason\r\n") == 0,
+	    "lines header: %s", head);
+	ok(results_sql(&o, &c, JOB, sql, sizeof(sql)) > 0 &&
+	    strstr(sql, "csv_safe(l_procedure_code)") != NULL &&
+	    strstr(sql, " FROM csv_job_lines) l ON") != NULL &&
+	    strstr(sql, " AND success = false ORDER BY row_number, l_line)")
+	    != NULL, "lines sql: %s", sql);
+	results_filename(&o, JOB, sql, sizeof(sql));
+	ok(strcmp(sql, "results-" JOB "-failed-lines.csv") == 0, "%s", sql);
+
+	(void)results_opts_parse("format=payments", &o, &bad);
+	ok(results_header(&o, &c, head, RESULTS_HEADER_MAX) > 0 &&
+	    strcmp(head, CONTRACT ",payment_number,payment_method,issue_date,"
+	    "payment_amount,claim_paid_amount,payment_status,payee_name\r\n")
+	    == 0, "payments header: %s", head);
+	ok(results_sql(&o, &c, JOB, sql, sizeof(sql)) > 0 &&
+	    strstr(sql, "csv_safe(p_payee_name)") != NULL &&
+	    strstr(sql, "ORDER BY row_number, p_seq)") != NULL,
+	    "payments sql");
+
+	(void)results_opts_parse("format=payments&summary=1&rows=succeeded",
+	    &o, &bad);
+	ok(results_header(&o, &c, head, RESULTS_HEADER_MAX) > 0 &&
+	    strcmp(head, "payment_number,payment_method,issue_date,"
+	    "payment_amount,payment_status,claims,claims_paid_amount\r\n")
+	    == 0, "summary header: %s", head);
+	ok(results_sql(&o, &c, JOB, sql, sizeof(sql)) > 0 &&
+	    strstr(sql, "FROM csv_job_payments WHERE job_id = '" JOB "' AND"
+	    " row_number IN (SELECT row_number FROM csv_job_rows WHERE"
+	    " job_id = '" JOB "' AND success = true) GROUP BY payment_number")
+	    != NULL, "summary sql: %s", sql);
+	results_filename(&o, JOB, sql, sizeof(sql));
+	ok(strcmp(sql, "results-" JOB "-succeeded-payments-summary.csv") == 0,
+	    "%s", sql);
+	json_object_put(hold);
+	free(head);
 }
 
 static void
@@ -225,5 +312,6 @@ main(void)
 	test_cols();
 	test_sql_and_header();
 	test_header_injection();
+	test_details();
 	return done_testing();
 }

@@ -95,6 +95,19 @@ test_routes(void)
 		{ "GET", "/api/v1/auth/", ROUTE_NOT_FOUND, ROUTE_NONE },
 		{ "GET", "/api/v1/", ROUTE_NOT_FOUND, ROUTE_NONE },
 		{ "GET", "/api/v1/audit/x/", ROUTE_NOT_FOUND, ROUTE_NONE },
+		/* claim details: one row */
+		{ "GET", BASE "csv-jobs/" JOB "/rows/12/", ROUTE_OK,
+		    ROUTE_JOB_ROW },
+		{ "HEAD", BASE "csv-jobs/" JOB "/rows/x/", ROUTE_OK,
+		    ROUTE_JOB_ROW },
+		{ "POST", BASE "csv-jobs/" JOB "/rows/1/", ROUTE_BAD_METHOD,
+		    ROUTE_JOB_ROW },
+		{ "GET", BASE "csv-jobs/" JOB "/rows/1", ROUTE_ADD_SLASH,
+		    ROUTE_NONE },
+		{ "GET", BASE "csv-jobs/" JOB "/rows/1.5/", ROUTE_NOT_FOUND,
+		    ROUTE_NONE },
+		{ "GET", BASE "csv-jobs/" JOB "/rows/1/x/", ROUTE_NOT_FOUND,
+		    ROUTE_NONE },
 	};
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -108,6 +121,12 @@ test_routes(void)
 		    route_names[m.id]);
 	}
 	ok(router_match(NULL, "/x", &m) == ROUTE_NOT_FOUND, "NULL method");
+	ok(router_match("GET", BASE "csv-jobs/" JOB "/rows/42/", &m) ==
+	    ROUTE_OK && m.job_id_ok && strcmp(m.job_id, JOB) == 0 &&
+	    strcmp(m.row, "42") == 0, "rows/{row}/: job id and row kept");
+	ok(router_match("GET", BASE "csv-jobs/" JOB "/rows/"
+	    "123456789012345678901234567890/", &m) == ROUTE_OK &&
+	    m.row[0] == '\0', "rows/{row}/: an overlong segment is empty");
 	ok(router_match("GET", NULL, &m) == ROUTE_NOT_FOUND, "NULL path");
 
 	router_match("GET", BASE "csv-jobs/" JOB "/", &m);

@@ -21,13 +21,14 @@ $$;
 -- A new job, PENDING, before its rows are copied (the rows' check
 -- trigger wants the job to exist).
 CREATE FUNCTION job_create(p_job uuid, p_org bigint, p_user bigint,
-    p_filename text, p_task text, p_sha256 bytea)
+    p_filename text, p_task text, p_sha256 bytea,
+    p_workflow text DEFAULT 'status')
 RETURNS void
 LANGUAGE sql AS $$
 	INSERT INTO csv_jobs (id, organization_id, user_id, filename, status,
-	    celery_task_id, file_sha256)
+	    celery_task_id, file_sha256, workflow)
 	VALUES (p_job, p_org, p_user, p_filename, 'PENDING', p_task,
-	    p_sha256)
+	    p_sha256, p_workflow)
 $$;
 
 -- The upload's totals once its rows are in: rows refused by validation
@@ -93,6 +94,12 @@ BEGIN
 		COALESCE((p_delta->>'success_count')::int, 0),
 	    failure_count = failure_count +
 		COALESCE((p_delta->>'failure_count')::int, 0),
+	    calls_status = calls_status +
+		COALESCE((p_delta->>'calls_status')::int, 0),
+	    calls_details = calls_details +
+		COALESCE((p_delta->>'calls_details')::int, 0),
+	    calls_payment = calls_payment +
+		COALESCE((p_delta->>'calls_payment')::int, 0),
 	    worker_heartbeat_at = CASE WHEN p_waiting IS NULL
 		THEN worker_heartbeat_at ELSE now() END,
 	    waiting_for_payer = COALESCE(p_waiting, waiting_for_payer)
