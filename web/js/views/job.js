@@ -619,7 +619,7 @@ function rowParts(r, wf) {
     out.push(h('div', { class: 'table-wrap' },
       h('table', { class: 'table stack lines', id: 'row-lines', 'aria-labelledby': 'row-lines-title' },
         h('thead', null, h('tr', null,
-          ['Line', 'Procedure', 'Date', 'Units', 'Charged', 'Allowed', 'Paid', 'Patient resp.', 'Adjustments', 'Remarks', 'Outcome']
+          ['Line', 'Procedure', 'Outcome', 'Date', 'Units', 'Charged', 'Allowed', 'Paid', 'Patient resp.', 'Adjustments', 'Remarks']
             .map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', null, lines.map(lineEl)))));
   } else if (!r.details_note) {
@@ -659,6 +659,9 @@ function lineEl(l) {
   return h('tr', { class: denied ? 'line-denied' : null, dataset: { line: l.line_number ?? l.line ?? '' } },
     h('td', { 'data-label': 'Line', class: 'num' }, l.line_number ?? l.line ?? ''),
     h('td', { 'data-label': 'Procedure', class: 'mono' }, l.procedure_code ?? '', l.modifiers ? `-${codes(l.modifiers).replace(/, /g, '-')}` : ''),
+    h('td', { 'data-label': 'Outcome', class: 'outcome' }, denied
+      ? h('span', { class: 'res res-bad line-outcome' }, h('span', { 'aria-hidden': 'true' }, '✖ '), 'Denied', reason ? `: ${reason}` : '')
+      : h('span', { class: 'res res-ok line-outcome' }, h('span', { 'aria-hidden': 'true' }, '✔ '), 'Paid')),
     h('td', { 'data-label': 'Date', class: 'date' }, l.service_date ?? ''),
     h('td', { 'data-label': 'Units', class: 'num' }, l.units ?? ''),
     h('td', { 'data-label': 'Charged', class: 'num' }, money(l.charged)),
@@ -667,10 +670,7 @@ function lineEl(l) {
     h('td', { 'data-label': 'Patient resp.', class: 'num' }, money(l.patient_responsibility)),
     h('td', { 'data-label': 'Adjustments', class: 'message' }, adj.map((a, i) => [i ? '; ' : '',
       `${a.group ?? ''}-${a.reason ?? ''} ${money(a.amount)}`, a.description ? ` (${a.description})` : ''])),
-    h('td', { 'data-label': 'Remarks', class: 'mono' }, codes(l.remark_codes)),
-    h('td', { 'data-label': 'Outcome', class: 'outcome' }, denied
-      ? h('span', { class: 'res res-bad line-outcome' }, h('span', { 'aria-hidden': 'true' }, '✖ '), 'Denied', reason ? `: ${reason}` : '')
-      : h('span', { class: 'res res-ok line-outcome' }, h('span', { 'aria-hidden': 'true' }, '✔ '), 'Paid')));
+    h('td', { 'data-label': 'Remarks', class: 'mono' }, codes(l.remark_codes))));
 }
 
 function pickProgress(j) {
