@@ -670,7 +670,7 @@ function lineEl(l) {
     h('td', { 'data-label': 'Patient resp.', class: 'num' }, money(l.patient_responsibility)),
     h('td', { 'data-label': 'Adjustments', class: 'message' }, adj.map((a, i) => [i ? '; ' : '',
       `${a.group ?? ''}-${a.reason ?? ''} ${money(a.amount)}`, a.description ? ` (${a.description})` : ''])),
-    h('td', { 'data-label': 'Remarks', class: 'mono' }, codes(l.remark_codes))));
+    h('td', { 'data-label': 'Remarks', class: 'mono' }, codes(l.remark_codes)));
 }
 
 function pickProgress(j) {
