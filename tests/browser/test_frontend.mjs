@@ -480,6 +480,11 @@ test('the workflow chosen on upload is sent with it', async () => {
   eq(await n('#stat-calls-details'), p.payer_calls.details, 'details calls shown = API');
   eq(await n('#stat-calls-payment'), p.payer_calls.payment, 'payment calls shown = API');
   await screenshot(page, 'job-full');
+  // The jobs list says what each job asked for.
+  await page.click('#site-nav a[data-route="jobs"]');
+  await waitH1(page, 'Jobs');
+  const listed = page.locator(`#jobs-table tbody tr[data-job-id="${D.jobId}"] td.workflow`);
+  eq((await listed.innerText()).trim(), 'Everything', 'the workflow in the jobs list');
 }, { needs: ['sign in with the keyboard'], timeout: 180000 });
 
 test('a row opens its lines (a denied line with its reason) and payments', async () => {
