@@ -178,15 +178,61 @@ job_fetch(struct req *r)
 	return res;
 }
 
+/*
+ * The job's money in one aggregate over its rows, for a manager: what
+ * was billed, allowed, paid, left to the patient and denied (decimal
+ * strings as DRF renders them; null while no row carries the amount).
+ */
+static const char *const totals_keys[] = {
+	"billed", "allowed", "paid", "patient_responsibility", "denied"
+};
+
+static struct json_object *
+job_totals(struct req *r, struct errbuf *err)
+{
+	static const char sql[] = "SELECT sum(total_charged)::text,"
+	    " sum(total_allowed)::text, sum(total_paid)::text,"
+	    " sum(patient_responsibility)::text, sum(denied_amount)::text"
+	    " FROM csv_job_rows WHERE job_id = $1";
+	const char *params[1];
+	struct json_object *o;
+	PGresult *res;
+	PGconn *db;
+	size_t i;
+
+	params[0] = r->job_id;
+	if ((db = req_db(r)) == NULL)
+		return NULL;
+	if ((res = db_exec_prepared(db, err, "job_totals", sql, 1,
+	    params)) == NULL)
+		return NULL;
+	o = json_object_new_object();
+	for (i = 0; i < sizeof(totals_keys) / sizeof(totals_keys[0]); i++)
+		json_object_object_add(o, totals_keys[i], col_str(res, 0,
+		    (int)i));
+	PQclear(res);
+	return o;
+}
+
 void
 jobs_detail(struct req *r)
 {
+	struct json_object *o, *totals;
+	struct errbuf err;
 	PGresult *res;
 
 	if ((res = job_fetch(r)) == NULL)
 		return;
-	resp_json(r, 200, job_json(res, 0), NULL);
+	o = job_json(res, 0);
 	PQclear(res);
+	err.msg[0] = '\0';
+	if ((totals = job_totals(r, &err)) == NULL) {
+		json_object_put(o);
+		resp_db_error(r, err.msg[0] != '\0' ? &err : NULL);
+		return;
+	}
+	json_object_object_add(o, "totals", totals);
+	resp_json(r, 200, o, NULL);
 }
 
 void

@@ -9,6 +9,7 @@
 //   BC_ARTIFACTS  where screenshots go (screenshots/ below it)
 //   BC_USER       optional, default "demo"
 //   BC_CHROMIUM   optional, default /usr/bin/chromium
+//   BC_CONFIG     the stack's bulkclaims.conf (database.url, for sql())
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import https from 'node:https';
 import http from 'node:http';
 import tls from 'node:tls';
 import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -217,6 +219,26 @@ export function claimsCsv(n, { seed = 1, badDateRows = [], notFoundRows = [], re
   }
   const csv = HEADER + rows.map((r) => [r.claim, r.first, r.last, r.dob, r.sub].join(',') + '\n').join('');
   return { csv, rows };
+}
+
+// A key of the running stack's config file (BC_CONFIG), or null.
+export function configValue(key) {
+  if (!process.env.BC_CONFIG) return null;
+  for (const line of fs.readFileSync(process.env.BC_CONFIG, 'utf8').split('\n')) {
+    const m = /^\s*([^#=\s][^=]*?)\s*=\s*(.*?)\s*$/.exec(line);
+    if (m && m[1] === key) return m[2];
+  }
+  return null;
+}
+
+// Runs SQL on the stack's database with psql (the test cluster trusts its
+// socket); returns the rows as arrays of strings (tab-separated).
+export function sql(text) {
+  const url = configValue('database.url');
+  if (!url) throw new Error('no database.url: set BC_CONFIG (scripts/test does)');
+  const out = execFileSync('psql', [url, '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-F', '\t'],
+    { input: text, encoding: 'utf8', timeout: 60000, stdio: ['pipe', 'pipe', 'pipe'] });
+  return out.split('\n').filter(Boolean).map((l) => l.split('\t'));
 }
 
 export function sleep(ms) {

@@ -5,17 +5,21 @@
 // takes: sign in, preview a file with errors, upload 200 rows, watch the bar
 // reach 100 %, filter the results, download the CSV and compare it byte for
 // byte with the API's, retry the failed rows, sign out and be refused.
+// A second job asks the payer for everything (workflow "full"): its page
+// shows the detail and payment columns, the totals, a row's service lines
+// and payments, and offers the lines and payments downloads.
 
 import fs from 'node:fs';
 import { test, runAll } from './run.mjs';
 import {
   URL_BASE, USER, password, token, api, rawRequest, launch, newPage, screenshot, problems,
-  claimsCsv, HEADER, sleep, assert, eq,
+  claimsCsv, HEADER, sleep, assert, eq, sql,
 } from './lib.mjs';
 
 const RESULT_HEADER = 'row,claim_number,status,patient_name,total_charged,total_paid,processed_date,success,error_message';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const S = {}; // state the scenarios share: browser, page, job id, rows
+const D = {}; // the "full" workflow job: id, rows
 
 // Polls fn() until it returns a truthy value; returns that value.
 async function until(fn, { timeout = 15000, every = 100, what = 'condition' } = {}) {
@@ -437,6 +441,191 @@ test('retry the failed rows of a job', async () => {
   await screenshot(page, 'job-retried');
 }, { needs: ['watch the progress bar reach 100 %'], timeout: 180000 });
 
+// ---- claim details and payments
+
+const usd = (v) => Number(v).toLocaleString('en-US', { style: 'currency', currency: 'USD' });
+
+test('the workflow chosen on upload is sent with it', async () => {
+  const { page } = S;
+  await page.evaluate(() => { location.hash = '#/upload'; });
+  await waitH1(page, 'Upload claims');
+  // Each choice says what it costs in payer calls.
+  eq(await page.isChecked('#workflow-status'), true, 'status is the default');
+  assert(/1 payer call per claim/.test(await text(page, '#workflow-status-help')), 'status: 1 call');
+  assert(/1 payer call per claim/.test(await text(page, '#workflow-details-help')), 'details: 1 call');
+  assert(/up to 2 payer calls/i.test(await text(page, '#workflow-payment-help')), 'payment: up to 2 calls');
+  assert(/up to 3 payer calls/i.test(await text(page, '#workflow-full-help')), 'full: up to 3 calls');
+  // With the keyboard: the arrow keys move along the radio group.
+  await page.locator('#workflow-status').focus();
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+  eq(await page.isChecked('#workflow-full'), true, 'ArrowDown reaches "Everything"');
+  D.data = claimsCsv(6, { seed: 11 });
+  await chooseFile(page, 'claims-full.csv', D.data.csv);
+  await page.locator('#preview').waitFor();
+  await screenshot(page, 'upload-workflow-full');
+  await page.click('#start-upload');
+  await until(() => UUID.test(decodeURIComponent(new URL(page.url()).hash.replace(/^#\/jobs\//, ''))),
+    { timeout: 60000, what: 'the job page after the upload' });
+  D.jobId = new URL(page.url()).hash.replace(/^#\/jobs\//, '');
+  const job = await api.json(`claims/csv-jobs/${D.jobId}/`);
+  eq(job.workflow, 'full', 'the job\'s workflow (API)');
+  await until(async () => (await text(page, '#job-workflow')).trim() === 'Everything', { what: 'the workflow on the job page' });
+  await until(async () => /^Finished/.test(await text(page, '#progress-text')), { timeout: 120000, every: 200, what: 'the job to finish' });
+  // Payer calls per transaction, as the progress endpoint counts them.
+  const p = await api.json(`claims/csv-jobs/${D.jobId}/progress/`);
+  assert(p.payer_calls && typeof p.payer_calls === 'object', `progress has payer_calls: ${JSON.stringify(p)}`);
+  const n = async (sel) => Number((await text(page, sel)).replace(/[^0-9]/g, ''));
+  await page.locator('#stat-calls-status').waitFor();
+  eq(await n('#stat-calls-status'), p.payer_calls.status, 'status calls shown = API');
+  eq(await n('#stat-calls-details'), p.payer_calls.details, 'details calls shown = API');
+  eq(await n('#stat-calls-payment'), p.payer_calls.payment, 'payment calls shown = API');
+  await screenshot(page, 'job-full');
+  // The jobs list says what each job asked for.
+  await page.click('#site-nav a[data-route="jobs"]');
+  await waitH1(page, 'Jobs');
+  const listed = page.locator(`#jobs-table tbody tr[data-job-id="${D.jobId}"] td.workflow`);
+  eq((await listed.innerText()).trim(), 'Everything', 'the workflow in the jobs list');
+}, { needs: ['sign in with the keyboard'], timeout: 180000 });
+
+test('a row opens its lines (a denied line with its reason) and payments', async () => {
+  const { page } = S;
+  const id = D.jobId;
+  assert(/^[0-9a-f-]{36}$/.test(id), 'a job id');
+  // The worker does not store claim details yet (written alongside): row 1
+  // gets them here through SQL, as the worker will store them: the row's
+  // detail and payment columns, two service lines (line 2 denied, CARC 50)
+  // and one payment.
+  sql(`BEGIN;
+UPDATE csv_job_rows SET payer_claim_number = 'PCN-TEST-1', total_allowed = 100.00,
+  patient_responsibility = 20.00, service_from = '2026-10-01', service_to = '2026-10-01',
+  deductible = 0.00, copay = 20.00, coinsurance = 0.00, line_count = 2, denied_line_count = 1,
+  denied_amount = 250.00, carc_codes = '45;2;50', rarc_codes = 'N130', details_result = 'FOUND',
+  details_note = NULL, payment_method = 'ACH', payment_numbers = 'EFT-TEST-0001',
+  payment_dates = '2026-11-02', claim_paid_amount = 80.00, void_reissue = false,
+  payments_result = 'FOUND', payments_note = NULL
+  WHERE job_id = '${id}' AND row_number = 1;
+DELETE FROM csv_job_lines WHERE job_id = '${id}';
+DELETE FROM csv_job_payments WHERE job_id = '${id}';
+INSERT INTO csv_job_lines (job_id, row_number, line_number, procedure_code, modifiers, units,
+  service_date, charged, allowed, paid, patient_resp, adjustments, carc_codes, remark_codes, denied)
+VALUES ('${id}', 1, 1, '99213', '25', 1, '2026-10-01', 150.00, 100.00, 80.00, 20.00,
+  'CO-45-50.00;PR-2-20.00', '45;2', NULL, false),
+ ('${id}', 1, 2, '93000', NULL, 1, '2026-10-01', 250.00, 0.00, 0.00, 0.00,
+  'CO-50-250.00', '50', 'N130', true);
+INSERT INTO csv_job_payments (job_id, row_number, seq, payment_number, payment_method, issue_date,
+  payment_amount, claim_paid_amount, status, payee_name)
+VALUES ('${id}', 1, 1, 'EFT-TEST-0001', 'ACH', '2026-11-02', 1234.56, 80.00, 'ISSUED', 'Test Clinic');
+COMMIT;`);
+  // The page again, with the stored details.
+  await page.evaluate(() => { location.hash = '#/jobs'; });
+  await waitH1(page, 'Jobs');
+  await page.evaluate((x) => { location.hash = x; }, `#/jobs/${id}`);
+  await page.locator('#rows-table tbody tr[data-row="1"]').waitFor();
+
+  // The results table has the detail and payment columns.
+  const heads = (await page.locator('#rows-table thead th').allInnerTexts()).map((t) => t.trim());
+  for (const c of ['Allowed', 'Patient resp.', 'Lines', 'Denied lines', 'Denial reasons', 'Payment numbers', 'Method', 'Paid by payments', 'Void/reissue']) {
+    assert(heads.includes(c), `column "${c}" in ${JSON.stringify(heads)}`);
+  }
+  const row1 = (await tableRows(page, '#rows-table'))[0];
+  const cell = (c) => row1[heads.indexOf(c)];
+  eq(cell('Allowed'), '$100.00', 'allowed');
+  eq(cell('Lines'), '2', 'lines');
+  eq(cell('Denied lines'), '1', 'denied lines');
+  eq(cell('Payment numbers'), 'EFT-TEST-0001', 'payment numbers');
+  eq(cell('Paid by payments'), '$80.00', 'paid by payments');
+  eq(cell('Void/reissue'), 'No', 'void/reissue');
+
+  // Totals of a details job: the API's aggregate over the rows (the
+  // status calls stored some amounts, the seed the rest), shown.
+  const job = await api.json(`claims/csv-jobs/${id}/`);
+  assert(job.totals && typeof job.totals === 'object', `job has totals: ${JSON.stringify(job.totals)}`);
+  const [want] = sql(`SELECT ${['total_charged', 'total_allowed', 'total_paid', 'patient_responsibility', 'denied_amount']
+    .map((c) => `coalesce(sum(${c})::text, '-')`).join(', ')} FROM csv_job_rows WHERE job_id = '${id}'`);
+  const keys = [['billed', 'totals-billed'], ['allowed', 'totals-allowed'], ['paid', 'totals-paid'],
+    ['patient_responsibility', 'totals-patient'], ['denied', 'totals-denied']];
+  eq(job.totals.denied, '250.00', 'denied total (API): the seeded denied line');
+  await page.locator('#job-totals').waitFor();
+  for (const [i, [k, sel]] of keys.entries()) {
+    eq(job.totals[k] ?? '-', want[i], `totals.${k} (API) = the rows' sum`);
+    eq((await text(page, `#${sel}`)).trim(), job.totals[k] == null ? '—' : usd(job.totals[k]), `${k} total shown`);
+  }
+
+  // Opened with the keyboard.
+  const btn = page.locator('#rows-table tbody tr[data-row="1"] .row-open');
+  await btn.focus();
+  await page.keyboard.press('Enter');
+  const dlg = page.locator('#row-dialog');
+  await dlg.waitFor({ state: 'visible' });
+  await page.locator('#row-lines').waitFor();
+  const apiRow = await api.json(`claims/csv-jobs/${id}/rows/1/`);
+  eq(apiRow.lines.length, 2, 'two lines (API)');
+  const l2 = apiRow.lines.find((l) => (l.line_number ?? l.line) === 2);
+  const reason = l2 && (l2.reason ?? l2.denial_reason);
+  assert(reason, `the API gives line 2 a reason: ${JSON.stringify(l2)}`);
+  eq((await tableRows(page, '#row-lines')).length, 2, 'two lines shown');
+  const denied = page.locator('#row-lines tbody tr.line-denied');
+  eq(await denied.count(), 1, 'one line marked denied');
+  eq(await denied.getAttribute('data-line'), '2', 'line 2 is the denied one');
+  const outcome = await denied.locator('.line-outcome').innerText();
+  assert(outcome.includes('Denied') && outcome.includes(reason), `denied line says so with the reason "${reason}": ${outcome}`);
+  assert(/Paid/.test(await page.locator('#row-lines tbody tr[data-line="1"] .line-outcome').innerText()), 'line 1 paid');
+  const pays = await tableRows(page, '#row-payments');
+  eq(pays.length, 1, 'one payment');
+  assert(pays[0].includes('EFT-TEST-0001') && pays[0].includes('$80.00') && pays[0].includes('ACH'), `payment shown: ${JSON.stringify(pays[0])}`);
+  await screenshot(page, 'row-dialog');
+  // Escape closes it; focus goes back to the button that opened it.
+  await page.keyboard.press('Escape');
+  await until(() => dlg.isHidden(), { what: 'the dialog to close' });
+  eq(await page.evaluate(() => document.activeElement && document.activeElement.dataset.row), '1', 'focus back on the opener');
+
+  // At phone width the dialog fits the screen.
+  await page.setViewportSize({ width: 375, height: 812 });
+  try {
+    await btn.click();
+    await page.locator('#row-lines').waitFor();
+    const fit = await page.evaluate(() => {
+      const d = document.getElementById('row-dialog');
+      const r = d.getBoundingClientRect();
+      return { left: r.left, right: r.right, sw: d.scrollWidth, cw: d.clientWidth, w: window.innerWidth };
+    });
+    assert(fit.left >= 0 && fit.right <= fit.w && fit.sw <= fit.cw, `the dialog fits 375 px: ${JSON.stringify(fit)}`);
+    await screenshot(page, 'phone-row-dialog');
+    await page.click('#row-dialog-close');
+    await until(() => dlg.isHidden(), { what: 'the dialog to close' });
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+}, { needs: ['the workflow chosen on upload is sent with it'] });
+
+test('a details and payments job offers the lines and payments downloads', async () => {
+  const { page } = S;
+  const id = D.jobId;
+  for (const [sel, fmt, want] of [['#download-lines', 'lines', '93000'], ['#download-payments', 'payments', 'EFT-TEST-0001']]) {
+    const a = page.locator(sel);
+    await a.waitFor();
+    const href = await a.getAttribute('href');
+    assert(href.includes(`format=${fmt}`), `${sel} href: ${href}`);
+    // Fetched by the page itself, with its session.
+    const got = await page.evaluate(async (u) => {
+      const r = await fetch(u, { credentials: 'same-origin', cache: 'no-store' });
+      return { status: r.status, type: r.headers.get('content-type'), body: await r.text() };
+    }, href);
+    eq(got.status, 200, `${sel} status`);
+    assert(/^text\/csv/.test(got.type || ''), `${sel} is CSV: ${got.type}`);
+    const r = await api.get(`claims/csv-jobs/${id}/results/?format=${fmt}`);
+    eq(r.status, 200, `API results?format=${fmt}`);
+    eq(got.body, r.body.toString('utf8').replace(/^\uFEFF/, ''), `${sel}: the page's file equals the API's`);
+    assert(got.body.includes(want), `${sel} has the seeded ${want}`);
+  }
+  // A status-only job has neither.
+  if (S.jobId) {
+    await page.evaluate((x) => { location.hash = x; }, `#/jobs/${S.jobId}`);
+    await page.locator('#download-plain').waitFor();
+    eq(await page.locator('#download-lines, #download-payments, #job-totals:not([hidden])').count(), 0, 'no lines/payments/totals for a status job');
+  }
+}, { needs: ['a row opens its lines (a denied line with its reason) and payments'] });
+
 test('works at phone width (375 px) without sideways scrolling', async () => {
   const { page, context } = await newPage(S.browser, {
     viewport: { width: 375, height: 812 },
@@ -557,6 +746,32 @@ test('no CSP violations, script errors or accessibility findings on any page', a
 
 // ------------------------------------------------------------------ run
 
+const CLAIM_DETAILS_FIXTURE = `
+ALTER TABLE csv_job_rows
+  ADD COLUMN IF NOT EXISTS details_result text, ADD COLUMN IF NOT EXISTS details_note text,
+  ADD COLUMN IF NOT EXISTS service_from date, ADD COLUMN IF NOT EXISTS service_to date,
+  ADD COLUMN IF NOT EXISTS deductible numeric(12,2), ADD COLUMN IF NOT EXISTS copay numeric(12,2),
+  ADD COLUMN IF NOT EXISTS coinsurance numeric(12,2), ADD COLUMN IF NOT EXISTS denied_amount numeric(12,2),
+  ADD COLUMN IF NOT EXISTS line_count integer, ADD COLUMN IF NOT EXISTS denied_line_count integer,
+  ADD COLUMN IF NOT EXISTS carc_codes text, ADD COLUMN IF NOT EXISTS rarc_codes text,
+  ADD COLUMN IF NOT EXISTS payments_result text, ADD COLUMN IF NOT EXISTS payments_note text,
+  ADD COLUMN IF NOT EXISTS payment_method text, ADD COLUMN IF NOT EXISTS payment_numbers text,
+  ADD COLUMN IF NOT EXISTS payment_dates text, ADD COLUMN IF NOT EXISTS claim_paid_amount numeric(12,2),
+  ADD COLUMN IF NOT EXISTS void_reissue boolean, ADD COLUMN IF NOT EXISTS details_checked_at timestamptz,
+  ADD COLUMN IF NOT EXISTS payments_checked_at timestamptz,
+  ADD COLUMN IF NOT EXISTS payer_claim_number text, ADD COLUMN IF NOT EXISTS total_allowed numeric(12,2),
+  ADD COLUMN IF NOT EXISTS patient_responsibility numeric(12,2);
+CREATE TABLE IF NOT EXISTS csv_job_lines (job_id uuid NOT NULL, row_number integer NOT NULL,
+  line_number integer NOT NULL, procedure_code text, modifiers text, units numeric, service_date date,
+  charged numeric(12,2), allowed numeric(12,2), paid numeric(12,2), patient_resp numeric(12,2),
+  adjustments text, carc_codes text, remark_codes text, denied boolean,
+  PRIMARY KEY (job_id, row_number, line_number));
+CREATE TABLE IF NOT EXISTS csv_job_payments (job_id uuid NOT NULL, row_number integer NOT NULL,
+  seq integer NOT NULL, payment_number text, payment_method text, issue_date date,
+  payment_amount numeric(12,2), claim_paid_amount numeric(12,2), status text, payee_name text,
+  PRIMARY KEY (job_id, row_number, seq));
+`;
+
 const code = await runAll({
   async setup() {
     // A note for the reader of the log when the stack lacks an endpoint the
@@ -585,6 +800,18 @@ const code = await runAll({
       } catch (e) {
         console.log(`# note: ${m} ${p}: ${e.message}`);
       }
+    }
+    // The claim-details columns and tables (the storage contract) come
+    // with a migration written alongside; on a database without it, the
+    // same definitions are added here so the job page's totals can be
+    // computed. A no-op once the migration ran.
+    try {
+      if (sql("SELECT to_regclass('csv_job_lines') IS NULL")[0][0] === 't') {
+        sql(CLAIM_DETAILS_FIXTURE);
+        console.log('# note: claim-details columns added by the test fixture (no migration for them yet)');
+      }
+    } catch (e) {
+      console.log(`# note: the database is not reachable for the fixture: ${e.message.split('\n')[0]}`);
     }
     S.browser = await launch();
     Object.assign(S, await newPage(S.browser));

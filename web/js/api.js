@@ -128,10 +128,11 @@ export function randomKey() {
 }
 
 // Sends `file` as multipart field "file" with XMLHttpRequest (fetch cannot
-// report upload progress). onProgress(loaded, total) during the transfer.
+// report upload progress), after the text `fields` ({workflow: 'full'}).
+// onProgress(loaded, total) during the transfer.
 // Returns {promise, abort}; the promise resolves to the JSON answer or rejects
 // with ApiError.
-export function uploadFile(path, file, { query, onProgress, headers } = {}) {
+export function uploadFile(path, file, { query, onProgress, headers, fields } = {}) {
   const xhr = new XMLHttpRequest();
   const promise = new Promise((resolve, reject) => {
     xhr.open('POST', apiUrl(path, query));
@@ -165,6 +166,7 @@ export function uploadFile(path, file, { query, onProgress, headers } = {}) {
       reject(err);
     });
     const form = new FormData();
+    for (const [k, v] of Object.entries(fields || {})) form.append(k, String(v));
     form.append('file', file, file.name);
     xhr.send(form);
   });

@@ -1,10 +1,13 @@
 // The job page: live progress (the progress endpoint polled every second
-// while the job runs), downloads, retry and cancel, and the results table
-// from the rows endpoint with filters, search and pages.
+// while the job runs, with the payer calls per transaction), downloads,
+// retry and cancel, the money totals of a details job, and the results
+// table from the rows endpoint with filters, search and pages; a row of a
+// details or payment job opens its service lines and payments in a dialog.
 
 import { request, apiUrl } from '../api.js';
 import { h, replace, alertBox, statusBadge, focusEl } from '../dom.js';
 import { num, money, dateTime, duration, secondsBetween, rate, eta, percent, shortId } from '../format.js';
+import { workflowOf, hasDetails, hasPayments } from '../workflow.js';
 
 const RUNNING = new Set(['PENDING', 'PROCESSING', 'CANCELLING']);
 const POLL_MS = 1000;
@@ -47,11 +50,15 @@ export function render(ctx) {
     h('h2', { id: 'progress-title' }, 'Progress'),
     h('div', { class: 'progress-row' }, bar, h('span', { id: 'progress-pct', class: 'progress-pct', 'aria-hidden': 'true' }, '')),
     progressText, stats);
+  const totalsList = h('dl', { class: 'summary', id: 'totals' });
+  const totalsSection = h('section', { class: 'card', id: 'job-totals', hidden: true, 'aria-labelledby': 'totals-title' },
+    h('h2', { id: 'totals-title' }, 'Totals'), totalsList);
   const actionMsg = h('div', { id: 'action-messages' });
   const actions = h('div', { class: 'actions job-actions', id: 'job-actions' });
   const resultsSection = h('section', { id: 'results', 'aria-labelledby': 'results-title' });
 
-  ctx.main.append(head, errBox, progressSection, actionMsg, actions, resultsSection);
+  const dialog = rowDialog();
+  ctx.main.append(head, errBox, progressSection, totalsSection, actionMsg, actions, resultsSection, dialog.el);
   ctx.focusHeading();
   buildResults();
 
@@ -81,6 +88,19 @@ export function render(ctx) {
     renderActions();
     loadRows({ quiet: true });
     if (RUNNING.has(status())) poll();
+    else loadCalls();
+  }
+
+  // A finished job's payer calls are in its progress only.
+  async function loadCalls() {
+    try {
+      const p = await request('GET', `claims/csv-jobs/${encodeURIComponent(id)}/progress/`);
+      if (!ctx.isCurrent() || !p || !p.payer_calls || RUNNING.has(status())) return;
+      prog = Object.assign({}, prog, { payer_calls: p.payer_calls });
+      renderProgress();
+    } catch {
+      // the calls are extra; the rest of the page stands without them
+    }
   }
 
   async function poll() {
@@ -137,7 +157,10 @@ export function render(ctx) {
     replace(meta,
       h('p', null, h('span', { class: 'visually-hidden' }, 'Status: '), statusBadge(st)),
       h('p', null, 'File ', h('strong', { class: 'filename', id: 'job-filename' }, job.filename || '—'),
-        ` · ${num(job.total_rows)} rows · created ${dateTime(job.created_at)}`));
+        ` · ${num(job.total_rows)} rows · created ${dateTime(job.created_at)}`),
+      h('p', null, 'Asked the payer for: ', h('strong', { id: 'job-workflow', dataset: { workflow: workflowOf(job).id } }, workflowOf(job).label),
+        ` — ${workflowOf(job).what}`));
+    renderTotals();
     if (job.purged_at) {
       replace(errBox, alertBox('info', `The rows and results of this job were removed on ${dateTime(job.purged_at)} under the retention policy. The counts remain.`));
     } else if (st === 'FAILED' && job.error_message) {
@@ -147,6 +170,25 @@ export function render(ctx) {
     } else {
       errBox.replaceChildren();
     }
+  }
+
+  // Billed, allowed, paid, patient responsibility and denied: the money a
+  // manager looks for, for the jobs that ask for claim details.
+  function renderTotals() {
+    const t = job && job.totals;
+    if (!t || typeof t !== 'object' || !hasDetails(workflowOf(job)) || job.purged_at) {
+      totalsSection.hidden = true;
+      return;
+    }
+    const items = [
+      ['Billed', t.billed, 'totals-billed'],
+      ['Allowed', t.allowed, 'totals-allowed'],
+      ['Paid', t.paid, 'totals-paid'],
+      ['Patient responsibility', t.patient_responsibility, 'totals-patient'],
+      ['Denied', t.denied, 'totals-denied'],
+    ];
+    replace(totalsList, items.map(([k, v, i]) => h('div', null, h('dt', null, k), h('dd', { id: i }, v == null ? '—' : money(v)))));
+    totalsSection.hidden = false;
   }
 
   function renderProgress() {
@@ -188,6 +230,14 @@ export function render(ctx) {
       items.push(['Duration', duration(dur), 'stat-duration']);
       items.push(['Completed', dateTime(job.completed_at), 'stat-completed']);
     }
+    // Payer calls per transaction (retries included): what the job cost.
+    const calls = prog.payer_calls;
+    if (calls && typeof calls === 'object') {
+      const wf = workflowOf(job || prog);
+      items.push(['Status calls', num(calls.status ?? 0), 'stat-calls-status']);
+      if (hasDetails(wf) || Number(calls.details)) items.push(['Details calls', num(calls.details ?? 0), 'stat-calls-details']);
+      if (hasPayments(wf) || Number(calls.payment)) items.push(['Payment calls', num(calls.payment ?? 0), 'stat-calls-payment']);
+    }
     replace(stats, items.map(([k, v, i]) => h('div', null, h('dt', null, k), h('dd', { id: i }, v))));
 
     // Announce status changes and every quarter, not every second.
@@ -224,6 +274,15 @@ export function render(ctx) {
       list.push(h('a', { class: 'btn', id: 'download-plain', href: apiUrl(base), download: '' }, '⤓ Download results (CSV)'));
       list.push(h('a', { class: 'btn btn-secondary', id: 'download-extended', href: apiUrl(base, { format: 'extended' }), download: '' },
         '⤓ Extended results'));
+      const wf = workflowOf(job);
+      if (hasDetails(wf)) {
+        list.push(h('a', { class: 'btn btn-secondary', id: 'download-lines', href: apiUrl(base, { format: 'lines' }), download: '' },
+          '⤓ Service lines'));
+      }
+      if (hasPayments(wf)) {
+        list.push(h('a', { class: 'btn btn-secondary', id: 'download-payments', href: apiUrl(base, { format: 'payments' }), download: '' },
+          '⤓ Payments'));
+      }
       if (failures > 0) {
         list.push(h('a', { class: 'btn btn-secondary', id: 'download-failed', href: apiUrl(base, { rows: 'failed' }), download: '' },
           `⤓ Failed rows only (${num(failures)})`));
@@ -409,6 +468,7 @@ export function render(ctx) {
           h('caption', { class: 'visually-hidden' }, 'Result of each row of the file'),
           h('thead', null, h('tr', null,
             ['Row', 'Claim number', 'Payer status', 'Patient', 'Charged', 'Paid', 'Processed', 'Result', 'Message']
+              .concat(extraColumns().map((c) => c[0]), hasParts() ? ['Lines and payments'] : [])
               .map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', null, rows.map(rowEl)))),
       rowsPager(pages, data));
@@ -429,7 +489,79 @@ export function render(ctx) {
         pending ? h('span', { class: 'res res-pending' }, h('span', { 'aria-hidden': 'true' }, '◷ '), 'Not yet')
           : ok ? h('span', { class: 'res res-ok' }, h('span', { 'aria-hidden': 'true' }, '✔ '), 'Succeeded')
             : h('span', { class: 'res res-bad' }, h('span', { 'aria-hidden': 'true' }, '✖ '), 'Failed')),
-      h('td', { 'data-label': 'Message', class: 'message' }, r.error_message ?? ''));
+      h('td', { 'data-label': 'Message', class: 'message' }, r.error_message ?? ''),
+      extraColumns().map(([label, cls, value]) => h('td', { 'data-label': label, class: cls }, value(r))),
+      hasParts() ? h('td', { 'data-label': 'Lines and payments' },
+        h('button', {
+          type: 'button', class: 'btn btn-secondary btn-small row-open', dataset: { row: r.row },
+          'aria-label': `Lines and payments of row ${r.row}`, 'aria-haspopup': 'dialog',
+          onclick: (ev) => dialog.open(r, ev.currentTarget),
+        }, 'Open')) : null);
+  }
+
+  // Whether this job's rows have lines or payments to open.
+  function hasParts() {
+    const wf = workflowOf(job);
+    return hasDetails(wf) || hasPayments(wf);
+  }
+
+  // [label, class, value(row)] of the columns the workflow adds.
+  function extraColumns() {
+    const wf = workflowOf(job);
+    const cols = [];
+    if (hasDetails(wf)) {
+      cols.push(['Allowed', 'num', (r) => money(r.total_allowed)],
+        ['Patient resp.', 'num', (r) => money(r.patient_responsibility)],
+        ['Lines', 'num', (r) => (r.line_count == null ? '' : num(r.line_count))],
+        ['Denied lines', 'num', (r) => (r.denied_line_count == null ? '' : num(r.denied_line_count))],
+        ['Denial reasons', 'message', (r) => r.denial_reasons || codes(r.carc_codes)]);
+    }
+    if (hasPayments(wf)) {
+      cols.push(['Payment numbers', 'mono', (r) => codes(r.payment_numbers)],
+        ['Method', '', (r) => codes(r.payment_method)],
+        ['Paid by payments', 'num', (r) => money(r.claim_paid_amount)],
+        ['Void/reissue', '', (r) => (r.void_reissue === true ? 'Yes' : r.void_reissue === false ? 'No' : '')]);
+    }
+    return cols;
+  }
+
+  // The dialog with one row's service lines and payments. A <dialog>
+  // opened with showModal(): focus stays inside, Escape closes it, and
+  // focus returns to the button that opened it.
+  function rowDialog() {
+    const title = h('h2', { id: 'row-dialog-title' }, 'Row');
+    const body = h('div', { id: 'row-dialog-body' });
+    const close = h('button', { type: 'button', class: 'btn btn-secondary btn-small', id: 'row-dialog-close' }, 'Close');
+    const el = h('dialog', { id: 'row-dialog', class: 'row-dialog', 'aria-labelledby': 'row-dialog-title' },
+      h('div', { class: 'page-head' }, title, close), body);
+    let opener = null;
+    let seq = 0;
+    close.addEventListener('click', () => el.close());
+    el.addEventListener('close', () => {
+      seq += 1;
+      if (opener && opener.isConnected) opener.focus();
+      opener = null;
+    });
+    async function open(r, btn) {
+      const mySeq = ++seq;
+      opener = btn;
+      title.textContent = `Row ${r.row}: lines and payments`;
+      replace(body, h('p', { class: 'loading' }, 'Loading…'));
+      if (!el.open) el.showModal();
+      close.focus();
+      let data;
+      try {
+        data = await request('GET', `claims/csv-jobs/${encodeURIComponent(id)}/rows/${encodeURIComponent(r.row)}/`);
+      } catch (err) {
+        if (!ctx.isCurrent() || mySeq !== seq || err.status === 401) return;
+        replace(body, alertBox('error', `The row could not be loaded: ${err.message}`));
+        return;
+      }
+      if (!ctx.isCurrent() || mySeq !== seq) return;
+      replace(body, rowParts(data, workflowOf(job)));
+      ctx.announce(title.textContent);
+    }
+    return { el, open };
   }
 
   function rowsPager(pages, data) {
@@ -445,7 +577,100 @@ export function render(ctx) {
   }
 
   start();
-  return () => { if (pollTimer) clearTimeout(pollTimer); };
+  return () => {
+    if (pollTimer) clearTimeout(pollTimer);
+    if (dialog.el.open) dialog.el.close();
+  };
+}
+
+// "50;97" as "50, 97".
+function codes(v) {
+  return v ? String(v).split(';').filter(Boolean).join(', ') : '';
+}
+
+// The contents of the row dialog: the claim's detail amounts, its service
+// lines (denied ones marked, with the reason) and its payments.
+function rowParts(r, wf) {
+  const lines = Array.isArray(r.lines) ? r.lines : [];
+  const payments = Array.isArray(r.payments) ? r.payments : [];
+  const out = [];
+  const facts = [
+    ['Claim number', r.claim_number],
+    ['Payer status', r.status],
+    ['Payer claim number', r.payer_claim_number],
+    ['Service dates', r.service_from ? (r.service_to && r.service_to !== r.service_from ? `${r.service_from} to ${r.service_to}` : r.service_from) : ''],
+    ['Charged', money(r.total_charged)],
+    ['Allowed', money(r.total_allowed)],
+    ['Paid', money(r.total_paid)],
+    ['Patient responsibility', money(r.patient_responsibility)],
+    ['Deductible', money(r.deductible)],
+    ['Copay', money(r.copay)],
+    ['Coinsurance', money(r.coinsurance)],
+    ['Denied amount', money(r.denied_amount)],
+    ['Paid by payments', money(r.claim_paid_amount)],
+  ].filter(([, v]) => v !== undefined && v !== null && v !== '');
+  if (facts.length) {
+    out.push(h('dl', { class: 'facts', id: 'row-facts' }, facts.map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, String(v))))));
+  }
+
+  out.push(h('h3', { id: 'row-lines-title' }, 'Service lines'));
+  if (r.details_note) out.push(h('p', { class: 'hint', id: 'row-details-note' }, r.details_note));
+  if (lines.length) {
+    out.push(h('div', { class: 'table-wrap' },
+      h('table', { class: 'table stack lines', id: 'row-lines', 'aria-labelledby': 'row-lines-title' },
+        h('thead', null, h('tr', null,
+          ['Line', 'Procedure', 'Outcome', 'Date', 'Units', 'Charged', 'Allowed', 'Paid', 'Patient resp.', 'Adjustments', 'Remarks']
+            .map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', null, lines.map(lineEl)))));
+  } else if (!r.details_note) {
+    out.push(h('p', { class: 'empty' }, hasDetails(wf) ? 'No service lines are stored for this row.' : 'This job did not ask for claim details.'));
+  }
+
+  out.push(h('h3', { id: 'row-payments-title' }, 'Payments'));
+  if (r.payments_note) out.push(h('p', { class: 'hint', id: 'row-payments-note' }, r.payments_note));
+  if (payments.length) {
+    out.push(h('div', { class: 'table-wrap' },
+      h('table', { class: 'table stack payments', id: 'row-payments', 'aria-labelledby': 'row-payments-title' },
+        h('thead', null, h('tr', null,
+          ['Payment number', 'Method', 'Issued', 'Payment amount', 'For this claim', 'Status']
+            .map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', null, payments.map((p) => h('tr', { class: /void/i.test(p.status || '') ? 'payment-void' : null },
+          h('td', { 'data-label': 'Payment number', class: 'mono' }, p.payment_number ?? ''),
+          h('td', { 'data-label': 'Method' }, p.payment_method ?? ''),
+          h('td', { 'data-label': 'Issued', class: 'date' }, p.issue_date ?? ''),
+          h('td', { 'data-label': 'Payment amount', class: 'num' }, money(p.payment_amount)),
+          h('td', { 'data-label': 'For this claim', class: 'num' }, money(p.claim_paid_amount)),
+          h('td', { 'data-label': 'Status' }, p.status ?? '')))))));
+  } else if (!r.payments_note) {
+    out.push(h('p', { class: 'empty' }, hasPayments(wf) ? 'No payments are stored for this row.' : 'This job did not ask for payments.'));
+  }
+  return out;
+}
+
+// One service line; a denied line says so in words and an icon, with the
+// reason (the payer's adjustment reason code in plain English if known).
+function lineEl(l) {
+  const adj = Array.isArray(l.adjustments) ? l.adjustments : [];
+  const denied = l.denied === true;
+  // The server's reason; else the first adjustment that is not the
+  // patient's share (PR) nor the fee schedule (45).
+  const cause = adj.find((a) => a.group !== 'PR' && String(a.reason) !== '45');
+  const reason = l.reason || l.denial_reason || (cause ? cause.description || `${cause.group}-${cause.reason}` : '');
+  return h('tr', { class: denied ? 'line-denied' : null, dataset: { line: l.line_number ?? l.line ?? '' } },
+    h('td', { 'data-label': 'Line', class: 'num' }, l.line_number ?? l.line ?? ''),
+    h('td', { 'data-label': 'Procedure', class: 'mono' }, l.procedure_code ?? '', l.modifiers ? `-${codes(l.modifiers).replace(/, /g, '-')}` : ''),
+    h('td', { 'data-label': 'Outcome', class: 'outcome' }, denied
+      ? h('span', { class: 'res res-bad line-outcome' }, h('span', { 'aria-hidden': 'true' }, '✖ '), 'Denied', reason ? `: ${reason}` : '')
+      : h('span', { class: 'res res-ok line-outcome' }, h('span', { 'aria-hidden': 'true' }, '✔ '), 'Paid')),
+    h('td', { 'data-label': 'Date', class: 'date' }, l.service_date ?? ''),
+    h('td', { 'data-label': 'Units', class: 'num' }, l.units ?? ''),
+    h('td', { 'data-label': 'Charged', class: 'num' }, money(l.charged)),
+    h('td', { 'data-label': 'Allowed', class: 'num' }, money(l.allowed)),
+    h('td', { 'data-label': 'Paid', class: 'num' }, money(l.paid)),
+    h('td', { 'data-label': 'Patient resp.', class: 'num' }, money(l.patient_responsibility)),
+    h('td', { 'data-label': 'Adjustments', class: 'message' }, adj.map((a, i) => [i ? '; ' : '',
+      `${a.group ?? ''}-${a.reason ?? ''} ${money(a.amount)}`, a.description ? ` (${a.description})` : ''])),
+    h('td', { 'data-label': 'Remarks', class: 'mono' }, codes(l.remark_codes)));
 }
 
 function pickProgress(j) {

@@ -3,6 +3,7 @@
 
 import { request } from '../api.js';
 import { h, replace, alertBox, statusBadge } from '../dom.js';
+import { workflowOf } from '../workflow.js';
 import { num, dateTime, duration, secondsBetween, shortId } from '../format.js';
 
 const STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED'];
@@ -77,7 +78,7 @@ export function render(ctx) {
     const table = h('table', { class: 'table jobs stack', id: 'jobs-table' },
       h('caption', { class: 'visually-hidden' }, 'Your organisation’s jobs, newest first'),
       h('thead', null, h('tr', null,
-        ['Job', 'File', 'Status', 'Rows', 'Succeeded', 'Failed', 'Created', 'Duration']
+        ['Job', 'File', 'Asked for', 'Status', 'Rows', 'Succeeded', 'Failed', 'Created', 'Duration']
           .map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', null, jobs.map(row)));
     replace(body,
@@ -96,6 +97,7 @@ export function render(ctx) {
         href: `#/jobs/${encodeURIComponent(j.id)}`, class: 'job-link mono', 'aria-label': `Open job ${shortId(j.id)}`,
       }, shortId(j.id))),
       h('td', { 'data-label': 'File', class: 'filename' }, j.filename || ''),
+      h('td', { 'data-label': 'Asked for', class: 'workflow' }, workflowOf(j).label),
       h('td', { 'data-label': 'Status' }, h('span', null, statusBadge(st),
         RUNNING.has(st) && total ? h('span', { class: 'hint' }, ` ${Math.floor((processed / total) * 100)} %`) : null)),
       h('td', { 'data-label': 'Rows', class: 'num' }, num(j.total_rows)),

@@ -5,6 +5,7 @@
 import { apiUrl, uploadFile, randomKey } from '../api.js';
 import { h, replace, alertBox, focusEl } from '../dom.js';
 import { num, bytes } from '../format.js';
+import { WORKFLOWS } from '../workflow.js';
 
 const REQUIRED = ['claim_number', 'first_name', 'last_name', 'date_of_birth', 'subscriber_id'];
 const FIELD_LABEL = {
@@ -44,6 +45,23 @@ export function render(ctx) {
       'A CSV file with a header row: ', REQUIRED.join(', '),
       '. Other columns are kept. Files saved from Excel as “CSV UTF-8” or “CSV” both work.'));
 
+  // What to ask the payer: sent with the preview and the upload.
+  const workflow = h('fieldset', { class: 'workflow-choice', id: 'workflow' },
+    h('legend', null, 'What to ask the payer'),
+    WORKFLOWS.map((w) => h('div', { class: 'radio' },
+      h('input', {
+        type: 'radio', name: 'workflow', id: `workflow-${w.id}`, value: w.id,
+        checked: w.id === 'status', 'aria-describedby': `workflow-${w.id}-help`,
+      }),
+      h('label', { for: `workflow-${w.id}` }, w.label),
+      h('p', { class: 'hint', id: `workflow-${w.id}-help` }, `${w.what} ${w.calls}`))));
+  // A new choice is a new upload, not a repeat of one already sent.
+  workflow.addEventListener('change', () => { if (idemKey) idemKey = randomKey(); });
+  const chosenWorkflow = () => {
+    const c = workflow.querySelector('input[name="workflow"]:checked');
+    return c ? c.value : 'status';
+  };
+
   const transfer = h('div', { class: 'transfer', id: 'transfer', hidden: true },
     h('label', { for: 'transfer-bar', id: 'transfer-label' }, 'Sending the file'),
     h('progress', { id: 'transfer-bar', max: 100, value: 0 }),
@@ -60,7 +78,7 @@ export function render(ctx) {
       h('a', { href: apiUrl('claims/bulk/template/'), download: 'claims-template.csv', id: 'template-link' },
         'Download the CSV template'),
       '.'),
-    dropzone, transfer, messages, preview);
+    dropzone, workflow, transfer, messages, preview);
   ctx.focusHeading();
 
   let lastQuarter = -1;
@@ -108,6 +126,7 @@ export function render(ctx) {
         'This looks like an Excel workbook. In Excel choose File › Save As › “CSV UTF-8 (Comma delimited)” and upload the .csv file.'));
     }
     current = uploadFile('claims/bulk/validate/', f, {
+      fields: { workflow: chosenWorkflow() },
       onProgress: (l, t) => setTransfer(`Checking “${f.name}”`, l, t),
     });
     setTransfer(`Checking “${f.name}”`, 0, f.size);
@@ -239,6 +258,7 @@ export function render(ctx) {
     current = uploadFile('claims/bulk/upload/', f, {
       query: allowDuplicate ? { allow_duplicate: 1 } : null,
       headers: { 'Idempotency-Key': idemKey || randomKey() },
+      fields: { workflow: chosenWorkflow() },
       onProgress: (l, t) => setTransfer(`Uploading “${f.name}”`, l, t),
     });
     try {
