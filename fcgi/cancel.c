@@ -1,5 +1,5 @@
 /*
- * POST /api/v1/claims/csv-jobs/{id}/cancel/ (issue 8).
+ * POST /api/v1/claims/csv-jobs/{id}/cancel/.
  *
  * A queued job (PENDING) is cancelled at once: its message, when a
  * worker takes it, finds a job it may not claim and is acknowledged
@@ -17,6 +17,7 @@
 #include "app.h"
 #include "config.h"
 #include "db.h"
+#include "handlers.h"
 #include "log.h"
 
 static void

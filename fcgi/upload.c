@@ -28,13 +28,15 @@
 #include "copyrow.h"
 #include "csvin.h"
 #include "db.h"
+#include "dedup.h"
 #include "failpoint.h"
 #include "form.h"
-#include "intake.h"
+#include "handlers.h"
 #include "log.h"
 #include "multipart.h"
 #include "query.h"
 #include "results.h"
+#include "upload.h"
 #include "util.h"
 
 /* COPY state shared with the csvin row callback. */
@@ -213,7 +215,7 @@ store_job(struct req *r, struct store *st, const void *data, size_t len,
 	enum csvin_err e;
 	const char *params[6];
 	char org[24], user[24], total[24], invalid[24];
-	char hex[INTAKE_SHA256_BYTES * 2 + 1];
+	char hex[DEDUP_SHA256_BYTES * 2 + 1];
 	PGresult *res;
 	PGconn *db = r->w->db;
 	size_t i;
@@ -222,7 +224,7 @@ store_job(struct req *r, struct store *st, const void *data, size_t len,
 
 	snprintf(org, sizeof(org), "%lld", r->org_id);
 	snprintf(user, sizeof(user), "%lld", r->user_id);
-	for (i = 0; i < INTAKE_SHA256_BYTES; i++)
+	for (i = 0; i < DEDUP_SHA256_BYTES; i++)
 		snprintf(hex + 2 * i, 3, "%02x", st->sha[i]);
 	params[0] = st->job_id;
 	params[1] = org;
@@ -594,7 +596,7 @@ upload_store(struct req *r, struct upload_in *in, const unsigned char *sha)
 void
 upload_handle(struct req *r)
 {
-	unsigned char sha[INTAKE_SHA256_BYTES];
+	unsigned char sha[DEDUP_SHA256_BYTES];
 	struct upload_in in;
 	const char *key;
 	int rc;
