@@ -28,7 +28,7 @@
  * SCRIPT_NAME + PATH_INFO when a server does not send it.
  */
 static int
-req_path(struct req *r)
+route_path(struct req *r)
 {
 	const char *uri, *sn, *pi;
 	char tmp[FCGI_MAX_PATH];
@@ -148,7 +148,7 @@ dispatch_require(struct req *r, const struct route *rt)
 static void
 dispatch_auth_only(struct req *r)
 {
-	if (req_path(r) == -1 ||
+	if (route_path(r) == -1 ||
 	    router_match(r->method, r->path, &r->route) != ROUTE_OK) {
 		resp_headers(r, 204, NULL, -1, NULL);
 		return;
@@ -171,7 +171,7 @@ dispatch(struct req *r)
 		dispatch_auth_only(r);
 		return;
 	}
-	if (req_path(r) == -1) {
+	if (route_path(r) == -1) {
 		snprintf(r->path, sizeof(r->path), "(unreadable)");
 		resp_error(r, 404, "not_found", "Not found.", NULL, NULL);
 		return;

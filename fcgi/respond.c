@@ -132,7 +132,8 @@ resp_db_error(struct req *r, const struct errbuf *err)
 
 	req_oneline(err ? err->msg : "unavailable", line, sizeof(line));
 	log_warnx("request database error route=%s job=%s: %s",
-	    r->route.name ? r->route.name : "none", r->job_id[0] ? r->job_id : "-", line);
+	    r->route.name ? r->route.name : "none",
+	    r->job_id[0] ? r->job_id : "-", line);
 	resp_error(r, 503, "database_unavailable",
 	    "The database is unavailable; try again later.", NULL, NULL);
 }

@@ -87,7 +87,7 @@ enum route_result {
 struct route_match {
 	enum route_id	 id;
 	const struct route *rt;		/* NULL for ROUTE_NOT_FOUND */
-	const char	*name;		/* route_names[id]; NULL before matching */
+	const char	*name;		/* route_names[id]; NULL unmatched */
 	/*
 	 * The {id} path segment, lower-cased, when it is a canonical UUID;
 	 * job_id_ok is 0 otherwise.  DRF routes any segment without '/'

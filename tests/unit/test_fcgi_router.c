@@ -118,11 +118,12 @@ test_requirements(void)
 		if (rt->id <= ROUTE_NONE || rt->id >= ROUTE__MAX)
 			continue;
 		seen[rt->id]++;
-		ok(rt->auth != ROUTE_AUTH_UNSET && rt->role != ROUTE_ROLE_UNSET &&
+		ok(rt->auth != ROUTE_AUTH_UNSET &&
+		    rt->role != ROUTE_ROLE_UNSET &&
 		    rt->csrf != ROUTE_CSRF_UNSET && rt->handler != NULL &&
 		    rt->method != NULL && rt->pattern != NULL &&
-		    rt->allow != NULL,
-		    "%s: auth, role, csrf, handler all set", route_names[rt->id]);
+		    rt->allow != NULL, "%s: auth, role, csrf, handler all set",
+		    route_names[rt->id]);
 		/* Writes need the token from a session; reads must not. */
 		ok((rt->csrf == ROUTE_CSRF_REQUIRED) ==
 		    (strcmp(rt->method, "POST") == 0 &&
