@@ -1,7 +1,8 @@
 /*
  * What the files of bulkclaims-fcgi share: the process settings, the
- * per-thread state, the per-request state, and the handlers' entry
- * points.  Internal to fcgi/ (SQLite's "fooInt.h" idea).
+ * per-thread state, the per-request state, and the functions handlers
+ * answer with (request.c, respond.c, page.c, jobs.c).  Internal to
+ * fcgi/ (SQLite's "fooInt.h" idea).
  */
 #ifndef FCGI_APP_H
 #define FCGI_APP_H
@@ -60,13 +61,15 @@ struct req {
 	long		 rows;		/* rows stored (upload) or -1 */
 	long long	 bytes;		/* upload file or response bytes */
 	/*
-	 * Intake: resp_json() keeps a copy of the JSON body it sends in
+	 * resp_json() keeps a copy of the JSON body it sends in
 	 * captured (malloc'd, freed by the request loop) when capture is
 	 * set, for Idempotency-Key replay.
 	 */
 	int		 capture;
 	char		*captured;
 };
+
+/* request.c: what handlers read of the request and the thread. */
 
 /*
  * Copies a library message (libpq's span lines) into out as one line:
@@ -90,6 +93,13 @@ redisContext *req_redis(struct req *r, struct errbuf *err);
 
 /* Drops the Redis connection after an error so the next use reconnects. */
 void	 req_redis_drop(struct req *r);
+
+/*
+ * Connects the thread's database at start-up (a failure is logged; the
+ * first request tries again), and closes its connections at the end.
+ */
+void	 req_worker_open(struct worker *w);
+void	 req_worker_close(struct worker *w);
 
 /* respond.c: every response goes through these. */
 
@@ -154,29 +164,6 @@ int	 resp_page(struct req *r, PGconn *db, const struct query *q,
 	    long count, long size, const char *sql_page, int nparams,
 	    const char **params,
 	    struct json_object *(*row_fn)(const PGresult *, int));
-
-/* auth.c */
-
-/*
- * Authenticates "Authorization: Token <key>" and fills r->user_id,
- * r->org_id, r->role.  Returns 0, or -1 after answering 401 (or 503).
- */
-int	 auth_check(struct req *r);
-
-/* Handlers: each answers exactly once. */
-void	 upload_handle(struct req *r);
-void	 jobs_list(struct req *r);
-void	 jobs_detail(struct req *r);
-void	 jobs_progress(struct req *r);
-void	 jobs_retry(struct req *r);
-void	 download_results(struct req *r);
-/* cancel.c (reliability) */
-void	 cancel_handle(struct req *r);
-/*
- * health.c (reliability): answers GET /api/v1/health/ and GET /metrics
- * (no authentication) and returns 1; 0 for any other path.
- */
-int	 health_dispatch(struct req *r);
 
 /* jobs.c: publishes claims.tasks.process_csv_file(job_id); 0 or -1. */
 int	 jobs_publish(struct req *r, const char *job_id, const char *task_id,

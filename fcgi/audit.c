@@ -1,5 +1,5 @@
 /*
- * The audit trail of bulkclaims-fcgi (issue 6, HIPAA §164.312(b) audit
+ * The audit trail of bulkclaims-fcgi (HIPAA §164.312(b) audit
  * controls): who (user, address) did what to which job, when, and how
  * it ended.  Rows go to audit_log, which a trigger keeps append-only
  * (sql/002_security.sql).  Never patient data: ids, actions, outcomes.
@@ -7,9 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app.h"
+#include "audit.h"
 #include "db.h"
 #include "log.h"
-#include "security.h"
 
 static const char sql_insert[] =
 	"INSERT INTO audit_log (organization_id, user_id, username, address,"

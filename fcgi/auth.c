@@ -11,10 +11,10 @@
 #include <strings.h>
 
 #include "app.h"
+#include "auth.h"
 #include "db.h"
 #include "log.h"
 #include "secrets.h"
-#include "security.h"
 
 static const char sql_token[] =
 	"SELECT t.id, u.id, u.organization_id, u.role, u.is_active,"
@@ -57,7 +57,7 @@ split_words(const char *s, const char *w[3], size_t wl[3])
 }
 
 int
-auth_check(struct req *r)
+auth_check(struct req *r, int csrf)
 {
 	const char *hdr, *w[3], *params[1];
 	size_t wl[3], n, i;
@@ -70,7 +70,7 @@ auth_check(struct req *r)
 	hdr = req_param(r, "HTTP_AUTHORIZATION");
 	/* No Authorization header: the browser's session cookie. */
 	if (hdr == NULL && req_param(r, "HTTP_COOKIE") != NULL)
-		return session_auth(r);
+		return session_auth(r, csrf);
 	if (hdr == NULL ||
 	    (n = split_words(hdr, w, wl)) == 0 ||
 	    wl[0] != 5 || strncasecmp(w[0], "token", 5) != 0)

@@ -15,6 +15,8 @@
 
 #include "app.h"
 #include "config.h"
+#include "db.h"
+#include "handlers.h"
 #include "job.h"
 #include "log.h"
 

@@ -1,5 +1,5 @@
 /*
- * Two ways an upload is not stored twice (issue 5):
+ * Two ways an upload is not stored twice (dedup.h):
  *
  * - The same file (SHA-256 of the file part) uploaded again by the same
  *   organisation within upload.duplicate_window_s answers 409
@@ -21,7 +21,7 @@
 
 #include "app.h"
 #include "db.h"
-#include "intake.h"
+#include "dedup.h"
 #include "log.h"
 
 static void
@@ -29,13 +29,13 @@ to_hex(const unsigned char *sha, char *hex)
 {
 	size_t i;
 
-	for (i = 0; i < INTAKE_SHA256_BYTES; i++)
+	for (i = 0; i < DEDUP_SHA256_BYTES; i++)
 		snprintf(hex + 2 * i, 3, "%02x", sha[i]);
 }
 
 int
 dedup_find(PGconn *db, long long org_id,
-    const unsigned char sha[INTAKE_SHA256_BYTES], long window_s,
+    const unsigned char sha[DEDUP_SHA256_BYTES], long window_s,
     char *earlier, struct errbuf *err)
 {
 	/* hashtextextended: one 64-bit lock per (organisation, file). */
@@ -45,7 +45,7 @@ dedup_find(PGconn *db, long long org_id,
 	    " WHERE organization_id = $1 AND file_sha256 = decode($2, 'hex')"
 	    " AND created_at > now() - make_interval(secs => $3::bigint)"
 	    " ORDER BY created_at DESC LIMIT 1";
-	char org[24], hex[INTAKE_SHA256_BYTES * 2 + 1], win[24];
+	char org[24], hex[DEDUP_SHA256_BYTES * 2 + 1], win[24];
 	const char *params[3];
 	PGresult *res;
 	int found;
@@ -98,7 +98,7 @@ replay(struct req *r, int status, const char *body)
 
 int
 idem_begin(struct req *r, const char *key,
-    const unsigned char sha[INTAKE_SHA256_BYTES])
+    const unsigned char sha[DEDUP_SHA256_BYTES])
 {
 	/*
 	 * Expired answers (anyone's: this keeps the table small, by its
@@ -114,7 +114,7 @@ idem_begin(struct req *r, const char *key,
 	static const char sql_get[] = "SELECT status, body,"
 	    " file_sha256 = decode($3, 'hex') FROM upload_idempotency"
 	    " WHERE user_id = $1 AND key = $2";
-	char user[24], hex[INTAKE_SHA256_BYTES * 2 + 1], ttl[24], stale[24];
+	char user[24], hex[DEDUP_SHA256_BYTES * 2 + 1], ttl[24], stale[24];
 	const char *params[4];
 	struct errbuf err;
 	PGresult *res;

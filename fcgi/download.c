@@ -2,7 +2,7 @@
  * GET claims/csv-jobs/{id}/results/: the results CSV, produced by
  * PostgreSQL (COPY ... TO STDOUT) and streamed chunk by chunk to the
  * FastCGI stream, so a 200,000-row file never sits in memory.  Column
- * order is the compatibility contract of DESIGN.md; text cells go
+ * order is the compatibility contract of the API; text cells go
  * through csv_safe() so no cell can start a spreadsheet formula.
  *
  * Variants: ?format=extended, ?rows=, ?as=input and ?bom=1 (results.h
@@ -16,6 +16,7 @@
 
 #include "app.h"
 #include "db.h"
+#include "handlers.h"
 #include "log.h"
 #include "results.h"
 #include "util.h"

@@ -1,5 +1,5 @@
 /*
- * GET /api/v1/health/ and GET /metrics (issue 8): unauthenticated views
+ * GET /api/v1/health/ and GET /metrics: unauthenticated views
  * of the system's state for load balancers, monitoring and alerts.
  *
  * Both read the same facts: PostgreSQL answers, Redis answers, how many
@@ -25,6 +25,7 @@
 #include "celery.h"
 #include "config.h"
 #include "db.h"
+#include "handlers.h"
 #include "log.h"
 #include "payer.h"
 #include "payer_redis.h"

@@ -14,6 +14,7 @@
 #include "celery.h"
 #include "db.h"
 #include "drf.h"
+#include "handlers.h"
 #include "job.h"
 #include "log.h"
 #include "query.h"

@@ -1,10 +1,12 @@
 /*
- * bulkclaims-fcgi: the API behind nginx.  A unix socket we create
- * ourselves (FCGX_OpenSocket exit()s on failure), a fixed pool of
- * threads blocking in FCGX_Accept_r, each with its own PostgreSQL and
- * Redis connection, and the main thread waiting for signals: SIGTERM or
- * SIGINT stop it gracefully (FCGX_ShutdownPending + shutdown(2) of the
- * listening socket wakes every thread, notes 2.2), SIGHUP reopens the log.
+ * bulkclaims-fcgi: the API behind nginx.  Start-up only: a unix socket
+ * we create ourselves (FCGX_OpenSocket exit()s on failure), a fixed pool
+ * of threads blocking in FCGX_Accept_r, each with its own PostgreSQL and
+ * Redis connection, handing each request to dispatch.c, and the main
+ * thread waiting for signals: SIGTERM or SIGINT stop it gracefully
+ * (FCGX_ShutdownPending + shutdown(2) of the listening socket wakes
+ * every thread blocked in accept), SIGHUP reopens the log.  Without
+ * log.file the log goes to stderr.
  *
  * usage: bulkclaims-fcgi [-d] [-c config]
  */
@@ -21,414 +23,24 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "auth.h"
 #include "config.h"
-#include "db.h"
-#include "intake.h"
+#include "dispatch.h"
 #include "log.h"
-#include "query.h"
-#include "redisconn.h"
-#include "security.h"
-#include "util.h"
 
 #define PROGNAME	"bulkclaims-fcgi"
 
-/* RFC 3986 unreserved characters and '/': safe in a Location header. */
-#define URL_SAFE	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
-			"0123456789-._~/"
-
 /* Set by the main thread before it wakes the request threads. */
 static _Atomic int stopping;
-
-void
-req_oneline(const char *msg, char *out, size_t outsz)
-{
-	size_t i, n;
-
-	/* In place (msg == out) is allowed. */
-	if (msg != out)
-		snprintf(out, outsz, "%s", msg ? msg : "");
-	for (i = 0; out[i] != '\0'; i++)
-		if ((unsigned char)out[i] < 0x20)
-			out[i] = ' ';
-	n = strlen(out);
-	while (n > 0 && out[n - 1] == ' ')
-		out[--n] = '\0';
-}
-
-const char *
-req_param(const struct req *r, const char *name)
-{
-	return FCGX_GetParam(name, r->rq->envp);
-}
-
-/* Session settings, again after every reconnect (a reset loses them). */
-static int
-db_setup(PGconn *db)
-{
-	struct errbuf err;
-
-	char line[512];
-
-	if (PQsetClientEncoding(db, "UTF8") != 0 ||
-	    db_cmd(db, &err, "SET statement_timeout = '60s'", 0, NULL) == -1) {
-		req_oneline(PQerrorMessage(db), line, sizeof(line));
-		log_warnx("database session setup failed: %s", line);
-		return -1;
-	}
-	return 0;
-}
-
-PGconn *
-req_db(struct req *r)
-{
-	struct worker *w = r->w;
-	struct errbuf err;
-	PGresult *res;
-	char line[512];
-
-	if (w->db == NULL) {
-		if ((w->db = db_connect(w->app->database_url, PROGNAME,
-		    &err)) == NULL) {
-			req_oneline(err.msg, line, sizeof(line));
-			log_warnx("thread %d: %s", w->id, line);
-			return NULL;
-		}
-		if (db_setup(w->db) == -1)
-			return NULL;
-	} else if (PQstatus(w->db) != CONNECTION_OK) {
-		if (!db_ensure(w->db)) {
-			req_oneline(PQerrorMessage(w->db), line, sizeof(line));
-			log_warnx("thread %d: database reconnect failed: %s",
-			    w->id, line);
-			return NULL;
-		}
-		log_info("thread %d: database reconnected", w->id);
-		if (db_setup(w->db) == -1)
-			return NULL;
-	}
-	/* A handler always ends its transaction; this is the safety net. */
-	if (PQtransactionStatus(w->db) != PQTRANS_IDLE) {
-		res = PQexec(w->db, "ROLLBACK");
-		PQclear(res);
-	}
-	return w->db;
-}
-
-redisContext *
-req_redis(struct req *r, struct errbuf *err)
-{
-	struct worker *w = r->w;
-
-	if (w->redis != NULL && rconn_dead(w->redis))
-		req_redis_drop(r);
-	if (w->redis == NULL)
-		w->redis = rconn_connect(w->app->redis_url,
-		    w->app->redis_timeout_ms, err);
-	return w->redis;
-}
-
-void
-req_redis_drop(struct req *r)
-{
-	if (r->w->redis != NULL)
-		redisFree(r->w->redis);
-	r->w->redis = NULL;
-}
-
-/*
- * The path to route: REQUEST_URI without its query (what Django's
- * path_info is built from), percent-decoded; DOCUMENT_URI or
- * SCRIPT_NAME + PATH_INFO when a server does not send it.
- */
-static int
-req_path(struct req *r)
-{
-	const char *uri, *sn, *pi;
-	char tmp[FCGI_MAX_PATH];
-	size_t n;
-
-	if ((uri = req_param(r, "REQUEST_URI")) != NULL && *uri != '\0') {
-		n = strcspn(uri, "?#");
-		return query_unescape(uri, n, 0, r->path, sizeof(r->path)) < 0 ?
-		    -1 : 0;
-	}
-	if ((uri = req_param(r, "DOCUMENT_URI")) != NULL && *uri != '\0')
-		return snprintf(r->path, sizeof(r->path), "%s", uri) <
-		    (int)sizeof(r->path) ? 0 : -1;
-	sn = req_param(r, "SCRIPT_NAME");
-	pi = req_param(r, "PATH_INFO");
-	if (snprintf(tmp, sizeof(tmp), "%s%s", sn ? sn : "", pi ? pi : "") >=
-	    (int)sizeof(tmp))
-		return -1;
-	return snprintf(r->path, sizeof(r->path), "%s", tmp) <
-	    (int)sizeof(r->path) ? 0 : -1;
-}
-
-/* Django's APPEND_SLASH redirect (308 for methods with a body). */
-static void
-redirect_slash(struct req *r)
-{
-	char hdr[FCGI_MAX_PATH + QUERY_MAX_BYTES + 32];
-	int status = (strcmp(r->method, "GET") == 0 ||
-	    strcmp(r->method, "HEAD") == 0) ? 301 : 308;
-
-	/*
-	 * The id segment of a matching path is client text ("%0d%0a"
-	 * decodes to CRLF): only plain URL characters go into a header.
-	 */
-	if (strlen(r->query) > QUERY_MAX_BYTES ||
-	    strspn(r->path, URL_SAFE) != strlen(r->path) ||
-	    strspn(r->query, URL_SAFE "?&=%+;,:@!$'()*") !=
-	    strlen(r->query)) {
-		resp_error(r, 404, "not_found", "Not found.", NULL, NULL);
-		return;
-	}
-	snprintf(hdr, sizeof(hdr), "Location: %s/%s%s\r\n", r->path,
-	    *r->query ? "?" : "", r->query);
-	resp_error(r, status, "moved",
-	    "This endpoint's URL ends in a slash.", NULL, hdr);
-}
-
-/*
- * nginx auth_request mode (the FastCGI param BULKCLAIMS_AUTH_ONLY is set):
- * nginx asks before it reads a 10 MB upload body whether the caller may
- * send it.  Only 2xx, 401 and 403 mean something to auth_request, so
- * every other outcome answers 204 and leaves the answer to the real
- * request.  $request_method and $request_uri are the main request's.
- */
-static void
-dispatch_auth_only(struct req *r)
-{
-	if (req_path(r) == -1 ||
-	    router_match(r->method, r->path, &r->route) != ROUTE_OK) {
-		resp_headers(r, 204, NULL, -1, NULL);
-		return;
-	}
-	if (auth_check(r) == -1)
-		return;
-	if (strcmp(r->method, "POST") == 0 && strcmp(r->role, "viewer") == 0) {
-		resp_error(r, 403, "forbidden",
-		    "You do not have permission to perform this action.",
-		    NULL, NULL);
-		return;
-	}
-	resp_headers(r, 204, NULL, -1, NULL);
-}
-
-static void
-dispatch(struct req *r)
-{
-	enum route_result rr;
-	char allow[64];
-	const char *ao;
-
-	if ((ao = req_param(r, "BULKCLAIMS_AUTH_ONLY")) != NULL &&
-	    *ao != '\0' && strcmp(ao, "0") != 0) {
-		dispatch_auth_only(r);
-		return;
-	}
-	if (req_path(r) == -1) {
-		snprintf(r->path, sizeof(r->path), "(unreadable)");
-		resp_error(r, 404, "not_found", "Not found.", NULL, NULL);
-		return;
-	}
-	if (health_dispatch(r))
-		return;
-	rr = router_match(r->method, r->path, &r->route);
-	r->head = r->route.head;
-	switch (rr) {
-	case ROUTE_NOT_FOUND:
-		resp_error(r, 404, "not_found", "Not found.", NULL, NULL);
-		return;
-	case ROUTE_ADD_SLASH:
-		redirect_slash(r);
-		return;
-	case ROUTE_BAD_METHOD:
-		/* DRF authenticates before it looks at the method. */
-		if (auth_check(r) == -1)
-			return;
-		snprintf(allow, sizeof(allow), "Allow: %s\r\n", r->route.allow);
-		resp_error(r, 405, "method_not_allowed",
-		    "Method not allowed.", NULL, allow);
-		return;
-	case ROUTE_OK:
-		break;
-	}
-	/* The one endpoint that needs no credentials. */
-	if (r->route.id == ROUTE_AUTH_LOGIN) {
-		session_login(r);
-		return;
-	}
-	if (auth_check(r) == -1)
-		return;
-	if (strcmp(r->method, "POST") == 0 && strcmp(r->role, "viewer") == 0 &&
-	    r->route.id != ROUTE_AUTH_LOGOUT) {
-		resp_error(r, 403, "forbidden",
-		    "You do not have permission to perform this action.",
-		    NULL, NULL);
-		return;
-	}
-	switch (r->route.id) {
-	case ROUTE_UPLOAD:
-		if (quota_check(r) == 0)
-			upload_handle(r);
-		break;
-	case ROUTE_JOB_LIST:
-		jobs_list(r);
-		break;
-	case ROUTE_JOB_DETAIL:
-		jobs_detail(r);
-		break;
-	case ROUTE_JOB_PROGRESS:
-		jobs_progress(r);
-		break;
-	case ROUTE_JOB_RESULTS:
-		if (purge_gate(r) == 0)
-			download_results(r);
-		break;
-	case ROUTE_JOB_PURGE:
-		admin_purge(r);
-		break;
-	case ROUTE_AUTH_LOGOUT:
-		session_logout(r);
-		break;
-	case ROUTE_AUTH_ME:
-		session_me(r);
-		break;
-	case ROUTE_AUDIT:
-		audit_list(r);
-		break;
-	case ROUTE_JOB_RETRY:
-		if (purge_gate(r) == 0)
-			jobs_retry(r);
-		break;
-	/* intake */
-	case ROUTE_VALIDATE:
-		validate_handle(r);
-		break;
-	case ROUTE_TEMPLATE:
-		template_handle(r);
-		break;
-	case ROUTE_JOB_ROWS:
-		if (purge_gate(r) == 0)
-			rows_list(r);
-		break;
-	case ROUTE_JOB_CANCEL:
-		cancel_handle(r);
-		break;
-	case ROUTE_JOB_ROW:
-		if (purge_gate(r) == 0)
-			rows_detail(r);
-		break;
-	default:
-		resp_error(r, 404, "not_found", "Not found.", NULL, NULL);
-		break;
-	}
-}
-
-/* Query keys only: values (a search term, a name) could be patient data. */
-static void
-log_keys(const char *qs, char *out, size_t outsz)
-{
-	struct query q;
-	size_t i, o = 0, n;
-
-	out[0] = '\0';
-	if (qs == NULL || *qs == '\0')
-		return;
-	if (query_parse(qs, &q) == -1) {
-		snprintf(out, outsz, "(malformed)");
-		return;
-	}
-	for (i = 0; i < q.n; i++) {
-		n = strlen(q.p[i].key);
-		if (o + n + 2 >= outsz)
-			break;
-		if (o > 0)
-			out[o++] = ',';
-		memcpy(out + o, q.p[i].key, n);
-		o += n;
-		out[o] = '\0';
-	}
-	/* Keys are client text too: keep the log line one line. */
-	for (i = 0; i < o; i++)
-		if ((unsigned char)out[i] < 0x21 || out[i] == 0x7f)
-			out[i] = '?';
-}
-
-static void
-access_log(const struct req *r, long long ms)
-{
-	char path[128], keys[128], user[24], rows[24];
-	size_t i;
-
-	snprintf(path, sizeof(path), "%.*s", (int)sizeof(path) - 1, r->path);
-	for (i = 0; path[i] != '\0'; i++)
-		if ((unsigned char)path[i] < 0x21 || path[i] == 0x7f)
-			path[i] = '?';
-	log_keys(r->query, keys, sizeof(keys));
-	snprintf(user, sizeof(user), "%lld", r->user_id);
-	snprintf(rows, sizeof(rows), "%ld", r->rows);
-	log_info("access method=%.8s path=%s query=%s status=%d ms=%lld "
-	    "user=%s job=%s rows=%s bytes=%lld", r->method, path,
-	    keys[0] ? keys : "-", r->status, ms, r->user_id ? user : "-",
-	    r->job_id[0] ? r->job_id : "-", r->rows >= 0 ? rows : "-",
-	    r->bytes);
-}
-
-static void
-handle(struct worker *w, FCGX_Request *rq)
-{
-	struct req *r;
-	long long t0 = util_mono_ms();
-
-	/* A request holds a path of a few KiB: keep it off the stack. */
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		FCGX_FPrintF(rq->out, "Status: 503 Service Unavailable\r\n"
-		    "Content-Type: application/json\r\n\r\n"
-		    "{\"error\":{\"code\":\"server_error\","
-		    "\"message\":\"out of memory\"}}");
-		return;
-	}
-	r->rq = rq;
-	r->w = w;
-	r->app = w->app;
-	r->rows = -1;
-	r->method = req_param(r, "REQUEST_METHOD");
-	if (r->method == NULL)
-		r->method = "GET";
-	r->query = req_param(r, "QUERY_STRING");
-	if (r->query == NULL)
-		r->query = "";
-	dispatch(r);
-	if (!r->sent)
-		resp_error(r, 503, "server_error", "No response was produced.",
-		    NULL, NULL);
-	audit_request(r);
-	access_log(r, util_mono_ms() - t0);
-	free(r->captured);
-	free(r);
-}
 
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
 	FCGX_Request rq;
-	struct errbuf err;
-	char line[512];
 	int rc;
 
-	if ((w->db = db_connect(w->app->database_url, PROGNAME, &err)) ==
-	    NULL) {
-		req_oneline(err.msg, line, sizeof(line));
-		log_warnx("thread %d: %s (will retry per request)", w->id,
-		    line);
-	}
-	else if (db_setup(w->db) == -1) {
-		PQfinish(w->db);
-		w->db = NULL;
-	}
+	req_worker_open(w);
 	if (FCGX_InitRequest(&rq, w->listen_fd, 0) != 0) {
 		log_warnx("thread %d: FCGX_InitRequest failed", w->id);
 		return NULL;
@@ -443,15 +55,12 @@ worker_main(void *arg)
 			usleep(100 * 1000);
 			continue;
 		}
-		handle(w, &rq);
+		dispatch_request(w, &rq);
 		FCGX_Finish_r(&rq);
 	}
 	FCGX_Finish_r(&rq);
 	FCGX_Free(&rq, 1);
-	if (w->db != NULL)
-		PQfinish(w->db);
-	if (w->redis != NULL)
-		redisFree(w->redis);
+	req_worker_close(w);
 	return NULL;
 }
 
@@ -511,7 +120,7 @@ main(int argc, char *argv[])
 	static struct app app;
 	struct worker *workers;
 	pthread_t *tids;
-	const char *cfg = NULL, *sockpath, *pub;
+	const char *cfg = NULL, *sockpath, *pub, *logfile;
 	struct errbuf err;
 	sigset_t set;
 	struct stat st;
@@ -538,7 +147,9 @@ main(int argc, char *argv[])
 		fprintf(stderr, "%s: %s\n", PROGNAME, err.msg);
 		return 1;
 	}
-	if (log_init(PROGNAME, config_get("log.file", NULL), debug, debug) ==
+	/* Without log.file, stderr (the supervisor's log), as documented. */
+	logfile = config_get("log.file", NULL);
+	if (log_init(PROGNAME, logfile, debug || logfile == NULL, debug) ==
 	    -1) {
 		fprintf(stderr, "%s: log file: %s\n", PROGNAME,
 		    strerror(errno));

@@ -12,10 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "app.h"
 #include "config.h"
 #include "db.h"
+#include "handlers.h"
 #include "log.h"
-#include "security.h"
 
 /*
  * Both from the last 24 hours: a job still "running" after a day is a

@@ -1,7 +1,7 @@
 /*
  * Responses, in one place: the status line, the headers every answer
  * carries (Cache-Control: no-store, nosniff), JSON bodies and the error
- * shape {"error": {"code", "message", ...}} of DESIGN.md.
+ * shape {"error": {"code", "message", ...}} of the API.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,7 +132,8 @@ resp_db_error(struct req *r, const struct errbuf *err)
 
 	req_oneline(err ? err->msg : "unavailable", line, sizeof(line));
 	log_warnx("request database error route=%s job=%s: %s",
-	    route_names[r->route.id], r->job_id[0] ? r->job_id : "-", line);
+	    r->route.name ? r->route.name : "none",
+	    r->job_id[0] ? r->job_id : "-", line);
 	resp_error(r, 503, "database_unavailable",
 	    "The database is unavailable; try again later.", NULL, NULL);
 }

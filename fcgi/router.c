@@ -1,10 +1,13 @@
 /*
- * Routes of the API (DESIGN.md, "API"): a fixed table matched segment
- * by segment.  The one variable segment is a job id.
+ * Routes of the API: a fixed table matched segment by segment (the one
+ * variable segment is a job id), and per route what the dispatcher
+ * checks before the handler runs.  POST routes need a member (viewers
+ * read only) and, from a browser session, the CSRF token.
  */
 #include <ctype.h>
 #include <string.h>
 
+#include "handlers.h"
 #include "router.h"
 #include "util.h"
 
@@ -34,35 +37,64 @@ const char *const route_names[ROUTE__MAX] = {
 
 #define PREFIX	"/api/v1/"
 
-/* Pattern per route: "*" is the job id segment, "#" a row number's. */
-static const struct route {
-	enum route_id	 id;
-	const char	*pattern;
-	const char	*method;
-	const char	*allow;
-} routes[] = {
-	{ ROUTE_UPLOAD, "claims/bulk/upload/", "POST", "POST" },
-	{ ROUTE_JOB_LIST, "claims/csv-jobs/", "GET", "GET, HEAD" },
-	{ ROUTE_JOB_DETAIL, "claims/csv-jobs/*/", "GET", "GET, HEAD" },
-	{ ROUTE_JOB_PROGRESS, "claims/csv-jobs/*/progress/", "GET",
-	    "GET, HEAD" },
-	{ ROUTE_JOB_RESULTS, "claims/csv-jobs/*/results/", "GET",
-	    "GET, HEAD" },
-	{ ROUTE_JOB_RETRY, "claims/csv-jobs/*/retry/", "POST", "POST" },
-	{ ROUTE_JOB_PURGE, "claims/csv-jobs/*/purge/", "POST", "POST" },
-	{ ROUTE_AUTH_LOGIN, "auth/login/", "POST", "POST" },
-	{ ROUTE_AUTH_LOGOUT, "auth/logout/", "POST", "POST" },
-	{ ROUTE_AUTH_ME, "auth/me/", "GET", "GET, HEAD" },
-	{ ROUTE_AUDIT, "audit/", "GET", "GET, HEAD" },
+#define ANY	ROUTE_AUTH_NONE
+#define AUTH	ROUTE_AUTH_TOKEN_OR_SESSION
+#define VIEWER	ROUTE_ROLE_VIEWER
+#define MEMBER	ROUTE_ROLE_MEMBER
+#define ADMIN	ROUTE_ROLE_ADMIN
+#define NOCSRF	ROUTE_CSRF_EXEMPT
+#define CSRF	ROUTE_CSRF_REQUIRED
+#define GET	"GET", "GET, HEAD"
+#define POST	"POST", "POST"
+
+/*
+ * id, method and Allow, pattern ("*" the job id segment, "#" a row
+ * number's), auth, role, csrf, gate, handler
+ */
+static const struct route routes[] = {
+	{ ROUTE_UPLOAD, POST, "claims/bulk/upload/", AUTH, MEMBER, CSRF,
+	    quota_check, upload_handle },
+	{ ROUTE_JOB_LIST, GET, "claims/csv-jobs/", AUTH, VIEWER, NOCSRF,
+	    NULL, jobs_list },
+	{ ROUTE_JOB_DETAIL, GET, "claims/csv-jobs/*/", AUTH, VIEWER, NOCSRF,
+	    NULL, jobs_detail },
+	{ ROUTE_JOB_PROGRESS, GET, "claims/csv-jobs/*/progress/", AUTH,
+	    VIEWER, NOCSRF, NULL, jobs_progress },
+	{ ROUTE_JOB_RESULTS, GET, "claims/csv-jobs/*/results/", AUTH,
+	    VIEWER, NOCSRF, purge_gate, download_results },
+	{ ROUTE_JOB_RETRY, POST, "claims/csv-jobs/*/retry/", AUTH, MEMBER,
+	    CSRF, purge_gate, jobs_retry },
+	{ ROUTE_JOB_PURGE, POST, "claims/csv-jobs/*/purge/", AUTH, ADMIN,
+	    CSRF, NULL, admin_purge },
+	{ ROUTE_AUTH_LOGIN, POST, "auth/login/", ANY, VIEWER, NOCSRF,
+	    NULL, session_login },
+	/* Logging out is no write: viewers may. */
+	{ ROUTE_AUTH_LOGOUT, POST, "auth/logout/", AUTH, VIEWER, CSRF,
+	    NULL, session_logout },
+	{ ROUTE_AUTH_ME, GET, "auth/me/", AUTH, VIEWER, NOCSRF, NULL,
+	    session_me },
+	{ ROUTE_AUDIT, GET, "audit/", AUTH, ADMIN, NOCSRF, NULL, audit_list },
 	/* intake */
-	{ ROUTE_VALIDATE, "claims/bulk/validate/", "POST", "POST" },
-	{ ROUTE_TEMPLATE, "claims/bulk/template/", "GET", "GET, HEAD" },
-	{ ROUTE_JOB_ROWS, "claims/csv-jobs/*/rows/", "GET", "GET, HEAD" },
+	{ ROUTE_VALIDATE, POST, "claims/bulk/validate/", AUTH, MEMBER, CSRF,
+	    NULL, validate_handle },
+	{ ROUTE_TEMPLATE, GET, "claims/bulk/template/", AUTH, VIEWER, NOCSRF,
+	    NULL, template_handle },
+	{ ROUTE_JOB_ROWS, GET, "claims/csv-jobs/*/rows/", AUTH, VIEWER,
+	    NOCSRF, purge_gate, rows_list },
 	/* reliability */
-	{ ROUTE_JOB_CANCEL, "claims/csv-jobs/*/cancel/", "POST", "POST" },
+	{ ROUTE_JOB_CANCEL, POST, "claims/csv-jobs/*/cancel/", AUTH, MEMBER,
+	    CSRF, NULL, cancel_handle },
 	/* claim details */
-	{ ROUTE_JOB_ROW, "claims/csv-jobs/*/rows/#/", "GET", "GET, HEAD" },
+	{ ROUTE_JOB_ROW, GET, "claims/csv-jobs/*/rows/#/", AUTH, VIEWER,
+	    NOCSRF, purge_gate, rows_detail },
 };
+
+const struct route *
+router_routes(size_t *n)
+{
+	*n = sizeof(routes) / sizeof(routes[0]);
+	return routes;
+}
 
 /*
  * Matches path (after PREFIX) against pattern; a "*" segment is stored
@@ -128,6 +160,7 @@ router_match(const char *method, const char *path, struct route_match *m)
 
 	memset(m, 0, sizeof(*m));
 	m->id = ROUTE_NONE;
+	m->name = route_names[ROUTE_NONE];
 	seg[0] = '\0';
 	if (method == NULL || path == NULL)
 		return ROUTE_NOT_FOUND;
@@ -144,6 +177,8 @@ router_match(const char *method, const char *path, struct route_match *m)
 		return ROUTE_ADD_SLASH;
 	}
 	m->id = r->id;
+	m->rt = r;
+	m->name = route_names[r->id];
 	m->allow = r->allow;
 	if (util_is_uuid(seg)) {
 		for (i = 0; i < 36; i++)

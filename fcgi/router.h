@@ -1,9 +1,13 @@
 /*
  * Request routing: method + path to one of the API's endpoints, with
- * DRF's trailing-slash rules.  Pure (no FastCGI), so unit tests call it.
+ * DRF's trailing-slash rules, and what each endpoint requires of its
+ * caller (authentication, role, CSRF token, a gate) before its handler
+ * runs.  No FastCGI calls, so unit tests call it.
  */
 #ifndef ROUTER_H
 #define ROUTER_H
+
+#include <stddef.h>
 
 enum route_id {
 	ROUTE_NONE,
@@ -19,12 +23,12 @@ enum route_id {
 	ROUTE_AUTH_ME,		/* GET auth/me/ */
 	ROUTE_AUDIT,		/* GET audit/ */
 
-	/* intake (issue 5) */
+	/* intake */
 	ROUTE_VALIDATE,		/* POST claims/bulk/validate/ */
 	ROUTE_TEMPLATE,		/* GET claims/bulk/template/ */
 	ROUTE_JOB_ROWS,		/* GET claims/csv-jobs/{id}/rows/ */
 
-	/* reliability (issue 8) */
+	/* reliability */
 	ROUTE_JOB_CANCEL,	/* POST claims/csv-jobs/{id}/cancel/ */
 
 	/* claim details */
@@ -32,8 +36,49 @@ enum route_id {
 	ROUTE__MAX
 };
 
-/* Route names for the access log; no entry is NULL. */
+/* Route names for the logs; no entry is NULL. */
 extern const char *const route_names[ROUTE__MAX];
+
+/* Zero is "not set" in each of these, so a route row cannot omit one. */
+enum route_auth {
+	ROUTE_AUTH_UNSET,
+	ROUTE_AUTH_NONE,		/* anybody (the login itself) */
+	ROUTE_AUTH_TOKEN_OR_SESSION	/* API token, or the session cookie */
+};
+
+/* The least role of the caller (users.role), in increasing power. */
+enum route_role {
+	ROUTE_ROLE_UNSET,
+	ROUTE_ROLE_VIEWER,
+	ROUTE_ROLE_MEMBER,
+	ROUTE_ROLE_ADMIN
+};
+
+/* Whether a session caller must send X-CSRFToken (API tokens never). */
+enum route_csrf {
+	ROUTE_CSRF_UNSET,
+	ROUTE_CSRF_EXEMPT,
+	ROUTE_CSRF_REQUIRED
+};
+
+struct req;
+
+/* One endpoint: matching, requirements, and the code that answers. */
+struct route {
+	enum route_id	 id;
+	const char	*method;
+	const char	*allow;		/* the Allow header of a 405 */
+	const char	*pattern;	/* after "/api/v1/"; "*": the job id */
+	enum route_auth	 auth;
+	enum route_role	 role;
+	enum route_csrf	 csrf;
+	/* Runs after the checks above: 0 to go on, -1 once it answered. */
+	int		(*gate)(struct req *);
+	void		(*handler)(struct req *);	/* answers once */
+};
+
+/* The route table, n rows; for the unit tests. */
+const struct route *router_routes(size_t *n);
 
 enum route_result {
 	ROUTE_OK,		/* m->id names the handler */
@@ -46,6 +91,8 @@ enum route_result {
 
 struct route_match {
 	enum route_id	 id;
+	const struct route *rt;		/* NULL for ROUTE_NOT_FOUND */
+	const char	*name;		/* route_names[id]; NULL unmatched */
 	/*
 	 * The {id} path segment, lower-cased, when it is a canonical UUID;
 	 * job_id_ok is 0 otherwise.  DRF routes any segment without '/'

@@ -18,7 +18,7 @@
 #include "app.h"
 #include "db.h"
 #include "drf.h"
-#include "intake.h"
+#include "handlers.h"
 #include "log.h"
 #include "query.h"
 #include "results.h"

@@ -1,5 +1,5 @@
 /*
- * Browser sessions (issue 6): login with a password, a random session id
+ * Browser sessions: login with a password, a random session id
  * in an HttpOnly, Secure, SameSite=Strict cookie, only its SHA-256 kept
  * in the database, an idle timeout (automatic logoff) and an absolute
  * lifetime, and a CSRF token that every state-changing request made with
@@ -22,11 +22,14 @@
 
 #include <sodium.h>
 
+#include "app.h"
+#include "audit.h"
+#include "auth.h"
 #include "config.h"
 #include "cookie.h"
 #include "db.h"
+#include "handlers.h"
 #include "log.h"
-#include "security.h"
 
 #define ORG_COLS	"u.id, u.username, u.role, o.id, o.name"
 
@@ -218,14 +221,6 @@ session_body(const PGresult *res, const char *csrf)
 	return o;
 }
 
-/* 1 for methods that change nothing (RFC 9110 §9.2.1 safe methods). */
-static int
-safe_method(const char *m)
-{
-	return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
-	    strcmp(m, "OPTIONS") == 0;
-}
-
 /*
  * Looks the cookie's session up.  Returns the row (ORG_COLS, csrf,
  * valid, stale) or NULL after answering; an expired session is deleted
@@ -290,7 +285,7 @@ session_lookup(struct req *r, char hex[2 + 64 + 1])
 }
 
 int
-session_auth(struct req *r)
+session_auth(struct req *r, int csrf)
 {
 	char hex[2 + 64 + 1];
 	const char *p[1];
@@ -304,13 +299,13 @@ session_auth(struct req *r)
 	r->org_id = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
 	snprintf(r->role, sizeof(r->role), "%s", PQgetvalue(res, 0, 2));
 	r->via_session = 1;
-	if (!safe_method(r->method) &&
+	if (csrf &&
 	    !csrf_equal(PQgetvalue(res, 0, 5),
 	    req_param(r, "HTTP_X_CSRFTOKEN"))) {
 		PQclear(res);
 		audit_write(r, "csrf_failed", r->route.job_id_ok ?
 		    r->route.job_id : NULL, "denied",
-		    route_names[r->route.id]);
+		    r->route.name);
 		/* Audited here, once: not again as the route's action. */
 		r->user_id = r->org_id = 0;
 		resp_error(r, 403, "csrf_failed",

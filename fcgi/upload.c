@@ -28,14 +28,16 @@
 #include "copyrow.h"
 #include "csvin.h"
 #include "db.h"
+#include "dedup.h"
 #include "failpoint.h"
 #include "form.h"
-#include "intake.h"
+#include "handlers.h"
 #include "job.h"
 #include "log.h"
 #include "multipart.h"
 #include "query.h"
 #include "results.h"
+#include "upload.h"
 #include "util.h"
 
 /* COPY state shared with the csvin row callback. */
@@ -207,7 +209,7 @@ store_job(struct req *r, struct store *st, const void *data, size_t len,
 	struct copyin *c;
 	enum csvin_err e;
 	char org[24], user[24], total[24], invalid[24];
-	char hex[INTAKE_SHA256_BYTES * 2 + 1];
+	char hex[DEDUP_SHA256_BYTES * 2 + 1];
 	PGresult *res;
 	PGconn *db = r->w->db;
 	size_t i;
@@ -216,7 +218,7 @@ store_job(struct req *r, struct store *st, const void *data, size_t len,
 
 	snprintf(org, sizeof(org), "%lld", r->org_id);
 	snprintf(user, sizeof(user), "%lld", r->user_id);
-	for (i = 0; i < INTAKE_SHA256_BYTES; i++)
+	for (i = 0; i < DEDUP_SHA256_BYTES; i++)
 		snprintf(hex + 2 * i, 3, "%02x", st->sha[i]);
 	if (db_cmd(db, err, "BEGIN", 0, NULL) == -1)
 		return -1;
@@ -611,7 +613,7 @@ upload_store(struct req *r, struct upload_in *in, const unsigned char *sha)
 void
 upload_handle(struct req *r)
 {
-	unsigned char sha[INTAKE_SHA256_BYTES];
+	unsigned char sha[DEDUP_SHA256_BYTES];
 	struct upload_in in;
 	const char *key;
 	int rc;

@@ -16,9 +16,10 @@
 
 #include "app.h"
 #include "csvin.h"
-#include "intake.h"
+#include "handlers.h"
 #include "log.h"
 #include "preview.h"
+#include "upload.h"
 #include "util.h"
 
 /* What the row callback collects. */

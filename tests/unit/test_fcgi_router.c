@@ -1,13 +1,171 @@
 /*
  * bulkclaims-fcgi routing and query strings: every route, DRF's
- * trailing-slash rule, job id validation, methods; Python-compatible
- * query parsing and re-encoding.
+ * trailing-slash rule, job id validation, methods; every route's
+ * requirements (authentication, role, CSRF, gate, handler);
+ * Python-compatible query parsing and re-encoding.
  */
 #include <string.h>
 
+#include "handlers.h"
 #include "query.h"
 #include "router.h"
 #include "tap.h"
+
+/*
+ * The route table names the handlers; this test links router.c alone,
+ * so each handler is a distinct function here that only says which it
+ * is.  A route added with a new handler needs one line here.
+ */
+static const char *called;
+
+#define HANDLER(f)	\
+	void f(struct req *r) { (void)r; called = #f; }
+#define GATE(f)		\
+	int f(struct req *r) { (void)r; called = #f; return 0; }
+HANDLER(upload_handle)
+HANDLER(jobs_list)
+HANDLER(jobs_detail)
+HANDLER(jobs_progress)
+HANDLER(jobs_retry)
+HANDLER(download_results)
+HANDLER(cancel_handle)
+HANDLER(validate_handle)
+HANDLER(template_handle)
+HANDLER(rows_list)
+HANDLER(rows_detail)
+HANDLER(session_login)
+HANDLER(session_logout)
+HANDLER(session_me)
+HANDLER(audit_list)
+HANDLER(admin_purge)
+GATE(quota_check)
+GATE(purge_gate)
+
+#define ANY	ROUTE_AUTH_NONE
+#define AUTH	ROUTE_AUTH_TOKEN_OR_SESSION
+#define VIEWER	ROUTE_ROLE_VIEWER
+#define MEMBER	ROUTE_ROLE_MEMBER
+#define ADMIN	ROUTE_ROLE_ADMIN
+#define NOCSRF	ROUTE_CSRF_EXEMPT
+#define CSRF	ROUTE_CSRF_REQUIRED
+
+/* What each endpoint requires, written out independently of router.c. */
+static const struct {
+	enum route_id	 id;
+	enum route_auth	 auth;
+	enum route_role	 role;
+	enum route_csrf	 csrf;
+	const char	*gate, *handler;
+} expect[] = {
+	{ ROUTE_UPLOAD, AUTH, MEMBER, CSRF, "quota_check", "upload_handle" },
+	{ ROUTE_JOB_LIST, AUTH, VIEWER, NOCSRF, NULL, "jobs_list" },
+	{ ROUTE_JOB_DETAIL, AUTH, VIEWER, NOCSRF, NULL, "jobs_detail" },
+	{ ROUTE_JOB_PROGRESS, AUTH, VIEWER, NOCSRF, NULL, "jobs_progress" },
+	{ ROUTE_JOB_RESULTS, AUTH, VIEWER, NOCSRF, "purge_gate",
+	    "download_results" },
+	{ ROUTE_JOB_RETRY, AUTH, MEMBER, CSRF, "purge_gate", "jobs_retry" },
+	{ ROUTE_JOB_PURGE, AUTH, ADMIN, CSRF, NULL, "admin_purge" },
+	{ ROUTE_AUTH_LOGIN, ANY, VIEWER, NOCSRF, NULL, "session_login" },
+	{ ROUTE_AUTH_LOGOUT, AUTH, VIEWER, CSRF, NULL, "session_logout" },
+	{ ROUTE_AUTH_ME, AUTH, VIEWER, NOCSRF, NULL, "session_me" },
+	{ ROUTE_AUDIT, AUTH, ADMIN, NOCSRF, NULL, "audit_list" },
+	{ ROUTE_VALIDATE, AUTH, MEMBER, CSRF, NULL, "validate_handle" },
+	{ ROUTE_TEMPLATE, AUTH, VIEWER, NOCSRF, NULL, "template_handle" },
+	{ ROUTE_JOB_ROWS, AUTH, VIEWER, NOCSRF, "purge_gate", "rows_list" },
+	{ ROUTE_JOB_CANCEL, AUTH, MEMBER, CSRF, NULL, "cancel_handle" },
+	{ ROUTE_JOB_ROW, AUTH, VIEWER, NOCSRF, "purge_gate", "rows_detail" },
+};
+
+/* Which stub fn is: call it and see. */
+static const char *
+name_of_handler(void (*fn)(struct req *))
+{
+	called = NULL;
+	if (fn != NULL)
+		fn(NULL);
+	return called;
+}
+
+static const char *
+name_of_gate(int (*fn)(struct req *))
+{
+	called = NULL;
+	if (fn != NULL)
+		fn(NULL);
+	return called;
+}
+
+static int
+same(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* Every row has every requirement set, and the ones written above. */
+static void
+test_requirements(void)
+{
+	const struct route *rt, *t;
+	size_t n, i, j, rows;
+	int seen[ROUTE__MAX] = { 0 };
+	const char *h, *g;
+
+	t = router_routes(&n);
+	ok(n == sizeof(expect) / sizeof(expect[0]),
+	    "%zu routes, %zu expected", n, sizeof(expect) / sizeof(expect[0]));
+	for (i = 0; i < n; i++) {
+		rt = &t[i];
+		ok(rt->id > ROUTE_NONE && rt->id < ROUTE__MAX,
+		    "row %zu: route id in range", i);
+		if (rt->id <= ROUTE_NONE || rt->id >= ROUTE__MAX)
+			continue;
+		seen[rt->id]++;
+		ok(rt->auth != ROUTE_AUTH_UNSET &&
+		    rt->role != ROUTE_ROLE_UNSET &&
+		    rt->csrf != ROUTE_CSRF_UNSET && rt->handler != NULL &&
+		    rt->method != NULL && rt->pattern != NULL &&
+		    rt->allow != NULL, "%s: auth, role, csrf, handler all set",
+		    route_names[rt->id]);
+		/* Writes need the token from a session; reads must not. */
+		ok((rt->csrf == ROUTE_CSRF_REQUIRED) ==
+		    (strcmp(rt->method, "POST") == 0 &&
+		    rt->auth != ROUTE_AUTH_NONE),
+		    "%s: CSRF exactly on authenticated writes",
+		    route_names[rt->id]);
+		/* Viewers read; only logging out is a POST they may send. */
+		ok(strcmp(rt->method, "POST") != 0 ||
+		    rt->role >= ROUTE_ROLE_MEMBER ||
+		    rt->id == ROUTE_AUTH_LOGOUT || rt->auth == ROUTE_AUTH_NONE,
+		    "%s: writes need a member", route_names[rt->id]);
+		ok(rt->auth != ROUTE_AUTH_NONE || rt->id == ROUTE_AUTH_LOGIN,
+		    "%s: unauthenticated only for the login",
+		    route_names[rt->id]);
+		for (j = 0; j < sizeof(expect) / sizeof(expect[0]); j++)
+			if (expect[j].id == rt->id)
+				break;
+		if (j == sizeof(expect) / sizeof(expect[0])) {
+			ok(0, "%s: expected requirements written down",
+			    route_names[rt->id]);
+			continue;
+		}
+		h = name_of_handler(rt->handler);
+		g = name_of_gate(rt->gate);
+		ok(rt->auth == expect[j].auth && rt->role == expect[j].role &&
+		    rt->csrf == expect[j].csrf,
+		    "%s: auth %d role %d csrf %d", route_names[rt->id],
+		    rt->auth, rt->role, rt->csrf);
+		ok(same(g, expect[j].gate) && same(h, expect[j].handler),
+		    "%s: gate %s handler %s", route_names[rt->id],
+		    g ? g : "none", h ? h : "none");
+	}
+	/* No endpoint without a row, none with two. */
+	for (i = ROUTE_NONE + 1, rows = 0; i < ROUTE__MAX; i++)
+		if (seen[i] == 1)
+			rows++;
+		else
+			ok(0, "%s: %d route rows", route_names[i], seen[i]);
+	ok(rows == ROUTE__MAX - 1, "every route id has exactly one row");
+}
 
 #define JOB	"3f2b8c1e-9a4d-4e2f-8b7c-1d2e3f4a5b6c"
 #define BASE	"/api/v1/claims/"
@@ -119,6 +277,13 @@ test_routes(void)
 		    "%s %s -> %d/%s (got %d/%s)", cases[i].method,
 		    cases[i].path, cases[i].rr, route_names[cases[i].id], rr,
 		    route_names[m.id]);
+		/* The dispatcher reads the requirements through m.rt. */
+		ok(rr == ROUTE_ADD_SLASH || rr == ROUTE_NOT_FOUND ?
+		    m.rt == NULL && strcmp(m.name, "none") == 0 :
+		    m.rt != NULL && m.rt->id == m.id &&
+		    strcmp(m.name, route_names[m.id]) == 0,
+		    "%s %s: route row and name", cases[i].method,
+		    cases[i].path);
 	}
 	ok(router_match(NULL, "/x", &m) == ROUTE_NOT_FOUND, "NULL method");
 	ok(router_match("GET", BASE "csv-jobs/" JOB "/rows/42/", &m) ==
@@ -233,6 +398,7 @@ int
 main(void)
 {
 	test_routes();
+	test_requirements();
 	test_query();
 	return done_testing();
 }
