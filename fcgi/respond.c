@@ -193,7 +193,7 @@ resp_base_url(struct req *r, const char *path, char *out, size_t outsz)
 		    strcmp(https, "off") != 0) ? "https" : "http";
 		/*
 		 * Debian's fastcgi_params passes HTTP_HOST without the port
-		 * (notes 1.5), so add SERVER_PORT unless it is the default.
+		 * (nginx's $host), so add SERVER_PORT unless it is the default.
 		 */
 		host = req_param(r, "HTTP_HOST");
 		if (!host_ok(host))

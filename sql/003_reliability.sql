@@ -1,4 +1,4 @@
--- Reliability (issue 8): who runs a job and when it last showed life,
+-- Reliability: who runs a job and when it last showed life,
 -- so the worker's watchdog can requeue a job whose worker is gone; a
 -- flag for "the payer is down, the job waits"; per-organisation webhooks.
 

@@ -1,4 +1,4 @@
--- Intake (issue 5): what an upload remembers beyond its rows, so that
+-- Intake: what an upload remembers beyond its rows, so that
 -- results can give the input back as it was, a repeated file is noticed,
 -- and a retried request gets its first answer again.
 
@@ -27,7 +27,7 @@ CREATE TABLE upload_idempotency (
 );
 CREATE INDEX upload_idempotency_created ON upload_idempotency (created_at);
 
--- The same claim number twice in one file is checked once (issue 5): the
+-- The same claim number twice in one file is checked once: the
 -- upload marks later valid rows duplicate_of the first valid one, which
 -- gets has_duplicates; the worker skips duplicate rows, and when the
 -- first row's result is stored it is copied to its duplicates (attempts

@@ -1,4 +1,4 @@
--- Chunking (issue 9): a big job is processed as chunk tasks, each a
+-- Chunking: a big job is processed as chunk tasks, each a
 -- range of row numbers, by any worker on any machine.
 --
 -- chunks_total / chunks_done: how many chunks the last split made and

@@ -15,7 +15,7 @@ const struct task_def task_defs[] = {
 	 * max_retries, default_retry_delay, soft_time_limit, time_limit */
 	{ "claims.tasks.process_csv_file", task_process_csv_file,
 	    1, 1, 0, 3, 60, 25 * 60, 30 * 60 },
-	/* Chunking (issue 9): one range of a big job (task_chunk.c). */
+	/* Chunking: one range of a big job (task_chunk.c). */
 	{ "claims.tasks.process_csv_chunk", task_process_csv_chunk,
 	    1, 1, 0, 3, 60, 25 * 60, 30 * 60 },
 	/* Reliability: job-end email and webhook (worker/task_notify.c). */

@@ -1,5 +1,5 @@
 /*
- * The worker's watchdog process (issue 8): heartbeats for the jobs this
+ * The worker's watchdog process: heartbeats for the jobs this
  * node runs, a liveness key for /health, and the sweep that requeues
  * jobs nobody runs any more.  See watchdog.c.
  */
