@@ -8,8 +8,9 @@
  * Password checks are Argon2id (64 MiB each): at most LOGIN_MAX_VERIFY
  * run at once, because a verify whose allocation fails returns -1 like a
  * wrong password (libsodium cannot tell them apart), so unbounded
- * concurrency turns memory pressure into refused good passwords.  Logins are throttled per
- * account and per address in the database (all threads, all processes).
+ * concurrency turns memory pressure into refused good passwords.
+ * Logins are throttled per account and per address in the database (all
+ * threads, all processes).
  */
 #include <errno.h>
 #include <pthread.h>
