@@ -1,0 +1,258 @@
+"""kill -9 of the worker in the middle of a `full` job (claim status, then
+claim details and payments for the claims the payer has finalized), on a
+stack of its own (relstack.py): the supervisor starts the worker again,
+the watchdog requeues the job, and the job completes with every answer
+stored exactly once (a row's status, its lines, its payments), counters
+equal to the stored rows, and no payer call repeated for an answer that
+was stored before the kill.
+
+Ports: next to the shared test stack's (its HTTPS port + 1, HTTP + 1,
+simulator + 1), so checkouts on other ports do not collide; or
+BC_WFCRASH_PORT_BASE (HTTPS on base + 443, HTTP + 80, simulator + 481).
+State: BC_WFCRASH_VAR, else var-rel-wfcrash/.
+"""
+import concurrent.futures
+import json
+import os
+import subprocess
+import time
+import uuid
+from urllib.parse import urlparse
+
+import pytest
+import requests
+
+from relstack import SIGKILL, Stack, assert_exact, claims_csv
+
+ROWS = 1500
+CONCURRENCY = 16
+# The payer has finalized these (details and payments are asked).
+FINALIZED = ("Processed", "Denied", "Finalized")
+ROUTE = {"status": "/oihub/claim/inquiry/v1",
+         "details": "/oihub/claim/detail/v1",
+         "payment": "/oihub/claim/payment/v1"}
+# The simulator's per-claim count of each transaction (GET /__stats?claim=).
+CLAIM_KEY = {"status": "requests", "details": "details_requests",
+             "payment": "payment_requests"}
+
+# 1,500 rows at 50 ms need about 1,500 + 2 x 1,170 calls: ~12 s at 16
+# calls in flight, long enough to kill the worker in mid-job.  The
+# watchdog settings are those of the reliability tests (a stale
+# heartbeat requeues the job after 6 s).
+EXTRA_CONF = """
+# tests/e2e/test_workflow_crash.py
+sim.latency_ms = 50
+payer.concurrency = %d
+chunk.rows = 1000000
+watchdog.interval_s = 1
+watchdog.stale_s = 6
+watchdog.pending_s = 5
+""" % CONCURRENCY
+
+
+def port_base():
+    if os.environ.get("BC_WFCRASH_PORT_BASE"):
+        return int(os.environ["BC_WFCRASH_PORT_BASE"])
+    if os.environ.get("BC_URL"):
+        return urlparse(os.environ["BC_URL"]).port - 443 + 1
+    return 29001
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    s = Stack(tmp_path_factory.mktemp("wfcrash"), var_env="BC_WFCRASH_VAR",
+              var_default="var-rel-wfcrash", port_base=port_base(),
+              extra_conf=EXTRA_CONF)
+    yield s
+    s.stop()
+
+
+def counts(s, job):
+    """Rows with their status, details and payments stored (answers, not
+    NOT_REQUESTED)."""
+    (st, de, pa), = s.psql(
+        "SELECT count(*) FILTER (WHERE success IS NOT NULL),"
+        " count(*) FILTER (WHERE details_result IN ('FOUND', 'NOT_FOUND')),"
+        " count(*) FILTER (WHERE payments_result IN ('FOUND', 'NOT_FOUND'))"
+        " FROM csv_job_rows WHERE job_id = '%s'" % job)
+    return int(st), int(de), int(pa)
+
+
+def stored(s, job):
+    """The claim numbers whose status, details and payments answers are
+    stored, per transaction."""
+    out = {"status": set(), "details": set(), "payment": set()}
+    for claim, st, de, pa in s.psql(
+            "SELECT claim_number, success IS NOT NULL,"
+            " details_result IN ('FOUND', 'NOT_FOUND'),"
+            " payments_result IN ('FOUND', 'NOT_FOUND')"
+            " FROM csv_job_rows WHERE job_id = '%s'" % job):
+        for name, v in (("status", st), ("details", de), ("payment", pa)):
+            if v == "t":
+                out[name].add(claim)
+    return out
+
+
+def tree(pid):
+    """pid and every process under it (from /proc)."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        kids.setdefault(ppid, []).append(int(d))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def sim_claims(s, claims):
+    """Per claim: {transaction: requests} from GET /__stats?claim=."""
+    def one(c):
+        r = requests.get(s.sim + "/__stats", params={"claim": c}, timeout=10)
+        r.raise_for_status()
+        d = r.json()["claim"]
+        return c, {t: d[k] for t, k in CLAIM_KEY.items()}
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        return dict(ex.map(one, claims))
+
+
+def explain_all(s, claims):
+    """The simulator's --explain of every claim (claims_csv's names)."""
+    sim = os.path.join(s.info["BC_BUILD"], "payer-sim",
+                       "bulkclaims-payer-sim")
+
+    def one(c):
+        r = subprocess.run([sim, "--explain", c, "--first", "John",
+                            "--last", "Doe"], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return c, json.loads(r.stdout)
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        return dict(ex.map(one, claims))
+
+
+def test_kill9_worker_mid_full_job(stack):
+    s = stack
+    s.sim_reset()
+    prefix = "W" + uuid.uuid4().hex[:5].upper()
+    r = s.post("claims/bulk/upload/", data={"workflow": "full"},
+               files={"file": ("full.csv", claims_csv(ROWS, prefix).encode(),
+                               "text/csv")})
+    assert r.status_code == 201, r.text
+    assert r.json()["workflow"] == "full"
+    job = r.json()["id"]
+
+    # Mid-job: some rows have their status, some their details and
+    # payments stored, and the job is far from done.
+    deadline = time.time() + 120
+    while True:
+        st, de, pa = counts(s, job)
+        if st >= 100 and de >= 20 and pa >= 20:
+            break
+        assert time.time() < deadline, "no details stored: %s" % (
+            (st, de, pa),)
+        time.sleep(0.05)
+    before = stored(s, job)
+    old = s.pid("worker")
+    procs = tree(old)
+    for p in procs:
+        try:
+            os.kill(p, SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert s.progress(job)["status"] == "PROCESSING"
+
+    s.wait_restarted("worker", old)
+    s.wait_status(job, {"COMPLETED"}, 120)
+    assert_exact(s, job, ROWS)
+    assert "lost its worker; requeued" in s.log_text("worker")
+
+    claims = ["%s%07d" % (prefix, i) for i in range(ROWS)]
+    ex = explain_all(s, claims)
+    rows = {c: (int(n), st, dr, pr, lc) for n, c, st, dr, pr, lc in s.psql(
+        "SELECT row_number, claim_number, status, details_result,"
+        " payments_result, line_count FROM csv_job_rows"
+        " WHERE job_id = '%s'" % job)}
+    lines = {}
+    for n, ln, ch, al, pd, pr in s.psql(
+            "SELECT row_number, line_number, charged, allowed, paid,"
+            " patient_resp FROM csv_job_lines WHERE job_id = '%s'"
+            " ORDER BY row_number, line_number" % job):
+        lines.setdefault(int(n), []).append((int(ln), ch, al, pd, pr))
+    pays = {}
+    for n, num, amt, cp in s.psql(
+            "SELECT row_number, payment_number, payment_amount,"
+            " claim_paid_amount FROM csv_job_payments WHERE job_id = '%s'"
+            " ORDER BY row_number, seq" % job):
+        pays.setdefault(int(n), []).append((num, amt, cp))
+
+    # Every row: its status once, as the simulator says; details and
+    # payments exactly for the finalized claims, with the simulator's
+    # lines and payments, no more, no fewer.
+    nfinal = 0
+    for c in claims:
+        e = ex[c]
+        n, status, dres, pres, lc = rows[c]
+        assert status == e["status"], c
+        if e.get("found") and e["claim_status"] in FINALIZED:
+            nfinal += 1
+            assert dres == "FOUND", (n, dres)
+            assert pres in ("FOUND", "NOT_FOUND"), (n, pres)
+            want = [(ln["line"], ln["charged"], ln["allowed"], ln["paid"],
+                     ln["patient_resp"]) for ln in e["lines"]]
+            assert lines.get(n, []) == want, n
+            assert int(lc) == len(want), n
+            want = [(p["number"], p["amount"], p["claim_paid"])
+                    for p in e["payments"]]
+            assert pays.get(n, []) == want, n
+        else:
+            assert dres == "NOT_REQUESTED" and pres == "NOT_REQUESTED", \
+                (n, dres, pres)
+            assert n not in lines and n not in pays, n
+    assert nfinal > ROWS // 2
+    # The kill came in mid-job: answers were still missing.
+    assert len(before["details"]) < nfinal or \
+        len(before["payment"]) < nfinal, "the job was done before the kill"
+
+    # No answer stored before the kill was asked for again; calls in
+    # flight at the kill may have been repeated, nothing more.
+    asked = sim_claims(s, claims)
+    for t, done in before.items():
+        again = {c: asked[c][t] for c in done if asked[c][t] != 1}
+        assert not again, (t, len(again))
+    for c in claims:
+        e = ex[c]
+        fin = e.get("found") and e["claim_status"] in FINALIZED
+        assert asked[c]["status"] >= 1, c
+        if fin:
+            assert asked[c]["details"] >= 1 and asked[c]["payment"] >= 1, c
+        else:
+            assert asked[c]["details"] == 0 and asked[c]["payment"] == 0, c
+    for t in CLAIM_KEY:
+        rep = sum(1 for c in claims if asked[c][t] > 1)
+        left = (ROWS if t == "status" else nfinal) - len(before[t])
+        assert rep <= left, (t, rep, left)
+
+    # The job's call counters: one per answer at least, and no more than
+    # the payer received (calls lost with the killed worker may be
+    # missing from them).
+    (cs, cd, cp), = s.psql("SELECT calls_status, calls_details,"
+                           " calls_payment FROM csv_jobs WHERE id = '%s'"
+                           % job)
+    sim = s.sim_stats()["requests"]
+    total = {t: sum(sim.get(ROUTE[t], {}).values()) for t in ROUTE}
+    assert ROWS <= int(cs) <= total["status"], (cs, total)
+    assert nfinal <= int(cd) <= total["details"], (cd, total)
+    assert nfinal <= int(cp) <= total["payment"], (cp, total)
+    p = s.progress(job)
+    assert p["workflow"] == "full"
+    assert p["payer_calls"] == {"status": int(cs), "details": int(cd),
+                                "payment": int(cp)}
