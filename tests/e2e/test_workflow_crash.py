@@ -67,14 +67,19 @@ def stack(tmp_path_factory):
     s.stop()
 
 
+# A payer answer is stored: the status (success set), the details and
+# the payments (their checked_at times, set only with an answer of
+# that call; a status that rules the call out stores only a result
+# and a note).
+ANSWERED = ("success IS NOT NULL", "details_checked_at IS NOT NULL",
+            "payments_checked_at IS NOT NULL")
+
+
 def counts(s, job):
-    """Rows with their status, details and payments stored (answers, not
-    NOT_REQUESTED)."""
+    """How many rows have their status, details and payments stored."""
     (st, de, pa), = s.psql(
-        "SELECT count(*) FILTER (WHERE success IS NOT NULL),"
-        " count(*) FILTER (WHERE details_result IN ('FOUND', 'NOT_FOUND')),"
-        " count(*) FILTER (WHERE payments_result IN ('FOUND', 'NOT_FOUND'))"
-        " FROM csv_job_rows WHERE job_id = '%s'" % job)
+        "SELECT %s FROM csv_job_rows WHERE job_id = '%s'" % (", ".join(
+            "count(*) FILTER (WHERE %s)" % a for a in ANSWERED), job))
     return int(st), int(de), int(pa)
 
 
@@ -83,10 +88,8 @@ def stored(s, job):
     stored, per transaction."""
     out = {"status": set(), "details": set(), "payment": set()}
     for claim, st, de, pa in s.psql(
-            "SELECT claim_number, success IS NOT NULL,"
-            " details_result IN ('FOUND', 'NOT_FOUND'),"
-            " payments_result IN ('FOUND', 'NOT_FOUND')"
-            " FROM csv_job_rows WHERE job_id = '%s'" % job):
+            "SELECT claim_number, %s FROM csv_job_rows WHERE job_id = '%s'"
+            % (", ".join(ANSWERED), job)):
         for name, v in (("status", st), ("details", de), ("payment", pa)):
             if v == "t":
                 out[name].add(claim)
@@ -181,6 +184,7 @@ def test_kill9_worker_mid_full_job(stack):
         "SELECT row_number, claim_number, status, details_result,"
         " payments_result, line_count FROM csv_job_rows"
         " WHERE job_id = '%s'" % job)}
+    answered = stored(s, job)
     lines = {}
     for n, ln, ch, al, pd, pr in s.psql(
             "SELECT row_number, line_number, charged, allowed, paid,"
@@ -204,8 +208,8 @@ def test_kill9_worker_mid_full_job(stack):
         assert status == e["status"], c
         if e.get("found") and e["claim_status"] in FINALIZED:
             nfinal += 1
-            assert dres == "FOUND", (n, dres)
-            assert pres in ("FOUND", "NOT_FOUND"), (n, pres)
+            assert dres == "FOUND" and pres == "FOUND", (n, dres, pres)
+            assert c in answered["details"] and c in answered["payment"], n
             want = [(ln["line"], ln["charged"], ln["allowed"], ln["paid"],
                      ln["patient_resp"]) for ln in e["lines"]]
             assert lines.get(n, []) == want, n
@@ -214,8 +218,11 @@ def test_kill9_worker_mid_full_job(stack):
                     for p in e["payments"]]
             assert pays.get(n, []) == want, n
         else:
-            assert dres == "NOT_REQUESTED" and pres == "NOT_REQUESTED", \
-                (n, dres, pres)
+            # Not asked: NOT_FOUND for a claim the payer does not know.
+            want = "NOT_FOUND" if not e.get("found") else "NOT_REQUESTED"
+            assert dres == want and pres == want, (n, dres, pres)
+            assert c not in answered["details"], n
+            assert c not in answered["payment"], n
             assert n not in lines and n not in pays, n
     assert nfinal > ROWS // 2
     # The kill came in mid-job: answers were still missing.
