@@ -417,10 +417,19 @@ details_part(const struct payer_result *pr)
 	lines = json_object_new_array();
 	for (i = 0; i < d->nlines; i++) {
 		const struct payer_line *pl = &d->lines[i];
-		int denied = cents(pl->paid) == 0 && cents(pl->charged) > 0;
+		int denied = 0;
 
 		adj[0] = lcarc[0] = '\0';
 		for (j = 0; j < pl->nadj && j < PAYER_LINE_MAX_ADJ; j++) {
+			/*
+			 * Denied: nothing paid of a charge, and the payer (not
+			 * the patient's share, not the fee schedule's 45) took
+			 * it.  A line the patient pays in full is not denied.
+			 */
+			if (strcmp(pl->adj[j].group, "PR") != 0 &&
+			    strcmp(pl->adj[j].reason, "45") != 0 &&
+			    cents(pl->paid) == 0 && cents(pl->charged) > 0)
+				denied = 1;
 			n = strlen(adj);
 			snprintf(adj + n, sizeof(adj) - n, "%s%s-%s-%s",
 			    n ? ";" : "", pl->adj[j].group, pl->adj[j].reason,
