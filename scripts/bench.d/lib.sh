@@ -100,7 +100,10 @@ print(",".join("'"'"'%s'"'"'" % j["id"] for j in json.load(open(sys.argv[1]))["j
 # "id rows calls_status calls_details calls_payment details_asked
 # payments_asked": the payer requests the job sent per transaction
 # (retries included) and the rows whose details and payments were asked
-# for (the finalized claims), so calls needed = rows + the two last.
+# for (the finalized claims: an answer of that call is stored, with its
+# checked_at time; a status that rules the call out stores only a
+# NOT_REQUESTED or NOT_FOUND result), so calls needed = rows + the two
+# last.
 bench_full_calls() {
 	local out=$1 ids
 
@@ -109,9 +112,9 @@ print(",".join("'"'"'%s'"'"'" % j["id"] for j in json.load(open(sys.argv[1]))["j
 	bench_psql -tA -F ' ' -c "SELECT j.id, j.total_rows, j.calls_status,
 	    j.calls_details, j.calls_payment,
 	    (SELECT count(*) FROM csv_job_rows r WHERE r.job_id = j.id
-	    AND r.details_result <> 'NOT_REQUESTED'),
+	    AND r.details_checked_at IS NOT NULL),
 	    (SELECT count(*) FROM csv_job_rows r WHERE r.job_id = j.id
-	    AND r.payments_result <> 'NOT_REQUESTED')
+	    AND r.payments_checked_at IS NOT NULL)
 	    FROM csv_jobs j WHERE j.id IN ($ids)" >"${out%.json}.calls"
 }
 
