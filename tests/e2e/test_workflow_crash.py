@@ -17,6 +17,7 @@ State: BC_WFCRASH_VAR, else var-rel-wfcrash/.
 import concurrent.futures
 import json
 import os
+import signal
 import subprocess
 import time
 import uuid
@@ -29,6 +30,7 @@ import requests
 from relstack import SIGKILL, Stack, assert_exact, claims_csv
 
 ROWS = 1500
+SIGSTOP, SIGCONT = signal.SIGSTOP, signal.SIGCONT
 CONCURRENCY = 16
 # The payer has finalized these (details and payments are asked).
 FINALIZED = ("Processed", "Denied", "Finalized")
@@ -120,6 +122,14 @@ def tree(pid):
     return out
 
 
+def signal_all(procs, sig):
+    for p in procs:
+        try:
+            os.kill(p, sig)
+        except ProcessLookupError:
+            pass
+
+
 def sim_claims(s, claims):
     """Per claim: {transaction: requests} from GET /__stats?claim=."""
     def one(c):
@@ -169,14 +179,24 @@ def test_kill9_worker_mid_full_job(stack):
         assert time.time() < deadline, "no details stored: %s" % (
             (st, de, pa),)
         time.sleep(0.05)
-    before = stored(s, job)
+    # Kill when some row is half done (details stored, payments not, or
+    # the other way round), if that happens within a few seconds: its
+    # missing call is the one a restarted run must send, alone.  The
+    # worker is stopped (SIGSTOP) while the stored answers are read, so
+    # nothing is stored between that snapshot and the kill.
     old = s.pid("worker")
-    procs = tree(old)
-    for p in procs:
-        try:
-            os.kill(p, SIGKILL)
-        except ProcessLookupError:
-            pass
+    t0 = time.time()
+    while True:
+        half = stored(s, job)
+        if half["details"] ^ half["payment"] or time.time() > t0 + 5:
+            procs = tree(old)
+            signal_all(procs, SIGSTOP)
+            before = stored(s, job)
+            if before["details"] ^ before["payment"] or \
+                    time.time() > t0 + 5:
+                break
+            signal_all(procs, SIGCONT)
+    signal_all(tree(old), SIGKILL)
     assert s.progress(job)["status"] == "PROCESSING"
 
     s.wait_restarted("worker", old)
