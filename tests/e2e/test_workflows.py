@@ -167,7 +167,7 @@ def check_details(row, e, lines):
 def check_payments(row, e, pays):
     assert row["payments_result"] == "FOUND", row
     assert [p[0] for p in pays] == [p["number"] for p in e["payments"]]
-    assert [p[5] for p in pays] == [p["claim_paid"] for p in e["payments"]]
+    assert [p[4] for p in pays] == [p["claim_paid"] for p in e["payments"]]
     assert row["claim_paid_amount"] == e["claim_paid_amount"]
     assert (row["void_reissue"] == "true") == e["void_reissue"]
     assert row["payment_numbers"] == ";".join(
