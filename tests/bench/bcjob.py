@@ -5,8 +5,8 @@
              [--timeout-s 1800] [--workflow status|details|payment|full]
              FILE...
 
-Uploads every FILE with curl (with the form field workflow when given) (the same request as scripts/bench's upload
-timing, one after the other), then polls each job's progress over one
+Uploads every FILE with curl (the same request as scripts/bench's upload
+timing, plus the form field workflow when given; one after the other), then polls each job's progress over one
 keep-alive HTTPS connection every --poll-ms until all are finished, then
 GETs each job.  Prints one JSON object:
   wall_s      first upload started -> last job seen finished (by polling)
