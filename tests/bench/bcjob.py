@@ -6,9 +6,9 @@
              FILE...
 
 Uploads every FILE with curl (the same request as scripts/bench's upload
-timing, plus the form field workflow when given; one after the other), then polls each job's progress over one
-keep-alive HTTPS connection every --poll-ms until all are finished, then
-GETs each job.  Prints one JSON object:
+timing, plus the form field workflow when given; one after the other),
+then polls each job's progress over one keep-alive HTTPS connection every
+--poll-ms until all are finished, then GETs each job.  Prints one JSON object:
   wall_s      first upload started -> last job seen finished (by polling)
   span_s      earliest started_at -> latest completed_at (the jobs' own
               timestamps, written by the worker)
