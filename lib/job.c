@@ -98,13 +98,15 @@ job_claim(PGconn *db, struct errbuf *err, const char *job_id,
 
 int
 job_store_results(PGconn *db, struct errbuf *err, const char *job_id,
-    const char *rows_json, int waiting, char status[JOB_STATUS_MAX])
+    const char *rows_json, const char *calls_json, int waiting,
+    char status[JOB_STATUS_MAX])
 {
-	const char *p[3] = { job_id, rows_json, waiting ? "true" : "false" };
+	const char *p[4] = { job_id, rows_json, waiting ? "true" : "false",
+	    calls_json };
 
 	return job_status_of(db, err, "job_store_results",
-	    "SELECT job_store_results($1, $2::json, $3::boolean)", 3, p,
-	    status);
+	    "SELECT job_store_results($1, $2::json, $3::boolean, $4::jsonb)",
+	    4, p, status);
 }
 
 int
@@ -153,9 +155,10 @@ job_open_rows(PGconn *db, struct errbuf *err, const char *job_id)
 	PGresult *res;
 	long n;
 
-	res = db_exec(db, err, "SELECT count(*) FROM csv_job_rows "
-	    "WHERE job_id = $1 AND success IS NULL AND duplicate_of IS NULL",
-	    1, p);
+	res = db_exec(db, err, "SELECT count(*) FROM csv_job_rows r "
+	    "JOIN csv_jobs j ON j.id = r.job_id WHERE r.job_id = $1 "
+	    "AND job_row_open(j.workflow, r.success, r.details_result, "
+	    "r.payments_result) AND r.duplicate_of IS NULL", 1, p);
 	if (res == NULL)
 		return -1;
 	n = strtol(PQgetvalue(res, 0, 0), NULL, 10);

@@ -40,12 +40,15 @@ int	 job_discard(PGconn *db, struct errbuf *err, const char *job_id);
 PGresult *job_claim(PGconn *db, struct errbuf *err, const char *job_id,
 	    const char *task_id, const char *node, long stale_s);
 /*
- * The result flush: rows_json (array of row results) stored and
- * counted, heartbeat refreshed, waiting_for_payer set, in one round
+ * The result flush: rows_json (array of payer answers: status columns,
+ * "details", "payments"; see sql/008_job_state.sql) stored and counted,
+ * calls_json ({"calls_status": n, ...} or NULL) added to the request
+ * counters, heartbeat refreshed, waiting_for_payer set, in one round
  * trip.  status gets the job's status ("" if gone).  0 or -1.
  */
 int	 job_store_results(PGconn *db, struct errbuf *err, const char *job_id,
-	    const char *rows_json, int waiting, char status[JOB_STATUS_MAX]);
+	    const char *rows_json, const char *calls_json, int waiting,
+	    char status[JOB_STATUS_MAX]);
 /* A run shows life; status as job_store_results().  0 or -1. */
 int	 job_heartbeat(PGconn *db, struct errbuf *err, const char *job_id,
 	    int waiting, char status[JOB_STATUS_MAX]);
@@ -61,7 +64,10 @@ int	 job_release(PGconn *db, struct errbuf *err, const char *job_id);
  */
 PGresult *job_plan_chunks(PGconn *db, struct errbuf *err,
 	    const char *job_id, long per_chunk);
-/* The open rows (no result, not a duplicate) of a job; -1 on error. */
+/*
+ * The open rows of a job (no status, or details/payments its workflow
+ * wants not stored; not a duplicate); -1 on error.
+ */
 long	 job_open_rows(PGconn *db, struct errbuf *err, const char *job_id);
 /* A chunk of the current split is taken by a worker. */
 int	 job_chunk_start(PGconn *db, struct errbuf *err, const char *job_id,

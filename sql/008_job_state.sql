@@ -74,6 +74,20 @@ LANGUAGE sql AS $$
 	RETURNING j.organization_id, j.provider_code, j.transaction_code
 $$;
 
+-- Whether a row still needs a payer answer under the job's workflow:
+-- no status yet, or (status stored and found) the details or payments
+-- its workflow wants are not stored.  A failed or not-found status
+-- stores NOT_REQUESTED / NOT_FOUND for them with it, and a row refused
+-- at intake needs nothing more.  Duplicates follow their first row.
+CREATE FUNCTION job_row_open(p_workflow text, p_success boolean,
+    p_details text, p_payments text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+	SELECT p_success IS NULL OR (p_success AND (
+	    (p_workflow IN ('details', 'full') AND p_details IS NULL) OR
+	    (p_workflow IN ('payment', 'full') AND p_payments IS NULL)))
+$$;
+
 -- Adds to the job's counters and returns its status.  p_delta holds
 -- the increments by column name (processed_rows, success_count,
 -- failure_count; a missing key adds nothing): a new counter is one more
@@ -108,13 +122,21 @@ BEGIN
 END
 $$;
 
--- The worker's result flush: stores a batch of row results (a JSON
--- array of objects named like the columns) and counts them, in one
--- call.  Rows that already have a result are skipped, so a result is
--- never counted twice.  Returns the job's status (anything but
--- PROCESSING stops the run), NULL if the job is gone.
+-- The worker's result flush: stores a batch of answers (a JSON array,
+-- one object per payer answer) and counts them, in one call.  An
+-- object's parts, each stored only if its row has none yet (so an
+-- answer is stored and counted once):
+--   status: the keys named like the status columns, "success" not null;
+--     with it details_result/details_note, payments_result/
+--     payments_note when the workflow asks for no details/payment call
+--     (NOT_REQUESTED, NOT_FOUND), so the row is complete at once;
+--   "details": the detail columns (derived ones included) and "lines";
+--   "payments": the payment columns and "list", the payments.
+-- p_calls: payer requests sent since the last flush ({"calls_status":
+-- n, ...}).  Returns the job's status (anything but PROCESSING stops
+-- the run), NULL if the job is gone.
 CREATE FUNCTION job_store_results(p_job uuid, p_rows json,
-    p_waiting boolean)
+    p_waiting boolean, p_calls jsonb DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -129,7 +151,10 @@ BEGIN
 	    lookup_result text, status_category_code text, status_code text,
 	    status_description text, payer_claim_number text,
 	    total_allowed numeric, patient_responsibility numeric,
-	    check_number text, check_date date, member_match boolean)),
+	    check_number text, check_date date, member_match boolean,
+	    details_result text, details_note text, payments_result text,
+	    payments_note text)
+	    WHERE x.success IS NOT NULL),
 	u AS (UPDATE csv_job_rows r SET status = v.status,
 	    patient_name = v.patient_name, total_charged = v.total_charged,
 	    total_paid = v.total_paid, processed_date = v.processed_date,
@@ -143,7 +168,12 @@ BEGIN
 	    total_allowed = v.total_allowed,
 	    patient_responsibility = v.patient_responsibility,
 	    check_number = v.check_number, check_date = v.check_date,
-	    member_match = v.member_match FROM v
+	    member_match = v.member_match,
+	    details_result = COALESCE(r.details_result, v.details_result),
+	    details_note = COALESCE(r.details_note, v.details_note),
+	    payments_result = COALESCE(r.payments_result, v.payments_result),
+	    payments_note = COALESCE(r.payments_note, v.payments_note)
+	FROM v
 	WHERE r.job_id = p_job AND r.row_number = v.row_number
 	    -- The batch's range of row numbers as an index condition: the
 	    -- planner then reads only that stretch of the primary key,
@@ -156,9 +186,78 @@ BEGIN
 	    AND r.success IS NULL RETURNING r.success)
 	SELECT count(*), count(*) FILTER (WHERE success),
 	    count(*) FILTER (WHERE NOT success) INTO n, ok, bad FROM u;
+
+	-- Details: the row's columns and its lines, once.
+	WITH e AS (SELECT (x->>'row_number')::int AS row_number,
+	    x->'details' AS d FROM json_array_elements(p_rows) x
+	    WHERE json_typeof(x->'details') = 'object'),
+	v AS (SELECT e.row_number, e.d, y.* FROM e, json_to_record(e.d) AS y(
+	    details_result text, details_note text, service_from date,
+	    service_to date, deductible numeric, copay numeric,
+	    coinsurance numeric, denied_amount numeric, line_count int,
+	    denied_line_count int, carc_codes text, rarc_codes text)),
+	u AS (UPDATE csv_job_rows r SET details_result = v.details_result,
+	    details_note = v.details_note, service_from = v.service_from,
+	    service_to = v.service_to, deductible = v.deductible,
+	    copay = v.copay, coinsurance = v.coinsurance,
+	    denied_amount = v.denied_amount, line_count = v.line_count,
+	    denied_line_count = v.denied_line_count,
+	    carc_codes = v.carc_codes, rarc_codes = v.rarc_codes,
+	    details_checked_at = now()
+	FROM v
+	WHERE r.job_id = p_job AND r.row_number = v.row_number
+	    AND r.row_number BETWEEN (SELECT min(row_number) FROM v)
+		AND (SELECT max(row_number) FROM v)
+	    AND r.details_result IS NULL RETURNING r.row_number, v.d)
+	INSERT INTO csv_job_lines (job_id, row_number, line_number,
+	    procedure_code, modifiers, units, service_date, charged, allowed,
+	    paid, patient_resp, adjustments, carc_codes, remark_codes, denied)
+	SELECT p_job, u.row_number, l.line_number, l.procedure_code,
+	    l.modifiers, l.units, l.service_date, l.charged, l.allowed, l.paid,
+	    l.patient_resp, l.adjustments, l.carc_codes, l.remark_codes,
+	    l.denied
+	FROM u, json_to_recordset(u.d->'lines') AS l(line_number int,
+	    procedure_code text, modifiers text, units numeric,
+	    service_date date, charged numeric, allowed numeric, paid numeric,
+	    patient_resp numeric, adjustments text, carc_codes text,
+	    remark_codes text, denied boolean)
+	WHERE json_typeof(u.d->'lines') = 'array';
+
+	-- Payments: the row's columns and its payments, once.
+	WITH e AS (SELECT (x->>'row_number')::int AS row_number,
+	    x->'payments' AS d FROM json_array_elements(p_rows) x
+	    WHERE json_typeof(x->'payments') = 'object'),
+	v AS (SELECT e.row_number, e.d, y.* FROM e, json_to_record(e.d) AS y(
+	    payments_result text, payments_note text, payment_method text,
+	    payment_numbers text, payment_dates text,
+	    claim_paid_amount numeric, void_reissue boolean)),
+	u AS (UPDATE csv_job_rows r SET payments_result = v.payments_result,
+	    payments_note = v.payments_note,
+	    payment_method = v.payment_method,
+	    payment_numbers = v.payment_numbers,
+	    payment_dates = v.payment_dates,
+	    claim_paid_amount = v.claim_paid_amount,
+	    void_reissue = v.void_reissue, payments_checked_at = now()
+	FROM v
+	WHERE r.job_id = p_job AND r.row_number = v.row_number
+	    AND r.row_number BETWEEN (SELECT min(row_number) FROM v)
+		AND (SELECT max(row_number) FROM v)
+	    AND r.payments_result IS NULL RETURNING r.row_number, v.d)
+	INSERT INTO csv_job_payments (job_id, row_number, seq, payment_number,
+	    payment_method, issue_date, payment_amount, claim_paid_amount,
+	    status, payee_name)
+	SELECT p_job, u.row_number, p.seq, p.payment_number,
+	    p.payment_method, p.issue_date, p.payment_amount,
+	    p.claim_paid_amount, p.status, p.payee_name
+	FROM u, json_to_recordset(u.d->'list') AS p(seq int,
+	    payment_number text, payment_method text, issue_date date,
+	    payment_amount numeric, claim_paid_amount numeric, status text,
+	    payee_name text)
+	WHERE json_typeof(u.d->'list') = 'array';
+
 	RETURN job_count_results(p_job, jsonb_build_object(
-	    'processed_rows', n, 'success_count', ok, 'failure_count', bad),
-	    p_waiting);
+	    'processed_rows', n, 'success_count', ok, 'failure_count', bad) ||
+	    COALESCE(p_calls, '{}'::jsonb), p_waiting);
 END
 $$;
 
@@ -247,9 +346,10 @@ RETURNS TABLE (first_row integer, last_row integer)
 LANGUAGE plpgsql AS $$
 DECLARE
 	n integer;
+	wf text;
 BEGIN
-	PERFORM 1 FROM csv_jobs WHERE id = p_job AND status = 'PROCESSING'
-	    FOR UPDATE;
+	SELECT workflow INTO wf FROM csv_jobs
+	    WHERE id = p_job AND status = 'PROCESSING' FOR UPDATE;
 	IF NOT FOUND THEN
 		RETURN;
 	END IF;
@@ -263,7 +363,8 @@ BEGIN
 	SELECT p_job, min(s.row_number), max(s.row_number)
 	FROM (SELECT r.row_number, (row_number() OVER (ORDER BY r.row_number)
 	    - 1) / p_per AS k FROM csv_job_rows r WHERE r.job_id = p_job
-	    AND r.success IS NULL AND r.duplicate_of IS NULL) s
+	    AND job_row_open(wf, r.success, r.details_result,
+		r.payments_result) AND r.duplicate_of IS NULL) s
 	GROUP BY s.k;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	UPDATE csv_jobs SET chunks_total = n, chunks_done = 0,
@@ -313,8 +414,8 @@ BEGIN
 END
 $$;
 
--- PROCESSING -> COMPLETED when no row lacks a result.  Returns whether
--- it applied.
+-- PROCESSING -> COMPLETED when no row is open (job_row_open; a
+-- duplicate needs its status only).  Returns whether it applied.
 CREATE FUNCTION job_finish(p_job uuid) RETURNS boolean
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -322,8 +423,10 @@ BEGIN
 	    processing_duration = now() - started_at,
 	    waiting_for_payer = false, worker_heartbeat_at = NULL
 	WHERE id = p_job AND status = 'PROCESSING' AND NOT EXISTS (
-	    SELECT 1 FROM csv_job_rows WHERE job_id = p_job
-		AND success IS NULL);
+	    SELECT 1 FROM csv_job_rows r WHERE r.job_id = p_job
+		AND (r.success IS NULL OR (r.duplicate_of IS NULL AND
+		job_row_open(csv_jobs.workflow, r.success, r.details_result,
+		r.payments_result))));
 	RETURN FOUND;
 END
 $$;
@@ -463,18 +566,21 @@ $$;
 
 -- The user retries a finished job (COMPLETED with failed rows, FAILED,
 -- CANCELLED) under new task p_task: the rows that failed at the payer
--- lose their result ('Invalid' rows would fail again), the counters are
--- recounted from the rows, the job is PENDING again.  Returns
--- not_found, running, nothing_to_retry or retried, and the rows left
--- to check.
+-- lose their result ('Invalid' rows would fail again) with their
+-- details and payments; rows whose details or payment call failed lose
+-- that answer (and its lines or payments), so the run fetches it again;
+-- the counters are recounted from the rows, the job is PENDING again.
+-- Returns not_found, running, nothing_to_retry or retried, and the rows
+-- left to check.
 CREATE FUNCTION job_retry(p_job uuid, p_org bigint, p_task text)
 RETURNS TABLE (result text, todo bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
 	st text;
+	wf text;
 	failed bigint;
 BEGIN
-	SELECT j.status INTO st FROM csv_jobs j
+	SELECT j.status, j.workflow INTO st, wf FROM csv_jobs j
 	WHERE j.id = p_job AND j.organization_id = p_org FOR UPDATE;
 	IF NOT FOUND THEN
 		RETURN QUERY SELECT 'not_found'::text, 0::bigint;
@@ -485,8 +591,10 @@ BEGIN
 		RETURN;
 	END IF;
 	SELECT count(*) INTO failed FROM csv_job_rows r
-	WHERE r.job_id = p_job AND r.success = false
-	    AND r.status IS DISTINCT FROM 'Invalid';
+	WHERE r.job_id = p_job AND ((r.success = false
+	    AND r.status IS DISTINCT FROM 'Invalid') OR
+	    r.details_result = 'PAYER_ERROR' OR
+	    r.payments_result = 'PAYER_ERROR');
 	IF st = 'COMPLETED' AND failed = 0 THEN
 		RETURN QUERY SELECT 'nothing_to_retry'::text, 0::bigint;
 		RETURN;
@@ -496,6 +604,29 @@ BEGIN
 	    success = NULL, error_message = NULL, checked_at = NULL
 	WHERE r.job_id = p_job AND r.success = false
 	    AND r.status IS DISTINCT FROM 'Invalid';
+	-- Details and payments of the rows reset above (their markers
+	-- went with the status) or whose own call failed.
+	WITH d AS (UPDATE csv_job_rows r SET details_result = NULL,
+	    details_note = NULL, service_from = NULL, service_to = NULL,
+	    deductible = NULL, copay = NULL, coinsurance = NULL,
+	    denied_amount = NULL, line_count = NULL,
+	    denied_line_count = NULL, carc_codes = NULL, rarc_codes = NULL,
+	    details_checked_at = NULL
+	WHERE r.job_id = p_job AND r.details_result IS NOT NULL
+	    AND (r.success IS NULL OR r.details_result = 'PAYER_ERROR')
+	RETURNING r.row_number)
+	DELETE FROM csv_job_lines l USING d
+	WHERE l.job_id = p_job AND l.row_number = d.row_number;
+	WITH d AS (UPDATE csv_job_rows r SET payments_result = NULL,
+	    payments_note = NULL, payment_method = NULL,
+	    payment_numbers = NULL, payment_dates = NULL,
+	    claim_paid_amount = NULL, void_reissue = NULL,
+	    payments_checked_at = NULL
+	WHERE r.job_id = p_job AND r.payments_result IS NOT NULL
+	    AND (r.success IS NULL OR r.payments_result = 'PAYER_ERROR')
+	RETURNING r.row_number)
+	DELETE FROM csv_job_payments p USING d
+	WHERE p.job_id = p_job AND p.row_number = d.row_number;
 	RETURN QUERY UPDATE csv_jobs j SET status = 'PENDING',
 	    celery_task_id = p_task, started_at = NULL, completed_at = NULL,
 	    processing_duration = NULL, error_message = NULL,
@@ -504,7 +635,9 @@ BEGIN
 	FROM (SELECT count(r.success) AS done,
 	    count(*) FILTER (WHERE r.success) AS ok,
 	    count(*) FILTER (WHERE NOT r.success) AS bad,
-	    count(*) FILTER (WHERE r.success IS NULL) AS left_
+	    count(*) FILTER (WHERE r.success IS NULL OR
+		(r.duplicate_of IS NULL AND job_row_open(wf, r.success,
+		r.details_result, r.payments_result))) AS left_
 	    FROM csv_job_rows r WHERE r.job_id = p_job) c
 	WHERE j.id = p_job RETURNING 'retried'::text, c.left_;
 END

@@ -11,6 +11,16 @@
  * job_store_results() (lib/job.c), which counts only rows still without
  * a result, so the counters always equal the stored rows.
  *
+ * The job's workflow says which payer calls a row gets: status (claim
+ * status), details (claim details, whose answer also fills the status
+ * columns), payment (status, then the payment for finalized claims) or
+ * full (status, then details and payment for finalized claims).  A row
+ * is fetched while any answer its workflow wants is missing, and only
+ * the missing calls are sent; a status that rules out the later calls
+ * is stored with NOT_REQUESTED (or NOT_FOUND) for them, so the row is
+ * complete in one statement.  The calls after a status wait in a
+ * follow-up queue that next_claim serves first.
+ *
  * Every flush refreshes the job's heartbeat and reads its status back:
  * anything but PROCESSING (CANCELLING, or the job taken elsewhere)
  * stops the run.  A payer outage (many transient failures in a row)
@@ -23,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <json.h>
@@ -49,14 +60,35 @@
 struct batch {
 	PGresult	*res;
 	int		 next;		/* next row to hand to the engine */
-	int		 pending;	/* handed out and not yet done */
+	int		 pending;	/* handed out or queued, not yet done */
 	struct batch	*older;
+};
+
+/* The columns of a fetched row (batch_fetch). */
+enum {
+	COL_ROW, COL_CLAIM, COL_FIRST, COL_LAST, COL_DOB, COL_SUBSCRIBER,
+	COL_SUCCESS, COL_NEED_DETAILS, COL_NEED_PAYMENT, COL_STATUS,
+	COL_CATEGORY
+};
+
+enum workflow { WF_STATUS, WF_DETAILS, WF_PAYMENT, WF_FULL };
+
+/* A details or payment call waiting for the engine (after its status). */
+struct followup {
+	struct batch	*b;
+	struct payer_claim c;		/* strings borrowed from b */
 };
 
 struct run {
 	PGconn		*db;
 	const char	*job_id;
 	struct task_ctx	*ctx;
+	enum workflow	 workflow;
+	struct payer_engine *pe;
+	/* Requests per transaction already added to the job's counters. */
+	unsigned long	 calls_counted[PAYER_TXN__MAX];
+	struct followup	*fq;		/* follow-up queue, fq_head..fq_len */
+	size_t		 fq_head, fq_len, fq_cap;
 	struct batch	*feed;		/* newest batch, being handed out */
 	long		 last_row;	/* highest row_number fetched */
 	/* A chunk's rows range_lo..range_hi only; 0 = all. */
@@ -112,13 +144,28 @@ batch_fetch(struct run *r)
 	snprintf(limit, sizeof(limit), "%d", FETCH_ROWS);
 	snprintf(hi, sizeof(hi), "%ld", r->range_hi > 0 ? r->range_hi :
 	    2147483647L);
-	res = db_exec(r->db, &r->err, "SELECT row_number, claim_number, "
-	    "first_name, last_name, date_of_birth, subscriber_id "
-	    "FROM csv_job_rows WHERE job_id = $1 AND success IS NULL "
+	/* The rows open under the workflow (job_row_open() in SQL). */
+	static const char *const open[] = {
+		[WF_STATUS] = "success IS NULL",
+		[WF_DETAILS] = "(success IS NULL OR (success AND "
+		    "details_result IS NULL))",
+		[WF_PAYMENT] = "(success IS NULL OR (success AND "
+		    "payments_result IS NULL))",
+		[WF_FULL] = "(success IS NULL OR (success AND "
+		    "(details_result IS NULL OR payments_result IS NULL)))",
+	};
+	char sql[640];
+
+	snprintf(sql, sizeof(sql), "SELECT row_number, claim_number, "
+	    "first_name, last_name, date_of_birth, subscriber_id, "
+	    "success IS NOT NULL, details_result IS NULL, "
+	    "payments_result IS NULL, status, status_category_code "
+	    "FROM csv_job_rows WHERE job_id = $1 AND %s "
 	    /* intake: a repeated claim number is checked once (sql/004). */
 	    "AND duplicate_of IS NULL "
 	    "AND row_number > $2 AND row_number <= $4 "
-	    "ORDER BY row_number LIMIT $3", 4, p);
+	    "ORDER BY row_number LIMIT $3", open[r->workflow]);
+	res = db_exec(r->db, &r->err, sql, 4, p);
 	if (res == NULL) {
 		r->db_failed = 1;
 		return 0;
@@ -140,7 +187,92 @@ batch_fetch(struct run *r)
 	return 1;
 }
 
-/* payer_next_fn: hands the engine the next unprocessed row. */
+/* Whether the payer has finalized the claim (X12 category F*). */
+static int
+finalized(const char *status, const char *category)
+{
+	return strcasecmp(status, "Processed") == 0 ||
+	    strcasecmp(status, "Denied") == 0 ||
+	    strcasecmp(status, "Finalized") == 0 || category[0] == 'F';
+}
+
+/* Queues a details or payment call for the claim c of batch b. */
+static int
+followup_push(struct run *r, struct batch *b, const struct payer_claim *c,
+    enum payer_txn txn)
+{
+	struct followup *f;
+	size_t cap;
+
+	if (r->fq_head == r->fq_len)
+		r->fq_head = r->fq_len = 0;
+	if (r->fq_len == r->fq_cap) {
+		cap = r->fq_cap ? r->fq_cap * 2 : 64;
+		if ((f = reallocarray(r->fq, cap, sizeof(*f))) == NULL)
+			return -1;
+		r->fq = f;
+		r->fq_cap = cap;
+	}
+	f = &r->fq[r->fq_len++];
+	f->b = b;
+	f->c = *c;
+	f->c.txn = txn;
+	b->pending++;
+	return 0;
+}
+
+/* Adds the "details" or "payments" part saying why a call is not made. */
+static void
+add_not_requested(json_object *o, const char *part, const char *result,
+    const char *note)
+{
+	json_object *d = json_object_new_object();
+	char key[32];
+
+	snprintf(key, sizeof(key), "%s_result", part);
+	json_object_object_add(d, key, json_object_new_string(result));
+	snprintf(key, sizeof(key), "%s_note", part);
+	json_object_object_add(d, key, json_object_new_string(note));
+	json_object_object_add(o, part, d);
+}
+
+/*
+ * A row whose status is stored: queues the details and payment calls
+ * its workflow still wants.  A stored status that is not finalized
+ * (no marker stored with it) gets its markers now.
+ */
+static void
+row_followups(struct run *r, struct batch *b, int i,
+    const struct payer_claim *c)
+{
+	int want_d = (r->workflow == WF_DETAILS || r->workflow == WF_FULL) &&
+	    PQgetvalue(b->res, i, COL_NEED_DETAILS)[0] == 't';
+	int want_p = (r->workflow == WF_PAYMENT || r->workflow == WF_FULL) &&
+	    PQgetvalue(b->res, i, COL_NEED_PAYMENT)[0] == 't';
+	char note[80];
+	json_object *o;
+
+	if (!finalized(PQgetvalue(b->res, i, COL_STATUS),
+	    PQgetvalue(b->res, i, COL_CATEGORY))) {
+		snprintf(note, sizeof(note), "not requested: claim is %s",
+		    PQgetvalue(b->res, i, COL_STATUS));
+		o = json_object_new_object();
+		json_object_object_add(o, "row_number",
+		    json_object_new_int64(c->row_number));
+		if (want_d)
+			add_not_requested(o, "details", "NOT_REQUESTED", note);
+		if (want_p)
+			add_not_requested(o, "payments", "NOT_REQUESTED", note);
+		json_object_array_add(r->results, o);
+		return;
+	}
+	if (want_d && followup_push(r, b, c, PAYER_TXN_DETAILS) == -1)
+		r->db_failed = 1;
+	if (want_p && followup_push(r, b, c, PAYER_TXN_PAYMENT) == -1)
+		r->db_failed = 1;
+}
+
+/* payer_next_fn: hands the engine the next call: follow-ups first. */
 static int
 next_claim(void *arg, struct payer_claim *c)
 {
@@ -148,24 +280,40 @@ next_claim(void *arg, struct payer_claim *c)
 	struct batch *b;
 	int i;
 
-	if (r->exhausted || r->paused || r->cancelled)
-		return 0;
-	if (r->feed == NULL || r->feed->next >= PQntuples(r->feed->res)) {
-		if (!batch_fetch(r)) {
-			r->exhausted = 1;
+	for (;;) {
+		if (r->paused || r->cancelled || r->db_failed)
 			return 0;
+		if (r->fq_head < r->fq_len) {
+			*c = r->fq[r->fq_head++].c;
+			return 1;
 		}
+		if (r->exhausted)
+			return 0;
+		if (r->feed == NULL ||
+		    r->feed->next >= PQntuples(r->feed->res)) {
+			if (!batch_fetch(r)) {
+				r->exhausted = 1;
+				return 0;
+			}
+		}
+		b = r->feed;
+		i = b->next++;
+		c->row_number = strtol(PQgetvalue(b->res, i, COL_ROW), NULL,
+		    10);
+		c->claim_number = PQgetvalue(b->res, i, COL_CLAIM);
+		c->first_name = PQgetvalue(b->res, i, COL_FIRST);
+		c->last_name = PQgetvalue(b->res, i, COL_LAST);
+		c->date_of_birth = PQgetvalue(b->res, i, COL_DOB);
+		c->subscriber_id = PQgetvalue(b->res, i, COL_SUBSCRIBER);
+		if (PQgetvalue(b->res, i, COL_SUCCESS)[0] != 't') {
+			c->txn = r->workflow == WF_DETAILS ?
+			    PAYER_TXN_DETAILS : PAYER_TXN_STATUS;
+			b->pending++;
+			return 1;
+		}
+		/* Status stored: only the calls still missing. */
+		row_followups(r, b, i, c);
 	}
-	b = r->feed;
-	i = b->next++;
-	b->pending++;
-	c->row_number = strtol(PQgetvalue(b->res, i, 0), NULL, 10);
-	c->claim_number = PQgetvalue(b->res, i, 1);
-	c->first_name = PQgetvalue(b->res, i, 2);
-	c->last_name = PQgetvalue(b->res, i, 3);
-	c->date_of_birth = PQgetvalue(b->res, i, 4);
-	c->subscriber_id = PQgetvalue(b->res, i, 5);
-	return 1;
 }
 
 /* Adds a result field: a JSON string, or null when empty. */
@@ -174,6 +322,219 @@ add_str(json_object *o, const char *key, const char *value)
 {
 	json_object_object_add(o, key,
 	    value[0] ? json_object_new_string(value) : NULL);
+}
+
+/* An amount "1500.00" (as the adapters write them) in cents; "" is 0. */
+static long long
+cents(const char *amount)
+{
+	const char *p = amount;
+	long long c = 0;
+	int neg = 0, dec = -1;
+
+	if (*p == '-')
+		neg = 1, p++;
+	for (; *p != '\0' && dec < 2; p++) {
+		if (*p == '.' && dec < 0)
+			dec = 0;
+		else if (*p >= '0' && *p <= '9') {
+			c = c * 10 + (*p - '0');
+			if (dec >= 0)
+				dec++;
+		} else
+			break;
+	}
+	for (dec = dec < 0 ? 0 : dec; dec < 2; dec++)
+		c *= 10;
+	return neg ? -c : c;
+}
+
+static json_object *
+json_cents(long long c)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%s%lld.%02lld", c < 0 ? "-" : "",
+	    llabs(c) / 100, llabs(c) % 100);
+	return json_object_new_string(buf);
+}
+
+/*
+ * Appends the codes of the ;-separated list codes to list (size sz,
+ * ;-separated) unless already there.
+ */
+static void
+codes_add(char *list, size_t sz, const char *codes)
+{
+	char code[64], *tok, *save, *have, *hs;
+	char copy[512];
+	size_t n;
+	int seen;
+
+	snprintf(code, sizeof(code), "%s", codes);
+	for (tok = strtok_r(code, ";", &save); tok != NULL;
+	    tok = strtok_r(NULL, ";", &save)) {
+		seen = 0;
+		snprintf(copy, sizeof(copy), "%s", list);
+		for (have = strtok_r(copy, ";", &hs); have != NULL && !seen;
+		    have = strtok_r(NULL, ";", &hs))
+			seen = strcmp(have, tok) == 0;
+		n = strlen(list);
+		if (!seen && n + strlen(tok) + 2 <= sz)
+			snprintf(list + n, sz - n, "%s%s", n ? ";" : "", tok);
+	}
+}
+
+/* The "details" part of a CLAIM_DETAILS answer, derived columns too. */
+static json_object *
+details_part(const struct payer_result *pr)
+{
+	const struct payer_details *d = pr->details;
+	char carc[256] = "", rarc[256] = "", adj[512], lcarc[128];
+	json_object *o, *lines, *l;
+	long long denied_amount = 0;
+	int i, j, ndenied = 0;
+	size_t n;
+
+	o = json_object_new_object();
+	if (d == NULL) {
+		/* Not found, or the call failed. */
+		json_object_object_add(o, "details_result",
+		    json_object_new_string(pr->lookup_result[0] ?
+		    pr->lookup_result : "PAYER_ERROR"));
+		json_object_object_add(o, "details_note",
+		    pr->error_message[0] ?
+		    json_object_new_string(pr->error_message) : NULL);
+		return o;
+	}
+	json_object_object_add(o, "details_result",
+	    json_object_new_string("FOUND"));
+	add_str(o, "service_from", d->service_from);
+	add_str(o, "service_to", d->service_to);
+	add_str(o, "deductible", d->deductible);
+	add_str(o, "copay", d->copay);
+	add_str(o, "coinsurance", d->coinsurance);
+	lines = json_object_new_array();
+	for (i = 0; i < d->nlines; i++) {
+		const struct payer_line *pl = &d->lines[i];
+		int denied = 0;
+
+		adj[0] = lcarc[0] = '\0';
+		for (j = 0; j < pl->nadj && j < PAYER_LINE_MAX_ADJ; j++) {
+			/*
+			 * Denied: nothing paid of a charge, and the payer (not
+			 * the patient's share, not the fee schedule's 45) took
+			 * it.  A line the patient pays in full is not denied.
+			 */
+			if (strcmp(pl->adj[j].group, "PR") != 0 &&
+			    strcmp(pl->adj[j].reason, "45") != 0 &&
+			    cents(pl->paid) == 0 && cents(pl->charged) > 0)
+				denied = 1;
+			n = strlen(adj);
+			snprintf(adj + n, sizeof(adj) - n, "%s%s-%s-%s",
+			    n ? ";" : "", pl->adj[j].group, pl->adj[j].reason,
+			    pl->adj[j].amount);
+			n = strlen(lcarc);
+			snprintf(lcarc + n, sizeof(lcarc) - n, "%s%s",
+			    n ? ";" : "", pl->adj[j].reason);
+			/* The claim's CARCs: the payer's adjustments, not
+			 * the patient's share (PR). */
+			if (strcmp(pl->adj[j].group, "PR") != 0)
+				codes_add(carc, sizeof(carc),
+				    pl->adj[j].reason);
+		}
+		codes_add(rarc, sizeof(rarc), pl->remark_codes);
+		if (denied) {
+			ndenied++;
+			denied_amount += cents(pl->charged);
+		}
+		l = json_object_new_object();
+		json_object_object_add(l, "line_number",
+		    json_object_new_int(pl->line_number));
+		add_str(l, "procedure_code", pl->procedure_code);
+		add_str(l, "modifiers", pl->modifiers);
+		add_str(l, "units", pl->units);
+		add_str(l, "service_date", pl->service_date);
+		add_str(l, "charged", pl->charged);
+		add_str(l, "allowed", pl->allowed);
+		add_str(l, "paid", pl->paid);
+		add_str(l, "patient_resp", pl->patient_resp);
+		add_str(l, "adjustments", adj);
+		add_str(l, "carc_codes", lcarc);
+		add_str(l, "remark_codes", pl->remark_codes);
+		json_object_object_add(l, "denied",
+		    json_object_new_boolean(denied));
+		json_object_array_add(lines, l);
+	}
+	json_object_object_add(o, "line_count",
+	    json_object_new_int(d->nlines));
+	json_object_object_add(o, "denied_line_count",
+	    json_object_new_int(ndenied));
+	json_object_object_add(o, "denied_amount", json_cents(denied_amount));
+	add_str(o, "carc_codes", carc);
+	add_str(o, "rarc_codes", rarc);
+	json_object_object_add(o, "lines", lines);
+	return o;
+}
+
+/* The "payments" part of a CLAIM_PAYMENT answer, derived columns too. */
+static json_object *
+payments_part(const struct payer_result *pr)
+{
+	const struct payer_payments *pp = pr->payments;
+	char methods[64] = "", numbers[1024] = "", dates[1024] = "";
+	json_object *o, *list, *e;
+	long long paid = 0;
+	int i, void_reissue = 0;
+	size_t n;
+
+	o = json_object_new_object();
+	if (pp == NULL) {
+		json_object_object_add(o, "payments_result",
+		    json_object_new_string(pr->lookup_result[0] ?
+		    pr->lookup_result : "PAYER_ERROR"));
+		json_object_object_add(o, "payments_note",
+		    pr->error_message[0] ?
+		    json_object_new_string(pr->error_message) : NULL);
+		return o;
+	}
+	json_object_object_add(o, "payments_result",
+	    json_object_new_string("FOUND"));
+	list = json_object_new_array();
+	for (i = 0; i < pp->npayments; i++) {
+		const struct payer_payment *p = &pp->payments[i];
+
+		codes_add(methods, sizeof(methods), p->method);
+		n = strlen(numbers);
+		snprintf(numbers + n, sizeof(numbers) - n, "%s%s",
+		    n ? ";" : "", p->payment_number);
+		n = strlen(dates);
+		snprintf(dates + n, sizeof(dates) - n, "%s%s",
+		    n ? ";" : "", p->issue_date);
+		if (strcasecmp(p->status, "Voided") != 0)
+			paid += cents(p->claim_paid_amount);
+		if (strcasecmp(p->status, "Voided") == 0 ||
+		    strcasecmp(p->status, "Reissued") == 0)
+			void_reissue = 1;
+		e = json_object_new_object();
+		json_object_object_add(e, "seq", json_object_new_int(i + 1));
+		add_str(e, "payment_number", p->payment_number);
+		add_str(e, "payment_method", p->method);
+		add_str(e, "issue_date", p->issue_date);
+		add_str(e, "payment_amount", p->payment_amount);
+		add_str(e, "claim_paid_amount", p->claim_paid_amount);
+		add_str(e, "status", p->status);
+		add_str(e, "payee_name", p->payee_name);
+		json_object_array_add(list, e);
+	}
+	add_str(o, "payment_method", methods);
+	add_str(o, "payment_numbers", numbers);
+	add_str(o, "payment_dates", dates);
+	json_object_object_add(o, "claim_paid_amount", json_cents(paid));
+	json_object_object_add(o, "void_reissue",
+	    json_object_new_boolean(void_reissue));
+	json_object_object_add(o, "list", list);
+	return o;
 }
 
 /* The status read back from the job: anything but PROCESSING stops us. */
@@ -203,22 +564,48 @@ transient_failure(const struct payer_result *pr)
 }
 
 /*
- * Stores the buffered results and bumps the job counters (one round
- * trip; see job_store_results()).
+ * Stores the buffered results and bumps the job counters, the payer
+ * requests sent since the last flush included (one round trip; see
+ * job_store_results()).
  */
 static int
 flush(struct run *r)
 {
-	char status[JOB_STATUS_MAX];
+	static const char *const key[PAYER_TXN__MAX] = {
+		"calls_status", "calls_details", "calls_payment"
+	};
+	char status[JOB_STATUS_MAX], calls[128];
+	struct payer_stats st;
+	size_t n = 0;
+	int t;
 
-	if (json_object_array_length(r->results) == 0)
+	calls[0] = '\0';
+	if (r->pe != NULL) {
+		payer_engine_stats(r->pe, &st);
+		for (t = 0; t < PAYER_TXN__MAX; t++) {
+			if (st.requests_txn[t] == r->calls_counted[t])
+				continue;
+			n = strlen(calls);
+			snprintf(calls + n, sizeof(calls) - n, "%s\"%s\": %lu",
+			    n ? ", " : "{", key[t],
+			    st.requests_txn[t] - r->calls_counted[t]);
+		}
+		if (calls[0] != '\0') {
+			n = strlen(calls);
+			snprintf(calls + n, sizeof(calls) - n, "}");
+		}
+	}
+	if (json_object_array_length(r->results) == 0 && calls[0] == '\0')
 		return 0;
 	if (job_store_results(r->db, &r->err, r->job_id,
 	    json_object_to_json_string_ext(r->results, JSON_C_TO_STRING_PLAIN),
-	    r->waiting, status) == -1) {
+	    calls[0] != '\0' ? calls : NULL, r->waiting, status) == -1) {
 		r->db_failed = 1;
 		return -1;
 	}
+	if (r->pe != NULL)
+		memcpy(r->calls_counted, st.requests_txn,
+		    sizeof(r->calls_counted));
 	run_status_seen(r, status);
 	r->stored += json_object_array_length(r->results);
 	json_object_put(r->results);
@@ -245,26 +632,10 @@ streak_end(struct run *r)
 	}
 }
 
-/* payer_done_fn: buffers one row's result, stores when due. */
-static int
-claim_done(void *arg, const struct payer_claim *c,
-    const struct payer_result *pr)
+/* The status columns of an answer. */
+static void
+add_status(json_object *o, const struct payer_result *pr)
 {
-	struct run *r = arg;
-	struct batch *b;
-	json_object *o;
-
-	for (b = r->feed; b != NULL; b = b->older) {
-		long first = strtol(PQgetvalue(b->res, 0, 0), NULL, 10);
-
-		if (c->row_number >= first) {
-			b->pending--;
-			break;
-		}
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "row_number",
-	    json_object_new_int64(c->row_number));
 	add_str(o, "status", pr->status);
 	add_str(o, "patient_name", pr->patient_name);
 	add_str(o, "total_charged", pr->total_charged);
@@ -286,6 +657,76 @@ claim_done(void *arg, const struct payer_claim *c,
 	add_str(o, "check_date", pr->check_date);
 	json_object_object_add(o, "member_match", pr->member_match < 0 ? NULL :
 	    json_object_new_boolean(pr->member_match));
+}
+
+/*
+ * A status answer of a payment or full workflow: a finalized claim gets
+ * its details/payment calls queued; any other answer is stored with
+ * why they are not made (o: the status object).
+ */
+static void
+status_next(struct run *r, struct batch *b, const struct payer_claim *c,
+    const struct payer_result *pr, json_object *o)
+{
+	const char *result = "NOT_REQUESTED";
+	char note[80];
+
+	if (pr->success && finalized(pr->status, pr->status_category_code)) {
+		if (b == NULL)
+			return;
+		if (r->workflow == WF_FULL &&
+		    followup_push(r, b, c, PAYER_TXN_DETAILS) == -1)
+			r->db_failed = 1;
+		if (followup_push(r, b, c, PAYER_TXN_PAYMENT) == -1)
+			r->db_failed = 1;
+		return;
+	}
+	if (strcmp(pr->lookup_result, "NOT_FOUND") == 0) {
+		result = "NOT_FOUND";
+		snprintf(note, sizeof(note), "not requested: claim not found");
+	} else if (!pr->success)
+		snprintf(note, sizeof(note),
+		    "not requested: the claim status failed");
+	else
+		snprintf(note, sizeof(note), "not requested: claim is %s",
+		    pr->status);
+	if (r->workflow == WF_FULL) {
+		add_str(o, "details_result", result);
+		add_str(o, "details_note", note);
+	}
+	add_str(o, "payments_result", result);
+	add_str(o, "payments_note", note);
+}
+
+/* payer_done_fn: buffers one answer, stores when due. */
+static int
+claim_done(void *arg, const struct payer_claim *c,
+    const struct payer_result *pr)
+{
+	struct run *r = arg;
+	struct batch *b;
+	json_object *o;
+
+	for (b = r->feed; b != NULL; b = b->older) {
+		long first = strtol(PQgetvalue(b->res, 0, 0), NULL, 10);
+
+		if (c->row_number >= first)
+			break;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "row_number",
+	    json_object_new_int64(c->row_number));
+	/* The status columns: a status answer's, or a details workflow's. */
+	if (c->txn == PAYER_TXN_STATUS || r->workflow == WF_DETAILS)
+		add_status(o, pr);
+	if (c->txn == PAYER_TXN_DETAILS)
+		json_object_object_add(o, "details", details_part(pr));
+	else if (c->txn == PAYER_TXN_PAYMENT)
+		json_object_object_add(o, "payments", payments_part(pr));
+	else if (r->workflow == WF_PAYMENT || r->workflow == WF_FULL)
+		status_next(r, b, c, pr, o);
+	if (b != NULL)
+		b->pending--;
 	if (transient_failure(pr)) {
 		/*
 		 * Held back until the streak ends: a real failure is stored
@@ -426,6 +867,84 @@ payer_options_from_config(struct payer_options *o, struct task_ctx *ctx)
 		o->redis = ctx->redis;
 }
 
+/* The job's workflow (csv_jobs.workflow), or -1 with err. */
+static int
+job_workflow(PGconn *db, const char *job_id, struct errbuf *err)
+{
+	static const char *const names[] = {
+		[WF_STATUS] = "status", [WF_DETAILS] = "details",
+		[WF_PAYMENT] = "payment", [WF_FULL] = "full"
+	};
+	const char *p[1] = { job_id };
+	PGresult *res;
+	int i, wf = WF_STATUS;
+
+	if ((res = db_exec(db, err, "SELECT workflow FROM csv_jobs "
+	    "WHERE id = $1", 1, p)) == NULL)
+		return -1;
+	for (i = 0; PQntuples(res) == 1 &&
+	    i < (int)(sizeof(names) / sizeof(names[0])); i++)
+		if (strcmp(PQgetvalue(res, 0, 0), names[i]) == 0)
+			wf = i;
+	PQclear(res);
+	return wf;
+}
+
+/*
+ * The engine for the job's workflow: one endpoint per transaction the
+ * workflow uses (the claim status one is the job's transaction), the
+ * practice's credential.  The engine copies what it keeps, so the rows
+ * and the secret go at once.  NULL with err when something is missing.
+ */
+static struct payer_engine *
+engine_for_job(struct task_ctx *ctx, PGconn *db, const char *org_id,
+    const char *provider, const char *transaction, int workflow,
+    struct errbuf *err)
+{
+	static const unsigned uses[] = {
+		[WF_STATUS] = 1u << PAYER_TXN_STATUS,
+		[WF_DETAILS] = 1u << PAYER_TXN_DETAILS,
+		[WF_PAYMENT] = 1u << PAYER_TXN_STATUS | 1u << PAYER_TXN_PAYMENT,
+		[WF_FULL] = 1u << PAYER_TXN_STATUS | 1u << PAYER_TXN_DETAILS |
+		    1u << PAYER_TXN_PAYMENT
+	};
+	struct payer_endpoint ep[PAYER_TXN__MAX];
+	const struct payer_endpoint *eps[PAYER_TXN__MAX] = { NULL };
+	struct payer_credential cred[PAYER_TXN__MAX];
+	PGresult *pres[PAYER_TXN__MAX] = { NULL };
+	char *secret[PAYER_TXN__MAX] = { NULL };
+	struct payer_options opt;
+	struct payer_engine *pe = NULL;
+	int t, first = -1;
+
+	memset(ep, 0, sizeof(ep));
+	memset(cred, 0, sizeof(cred));
+	for (t = 0; t < PAYER_TXN__MAX; t++) {
+		if (!(uses[workflow] & 1u << t))
+			continue;
+		pres[t] = load_payer(db, org_id, provider,
+		    t == PAYER_TXN_STATUS ? transaction :
+		    payer_txn_code((enum payer_txn)t), &ep[t], &cred[t],
+		    &secret[t], err);
+		if (pres[t] == NULL)
+			goto out;
+		eps[t] = &ep[t];
+		if (first < 0)
+			first = t;
+	}
+	payer_options_from_config(&opt, ctx);
+	pe = payer_engine_new(eps, &cred[first], &opt, err);
+out:
+	for (t = 0; t < PAYER_TXN__MAX; t++) {
+		if (secret[t] != NULL) {
+			sodium_memzero(secret[t], strlen(secret[t]));
+			free(secret[t]);
+		}
+		PQclear(pres[t]);
+	}
+	return pe;
+}
+
 /* Sleeps up to ms, in short steps so a stop request is seen at once. */
 static void
 nap(struct run *r, long ms)
@@ -503,6 +1022,8 @@ feed_reset(struct run *r)
 {
 	struct batch *b;
 
+	/* Queued follow-ups are asked again: their rows are still open. */
+	r->fq_head = r->fq_len = 0;
 	while ((b = r->feed) != NULL) {
 		r->feed = b->older;
 		PQclear(b->res);
@@ -537,24 +1058,18 @@ run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
     const char *org_id, const char *provider, const char *transaction,
     long range_lo, long range_hi, struct task_result *res, int *outcome)
 {
-	struct payer_endpoint ep;
-	const struct payer_endpoint *eps[PAYER_TXN__MAX] = { &ep };
-	struct payer_credential cred;
-	struct payer_options opt;
 	struct payer_engine *pe;
 	struct run r;
-	PGresult *pres;
-	char *secret;
 	long backoff_ms, backoff_max_ms;
-	int rc;
+	int rc, wf;
 
 	*outcome = 0;
 	memset(&r, 0, sizeof(r));
-	memset(&ep, 0, sizeof(ep));
-	memset(&cred, 0, sizeof(cred));
-	pres = load_payer(db, org_id, provider, transaction, &ep, &cred,
-	    &secret, &r.err);
-	if (pres == NULL) {
+	if ((wf = job_workflow(db, job_id, &r.err)) == -1)
+		return task_db_retry(res, "database unavailable");
+	r.workflow = wf;
+	if ((pe = engine_for_job(ctx, db, org_id, provider, transaction,
+	    r.workflow, &r.err)) == NULL) {
 		if (PQstatus(db) != CONNECTION_OK)
 			return task_db_retry(res, "database unavailable");
 		run_failed(ctx, db, job_id, r.err.msg);
@@ -562,16 +1077,7 @@ run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
 		return task_fail(res, "PayerConfigurationError", "%s",
 		    r.err.msg);
 	}
-	payer_options_from_config(&opt, ctx);
-	pe = payer_engine_new(eps, &cred, &opt, &r.err);
-	if (pe == NULL) {
-		sodium_memzero(secret, strlen(secret));
-		free(secret);
-		PQclear(pres);
-		run_failed(ctx, db, job_id, r.err.msg);
-		return task_fail(res, "PayerConfigurationError", "%s",
-		    r.err.msg);
-	}
+	r.pe = pe;
 	r.db = db;
 	r.job_id = job_id;
 	r.ctx = ctx;
@@ -623,11 +1129,10 @@ run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
 		rc = 0;
 	}
 	payer_engine_free(pe);
-	sodium_memzero(secret, strlen(secret));
-	free(secret);
-	PQclear(pres);
+	r.pe = NULL;
 	json_object_put(r.results);
 	feed_reset(&r);
+	free(r.fq);
 	json_object_put(r.streak_fail);
 	if (r.cancelled) {
 		*outcome = 2;

@@ -96,6 +96,28 @@ print(",".join("'"'"'%s'"'"'" % j["id"] for j in json.load(open(sys.argv[1]))["j
 	    >"${out%.json}.attempts"
 }
 
+# After bench_jobs OUT.json of full-workflow jobs: OUT.calls, per job
+# "id rows calls_status calls_details calls_payment details_asked
+# payments_asked": the payer requests the job sent per transaction
+# (retries included) and the rows whose details and payments were asked
+# for (the finalized claims: an answer of that call is stored, with its
+# checked_at time; a status that rules the call out stores only a
+# NOT_REQUESTED or NOT_FOUND result), so calls needed = rows + the two
+# last.
+bench_full_calls() {
+	local out=$1 ids
+
+	ids=$(python3 -c 'import json, sys
+print(",".join("'"'"'%s'"'"'" % j["id"] for j in json.load(open(sys.argv[1]))["jobs"]))' "$out")
+	bench_psql -tA -F ' ' -c "SELECT j.id, j.total_rows, j.calls_status,
+	    j.calls_details, j.calls_payment,
+	    (SELECT count(*) FROM csv_job_rows r WHERE r.job_id = j.id
+	    AND r.details_checked_at IS NOT NULL),
+	    (SELECT count(*) FROM csv_job_rows r WHERE r.job_id = j.id
+	    AND r.payments_checked_at IS NOT NULL)
+	    FROM csv_jobs j WHERE j.id IN ($ids)" >"${out%.json}.calls"
+}
+
 # Prints a value from a JSON file: bench_json_get FILE 'd["key"]'.
 bench_json_get() {
 	python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print('"$2"')' "$1"

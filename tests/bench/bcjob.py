@@ -2,20 +2,22 @@
 """Runs claim jobs end to end through the API, for scripts/bench.
 
     bcjob.py --url URL --cacert CERT --token-file F [--poll-ms 20]
-             [--timeout-s 1800] FILE...
+             [--timeout-s 1800] [--workflow status|details|payment|full]
+             FILE...
 
 Uploads every FILE with curl (the same request as scripts/bench's upload
-timing, one after the other), then polls each job's progress over one
-keep-alive HTTPS connection every --poll-ms until all are finished, then
-GETs each job.  Prints one JSON object:
+timing, plus the form field workflow when given; one after the other),
+then polls each job's progress over one keep-alive HTTPS connection every
+--poll-ms until all are finished, then GETs each job.  Prints one JSON object:
   wall_s      first upload started -> last job seen finished (by polling)
   span_s      earliest started_at -> latest completed_at (the jobs' own
               timestamps, written by the worker)
   rows, jobs  [{id, rows, status, upload_s, wall_s, run_s, success,
-               failure, chunks_total, chunks_done}]  (run_s = completed_at
-              - started_at; the chunk counts from the progress answer
-              that said the job was finished: 0 and 0 for a job run as
-              one task)
+               failure, chunks_total, chunks_done, payer_calls}]  (run_s =
+              completed_at - started_at; the chunk counts and payer_calls
+              ({status, details, payment}: requests sent per transaction,
+              retries included) from the progress answer that said the
+              job was finished: 0 and 0 chunks for a job run as one task)
 Exits 1 if a job did not reach COMPLETED.
 """
 import argparse
@@ -66,9 +68,11 @@ class Api:
 
 def upload(a, token, path):
     cmd = ["curl", "-sS", "--cacert", a.cacert, "-H",
-           "Authorization: Token " + token, "-F", "file=@" + path,
-           "-w", "\n%{http_code} %{time_total}",
-           a.url.rstrip("/") + API + "bulk/upload/"]
+           "Authorization: Token " + token, "-F", "file=@" + path]
+    if a.workflow:
+        cmd += ["-F", "workflow=" + a.workflow]
+    cmd += ["-w", "\n%{http_code} %{time_total}",
+            a.url.rstrip("/") + API + "bulk/upload/"]
     out = subprocess.run(cmd, check=True, capture_output=True,
                          text=True).stdout
     body, _, tail = out.rpartition("\n")
@@ -85,6 +89,8 @@ def main():
     ap.add_argument("--token-file", required=True)
     ap.add_argument("--poll-ms", type=float, default=20)
     ap.add_argument("--timeout-s", type=float, default=1800)
+    ap.add_argument("--workflow", choices=("status", "details", "payment",
+                                           "full"))
     ap.add_argument("files", nargs="+")
     a = ap.parse_args()
     with open(a.token_file) as f:
@@ -106,6 +112,7 @@ def main():
                 j["wall_s"] = time.monotonic() - t0
                 j["chunks_total"] = p.get("chunks_total")
                 j["chunks_done"] = p.get("chunks_done")
+                j["payer_calls"] = p.get("payer_calls")
                 pending.remove(j)
         if pending:
             time.sleep(a.poll_ms / 1000.0)
