@@ -50,7 +50,7 @@ struct sim_config {
 	const char	*log_file;
 	const char	*tls_cert, *tls_key;
 	int		 debug;
-	long		 epoch;		/* sim.epoch; POST /__epoch changes it */
+	long		 epoch;		/* sim.epoch; POST /__epoch sets it */
 };
 
 /* One request's state, from its headers to its completion. */
@@ -442,6 +442,32 @@ check_token(struct MHD_Connection *c, struct req *r)
 }
 
 /*
+ * The providerTaxId of a claim request (the header, else fallback: the
+ * 276's taxId), or NULL with r set to the 400 answer.
+ */
+static const char *
+check_tin(struct MHD_Connection *c, struct req *r, const char *fallback)
+{
+	const char *tin;
+
+	tin = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "providerTaxId");
+	if (fallback != NULL && (tin == NULL || *tin == '\0'))
+		tin = fallback;
+	if (tin == NULL || *tin == '\0') {
+		set_error(r, 400, "INVALID_REQUEST",
+		    "providerTaxId is required");
+		return NULL;
+	}
+	if (!tin_ok(tin)) {
+		set_error(r, 400, "INVALID_TIN",
+		    "providerTaxId is not an accepted TIN");
+		return NULL;
+	}
+	return tin;
+}
+
+/*
  * POST /oihub/claim/member-search/v1 (the simulator's own contract, see
  * README-outcomes.md): the claims of a subscriber and date of birth.
  * Checks as the claim details route: token, body, TIN.
@@ -453,7 +479,6 @@ handle_member_search(struct MHD_Connection *c, struct req *r)
 	struct sim_request q;
 	struct sim_date dob;
 	struct errbuf err;
-	const char *tin;
 	long delay = latency();
 	int i, n;
 
@@ -465,18 +490,8 @@ handle_member_search(struct MHD_Connection *c, struct req *r)
 		    "body too large" : err.msg);
 		return delay;
 	}
-	tin = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    "providerTaxId");
-	if (tin == NULL || *tin == '\0') {
-		set_error(r, 400, "INVALID_REQUEST",
-		    "providerTaxId is required");
+	if (check_tin(c, r, NULL) == NULL)
 		return delay;
-	}
-	if (!tin_ok(tin)) {
-		set_error(r, 400, "INVALID_TIN",
-		    "providerTaxId is not an accepted TIN");
-		return delay;
-	}
 	if (cfg.error_rate > 0 && rand01() < cfg.error_rate) {
 		state_count_reject(REJECT_INJECTED);
 		set_error(r, 503, "SERVICE_UNAVAILABLE",
@@ -520,20 +535,8 @@ handle_claim(struct MHD_Connection *c, struct req *r)
 		    "body too large" : err.msg);
 		return delay;
 	}
-	tin = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    "providerTaxId");
-	if (x12 && (tin == NULL || *tin == '\0'))
-		tin = q.tin;
-	if (tin == NULL || *tin == '\0') {
-		set_error(r, 400, "INVALID_REQUEST",
-		    "providerTaxId is required");
+	if ((tin = check_tin(c, r, x12 ? q.tin : NULL)) == NULL)
 		return delay;
-	}
-	if (!tin_ok(tin)) {
-		set_error(r, 400, "INVALID_TIN",
-		    "providerTaxId is not an accepted TIN");
-		return delay;
-	}
 
 	if (q.claim[0] == '\0') {
 		/* A 276 without a claim number: no claim-level search here. */

@@ -1128,15 +1128,10 @@ def test_normalised_only_claims(sim):
 
 
 def member_search(sim, tok, member, dob, tin=TIN, body=None):
-    headers = {"Content-Type": "application/json"}
-    if tok:
-        headers["Authorization"] = "Bearer " + tok
-    if tin:
-        headers["providerTaxId"] = tin
     if body is None:
         body = {"payerId": "87726", "memberId": member,
                 "memberDateOfBirth": dob}
-    return sim.call(MEMBER, body, headers)
+    return sim.lookup(MEMBER, tok, None, tin=tin, body=body)
 
 
 def test_member_search_finds_member_only_claims(sim):

@@ -1055,7 +1055,8 @@ test_triage(void)
 	for (i = 0; i < 1000; i++) {
 		snprintf(claim, sizeof(claim), "MS%08zu", 10000000 + i * 7);
 		outcome_for(claim, strlen(claim), &o);
-		if (o.status != SIM_NOT_FOUND || o.lookup != SIM_LOOKUP_MEMBER ||
+		if (o.status != SIM_NOT_FOUND ||
+		    o.lookup != SIM_LOOKUP_MEMBER ||
 		    strcmp(o.member_id + 1, claim + 2) != 0 ||
 		    o.member_id[0] != 'W')
 			hidden = 0;
