@@ -88,6 +88,7 @@ static const struct config_num {
 	{ "session.idle_timeout_s",		CFG_LONG, 0, LONG_MAX },
 	{ "session.max_lifetime_s",		CFG_LONG, 0, LONG_MAX },
 	{ "sim.debug",				CFG_BOOL, 0, 1 },
+	{ "sim.epoch",				CFG_LONG, 0, 1000000 },
 	{ "sim.error_rate",			CFG_DOUBLE, 0, 1 },
 	{ "sim.latency_max_ms",			CFG_LONG, 0, LONG_MAX },
 	{ "sim.latency_min_ms",			CFG_LONG, 0, LONG_MAX },

@@ -50,6 +50,7 @@ struct sim_config {
 	const char	*log_file;
 	const char	*tls_cert, *tls_key;
 	int		 debug;
+	long		 epoch;		/* sim.epoch; POST /__epoch sets it */
 };
 
 /* One request's state, from its headers to its completion. */
@@ -91,6 +92,7 @@ static const struct {
 	{ "log-file", "sim.log_file" },
 	{ "tls-cert", "sim.tls_cert" },
 	{ "tls-key", "sim.tls_key" },
+	{ "epoch", "sim.epoch" },
 };
 #define NFLAGS	(sizeof(flag_keys) / sizeof(flag_keys[0]))
 static const char *flag_values[NFLAGS];
@@ -104,13 +106,14 @@ usage(FILE *f)
 "           [--error-rate P] [--rate-limit R] [--max-concurrency N]\n"
 "           [--token-ttl-s S] [--client-id ID] [--client-secret S]\n"
 "           [--tins LIST] [--slow-ms N] [--log-file F]\n"
-"           [--tls-cert F --tls-key F]\n"
-"       " PROGNAME " --explain CLAIM [--first F] [--last L]\n"
+"           [--tls-cert F --tls-key F] [--epoch N]\n"
+"       " PROGNAME " --explain CLAIM [--first F] [--last L] [--epoch N]\n"
 "\n"
 "Imitates the payer API of spec/payer-api.md: POST /apip/auth/v2/token,\n"
 "POST /oihub/claim/inquiry/v1, POST /medicalnetwork/claimstatus/v2/,\n"
 "POST /oihub/claim/detail/v1, POST /oihub/claim/payment/v1,\n"
-"GET /__stats[?claim=X], POST /__reset,\n"
+"POST /oihub/claim/member-search/v1,\n"
+"GET /__stats[?claim=X], POST /__reset, GET|POST /__epoch[?n=N],\n"
 "POST /__outage?seconds=S[&status=N] (claim requests get N, default\n"
 "503, or 0: connection closed, for S seconds; seconds=0 ends it).\n"
 "\n"
@@ -126,6 +129,7 @@ usage(FILE *f)
 "  sim.tins (*: comma list of accepted 9-digit TINs, * any)\n"
 "  sim.slow_ms (30000)  sim.log_file  sim.tls_cert  sim.tls_key\n"
 "  sim.debug (0: -d, one log line per request)\n"
+"  sim.epoch (0: claims move along their life as it grows)\n"
 "\n"
 "Outcome: FNV-1a 32 of the claim number mod 100: 0-64 Processed,\n"
 "65-72 Denied, 73-79 Pending, 80-84 In Review, 85-89 Rejected,\n"
@@ -212,6 +216,9 @@ config_read(void)
 	cfg.tls_cert = config_get("sim.tls_cert", NULL);
 	cfg.tls_key = config_get("sim.tls_key", NULL);
 	cfg.debug = cfg.debug || config_get_bool("sim.debug", 0);
+	cfg.epoch = cfg_long("sim.epoch", 0);
+	if (cfg.epoch > SIM_MAX_EPOCH)
+		fatalx("sim.epoch is capped at %d", SIM_MAX_EPOCH);
 	if (cfg.port > 65535)
 		fatalx("sim.port out of range");
 	if (cfg.latency_max > SIM_MAX_DELAY_MS ||
@@ -290,6 +297,10 @@ route_of(const char *url)
 		return ROUTE_DETAIL;
 	if (strcmp(url, "/oihub/claim/payment/v1") == 0)
 		return ROUTE_PAYMENT;
+	if (strcmp(url, "/oihub/claim/member-search/v1") == 0)
+		return ROUTE_MEMBER;
+	if (strcmp(url, "/__epoch") == 0)
+		return ROUTE_EPOCH;
 	if (strcmp(url, "/__stats") == 0)
 		return ROUTE_STATS;
 	if (strcmp(url, "/__reset") == 0)
@@ -304,7 +315,7 @@ static int
 claim_route(enum sim_route r)
 {
 	return r == ROUTE_INQUIRY || r == ROUTE_X12 || r == ROUTE_DETAIL ||
-	    r == ROUTE_PAYMENT;
+	    r == ROUTE_PAYMENT || r == ROUTE_MEMBER;
 }
 
 static void
@@ -376,6 +387,126 @@ handle_outage(struct MHD_Connection *c, struct req *r)
 }
 
 /*
+ * GET /__epoch tells the epoch; POST /__epoch?n=N moves every claim to
+ * epoch N (0..SIM_MAX_EPOCH) without a restart.
+ */
+static void
+handle_epoch(struct MHD_Connection *c, const char *method, struct req *r)
+{
+	const char *n;
+	char *end, buf[64];
+	long e;
+
+	if (strcmp(method, "POST") == 0) {
+		n = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "n");
+		errno = 0;
+		e = n ? strtol(n, &end, 10) : -1;
+		if (n == NULL || *n == '\0' || errno != 0 || *end != '\0' ||
+		    e < 0 || e > SIM_MAX_EPOCH) {
+			set_error(r, 400, "INVALID_REQUEST",
+			    "n=0..1000000 is required");
+			return;
+		}
+		cfg.epoch = e;
+		log_info("epoch %ld", e);
+	} else if (strcmp(method, "GET") != 0) {
+		set_error(r, 405, "METHOD_NOT_ALLOWED", "use GET or POST");
+		return;
+	}
+	snprintf(buf, sizeof(buf), "{\"epoch\":%ld}", cfg.epoch);
+	r->status = 200;
+	r->resp = strdup(buf);
+}
+
+/*
+ * The bearer token of a claim request, or NULL with r set to the 401
+ * answer (no token, or not a live one).
+ */
+static const char *
+check_token(struct MHD_Connection *c, struct req *r)
+{
+	const char *auth;
+
+	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0) {
+		set_error(r, 401, "UNAUTHORIZED", "bearer token required");
+		return NULL;
+	}
+	if (state_token_check(auth + 7, util_mono_ms()) == -1) {
+		set_error(r, 401, "TOKEN_EXPIRED",
+		    "access token is invalid or expired");
+		return NULL;
+	}
+	return auth + 7;
+}
+
+/*
+ * The providerTaxId of a claim request (the header, else fallback: the
+ * 276's taxId), or NULL with r set to the 400 answer.
+ */
+static const char *
+check_tin(struct MHD_Connection *c, struct req *r, const char *fallback)
+{
+	const char *tin;
+
+	tin = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "providerTaxId");
+	if (fallback != NULL && (tin == NULL || *tin == '\0'))
+		tin = fallback;
+	if (tin == NULL || *tin == '\0') {
+		set_error(r, 400, "INVALID_REQUEST",
+		    "providerTaxId is required");
+		return NULL;
+	}
+	if (!tin_ok(tin)) {
+		set_error(r, 400, "INVALID_TIN",
+		    "providerTaxId is not an accepted TIN");
+		return NULL;
+	}
+	return tin;
+}
+
+/*
+ * POST /oihub/claim/member-search/v1 (the simulator's own contract, see
+ * README-outcomes.md): the claims of a subscriber and date of birth.
+ * Checks as the claim details route: token, body, TIN.
+ */
+static long
+handle_member_search(struct MHD_Connection *c, struct req *r)
+{
+	struct sim_outcome o[SIM_MEMBER_MAX];
+	struct sim_request q;
+	struct sim_date dob;
+	struct errbuf err;
+	long delay = latency();
+	int i, n;
+
+	if (check_token(c, r) == NULL)
+		return delay;
+	if (respond_parse_member_search(r->body, r->len, &q, &dob,
+	    &err) == -1) {
+		set_error(r, 400, "INVALID_REQUEST", r->too_big ?
+		    "body too large" : err.msg);
+		return delay;
+	}
+	if (check_tin(c, r, NULL) == NULL)
+		return delay;
+	if (cfg.error_rate > 0 && rand01() < cfg.error_rate) {
+		state_count_reject(REJECT_INJECTED);
+		set_error(r, 503, "SERVICE_UNAVAILABLE",
+		    "temporary failure, retry later");
+		return delay;
+	}
+	n = outcome_member_search(q.member.id, &dob, cfg.epoch, o);
+	for (i = 0; i < n; i++)
+		(void)state_claim_attempt(o[i].found_as, TXN_MEMBER);
+	r->status = 200;
+	r->resp = respond_member_search(o, n);
+	return delay;
+}
+
+/*
  * Every claim route: authentication, TIN, body, then the outcome with
  * the forced behaviours.  Returns the delay (ms) before answering.
  */
@@ -385,24 +516,14 @@ handle_claim(struct MHD_Connection *c, struct req *r)
 	struct sim_request q;
 	struct sim_outcome o;
 	struct errbuf err;
-	const char *auth, *tok, *tin;
+	const char *tok, *tin;
 	long attempt, delay = latency();
 	int x12 = r->route == ROUTE_X12, rc;
 	int lookup = r->route == ROUTE_DETAIL || r->route == ROUTE_PAYMENT;
 	enum sim_txn txn;
 
-	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_AUTHORIZATION);
-	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0) {
-		set_error(r, 401, "UNAUTHORIZED", "bearer token required");
+	if ((tok = check_token(c, r)) == NULL)
 		return delay;
-	}
-	tok = auth + 7;
-	if (state_token_check(tok, util_mono_ms()) == -1) {
-		set_error(r, 401, "TOKEN_EXPIRED",
-		    "access token is invalid or expired");
-		return delay;
-	}
 	if (x12)
 		rc = respond_parse_x12(r->body, r->len, &q, &err);
 	else if (lookup)
@@ -414,27 +535,15 @@ handle_claim(struct MHD_Connection *c, struct req *r)
 		    "body too large" : err.msg);
 		return delay;
 	}
-	tin = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    "providerTaxId");
-	if (x12 && (tin == NULL || *tin == '\0'))
-		tin = q.tin;
-	if (tin == NULL || *tin == '\0') {
-		set_error(r, 400, "INVALID_REQUEST",
-		    "providerTaxId is required");
+	if ((tin = check_tin(c, r, x12 ? q.tin : NULL)) == NULL)
 		return delay;
-	}
-	if (!tin_ok(tin)) {
-		set_error(r, 400, "INVALID_TIN",
-		    "providerTaxId is not an accepted TIN");
-		return delay;
-	}
 
 	if (q.claim[0] == '\0') {
 		/* A 276 without a claim number: no claim-level search here. */
 		outcome_for("NOTFOUND", 8, &o);
 		attempt = 1;
 	} else {
-		outcome_for(q.claim, strlen(q.claim), &o);
+		outcome_for_epoch(q.claim, strlen(q.claim), cfg.epoch, &o);
 		txn = r->route == ROUTE_DETAIL ? TXN_DETAILS :
 		    r->route == ROUTE_PAYMENT ? TXN_PAYMENT : TXN_STATUS;
 		attempt = state_claim_attempt(q.claim, txn);
@@ -531,7 +640,7 @@ send_response(struct MHD_Connection *c, struct req *r)
 	MHD_destroy_response(resp);
 	/* The test hooks themselves would only blur the counts. */
 	if (r->route != ROUTE_STATS && r->route != ROUTE_RESET &&
-	    r->route != ROUTE_OUTAGE)
+	    r->route != ROUTE_OUTAGE && r->route != ROUTE_EPOCH)
 		state_count(r->route, r->status);
 	/* The correlation id is the client's; it names no patient. */
 	corr = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -667,6 +776,15 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		else
 			handle_outage(c, r);
 		break;
+	case ROUTE_MEMBER:
+		if (strcmp(method, "POST") != 0)
+			set_error(r, 405, "METHOD_NOT_ALLOWED", "use POST");
+		else
+			delay = handle_member_search(c, r);
+		break;
+	case ROUTE_EPOCH:
+		handle_epoch(c, method, r);
+		break;
 	default:
 		set_error(r, 404, "NOT_FOUND", "no such path");
 		break;
@@ -737,11 +855,12 @@ slurp(const char *path)
 }
 
 static void
-explain(const char *claim, const char *first, const char *last)
+explain(const char *claim, const char *first, const char *last,
+    long epoch)
 {
 	char *s;
 
-	if ((s = respond_explain(claim, first, last)) == NULL)
+	if ((s = respond_explain_epoch(claim, first, last, epoch)) == NULL)
 		fatalx("out of memory");
 	printf("%s\n", s);
 	free(s);
@@ -811,7 +930,23 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	if (xclaim != NULL) {
-		explain(xclaim, xfirst, xlast);
+		long xepoch = 0;
+		char *end;
+
+		/* --epoch: the only server flag --explain reads. */
+		for (i = 0; i < NFLAGS; i++)
+			if (strcmp(flag_keys[i].flag, "epoch") == 0 &&
+			    flag_values[i] != NULL) {
+				errno = 0;
+				xepoch = strtol(flag_values[i], &end, 10);
+				if (errno != 0 || *end != '\0' || xepoch < 0 ||
+				    xepoch > SIM_MAX_EPOCH) {
+					fprintf(stderr, PROGNAME ": --epoch: "
+					    "0..%d\n", SIM_MAX_EPOCH);
+					return 2;
+				}
+			}
+		explain(xclaim, xfirst, xlast, xepoch);
 		return 0;
 	}
 

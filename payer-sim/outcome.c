@@ -54,6 +54,29 @@
  *     the sum of their paid amounts.  A cycle with one such claim is an
  *     ordinary single payment.
  *   otherwise one EFT (EFTnnnnnnn, 7 digits) on processed + 2.
+ *
+ * Epochs (sim.epoch, POST /__epoch): epoch 0 is the rule above.  At
+ * epoch e >= 1, for claims without a forced behaviour:
+ *   Pending, In Review: u = mix32(h, 60) % 100; u < 80 settles at
+ *     epoch 1 + u / 20 (20 % of them per epoch 1..4; 20 % never), as
+ *     Processed when mix32(h, 61) % 100 < 75, else Denied; processed =
+ *     received + 31 + 14 (s - 1) + mix32(h, 62) % 14 days, paid alone.
+ *   Processed and paid alone (single EFT, also the settled ones):
+ *     w = mix32(h, 63) % 100; w < 15 voids the EFT at epoch s + 1 +
+ *     w / 5 (5 % per epoch for 3 epochs after the one it was paid in,
+ *     s = 0 or the settling epoch) and reissues it as check CHKnnnnnnn
+ *     14 days per epoch later.  Shared EFTs and reissues never change,
+ *     so a claim's neighbours in a bucket keep their answers.
+ *
+ * Not-found triage (a claim found only under another spelling):
+ *   normalised: claim numbers of 10 digits starting "0087" are known
+ *     only so; a number that normalises to one (spaces and dashes
+ *     dropped, leading "UHC" dropped, 6..9 digits zero-padded to 10)
+ *     but is spelt otherwise is not found.
+ *   member only: "MS" + 6..12 digits d is not found by number; a member
+ *     search for subscriber "W" + d with the date of birth 1950-01-01
+ *     + mix32(h, 80) % 18000 days lists it, its status by h % 95 (never
+ *     Not Found) and the epochs as above.
  */
 #include <stdio.h>
 #include <string.h>
@@ -66,6 +89,10 @@
 static const char *status_names[SIM_STATUS__MAX] = {
 	"Processed", "Denied", "Pending", "In Review", "Rejected",
 	"Finalized", "Not Found"
+};
+
+static const char *lookup_names[SIM_LOOKUP__MAX] = {
+	"direct", "normalised", "member"
 };
 
 static const char *force_names[SIM_FORCE__MAX] = {
@@ -123,6 +150,24 @@ static const struct {
 #define BATCH_PCT	30
 /* Length of a payment cycle (days): one EFT per bucket and cycle. */
 #define CYCLE_DAYS	14
+/* Pending and In Review claims that settle per epoch, percent ... */
+#define SETTLE_PCT	20
+/* ... over this many epochs (the rest stay pending). */
+#define SETTLE_EPOCHS	4
+/* Settled claims that are paid (the others are denied), percent. */
+#define SETTLE_PAID_PCT	75
+/* Paid-alone claims whose EFT is voided per epoch, percent ... */
+#define VOID_PCT	5
+/* ... in each of the epochs after the one it was paid in. */
+#define VOID_EPOCHS	3
+/* Claims known only in their normalised spelling: 10 digits, "0087". */
+#define NORM_PREFIX	"0087"
+#define NORM_LEN	10
+/* Claims found only by member search: "MS" + digits; member "W" + digits. */
+#define MEMBER_CLAIM	"MS"
+#define MEMBER_ID	"W"
+#define MEMBER_DIGITS_MIN	6
+#define MEMBER_DIGITS_MAX	12
 
 uint32_t
 outcome_hash(const void *buf, size_t len)
@@ -233,19 +278,112 @@ status_of_bucket(uint32_t b)
 	return SIM_NOT_FOUND;
 }
 
-/* The outcome without the payment grouping (which needs other claims). */
 static void
-outcome_base(const void *buf, size_t len, struct sim_outcome *o)
+set_status(struct sim_outcome *o, enum sim_status st)
 {
+	o->status = st;
+	o->c507 = codes[st].c507;
+	o->c507_desc = codes[st].c507_desc;
+	o->c508 = codes[st].c508;
+	o->c508_desc = codes[st].c508_desc;
+}
+
+/*
+ * Amounts, processed date and the payment of a claim adjudicated (as
+ * o->status) on day processed.
+ */
+static void
+adjudicate(struct sim_outcome *o, long processed)
+{
+	uint32_t h = o->hash;
+
+	o->allowed = o->patresp = o->paid = 0;
+	if (o->status == SIM_PROCESSED || o->status == SIM_FINALIZED) {
+		o->allowed = o->billed * (60 + (long)(mix32(h, 2) % 36)) / 100;
+		o->patresp = o->allowed * (long)(mix32(h, 3) % 21) / 100;
+		if (o->status == SIM_FINALIZED)
+			o->patresp = o->allowed;
+		o->paid = o->allowed - o->patresp;
+	}
+	o->has_processed = 1;
+	civil_from_days(processed, &o->processed);
+	if (o->status == SIM_PROCESSED) {
+		o->has_payment = 1;
+		civil_from_days(processed + 2, &o->payment_date);
+		snprintf(o->payment_number, sizeof(o->payment_number),
+		    "EFT%07u", (unsigned)(mix32(h, 8) % 10000000u));
+	}
+	o->pay_kind = o->status == SIM_PROCESSED ? SIM_PAY_SINGLE :
+	    SIM_PAY_NONE;
+}
+
+/* "MS" + 6..12 digits: a claim only a member search finds. */
+static int
+member_claim(const unsigned char *p, size_t len)
+{
+	size_t i, pl = strlen(MEMBER_CLAIM);
+
+	if (len < pl + MEMBER_DIGITS_MIN || len > pl + MEMBER_DIGITS_MAX ||
+	    memcmp(p, MEMBER_CLAIM, pl) != 0)
+		return 0;
+	for (i = pl; i < len; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* Turns o into "not found" (the claim routes' view). */
+static void
+hide(struct sim_outcome *o)
+{
+	set_status(o, SIM_NOT_FOUND);
+	o->billed = o->allowed = o->patresp = o->paid = 0;
+	o->has_processed = o->has_payment = 0;
+	memset(&o->processed, 0, sizeof(o->processed));
+	memset(&o->payment_date, 0, sizeof(o->payment_date));
+	o->payment_number[0] = '\0';
+	o->pay_kind = SIM_PAY_NONE;
+	o->void_number[0] = '\0';
+	memset(&o->void_date, 0, sizeof(o->void_date));
+	o->settled_epoch = o->void_epoch = 0;
+}
+
+static void outcome_base(const void *, size_t, struct sim_outcome *, int);
+
+/*
+ * The outcome without the payment grouping (which needs other claims)
+ * and without epochs.  reveal: a member-only claim as the member search
+ * sees it (else not found).
+ */
+static void
+outcome_base(const void *buf, size_t len, struct sim_outcome *o, int reveal)
+{
+	struct sim_outcome c;
 	uint32_t h;
-	long base, received, start, processed;
+	long base, received, start;
+	int member = 0;
 
 	memset(o, 0, sizeof(*o));
 	h = o->hash = outcome_hash(buf, len);
 	o->force = force_of(buf, len, &o->force_code, &o->force_n);
 	switch (o->force) {
 	case SIM_FORCE_NONE:
-		o->status = status_of_bucket(h % 100);
+		if (outcome_normalise(buf, len, o->found_as,
+		    sizeof(o->found_as))) {
+			/* Found under found_as only, if there at all. */
+			outcome_base(o->found_as, strlen(o->found_as), &c, 0);
+			if (c.status != SIM_NOT_FOUND)
+				o->lookup = SIM_LOOKUP_NORMALISED;
+			else
+				o->found_as[0] = '\0';
+			set_status(o, SIM_NOT_FOUND);
+			return;
+		}
+		if ((member = member_claim(buf, len)) != 0) {
+			o->lookup = SIM_LOOKUP_MEMBER;
+			o->status = status_of_bucket(h % 95);
+		} else
+			o->status = status_of_bucket(h % 100);
 		break;
 	case SIM_FORCE_NOTFOUND:
 		o->status = SIM_NOT_FOUND;
@@ -257,43 +395,35 @@ outcome_base(const void *buf, size_t len, struct sim_outcome *o)
 		o->status = SIM_PROCESSED;
 		break;
 	}
-	o->c507 = codes[o->status].c507;
-	o->c507_desc = codes[o->status].c507_desc;
-	o->c508 = codes[o->status].c508;
-	o->c508_desc = codes[o->status].c508_desc;
+	set_status(o, o->status);
 	if (o->status == SIM_NOT_FOUND)
 		return;
 
 	o->billed = 10000 + (long)(mix32(h, 1) % 490001);
-	if (o->status == SIM_PROCESSED || o->status == SIM_FINALIZED) {
-		o->allowed = o->billed * (60 + (long)(mix32(h, 2) % 36)) / 100;
-		o->patresp = o->allowed * (long)(mix32(h, 3) % 21) / 100;
-		if (o->status == SIM_FINALIZED)
-			o->patresp = o->allowed;
-		o->paid = o->allowed - o->patresp;
-	}
-
 	base = days_from_civil(BASE_YEAR, 1, 1);
 	received = base + (long)(mix32(h, 4) % 300);
 	start = received - 1 - (long)(mix32(h, 5) % 14);
 	civil_from_days(received, &o->received);
 	civil_from_days(start, &o->service_start);
 	civil_from_days(start + (long)(mix32(h, 6) % 3), &o->service_end);
+	if (member) {
+		snprintf(o->member_id, sizeof(o->member_id), "%s%.*s",
+		    MEMBER_ID, (int)(len - strlen(MEMBER_CLAIM)),
+		    (const char *)buf + strlen(MEMBER_CLAIM));
+		civil_from_days(days_from_civil(1950, 1, 1) +
+		    (long)(mix32(h, 80) % 18000), &o->member_dob);
+		o->member_service = o->service_start;
+		if (!reveal) {
+			o->member_status = o->status;
+			hide(o);
+			return;
+		}
+	}
 	if (o->status == SIM_PENDING || o->status == SIM_IN_REVIEW)
 		return;
-	o->has_processed = 1;
-	processed = received + 3 + (long)(mix32(h, 7) % 28);
-	civil_from_days(processed, &o->processed);
-	if (o->status == SIM_PROCESSED) {
-		o->has_payment = 1;
-		civil_from_days(processed + 2, &o->payment_date);
-		snprintf(o->payment_number, sizeof(o->payment_number),
-		    "EFT%07u", (unsigned)(mix32(h, 8) % 10000000u));
-	}
+	adjudicate(o, received + 3 + (long)(mix32(h, 7) % 28));
 
 	/* Processed only from here: how it was paid. */
-	o->pay_kind = o->status == SIM_PROCESSED ? SIM_PAY_SINGLE :
-	    SIM_PAY_NONE;
 	if (o->pay_kind == SIM_PAY_SINGLE && mix32(h, 40) % 100 < REISSUE_PCT) {
 		o->pay_kind = SIM_PAY_REISSUE;
 		o->void_date = o->processed;
@@ -336,7 +466,7 @@ outcome_batch(const unsigned char *p, size_t len, struct sim_outcome *o)
 	for (i = 0; i < 100; i++) {
 		sib[len - 2] = (unsigned char)('0' + i / 10);
 		sib[len - 1] = (unsigned char)('0' + i % 10);
-		outcome_base(sib, len, &s);
+		outcome_base(sib, len, &s, 0);
 		if (s.pay_kind != SIM_PAY_SINGLE || cycle_of(&s.processed) !=
 		    cycle)
 			continue;
@@ -354,11 +484,159 @@ outcome_batch(const unsigned char *p, size_t len, struct sim_outcome *o)
 	    (unsigned)(mix32(bh, 51 + (uint32_t)cycle) % 100000000u));
 }
 
+/*
+ * Moves o (found at epoch 0, after the payment grouping) to epoch e:
+ * settling and voids only ever add to its history, and never touch a
+ * shared EFT, so the claims around it keep their answers.
+ */
+static void
+outcome_move(struct sim_outcome *o, long e)
+{
+	uint32_t h = o->hash, u, w;
+	long received, paid_day;
+	int s = 0, v;
+
+	o->epoch = e;
+	if (e <= 0 || o->force != SIM_FORCE_NONE)
+		return;
+	if (o->status == SIM_PENDING || o->status == SIM_IN_REVIEW) {
+		u = mix32(h, 60) % 100;
+		if (u >= SETTLE_PCT * SETTLE_EPOCHS)
+			return;
+		s = 1 + (int)(u / SETTLE_PCT);
+		if (e < s)
+			return;
+		o->settled_epoch = s;
+		set_status(o, mix32(h, 61) % 100 < SETTLE_PAID_PCT ?
+		    SIM_PROCESSED : SIM_DENIED);
+		received = outcome_days(&o->received);
+		adjudicate(o, received + 31 + CYCLE_DAYS * (s - 1) +
+		    (long)(mix32(h, 62) % CYCLE_DAYS));
+	}
+	if (o->pay_kind != SIM_PAY_SINGLE)
+		return;
+	w = mix32(h, 63) % 100;
+	if (w >= VOID_PCT * VOID_EPOCHS)
+		return;
+	v = s + 1 + (int)(w / VOID_PCT);
+	if (e < v)
+		return;
+	/* The EFT paid is voided; a check replaces it. */
+	o->void_epoch = v;
+	o->pay_kind = SIM_PAY_REISSUE;
+	snprintf(o->void_number, sizeof(o->void_number), "%s",
+	    o->payment_number);
+	o->void_date = o->payment_date;
+	paid_day = outcome_days(&o->payment_date);
+	civil_from_days(paid_day + CYCLE_DAYS * (v - s), &o->payment_date);
+	snprintf(o->payment_number, sizeof(o->payment_number), "CHK%07u",
+	    (unsigned)(mix32(h, 64) % 10000000u));
+}
+
+void
+outcome_for_epoch(const void *buf, size_t len, long epoch,
+    struct sim_outcome *o)
+{
+	outcome_base(buf, len, o, 0);
+	outcome_batch(buf, len, o);
+	outcome_move(o, epoch);
+}
+
 void
 outcome_for(const void *buf, size_t len, struct sim_outcome *o)
 {
-	outcome_base(buf, len, o);
-	outcome_batch(buf, len, o);
+	outcome_for_epoch(buf, len, 0, o);
+}
+
+int
+outcome_normalise(const void *buf, size_t len, char *out, size_t sz)
+{
+	const unsigned char *p = buf;
+	char n[NORM_LEN + 1];
+	size_t i, k = 0, olen = len;
+
+	if (sz > 0)
+		out[0] = '\0';
+	if (len >= 3 && (p[0] == 'U' || p[0] == 'u') &&
+	    (p[1] == 'H' || p[1] == 'h') && (p[2] == 'C' || p[2] == 'c')) {
+		p += 3;
+		len -= 3;
+	}
+	for (i = 0; i < len; i++) {
+		if (p[i] == ' ' || p[i] == '-')
+			continue;
+		if (p[i] < '0' || p[i] > '9' || k == NORM_LEN)
+			return 0;
+		n[k++] = (char)p[i];
+	}
+	if (k < 6)
+		return 0;
+	/* Pad with the zeros a spreadsheet drops. */
+	memmove(n + (NORM_LEN - k), n, k);
+	memset(n, '0', NORM_LEN - k);
+	n[NORM_LEN] = '\0';
+	if (memcmp(n, NORM_PREFIX, strlen(NORM_PREFIX)) != 0 ||
+	    (olen == NORM_LEN && memcmp(buf, n, NORM_LEN) == 0) ||
+	    sz <= NORM_LEN)
+		return 0;
+	memcpy(out, n, NORM_LEN + 1);
+	return 1;
+}
+
+int
+outcome_member_search(const char *member_id, const struct sim_date *dob,
+    long epoch, struct sim_outcome out[SIM_MEMBER_MAX])
+{
+	char claim[SIM_CLAIM_MAX];
+	size_t il = strlen(MEMBER_ID), len = strlen(member_id);
+	struct sim_outcome *o = &out[0];
+
+	if (len <= il || memcmp(member_id, MEMBER_ID, il) != 0 ||
+	    len - il + strlen(MEMBER_CLAIM) >= sizeof(claim))
+		return 0;
+	snprintf(claim, sizeof(claim), "%s%s", MEMBER_CLAIM, member_id + il);
+	if (!member_claim((const unsigned char *)claim, strlen(claim)))
+		return 0;
+	outcome_base(claim, strlen(claim), o, 1);
+	if (o->status == SIM_NOT_FOUND || outcome_days(&o->member_dob) !=
+	    outcome_days(dob))
+		return 0;
+	outcome_move(o, epoch);
+	o->member_status = o->status;
+	snprintf(o->found_as, sizeof(o->found_as), "%s", claim);
+	return 1;
+}
+
+int
+outcome_parse_date(const char *s, struct sim_date *d)
+{
+	int y, m, dd, n = 0;
+
+	if (strlen(s) == 10 && s[4] == '-' &&
+	    sscanf(s, "%4d-%2d-%2d%n", &y, &m, &dd, &n) == 3)
+		;
+	else if (strlen(s) == 10 && s[2] == '/' &&
+	    sscanf(s, "%2d/%2d/%4d%n", &m, &dd, &y, &n) == 3)
+		;
+	else if (strlen(s) == 8 && strspn(s, "0123456789") == 8 &&
+	    sscanf(s, "%4d%2d%2d%n", &y, &m, &dd, &n) == 3)
+		;
+	else
+		return -1;
+	if (s[n] != '\0' || m < 1 || m > 12 || dd < 1 || dd > 31)
+		return -1;
+	d->y = y;
+	d->m = m;
+	d->d = dd;
+	return 0;
+}
+
+const char *
+outcome_lookup_name(enum sim_lookup l)
+{
+	if ((unsigned)l >= SIM_LOOKUP__MAX)
+		return "?";
+	return lookup_names[l];
 }
 
 long

@@ -53,6 +53,18 @@ enum sim_paykind {
 	SIM_PAY__MAX
 };
 
+/*
+ * How a claim can be found (see README-outcomes.md, "Not-found
+ * triage"): by its number as sent, only under its normalised number,
+ * or only by a member search.
+ */
+enum sim_lookup {
+	SIM_LOOKUP_DIRECT,	/* the claim routes answer the number */
+	SIM_LOOKUP_NORMALISED,	/* not found; found as found_as */
+	SIM_LOOKUP_MEMBER,	/* not found; member search lists it */
+	SIM_LOOKUP__MAX
+};
+
 /* Everything the simulator says about one claim number. */
 struct sim_outcome {
 	uint32_t	 hash;		/* FNV-1a 32 of the claim */
@@ -75,6 +87,17 @@ struct sim_outcome {
 	struct sim_date	 void_date;
 	/* X12 category (claim507) and status (claim508) codes; static. */
 	const char	*c507, *c507_desc, *c508, *c508_desc;
+	/* Epochs (sim.epoch): how the claim moved since epoch 0. */
+	long		 epoch;		/* the epoch this outcome is for */
+	int		 settled_epoch;	/* Pending/In Review -> final; 0 */
+	int		 void_epoch;	/* its EFT voided, reissued by check */
+	/* Not-found triage. */
+	enum sim_lookup	 lookup;
+	char		 found_as[24];	/* NORMALISED: the payer's spelling */
+	char		 member_id[24];	/* MEMBER: subscriber id, */
+	struct sim_date	 member_dob;	/* date of birth, */
+	enum sim_status	 member_status;	/* and what the search shows */
+	struct sim_date	 member_service; /* its service date */
 };
 
 /* The output-CSV columns the results should hold for a claim. */
@@ -107,10 +130,52 @@ uint32_t	 outcome_hash(const void *buf, size_t len);
 
 /*
  * Fills *out with the outcome for the claim number buf[0..len) (its
- * exact bytes; no case folding or trimming).  Pure and thread-safe.
+ * exact bytes; no case folding or trimming) at epoch 0.  Pure and
+ * thread-safe.
  */
 void		 outcome_for(const void *buf, size_t len,
 		    struct sim_outcome *out);
+
+/*
+ * The same at epoch (>= 0; 0 is outcome_for()): Pending and In Review
+ * claims settle and paid claims get their EFT voided and reissued as
+ * epochs pass (README-outcomes.md, "Epochs").
+ */
+void		 outcome_for_epoch(const void *buf, size_t len, long epoch,
+		    struct sim_outcome *out);
+
+/*
+ * The normalised form of claim number buf[0..len) into out (sz >= 24):
+ * spaces and dashes dropped, a leading "UHC" dropped, and an all-digit
+ * result of 6..9 digits padded with zeros to 10 (the zeros a
+ * spreadsheet drops).  Returns 1 if that form is a claim the payer
+ * knows only in that spelling (10 digits starting "0087") and buf is
+ * not already it, else 0 (out is then "").
+ */
+int		 outcome_normalise(const void *buf, size_t len, char *out,
+		    size_t sz);
+
+/* Highest sim.epoch (the sim.epoch range in lib/config.c agrees). */
+#define SIM_MAX_EPOCH	1000000
+
+/* Most claims a member search returns. */
+#define SIM_MEMBER_MAX	4
+
+/*
+ * Member search (POST /oihub/claim/member-search/v1): the claims of
+ * subscriber member_id born on dob, at epoch.  Fills out[0..n) with
+ * their outcomes (lookup SIM_LOOKUP_MEMBER; member_status and
+ * member_service are what the search shows) and returns n (0: none).
+ */
+int		 outcome_member_search(const char *member_id,
+		    const struct sim_date *dob, long epoch,
+		    struct sim_outcome out[SIM_MEMBER_MAX]);
+
+/* Parses "YYYY-MM-DD", "YYYYMMDD" or "MM/DD/YYYY".  Returns 0 or -1. */
+int		 outcome_parse_date(const char *s, struct sim_date *out);
+
+/* Name of a lookup ("direct", "normalised", "member"); never NULL. */
+const char	*outcome_lookup_name(enum sim_lookup l);
 
 /*
  * Fills *out with the results-CSV columns for outcome o (see

@@ -258,10 +258,11 @@ remit_for(const struct sim_outcome *o, struct sim_remit *r)
 		    o->paid, o->paid);
 		break;
 	case SIM_PAY_REISSUE:
-		pay(r, o->void_number, "CHK", "Voided", &o->void_date,
-		    o->paid, o->paid);
-		pay(r, o->payment_number, "ACH", "Reissued", &o->payment_date,
-		    o->paid, o->paid);
+		/* Epoch voids void the EFT and reissue a check. */
+		pay(r, o->void_number, o->void_epoch ? "ACH" : "CHK", "Voided",
+		    &o->void_date, o->paid, o->paid);
+		pay(r, o->payment_number, o->void_epoch ? "CHK" : "ACH",
+		    "Reissued", &o->payment_date, o->paid, o->paid);
 		break;
 	case SIM_PAY_BATCH:
 		pay(r, o->payment_number, "ACH", cleared, &o->payment_date,

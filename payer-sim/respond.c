@@ -252,6 +252,37 @@ out:
 }
 
 int
+respond_parse_member_search(const void *buf, size_t len,
+    struct sim_request *out, struct sim_date *dob, struct errbuf *err)
+{
+	struct json_object *root;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((root = parse_json(buf, len, err)) == NULL)
+		return -1;
+	if (get_str(root, "payerId", out->payer, sizeof(out->payer),
+	    err) == -1 ||
+	    get_str(root, "memberId", out->member.id, sizeof(out->member.id),
+	    err) == -1 ||
+	    get_str(root, "memberDateOfBirth", out->member.dob,
+	    sizeof(out->member.dob), err) == -1)
+		goto out;
+	if (out->member.id[0] == '\0' || out->member.dob[0] == '\0') {
+		errbuf_set(err, "memberId and memberDateOfBirth are required");
+		goto out;
+	}
+	if (outcome_parse_date(out->member.dob, dob) == -1) {
+		errbuf_set(err, "memberDateOfBirth is not a date");
+		goto out;
+	}
+	rc = 0;
+out:
+	json_object_put(root);
+	return rc;
+}
+
+int
 respond_parse_x12(const void *buf, size_t len, struct sim_request *out,
     struct errbuf *err)
 {
@@ -660,6 +691,27 @@ respond_x12_system(const struct sim_request *q, int busy)
 }
 
 char *
+respond_member_search(const struct sim_outcome *o, int n)
+{
+	struct json_object *root, *arr, *c;
+	int i;
+
+	root = json_object_new_object();
+	arr = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		c = json_object_new_object();
+		add_str(c, "claimNumber", o[i].found_as);
+		add_str(c, "claimStatus",
+		    outcome_status_name(o[i].member_status));
+		add_date(c, "serviceDate", &o[i].member_service,
+		    SIM_DATE_US);
+		json_object_array_add(arr, c);
+	}
+	json_object_object_add(root, "claims", arr);
+	return finish(root);
+}
+
+char *
 respond_badjson(const char *claim)
 {
 	struct json_object *s = json_object_new_string(claim);
@@ -804,8 +856,50 @@ explain_remit(struct json_object *r, const struct sim_outcome *o)
 	json_object_object_add(r, "payments", arr);
 }
 
+/*
+ * How a claim the claim routes do not find can be found; nothing for
+ * the others, so their explanation stays as it was.
+ */
+static void
+explain_lookup(struct json_object *r, const struct sim_outcome *o)
+{
+	struct sim_outcome m[SIM_MEMBER_MAX];
+	char how[64];
+
+	switch (o->lookup) {
+	case SIM_LOOKUP_NORMALISED:
+		snprintf(how, sizeof(how), "found only as %s", o->found_as);
+		add_str(r, "lookup", outcome_lookup_name(o->lookup));
+		add_str(r, "how_found", how);
+		add_str(r, "found_as", o->found_as);
+		break;
+	case SIM_LOOKUP_MEMBER:
+		add_str(r, "lookup", outcome_lookup_name(o->lookup));
+		add_str(r, "how_found", "found only by member search");
+		add_str(r, "member_id", o->member_id);
+		add_date(r, "member_dob", &o->member_dob, SIM_DATE_ISO);
+		if (outcome_member_search(o->member_id, &o->member_dob,
+		    o->epoch, m) > 0) {
+			add_str(r, "member_claim_status",
+			    outcome_status_name(m[0].member_status));
+			add_date(r, "member_service_date", &m[0].member_service,
+			    SIM_DATE_ISO);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
 char *
 respond_explain(const char *claim, const char *first, const char *last)
+{
+	return respond_explain_epoch(claim, first, last, 0);
+}
+
+char *
+respond_explain_epoch(const char *claim, const char *first,
+    const char *last, long epoch)
 {
 	struct sim_outcome o;
 	struct sim_csv c;
@@ -813,7 +907,7 @@ respond_explain(const char *claim, const char *first, const char *last)
 	char name[2 * SIM_MAX_FIELD + 2];
 	int http;
 
-	outcome_for(claim, strlen(claim), &o);
+	outcome_for_epoch(claim, strlen(claim), epoch, &o);
 	outcome_csv(&o, &c);
 	snprintf(name, sizeof(name), "%s%s%s", first ? first : "",
 	    first && *first && last && *last ? " " : "", last ? last : "");
@@ -888,6 +982,16 @@ respond_explain(const char *claim, const char *first, const char *last)
 		    SIM_DATE_ISO);
 		add_date(r, "service_end_date", &o.service_end, SIM_DATE_ISO);
 		explain_remit(r, &o);
+	}
+	explain_lookup(r, &o);
+	/* Only past epoch 0, so that epoch 0 explains as before. */
+	if (epoch != 0) {
+		json_object_object_add(r, "epoch",
+		    json_object_new_int64(epoch));
+		json_object_object_add(r, "settled_epoch",
+		    json_object_new_int(o.settled_epoch));
+		json_object_object_add(r, "void_epoch",
+		    json_object_new_int(o.void_epoch));
 	}
 	return finish(r);
 }

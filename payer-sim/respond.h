@@ -114,10 +114,26 @@ char	*respond_badjson(const char *claim);
 char	*respond_badjson_lookup(const char *claim, int payment);
 
 /*
+ * Parses a member search body ({"payerId", "memberId",
+ * "memberDateOfBirth"}) into out->member.id and *dob.  Returns 0, or -1
+ * with err set (bad JSON, a field missing or too long, a bad date).
+ */
+int	 respond_parse_member_search(const void *buf, size_t len,
+	    struct sim_request *out, struct sim_date *dob,
+	    struct errbuf *err);
+/*
+ * Member search answer {"claims":[{"claimNumber","claimStatus",
+ * "serviceDate"}]} of the n outcomes o[0..n); malloc'd or NULL.
+ */
+char	*respond_member_search(const struct sim_outcome *o, int n);
+/*
  * The `--explain` object for claim and a CSV row's first and last names
  * (either may be NULL): one line of JSON, malloc'd, or NULL.
  */
 char	*respond_explain(const char *claim, const char *first,
 	    const char *last);
+/* The same at epoch (0: exactly respond_explain()'s answer). */
+char	*respond_explain_epoch(const char *claim, const char *first,
+	    const char *last, long epoch);
 
 #endif

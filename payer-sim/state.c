@@ -37,9 +37,11 @@ static const char *route_paths[ROUTE__MAX] = {
 	"/medicalnetwork/claimstatus/v2/",
 	"/oihub/claim/detail/v1",
 	"/oihub/claim/payment/v1",
+	"/oihub/claim/member-search/v1",
 	"/__stats",
 	"/__reset",
 	"/__outage",
+	"/__epoch",
 	"(other)",
 };
 
@@ -49,7 +51,9 @@ static const char *reject_names[REJECT__MAX] = {
 };
 
 /* Names of the per-transaction counts in GET /__stats. */
-static const char *txn_names[TXN__MAX] = { "status", "details", "payment" };
+static const char *txn_names[TXN__MAX] = {
+	"status", "details", "payment", "member_search"
+};
 
 static struct claim_entry **claims;
 static long claims_n, claims_repeated, claims_max_count;
@@ -154,7 +158,7 @@ long
 state_claim_attempt(const char *claim, enum sim_txn t)
 {
 	struct claim_entry *e;
-	size_t b, n;
+	size_t b, n, i;
 
 	if ((unsigned)t >= TXN__MAX)
 		return 1;
@@ -177,9 +181,10 @@ state_claim_attempt(const char *claim, enum sim_txn t)
 		txn_claims[t]++;
 	if (e->count[t] == 2) {
 		txn_repeated[t]++;
-		if ((t == 0 || e->count[0] < 2) &&
-		    (t == 1 || e->count[1] < 2) &&
-		    (t == 2 || e->count[2] < 2))
+		for (i = 0; i < TXN__MAX; i++)
+			if (i != (size_t)t && e->count[i] >= 2)
+				break;
+		if (i == TXN__MAX)
 			claims_repeated++;
 	}
 	if (e->count[t] > claims_max_count)
@@ -419,6 +424,9 @@ state_stats_json(const char *claim, long long now_ms)
 		json_object_object_add(c, "payment_requests",
 		    json_object_new_int64(state_claim_count(claim,
 		    TXN_PAYMENT)));
+		json_object_object_add(c, "member_search_requests",
+		    json_object_new_int64(state_claim_count(claim,
+		    TXN_MEMBER)));
 		json_object_object_add(r, "claim", c);
 	}
 	s = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |

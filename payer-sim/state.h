@@ -13,9 +13,11 @@ enum sim_route {
 	ROUTE_X12,
 	ROUTE_DETAIL,		/* /oihub/claim/detail/v1 */
 	ROUTE_PAYMENT,		/* /oihub/claim/payment/v1 */
+	ROUTE_MEMBER,		/* /oihub/claim/member-search/v1 */
 	ROUTE_STATS,
 	ROUTE_RESET,
 	ROUTE_OUTAGE,
+	ROUTE_EPOCH,		/* /__epoch */
 	ROUTE_OTHER,
 	ROUTE__MAX
 };
@@ -28,6 +30,7 @@ enum sim_txn {
 	TXN_STATUS,
 	TXN_DETAILS,
 	TXN_PAYMENT,
+	TXN_MEMBER,		/* member searches that listed the claim */
 	TXN__MAX
 };
 

@@ -35,6 +35,7 @@ X12 = "/medicalnetwork/claimstatus/v2/"
 TOKEN = "/apip/auth/v2/token"
 DETAIL = "/oihub/claim/detail/v1"
 PAYMENT = "/oihub/claim/payment/v1"
+MEMBER = "/oihub/claim/member-search/v1"
 
 
 def free_port():
@@ -138,9 +139,11 @@ class Sim:
             return json.loads(r.read())
 
 
-def explain(claim, first="John", last="Doe"):
+def explain(claim, first="John", last="Doe", epoch=None):
+    ep = ["--epoch", str(epoch)] if epoch is not None else []
     out = subprocess.run([SIM_BIN, "--explain", claim, "--first", first,
-                          "--last", last], check=True, capture_output=True)
+                          "--last", last, *ep], check=True,
+                         capture_output=True)
     return json.loads(out.stdout)
 
 
@@ -356,7 +359,8 @@ def test_stats_and_reset(sim):
     sim.inquiry(None, "ZESTAT3")
     s = sim.stats("ZESTAT1")
     assert s["claim"] == {"claim_number": "ZESTAT1", "requests": 2,
-                          "details_requests": 0, "payment_requests": 0}
+                          "details_requests": 0, "payment_requests": 0,
+                          "member_search_requests": 0}
     assert s["requests"][INQUIRY]["200"] == 3
     assert s["requests"][INQUIRY]["401"] == 1
     assert s["claims_distinct"] == 2 and s["claims_repeated"] == 1
@@ -993,3 +997,190 @@ def test_details_payment_latency_limits_outage():
         assert s.stats()["outage_rejected"] == 2
     finally:
         assert s.stop() == 0
+
+
+def set_epoch(sim, n):
+    st, _, raw, _ = sim.call("/__epoch?n=%s" % n, b"", method="POST")
+    assert st == 200, raw
+    assert json.loads(raw) == {"epoch": int(n)}
+
+
+def routes_at(sim, tok, claim):
+    """The claim as the inquiry, the 277, details and payment show it."""
+    inq, det, pay = three_routes(sim, tok, claim)
+    st, _, raw, _ = sim.call(X12, x12_body(claim), {
+        "Authorization": "Bearer " + tok, "Content-Type": "application/json"})
+    assert st == 200
+    x12 = json.loads(raw)["claims"][0]["claimStatus"]
+    return inq, det, pay, x12
+
+
+def check_epoch_routes(inq, det, pay, x12, ex):
+    """Every route tells explain's story at that epoch."""
+    want_cat = {"Processed": "F1", "Denied": "F2", "Pending": "P1",
+                "In Review": "P2"}
+    assert inq["claimStatus"] == det["claimStatus"] == ex["claim_status"]
+    assert x12["statusCategoryCode"] == want_cat[ex["claim_status"]]
+    paid = inq["claimLevelTotalAmount"]["totalPaidAmount"]
+    assert paid == det["totals"]["totalPaidAmt"] == ex["total_paid"]
+    assert x12["amountPaid"] == paid
+    check_lines(det)
+    live = [p for p in pay["payments"] if p["status"] != "Voided"]
+    assert sum(cents(p["claimPaidAmount"]) for p in live) == cents(paid)
+    assert [p["paymentNumber"] for p in pay["payments"]] == [
+        p["number"] for p in ex["payments"]]
+    assert [p["paymentNumber"] for p in inq["payments"]] == (
+        [ex["check_number"]] if ex["check_number"] else [])
+    pd = inq["claimEvents"]["processedDate"]
+    assert (pd and "%s-%s-%s" % (pd[6:], pd[:2], pd[3:5])) == (
+        ex["processed_date"] or "")
+
+
+def test_epoch_moves_a_pending_claim_on_every_route(sim):
+    tok = sim.token()
+    # A Pending claim that is paid at some epoch 1..4 (explain says when).
+    for i in range(59426195, 59426995):
+        claim = "ZE%08d" % i
+        if explain(claim)["claim_status"] != "Pending":
+            continue
+        ex4 = explain(claim, epoch=4)
+        if ex4["claim_status"] == "Processed":
+            break
+    else:
+        raise AssertionError("no pending claim paid by epoch 4")
+    n = ex4["settled_epoch"]
+    st, _, raw, _ = sim.call("/__epoch")
+    assert st == 200 and json.loads(raw) == {"epoch": 0}
+    try:
+        inq, det, pay, x12 = routes_at(sim, tok, claim)
+        assert inq["claimStatus"] == "Pending" and pay["payments"] == []
+        check_epoch_routes(inq, det, pay, x12, explain(claim))
+        if n > 1:
+            set_epoch(sim, n - 1)
+            assert routes_at(sim, tok, claim)[0]["claimStatus"] == "Pending"
+        set_epoch(sim, n)
+        inq, det, pay, x12 = routes_at(sim, tok, claim)
+        ex = explain(claim, epoch=n)
+        assert ex["claim_status"] == "Processed" and ex["epoch"] == n
+        assert inq["claimStatus"] == "Processed" and pay["payments"]
+        check_epoch_routes(inq, det, pay, x12, ex)
+        # A claim that does not move answers as at epoch 0.
+        st, _, raw0, _ = sim.lookup(DETAIL, tok, "ZE59426196")
+        assert json.loads(raw0)["claim"]["claimStatus"] == explain(
+            "ZE59426196")["claim_status"]
+    finally:
+        set_epoch(sim, 0)
+    assert routes_at(sim, tok, claim)[0]["claimStatus"] == "Pending"
+    for bad in ("-1", "x", "", "1000001"):
+        assert sim.call("/__epoch?n=" + bad, b"", method="POST")[0] == 400
+    assert sim.call("/__epoch", b"", method="POST")[0] == 400
+    assert sim.call("/__epoch", method="DELETE")[0] == 405
+
+
+def test_epoch_voids_a_paid_claim_on_every_route(sim):
+    tok = sim.token()
+    for i in range(59426195, 59426995):
+        claim = "ZE%08d" % i
+        ex3 = explain(claim, epoch=3)
+        if ex3["void_epoch"] and not ex3["settled_epoch"]:
+            break
+    else:
+        raise AssertionError("no claim voided by epoch 3")
+    n = ex3["void_epoch"]
+    before = explain(claim, epoch=n - 1)
+    try:
+        set_epoch(sim, n)
+        inq, det, pay, x12 = routes_at(sim, tok, claim)
+        ex = explain(claim, epoch=n)
+        check_epoch_routes(inq, det, pay, x12, ex)
+        v, r = pay["payments"]
+        assert v["status"] == "Voided" and v["paymentMethod"] == "ACH"
+        assert v["paymentNumber"] == before["check_number"]
+        assert r["status"] == "Reissued" and r["paymentMethod"] == "CHK"
+        assert r["paymentNumber"] != v["paymentNumber"]
+        assert inq["payments"][0]["paymentNumber"] == r["paymentNumber"]
+    finally:
+        set_epoch(sim, 0)
+
+
+def test_normalised_only_claims(sim):
+    tok = sim.token()
+    canon = "0087123456"
+    assert explain(canon)["found"]
+    for raw in ("87123456", "0087-123-456", "0087 123 456", "UHC0087123456"):
+        ex = explain(raw)
+        assert not ex["found"] and ex["how_found"] == "found only as " + canon
+        st, _, body, _ = sim.inquiry(tok, raw)
+        assert st == 200
+        assert json.loads(body)["data"]["searchClaim"]["claims"] == []
+        for path in (DETAIL, PAYMENT):
+            st, _, body, _ = sim.lookup(path, tok, raw)
+            assert st == 404
+            assert json.loads(body)["errors"][0]["code"] == "CLAIM_NOT_FOUND"
+        st, _, body, _ = sim.call(X12, x12_body(raw), {
+            "Authorization": "Bearer " + tok})
+        assert json.loads(body)["claims"][0]["claimStatus"][
+            "statusCategoryCode"] == "D0"
+    inq, det, pay = three_routes(sim, tok, canon)
+    ex = explain(canon)
+    assert inq["claimStatus"] == det["claimStatus"] == ex["claim_status"]
+    assert "how_found" not in ex
+
+
+def member_search(sim, tok, member, dob, tin=TIN, body=None):
+    if body is None:
+        body = {"payerId": "87726", "memberId": member,
+                "memberDateOfBirth": dob}
+    return sim.lookup(MEMBER, tok, None, tin=tin, body=body)
+
+
+def test_member_search_finds_member_only_claims(sim):
+    tok = sim.token()
+    claims = ["MS%08d" % (20000000 + i * 13) for i in range(5)]
+    before = sim.stats()
+    searches = {c: 0 for c in claims}
+    for c in claims:
+        ex = explain(c)
+        assert not ex["found"]
+        assert ex["how_found"] == "found only by member search"
+        y, m, d = ex["member_dob"].split("-")
+        st, _, body, _ = sim.inquiry(tok, c)
+        assert json.loads(body)["data"]["searchClaim"]["claims"] == []
+        assert sim.lookup(DETAIL, tok, c)[0] == 404
+        st, hdrs, body, _ = member_search(sim, tok, ex["member_id"],
+                                          "%s/%s/%s" % (m, d, y))
+        assert st == 200 and hdrs["Content-Type"] == "application/json"
+        sd = ex["member_service_date"].split("-")
+        assert json.loads(body) == {"claims": [{
+            "claimNumber": c, "claimStatus": ex["member_claim_status"],
+            "serviceDate": "%s/%s/%s" % (sd[1], sd[2], sd[0])}]}
+        searches[c] += 1
+        # ISO dates are accepted too.
+        st, _, body, _ = member_search(sim, tok, ex["member_id"],
+                                       ex["member_dob"])
+        assert json.loads(body)["claims"][0]["claimNumber"] == c
+        searches[c] += 1
+        # The wrong date of birth, or an unknown member: nothing.
+        st, _, body, _ = member_search(sim, tok, ex["member_id"],
+                                       "01/01/1900")
+        assert st == 200 and json.loads(body) == {"claims": []}
+    for member in ("ABC123456", "W1", "X20000000"):
+        st, _, body, _ = member_search(sim, tok, member, "01/15/1980")
+        assert st == 200 and json.loads(body) == {"claims": []}
+    assert member_search(sim, None, "W20000000", "01/15/1980")[0] == 401
+    assert member_search(sim, tok, "W20000000", "01/15/1980",
+                         tin=None)[0] == 400
+    assert member_search(sim, tok, "W20000000", "1980-02-30x")[0] == 400
+    assert member_search(sim, tok, "", "", body=b"{")[0] == 400
+    assert sim.call(MEMBER, method="GET")[0] == 405
+    # Counted per route and per claim, like the other routes.
+    after = sim.stats()
+    got = after["requests"][MEMBER]
+    was = before["requests"].get(MEMBER, {})
+    assert got["200"] - was.get("200", 0) == 3 * len(claims) + 3
+    assert got["401"] - was.get("401", 0) == 1
+    for c, n in searches.items():
+        assert sim.stats(c)["claim"]["member_search_requests"] == n
+    mt = after["claims_by_transaction"]["member_search"]
+    assert mt["distinct"] - before["claims_by_transaction"][
+        "member_search"]["distinct"] == len(claims)

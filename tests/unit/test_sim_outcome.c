@@ -9,7 +9,9 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
+#include "errbuf.h"
 #include "outcome.h"
+#include "remit.h"
 #include "respond.h"
 #include "state.h"
 #include "tap.h"
@@ -540,7 +542,7 @@ struct seen_pay {
  * server sends.
  */
 static void
-test_remit(void)
+test_remit(long epoch)
 {
 	static const char *denials[] = { "50", "97", "16", "29", "197" };
 	static struct seen_pay seen[N_CLAIMS];
@@ -557,10 +559,11 @@ test_remit(void)
 	size_t nl, na, np;
 
 	memset(&q, 0, sizeof(q));
+	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < N_CLAIMS; i++) {
 		snprintf(q.claim, sizeof(q.claim), "ZE%08d", 59420000 + i);
-		outcome_for(q.claim, strlen(q.claim), &o);
-		x = respond_explain(q.claim, "A", "B");
+		outcome_for_epoch(q.claim, strlen(q.claim), epoch, &o);
+		x = respond_explain_epoch(q.claim, "A", "B", epoch);
 		if (x != NULL && (long)strlen(x) > maxexplain)
 			maxexplain = (long)strlen(x);
 		free(x);
@@ -711,7 +714,7 @@ test_remit(void)
 			    strcmp(str(path(idx(pays, 1), "status", NULL)),
 			    "Reissued") != 0 ||
 			    strcmp(str(path(idx(pays, 0), "paymentMethod",
-			    NULL)), "CHK") != 0 ||
+			    NULL)), o.void_epoch ? "ACH" : "CHK") != 0 ||
 			    strcmp(str(path(idx(pays, 0), "paymentNumber",
 			    NULL)), str(path(idx(pays, 1), "paymentNumber",
 			    NULL))) == 0)
@@ -749,6 +752,8 @@ test_remit(void)
 		if (seen[j].sum != seen[j].amount ||
 		    seen[j].claims != seen[j].expect || seen[j].claims < 2)
 			groups = 0;
+	if (epoch != 0)
+		printf("# claim details and payments at epoch %ld\n", epoch);
 	ok(cross, "details and payment agree with the claim inquiry");
 	ok(count, "1 to 6 lines per claim");
 	ok(shape, "lines are numbered, coded, with units and remark codes");
@@ -761,6 +766,12 @@ test_remit(void)
 	ok(voids, "a voided check comes with its reissue, and only then");
 	ok(groups, "a shared EFT pays the sum of its claims' shares, seen "
 	    "from each of them (%ld EFTs)", nseen);
+	if (epoch != 0) {
+		/* The epoch shares are tested in test_epoch_moves(). */
+		ok(maxexplain < 4000, "--explain stays under 4 KB (%ld bytes)",
+		    maxexplain);
+		return;
+	}
 	ok(nreissue * 100 > nproc * 3 && nreissue * 100 < nproc * 7,
 	    "void and reissue: %ld of %ld paid claims (5 %% documented)",
 	    nreissue, nproc);
@@ -772,9 +783,344 @@ test_remit(void)
 	    maxexplain);
 }
 
+/* FNV-1a over the fields the routes show, for the epoch 0 digest. */
+static uint32_t
+digest_feed(uint32_t dg, const char *s)
+{
+	dg ^= outcome_hash(s, strlen(s));
+	return dg * 16777619u;
+}
+
+static uint32_t
+digest_outcome(uint32_t dg, const struct sim_outcome *o)
+{
+	struct sim_remit r;
+	struct sim_csv c;
+	char b[512];
+	int i, j;
+
+	outcome_csv(o, &c);
+	snprintf(b, sizeof(b), "%u|%d|%d|%s|%s|%s|%s|%d|%s|%ld|%ld|%ld|%ld|"
+	    "%d%d|%d-%d-%d|%d-%d-%d|%d|%ld|%d|%s|%d-%d-%d",
+	    o->hash, o->status, o->force, c.status, c.total_charged,
+	    c.total_paid, c.processed_date, c.success, c.error_message,
+	    o->billed, o->allowed, o->paid, o->patresp, o->has_processed,
+	    o->has_payment, o->payment_date.y, o->payment_date.m,
+	    o->payment_date.d, o->processed.y, o->processed.m, o->processed.d,
+	    o->pay_kind, o->batch_amount, o->batch_claims, o->payment_number,
+	    o->void_date.y, o->void_date.m, o->void_date.d);
+	dg = digest_feed(dg, b);
+	dg = digest_feed(dg, o->void_number);
+	dg = digest_feed(dg, o->c507);
+	dg = digest_feed(dg, o->c508);
+	remit_for(o, &r);
+	dg = digest_feed(dg, r.control);
+	for (i = 0; i < r.nlines; i++) {
+		const struct sim_line *l = &r.lines[i];
+
+		snprintf(b, sizeof(b), "%s|%s|%d|%ld|%ld|%ld|%ld|%s", l->code,
+		    l->modifier, l->units, l->charged, l->allowed, l->paid,
+		    l->patresp, l->remark);
+		dg = digest_feed(dg, b);
+		for (j = 0; j < l->nadj; j++) {
+			snprintf(b, sizeof(b), "%s%s%ld", l->adj[j].group,
+			    l->adj[j].reason, l->adj[j].amount);
+			dg = digest_feed(dg, b);
+		}
+	}
+	for (i = 0; i < r.npayments; i++) {
+		const struct sim_payment *y = &r.payments[i];
+
+		snprintf(b, sizeof(b), "%s|%s|%s|%ld|%ld", y->number,
+		    y->method, y->status, y->amount, y->claim_paid);
+		dg = digest_feed(dg, b);
+	}
+	return dg;
+}
+
+/* The claim numbers of the epoch 0 digest: ZE... and 9-digit numbers. */
+static void
+digest_claim(int i, char *buf, size_t sz)
+{
+	if (i % 4 == 3)
+		snprintf(buf, sz, "%d", 100000000 + i * 7919);
+	else
+		snprintf(buf, sz, "ZE%08d", 59420000 + i);
+}
+
+/*
+ * Epoch 0 is the simulator as it was before epochs: the digest of
+ * outcome and remittance of 10,000 claims was taken from the simulator
+ * without epochs (3022788962).
+ */
+static void
+test_epoch_zero(void)
+{
+	struct sim_outcome o, o2;
+	char claim[32], *a, *b;
+	uint32_t dg = 2166136261u;
+	int i, same = 1, explain_same = 1;
+
+	for (i = 0; i < N_CLAIMS; i++) {
+		digest_claim(i, claim, sizeof(claim));
+		outcome_for_epoch(claim, strlen(claim), 0, &o);
+		outcome_for(claim, strlen(claim), &o2);
+		if (memcmp(&o, &o2, sizeof(o)) != 0)
+			same = 0;
+		dg = digest_outcome(dg, &o);
+		if (i % 10 == 0) {
+			a = respond_explain(claim, "A", "B");
+			b = respond_explain_epoch(claim, "A", "B", 0);
+			if (a == NULL || b == NULL || strcmp(a, b) != 0 ||
+			    strstr(a, "\"epoch\"") != NULL)
+				explain_same = 0;
+			free(a);
+			free(b);
+		}
+	}
+	ok(dg == 3022788962u, "epoch 0: 10,000 claims answer as before "
+	    "epochs (digest %u)", dg);
+	ok(same, "outcome_for() is epoch 0");
+	ok(explain_same, "--explain at epoch 0 is unchanged (1,000 claims)");
+}
+
+/* o and p equal but for the epoch they are for. */
+static int
+same_but_epoch(const struct sim_outcome *o, const struct sim_outcome *p)
+{
+	struct sim_outcome a = *o, b = *p;
+
+	a.epoch = b.epoch = 0;
+	return memcmp(&a, &b, sizeof(a)) == 0;
+}
+
+/*
+ * Epochs 1..3 over 10,000 claims: the documented shares settle and get
+ * voided, nothing else moves, and what moved stays moved.
+ */
+static void
+test_epoch_moves(void)
+{
+	struct sim_outcome o0, prev, oe;
+	char claim[32];
+	long pend0 = 0, single0 = 0, settled[4] = { 0 }, voided[4] = { 0 };
+	long spaid = 0, sdenied = 0;
+	int i, e, still = 1, keep = 1, settle_ok = 1, void_ok = 1;
+
+	for (i = 0; i < N_CLAIMS; i++) {
+		snprintf(claim, sizeof(claim), "ZE%08d", 59420000 + i);
+		outcome_for_epoch(claim, strlen(claim), 0, &o0);
+		if (o0.force == SIM_FORCE_NONE && (o0.status == SIM_PENDING ||
+		    o0.status == SIM_IN_REVIEW))
+			pend0++;
+		if (o0.force == SIM_FORCE_NONE && o0.pay_kind == SIM_PAY_SINGLE)
+			single0++;
+		prev = o0;
+		for (e = 1; e <= 3; e++) {
+			outcome_for_epoch(claim, strlen(claim), e, &oe);
+			if (oe.epoch != e)
+				still = 0;
+			/* Only pending claims and paid-alone claims move. */
+			if (oe.settled_epoch == 0 && oe.void_epoch == 0 &&
+			    !same_but_epoch(&oe, &o0))
+				still = 0;
+			if ((o0.force != SIM_FORCE_NONE || (o0.pay_kind !=
+			    SIM_PAY_SINGLE && o0.status != SIM_PENDING &&
+			    o0.status != SIM_IN_REVIEW)) &&
+			    !same_but_epoch(&oe, &o0))
+				still = 0;
+			/* Once moved, a claim stays where it went. */
+			if (prev.void_epoch && !same_but_epoch(&oe, &prev))
+				keep = 0;
+			if (prev.settled_epoch && (oe.settled_epoch !=
+			    prev.settled_epoch || oe.status != prev.status ||
+			    oe.paid != prev.paid || oe.billed != prev.billed ||
+			    outcome_days(&oe.processed) !=
+			    outcome_days(&prev.processed)))
+				keep = 0;
+			if (oe.settled_epoch == e) {
+				settled[e]++;
+				if (oe.status == SIM_PROCESSED) {
+					spaid++;
+					if (oe.paid <= 0 || oe.paid !=
+					    oe.allowed - oe.patresp ||
+					    !oe.has_payment ||
+					    outcome_days(&oe.processed) <=
+					    outcome_days(&oe.received) ||
+					    oe.billed != o0.billed)
+						settle_ok = 0;
+				} else if (oe.status == SIM_DENIED) {
+					sdenied++;
+					if (oe.paid != 0 || oe.has_payment ||
+					    !oe.has_processed)
+						settle_ok = 0;
+				} else
+					settle_ok = 0;
+			}
+			if (oe.void_epoch == e) {
+				if (oe.settled_epoch == 0)
+					voided[e]++;
+				if (oe.void_epoch <= oe.settled_epoch ||
+				    prev.pay_kind != SIM_PAY_SINGLE ||
+				    oe.pay_kind != SIM_PAY_REISSUE ||
+				    strcmp(oe.void_number,
+				    prev.payment_number) != 0 ||
+				    strncmp(oe.payment_number, "CHK", 3) != 0 ||
+				    outcome_days(&oe.payment_date) <=
+				    outcome_days(&oe.void_date) ||
+				    oe.paid != prev.paid)
+					void_ok = 0;
+			}
+			prev = oe;
+		}
+	}
+	ok(still, "epochs 1..3: only pending and paid-alone claims move");
+	ok(keep, "epochs 1..3: a settled or voided claim stays so");
+	ok(settle_ok, "settled claims: paid (amounts as section 7) or denied");
+	ok(void_ok, "voids: the EFT paid before, reissued as a later check");
+	for (e = 1; e <= 3; e++) {
+		ok(settled[e] * 100 >= pend0 * 15 &&
+		    settled[e] * 100 <= pend0 * 25,
+		    "epoch %d: %ld of %ld Pending/In Review settle "
+		    "(20 %% documented)", e, settled[e], pend0);
+		ok(voided[e] * 100 >= single0 * 3 &&
+		    voided[e] * 100 <= single0 * 7,
+		    "epoch %d: %ld of %ld claims paid alone voided "
+		    "(5 %% documented)", e, voided[e], single0);
+	}
+	ok(spaid * 100 >= (spaid + sdenied) * 68 &&
+	    spaid * 100 <= (spaid + sdenied) * 82,
+	    "settled: %ld paid, %ld denied (75 %% paid documented)", spaid,
+	    sdenied);
+}
+
+/* Not-found triage: normalised spellings and member-only claims. */
+static void
+test_triage(void)
+{
+	static const struct {
+		const char	*raw;
+		int		 norm;
+	} cases[] = {
+		{ "87123456", 1 }, { "087123456", 1 }, { "0087 123 456", 1 },
+		{ "0087-123-456", 1 }, { "UHC0087123456", 1 },
+		{ "uhc-87123456", 1 }, { "0087123456", 0 }, { "12345678", 0 },
+		{ "8712345", 0 }, { "ZE59426195", 0 }, { "00871234567", 0 },
+		{ "UHC", 0 },
+	};
+	struct sim_outcome o, m[SIM_MEMBER_MAX];
+	struct sim_request q;
+	struct sim_date dob;
+	struct errbuf err;
+	struct json_object *r, *c;
+	char claim[32], canon[32], out[24], *s;
+	size_t i;
+	int good = 1, found = 0, hidden = 1, msearch = 1, n, e;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (outcome_normalise(cases[i].raw, strlen(cases[i].raw), out,
+		    sizeof(out)) != cases[i].norm ||
+		    (cases[i].norm && strcmp(out, "0087123456") != 0))
+			good = 0;
+	ok(good, "normalisation: spaces, dashes, UHC, lost leading zeros");
+
+	/* Excel's spelling of 1,000 claims known as 0087dddddd. */
+	good = 1;
+	for (i = 0; i < 1000; i++) {
+		snprintf(canon, sizeof(canon), "00%08zu", 87000000 + i * 997);
+		snprintf(claim, sizeof(claim), "%zu", 87000000 + i * 997);
+		outcome_for(claim, strlen(claim), &o);
+		if (o.status != SIM_NOT_FOUND)
+			good = 0;
+		outcome_for(canon, strlen(canon), &m[0]);
+		if ((m[0].status != SIM_NOT_FOUND) !=
+		    (o.lookup == SIM_LOOKUP_NORMALISED) ||
+		    (o.lookup == SIM_LOOKUP_NORMALISED &&
+		    strcmp(o.found_as, canon) != 0))
+			good = 0;
+		found += m[0].status != SIM_NOT_FOUND;
+	}
+	ok(good && found > 900, "lost leading zeros: not found, found as the "
+	    "10-digit number (%d of 1,000)", found);
+	s = respond_explain("87123456", NULL, NULL);
+	r = s ? json_tokener_parse(s) : NULL;
+	ok(strcmp(str(path(r, "status", NULL)), "Not Found") == 0 &&
+	    strcmp(str(path(r, "how_found", NULL)),
+	    "found only as 0087123456") == 0,
+	    "explain: found only as 0087123456");
+	json_object_put(r);
+	free(s);
+
+	/* Member-only claims: MS + digits, member W + digits. */
+	for (i = 0; i < 1000; i++) {
+		snprintf(claim, sizeof(claim), "MS%08zu", 10000000 + i * 7);
+		outcome_for(claim, strlen(claim), &o);
+		if (o.status != SIM_NOT_FOUND ||
+		    o.lookup != SIM_LOOKUP_MEMBER ||
+		    strcmp(o.member_id + 1, claim + 2) != 0 ||
+		    o.member_id[0] != 'W')
+			hidden = 0;
+		for (e = 0; e <= 3; e++) {
+			n = outcome_member_search(o.member_id, &o.member_dob, e,
+			    m);
+			if (n != 1 || strcmp(m[0].found_as, claim) != 0 ||
+			    m[0].member_status == SIM_NOT_FOUND ||
+			    m[0].status != m[0].member_status)
+				msearch = 0;
+		}
+		dob = o.member_dob;
+		dob.d = dob.d == 1 ? 2 : 1;
+		if (outcome_member_search(o.member_id, &dob, 0, m) != 0)
+			msearch = 0;
+	}
+	ok(hidden, "member-only claims: not found by number");
+	ok(msearch, "member search finds them with the right date of birth "
+	    "only, at every epoch");
+	dob.y = 1970;
+	dob.m = dob.d = 1;
+	ok(outcome_member_search("ABC123456", &dob, 0, m) == 0 &&
+	    outcome_member_search("W12", &dob, 0, m) == 0 &&
+	    outcome_member_search("", &dob, 0, m) == 0,
+	    "member search: nothing for unknown members");
+
+	s = respond_explain("MS12345678", NULL, NULL);
+	r = s ? json_tokener_parse(s) : NULL;
+	ok(strcmp(str(path(r, "how_found", NULL)),
+	    "found only by member search") == 0 &&
+	    strcmp(str(path(r, "member_id", NULL)), "W12345678") == 0,
+	    "explain: found only by member search");
+	json_object_put(r);
+	free(s);
+
+	s = "{\"payerId\":\"87726\",\"memberId\":\"W12345678\","
+	    "\"memberDateOfBirth\":\"08/01/1968\"}";
+	n = respond_parse_member_search(s, strlen(s), &q, &dob, &err) == 0 ?
+	    outcome_member_search(q.member.id, &dob, 0, m) : -1;
+	s = respond_member_search(m, n);
+	r = s ? json_tokener_parse(s) : NULL;
+	c = idx(path(r, "claims", NULL), 0);
+	ok(n == 1 && strcmp(str(path(c, "claimNumber", NULL)),
+	    "MS12345678") == 0 && strcmp(str(path(c, "claimStatus", NULL)),
+	    "Rejected") == 0 && strcmp(str(path(c, "serviceDate", NULL)),
+	    "04/26/2025") == 0, "member search answer: %s", s ? s : "NULL");
+	json_object_put(r);
+	free(s);
+	s = respond_member_search(m, 0);
+	ok(s != NULL && strcmp(s, "{\"claims\":[]}") == 0,
+	    "member search with no claim: {\"claims\":[]}");
+	free(s);
+	s = "{\"memberId\":\"W1\",\"memberDateOfBirth\":\"1968-13-01\"}";
+	ok(respond_parse_member_search(s, strlen(s), &q, &dob, &err) == -1,
+	    "member search: a bad date is refused");
+	s = "{\"memberId\":\"W1\"}";
+	ok(respond_parse_member_search(s, strlen(s), &q, &dob, &err) == -1,
+	    "member search: the date of birth is required");
+}
+
 int
 main(void)
 {
+	int i;
 	if (sodium_init() < 0)
 		return 1;
 	test_hash();
@@ -786,7 +1132,12 @@ main(void)
 	test_x12();
 	test_token();
 	test_explain();
-	test_remit();
+	test_remit(0);
+	test_epoch_zero();
+	test_epoch_moves();
+	for (i = 1; i <= 3; i++)
+		test_remit(i);
+	test_triage();
 	test_state();
 	return done_testing();
 }
