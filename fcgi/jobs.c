@@ -18,6 +18,7 @@
 #include "job.h"
 #include "log.h"
 #include "query.h"
+#include "results.h"
 #include "util.h"
 
 #define TASK_NAME	"claims.tasks.process_csv_file"
@@ -215,10 +216,55 @@ job_totals(struct req *r, struct errbuf *err)
 	return o;
 }
 
+/*
+ * {bucket: {count, billed, paid}} over the job's rows by action
+ * (sql/010_claim_actions.sql), every bucket present, amounts as
+ * strings like the totals ("0.00" for none).
+ */
+static struct json_object *
+job_actions(struct req *r, struct errbuf *err)
+{
+	static const char sql[] = "SELECT a, count(*),"
+	    " coalesce(sum(total_charged), 0)::numeric(14,2)::text,"
+	    " coalesce(sum(total_paid), 0)::numeric(14,2)::text"
+	    " FROM (SELECT " RESULTS_ACTION " AS a, total_charged,"
+	    " total_paid FROM csv_job_rows WHERE job_id = $1) x GROUP BY a";
+	struct json_object *o, *b;
+	const char *params[1];
+	PGresult *res;
+	PGconn *db;
+	int i, row;
+
+	params[0] = r->job_id;
+	if ((db = req_db(r)) == NULL)
+		return NULL;
+	if ((res = db_exec_prepared(db, err, "job_actions", sql, 1,
+	    params)) == NULL)
+		return NULL;
+	o = json_object_new_object();
+	for (i = 0; i < RESULTS_NACTIONS; i++) {
+		b = json_object_new_object();
+		for (row = 0; row < PQntuples(res); row++)
+			if (strcmp(PQgetvalue(res, row, 0),
+			    results_actions[i]) == 0)
+				break;
+		json_object_object_add(b, "count", json_object_new_int64(
+		    row < PQntuples(res) ? strtoll(PQgetvalue(res, row, 1),
+		    NULL, 10) : 0));
+		json_object_object_add(b, "billed", json_object_new_string(
+		    row < PQntuples(res) ? PQgetvalue(res, row, 2) : "0.00"));
+		json_object_object_add(b, "paid", json_object_new_string(
+		    row < PQntuples(res) ? PQgetvalue(res, row, 3) : "0.00"));
+		json_object_object_add(o, results_actions[i], b);
+	}
+	PQclear(res);
+	return o;
+}
+
 void
 jobs_detail(struct req *r)
 {
-	struct json_object *o, *totals;
+	struct json_object *o, *totals, *actions;
 	struct errbuf err;
 	PGresult *res;
 
@@ -233,6 +279,12 @@ jobs_detail(struct req *r)
 		return;
 	}
 	json_object_object_add(o, "totals", totals);
+	if ((actions = job_actions(r, &err)) == NULL) {
+		json_object_put(o);
+		resp_db_error(r, err.msg[0] != '\0' ? &err : NULL);
+		return;
+	}
+	json_object_object_add(o, "actions", actions);
 	resp_json(r, 200, o, NULL);
 }
 

@@ -173,6 +173,12 @@ static const struct {
 	    " (WHERE upper(status) IS DISTINCT FROM 'VOIDED'), 0)" },
 };
 
+const char *const results_actions[RESULTS_NACTIONS] = {
+	"paid", "partially_paid", "denied_correctable", "denied_appealable",
+	"needs_information", "pending", "pending_long", "rejected",
+	"not_found", "input_invalid", "error", "review"
+};
+
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 int
@@ -455,6 +461,8 @@ results_sql(const struct results_opts *o, const struct results_cols *c,
 				ITEM(details[i].sql != NULL ? details[i].sql :
 				    o->carc ? DENIAL_REASONS_CARC :
 				    DENIAL_REASONS_BARE);
+		/* Last, for every workflow: what to do with the claim. */
+		ITEM(RESULTS_ACTION);
 	}
 	if (o->lines)
 		for (i = 0; i < NELEM(lines); i++)
@@ -541,6 +549,7 @@ results_header(const struct results_opts *o, const struct results_cols *c,
 		if (o->details)
 			for (i = 0; i < NELEM(details); i++)
 				CELL(details[i].name);
+		CELL("action");
 	}
 	if (o->lines)
 		for (i = 0; i < NELEM(lines); i++)

@@ -106,6 +106,18 @@ int	 results_sql(const struct results_opts *o, const struct results_cols *c,
 #define RESULTS_DENIAL_REASONS_BARE					\
 	"replace(csv_job_rows.carc_codes, ';', '; ')"
 
+/*
+ * SQL of a csv_job_rows row's action bucket (sql/010_claim_actions.sql:
+ * paid, denied_correctable, pending_long, ..., review), computed from
+ * the stored columns when read.  One of a fixed set of words: no
+ * csv_safe() needed.
+ */
+#define RESULTS_ACTION		"csv_row_action(csv_job_rows)"
+
+/* The action buckets, in the order the summaries list them. */
+extern const char *const results_actions[];
+#define RESULTS_NACTIONS	12
+
 /* Room for any statement results_sql() writes (64 inputs of < 40 bytes). */
 #define RESULTS_SQL_MAX		16384
 

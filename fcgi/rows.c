@@ -2,7 +2,8 @@
  * GET claims/csv-jobs/{id}/rows/: a job's rows as JSON for the browser's
  * results table, DRF PageNumberPagination ({count, next, previous,
  * results}), filtered by ?status= (the row's status text, exactly),
- * ?success=true|false and ?q= (claim number prefix, any case).  Values
+ * ?success=true|false, ?q= (claim number prefix, any case) and
+ * ?action= (the row's action bucket, sql/010_claim_actions.sql).  Values
  * are raw (JSON needs no formula neutralising; the browser shows text).
  * Another organisation's job answers 404.
  *
@@ -40,7 +41,7 @@
 	" denied_amount::text, carc_codes, " denial ", rarc_codes,"	\
 	" payment_method, payment_numbers, payment_dates,"		\
 	" claim_paid_amount::text, void_reissue, details_result,"	\
-	" details_note, payments_result, payments_note"
+	" details_note, payments_result, payments_note, " RESULTS_ACTION
 enum {
 	RC_ROW, RC_CLAIM, RC_STATUS, RC_PATIENT, RC_CHARGED, RC_PAID,
 	RC_PROCESSED, RC_SUCCESS, RC_ERROR, RC_WARNING, RC_LOOKUP, RC_ATTEMPTS,
@@ -50,7 +51,7 @@ enum {
 	RC_DENIED_LINES, RC_DENIED_AMOUNT, RC_CARC, RC_DENIAL, RC_RARC,
 	RC_PAY_METHOD, RC_PAY_NUMBERS, RC_PAY_DATES, RC_CLAIM_PAID, RC_VOID,
 	RC_DETAILS_RESULT, RC_DETAILS_NOTE, RC_PAYMENTS_RESULT,
-	RC_PAYMENTS_NOTE
+	RC_PAYMENTS_NOTE, RC_ACTION
 };
 
 /* Text columns of the claim details, keyed as in the results CSV. */
@@ -78,6 +79,7 @@ static const struct {
 	{ "details_note", RC_DETAILS_NOTE },
 	{ "payments_result", RC_PAYMENTS_RESULT },
 	{ "payments_note", RC_PAYMENTS_NOTE },
+	{ "action", RC_ACTION },
 };
 
 /*
@@ -154,12 +156,13 @@ job_check(struct req *r, PGconn *db)
 	return carc;
 }
 
-/* $1 job, $2 status, $3 success, $4 claim number prefix. */
+/* $1 job, $2 status, $3 success, $4 claim number prefix, $5 action. */
 #define ROW_WHERE							\
 	" WHERE job_id = $1 AND ($2::text IS NULL OR status = $2)"	\
 	" AND ($3::boolean IS NULL OR success = $3)"			\
 	" AND ($4::text IS NULL OR"					\
-	"  starts_with(upper(claim_number), upper($4)))"
+	"  starts_with(upper(claim_number), upper($4)))"		\
+	" AND ($5::text IS NULL OR " RESULTS_ACTION " = $5)"
 
 /* o[key] = the text of column col, or null. */
 static void
@@ -222,18 +225,18 @@ rows_list(struct req *r)
 	static const char sql_page[] = "SELECT "
 	    ROW_COLS(RESULTS_DENIAL_REASONS_CARC)
 	    " FROM csv_job_rows" ROW_WHERE
-	    " ORDER BY row_number LIMIT $5 OFFSET $6";
+	    " ORDER BY row_number LIMIT $6 OFFSET $7";
 	static const char sql_page_bare[] = "SELECT "
 	    ROW_COLS(RESULTS_DENIAL_REASONS_BARE)
 	    " FROM csv_job_rows" ROW_WHERE
-	    " ORDER BY row_number LIMIT $5 OFFSET $6";
+	    " ORDER BY row_number LIMIT $6 OFFSET $7";
 	struct query q;
-	const char *params[6], *v;
+	const char *params[7], *v;
 	long count, size;
 	struct errbuf err;
 	PGresult *res;
 	PGconn *db;
-	int n, carc;
+	int i, n, carc;
 
 	if (resp_job_id(r) == -1)
 		return;
@@ -246,6 +249,7 @@ rows_list(struct req *r)
 	params[1] = NULL;
 	params[2] = NULL;
 	params[3] = NULL;
+	params[4] = NULL;
 	if ((v = query_get(&q, "status")) != NULL && *v != '\0')
 		params[1] = v;
 	if ((v = query_get(&q, "success")) != NULL && *v != '\0') {
@@ -267,6 +271,16 @@ rows_list(struct req *r)
 		}
 		params[3] = v;
 	}
+	if ((v = query_get(&q, "action")) != NULL && *v != '\0') {
+		for (i = 0; i < RESULTS_NACTIONS; i++)
+			if (strcmp(v, results_actions[i]) == 0)
+				params[4] = results_actions[i];
+		if (params[4] == NULL) {
+			resp_field_error(r, 400, "invalid_query", "action",
+			    "action must be one of the action buckets.");
+			return;
+		}
+	}
 
 	if ((db = req_db(r)) == NULL) {
 		resp_db_error(r, NULL);
@@ -274,7 +288,7 @@ rows_list(struct req *r)
 	}
 	if ((carc = job_check(r, db)) == -1)
 		return;
-	if ((res = db_exec(db, &err, sql_count, 4, params)) == NULL) {
+	if ((res = db_exec(db, &err, sql_count, 5, params)) == NULL) {
 		resp_db_error(r, &err);
 		return;
 	}
@@ -283,7 +297,7 @@ rows_list(struct req *r)
 
 	size = drf_page_size(query_get(&q, "page_size"));
 	if ((n = resp_page(r, db, &q, count, size, carc ? sql_page :
-	    sql_page_bare, 6, params, row_json)) >= 0)
+	    sql_page_bare, 7, params, row_json)) >= 0)
 		r->rows = n;
 }
 

@@ -598,6 +598,64 @@ COMMIT;`);
   }
 }, { needs: ['the workflow chosen on upload is sent with it'] });
 
+test('the job page shows claims and dollars by action, as the API counts them', async () => {
+  const { page } = S;
+  const id = D.jobId;
+  assert(/^[0-9a-f-]{36}$/.test(id), 'a job id');
+  // Rows 2 to 4 get payer answers through SQL, as the worker stores them:
+  // denied for missing information, denied for medical necessity, and
+  // pending since long before the check (service dates stand in for the
+  // received date).
+  sql(`BEGIN;
+UPDATE csv_job_rows SET status = 'Denied', status_category_code = 'F2', lookup_result = 'FOUND',
+  success = true, total_charged = 210.00, total_paid = 0.00, carc_codes = '16', rarc_codes = 'MA130'
+  WHERE job_id = '${id}' AND row_number = 2;
+UPDATE csv_job_rows SET status = 'Denied', status_category_code = 'F2', lookup_result = 'FOUND',
+  success = true, total_charged = 320.00, total_paid = 0.00, carc_codes = '50', rarc_codes = NULL
+  WHERE job_id = '${id}' AND row_number = 3;
+UPDATE csv_job_rows SET status = 'Pending', status_category_code = 'P1', lookup_result = 'FOUND',
+  success = true, total_charged = 45.00, total_paid = NULL, service_from = '2020-01-02',
+  service_to = '2020-01-02', checked_at = now()
+  WHERE job_id = '${id}' AND row_number = 4;
+COMMIT;`);
+  await page.evaluate(() => { location.hash = '#/jobs'; });
+  await waitH1(page, 'Jobs');
+  await page.evaluate((x) => { location.hash = x; }, `#/jobs/${id}`);
+  await page.locator('#actions-table tbody tr').first().waitFor();
+
+  const job = await api.json(`claims/csv-jobs/${id}/`);
+  const acts = job.actions;
+  assert(acts && typeof acts === 'object', `job has actions: ${JSON.stringify(acts)}`);
+  for (const k of ['denied_correctable', 'denied_appealable', 'pending_long']) {
+    assert(acts[k] && acts[k].count >= 1, `bucket ${k} counted (API): ${JSON.stringify(acts)}`);
+  }
+  eq(Object.values(acts).reduce((n, b) => n + b.count, 0), job.total_rows, 'every row in one bucket (API)');
+  // The table: the buckets with claims, in the API's order, its numbers.
+  const shown = await page.locator('#actions-table tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.action));
+  eq(JSON.stringify(shown), JSON.stringify(Object.keys(acts).filter((k) => acts[k].count > 0)), 'buckets shown = API buckets with claims');
+  const rows = await tableRows(page, '#actions-table');
+  for (const [i, k] of shown.entries()) {
+    eq(rows[i][1], String(acts[k].count), `${k} claims`);
+    eq(rows[i][2], usd(acts[k].billed), `${k} billed`);
+    eq(rows[i][3], usd(acts[k].paid), `${k} paid`);
+  }
+
+  // The results table's Action column: each row's API action.
+  const apiRows = (await api.json(`claims/csv-jobs/${id}/rows/?page_size=100`)).results;
+  const cells = await page.locator('#rows-table tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.dataset.row, tr.querySelector('td.action').dataset.action]));
+  eq(JSON.stringify(cells), JSON.stringify(apiRows.map((r) => [String(r.row), r.action])), 'action per row = API');
+
+  // A bucket's name filters the results to its rows.
+  await page.click('#actions-table button[data-action="denied_appealable"]');
+  const want = (await api.json(`claims/csv-jobs/${id}/rows/?action=denied_appealable`)).count;
+  eq(want, acts.denied_appealable.count, 'API ?action= count = the bucket count');
+  await until(async () => (await text(page, '#rows-count')).trim() === `${want} ${want === 1 ? 'row' : 'rows'} match the filters.`, { what: 'the bucket\'s rows' });
+  const only = await page.locator('#rows-table tbody td.action').evaluateAll((tds) => tds.map((td) => td.dataset.action));
+  assert(only.length === want && only.every((a) => a === 'denied_appealable'), `only appealable rows: ${JSON.stringify(only)}`);
+  await screenshot(page, 'job-actions');
+  await page.click('#filter-clear');
+}, { needs: ['a row opens its lines (a denied line with its reason) and payments'] });
+
 test('a details and payments job offers the lines and payments downloads', async () => {
   const { page } = S;
   const id = D.jobId;

@@ -184,8 +184,10 @@ def test_extended_details_columns(api, details_job):
     t = rows_of(results(api, details_job, format="extended").text)
     head = t[0]
     assert head[:9] == CONTRACT
-    assert head[-len(DETAILS):] == DETAILS
-    assert head[-len(DETAILS) - 2:-len(DETAILS)] == EXTENDED_TAIL
+    # The action bucket (sql/010_claim_actions.sql) comes last.
+    assert head[-1] == "action"
+    assert head[-len(DETAILS) - 1:-1] == DETAILS
+    assert head[-len(DETAILS) - 3:-len(DETAILS) - 1] == EXTENDED_TAIL
     # The nine contract columns are the plain CSV's, unchanged.
     assert [r[:9] for r in t[1:]] == base[1:]
     one = dict(zip(head, t[1]))
@@ -221,7 +223,7 @@ def test_status_job_extended_unchanged(api):
     job = r.json()["id"]
     api.wait_done(job)
     head = rows_of(results(api, job, format="extended").text)[0]
-    assert head[-2:] == EXTENDED_TAIL
+    assert head[-3:] == EXTENDED_TAIL + ["action"]
     assert "details_note" not in head
 
 

@@ -13,7 +13,7 @@ CONTRACT = ["row", "claim_number", "status", "patient_name", "total_charged",
 EXTENDED = ["lookup_result", "status_category_code", "status_code",
             "status_description", "payer_claim_number", "total_allowed",
             "patient_responsibility", "check_number", "check_date",
-            "attempts", "checked_at", "member_match"]
+            "attempts", "checked_at", "member_match", "action"]
 NUMERIC = {"row", "total_charged", "total_paid", "total_allowed",
            "patient_responsibility", "attempts"}
 DANGER = ("=", "+", "-", "@", "\t", "\r")
@@ -210,7 +210,7 @@ def test_rows_endpoint(api, other_org_api):
         "denial_reasons", "rarc_codes", "payment_method", "payment_numbers",
         "payment_dates", "claim_paid_amount", "void_reissue",
         "details_result", "details_note", "payments_result",
-        "payments_note"}
+        "payments_note", "action"}
     inv = body["results"][2]
     assert inv["success"] is False and inv["status"] == "Invalid"
     assert inv["error_message"] == "first_name is empty"

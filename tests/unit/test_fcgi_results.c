@@ -75,7 +75,7 @@ test_details(void)
 	    "copay,coinsurance,line_count,denied_line_count,denied_amount,"
 	    "denial_reasons,rarc_codes,payment_method,payment_numbers,"
 	    "payment_dates,claim_paid_amount,void_reissue,details_result,"
-	    "details_note,payments_result,payments_note\r\n") != NULL,
+	    "details_note,payments_result,payments_note,action\r\n") != NULL,
 	    "extended with details: the details after the payer's: %s", head);
 	ok(results_sql(&o, &c, JOB, sql, sizeof(sql)) > 0 &&
 	    strstr(sql, "csv_safe(replace(csv_job_rows.carc_codes") != NULL &&
@@ -86,8 +86,12 @@ test_details(void)
 	    "carc_codes: texts joined");
 	o.details = 0;
 	ok(results_header(&o, &c, head, RESULTS_HEADER_MAX) > 0 &&
-	    strstr(head, EXT_TAIL "\r\n") != NULL,
-	    "status workflow: extended as before");
+	    strstr(head, EXT_TAIL ",action\r\n") != NULL,
+	    "status workflow: extended as before, then the action");
+	ok(results_sql(&o, &c, JOB, sql, sizeof(sql)) > 0 &&
+	    strstr(sql, "member_match WHEN true THEN 'true' WHEN false THEN"
+	    " 'false' END, " RESULTS_ACTION " FROM") != NULL,
+	    "status workflow: the action last");
 
 	(void)results_opts_parse("format=lines&rows=failed", &o, &bad);
 	ok(results_header(&o, &c, head, RESULTS_HEADER_MAX) > 0 &&
@@ -195,7 +199,8 @@ test_sql_and_header(void)
 	(void)results_opts_parse("format=extended", &o, &bad);
 	ok(results_header(&o, &c, head, RESULTS_HEADER_MAX) > 0 &&
 	    strcmp(head, CONTRACT ",Claim #,First,Last,DOB,Member ID,"
-	    "\"Notes, misc\",'-cost,\"say \"\"hi\"\"\"," EXT_TAIL "\r\n") == 0,
+	    "\"Notes, misc\",'-cost,\"say \"\"hi\"\"\","
+	    EXT_TAIL ",action\r\n") == 0,
 	    "extended header: names as given, neutralised, quoted: %s", head);
 	ok(results_sql(&o, &c, JOB, sql, sizeof(sql)) > 0 &&
 	    strstr(sql, "csv_safe(extra->0->>1), csv_safe(extra->1->>1),"

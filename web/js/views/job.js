@@ -1,6 +1,8 @@
 // The job page: live progress (the progress endpoint polled every second
 // while the job runs, with the payer calls per transaction), downloads,
-// retry and cancel, the money totals of a details job, and the results
+// retry and cancel, the money totals of a details job, the claims and
+// dollars per action bucket (what to do next, sql/010_claim_actions.sql),
+// and the results
 // table from the rows endpoint with filters, search and pages; a row of a
 // details or payment job opens its service lines and payments in a dialog.
 
@@ -14,6 +16,23 @@ const POLL_MS = 1000;
 // Row statuses the payer adapters report; statuses seen in the rows are
 // added to the filter as they appear.
 const KNOWN_ROW_STATUSES = ['Processed', 'Finalized', 'Denied', 'Rejected', 'Pending', 'In Review', 'Not Found'];
+
+// The action buckets of the API, in its order, with what they say to do.
+const ACTIONS = [
+  ['paid', 'Paid'],
+  ['partially_paid', 'Partially paid'],
+  ['denied_correctable', 'Denied: correct and resubmit'],
+  ['denied_appealable', 'Denied: appeal'],
+  ['needs_information', 'Payer needs information'],
+  ['pending', 'Pending (under 30 days)'],
+  ['pending_long', 'Pending 30 days or more'],
+  ['rejected', 'Rejected: fix and resubmit'],
+  ['not_found', 'Not found at the payer'],
+  ['input_invalid', 'Input invalid'],
+  ['error', 'Payer error: retry'],
+  ['review', 'Review'],
+];
+const ACTION_LABEL = new Map(ACTIONS);
 
 // Once the server answers 404/405 to cancel, the button stays hidden for the
 // rest of the visit.
@@ -33,7 +52,7 @@ export function render(ctx) {
   let lastStatus = null;
   let rowsLoadedFor = null; // the status the rows were last loaded at
   const seenStatuses = new Set(KNOWN_ROW_STATUSES);
-  const filt = { success: '', status: '', q: '', page: 1 };
+  const filt = { success: '', status: '', action: '', q: '', page: 1 };
   let rowsPageSize = null;
   let rowsSeq = 0;
 
@@ -53,12 +72,21 @@ export function render(ctx) {
   const totalsList = h('dl', { class: 'summary', id: 'totals' });
   const totalsSection = h('section', { class: 'card', id: 'job-totals', hidden: true, 'aria-labelledby': 'totals-title' },
     h('h2', { id: 'totals-title' }, 'Totals'), totalsList);
+  const bucketsBody = h('tbody');
+  const bucketsSection = h('section', { class: 'card', id: 'job-buckets', hidden: true, 'aria-labelledby': 'buckets-title' },
+    h('h2', { id: 'buckets-title' }, 'What to do next'),
+    h('div', { class: 'table-wrap' },
+      h('table', { class: 'table', id: 'actions-table' },
+        h('caption', { class: 'visually-hidden' }, 'Claims and dollars by action'),
+        h('thead', null, h('tr', null, ['Action', 'Claims', 'Billed', 'Paid'].map((t) => h('th', { scope: 'col' }, t)))),
+        bucketsBody)),
+    h('p', { class: 'hint' }, 'Buckets from the payer status and denial codes; check them against your payer contracts.'));
   const actionMsg = h('div', { id: 'action-messages' });
   const actions = h('div', { class: 'actions job-actions', id: 'job-actions' });
   const resultsSection = h('section', { id: 'results', 'aria-labelledby': 'results-title' });
 
   const dialog = rowDialog();
-  ctx.main.append(head, errBox, progressSection, totalsSection, actionMsg, actions, resultsSection, dialog.el);
+  ctx.main.append(head, errBox, progressSection, totalsSection, bucketsSection, actionMsg, actions, resultsSection, dialog.el);
   ctx.focusHeading();
   buildResults();
 
@@ -161,6 +189,7 @@ export function render(ctx) {
       h('p', null, 'Asked the payer for: ', h('strong', { id: 'job-workflow', dataset: { workflow: workflowOf(job).id } }, workflowOf(job).label),
         ` — ${workflowOf(job).what}`));
     renderTotals();
+    renderBuckets();
     if (job.purged_at) {
       replace(errBox, alertBox('info', `The rows and results of this job were removed on ${dateTime(job.purged_at)} under the retention policy. The counts remain.`));
     } else if (st === 'FAILED' && job.error_message) {
@@ -189,6 +218,35 @@ export function render(ctx) {
     ];
     replace(totalsList, items.map(([k, v, i]) => h('div', null, h('dt', null, k), h('dd', { id: i }, v == null ? '—' : money(v)))));
     totalsSection.hidden = false;
+  }
+
+  // Claims, billed and paid per action bucket (the job detail's actions),
+  // the buckets with claims only; a bucket's name filters the results.
+  function renderBuckets() {
+    const a = job && job.actions;
+    const used = a && typeof a === 'object' && !job.purged_at
+      ? ACTIONS.filter(([k]) => a[k] && Number(a[k].count) > 0) : [];
+    if (used.length === 0) {
+      bucketsSection.hidden = true;
+      return;
+    }
+    replace(bucketsBody, used.map(([k, label]) => h('tr', { dataset: { action: k } },
+      h('td', { 'data-label': 'Action' },
+        h('button', {
+          type: 'button', class: 'btn btn-secondary btn-small bucket-filter', dataset: { action: k },
+          onclick: () => filterAction(k),
+        }, label)),
+      h('td', { 'data-label': 'Claims', class: 'num' }, num(a[k].count)),
+      h('td', { 'data-label': 'Billed', class: 'num' }, money(a[k].billed)),
+      h('td', { 'data-label': 'Paid', class: 'num' }, money(a[k].paid)))));
+    bucketsSection.hidden = false;
+  }
+
+  function filterAction(k) {
+    const sel = resultsSection.querySelector('#filter-action');
+    sel.value = k;
+    sel.dispatchEvent(new Event('change'));
+    focusEl(resultsSection.querySelector('#results-title'));
   }
 
   function renderProgress() {
@@ -376,6 +434,9 @@ export function render(ctx) {
       h('option', { value: 'true' }, 'Succeeded'),
       h('option', { value: 'false' }, 'Failed'));
     const statusSel = h('select', { id: 'filter-status', name: 'status' });
+    const actionSel = h('select', { id: 'filter-action', name: 'action' },
+      h('option', { value: '' }, 'Any action'),
+      ACTIONS.map(([k, label]) => h('option', { value: k }, label)));
     const q = h('input', {
       id: 'filter-q', name: 'q', type: 'search', autocomplete: 'off', spellcheck: 'false',
       maxlength: 64, inputmode: 'text',
@@ -384,6 +445,7 @@ export function render(ctx) {
     const form = h('form', { class: 'filters', id: 'rows-filters', role: 'search', 'aria-label': 'Filter results' },
       h('div', { class: 'field field-inline' }, h('label', { for: 'filter-success' }, 'Result'), success),
       h('div', { class: 'field field-inline' }, h('label', { for: 'filter-status' }, 'Payer status'), statusSel),
+      h('div', { class: 'field field-inline' }, h('label', { for: 'filter-action' }, 'Action'), actionSel),
       h('div', { class: 'field field-inline' }, h('label', { for: 'filter-q' }, 'Claim number'), q),
       h('div', { class: 'field field-inline field-buttons' },
         h('button', { type: 'submit', class: 'btn btn-small' }, 'Search'),
@@ -391,16 +453,19 @@ export function render(ctx) {
     const apply = () => {
       filt.success = success.value;
       filt.status = statusSel.value;
+      filt.action = actionSel.value;
       filt.q = q.value.trim();
       filt.page = 1;
       loadRows();
     };
     success.addEventListener('change', apply);
     statusSel.addEventListener('change', apply);
+    actionSel.addEventListener('change', apply);
     form.addEventListener('submit', (ev) => { ev.preventDefault(); apply(); });
     form.querySelector('#filter-clear').addEventListener('click', () => {
       success.value = '';
       statusSel.value = '';
+      actionSel.value = '';
       q.value = '';
       apply();
       q.focus();
@@ -431,7 +496,7 @@ export function render(ctx) {
     let data;
     try {
       data = await request('GET', `claims/csv-jobs/${encodeURIComponent(id)}/rows/`, {
-        query: { page: filt.page, status: filt.status, success: filt.success, q: filt.q },
+        query: { page: filt.page, status: filt.status, success: filt.success, action: filt.action, q: filt.q },
       });
     } catch (err) {
       if (!ctx.isCurrent() || seq !== rowsSeq || err.status === 401) return;
@@ -454,7 +519,7 @@ export function render(ctx) {
       }
     }
     if (added) fillStatuses(resultsSection.querySelector('#filter-status'));
-    const filtered = filt.status || filt.success || filt.q;
+    const filtered = filt.status || filt.success || filt.action || filt.q;
     countEl.textContent = `${num(count)} ${count === 1 ? 'row' : 'rows'}${filtered ? ' match the filters' : ''}.`;
     if (!quiet) ctx.announce(countEl.textContent);
     if (rows.length === 0) {
@@ -467,7 +532,7 @@ export function render(ctx) {
         h('table', { class: 'table rows stack', id: 'rows-table' },
           h('caption', { class: 'visually-hidden' }, 'Result of each row of the file'),
           h('thead', null, h('tr', null,
-            ['Row', 'Claim number', 'Payer status', 'Patient', 'Charged', 'Paid', 'Processed', 'Result', 'Message']
+            ['Row', 'Claim number', 'Payer status', 'Patient', 'Charged', 'Paid', 'Processed', 'Result', 'Message', 'Action']
               .concat(extraColumns().map((c) => c[0]), hasParts() ? ['Lines and payments'] : [])
               .map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', null, rows.map(rowEl)))),
@@ -490,6 +555,8 @@ export function render(ctx) {
           : ok ? h('span', { class: 'res res-ok' }, h('span', { 'aria-hidden': 'true' }, '✔ '), 'Succeeded')
             : h('span', { class: 'res res-bad' }, h('span', { 'aria-hidden': 'true' }, '✖ '), 'Failed')),
       h('td', { 'data-label': 'Message', class: 'message' }, r.error_message ?? ''),
+      h('td', { 'data-label': 'Action', class: 'action', dataset: { action: r.action ?? '' } },
+        r.action ? (ACTION_LABEL.get(r.action) || r.action) : ''),
       extraColumns().map(([label, cls, value]) => h('td', { 'data-label': label, class: cls }, value(r))),
       hasParts() ? h('td', { 'data-label': 'Lines and payments' },
         h('button', {
