@@ -393,7 +393,7 @@ def test_lines_and_payments_go_with_purge_and_delete(api):
         jobs.append(r.json()["id"])
     for job in jobs:
         api.wait_done(job)
-        psql(FILL, job)
+        psql(CLEAR + FILL, job)
         assert parts(job) == ["3", "3"]
     purged, deleted = jobs
     r = api.post(f"claims/csv-jobs/{purged}/purge/")
