@@ -208,20 +208,35 @@ BEGIN
 	WHERE r.job_id = p_job AND r.row_number = v.row_number
 	    AND r.row_number BETWEEN (SELECT min(row_number) FROM v)
 		AND (SELECT max(row_number) FROM v)
-	    AND r.details_result IS NULL RETURNING r.row_number, v.d)
+	    AND r.details_result IS NULL RETURNING r.row_number, v.d),
+	-- The same claim's duplicate rows get the same answer (as the
+	-- status: csv_rows_fill_duplicates).
+	dup AS (UPDATE csv_job_rows r SET details_result = v.details_result,
+	    details_note = v.details_note, service_from = v.service_from,
+	    service_to = v.service_to, deductible = v.deductible,
+	    copay = v.copay, coinsurance = v.coinsurance,
+	    denied_amount = v.denied_amount, line_count = v.line_count,
+	    denied_line_count = v.denied_line_count,
+	    carc_codes = v.carc_codes, rarc_codes = v.rarc_codes,
+	    details_checked_at = now()
+	FROM u JOIN v ON v.row_number = u.row_number
+	WHERE r.job_id = p_job AND r.duplicate_of = u.row_number
+	    AND r.details_result IS NULL RETURNING r.row_number, v.d),
+	a AS (SELECT row_number, d FROM u UNION ALL
+	    SELECT row_number, d FROM dup)
 	INSERT INTO csv_job_lines (job_id, row_number, line_number,
 	    procedure_code, modifiers, units, service_date, charged, allowed,
 	    paid, patient_resp, adjustments, carc_codes, remark_codes, denied)
-	SELECT p_job, u.row_number, l.line_number, l.procedure_code,
+	SELECT p_job, a.row_number, l.line_number, l.procedure_code,
 	    l.modifiers, l.units, l.service_date, l.charged, l.allowed, l.paid,
 	    l.patient_resp, l.adjustments, l.carc_codes, l.remark_codes,
 	    l.denied
-	FROM u, json_to_recordset(u.d->'lines') AS l(line_number int,
+	FROM a, json_to_recordset(a.d->'lines') AS l(line_number int,
 	    procedure_code text, modifiers text, units numeric,
 	    service_date date, charged numeric, allowed numeric, paid numeric,
 	    patient_resp numeric, adjustments text, carc_codes text,
 	    remark_codes text, denied boolean)
-	WHERE json_typeof(u.d->'lines') = 'array';
+	WHERE json_typeof(a.d->'lines') = 'array';
 
 	-- Payments: the row's columns and its payments, once.
 	WITH e AS (SELECT (x->>'row_number')::int AS row_number,
@@ -242,18 +257,30 @@ BEGIN
 	WHERE r.job_id = p_job AND r.row_number = v.row_number
 	    AND r.row_number BETWEEN (SELECT min(row_number) FROM v)
 		AND (SELECT max(row_number) FROM v)
-	    AND r.payments_result IS NULL RETURNING r.row_number, v.d)
+	    AND r.payments_result IS NULL RETURNING r.row_number, v.d),
+	dup AS (UPDATE csv_job_rows r SET payments_result = v.payments_result,
+	    payments_note = v.payments_note,
+	    payment_method = v.payment_method,
+	    payment_numbers = v.payment_numbers,
+	    payment_dates = v.payment_dates,
+	    claim_paid_amount = v.claim_paid_amount,
+	    void_reissue = v.void_reissue, payments_checked_at = now()
+	FROM u JOIN v ON v.row_number = u.row_number
+	WHERE r.job_id = p_job AND r.duplicate_of = u.row_number
+	    AND r.payments_result IS NULL RETURNING r.row_number, v.d),
+	a AS (SELECT row_number, d FROM u UNION ALL
+	    SELECT row_number, d FROM dup)
 	INSERT INTO csv_job_payments (job_id, row_number, seq, payment_number,
 	    payment_method, issue_date, payment_amount, claim_paid_amount,
 	    status, payee_name)
-	SELECT p_job, u.row_number, p.seq, p.payment_number,
+	SELECT p_job, a.row_number, p.seq, p.payment_number,
 	    p.payment_method, p.issue_date, p.payment_amount,
 	    p.claim_paid_amount, p.status, p.payee_name
-	FROM u, json_to_recordset(u.d->'list') AS p(seq int,
+	FROM a, json_to_recordset(a.d->'list') AS p(seq int,
 	    payment_number text, payment_method text, issue_date date,
 	    payment_amount numeric, claim_paid_amount numeric, status text,
 	    payee_name text)
-	WHERE json_typeof(u.d->'list') = 'array';
+	WHERE json_typeof(a.d->'list') = 'array';
 
 	RETURN job_count_results(p_job, jsonb_build_object(
 	    'processed_rows', n, 'success_count', ok, 'failure_count', bad) ||
@@ -283,7 +310,12 @@ BEGIN
 	    total_allowed = NEW.total_allowed,
 	    patient_responsibility = NEW.patient_responsibility,
 	    check_number = NEW.check_number, check_date = NEW.check_date,
-	    member_match = NEW.member_match
+	    member_match = NEW.member_match,
+	    details_result = COALESCE(d.details_result, NEW.details_result),
+	    details_note = COALESCE(d.details_note, NEW.details_note),
+	    payments_result = COALESCE(d.payments_result,
+		NEW.payments_result),
+	    payments_note = COALESCE(d.payments_note, NEW.payments_note)
 	WHERE d.job_id = NEW.job_id AND d.duplicate_of = NEW.row_number
 	    AND d.success IS NULL;
 	GET DIAGNOSTICS n = ROW_COUNT;

@@ -332,8 +332,10 @@ cents(const char *amount)
 	long long c = 0;
 	int neg = 0, dec = -1;
 
-	if (*p == '-')
-		neg = 1, p++;
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
 	for (; *p != '\0' && dec < 2; p++) {
 		if (*p == '.' && dec < 0)
 			dec = 0;

@@ -309,3 +309,29 @@ def test_workflows_retry_fetches_details_again(api):
     assert again["details_result"] == "FOUND"
     assert again["line_count"] == row["line_count"]
     assert lines_of(job)[n] == lines[n]
+
+
+def test_workflows_full_duplicates_share_details(api):
+    """A claim number twice in a file is asked once; its duplicate row
+    gets the same status, details, lines and payments."""
+    content = claims_csv(20, 18)
+    rows = [line.split(",") for line in content.splitlines()[1:]]
+    fin = next(r for r in rows if finalized(explain(r[0], r[1], r[2])))
+    other = next(r for r in rows if not finalized(explain(r[0], r[1], r[2])))
+    content += ",".join(fin) + "\n" + ",".join(other) + "\n"
+    job = run_workflow(api, content, "full")
+    got, lines, pays = rows_of(job), lines_of(job), payments_of(job)
+    assert len(got) == 22
+
+    def first_of(claim):
+        return next(r for r in got.values() if r["claim"] == claim)
+
+    for dup, claim in ((got[21], fin[0]), (got[22], other[0])):
+        orig = first_of(claim)
+        assert dup["claim"] == claim and orig["row"] != dup["row"]
+        same = [k for k in ROW_KEYS if k not in ("row",)]
+        assert [dup[k] for k in same] == [orig[k] for k in same]
+        assert lines.get(int(dup["row"])) == lines.get(int(orig["row"]))
+        assert pays.get(int(dup["row"])) == pays.get(int(orig["row"]))
+    assert got[21]["details_result"] == "FOUND"
+    assert got[22]["details_result"] in ("NOT_REQUESTED", "NOT_FOUND")
