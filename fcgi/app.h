@@ -164,6 +164,14 @@ int	 resp_page(struct req *r, PGconn *db, const struct query *q,
 	    long count, long size, const char *sql_page, int nparams,
 	    const char **params,
 	    struct json_object *(*row_fn)(const PGresult *, int));
+/*
+ * resp_page() whose body starts with the members of head (taken; may
+ * be NULL) before count, next, previous and results.
+ */
+int	 resp_page_head(struct req *r, PGconn *db, const struct query *q,
+	    struct json_object *head, long count, long size,
+	    const char *sql_page, int nparams, const char **params,
+	    struct json_object *(*row_fn)(const PGresult *, int));
 
 /* jobs.c: publishes claims.tasks.process_csv_file(job_id); 0 or -1. */
 int	 jobs_publish(struct req *r, const char *job_id, const char *task_id,

@@ -79,6 +79,8 @@ route_action(enum route_id id)
 	case ROUTE_JOB_ROWS:
 	case ROUTE_JOB_ROW:		/* claim details */
 		return "view_rows";
+	case ROUTE_CLAIM_HISTORY:	/* claims ledger */
+		return "view_claim_history";
 	default:
 		return NULL;
 	}

@@ -239,13 +239,45 @@ log_keys(const char *qs, char *out, size_t outsz)
 			out[i] = '?';
 }
 
+/*
+ * The path for the log: a claim number in it (claims/{claim_number}/
+ * history/, also mistyped or unmatched) is patient data, so any
+ * segment after claims/ other than the fixed ones is written "-".
+ */
+static void
+log_path(const char *p, char *out, size_t outsz)
+{
+	static const char claims[] = "/api/v1/claims/";
+	const char *rest = p;
+	size_t n, o = 0;
+
+	if (strncmp(p, claims, sizeof(claims) - 1) == 0) {
+		rest = p + sizeof(claims) - 1;
+		n = strcspn(rest, "/");
+		if (!(n == 8 && strncmp(rest, "csv-jobs", 8) == 0) &&
+		    !(n == 4 && strncmp(rest, "bulk", 4) == 0) && n > 0) {
+			/* outsz is far more than the prefix and "-". */
+			memcpy(out, claims, sizeof(claims) - 1);
+			o = sizeof(claims) - 1;
+			out[o++] = '-';
+			rest += n;
+		} else
+			rest = p;
+	}
+	n = strlen(rest);
+	if (n > outsz - o - 1)
+		n = outsz - o - 1;
+	memcpy(out + o, rest, n);
+	out[o + n] = '\0';
+}
+
 static void
 access_log(const struct req *r, long long ms)
 {
 	char path[128], keys[128], user[24], rows[24];
 	size_t i;
 
-	snprintf(path, sizeof(path), "%.*s", (int)sizeof(path) - 1, r->path);
+	log_path(r->path, path, sizeof(path));
 	for (i = 0; path[i] != '\0'; i++)
 		if ((unsigned char)path[i] < 0x21 || path[i] == 0x7f)
 			path[i] = '?';

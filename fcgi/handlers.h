@@ -39,6 +39,13 @@ void	 rows_list(struct req *r);
  */
 void	 rows_detail(struct req *r);
 
+/*
+ * history.c: GET claims/{claim_number}/history/: the caller's
+ * organisation's ledger entries of one claim, newest first (paginated;
+ * 404 if it never checked the claim).
+ */
+void	 history_claim(struct req *r);
+
 /* session.c: POST auth/login/: {username, password} -> session. */
 void	 session_login(struct req *r);
 

@@ -261,10 +261,45 @@ job_actions(struct req *r, struct errbuf *err)
 	return o;
 }
 
+/*
+ * {new, changed, unchanged}: the job's answered rows compared with the
+ * claims' latest earlier checks in the claims ledger
+ * (sql/011_claims_ledger.sql).
+ */
+static struct json_object *
+job_changes(struct req *r, struct errbuf *err)
+{
+	static const char sql[] = "SELECT"
+	    " count(*) FILTER (WHERE c.change = 'new'),"
+	    " count(*) FILTER (WHERE c.change = 'changed'),"
+	    " count(*) FILTER (WHERE c.change = 'unchanged')"
+	    " FROM csv_job_rows r, LATERAL csv_row_change(r) c"
+	    " WHERE r.job_id = $1 AND r.success IS NOT NULL";
+	static const char *const keys[] = { "new", "changed", "unchanged" };
+	struct json_object *o;
+	const char *params[1];
+	PGresult *res;
+	PGconn *db;
+	int i;
+
+	params[0] = r->job_id;
+	if ((db = req_db(r)) == NULL)
+		return NULL;
+	if ((res = db_exec_prepared(db, err, "job_changes", sql, 1,
+	    params)) == NULL)
+		return NULL;
+	o = json_object_new_object();
+	for (i = 0; i < 3; i++)
+		json_object_object_add(o, keys[i], json_object_new_int64(
+		    strtoll(PQgetvalue(res, 0, i), NULL, 10)));
+	PQclear(res);
+	return o;
+}
+
 void
 jobs_detail(struct req *r)
 {
-	struct json_object *o, *totals, *actions;
+	struct json_object *o, *totals, *actions, *changes;
 	struct errbuf err;
 	PGresult *res;
 
@@ -285,6 +320,12 @@ jobs_detail(struct req *r)
 		return;
 	}
 	json_object_object_add(o, "actions", actions);
+	if ((changes = job_changes(r, &err)) == NULL) {
+		json_object_put(o);
+		resp_db_error(r, err.msg[0] != '\0' ? &err : NULL);
+		return;
+	}
+	json_object_object_add(o, "changes", changes);
 	resp_json(r, 200, o, NULL);
 }
 

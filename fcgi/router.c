@@ -33,6 +33,8 @@ const char *const route_names[ROUTE__MAX] = {
 	[ROUTE_JOB_CANCEL] = "job_cancel",
 	/* claim details */
 	[ROUTE_JOB_ROW] = "job_row",
+	/* claims ledger */
+	[ROUTE_CLAIM_HISTORY] = "claim_history",
 };
 
 #define PREFIX	"/api/v1/"
@@ -87,6 +89,9 @@ static const struct route routes[] = {
 	/* claim details */
 	{ ROUTE_JOB_ROW, GET, "claims/csv-jobs/*/rows/#/", AUTH, VIEWER,
 	    NOCSRF, purge_gate, rows_detail },
+	/* claims ledger: "*" is the claim number here */
+	{ ROUTE_CLAIM_HISTORY, GET, "claims/*/history/", AUTH, VIEWER,
+	    NOCSRF, NULL, history_claim },
 };
 
 const struct route *
@@ -180,6 +185,7 @@ router_match(const char *method, const char *path, struct route_match *m)
 	m->rt = r;
 	m->name = route_names[r->id];
 	m->allow = r->allow;
+	memcpy(m->seg, seg, sizeof(m->seg));
 	if (util_is_uuid(seg)) {
 		for (i = 0; i < 36; i++)
 			m->job_id[i] = (char)tolower((unsigned char)seg[i]);

@@ -33,6 +33,9 @@ enum route_id {
 
 	/* claim details */
 	ROUTE_JOB_ROW,		/* GET claims/csv-jobs/{id}/rows/{row}/ */
+
+	/* claims ledger */
+	ROUTE_CLAIM_HISTORY,	/* GET claims/{claim_number}/history/ */
 	ROUTE__MAX
 };
 
@@ -101,6 +104,12 @@ struct route_match {
 	 */
 	char		 job_id[37];
 	int		 job_id_ok;
+	/*
+	 * The "*" segment as sent, whatever it is ("" if too long): a
+	 * claim number for claims/{claim_number}/history/.  Patient data:
+	 * never logged.
+	 */
+	char		 seg[64];
 	/* The {row} segment as sent ("" if too long); the handler checks. */
 	char		 row[ROUTE_ROW_MAX];
 	int		 head;		/* HEAD: a GET without a body */

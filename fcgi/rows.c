@@ -3,7 +3,8 @@
  * results table, DRF PageNumberPagination ({count, next, previous,
  * results}), filtered by ?status= (the row's status text, exactly),
  * ?success=true|false, ?q= (claim number prefix, any case) and
- * ?action= (the row's action bucket, sql/010_claim_actions.sql).  Values
+ * ?action= (the row's action bucket, sql/010_claim_actions.sql) and
+ * ?change= (new, changed, unchanged: sql/011_claims_ledger.sql).  Values
  * are raw (JSON needs no formula neutralising; the browser shows text).
  * Another organisation's job answers 404.
  *
@@ -41,7 +42,18 @@
 	" denied_amount::text, carc_codes, " denial ", rarc_codes,"	\
 	" payment_method, payment_numbers, payment_dates,"		\
 	" claim_paid_amount::text, void_reissue, details_result,"	\
-	" details_note, payments_result, payments_note, " RESULTS_ACTION
+	" details_note, payments_result, payments_note, " RESULTS_ACTION ","\
+	" " ROW_CHANGE_COLS
+/*
+ * Run-to-run changes (sql/011_claims_ledger.sql), from ROW_FROM's
+ * lateral c: previous_checked_at in microseconds since the epoch.
+ */
+#define ROW_CHANGE_COLS							\
+	"c.change, c.previous_status, c.previous_paid::text,"		\
+	" (extract(epoch FROM c.previous_checked_at) * 1000000)::bigint"
+#define ROW_FROM							\
+	" FROM csv_job_rows LEFT JOIN LATERAL"				\
+	" csv_row_change(csv_job_rows) c ON true"
 enum {
 	RC_ROW, RC_CLAIM, RC_STATUS, RC_PATIENT, RC_CHARGED, RC_PAID,
 	RC_PROCESSED, RC_SUCCESS, RC_ERROR, RC_WARNING, RC_LOOKUP, RC_ATTEMPTS,
@@ -51,7 +63,9 @@ enum {
 	RC_DENIED_LINES, RC_DENIED_AMOUNT, RC_CARC, RC_DENIAL, RC_RARC,
 	RC_PAY_METHOD, RC_PAY_NUMBERS, RC_PAY_DATES, RC_CLAIM_PAID, RC_VOID,
 	RC_DETAILS_RESULT, RC_DETAILS_NOTE, RC_PAYMENTS_RESULT,
-	RC_PAYMENTS_NOTE, RC_ACTION
+	RC_PAYMENTS_NOTE, RC_ACTION,
+	/* claims ledger */
+	RC_CHANGE, RC_PREV_STATUS, RC_PREV_PAID, RC_PREV_CHECKED
 };
 
 /* Text columns of the claim details, keyed as in the results CSV. */
@@ -156,13 +170,18 @@ job_check(struct req *r, PGconn *db)
 	return carc;
 }
 
-/* $1 job, $2 status, $3 success, $4 claim number prefix, $5 action. */
+/*
+ * $1 job, $2 status, $3 success, $4 claim number prefix, $5 action,
+ * $6 change (new, changed, unchanged).
+ */
 #define ROW_WHERE							\
 	" WHERE job_id = $1 AND ($2::text IS NULL OR status = $2)"	\
 	" AND ($3::boolean IS NULL OR success = $3)"			\
 	" AND ($4::text IS NULL OR"					\
 	"  starts_with(upper(claim_number), upper($4)))"		\
-	" AND ($5::text IS NULL OR " RESULTS_ACTION " = $5)"
+	" AND ($5::text IS NULL OR " RESULTS_ACTION " = $5)"		\
+	" AND ($6::text IS NULL OR (SELECT x.change"			\
+	"  FROM csv_row_change(csv_job_rows) x) = $6)"
 
 /* o[key] = the text of column col, or null. */
 static void
@@ -187,6 +206,7 @@ static struct json_object *
 row_json(const PGresult *res, int row)
 {
 	struct json_object *o = json_object_new_object();
+	char when[DRF_TEXT_MAX];
 	size_t i;
 
 	json_object_object_add(o, "row", json_object_new_int64(
@@ -214,6 +234,18 @@ row_json(const PGresult *res, int row)
 	json_object_object_add(o, "void_reissue", PQgetisnull(res, row,
 	    RC_VOID) ? NULL : json_object_new_boolean(
 	    PQgetvalue(res, row, RC_VOID)[0] == 't'));
+	/* Compared with the claim's latest earlier check. */
+	add_text(o, "change", res, row, RC_CHANGE);
+	add_text(o, "previous_status", res, row, RC_PREV_STATUS);
+	add_text(o, "previous_paid", res, row, RC_PREV_PAID);
+	if (PQgetisnull(res, row, RC_PREV_CHECKED))
+		json_object_object_add(o, "previous_checked_at", NULL);
+	else {
+		drf_datetime(strtoll(PQgetvalue(res, row, RC_PREV_CHECKED),
+		    NULL, 10), when, sizeof(when));
+		json_object_object_add(o, "previous_checked_at",
+		    json_object_new_string(when));
+	}
 	return o;
 }
 
@@ -224,14 +256,14 @@ rows_list(struct req *r)
 	    ROW_WHERE;
 	static const char sql_page[] = "SELECT "
 	    ROW_COLS(RESULTS_DENIAL_REASONS_CARC)
-	    " FROM csv_job_rows" ROW_WHERE
-	    " ORDER BY row_number LIMIT $6 OFFSET $7";
+	    ROW_FROM ROW_WHERE
+	    " ORDER BY row_number LIMIT $7 OFFSET $8";
 	static const char sql_page_bare[] = "SELECT "
 	    ROW_COLS(RESULTS_DENIAL_REASONS_BARE)
-	    " FROM csv_job_rows" ROW_WHERE
-	    " ORDER BY row_number LIMIT $6 OFFSET $7";
+	    ROW_FROM ROW_WHERE
+	    " ORDER BY row_number LIMIT $7 OFFSET $8";
 	struct query q;
-	const char *params[7], *v;
+	const char *params[8], *v;
 	long count, size;
 	struct errbuf err;
 	PGresult *res;
@@ -250,6 +282,7 @@ rows_list(struct req *r)
 	params[2] = NULL;
 	params[3] = NULL;
 	params[4] = NULL;
+	params[5] = NULL;
 	if ((v = query_get(&q, "status")) != NULL && *v != '\0')
 		params[1] = v;
 	if ((v = query_get(&q, "success")) != NULL && *v != '\0') {
@@ -281,6 +314,16 @@ rows_list(struct req *r)
 			return;
 		}
 	}
+	if ((v = query_get(&q, "change")) != NULL && *v != '\0') {
+		if (strcmp(v, "new") == 0 || strcmp(v, "changed") == 0 ||
+		    strcmp(v, "unchanged") == 0)
+			params[5] = v;
+		else {
+			resp_field_error(r, 400, "invalid_query", "change",
+			    "change must be new, changed or unchanged.");
+			return;
+		}
+	}
 
 	if ((db = req_db(r)) == NULL) {
 		resp_db_error(r, NULL);
@@ -288,7 +331,7 @@ rows_list(struct req *r)
 	}
 	if ((carc = job_check(r, db)) == -1)
 		return;
-	if ((res = db_exec(db, &err, sql_count, 5, params)) == NULL) {
+	if ((res = db_exec(db, &err, sql_count, 6, params)) == NULL) {
 		resp_db_error(r, &err);
 		return;
 	}
@@ -297,7 +340,7 @@ rows_list(struct req *r)
 
 	size = drf_page_size(query_get(&q, "page_size"));
 	if ((n = resp_page(r, db, &q, count, size, carc ? sql_page :
-	    sql_page_bare, 7, params, row_json)) >= 0)
+	    sql_page_bare, 8, params, row_json)) >= 0)
 		r->rows = n;
 }
 
@@ -319,10 +362,10 @@ rows_detail(struct req *r)
 {
 	static const char sql_row[] = "SELECT "
 	    ROW_COLS(RESULTS_DENIAL_REASONS_CARC)
-	    " FROM csv_job_rows WHERE job_id = $1 AND row_number = $2";
+	    ROW_FROM " WHERE job_id = $1 AND row_number = $2";
 	static const char sql_row_bare[] = "SELECT "
 	    ROW_COLS(RESULTS_DENIAL_REASONS_BARE)
-	    " FROM csv_job_rows WHERE job_id = $1 AND row_number = $2";
+	    ROW_FROM " WHERE job_id = $1 AND row_number = $2";
 	static const char sql_parts[] = PARTS_SQL("d.description",
 	    " LEFT JOIN carc_codes d ON d.code = split_part(a.s, '-', 2)",
 	    LINE_REASON_CARC);

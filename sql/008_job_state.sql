@@ -282,6 +282,10 @@ BEGIN
 	    payee_name text)
 	WHERE json_typeof(a.d->'list') = 'array';
 
+	-- The claims ledger keeps the batch's answers (sql/011).
+	PERFORM claim_ledger_store(p_job, ARRAY(SELECT
+	    (x->>'row_number')::int FROM json_array_elements(p_rows) x));
+
 	RETURN job_count_results(p_job, jsonb_build_object(
 	    'processed_rows', n, 'success_count', ok, 'failure_count', bad) ||
 	    COALESCE(p_calls, '{}'::jsonb), p_waiting);

@@ -33,6 +33,7 @@ HANDLER(validate_handle)
 HANDLER(template_handle)
 HANDLER(rows_list)
 HANDLER(rows_detail)
+HANDLER(history_claim)
 HANDLER(session_login)
 HANDLER(session_logout)
 HANDLER(session_me)
@@ -74,6 +75,7 @@ static const struct {
 	{ ROUTE_JOB_ROWS, AUTH, VIEWER, NOCSRF, "purge_gate", "rows_list" },
 	{ ROUTE_JOB_CANCEL, AUTH, MEMBER, CSRF, NULL, "cancel_handle" },
 	{ ROUTE_JOB_ROW, AUTH, VIEWER, NOCSRF, "purge_gate", "rows_detail" },
+	{ ROUTE_CLAIM_HISTORY, AUTH, VIEWER, NOCSRF, NULL, "history_claim" },
 };
 
 /* Which stub fn is: call it and see. */
@@ -266,6 +268,14 @@ test_routes(void)
 		    ROUTE_NONE },
 		{ "GET", BASE "csv-jobs/" JOB "/rows/1/x/", ROUTE_NOT_FOUND,
 		    ROUTE_NONE },
+		/* claims ledger: one claim's history */
+		{ "GET", BASE "CLM-0001/history/", ROUTE_OK,
+		    ROUTE_CLAIM_HISTORY },
+		{ "POST", BASE "CLM-0001/history/", ROUTE_BAD_METHOD,
+		    ROUTE_CLAIM_HISTORY },
+		{ "GET", BASE "CLM-0001/history", ROUTE_ADD_SLASH,
+		    ROUTE_NONE },
+		{ "GET", BASE "CLM.1/history/", ROUTE_NOT_FOUND, ROUTE_NONE },
 	};
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
