@@ -8,7 +8,7 @@
  * Variants: ?format=extended, ?rows=, ?as=input and ?bom=1 (results.h
  * builds the statement and the header line; the header is written here,
  * the rows by COPY).  Claim details: ?format=lines, ?format=payments
- * and ?format=payments&summary=1.
+ * and ?format=payments&summary=1.  Claims ledger: ?format=changes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,7 +114,8 @@ download_results(struct req *r)
 		return;
 	if (results_opts_parse(r->query, &opts, &bad) == -1) {
 		resp_field_error(r, 400, "invalid_query", bad, "Unknown value: "
-		    "format is csv, extended, lines or payments; summary is 0 "
+		    "format is csv, extended, lines, payments or changes; "
+		    "summary is 0 "
 		    "or 1 (with format=payments); rows is all, failed, "
 		    "succeeded or unprocessed; as is results or input (not "
 		    "with lines or payments); bom is 0 or 1.");

@@ -132,6 +132,25 @@ static const struct {
 	"csv_safe(CASE WHEN l_denied THEN"				\
 	" nullif(split_part(l_carc_codes, ';', 1), '') END)"
 
+/*
+ * ?format=changes: after the contract's columns, the claim's latest
+ * earlier check (sql/011_claims_ledger.sql, the lateral ch); only the
+ * rows new or changed since then.
+ */
+static const struct {
+	const char *name, *sql;
+} changes[] = {
+	{ "previous_status", "csv_safe(ch.previous_status)" },
+	{ "previous_paid", "ch.previous_paid" },
+	{ "previous_checked_at", "to_char(ch.previous_checked_at AT TIME ZONE"
+	    " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" },
+	{ "change", "ch.change" },
+};
+
+#define CHANGES_FROM							\
+	" JOIN LATERAL csv_row_change(csv_job_rows) ch"			\
+	" ON ch.change IN ('new', 'changed')"
+
 /* ?format=payments: after the contract's columns (p_* as joined). */
 static const struct {
 	const char *name, *sql;
@@ -200,6 +219,8 @@ results_opts_parse(const char *qs, struct results_opts *o, const char **bad)
 			o->lines = 1;
 		else if (strcmp(v, "payments") == 0)
 			o->payments = 1;
+		else if (strcmp(v, "changes") == 0)
+			o->changes = 1;
 		else if (strcmp(v, "csv") != 0) {
 			*bad = "format";
 			return -1;
@@ -237,7 +258,7 @@ results_opts_parse(const char *qs, struct results_opts *o, const char **bad)
 			return -1;
 		}
 		/* The input has no lines or payments to show. */
-		if (o->as_input && (o->lines || o->payments)) {
+		if (o->as_input && (o->lines || o->payments || o->changes)) {
 			*bad = "as";
 			return -1;
 		}
@@ -471,7 +492,12 @@ results_sql(const struct results_opts *o, const struct results_cols *c,
 	if (o->payments)
 		for (i = 0; i < NELEM(payments); i++)
 			ITEM(payments[i].sql);
+	if (o->changes)
+		for (i = 0; i < NELEM(changes); i++)
+			ITEM(changes[i].sql);
 	rc |= put(out, outsz, &len, " FROM csv_job_rows");
+	if (o->changes)
+		rc |= put(out, outsz, &len, CHANGES_FROM);
 	if (o->lines)
 		rc |= put(out, outsz, &len, LINES_FROM);
 	if (o->payments)
@@ -557,6 +583,9 @@ results_header(const struct results_opts *o, const struct results_cols *c,
 	if (o->payments)
 		for (i = 0; i < NELEM(payments); i++)
 			CELL(payments[i].name);
+	if (o->changes)
+		for (i = 0; i < NELEM(changes); i++)
+			CELL(changes[i].name);
 #undef CELL
 done:
 	rc |= put(out, outsz, &len, "\r\n");
@@ -574,5 +603,5 @@ results_filename(const struct results_opts *o, const char *job_id,
 	snprintf(out, outsz, "results-%s%s%s.csv", job_id, rows[o->rows],
 	    o->as_input ? "-input" : o->extended ? "-extended" :
 	    o->lines ? "-lines" : o->summary ? "-payments-summary" :
-	    o->payments ? "-payments" : "");
+	    o->payments ? "-payments" : o->changes ? "-changes" : "");
 }

@@ -26,6 +26,7 @@ struct results_opts {
 	int		 lines;		/* format=lines: one row per line */
 	int		 payments;	/* format=payments: one per payment */
 	int		 summary;	/* payments&summary=1: per number */
+	int		 changes;	/* format=changes: new and changed */
 	enum results_rows rows;
 	int		 as_input;	/* as=input: the input columns only */
 	int		 bom;		/* bom=1: a UTF-8 BOM first */
@@ -49,7 +50,7 @@ struct results_cols {
 
 /*
  * Parses the query string qs (may be NULL) into o:
- * format=csv|extended|lines|payments, summary=0|1 (payments only),
+ * format=csv|extended|lines|payments|changes, summary=0|1 (payments only),
  * rows=all|failed|succeeded|unprocessed, as=results|input (not with
  * lines or payments), bom=0|1 (absent or empty values are the
  * defaults).  Returns 0, or -1 with *bad naming the offending parameter
