@@ -5,7 +5,9 @@ produce the logs.
 
 The values come from sec_util.PHI_ROWS and from every CSV data row
 written literally in tests/e2e/*.py, plus the generated names and ids of
-test_end_to_end.py's thousand-row file (First<n>, Last<n>, SUB<nnnnnn>).
+test_end_to_end.py's thousand-row file (First<n>, Last<n>, SUB<nnnnnn>)
+and the claim numbers of test_claims_ledger.py (LG<nnnnnnnn>), which are
+sent in a URL path (the claim history).
 """
 import glob
 import os
@@ -21,7 +23,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROW = re.compile(r"[A-Za-z0-9]+,([A-Za-z][A-Za-z' -]*),([A-Za-z][A-Za-z' -]*),"
                  r"((?:19|20)\d\d-\d\d-\d\d),([A-Za-z0-9-]+)")
 
-GENERATED = [r"\bFirst\d+\b", r"\bLast\d+\b", r"\bSUB\d{6}\b"]
+GENERATED = [r"\bFirst\d+\b", r"\bLast\d+\b", r"\bSUB\d{6}\b",
+             # test_claims_ledger.py's claim numbers, which also travel
+             # in the path of claims/{claim_number}/history/.
+             r"\bLG\d{8}\b"]
 
 
 def phi_values():
