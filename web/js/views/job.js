@@ -52,7 +52,7 @@ export function render(ctx) {
   let lastStatus = null;
   let rowsLoadedFor = null; // the status the rows were last loaded at
   const seenStatuses = new Set(KNOWN_ROW_STATUSES);
-  const filt = { success: '', status: '', action: '', q: '', page: 1 };
+  const filt = { success: '', status: '', action: '', change: '', q: '', page: 1 };
   let rowsPageSize = null;
   let rowsSeq = 0;
 
@@ -81,12 +81,21 @@ export function render(ctx) {
         h('thead', null, h('tr', null, ['Action', 'Claims', 'Billed', 'Paid'].map((t) => h('th', { scope: 'col' }, t)))),
         bucketsBody)),
     h('p', { class: 'hint' }, 'Buckets from the payer status and denial codes; check them against your payer contracts.'));
+  // Run-to-run changes: the rows whose claim changed since its last check
+  // (the job detail's changes); the button filters the results on them.
+  const changesCount = h('span', { id: 'job-changes-count' });
+  const changesBox = h('p', { class: 'job-changes', id: 'job-changes', hidden: true },
+    changesCount, ' ',
+    h('button', {
+      type: 'button', class: 'btn btn-secondary btn-small', id: 'job-changes-filter',
+      onclick: () => filterChange('changed'),
+    }, 'Show them'));
   const actionMsg = h('div', { id: 'action-messages' });
   const actions = h('div', { class: 'actions job-actions', id: 'job-actions' });
   const resultsSection = h('section', { id: 'results', 'aria-labelledby': 'results-title' });
 
   const dialog = rowDialog();
-  ctx.main.append(head, errBox, progressSection, totalsSection, bucketsSection, actionMsg, actions, resultsSection, dialog.el);
+  ctx.main.append(head, errBox, progressSection, totalsSection, bucketsSection, changesBox, actionMsg, actions, resultsSection, dialog.el);
   ctx.focusHeading();
   buildResults();
 
@@ -190,6 +199,7 @@ export function render(ctx) {
         ` — ${workflowOf(job).what}`));
     renderTotals();
     renderBuckets();
+    renderChanges();
     if (job.purged_at) {
       replace(errBox, alertBox('info', `The rows and results of this job were removed on ${dateTime(job.purged_at)} under the retention policy. The counts remain.`));
     } else if (st === 'FAILED' && job.error_message) {
@@ -240,6 +250,24 @@ export function render(ctx) {
       h('td', { 'data-label': 'Billed', class: 'num' }, money(a[k].billed)),
       h('td', { 'data-label': 'Paid', class: 'num' }, money(a[k].paid)))));
     bucketsSection.hidden = false;
+  }
+
+  function renderChanges() {
+    const c = job && job.changes;
+    const n = c && typeof c === 'object' && !job.purged_at ? Number(c.changed) || 0 : 0;
+    if (n === 0) {
+      changesBox.hidden = true;
+      return;
+    }
+    changesCount.textContent = `${num(n)} changed since the last check.`;
+    changesBox.hidden = false;
+  }
+
+  function filterChange(k) {
+    const sel = resultsSection.querySelector('#filter-change');
+    sel.value = k;
+    sel.dispatchEvent(new Event('change'));
+    focusEl(resultsSection.querySelector('#results-title'));
   }
 
   function filterAction(k) {
@@ -437,6 +465,11 @@ export function render(ctx) {
     const actionSel = h('select', { id: 'filter-action', name: 'action' },
       h('option', { value: '' }, 'Any action'),
       ACTIONS.map(([k, label]) => h('option', { value: k }, label)));
+    const changeSel = h('select', { id: 'filter-change', name: 'change' },
+      h('option', { value: '' }, 'Any'),
+      h('option', { value: 'changed' }, 'Changed since the last check'),
+      h('option', { value: 'new' }, 'Not checked before'),
+      h('option', { value: 'unchanged' }, 'Unchanged'));
     const q = h('input', {
       id: 'filter-q', name: 'q', type: 'search', autocomplete: 'off', spellcheck: 'false',
       maxlength: 64, inputmode: 'text',
@@ -446,6 +479,7 @@ export function render(ctx) {
       h('div', { class: 'field field-inline' }, h('label', { for: 'filter-success' }, 'Result'), success),
       h('div', { class: 'field field-inline' }, h('label', { for: 'filter-status' }, 'Payer status'), statusSel),
       h('div', { class: 'field field-inline' }, h('label', { for: 'filter-action' }, 'Action'), actionSel),
+      h('div', { class: 'field field-inline' }, h('label', { for: 'filter-change' }, 'Since the last check'), changeSel),
       h('div', { class: 'field field-inline' }, h('label', { for: 'filter-q' }, 'Claim number'), q),
       h('div', { class: 'field field-inline field-buttons' },
         h('button', { type: 'submit', class: 'btn btn-small' }, 'Search'),
@@ -454,6 +488,7 @@ export function render(ctx) {
       filt.success = success.value;
       filt.status = statusSel.value;
       filt.action = actionSel.value;
+      filt.change = changeSel.value;
       filt.q = q.value.trim();
       filt.page = 1;
       loadRows();
@@ -461,11 +496,13 @@ export function render(ctx) {
     success.addEventListener('change', apply);
     statusSel.addEventListener('change', apply);
     actionSel.addEventListener('change', apply);
+    changeSel.addEventListener('change', apply);
     form.addEventListener('submit', (ev) => { ev.preventDefault(); apply(); });
     form.querySelector('#filter-clear').addEventListener('click', () => {
       success.value = '';
       statusSel.value = '';
       actionSel.value = '';
+      changeSel.value = '';
       q.value = '';
       apply();
       q.focus();
@@ -496,7 +533,7 @@ export function render(ctx) {
     let data;
     try {
       data = await request('GET', `claims/csv-jobs/${encodeURIComponent(id)}/rows/`, {
-        query: { page: filt.page, status: filt.status, success: filt.success, action: filt.action, q: filt.q },
+        query: { page: filt.page, status: filt.status, success: filt.success, action: filt.action, change: filt.change, q: filt.q },
       });
     } catch (err) {
       if (!ctx.isCurrent() || seq !== rowsSeq || err.status === 401) return;
@@ -519,7 +556,7 @@ export function render(ctx) {
       }
     }
     if (added) fillStatuses(resultsSection.querySelector('#filter-status'));
-    const filtered = filt.status || filt.success || filt.action || filt.q;
+    const filtered = filt.status || filt.success || filt.action || filt.change || filt.q;
     countEl.textContent = `${num(count)} ${count === 1 ? 'row' : 'rows'}${filtered ? ' match the filters' : ''}.`;
     if (!quiet) ctx.announce(countEl.textContent);
     if (rows.length === 0) {
