@@ -37,12 +37,9 @@ CREATE INDEX claim_ledger_claim ON claim_ledger
 -- Copies the stored answers of rows p_rows (the row numbers of a
 -- result batch) of job p_job into the ledger.  Reads the rows as
 -- stored, so calling it again for the same rows changes nothing.
--- PL/pgSQL: its statement's plan is kept for the session (a SQL
--- function's would be planned again on every flush).
 CREATE FUNCTION claim_ledger_store(p_job uuid, p_rows integer[])
 RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
+LANGUAGE sql AS $$
 	INSERT INTO claim_ledger AS l (organization_id, claim_number, job_id,
 	    row_number, checked_at, status, lookup_result,
 	    status_category_code, status_code, total_charged, total_allowed,
@@ -82,8 +79,7 @@ BEGIN
 	    EXCLUDED.total_charged, EXCLUDED.total_allowed,
 	    EXCLUDED.total_paid, EXCLUDED.details_result, EXCLUDED.carc_codes,
 	    EXCLUDED.payments_result, EXCLUDED.payment_numbers,
-	    EXCLUDED.claim_paid_amount);
-END
+	    EXCLUDED.claim_paid_amount)
 $$;
 
 -- A stored row compared with the latest earlier ledger entry of the
