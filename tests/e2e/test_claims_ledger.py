@@ -316,3 +316,30 @@ def test_claims_ledger_changes_across_epochs(api, epoch0):
         .status_code in (400, 404)
     r = api.get(f"claims/csv-jobs/{jobs[0]}/rows/", params={"change": "x"})
     assert r.status_code == 400
+
+
+def test_claims_ledger_retry_replaces_the_rows_entry(api):
+    claims = fresh_claims(3)
+    job = run_job(api, claims)
+    before = dict((r[0], r[1:]) for r in psql(
+        "SELECT row_number, checked_at, status FROM claim_ledger"
+        " WHERE job_id = :'v1'", job))
+    assert len(before) == 3
+    # Row 2's payer call failed (as the worker stores a failure).
+    psql("UPDATE csv_job_rows SET success = false, status = 'Error',"
+         " lookup_result = 'PAYER_ERROR', error_message = 'payer error'"
+         " WHERE job_id = :'v1' AND row_number = 2", job)
+    r = api.post(f"claims/csv-jobs/{job}/retry/")
+    assert r.status_code == 202, r.text
+    assert api.wait_done(job)["status"] == "COMPLETED"
+    after = dict((r[0], r[1:]) for r in psql(
+        "SELECT row_number, checked_at, status FROM claim_ledger"
+        " WHERE job_id = :'v1'", job))
+    assert ledger_count(job) == 3
+    assert after["1"] == before["1"] and after["3"] == before["3"]
+    assert after["2"][0] > before["2"][0]
+    assert after["2"][1] == sim_explain(claims[1], 0)["status"]
+    # The entry is the row's answer as stored now.
+    assert psql("SELECT checked_at, status FROM csv_job_rows"
+                " WHERE job_id = :'v1' AND row_number = 2", job) == \
+        [list(after["2"])]
