@@ -201,13 +201,13 @@ def test_claims_ledger_purge_removes_entries(api):
     assert history(api, claim).status_code == 404
 
 
-def changer_and_stable(n_changers, n_stable):
-    """Claims that settle or void at epoch 1 or 2, and claims that do
-    neither, by the simulator's own explanation."""
+def movers_and_stable(n_each, n_stable):
+    """Claims that settle or void at epoch 1, at epoch 2 (and not 1),
+    and claims that do neither, by the simulator's own explanation."""
     rnd = random.Random(uuid.uuid4().int)
-    chg, stable, seen = [], [], set()
-    for _ in range(3000):
-        if len(chg) >= n_changers and len(stable) >= n_stable:
+    at1, at2, stable, seen = [], [], [], set()
+    for _ in range(5000):
+        if min(len(at1), len(at2)) >= n_each and len(stable) >= n_stable:
             break
         c = CLAIM % rnd.randrange(10**8)
         if c in seen:
@@ -216,14 +216,18 @@ def changer_and_stable(n_changers, n_stable):
         e = sim_explain(c, 2)
         if not e.get("found", True) or e.get("forced", "none") != "none":
             continue
-        moved = e.get("settled_epoch", 0) in (1, 2) or \
-            e.get("void_epoch", 0) in (1, 2)
-        if moved and len(chg) < n_changers:
-            chg.append(c)
-        elif not moved and len(stable) < n_stable:
+        moves = {e.get("settled_epoch", 0), e.get("void_epoch", 0)}
+        if 1 in moves:
+            if len(at1) < n_each:
+                at1.append(c)
+        elif 2 in moves:
+            if len(at2) < n_each:
+                at2.append(c)
+        elif len(stable) < n_stable:
             stable.append(c)
-    assert len(chg) == n_changers and len(stable) == n_stable
-    return chg, stable
+    assert len(at1) == n_each and len(at2) == n_each and \
+        len(stable) == n_stable
+    return at1, at2, stable
 
 
 def sim_key(e):
@@ -241,10 +245,13 @@ def checked_at(job):
 
 
 def test_claims_ledger_changes_across_epochs(api, epoch0):
-    chg, stable = changer_and_stable(12, 8)
-    groups = [chg[i * 3:i * 3 + 3] + stable[i * 2:i * 2 + 2]
-              for i in range(4)]
-    a, b, c, d = groups
+    at1, at2, stable = movers_and_stable(5, 8)
+    # b is checked at epochs 0 and 1, c at 1 and 2, a at 0 and 2: each
+    # comparison has claims that moved in between and claims that did not.
+    a = at1[3:5] + at2[3:4] + stable[0:2]
+    b = at1[0:3] + stable[2:4]
+    c = at2[0:3] + stable[4:6]
+    d = at2[4:5] + stable[6:8]
     plan = [(0, a + b), (1, b + c), (2, a + c + d)]
     jobs, seen = [], {}     # seen: claim -> (epoch, job) of its last check
     for epoch, claims in plan:
