@@ -1,10 +1,10 @@
 /*
- * bulkclaims-payer-sim: the payer of spec/payer-api.md for development,
- * tests and benchmarks.  libmicrohttpd with one poll() thread; latency is
- * served by suspending connections (delay.c), never by a thread or a
- * sleep per request.  Answers are a pure function of the claim number
- * (outcome.c); forced behaviours by claim-number prefix are listed in
- * outcome.c and in --help.
+ * bulkclaims-payer-sim: the payer of docs/payer-adapters.md for
+ * development, tests and benchmarks.  libmicrohttpd with one poll()
+ * thread; latency is served by suspending connections (delay.c), never by
+ * a thread or a sleep per request.  Answers are a pure function of the
+ * claim number (outcome.c); forced behaviours by claim-number prefix are
+ * listed in outcome.c and in --help.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>

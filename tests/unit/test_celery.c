@@ -1,7 +1,8 @@
 /*
  * Unit tests for the Celery message and result code (lib/celery*.c) and
- * the Redis URL parser: captured messages of the spec decoded verbatim,
- * every malformed case of spec 9.1, envelope round trips, result meta.
+ * the Redis URL parser: captured Celery messages decoded verbatim,
+ * every malformed message a worker must refuse, envelope round trips,
+ * result meta.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +17,9 @@
 #include "util.h"
 
 /*
- * The captured messages of the spec, verbatim, in tests/unit/data/celery:
- * spec-3.4.json (echo.apply_async(..., queue='other')), the minimal
- * message of 3.4, and the retry message of 5.6 with its body placeholder
+ * Captured Celery messages, verbatim, in tests/unit/data/celery:
+ * spec-3.4.json (echo.apply_async(..., queue='other')), a minimal
+ * message, and a Task.retry republished message with its body placeholder
  * written "BODY".  Returns malloc'd NUL-terminated text.
  */
 static char *

@@ -537,9 +537,9 @@ struct seen_pay {
 
 /*
  * Claim details and payments of 10,000 consecutive claim numbers (100
- * whole buckets of 100): the line arithmetic of spec 5, the same totals
- * on every route, and payments that add up, read from the answers the
- * server sends.
+ * whole buckets of 100): the line arithmetic of claim details (see
+ * payer-sim/README-outcomes.md), the same totals on every route, and
+ * payments that add up, read from the answers the server sends.
  */
 static void
 test_remit(long epoch)
