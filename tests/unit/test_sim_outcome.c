@@ -264,7 +264,8 @@ test_inquiry(void)
 	ok(respond_parse_inquiry(body, sizeof(body) - 1, &q, &err) == 0 &&
 	    strcmp(q.claim, "ZE59426195") == 0 &&
 	    strcmp(q.member.last, "Doe") == 0 &&
-	    strcmp(q.member.dob, "01/15/1980") == 0, "spec example parses");
+	    strcmp(q.member.dob, "01/15/1980") == 0,
+	    "the documented example parses");
 	ok(respond_parse_inquiry("{\"variables\":{}}", 16, &q, &err) == -1,
 	    "missing searchClaimInput is an error");
 	ok(respond_parse_inquiry("{\"variables\":{\"searchClaimInput\":"
