@@ -1,6 +1,7 @@
 /*
- * Celery task messages: the protocol v2 envelope (spec 2.1, 3), the
- * producer recipe (spec 4) and the defensive decoder (spec 3.5, 9).
+ * Celery task messages: the protocol v2 envelope, the producer recipe
+ * (declare the queue, LPUSH the envelope) and the defensive decoder
+ * (v1 bodies accepted, malformed messages rejected; see docs/celery.md).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -16,7 +17,7 @@
 #include "celery_int.h"
 #include "util.h"
 
-/* Queues this process has declared (spec 4 step 1: once per queue). */
+/* Queues this process has declared (kombu declares once per queue). */
 #define DECLARED_MAX	64
 static char declared[DECLARED_MAX][CELERY_NAME_MAX];
 static int ndeclared;
@@ -245,7 +246,7 @@ celery_envelope_build(const char *queue, const char *task_name,
 	env = celery_env_new(b64);
 	free(b64);
 
-	/* Headers in the order Python 5.2.6 sends them (spec 3.1). */
+	/* Headers in the order Python's Celery 5.2.6 sends them. */
 	h = json_object_new_object();
 	json_object_object_add(h, "lang", json_object_new_string("py"));
 	json_object_object_add(h, "task", json_object_new_string(task_name));
@@ -601,7 +602,7 @@ parse_v2(struct json_object *h, struct json_object *body,
 	return 0;
 }
 
-/* Fills msg from a protocol v1 body object (spec 3.5). */
+/* Fills msg from a Celery protocol v1 body object. */
 static int
 parse_v1(struct json_object *body, struct celery_message *msg,
     struct errbuf *err)
@@ -718,7 +719,7 @@ celery_message_parse(const char *json, size_t len, struct celery_message *msg,
 		errbuf_set(err, "message has no task id");
 		goto out;
 	}
-	/* Python workers die on these (spec 9.1); we refuse them. */
+	/* Python workers die on these; we refuse them. */
 	if (msg->delivery_tag[0] == '\0') {
 		errbuf_set(err, "message has no properties.delivery_tag");
 		goto out;

@@ -4,11 +4,12 @@
  * (shared/spec/celery-protocol.md, "the spec" below).
  *
  * This module holds the messages and the result backend: building and
- * publishing task messages (spec 3, 4), decoding them (3, 3.5, 9), and
- * writing results (6).  The pure functions need no Redis, so unit tests
- * and fuzzers call them directly.  json-c objects passed in are borrowed
- * unless a comment says "taken"; objects handed out are owned by the
- * caller (json_object_put) unless they live in a struct with a _free().
+ * publishing task messages, decoding them (protocol v2 and v1, malformed
+ * ones rejected), and writing results.  The pure functions need no Redis,
+ * so unit tests and fuzzers call them directly.  json-c objects passed in
+ * are borrowed unless a comment says "taken"; objects handed out are owned
+ * by the caller (json_object_put) unless they live in a struct with a
+ * _free().
  *
  * Thread safety: every function may be called from several threads, each
  * with its own redisContext.  A NULL redisContext (a reconnect that has
@@ -30,7 +31,7 @@
 
 /* Options of one task message; all-zero means Celery's defaults. */
 struct celery_task_opts {
-	int		 priority;	/* 0..9, picks the list (spec 2.3) */
+	int		 priority;	/* 0..9, picks the list */
 	double		 eta;		/* epoch seconds, 0 = none */
 	double		 expires;	/* epoch seconds, 0 = none */
 	double		 time_limit;	/* hard limit, seconds, 0 = null */
@@ -46,7 +47,7 @@ struct celery_task_opts {
 };
 
 /*
- * Builds the complete task envelope of spec 3.1-3.4 (every header, a
+ * Builds the complete protocol v2 task envelope (every header, a
  * fresh delivery_tag, base64 body [args, kwargs, embed], argsrepr in
  * Python repr) for queue on the anonymous exchange.  args must be a JSON
  * array, kwargs an object or NULL ({}); both borrowed.  opts may be NULL.
@@ -60,7 +61,7 @@ char	*celery_envelope_build(const char *queue, const char *task_name,
 
 /*
  * Publishes a task with default options: declares the queue once per
- * process (SADD of its binding, spec 4 step 1), then LPUSHes the
+ * process (SADD of its binding, as kombu does), then LPUSHes the
  * envelope to the list of priority 0.  args/kwargs as for
  * celery_envelope_build().  Returns 0, or -1 with err set.
  */
@@ -92,7 +93,7 @@ int	celery_declare_queue(redisContext *c, const char *queue,
 
 /* A decoded task message.  Strings are "" when absent. */
 struct celery_message {
-	int		 protocol;	/* 2, or 1 for a v1 body (spec 3.5) */
+	int		 protocol;	/* 2, or 1 for a v1 body */
 	char		 id[CELERY_ID_MAX];
 	char		 task[CELERY_NAME_MAX];
 	char		 delivery_tag[CELERY_ID_MAX];
@@ -126,7 +127,7 @@ struct celery_message {
 /*
  * Decodes a task message as popped from Redis.  Accepts protocol v2 and
  * v1 bodies; rejects (returns -1 with a reason in err, never any payload
- * content) everything of spec 9.1 a worker must not run: invalid JSON,
+ * content) everything a worker must not run: invalid JSON,
  * missing delivery_tag/delivery_info, content types other than JSON,
  * bodies that are not [args, kwargs, embed], bad eta/expires, unknown
  * messages.  Even on failure msg holds whatever could be read (id,
@@ -140,7 +141,7 @@ int	celery_message_parse(const char *json, size_t len,
 /* Frees what msg owns and zeroes it. */
 void	celery_message_free(struct celery_message *msg);
 
-/* What one result record holds (spec 6.2). */
+/* What one result record holds (Celery's result meta). */
 struct celery_result {
 	const char	*task_id;
 	const char	*status;	/* STARTED, SUCCESS, FAILURE, ... */
@@ -153,14 +154,14 @@ struct celery_result {
 };
 
 /*
- * Builds the meta JSON of spec 6.2 in Python's key order (date_done set
+ * Builds Celery's result meta JSON in Python's key order (date_done set
  * for ready states SUCCESS/FAILURE/REVOKED only, task_id last).
  * Returns malloc'd text or NULL (out of memory / too large).
  */
 char	*celery_result_meta(const struct celery_result *r, size_t *lenp);
 
 /*
- * Stores a result as spec 6.1: GET (a stored SUCCESS is never
+ * Stores a result as Celery does: GET (a stored SUCCESS is never
  * overwritten: returns 0 without writing), then MULTI SETEX PUBLISH EXEC.
  * result is borrowed.  expires_s as in struct celery_result.
  * Returns 0, or -1 with err set.
@@ -175,8 +176,8 @@ int	celery_store_result_ex(redisContext *c, const struct celery_result *r,
 
 /*
  * Returns a new exception result {"exc_type", "exc_message": [message],
- * "exc_module"} (spec 6.3).  message NULL gives [], module NULL gives
- * null (Python then synthesizes a class of that name).  Owned by the
+ * "exc_module"} as Celery stores it.  message NULL gives [], module
+ * NULL gives null (Python then synthesizes a class of that name).  Owned by the
  * caller.
  */
 struct json_object *celery_exc_new(const char *exc_type,

@@ -1,5 +1,5 @@
 /*
- * Celery events on kombu's Redis fanout exchange (spec 7).
+ * Celery events on kombu's Redis fanout exchange.
  */
 #include <math.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * Celery events (spec 7): JSON objects published on kombu's fanout
+ * Celery events: JSON objects published on kombu's fanout
  * exchange "celeryev", i.e. PUBLISH /<db>.celeryev/<routing key>.
  */
 #ifndef CELERY_EVENT_H

@@ -1,5 +1,5 @@
 /*
- * Celery's Redis result backend (spec 6): the meta record and the
+ * Celery's Redis result backend: the meta record and the
  * GET / MULTI SETEX PUBLISH EXEC write that Python clients wait on.
  */
 #include <stdlib.h>
@@ -53,7 +53,7 @@ celery_result_meta(const struct celery_result *r, size_t *lenp)
 	return text;
 }
 
-/* 1 if the stored meta says SUCCESS (spec 6.1: never overwrite it). */
+/* 1 if the stored meta says SUCCESS (Celery never overwrites it). */
 static int
 stored_success(const redisReply *r)
 {

@@ -1,5 +1,6 @@
 /*
- * kombu 5.2.4's Redis transport, consumer side (spec 2.4-2.6).
+ * kombu 5.2.4's Redis transport, consumer side: BRPOP with priority
+ * rotation, unacked bookkeeping, restore and the visibility sweep.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * kombu's Redis transport as a Celery worker uses it (spec 2): BRPOP
+ * kombu's Redis transport as a Celery worker uses it: BRPOP
  * over queues and priority lists with rotation, the unacked /
  * unacked_index acknowledgement emulation, restore of held messages and
  * the visibility-timeout sweep under unacked_mutex.  Keys and values are
@@ -31,7 +31,7 @@ int	celery_consumer_init(struct celery_consumer *cs,
 
 /*
  * One BRPOP over every queue and priority step (steps dominate queue
- * order, spec 2.4) with timeout seconds (fractions allowed).  On a
+ * order, as kombu does) with timeout seconds (fractions allowed).  On a
  * message returns 1, *out = malloc'd NUL-terminated text (caller frees),
  * *lenp its length, queue = the queue name without priority suffix, and
  * rotates that queue to the end.  Returns 0 on timeout, -1 on a Redis
@@ -42,8 +42,8 @@ int	celery_consumer_pop(redisContext *c, struct celery_consumer *cs,
 	    size_t queuesz, struct errbuf *err);
 
 /*
- * Records a delivered message (spec 2.5): MULTI ZADD unacked_index <now>
- * <tag>; HSET unacked <tag> [envelope, exchange, routing_key]; EXEC.
+ * Records a delivered message as kombu does: MULTI ZADD unacked_index
+ * <now> <tag>; HSET unacked <tag> [envelope, exchange, routing_key]; EXEC.
  * envelope is the JSON text as popped.  Returns 0 or -1.
  */
 int	celery_unacked_add(redisContext *c, const char *tag,
@@ -53,7 +53,8 @@ int	celery_unacked_add(redisContext *c, const char *tag,
 /*
  * Refreshes the delivery time of a message still held (ETA), so the
  * visibility sweep of any worker does not restore it while we hold it
- * (spec 2.6 hazard; Python does not do this).  Returns 0 or -1.
+ * (the duplicate-delivery hazard; Python does not do this).
+ * Returns 0 or -1.
  */
 int	celery_unacked_touch(redisContext *c, const char *tag,
 	    struct errbuf *err);
@@ -65,8 +66,8 @@ int	celery_unacked_touch(redisContext *c, const char *tag,
 int	celery_ack(redisContext *c, const char *tag, struct errbuf *err);
 
 /*
- * Puts a held message back on its queue with the WATCH transaction of
- * spec 2.6 (headers.redelivered and delivery_info.redelivered set).
+ * Puts a held message back on its queue with kombu's WATCH transaction
+ * (headers.redelivered and delivery_info.redelivered set).
  * to_back 0: RPUSH (popped next, as kombu's restore); 1: LPUSH (reject
  * with requeue).  Returns 1 if restored, 0 if the tag was not in
  * unacked (someone else acked or restored it), -1 on error.
@@ -75,11 +76,11 @@ int	celery_restore(redisContext *c, const char *tag, int to_back,
 	    struct errbuf *err);
 
 /*
- * The visibility-timeout sweep (spec 2.6 b): takes unacked_mutex
- * (SET NX PX 300000; skips if another worker holds it), restores every
- * message delivered more than visibility_timeout seconds ago, releases
- * the mutex with a compare-and-delete script.  *nrestored (may be NULL)
- * gets the count.  Returns 0 (also when skipped) or -1.
+ * The visibility-timeout sweep (kombu's restore_visible): takes
+ * unacked_mutex (SET NX PX 300000; skips if another worker holds it),
+ * restores every message delivered more than visibility_timeout seconds
+ * ago, releases the mutex with a compare-and-delete script.  *nrestored
+ * (may be NULL) gets the count.  Returns 0 (also when skipped) or -1.
  */
 int	celery_restore_visible(redisContext *c, double visibility_timeout,
 	    int *nrestored, struct errbuf *err);

@@ -151,6 +151,45 @@ db_exec_prepared(PGconn *db, struct errbuf *err, const char *name,
 }
 
 int
+db_send_prepared(PGconn *db, struct errbuf *err, const char *name,
+    const char *sql, int nparams, const char *const *params)
+{
+	int ok;
+
+	switch (db_prepare(db, err, name, sql, nparams)) {
+	case -1:
+		return -1;
+	case 0:
+		ok = PQsendQueryParams(db, sql, nparams, NULL, params, NULL,
+		    NULL, 0);
+		break;
+	default:
+		ok = PQsendQueryPrepared(db, name, nparams, params, NULL, NULL,
+		    0);
+	}
+	if (!ok) {
+		db_error(db, NULL, err);
+		return -1;
+	}
+	return 0;
+}
+
+PGresult *
+db_recv(PGconn *db, struct errbuf *err)
+{
+	PGresult *res, *first = NULL;
+
+	/* One statement sent: its result, then NULL (read to the end). */
+	while ((res = PQgetResult(db)) != NULL) {
+		if (first == NULL)
+			first = res;
+		else
+			PQclear(res);
+	}
+	return db_outcome(db, first, err);
+}
+
+int
 db_cmd(PGconn *db, struct errbuf *err, const char *sql, int nparams,
     const char *const *params)
 {

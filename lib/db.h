@@ -34,6 +34,16 @@ PGresult *db_exec_prepared(PGconn *db, struct errbuf *err,
 	    const char *name, const char *sql, int nparams,
 	    const char *const *params);
 
+/*
+ * db_exec_prepared() in two halves, so the caller works while the server
+ * runs the statement: db_send_prepared() sends it (0 or -1 with err),
+ * db_recv() waits for its result (as db_exec()).  Nothing else may use
+ * the connection in between.
+ */
+int	 db_send_prepared(PGconn *db, struct errbuf *err, const char *name,
+	    const char *sql, int nparams, const char *const *params);
+PGresult *db_recv(PGconn *db, struct errbuf *err);
+
 /* Runs a statement that returns nothing; 0 or -1 with err. */
 int	 db_cmd(PGconn *db, struct errbuf *err, const char *sql, int nparams,
 	    const char *const *params);

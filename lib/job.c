@@ -96,6 +96,9 @@ job_claim(PGconn *db, struct errbuf *err, const char *job_id,
 	    "transaction_code FROM job_claim($1, $2, $3, $4::int)", 4, p);
 }
 
+#define STORE_RESULTS_SQL \
+	"SELECT job_store_results($1, $2::json, $3::boolean, $4::jsonb)"
+
 int
 job_store_results(PGconn *db, struct errbuf *err, const char *job_id,
     const char *rows_json, const char *calls_json, int waiting,
@@ -105,8 +108,31 @@ job_store_results(PGconn *db, struct errbuf *err, const char *job_id,
 	    calls_json };
 
 	return job_status_of(db, err, "job_store_results",
-	    "SELECT job_store_results($1, $2::json, $3::boolean, $4::jsonb)",
-	    4, p, status);
+	    STORE_RESULTS_SQL, 4, p, status);
+}
+
+int
+job_store_results_send(PGconn *db, struct errbuf *err, const char *job_id,
+    const char *rows_json, const char *calls_json, int waiting)
+{
+	const char *p[4] = { job_id, rows_json, waiting ? "true" : "false",
+	    calls_json };
+
+	return db_send_prepared(db, err, "job_store_results",
+	    STORE_RESULTS_SQL, 4, p);
+}
+
+int
+job_store_results_recv(PGconn *db, struct errbuf *err,
+    char status[JOB_STATUS_MAX])
+{
+	PGresult *res;
+
+	if ((res = db_recv(db, err)) == NULL)
+		return -1;
+	job_status_copy(res, 0, status);
+	PQclear(res);
+	return 0;
 }
 
 int

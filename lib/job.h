@@ -49,6 +49,16 @@ PGresult *job_claim(PGconn *db, struct errbuf *err, const char *job_id,
 int	 job_store_results(PGconn *db, struct errbuf *err, const char *job_id,
 	    const char *rows_json, const char *calls_json, int waiting,
 	    char status[JOB_STATUS_MAX]);
+/*
+ * job_store_results() in two halves: _send() sends the flush (0 or -1),
+ * _recv() waits for its answer (0 or -1); nothing else may use db in
+ * between.  The run loop stores one batch while it collects the next.
+ */
+int	 job_store_results_send(PGconn *db, struct errbuf *err,
+	    const char *job_id, const char *rows_json, const char *calls_json,
+	    int waiting);
+int	 job_store_results_recv(PGconn *db, struct errbuf *err,
+	    char status[JOB_STATUS_MAX]);
 /* A run shows life; status as job_store_results().  0 or -1. */
 int	 job_heartbeat(PGconn *db, struct errbuf *err, const char *job_id,
 	    int waiting, char status[JOB_STATUS_MAX]);

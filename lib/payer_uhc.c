@@ -1,5 +1,5 @@
 /*
- * Adapter UHC / CLAIM_STATUS (spec/payer-api.md section 2).
+ * Adapter UHC / CLAIM_STATUS (see docs/payer-adapters.md).
  *
  * Request: a GraphQL envelope whose variables carry the claim number and
  * the member; the TIN travels in the providerTaxId header.

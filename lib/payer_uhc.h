@@ -1,6 +1,6 @@
 /*
  * Adapter UHC / CLAIM_STATUS: Optum Real claim inquiry by claim number
- * and the practice's TIN (spec/payer-api.md section 2).  Pure functions:
+ * and the practice's TIN (see docs/payer-adapters.md).  Pure functions:
  * build the request, map the response to the output columns, classify
  * errors.  All of the field mapping for this payer lives in payer_uhc.c.
  */
@@ -13,9 +13,9 @@
 extern const struct payer_adapter payer_uhc_adapter;
 
 /*
- * Adapters UHC / CLAIM_DETAILS and UHC / CLAIM_PAYMENT (spec/payer-api.md
- * sections 5 and 6, payer_uhc_details.c): the claim's lines, adjustments
- * and remark codes; the checks and EFTs that paid it.
+ * Adapters UHC / CLAIM_DETAILS and UHC / CLAIM_PAYMENT
+ * (docs/payer-adapters.md, payer_uhc_details.c): the claim's lines,
+ * adjustments and remark codes; the checks and EFTs that paid it.
  */
 extern const struct payer_adapter payer_uhc_details_adapter;
 extern const struct payer_adapter payer_uhc_payment_adapter;

@@ -1,6 +1,6 @@
 /*
- * Adapters UHC / CLAIM_DETAILS and UHC / CLAIM_PAYMENT (spec/payer-api.md
- * sections 5 and 6).
+ * Adapters UHC / CLAIM_DETAILS and UHC / CLAIM_PAYMENT (see
+ * docs/payer-adapters.md).
  *
  * Request (both): {"payerId", "claimNumber"}, the TIN in the
  * providerTaxId header.  Response: {"claim": {...}} with totals and

@@ -1,6 +1,6 @@
 /*
  * Adapter X12 / CLAIM_STATUS: the JSON form of the X12 276/277 claim
- * status exchange (spec/payer-api.md section 3; shapes as Optum Medical
+ * status exchange (see docs/payer-adapters.md; shapes as Optum Medical
  * Network Claim Status v2 and Stedi publish them).
  *
  * Business outcomes come inside an HTTP 200 as a 277 status category

@@ -1,6 +1,6 @@
 /*
  * Adapter X12 / CLAIM_STATUS: the JSON form of the X12 276/277 claim
- * status exchange (spec/payer-api.md section 3).  Pure functions.
+ * status exchange (see docs/payer-adapters.md).  Pure functions.
  */
 #ifndef PAYER_X12_H
 #define PAYER_X12_H

@@ -1,10 +1,10 @@
 /*
- * bulkclaims-payer-sim: the payer of spec/payer-api.md for development,
- * tests and benchmarks.  libmicrohttpd with one poll() thread; latency is
- * served by suspending connections (delay.c), never by a thread or a
- * sleep per request.  Answers are a pure function of the claim number
- * (outcome.c); forced behaviours by claim-number prefix are listed in
- * outcome.c and in --help.
+ * bulkclaims-payer-sim: the payer of docs/payer-adapters.md for
+ * development, tests and benchmarks.  libmicrohttpd with one poll()
+ * thread; latency is served by suspending connections (delay.c), never by
+ * a thread or a sleep per request.  Answers are a pure function of the
+ * claim number (outcome.c); forced behaviours by claim-number prefix are
+ * listed in outcome.c and in --help.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -109,7 +109,7 @@ usage(FILE *f)
 "           [--tls-cert F --tls-key F] [--epoch N]\n"
 "       " PROGNAME " --explain CLAIM [--first F] [--last L] [--epoch N]\n"
 "\n"
-"Imitates the payer API of spec/payer-api.md: POST /apip/auth/v2/token,\n"
+"Imitates the payer API (see README-outcomes.md): POST /apip/auth/v2/token,\n"
 "POST /oihub/claim/inquiry/v1, POST /medicalnetwork/claimstatus/v2/,\n"
 "POST /oihub/claim/detail/v1, POST /oihub/claim/payment/v1,\n"
 "POST /oihub/claim/member-search/v1,\n"

@@ -1,6 +1,6 @@
 /*
- * Claim details and payments of a claim (spec/payer-api.md sections
- * 5-7): service lines with their CARC/RARC adjustments, and the checks
+ * Claim details and payments of a claim (payer-sim/README-outcomes.md):
+ * service lines with their CARC/RARC adjustments, and the checks
  * and EFTs that paid it.  Derived from the claim's outcome alone, so the
  * lines add up to the totals the claim inquiry reports and every route
  * tells the same story (rules in README-outcomes.md).

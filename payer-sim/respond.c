@@ -1,6 +1,6 @@
 /*
  * Request parsing and response building for the payer simulator.
- * Shapes follow spec/payer-api.md sections 1-3; where the real APIs'
+ * Shapes as payer-sim/README-outcomes.md describes; where the real APIs'
  * details are not public, these shapes are the contract.
  */
 #include <ctype.h>

@@ -1,6 +1,6 @@
 /*
- * The simulator's wire format (spec/payer-api.md): parsing request
- * bodies and building response bodies with json-c.  No I/O: every
+ * The simulator's wire format (payer-sim/README-outcomes.md): parsing
+ * request bodies and building response bodies with json-c.  No I/O: every
  * function takes bytes and returns a malloc'd string, so the unit tests
  * and `--explain` use exactly what the server sends.
  */
@@ -46,22 +46,21 @@ int	 respond_parse_token(const void *buf, size_t len, int json,
 	    struct sim_token_request *out, struct errbuf *err);
 
 /*
- * Parses a claim inquiry body (spec 2: variables.searchClaimInput).
+ * Parses a claim inquiry body (variables.searchClaimInput).
  * Returns 0, or -1 with err set (bad JSON, no claimNumber, too long).
  */
 int	 respond_parse_inquiry(const void *buf, size_t len,
 	    struct sim_request *out, struct errbuf *err);
 
 /*
- * Parses a claim details or payment body (spec 5, 6: payerId and
- * claimNumber).  Returns 0, or -1 with err set (bad JSON, no
- * claimNumber, too long).
+ * Parses a claim details or payment body (payerId and claimNumber).
+ * Returns 0, or -1 with err set (bad JSON, no claimNumber, too long).
  */
 int	 respond_parse_lookup(const void *buf, size_t len,
 	    struct sim_request *out, struct errbuf *err);
 
 /*
- * Parses a JSON 276 body (spec 3).  Returns 0, or -1 with err set (bad
+ * Parses a JSON 276 body.  Returns 0, or -1 with err set (bad
  * JSON, no controlNumber, no subscriber).  A missing claim number is
  * not an error: the answer is "not found".
  */
@@ -82,11 +81,11 @@ char	*respond_token(const char *token, long expires_in);
 /* {"errors":[{"code":..,"description":..}]}; malloc'd, or NULL. */
 char	*respond_error(const char *code, const char *desc);
 
-/* Claim inquiry answer (spec 2) for o and request q; malloc'd or NULL. */
+/* Claim inquiry answer for o and request q; malloc'd or NULL. */
 char	*respond_inquiry(const struct sim_outcome *o,
 	    const struct sim_request *q);
 
-/* 277 answer (spec 3) for o and request q; malloc'd or NULL. */
+/* 277 answer for o and request q; malloc'd or NULL. */
 char	*respond_x12(const struct sim_outcome *o,
 	    const struct sim_request *q);
 
@@ -96,12 +95,12 @@ char	*respond_x12(const struct sim_outcome *o,
  */
 char	*respond_x12_system(const struct sim_request *q, int busy);
 
-/* Claim details answer (spec 5) of a found claim; malloc'd or NULL. */
+/* Claim details answer of a found claim; malloc'd or NULL. */
 char	*respond_details(const struct sim_outcome *o,
 	    const struct sim_request *q);
 
 /*
- * Claim payment answer (spec 6) of a found claim; payee_tin is echoed
+ * Claim payment answer of a found claim; payee_tin is echoed
  * as payeeTaxId.  Malloc'd or NULL.
  */
 char	*respond_payment(const struct sim_outcome *o,

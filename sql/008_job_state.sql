@@ -140,11 +140,14 @@ CREATE FUNCTION job_store_results(p_job uuid, p_rows json,
 RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
+	-- Parsed once: the json type re-reads its text at every ->, and
+	-- each row's parts are reached several times below.
+	js jsonb := p_rows::jsonb;
 	n integer;
 	ok integer;
 	bad integer;
 BEGIN
-	WITH v AS (SELECT * FROM json_to_recordset(p_rows) AS x(
+	WITH v AS (SELECT * FROM jsonb_to_recordset(js) AS x(
 	    row_number int, status text, patient_name text,
 	    total_charged numeric, total_paid numeric, processed_date date,
 	    success boolean, error_message text, attempts int,
@@ -189,9 +192,9 @@ BEGIN
 
 	-- Details: the row's columns and its lines, once.
 	WITH e AS (SELECT (x->>'row_number')::int AS row_number,
-	    x->'details' AS d FROM json_array_elements(p_rows) x
-	    WHERE json_typeof(x->'details') = 'object'),
-	v AS (SELECT e.row_number, e.d, y.* FROM e, json_to_record(e.d) AS y(
+	    x->'details' AS d FROM jsonb_array_elements(js) x
+	    WHERE jsonb_typeof(x->'details') = 'object'),
+	v AS (SELECT e.row_number, e.d, y.* FROM e, jsonb_to_record(e.d) AS y(
 	    details_result text, details_note text, service_from date,
 	    service_to date, deductible numeric, copay numeric,
 	    coinsurance numeric, denied_amount numeric, line_count int,
@@ -231,18 +234,18 @@ BEGIN
 	    l.modifiers, l.units, l.service_date, l.charged, l.allowed, l.paid,
 	    l.patient_resp, l.adjustments, l.carc_codes, l.remark_codes,
 	    l.denied
-	FROM a, json_to_recordset(a.d->'lines') AS l(line_number int,
+	FROM a, jsonb_to_recordset(a.d->'lines') AS l(line_number int,
 	    procedure_code text, modifiers text, units numeric,
 	    service_date date, charged numeric, allowed numeric, paid numeric,
 	    patient_resp numeric, adjustments text, carc_codes text,
 	    remark_codes text, denied boolean)
-	WHERE json_typeof(a.d->'lines') = 'array';
+	WHERE jsonb_typeof(a.d->'lines') = 'array';
 
 	-- Payments: the row's columns and its payments, once.
 	WITH e AS (SELECT (x->>'row_number')::int AS row_number,
-	    x->'payments' AS d FROM json_array_elements(p_rows) x
-	    WHERE json_typeof(x->'payments') = 'object'),
-	v AS (SELECT e.row_number, e.d, y.* FROM e, json_to_record(e.d) AS y(
+	    x->'payments' AS d FROM jsonb_array_elements(js) x
+	    WHERE jsonb_typeof(x->'payments') = 'object'),
+	v AS (SELECT e.row_number, e.d, y.* FROM e, jsonb_to_record(e.d) AS y(
 	    payments_result text, payments_note text, payment_method text,
 	    payment_numbers text, payment_dates text,
 	    claim_paid_amount numeric, void_reissue boolean)),
@@ -276,11 +279,11 @@ BEGIN
 	SELECT p_job, a.row_number, p.seq, p.payment_number,
 	    p.payment_method, p.issue_date, p.payment_amount,
 	    p.claim_paid_amount, p.status, p.payee_name
-	FROM a, json_to_recordset(a.d->'list') AS p(seq int,
+	FROM a, jsonb_to_recordset(a.d->'list') AS p(seq int,
 	    payment_number text, payment_method text, issue_date date,
 	    payment_amount numeric, claim_paid_amount numeric, status text,
 	    payee_name text)
-	WHERE json_typeof(a.d->'list') = 'array';
+	WHERE jsonb_typeof(a.d->'list') = 'array';
 
 	-- The claims ledger keeps the batch's answers (sql/011).
 	PERFORM claim_ledger_store(p_job, ARRAY(SELECT

@@ -1,5 +1,6 @@
 /*
- * Celery canvas in the C worker (spec 3.3, 5.8): link callbacks
+ * Celery canvas in the C worker (the callbacks, errbacks and chain
+ * headers of protocol v2, see docs/celery.md): link callbacks
  * (`link=`), error callbacks (`link_error=`) and chains are supported;
  * chords, and groups or chords nested in callbacks/chains, are refused
  * up front with a clear FAILURE (NotImplementedError) rather than half
@@ -200,7 +201,7 @@ canvas_on_failure(redisContext *c, const struct celery_message *m,
 	struct errbuf err;
 	size_t i, n;
 
-	/* Old-style errbacks get the failed task's id first (spec 3.3). */
+	/* Old-style errbacks get the failed task's id first, as in Celery. */
 	first = json_object_new_string(m->id);
 	n = json_object_is_type(ebs, json_type_array) ?
 	    json_object_array_length(ebs) : 0;
@@ -209,7 +210,7 @@ canvas_on_failure(redisContext *c, const struct celery_message *m,
 		    children);
 	json_object_put(first);
 	json_object_put(children);
-	/* Celery marks the remaining chain steps failed too (spec 5.8). */
+	/* Celery marks the remaining chain steps failed too. */
 	n = json_object_is_type(chain, json_type_array) ?
 	    json_object_array_length(chain) : 0;
 	for (i = 0; i < n; i++) {

@@ -1,10 +1,10 @@
 /*
- * A worker child: the consumer loop of spec 5.2 and 5.9.  BRPOP over the
- * queues, record the message in unacked, validate it (spec 9), hold ETA
- * messages, run the task from the registry, write results and events,
- * acknowledge where the task's acks_late option says, retry by
- * republishing.  Never dies on input: everything bad is logged without
- * its content and acknowledged away.
+ * A worker child: Celery's consumer loop.  BRPOP over the queues, record
+ * the message in unacked, validate it (malformed messages are rejected,
+ * see docs/celery.md), hold ETA messages, run the task from the registry,
+ * write results and events, acknowledge where the task's acks_late option
+ * says, retry by republishing.  Never dies on input: everything bad is
+ * logged without its content and acknowledged away.
  */
 #include <sys/time.h>
 
@@ -198,7 +198,7 @@ ack(const struct celery_message *m)
 		log_warnx("task %s: ack failed: %s", m->id, err.msg);
 }
 
-/* REVOKED with reason "expired" or "revoked" (spec 5.4), then ack. */
+/* REVOKED with reason "expired" or "revoked" (as Celery does), then ack. */
 static void
 revoke_msg(const struct celery_message *m, int expired)
 {
@@ -304,7 +304,7 @@ arm_soft_limit(double secs)
 }
 
 /*
- * Celery's retry (spec 5.6): republish the same id with retries + 1 and
+ * Celery's retry (Task.retry): republish the same id with retries + 1 and
  * an ETA, store RETRY; past max_retries the exception is the FAILURE.
  * Returns 1 if retried, 0 if the caller must store FAILURE.
  */
@@ -362,7 +362,10 @@ retry(const struct celery_message *m, const struct task_def *d,
 	return 1;
 }
 
-/* Runs one accepted message to completion (spec 5.2 steps 8-9). */
+/*
+ * Runs one accepted message to completion: run the task, store the
+ * result, send the events, acknowledge.
+ */
 static void
 execute(struct held *h)
 {
@@ -397,7 +400,7 @@ execute(struct held *h)
 			hard = wk_sh->hard_override[d - task_defs];
 		wk_unlock();
 	}
-	/* The message's timelimit header wins (spec 5.7). */
+	/* The message's timelimit header wins over the task's own limits. */
 	if (m->soft_time_limit > 0)
 		soft = m->soft_time_limit;
 	if (m->time_limit > 0)
@@ -557,7 +560,7 @@ rate_delay(const struct task_def *d)
 	return wait;
 }
 
-/* Runs h now, or holds it until its rate limit allows (spec 5.2 step 7). */
+/* Runs h now, or holds it until its rate limit (rate_limit) allows. */
 static void
 run_or_hold(struct held *h)
 {
@@ -579,7 +582,7 @@ run_or_hold(struct held *h)
 	held_free(h);
 }
 
-/* Handles one popped message (spec 5.2); takes raw. */
+/* Handles one popped message (Celery's consumer steps); takes raw. */
 static void
 handle(char *raw, size_t len)
 {
@@ -667,7 +670,7 @@ handle(char *raw, size_t len)
 	    json_object_new_string(h->msg.expires_text) : NULL);
 	task_event("task-received", f);
 	if (h->msg.eta > util_now() && nheld < CELERY_MAX_HELD) {
-		held[nheld++] = h;	/* spec 5.3: held until due */
+		held[nheld++] = h;	/* ETA: held until due */
 		publish_held();
 		return;
 	}

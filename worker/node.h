@@ -30,7 +30,7 @@ redisContext *node_cmd(void);
  */
 void	node_cmd_close(void);
 
-/* Sends worker-online / worker-heartbeat / worker-offline (spec 7.3). */
+/* Sends worker-online / worker-heartbeat / worker-offline events. */
 void	node_event(const char *type, int full);
 
 /* Seconds since node_init(). */

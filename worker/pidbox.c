@@ -1,8 +1,8 @@
 /*
- * Remote control (spec 8): requests arrive on the fanout channel
- * /<db>.celery.pidbox; replies go to the client's reply queue, found via
- * the binding set of exchange reply.celery.pidbox.  This is what
- * `celery inspect`, `celery status` and `celery control` talk to.
+ * Celery remote control (celery inspect / control): requests arrive on the
+ * fanout channel /<db>.celery.pidbox; replies go to the client's reply
+ * queue, found via the binding set of exchange reply.celery.pidbox.  This
+ * is what `celery inspect`, `celery status` and `celery control` talk to.
  */
 #include <sys/resource.h>
 

@@ -1,6 +1,6 @@
 /*
- * Celery remote control (spec 8) in the worker's main process.  Answers
- * through node.h (command connection, events, uptime) and pool.h
+ * Celery remote control (inspect / control) in the worker's main process.
+ * Answers through node.h (command connection, events, uptime) and pool.h
  * (revoke with terminate); neither calls back into it.
  */
 #ifndef PIDBOX_H

@@ -254,7 +254,7 @@ pool_reap(int stopping, int cold)
 	return live;
 }
 
-/* Hard time limits (spec 5.7): kill the process, record the failure. */
+/* Hard time limits (time_limit): kill the process, record the failure. */
 void
 pool_check_hard_limits(void)
 {
@@ -291,7 +291,8 @@ pool_check_hard_limits(void)
  * Refreshes the unacked_index score of every message our processes
  * still hold (ETA messages, running acks_late tasks), so no worker's
  * visibility sweep restores them while we have them: the duplicate
- * delivery hazard of spec 2.6, which Python workers do not avoid.
+ * delivery hazard of kombu's unacked restore, which Python workers do
+ * not avoid.
  */
 void
 pool_touch_held(void)

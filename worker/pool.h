@@ -22,7 +22,7 @@ void	pool_start(void (*child_setup)(void));
  */
 int	pool_reap(int stopping, int cold);
 
-/* Kills the processes past their task's hard time limit (spec 5.7). */
+/* Kills the processes past their task's hard time limit (time_limit). */
 void	pool_check_hard_limits(void);
 
 /*

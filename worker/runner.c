@@ -95,6 +95,10 @@ struct run {
 	long		 range_lo, range_hi;
 	int		 exhausted;
 	json_object	*results;	/* array of rows waiting to be stored */
+	/* The flush sent and not answered yet (flush_collect). */
+	json_object	*sent;
+	unsigned long	 sent_calls[PAYER_TXN__MAX];
+	int		 sent_pending;
 	long long	 last_flush_ms;
 	long		 stored;
 	int		 db_failed;
@@ -131,6 +135,8 @@ batch_free_done(struct run *r)
 	}
 }
 
+static int	flush_collect(struct run *);
+
 /* Fetches the next page of unprocessed rows; 0 when none are left. */
 static int
 batch_fetch(struct run *r)
@@ -165,6 +171,8 @@ batch_fetch(struct run *r)
 	    "AND duplicate_of IS NULL "
 	    "AND row_number > $2 AND row_number <= $4 "
 	    "ORDER BY row_number LIMIT $3", open[r->workflow]);
+	if (flush_collect(r) == -1)
+		return 0;
 	res = db_exec(r->db, &r->err, sql, 4, p);
 	if (res == NULL) {
 		r->db_failed = 1;
@@ -566,9 +574,42 @@ transient_failure(const struct payer_result *pr)
 }
 
 /*
- * Stores the buffered results and bumps the job counters, the payer
- * requests sent since the last flush included (one round trip; see
- * job_store_results()).
+ * Waits for the answer of the flush sent last, if any: its rows are
+ * stored and counted then.  On failure they go back to the buffer, to
+ * be sent again once the database is back (wait_db).  0 or -1.
+ */
+static int
+flush_collect(struct run *r)
+{
+	char status[JOB_STATUS_MAX];
+	size_t i, n;
+
+	if (!r->sent_pending)
+		return 0;
+	r->sent_pending = 0;
+	n = json_object_array_length(r->sent);
+	if (job_store_results_recv(r->db, &r->err, status) == -1) {
+		for (i = 0; i < n; i++)
+			json_object_array_add(r->results, json_object_get(
+			    json_object_array_get_idx(r->sent, i)));
+		json_object_put(r->sent);
+		r->sent = NULL;
+		r->db_failed = 1;
+		return -1;
+	}
+	memcpy(r->calls_counted, r->sent_calls, sizeof(r->calls_counted));
+	run_status_seen(r, status);
+	r->stored += n;
+	json_object_put(r->sent);
+	r->sent = NULL;
+	return 0;
+}
+
+/*
+ * Sends the buffered results and the payer requests sent since the last
+ * flush (one statement; see job_store_results()), after collecting the
+ * previous flush's answer: the server stores one batch while the payer
+ * answers the next (the job status it returns is seen one flush later).
  */
 static int
 flush(struct run *r)
@@ -576,12 +617,15 @@ flush(struct run *r)
 	static const char *const key[PAYER_TXN__MAX] = {
 		"calls_status", "calls_details", "calls_payment"
 	};
-	char status[JOB_STATUS_MAX], calls[128];
+	char calls[128];
 	struct payer_stats st;
 	size_t n = 0;
 	int t;
 
+	if (flush_collect(r) == -1)
+		return -1;
 	calls[0] = '\0';
+	memcpy(r->sent_calls, r->calls_counted, sizeof(r->sent_calls));
 	if (r->pe != NULL) {
 		payer_engine_stats(r->pe, &st);
 		for (t = 0; t < PAYER_TXN__MAX; t++) {
@@ -596,21 +640,18 @@ flush(struct run *r)
 			n = strlen(calls);
 			snprintf(calls + n, sizeof(calls) - n, "}");
 		}
+		memcpy(r->sent_calls, st.requests_txn, sizeof(r->sent_calls));
 	}
 	if (json_object_array_length(r->results) == 0 && calls[0] == '\0')
 		return 0;
-	if (job_store_results(r->db, &r->err, r->job_id,
+	if (job_store_results_send(r->db, &r->err, r->job_id,
 	    json_object_to_json_string_ext(r->results, JSON_C_TO_STRING_PLAIN),
-	    calls[0] != '\0' ? calls : NULL, r->waiting, status) == -1) {
+	    calls[0] != '\0' ? calls : NULL, r->waiting) == -1) {
 		r->db_failed = 1;
 		return -1;
 	}
-	if (r->pe != NULL)
-		memcpy(r->calls_counted, st.requests_txn,
-		    sizeof(r->calls_counted));
-	run_status_seen(r, status);
-	r->stored += json_object_array_length(r->results);
-	json_object_put(r->results);
+	r->sent = r->results;
+	r->sent_pending = 1;
 	r->results = json_object_new_array();
 	r->last_flush_ms = util_mono_ms();
 	return 0;
@@ -984,7 +1025,7 @@ wait_db(struct run *r)
 			continue;
 		r->db = db;
 		r->db_failed = 0;
-		if (flush(r) == 0) {
+		if (flush(r) == 0 && flush_collect(r) == 0) {
 			log_info("database back job=%s", r->job_id);
 			return 0;
 		}
@@ -1102,6 +1143,7 @@ run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
 		    &r.err);
 		if (!r.db_failed)
 			flush(&r);
+		flush_collect(&r);
 		if (stopping(&r) || r.cancelled)
 			break;
 		if (r.db_failed) {
@@ -1133,6 +1175,7 @@ run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
 	payer_engine_free(pe);
 	r.pe = NULL;
 	json_object_put(r.results);
+	json_object_put(r.sent);
 	feed_reset(&r);
 	free(r.fq);
 	json_object_put(r.streak_fail);

@@ -1,4 +1,4 @@
-"""Fixtures for the Celery interop tests (spec 10).
+"""Fixtures for the Celery interop tests (see docs/celery.md).
 
 Each test module gets its own redis-server on a unix socket in a temp
 dir; workers (the C one and Python's) are started per test and stopped

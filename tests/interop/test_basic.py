@@ -1,5 +1,5 @@
 """Basic Celery interop: Python producer -> C worker, C producer -> Python
-worker, remote control and robustness (spec 10 items 1-4, 13, 14, 23)."""
+worker, remote control and robustness against malformed messages."""
 import base64
 import json
 import os

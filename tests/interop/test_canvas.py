@@ -1,4 +1,4 @@
-"""Canvas from Python on the C worker (spec 10 item 12): link,
+"""Canvas from Python on the C worker: link,
 link_error and chain run; chords are refused with a clear FAILURE."""
 import json
 import time

@@ -1,5 +1,5 @@
-"""Crash recovery and tooling across Python and C (spec 10 items 15-17,
-19, 28)."""
+"""Crash recovery and tooling across Python and C: unacked messages
+restored by either worker, and Celery's tools pointed at the C worker."""
 import json
 import os
 import subprocess
@@ -37,7 +37,7 @@ def test_python_restores_what_killed_c_worker_held(app, c_worker, py_worker,
                                                    r, redis_server):
     """C worker killed -9 holding an ETA task and a running acks_late
     task; a Python worker with visibility_timeout=1 restores and runs
-    both (spec 10 item 17)."""
+    both."""
     w = c_worker("--concurrency", "2")
     late = app.send_task("bulkclaims.sleep", args=[5])
     eta = app.send_task("bulkclaims.echo", args=["eta"], countdown=2)
@@ -109,7 +109,7 @@ def test_broker_db_3(tmp_path, redis_server):
 
 def test_restore_via_named_exchange_binding(app, c_worker, r):
     """An unacked entry published through a named direct exchange is
-    restored to the queue its binding names (spec 2.6)."""
+    restored to the queue its binding names, as kombu's restore does."""
     import base64
     import uuid
     tid, tag = str(uuid.uuid4()), str(uuid.uuid4())

@@ -1,6 +1,6 @@
-"""Python and C workers on one queue (spec 10 item 18): 10,000 tasks,
+"""Python and C workers on one queue: 10,000 tasks,
 each executed exactly once, unacked empty at the end; and a Python worker
-starting beside the C worker completes mingle (item 27)."""
+starting beside the C worker completes mingle."""
 import re
 import time
 

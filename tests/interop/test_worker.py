@@ -1,4 +1,4 @@
-"""C worker behaviour seen from Python (spec 10): ETA, expiry,
+"""C worker behaviour seen from Python: ETA, expiry,
 priorities, queues, time limits, retries, concurrency, revoke, events,
 inspect, restore."""
 import base64
@@ -118,7 +118,8 @@ def test_retry_republishes_then_fails(app, c_worker, r):
 
 def test_retry_message_shape(app, r, redis_server):
     """The republished message keeps the id, bumps retries, sets
-    parent_id and an ETA (spec 5.6); catch it before a worker does."""
+    parent_id and an ETA, as Celery's Task.retry does; catch it before a
+    worker does."""
     env = dict(os.environ, BULKCLAIMS_REDIS_URL=redis_server["c_url"])
     res = app.send_task("bulkclaims.fail", args=["x"],
                         kwargs={"retry": True, "countdown": 60})
@@ -276,7 +277,7 @@ def test_events_seen_by_state(app, c_worker, redis_server):
 def test_restore_after_kill9(app, c_worker, r, redis_server):
     """A C worker killed with -9 while holding an acks_late task and an
     ETA task: a new worker with a short visibility timeout restores and
-    runs both (spec 10 item 17)."""
+    runs both."""
     w = c_worker("--concurrency", "2")
     late = app.send_task("bulkclaims.sleep", args=[6])   # acks_late
     eta = app.send_task("bulkclaims.echo", args=["eta"], countdown=2)
@@ -321,7 +322,7 @@ def test_long_eta_not_duplicated_by_short_visibility(app, c_worker, r):
 
 def test_inspect_shapes(app, c_worker, r):
     """reserved, scheduled, clock, query_task, active_queues, report have
-    the shapes of spec 8.4."""
+    the shapes Python's celery inspect returns."""
     w = c_worker()
     running = app.send_task("bulkclaims.sleep", args=[2])
     assert wait_for(lambda: meta(r, running.id), 10)   # STARTED
@@ -340,7 +341,7 @@ def test_inspect_shapes(app, c_worker, r):
 
 def test_worker_not_alive_after_kill9(app, c_worker):
     """celery.events.state: alive while heartbeats come, not alive
-    2 x freq after kill -9 (spec 10 item 21)."""
+    2 x freq after kill -9."""
     from celery.events.state import State
     state = State()
     stop = threading.Event()

@@ -122,7 +122,7 @@ class Sim:
         return self.call(INQUIRY, body, headers, timeout=timeout)
 
     def lookup(self, path, tok, claim, tin=TIN, timeout=10, body=None):
-        """A claim details or payment request (spec 5, 6)."""
+        """A claim details or payment request."""
         headers = {"Content-Type": "application/json"}
         if tok:
             headers["Authorization"] = "Bearer " + tok
@@ -777,7 +777,7 @@ def test_bad_configuration_refused():
         assert r.returncode != 0, flags
 
 
-# ---- claim details and payment (spec 5-7) ----
+# ---- claim details and payment (payer-sim/README-outcomes.md) ----
 
 def cents(s):
     whole, frac = s.split(".")
@@ -810,7 +810,8 @@ def three_routes(sim, tok, claim):
 
 
 def check_lines(det):
-    """The arithmetic of spec 5 on every line, and lines == totals."""
+    """Each line's charges, adjustments and paid amount add up, and
+    lines == totals."""
     t = det["totals"]
     assert 1 <= len(det["lines"]) <= 6
     sums = [0, 0, 0, 0]

@@ -1,6 +1,6 @@
 /*
  * What the adapter tests (test_payer_uhc.c, test_payer_x12.c) share: the
- * practice and the claim of the spec's examples, and a parse of a 200
+ * practice and the claim of the example exchanges, and a parse of a 200
  * answer into a fresh result.  Include after payer.h.
  */
 #ifndef PAYER_CASE_H

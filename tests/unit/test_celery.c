@@ -1,7 +1,8 @@
 /*
  * Unit tests for the Celery message and result code (lib/celery*.c) and
- * the Redis URL parser: captured messages of the spec decoded verbatim,
- * every malformed case of spec 9.1, envelope round trips, result meta.
+ * the Redis URL parser: captured Celery messages decoded verbatim,
+ * every malformed message a worker must refuse, envelope round trips,
+ * result meta.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +17,9 @@
 #include "util.h"
 
 /*
- * The captured messages of the spec, verbatim, in tests/unit/data/celery:
- * spec-3.4.json (echo.apply_async(..., queue='other')), the minimal
- * message of 3.4, and the retry message of 5.6 with its body placeholder
+ * Captured Celery messages, verbatim, in tests/unit/data/celery:
+ * spec-3.4.json (echo.apply_async(..., queue='other')), a minimal
+ * message, and a Task.retry republished message with its body placeholder
  * written "BODY".  Returns malloc'd NUL-terminated text.
  */
 static char *
@@ -234,7 +235,7 @@ test_spec_messages(void)
 	double t;
 
 	ok(celery_message_parse(spec_3_4, strlen(spec_3_4), &m, &err) == 0,
-	    "spec 3.4 message parses");
+	    "the captured v2 message parses");
 	ok(strcmp(m.id, "33333333-3333-3333-3333-333333333333") == 0, "id");
 	ok(strcmp(m.task, "tasks.echo") == 0, "task name");
 	ok(strcmp(m.delivery_tag, "065de328-31a4-460c-b301-a5bf7efcf979") == 0,
@@ -260,7 +261,7 @@ test_spec_messages(void)
 	celery_message_free(&m);
 
 	ok(celery_message_parse(spec_minimal, strlen(spec_minimal), &m,
-	    &err) == 0, "spec 3.4 minimal message parses");
+	    &err) == 0, "the captured minimal v2 message parses");
 	ok(strcmp(m.task, "tasks.add") == 0 &&
 	    json_object_array_length(m.args) == 2 &&
 	    strcmp(m.argsrepr, "(2, 3)") == 0 && m.priority == 0 &&
@@ -277,7 +278,7 @@ test_spec_messages(void)
 	snprintf(text, n, "%.*s%s%s", (int)(p - spec_5_6), spec_5_6, body,
 	    p + 4);
 	ok(celery_message_parse(text, strlen(text), &m, &err) == 0,
-	    "spec 5.6 retry message parses (extra properties ignored)");
+	    "a retry message parses (extra properties ignored)");
 	ok(m.retries == 1 && strcmp(m.parent_id, m.id) == 0 && m.eta > 0 &&
 	    m.expires == 0, "retry: retries 1, parent_id, eta");
 	ok(json_object_get_int(json_object_array_get_idx(m.args, 0)) == 7,
@@ -306,7 +307,7 @@ test_envelope(void)
 	ok(strstr(text, "\"body\": \"W1siY2QiXSwgeyJ4IjogMX0sIHsiY2FsbGJhY2tz"
 	    "IjogbnVsbCwgImVycmJhY2tzIjogbnVsbCwgImNoYWluIjogbnVsbCwgImNob3JkI"
 	    "jogbnVsbH1d\"") != NULL,
-	    "body byte-identical to Python's (spec 3.4)");
+	    "body byte-identical to Python's");
 	env = json_tokener_parse(text);
 	h = json_object_object_get(env, "headers");
 	p = json_object_object_get(env, "properties");
@@ -478,7 +479,7 @@ test_results(void)
 	    "\"NotRegistered\", \"exc_message\": [\"tasks.does_not_exist\"], "
 	    "\"exc_module\": \"celery.exceptions\"}, \"traceback\": null, "
 	    "\"children\": [], \"date_done\": \"", 170) == 0,
-	    "NotRegistered meta as spec 6.3");
+	    "NotRegistered meta as Celery stores it");
 	free(meta);
 	json_object_put(res);
 	res = celery_exc_new("CTaskError", NULL, NULL);

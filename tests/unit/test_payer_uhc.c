@@ -1,5 +1,5 @@
 /*
- * Adapter UHC/CLAIM_STATUS on the examples of spec/payer-api.md section 2:
+ * Adapter UHC/CLAIM_STATUS on example claim inquiry exchanges:
  * the request body built exactly, responses mapped to the output columns,
  * errors classified.  No network.
  */
@@ -14,7 +14,7 @@
 #include "payer_case.h"
 #include "tap.h"
 
-/* The examples of spec/payer-api.md section 2, verbatim but for layout. */
+/* An example claim inquiry answer (found), verbatim but for layout. */
 static const char found_json[] =
     "{\"data\": {\"searchClaim\": {\"claims\": [{\n"
     "  \"claimNumber\": \"ZE59426195\",\n"

@@ -1,9 +1,9 @@
 /*
  * Adapters UHC/CLAIM_DETAILS and UHC/CLAIM_PAYMENT on the shapes of
- * spec/payer-api.md sections 5 and 6: request bodies built exactly,
- * answers mapped into payer_details / payer_payments and the row's
- * columns, not-found and errors classified, malformed bodies refused.
- * No network.
+ * docs/payer-adapters.md and payer-sim/README-outcomes.md: request bodies
+ * built exactly, answers mapped into payer_details / payer_payments and
+ * the row's columns, not-found and errors classified, malformed bodies
+ * refused.  No network.
  */
 #include <stdio.h>
 #include <stdlib.h>

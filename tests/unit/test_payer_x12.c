@@ -1,5 +1,5 @@
 /*
- * Adapter X12/CLAIM_STATUS (spec/payer-api.md section 3): the 276 body
+ * Adapter X12/CLAIM_STATUS (see docs/payer-adapters.md): the 276 body
  * built exactly, each 277 category mapped to the output columns, retry
  * and permanent categories classified.  No network.
  */

@@ -264,7 +264,8 @@ test_inquiry(void)
 	ok(respond_parse_inquiry(body, sizeof(body) - 1, &q, &err) == 0 &&
 	    strcmp(q.claim, "ZE59426195") == 0 &&
 	    strcmp(q.member.last, "Doe") == 0 &&
-	    strcmp(q.member.dob, "01/15/1980") == 0, "spec example parses");
+	    strcmp(q.member.dob, "01/15/1980") == 0,
+	    "the documented example parses");
 	ok(respond_parse_inquiry("{\"variables\":{}}", 16, &q, &err) == -1,
 	    "missing searchClaimInput is an error");
 	ok(respond_parse_inquiry("{\"variables\":{\"searchClaimInput\":"
@@ -537,9 +538,9 @@ struct seen_pay {
 
 /*
  * Claim details and payments of 10,000 consecutive claim numbers (100
- * whole buckets of 100): the line arithmetic of spec 5, the same totals
- * on every route, and payments that add up, read from the answers the
- * server sends.
+ * whole buckets of 100): the line arithmetic of claim details (see
+ * payer-sim/README-outcomes.md), the same totals on every route, and
+ * payments that add up, read from the answers the server sends.
  */
 static void
 test_remit(long epoch)
