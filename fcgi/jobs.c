@@ -218,7 +218,7 @@ job_totals(struct req *r, struct errbuf *err)
 
 /*
  * {bucket: {count, billed, paid}} over the job's rows by action
- * (sql/010_claim_actions.sql), every bucket present, amounts as
+ * (sql/functions/claim_actions.sql), every bucket present, amounts as
  * strings like the totals ("0.00" for none).
  */
 static struct json_object *
@@ -264,7 +264,7 @@ job_actions(struct req *r, struct errbuf *err)
 /*
  * {new, changed, unchanged}: the job's answered rows compared with the
  * claims' latest earlier checks in the claims ledger
- * (sql/011_claims_ledger.sql).
+ * (sql/functions/claims_ledger.sql).
  */
 static struct json_object *
 job_changes(struct req *r, struct errbuf *err)

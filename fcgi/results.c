@@ -134,7 +134,7 @@ static const struct {
 
 /*
  * ?format=changes: after the contract's columns, the claim's latest
- * earlier check (sql/011_claims_ledger.sql, the lateral ch); only the
+ * earlier check (sql/functions/claims_ledger.sql, the lateral ch); only the
  * rows new or changed since then.
  */
 static const struct {

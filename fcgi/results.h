@@ -108,10 +108,10 @@ int	 results_sql(const struct results_opts *o, const struct results_cols *c,
 	"replace(csv_job_rows.carc_codes, ';', '; ')"
 
 /*
- * SQL of a csv_job_rows row's action bucket (sql/010_claim_actions.sql:
- * paid, denied_correctable, pending_long, ..., review), computed from
- * the stored columns when read.  One of a fixed set of words: no
- * csv_safe() needed.
+ * SQL of a csv_job_rows row's action bucket
+ * (sql/functions/claim_actions.sql: paid, denied_correctable,
+ * pending_long, ..., review), computed from the stored columns when
+ * read.  One of a fixed set of words: no csv_safe() needed.
  */
 #define RESULTS_ACTION		"csv_row_action(csv_job_rows)"
 

@@ -3,8 +3,8 @@
  * results table, DRF PageNumberPagination ({count, next, previous,
  * results}), filtered by ?status= (the row's status text, exactly),
  * ?success=true|false, ?q= (claim number prefix, any case) and
- * ?action= (the row's action bucket, sql/010_claim_actions.sql) and
- * ?change= (new, changed, unchanged: sql/011_claims_ledger.sql).  Values
+ * ?action= (the row's action bucket, sql/functions/claim_actions.sql) and
+ * ?change= (new, changed, unchanged: sql/functions/claims_ledger.sql).  Values
  * are raw (JSON needs no formula neutralising; the browser shows text).
  * Another organisation's job answers 404.
  *
@@ -45,7 +45,7 @@
 	" details_note, payments_result, payments_note, " RESULTS_ACTION ","\
 	" " ROW_CHANGE_COLS
 /*
- * Run-to-run changes (sql/011_claims_ledger.sql), from ROW_FROM's
+ * Run-to-run changes (sql/functions/claims_ledger.sql), from ROW_FROM's
  * lateral c: previous_checked_at in microseconds since the epoch.
  */
 #define ROW_CHANGE_COLS							\

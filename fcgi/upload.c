@@ -133,11 +133,11 @@ upload_reject_csv(struct req *r, enum csvin_err e,
 }
 
 /*
- * A claim number repeated in the file is checked once (sql/004): later
- * valid rows point at the first valid one (duplicate_of), which gets
- * has_duplicates and a warning naming the other rows, so both sides of
- * the repeat say so.  Invalid rows are never checked, so they are left
- * out on both sides.
+ * A claim number repeated in the file is checked once (the copying
+ * trigger is in sql/functions/job_state.sql): later valid rows point at
+ * the first valid one (duplicate_of), which gets has_duplicates and a
+ * warning naming the other rows, so both sides of the repeat say so.
+ * Invalid rows are never checked, so they are left out on both sides.
  */
 static int
 mark_duplicates(PGconn *db, const char *job_id, struct errbuf *err)

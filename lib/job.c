@@ -1,6 +1,6 @@
 /*
  * A job's lifecycle state (job.h): thin calls of the transition
- * functions of sql/008_job_state.sql.  The SQL decides; this file only
+ * functions of sql/functions/job_state.sql.  The SQL decides; this file only
  * passes parameters and reads the answer.  The statements of the hot
  * paths (result flush, heartbeat, upload) are prepared once per
  * connection.

@@ -2,7 +2,7 @@
  * A job's lifecycle state: the one place that changes csv_jobs, the
  * result columns of csv_job_rows and csv_job_chunks.  Each function is
  * one transition, a call of the PL/pgSQL function of the same name in
- * sql/008_job_state.sql, which states the states it leaves, owns the
+ * sql/functions/job_state.sql, which states the states it leaves, owns the
  * counters and timestamps, and says whether it applied.  fcgi, the
  * worker and ctl call these; docs/state-machine.md draws the machine.
  *
@@ -41,7 +41,7 @@ PGresult *job_claim(PGconn *db, struct errbuf *err, const char *job_id,
 	    const char *task_id, const char *node, long stale_s);
 /*
  * The result flush: rows_json (array of payer answers: status columns,
- * "details", "payments"; see sql/008_job_state.sql) stored and counted,
+ * "details", "payments"; see sql/functions/job_state.sql) stored and counted,
  * calls_json ({"calls_status": n, ...} or NULL) added to the request
  * counters, heartbeat refreshed, waiting_for_payer set, in one round
  * trip.  status gets the job's status ("" if gone).  0 or -1.

@@ -167,7 +167,8 @@ batch_fetch(struct run *r)
 	    "success IS NOT NULL, details_result IS NULL, "
 	    "payments_result IS NULL, status, status_category_code "
 	    "FROM csv_job_rows WHERE job_id = $1 AND %s "
-	    /* intake: a repeated claim number is checked once (sql/004). */
+	    /* a repeated claim number is checked once: its copy is the
+	     * trigger's (sql/functions/job_state.sql). */
 	    "AND duplicate_of IS NULL "
 	    "AND row_number > $2 AND row_number <= $4 "
 	    "ORDER BY row_number LIMIT $3", open[r->workflow]);

@@ -1,4 +1,4 @@
-"""Action buckets (sql/010_claim_actions.sql, docs/actions.md): every
+"""Action buckets (sql/functions/claim_actions.sql, docs/actions.md): every
 rule of claim_action_rules hit once by claim_action() in PostgreSQL (and
 shown to be the rule that decided, by deleting it in a rolled-back
 transaction: the answer must change), every code of the code-list rules,

@@ -200,7 +200,7 @@ def test_extended_details_columns(api, details_job):
     t = rows_of(results(api, details_job, format="extended").text)
     head = t[0]
     assert head[:9] == CONTRACT
-    # The action bucket (sql/010_claim_actions.sql) comes last.
+    # The action bucket (sql/functions/claim_actions.sql) comes last.
     assert head[-1] == "action"
     assert head[-len(DETAILS) - 1:-1] == DETAILS
     assert head[-len(DETAILS) - 3:-len(DETAILS) - 1] == EXTENDED_TAIL

@@ -1,4 +1,4 @@
-"""The claims ledger (sql/011_claims_ledger.sql): every stored answer is
+"""The claims ledger (sql/functions/claims_ledger.sql): every stored answer is
 kept per (job, row) for the organisation; GET claims/{claim}/history/
 shows one claim's checks, newest first, to its own organisation only;
 result rows say what changed since the claim's latest earlier check
@@ -149,8 +149,9 @@ def test_claims_ledger_history_newest_first_404_and_audit(api):
     for e in got:
         assert e["row"] == 1
         assert e["status"] == want["status"]
-        assert e["total_paid"] == want["total_paid"]
-        assert e["total_charged"] == want["total_charged"]
+        # An amount the payer did not give: null here, "" in --explain.
+        assert (e["total_paid"] or "") == (want["total_paid"] or "")
+        assert (e["total_charged"] or "") == (want["total_charged"] or "")
         assert e["action"] is not None
     # Paginated like the other lists.
     r = history(api, claim, page_size=2)
@@ -278,7 +279,8 @@ def test_claims_ledger_changes_across_epochs(api, epoch0):
                 want = "changed" if sim_key(prev) != sim_key(now) \
                     else "unchanged"
                 assert row["previous_status"] == prev["status"], (claim, row)
-                assert row["previous_paid"] == prev["total_paid"], row
+                assert (row["previous_paid"] or "") == \
+                    (prev["total_paid"] or ""), row
                 if not times.get(pjob):
                     times[pjob] = checked_at(pjob)
                 got = ts(row["previous_checked_at"]).timestamp()
@@ -332,6 +334,9 @@ def test_claims_ledger_retry_replaces_the_rows_entry(api):
         "SELECT row_number, checked_at, status FROM claim_ledger"
         " WHERE job_id = :'v1'", job))
     assert len(before) == 3
+    failed = {r[0] for r in psql(
+        "SELECT row_number FROM csv_job_rows WHERE job_id = :'v1'"
+        " AND NOT success", job)}
     # Row 2's payer call failed (as the worker stores a failure).
     psql("UPDATE csv_job_rows SET success = false, status = 'Error',"
          " lookup_result = 'PAYER_ERROR', error_message = 'payer error'"
@@ -343,7 +348,11 @@ def test_claims_ledger_retry_replaces_the_rows_entry(api):
         "SELECT row_number, checked_at, status FROM claim_ledger"
         " WHERE job_id = :'v1'", job))
     assert ledger_count(job) == 3
-    assert after["1"] == before["1"] and after["3"] == before["3"]
+    # A retry checks every failed row again (a random claim may be one,
+    # e.g. not found): the others keep their entry as it was.
+    for n in ("1", "3"):
+        if n not in failed:
+            assert after[n] == before[n], n
     assert after["2"][0] > before["2"][0]
     assert after["2"][1] == sim_explain(claims[1], 0)["status"]
     # The entry is the row's answer as stored now.

@@ -1,4 +1,4 @@
-"""sql/008_job_state.sql: every transition of a job, allowed and refused,
+"""sql/functions/job_state.sql: every transition of a job, allowed and refused,
 at the one place that makes it.  Each case builds its job in the source
 state, calls the SQL function and reads the job back, all in one
 transaction that it rolls back: nothing is left behind, and no worker or

@@ -1,7 +1,7 @@
 // The job page: live progress (the progress endpoint polled every second
 // while the job runs, with the payer calls per transaction), downloads,
 // retry and cancel, the money totals of a details job, the claims and
-// dollars per action bucket (what to do next, sql/010_claim_actions.sql),
+// dollars per action bucket (what to do next, sql/functions/claim_actions.sql),
 // and the results
 // table from the rows endpoint with filters, search and pages; a row of a
 // details or payment job opens its service lines and payments in a dialog.

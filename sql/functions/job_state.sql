@@ -13,14 +13,14 @@
 --   PROCESSING --requeue--> PENDING;  COMPLETED/FAILED/CANCELLED --retry--> PENDING
 
 -- The states a run may still change: a job in one of them is "running".
-CREATE FUNCTION job_running(p_status text) RETURNS boolean
+CREATE OR REPLACE FUNCTION job_running(p_status text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 	SELECT p_status IN ('PENDING', 'PROCESSING', 'CANCELLING')
 $$;
 
 -- A new job, PENDING, before its rows are copied (the rows' check
 -- trigger wants the job to exist).
-CREATE FUNCTION job_create(p_job uuid, p_org bigint, p_user bigint,
+CREATE OR REPLACE FUNCTION job_create(p_job uuid, p_org bigint, p_user bigint,
     p_filename text, p_task text, p_sha256 bytea,
     p_workflow text DEFAULT 'status')
 RETURNS void
@@ -33,7 +33,7 @@ $$;
 
 -- The upload's totals once its rows are in: rows refused by validation
 -- are processed and failed from the start.  PENDING only.
-CREATE FUNCTION job_intake_done(p_job uuid, p_total integer,
+CREATE OR REPLACE FUNCTION job_intake_done(p_job uuid, p_total integer,
     p_invalid integer, p_columns jsonb)
 RETURNS boolean
 LANGUAGE plpgsql AS $$
@@ -47,7 +47,7 @@ $$;
 
 -- An upload whose task could not be queued: the job and its rows go.
 -- PENDING only.
-CREATE FUNCTION job_discard(p_job uuid) RETURNS boolean
+CREATE OR REPLACE FUNCTION job_discard(p_job uuid) RETURNS boolean
 LANGUAGE plpgsql AS $$
 BEGIN
 	DELETE FROM csv_jobs WHERE id = p_job AND status = 'PENDING';
@@ -59,7 +59,7 @@ $$;
 -- (heartbeat NULL: the run before stopped cleanly) or whose heartbeat
 -- is older than p_stale_s (its worker is gone).  No row: not ours
 -- (finished, unknown, or held by another live run).
-CREATE FUNCTION job_claim(p_job uuid, p_task text, p_node text,
+CREATE OR REPLACE FUNCTION job_claim(p_job uuid, p_task text, p_node text,
     p_stale_s integer)
 RETURNS TABLE (organization_id bigint, provider_code text,
     transaction_code text)
@@ -79,7 +79,7 @@ $$;
 -- its workflow wants are not stored.  A failed or not-found status
 -- stores NOT_REQUESTED / NOT_FOUND for them with it, and a row refused
 -- at intake needs nothing more.  Duplicates follow their first row.
-CREATE FUNCTION job_row_open(p_workflow text, p_success boolean,
+CREATE OR REPLACE FUNCTION job_row_open(p_workflow text, p_success boolean,
     p_details text, p_payments text)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -94,7 +94,7 @@ $$;
 -- line here and one more key in its callers.  p_waiting NOT NULL: a run
 -- reports too (heartbeat now, waiting_for_payer as given).  Counts in
 -- any state: results stored by a run that is being cancelled count.
-CREATE FUNCTION job_count_results(p_job uuid, p_delta jsonb,
+CREATE OR REPLACE FUNCTION job_count_results(p_job uuid, p_delta jsonb,
     p_waiting boolean DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql AS $$
@@ -135,7 +135,7 @@ $$;
 -- p_calls: payer requests sent since the last flush ({"calls_status":
 -- n, ...}).  Returns the job's status (anything but PROCESSING stops
 -- the run), NULL if the job is gone.
-CREATE FUNCTION job_store_results(p_job uuid, p_rows json,
+CREATE OR REPLACE FUNCTION job_store_results(p_job uuid, p_rows json,
     p_waiting boolean, p_calls jsonb DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql AS $$
@@ -285,7 +285,7 @@ BEGIN
 	    payee_name text)
 	WHERE jsonb_typeof(a.d->'list') = 'array';
 
-	-- The claims ledger keeps the batch's answers (sql/011).
+	-- The claims ledger keeps the batch's answers (claims_ledger.sql).
 	PERFORM claim_ledger_store(p_job, ARRAY(SELECT
 	    (x->>'row_number')::int FROM json_array_elements(p_rows) x));
 
@@ -295,10 +295,9 @@ BEGIN
 END
 $$;
 
--- The same claim number twice in one file is checked once: when the
--- first row's result is stored it is copied to its duplicates and
--- counted (a deferred trigger, sql/004; now counting through the
--- owner).
+-- The same claim number twice in one file is checked once (the upload
+-- marks the later rows duplicate_of the first): when the first row's
+-- result is stored it is copied to its duplicates and counted.
 CREATE OR REPLACE FUNCTION csv_rows_fill_duplicates() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -336,9 +335,30 @@ BEGIN
 END
 $$;
 
+-- Deferred to the end of the storing transaction: the statement that
+-- stores a result updates csv_jobs too, and one statement cannot update
+-- a row that a trigger it fired has already updated.  Created once
+-- (constraint triggers have no CREATE OR REPLACE, and dropping one would
+-- lock csv_job_rows on every migrate).
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_trigger
+	    WHERE tgname = 'csv_job_rows_fill_duplicates'
+	    AND tgrelid = 'csv_job_rows'::regclass) THEN
+		CREATE CONSTRAINT TRIGGER csv_job_rows_fill_duplicates
+			AFTER UPDATE OF success ON csv_job_rows
+			DEFERRABLE INITIALLY DEFERRED
+			FOR EACH ROW
+			WHEN (NEW.has_duplicates AND OLD.success IS NULL
+			    AND NEW.success IS NOT NULL)
+			EXECUTE FUNCTION csv_rows_fill_duplicates();
+	END IF;
+END
+$$;
+
 -- A run shows life (and whether it waits for the payer); returns the
 -- status (anything but PROCESSING stops the run), NULL if gone.
-CREATE FUNCTION job_heartbeat(p_job uuid, p_waiting boolean)
+CREATE OR REPLACE FUNCTION job_heartbeat(p_job uuid, p_waiting boolean)
 RETURNS text
 LANGUAGE sql AS $$
 	UPDATE csv_jobs SET worker_heartbeat_at = now(),
@@ -348,7 +368,7 @@ $$;
 
 -- The watchdog's heartbeat for the jobs whose tasks its worker runs
 -- (PROCESSING or CANCELLING).  Returns how many.
-CREATE FUNCTION job_heartbeat_tasks(p_tasks text[]) RETURNS integer
+CREATE OR REPLACE FUNCTION job_heartbeat_tasks(p_tasks text[]) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
 	n integer;
@@ -364,7 +384,7 @@ $$;
 -- A run lets go of a PROCESSING job without finishing it (worker
 -- stopping, chunks not published, rows left after the chunks): no run
 -- holds it, so the next message (or the watchdog) takes it.
-CREATE FUNCTION job_release(p_job uuid) RETURNS boolean
+CREATE OR REPLACE FUNCTION job_release(p_job uuid) RETURNS boolean
 LANGUAGE plpgsql AS $$
 BEGIN
 	UPDATE csv_jobs SET worker_heartbeat_at = NULL, worker_node = NULL
@@ -380,7 +400,7 @@ $$;
 -- task holds a chunked job: worker_node NULL so no watchdog takes it
 -- for its orphan; the heartbeat is fresh so a duplicate message does
 -- not split it again.
-CREATE FUNCTION job_plan_chunks(p_job uuid, p_per integer)
+CREATE OR REPLACE FUNCTION job_plan_chunks(p_job uuid, p_per integer)
 RETURNS TABLE (first_row integer, last_row integer)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -415,7 +435,7 @@ END
 $$;
 
 -- A chunk of the current split starts (first taken by a worker).
-CREATE FUNCTION job_chunk_start(p_job uuid, p_first integer,
+CREATE OR REPLACE FUNCTION job_chunk_start(p_job uuid, p_first integer,
     p_last integer)
 RETURNS boolean
 LANGUAGE plpgsql AS $$
@@ -432,7 +452,7 @@ $$;
 -- other chunked jobs whose chunks wait in the queue (the workers are
 -- busy, not gone); a job whose chunks all started gets no help: its
 -- running chunks beat for it.
-CREATE FUNCTION job_chunk_done(p_job uuid, p_first integer,
+CREATE OR REPLACE FUNCTION job_chunk_done(p_job uuid, p_first integer,
     p_last integer, p_by text)
 RETURNS TABLE (last_chunk boolean, status text)
 LANGUAGE plpgsql AS $$
@@ -455,7 +475,7 @@ $$;
 
 -- PROCESSING -> COMPLETED when no row is open (job_row_open; a
 -- duplicate needs its status only).  Returns whether it applied.
-CREATE FUNCTION job_finish(p_job uuid) RETURNS boolean
+CREATE OR REPLACE FUNCTION job_finish(p_job uuid) RETURNS boolean
 LANGUAGE plpgsql AS $$
 BEGIN
 	UPDATE csv_jobs SET status = 'COMPLETED', completed_at = now(),
@@ -474,7 +494,7 @@ $$;
 -- not NULL: only while the job still belongs to that task (a retry
 -- whose message could not be queued takes its job back this way).
 -- Returns whether it applied.
-CREATE FUNCTION job_fail(p_job uuid, p_message text,
+CREATE OR REPLACE FUNCTION job_fail(p_job uuid, p_message text,
     p_task text DEFAULT NULL)
 RETURNS boolean
 LANGUAGE plpgsql AS $$
@@ -491,7 +511,7 @@ $$;
 
 -- The watchdog: PROCESSING jobs without a heartbeat for p_stale_s that
 -- lost their worker p_max times already -> FAILED.  Returns their ids.
-CREATE FUNCTION job_fail_lost(p_stale_s integer, p_max integer)
+CREATE OR REPLACE FUNCTION job_fail_lost(p_stale_s integer, p_max integer)
 RETURNS SETOF uuid
 LANGUAGE sql AS $$
 	UPDATE csv_jobs SET status = 'FAILED',
@@ -509,7 +529,7 @@ $$;
 -- (their worker is gone) -> PENDING, counted in watchdog_requeues; the
 -- caller puts their messages back.  Below p_max requeues only (see
 -- job_fail_lost).
-CREATE FUNCTION job_requeue(p_stale_s integer, p_max integer)
+CREATE OR REPLACE FUNCTION job_requeue(p_stale_s integer, p_max integer)
 RETURNS TABLE (id uuid, celery_task_id text)
 LANGUAGE sql AS $$
 	UPDATE csv_jobs SET status = 'PENDING', worker_heartbeat_at = NULL,
@@ -524,7 +544,7 @@ $$;
 -- The watchdog of node p_node: its PROCESSING jobs whose task is not
 -- among p_running (the tasks its processes run) and whose heartbeat is
 -- older than p_grace_s -> PENDING, as job_requeue.
-CREATE FUNCTION job_requeue_orphans(p_node text, p_running text[],
+CREATE OR REPLACE FUNCTION job_requeue_orphans(p_node text, p_running text[],
     p_grace_s integer, p_max integer)
 RETURNS TABLE (id uuid, celery_task_id text)
 LANGUAGE sql AS $$
@@ -542,7 +562,7 @@ $$;
 -- CANCELLING -> CANCELLING, or CANCELLED when no heartbeat came for
 -- p_stale_s (nobody is left to see the request).  No row: no such job
 -- in organisation p_org.  applied false: finished, status says how.
-CREATE FUNCTION job_cancel(p_job uuid, p_org bigint, p_stale_s integer)
+CREATE OR REPLACE FUNCTION job_cancel(p_job uuid, p_org bigint, p_stale_s integer)
 RETURNS TABLE (applied boolean, status text)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -578,7 +598,7 @@ $$;
 
 -- A run saw the cancel and stopped: CANCELLING -> CANCELLED (rows done
 -- stay; the others stay unprocessed).  Returns whether it applied.
-CREATE FUNCTION job_cancelled(p_job uuid) RETURNS boolean
+CREATE OR REPLACE FUNCTION job_cancelled(p_job uuid) RETURNS boolean
 LANGUAGE plpgsql AS $$
 BEGIN
 	UPDATE csv_jobs SET status = 'CANCELLED', completed_at = now(),
@@ -591,7 +611,7 @@ $$;
 
 -- The watchdog: CANCELLING jobs nobody showed life for p_stale_s (no
 -- run left to see the request) -> CANCELLED.  Returns their ids.
-CREATE FUNCTION job_cancel_orphans(p_stale_s integer)
+CREATE OR REPLACE FUNCTION job_cancel_orphans(p_stale_s integer)
 RETURNS SETOF uuid
 LANGUAGE sql AS $$
 	UPDATE csv_jobs SET status = 'CANCELLED', completed_at = now(),
@@ -611,7 +631,7 @@ $$;
 -- the counters are recounted from the rows, the job is PENDING again.
 -- Returns not_found, running, nothing_to_retry or retried, and the rows
 -- left to check.
-CREATE FUNCTION job_retry(p_job uuid, p_org bigint, p_task text)
+CREATE OR REPLACE FUNCTION job_retry(p_job uuid, p_org bigint, p_task text)
 RETURNS TABLE (result text, todo bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -685,7 +705,7 @@ $$;
 -- A job-end notification went out on channel email or webhook: sent
 -- once (a retry of the notification task skips it).  COMPLETED or
 -- FAILED jobs only (nothing else is notified).
-CREATE FUNCTION job_mark_notified(p_job uuid, p_channel text)
+CREATE OR REPLACE FUNCTION job_mark_notified(p_job uuid, p_channel text)
 RETURNS boolean
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -707,7 +727,7 @@ $$;
 -- purged; the job record stays.  org NULL: any organisation (ctl).  A
 -- running job is refused unless force (the retention purge: a job that
 -- old is not running any more).  Returns not_found, running,
--- already_purged or purged.  (First in sql/002; same contract.)
+-- already_purged or purged.
 CREATE OR REPLACE FUNCTION job_purge(p_job uuid, p_org bigint,
     p_force boolean)
 RETURNS text
