@@ -39,11 +39,66 @@ struct facts {
 	int	 pg_ok, redis_ok;
 	long	 workers;
 	long	 queue_len;
-	long long redis_mem;
+	long long queue_head_age;
+	long long redis_mem, redis_maxmem;
 	char	 pg_error[128], redis_error[128];
 };
 
-/* Redis: PING, live worker keys, queue length, used memory. */
+/*
+ * How long the message at the head of the queue (the next one a worker
+ * takes, highest priority first) has been there, in seconds, as seen by
+ * the scrapes: the head's digest and the Redis time it was first seen
+ * are kept in QUEUE_HEAD_KEY; a new head starts again at 0.  Celery
+ * messages carry no sending time, so this is a lower bound of the
+ * head's wait, exact enough to say that the queue does not move.
+ */
+#define QUEUE_HEAD_KEY	"bulkclaims:metrics:queue_head"
+static const char queue_head_lua[] =
+    "local h = nil\n"
+    "for i = 1, #KEYS - 1 do\n"
+    "  h = redis.call('LINDEX', KEYS[i], -1)\n"
+    "  if h then break end\n"
+    "end\n"
+    "if not h then redis.call('DEL', KEYS[#KEYS]) return 0 end\n"
+    "local id = redis.sha1hex(h)\n"
+    "local now = tonumber(redis.call('TIME')[1])\n"
+    "local old = redis.call('HMGET', KEYS[#KEYS], 'id', 'since')\n"
+    "if old[1] == id then return now - tonumber(old[2]) end\n"
+    "redis.call('HSET', KEYS[#KEYS], 'id', id, 'since', now)\n"
+    "return 0\n";
+
+static long long
+queue_head_age(redisContext *c, const char *queue)
+{
+	char keys[4][CELERY_NAME_MAX + 8];
+	const char *argv[8];
+	char nkeys[8];
+	size_t n = 0;
+	redisReply *rep;
+	long long age = 0;
+	int pr;
+
+	argv[n++] = "EVAL";
+	argv[n++] = queue_head_lua;
+	argv[n++] = NULL;		/* the number of keys, below */
+	for (pr = 0; pr <= 9; pr += 3)
+		if (celery_queue_key(queue, pr, keys[pr / 3],
+		    sizeof(keys[0])) != 0)
+			argv[n++] = keys[pr / 3];
+	argv[n++] = QUEUE_HEAD_KEY;
+	snprintf(nkeys, sizeof(nkeys), "%zu", n - 3);
+	argv[2] = nkeys;
+	rep = redisCommandArgv(c, (int)n, argv, NULL);
+	if (rep != NULL && rep->type == REDIS_REPLY_INTEGER)
+		age = rep->integer;
+	freeReplyObject(rep);
+	return age;
+}
+
+/*
+ * Redis: PING, live worker keys, queue length and head age, used and
+ * maximum memory.
+ */
 static void
 redis_facts(struct req *r, struct facts *f)
 {
@@ -88,10 +143,17 @@ redis_facts(struct req *r, struct facts *f)
 			f->queue_len += rep->integer;
 		freeReplyObject(rep);
 	}
+	f->queue_head_age = queue_head_age(c, r->app->queue);
 	rep = redisCommand(c, "INFO memory");
-	if (rep != NULL && rep->type == REDIS_REPLY_STRING &&
-	    (p = strstr(rep->str, "used_memory:")) != NULL)
-		f->redis_mem = strtoll(p + strlen("used_memory:"), NULL, 10);
+	if (rep != NULL && rep->type == REDIS_REPLY_STRING) {
+		if ((p = strstr(rep->str, "used_memory:")) != NULL)
+			f->redis_mem = strtoll(p + strlen("used_memory:"),
+			    NULL, 10);
+		/* 0: no limit set. */
+		if ((p = strstr(rep->str, "\nmaxmemory:")) != NULL)
+			f->redis_maxmem = strtoll(p + strlen("\nmaxmemory:"),
+			    NULL, 10);
+	}
 	freeReplyObject(rep);
 	if (c->err != 0)
 		req_redis_drop(r);
@@ -300,6 +362,7 @@ metrics(struct req *r)
 	struct facts f;
 	PGresult *res;
 	PGconn *db;
+	const char *queue;
 	char *buf, lb[64];
 	size_t len = 0, i;
 	int row;
@@ -324,17 +387,27 @@ metrics(struct req *r)
 	put(buf, &len, "# HELP bulkclaims_workers Workers with a live "
 	    "heartbeat key.\n# TYPE bulkclaims_workers gauge\n"
 	    "bulkclaims_workers %ld\n", f.workers);
+	queue = label(r->app->queue, lb, sizeof(lb));
 	if (f.redis_ok)
 		put(buf, &len, "# HELP bulkclaims_queue_length Task messages "
 		    "waiting in the Celery queue.\n"
 		    "# TYPE bulkclaims_queue_length gauge\n"
 		    "bulkclaims_queue_length{queue=\"%s\"} %ld\n"
+		    "# HELP bulkclaims_queue_head_age_seconds How long the "
+		    "next task message has waited at the head of the queue, "
+		    "as seen by the scrapes (0: empty).\n"
+		    "# TYPE bulkclaims_queue_head_age_seconds gauge\n"
+		    "bulkclaims_queue_head_age_seconds{queue=\"%s\"} %lld\n"
 		    "# HELP bulkclaims_redis_used_memory_bytes Redis "
 		    "used_memory.\n"
 		    "# TYPE bulkclaims_redis_used_memory_bytes gauge\n"
-		    "bulkclaims_redis_used_memory_bytes %lld\n",
-		    label(r->app->queue, lb, sizeof(lb)), f.queue_len,
-		    f.redis_mem);
+		    "bulkclaims_redis_used_memory_bytes %lld\n"
+		    "# HELP bulkclaims_redis_maxmemory_bytes Redis maxmemory "
+		    "(0: no limit).\n"
+		    "# TYPE bulkclaims_redis_maxmemory_bytes gauge\n"
+		    "bulkclaims_redis_maxmemory_bytes %lld\n",
+		    queue, f.queue_len, queue, f.queue_head_age, f.redis_mem,
+		    f.redis_maxmem);
 	if (db != NULL && (res = db_exec(db, NULL, "SELECT status, count(*), "
 	    "COALESCE(sum(processed_rows), 0), "
 	    "COALESCE(sum(success_count), 0), "

@@ -316,6 +316,88 @@ def test_health_and_metrics(stack):
     assert "Doe" not in m.text and "John" not in m.text
 
 
+MONITORING = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))), "monitoring")
+
+
+def metric_values(stack):
+    """The app's /metrics as {sample name with labels: value} and the
+    set of metric names it declares or samples."""
+    base = stack.url.split("/api/")[0]
+    m = stack.s.get(base + "/metrics", timeout=30)
+    assert m.status_code == 200, m.text
+    val, names = {}, set()
+    for line in m.text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split()
+            names.add(name)
+            if kind == "histogram":
+                names.update(name + s for s in ("_bucket", "_count",
+                                                "_sum"))
+        elif line and not line.startswith("#"):
+            key, v = line.rsplit(" ", 1)
+            val[key] = float(v)
+            names.add(key.split("{")[0])
+    return val, names
+
+
+def test_alert_rules_and_dashboard_name_real_metrics(stack):
+    """Every metric the shipped alerting rules and Grafana dashboard
+    read exists in a real /metrics answer."""
+    wanted = set()
+    for f in ("alerts.yml", "grafana-dashboard.json"):
+        with open(os.path.join(MONITORING, f)) as fh:
+            wanted.update(re.findall(r"\bbulkclaims_[a-z_]+", fh.read()))
+    assert len(wanted) >= 10, wanted
+    _, names = metric_values(stack)
+    assert wanted - names == set()
+
+
+def test_queue_head_age_grows_while_no_worker_takes_tasks(fresh):
+    """With the worker stopped (SIGSTOP) an upload's task waits at the
+    head of the queue: bulkclaims_queue_head_age_seconds grows from one
+    scrape to the next; once the worker goes on it falls back to 0."""
+    s = fresh
+    key = 'bulkclaims_queue_head_age_seconds{queue="celery"}'
+    # The worker and its children (each child takes tasks itself).
+    pids = [s.pid("worker")]
+    for d in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == pids[0]:
+                    pids.append(int(d))
+        except (OSError, ValueError, IndexError):
+            pass
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    jobs = []
+    try:
+        # A BRPOP the worker sent before it stopped still takes the
+        # first task off the queue: upload until one stays there.
+        qlen = 'bulkclaims_queue_length{queue="celery"}'
+        val, _ = metric_values(s)
+        while val[qlen] < 1 and len(jobs) < 5:
+            jobs.append(upload_job(s, rows=5)[0])
+            val, _ = metric_values(s)
+        assert val[qlen] >= 1, val
+        deadline = time.time() + 60
+        while val.get(key, 0) < 2 and time.time() < deadline:
+            time.sleep(0.5)
+            val, _ = metric_values(s)
+        assert val[key] >= 2, val
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    for job in jobs:
+        s.wait_status(job, {"COMPLETED"}, 60)
+    deadline = time.time() + 30
+    val, _ = metric_values(s)
+    while val[key] != 0 and time.time() < deadline:
+        time.sleep(0.5)
+        val, _ = metric_values(s)
+    assert val[key] == 0, val
+
+
 def test_sighup_reload_and_soft_time_limit(fresh):
     """SIGHUP reloads the worker's configuration without a restart: a
     3 s soft time limit set that way stops each run cleanly (results
