@@ -14,7 +14,8 @@ struct ctl_opts {
 	const char	*api_path, *token_path, *payer_id, *client_id;
 	const char	*client_secret_file, *token_file, *payer_url;
 	const char	*new_key_file, *job, *prefix;
-	long		 expires_days;
+	const char	*action, *kind, *from, *note;
+	long		 expires_days, days;
 };
 
 /* Runs sql with text parameters; exits (fatalx) on an error. */
@@ -54,6 +55,11 @@ void	 ctl_rotate_key(PGconn *db, const struct ctl_opts *o);
 void	 ctl_purge_job(PGconn *db, const struct ctl_opts *o);
 void	 ctl_purge_expired(PGconn *db, const struct ctl_opts *o);
 void	 ctl_end_sessions(PGconn *db, const struct ctl_opts *o);
+
+/* deadlines.c: the deadline rule commands. */
+void	 ctl_deadline_rules(PGconn *db, const struct ctl_opts *o);
+void	 ctl_set_deadline_rule(PGconn *db, const struct ctl_opts *o);
+void	 ctl_delete_deadline_rule(PGconn *db, const struct ctl_opts *o);
 
 /* Applies pending sql/NNN_*.sql migrations in order; 0 or -1 with err. */
 int	ctl_migrate(PGconn *db, const char *sqldir, struct errbuf *err);

@@ -49,7 +49,12 @@ usage(void)
 "  revoke-token --prefix P [--username U]\n"
 "  rotate-key --new-key-file F   re-encrypt payer secrets, swap the key\n"
 "  purge --job ID                delete a job's rows and results now\n"
-"  purge-expired                 retention.days / audit.retention_days\n");
+"  purge-expired                 retention.days / audit.retention_days\n"
+"  deadline-rules [--tin T]      the deadline rules (in force for T)\n"
+"  set-deadline-rule [--tin T] --provider P --action A --kind K\n"
+"              --days N --from processed|service [--note N]\n"
+"              (no --tin: the default every organisation starts from)\n"
+"  delete-deadline-rule [--tin T] --provider P --action A\n");
 	exit(2);
 }
 
@@ -449,6 +454,11 @@ main(int argc, char *argv[])
 		{ "new-key-file", required_argument, NULL, 'K' },
 		{ "job", required_argument, NULL, 'j' },
 		{ "prefix", required_argument, NULL, 'X' },
+		{ "action", required_argument, NULL, 'y' },
+		{ "kind", required_argument, NULL, 'g' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "note", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ctl_opts o;
@@ -493,6 +503,11 @@ main(int argc, char *argv[])
 		case 'K': o.new_key_file = optarg; break;
 		case 'j': o.job = optarg; break;
 		case 'X': o.prefix = optarg; break;
+		case 'y': o.action = optarg; break;
+		case 'g': o.kind = optarg; break;
+		case 'd': o.days = strtol(optarg, NULL, 10); break;
+		case 'F': o.from = optarg; break;
+		case 'n': o.note = optarg; break;
 		default: usage();
 		}
 	}
@@ -550,6 +565,12 @@ main(int argc, char *argv[])
 		ctl_purge_job(db, &o);
 	else if (strcmp(cmd, "purge-expired") == 0)
 		ctl_purge_expired(db, &o);
+	else if (strcmp(cmd, "deadline-rules") == 0)
+		ctl_deadline_rules(db, &o);
+	else if (strcmp(cmd, "set-deadline-rule") == 0)
+		ctl_set_deadline_rule(db, &o);
+	else if (strcmp(cmd, "delete-deadline-rule") == 0)
+		ctl_delete_deadline_rule(db, &o);
 	else
 		usage();
 	PQfinish(db);

@@ -82,6 +82,13 @@ void	 req_oneline(const char *msg, char *out, size_t outsz);
 const char *req_param(const struct req *r, const char *name);
 
 /*
+ * Reads the request body (CONTENT_LENGTH bytes) into buf, not
+ * terminated.  Returns its length (0: none), or -1 if it is longer than
+ * max or cannot be read whole.
+ */
+long	 req_body(struct req *r, char *buf, size_t max);
+
+/*
  * The thread's database connection, connected or reset as needed (one
  * attempt).  Returns NULL, after logging why, if the database is
  * unreachable: the caller answers 503 with resp_db_error().

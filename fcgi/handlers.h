@@ -46,6 +46,11 @@ void	 rows_detail(struct req *r);
  */
 void	 history_claim(struct req *r);
 
+/* deadlines.c: GET, POST deadline-rules/ and DELETE deadline-rules/{id}/ */
+void	 deadline_rules_list(struct req *r);
+void	 deadline_rules_set(struct req *r);
+void	 deadline_rules_delete(struct req *r);
+
 /* session.c: POST auth/login/: {username, password} -> session. */
 void	 session_login(struct req *r);
 

@@ -35,6 +35,22 @@ req_param(const struct req *r, const char *name)
 	return FCGX_GetParam(name, r->rq->envp);
 }
 
+long
+req_body(struct req *r, char *buf, size_t max)
+{
+	const char *cl = req_param(r, "CONTENT_LENGTH");
+	long n;
+	int got;
+
+	if (cl == NULL || *cl == '\0')
+		return 0;
+	n = strtol(cl, NULL, 10);
+	if (n < 0 || (size_t)n > max)
+		return -1;
+	got = FCGX_GetStr(buf, (int)n, r->rq->in);
+	return got == (int)n ? n : -1;
+}
+
 /* Session settings, again after every reconnect (a reset loses them). */
 static int
 db_setup(PGconn *db)

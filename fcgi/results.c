@@ -147,6 +147,21 @@ static const struct {
 	{ "change", "ch.change" },
 };
 
+/*
+ * ?format=extended, after the action: the next deadline
+ * (sql/functions/claim_deadlines.sql, the lateral dl); empty when none.
+ */
+static const struct {
+	const char *name, *sql;
+} deadline[] = {
+	{ "next_deadline", "to_char(dl.next_deadline, 'YYYY-MM-DD')" },
+	{ "deadline_kind", "dl.deadline_kind" },
+	{ "days_left", "dl.days_left" },
+};
+
+#define DEADLINE_FROM							\
+	" LEFT JOIN LATERAL csv_row_deadline(csv_job_rows) dl ON true"
+
 #define CHANGES_FROM							\
 	" JOIN LATERAL csv_row_change(csv_job_rows) ch"			\
 	" ON ch.change IN ('new', 'changed')"
@@ -484,6 +499,8 @@ results_sql(const struct results_opts *o, const struct results_cols *c,
 				    DENIAL_REASONS_BARE);
 		/* Last, for every workflow: what to do with the claim. */
 		ITEM(RESULTS_ACTION);
+		for (i = 0; i < NELEM(deadline); i++)
+			ITEM(deadline[i].sql);
 	}
 	if (o->lines)
 		for (i = 0; i < NELEM(lines); i++)
@@ -496,6 +513,8 @@ results_sql(const struct results_opts *o, const struct results_cols *c,
 		for (i = 0; i < NELEM(changes); i++)
 			ITEM(changes[i].sql);
 	rc |= put(out, outsz, &len, " FROM csv_job_rows");
+	if (o->extended && !o->as_input)
+		rc |= put(out, outsz, &len, DEADLINE_FROM);
 	if (o->changes)
 		rc |= put(out, outsz, &len, CHANGES_FROM);
 	if (o->lines)
@@ -576,6 +595,8 @@ results_header(const struct results_opts *o, const struct results_cols *c,
 			for (i = 0; i < NELEM(details); i++)
 				CELL(details[i].name);
 		CELL("action");
+		for (i = 0; i < NELEM(deadline); i++)
+			CELL(deadline[i].name);
 	}
 	if (o->lines)
 		for (i = 0; i < NELEM(lines); i++)

@@ -35,6 +35,9 @@ const char *const route_names[ROUTE__MAX] = {
 	[ROUTE_JOB_ROW] = "job_row",
 	/* claims ledger */
 	[ROUTE_CLAIM_HISTORY] = "claim_history",
+	[ROUTE_DEADLINE_RULES] = "deadline_rules",
+	[ROUTE_DEADLINE_RULE_SET] = "deadline_rule_set",
+	[ROUTE_DEADLINE_RULE_DELETE] = "deadline_rule_delete",
 };
 
 #define PREFIX	"/api/v1/"
@@ -92,6 +95,13 @@ static const struct route routes[] = {
 	/* claims ledger: "*" is the claim number here */
 	{ ROUTE_CLAIM_HISTORY, GET, "claims/*/history/", AUTH, VIEWER,
 	    NOCSRF, NULL, history_claim },
+	/* deadlines: two methods on one path, one entry each */
+	{ ROUTE_DEADLINE_RULES, "GET", "GET, HEAD, POST", "deadline-rules/",
+	    AUTH, VIEWER, NOCSRF, NULL, deadline_rules_list },
+	{ ROUTE_DEADLINE_RULE_SET, "POST", "GET, HEAD, POST",
+	    "deadline-rules/", AUTH, ADMIN, CSRF, NULL, deadline_rules_set },
+	{ ROUTE_DEADLINE_RULE_DELETE, "DELETE", "DELETE", "deadline-rules/#/",
+	    AUTH, ADMIN, CSRF, NULL, deadline_rules_delete },
 };
 
 const struct route *
@@ -141,19 +151,43 @@ match_one(const char *pattern, const char *path, char *seg, size_t segsz,
 	return *s == '\0';
 }
 
-/* Looks path up; returns the route or NULL, with the id segment in seg. */
-static const struct route *
-lookup(const char *path, char *seg, size_t segsz, char *sub)
+/* 1 if a request with method is served by route r (HEAD by GET). */
+static int
+method_ok(const struct route *r, const char *method)
 {
+	return strcmp(method, r->method) == 0 || (strcmp(method, "HEAD") == 0 &&
+	    strcmp(r->method, "GET") == 0);
+}
+
+/*
+ * Looks path up; returns the route or NULL, with the id segment in seg.
+ * Of the entries of one path (one per method), the one for method, else
+ * the first (whose Allow lists them all) to answer 405.
+ */
+static const struct route *
+lookup(const char *method, const char *path, char *seg, size_t segsz,
+    char *sub)
+{
+	const struct route *first = NULL;
 	size_t i;
 
 	if (strncmp(path, PREFIX, strlen(PREFIX)) != 0)
 		return NULL;
 	path += strlen(PREFIX);
-	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if (match_one(routes[i].pattern, path, seg, segsz, sub))
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (first != NULL && strcmp(routes[i].pattern,
+		    first->pattern) != 0)
+			continue;
+		if (!match_one(routes[i].pattern, path, seg, segsz, sub))
+			continue;
+		if (method_ok(&routes[i], method))
 			return &routes[i];
-	return NULL;
+		if (first == NULL)
+			first = &routes[i];
+	}
+	if (first != NULL)	/* seg and sub again, as first found them */
+		(void)match_one(first->pattern, path, seg, segsz, sub);
+	return first;
 }
 
 enum route_result
@@ -169,7 +203,7 @@ router_match(const char *method, const char *path, struct route_match *m)
 	seg[0] = '\0';
 	if (method == NULL || path == NULL)
 		return ROUTE_NOT_FOUND;
-	if ((r = lookup(path, seg, sizeof(seg), m->row)) == NULL) {
+	if ((r = lookup(method, path, seg, sizeof(seg), m->row)) == NULL) {
 		n = strlen(path);
 		/* Our paths are short; a long one cannot match with a slash. */
 		if (n == 0 || path[n - 1] == '/' || n + 2 > sizeof(slashed))
@@ -177,7 +211,7 @@ router_match(const char *method, const char *path, struct route_match *m)
 		memcpy(slashed, path, n);
 		slashed[n] = '/';
 		slashed[n + 1] = '\0';
-		if (lookup(slashed, seg, sizeof(seg), m->row) == NULL)
+		if (lookup(method, slashed, seg, sizeof(seg), m->row) == NULL)
 			return ROUTE_NOT_FOUND;
 		return ROUTE_ADD_SLASH;
 	}
@@ -192,10 +226,8 @@ router_match(const char *method, const char *path, struct route_match *m)
 		m->job_id[36] = '\0';
 		m->job_id_ok = 1;
 	}
-	if (strcmp(method, r->method) == 0)
-		return ROUTE_OK;
-	if (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0) {
-		m->head = 1;
+	if (method_ok(r, method)) {
+		m->head = strcmp(method, r->method) != 0;
 		return ROUTE_OK;
 	}
 	return ROUTE_BAD_METHOD;

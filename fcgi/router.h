@@ -36,6 +36,11 @@ enum route_id {
 
 	/* claims ledger */
 	ROUTE_CLAIM_HISTORY,	/* GET claims/{claim_number}/history/ */
+
+	/* deadlines */
+	ROUTE_DEADLINE_RULES,	/* GET deadline-rules/ */
+	ROUTE_DEADLINE_RULE_SET, /* POST deadline-rules/ */
+	ROUTE_DEADLINE_RULE_DELETE, /* DELETE deadline-rules/{id}/ */
 	ROUTE__MAX
 };
 

@@ -43,7 +43,9 @@
 	" payment_method, payment_numbers, payment_dates,"		\
 	" claim_paid_amount::text, void_reissue, details_result,"	\
 	" details_note, payments_result, payments_note, " RESULTS_ACTION ","\
-	" " ROW_CHANGE_COLS
+	" " ROW_CHANGE_COLS ","						\
+	" to_char(dl.next_deadline, 'YYYY-MM-DD'), dl.deadline_kind,"	\
+	" dl.days_left"
 /*
  * Run-to-run changes (sql/functions/claims_ledger.sql), from ROW_FROM's
  * lateral c: previous_checked_at in microseconds since the epoch.
@@ -51,9 +53,11 @@
 #define ROW_CHANGE_COLS							\
 	"c.change, c.previous_status, c.previous_paid::text,"		\
 	" (extract(epoch FROM c.previous_checked_at) * 1000000)::bigint"
+/* The next deadline: sql/functions/claim_deadlines.sql. */
 #define ROW_FROM							\
 	" FROM csv_job_rows LEFT JOIN LATERAL"				\
-	" csv_row_change(csv_job_rows) c ON true"
+	" csv_row_change(csv_job_rows) c ON true"			\
+	" LEFT JOIN LATERAL csv_row_deadline(csv_job_rows) dl ON true"
 enum {
 	RC_ROW, RC_CLAIM, RC_STATUS, RC_PATIENT, RC_CHARGED, RC_PAID,
 	RC_PROCESSED, RC_SUCCESS, RC_ERROR, RC_WARNING, RC_LOOKUP, RC_ATTEMPTS,
@@ -65,7 +69,9 @@ enum {
 	RC_DETAILS_RESULT, RC_DETAILS_NOTE, RC_PAYMENTS_RESULT,
 	RC_PAYMENTS_NOTE, RC_ACTION,
 	/* claims ledger */
-	RC_CHANGE, RC_PREV_STATUS, RC_PREV_PAID, RC_PREV_CHECKED
+	RC_CHANGE, RC_PREV_STATUS, RC_PREV_PAID, RC_PREV_CHECKED,
+	/* deadlines */
+	RC_DEADLINE, RC_DEADLINE_KIND, RC_DAYS_LEFT
 };
 
 /* Text columns of the claim details, keyed as in the results CSV. */
@@ -170,6 +176,9 @@ job_check(struct req *r, PGconn *db)
 	return carc;
 }
 
+/* ?ordering=days_left: the most urgent first, rows without a deadline last. */
+#define ROW_BY_DAYS_LEFT	"dl.days_left NULLS LAST, row_number"
+
 /*
  * $1 job, $2 status, $3 success, $4 claim number prefix, $5 action,
  * $6 change (new, changed, unchanged).
@@ -246,6 +255,10 @@ row_json(const PGresult *res, int row)
 		json_object_object_add(o, "previous_checked_at",
 		    json_object_new_string(when));
 	}
+	/* What is due next, and when (null: nothing, or date unknown). */
+	add_text(o, "next_deadline", res, row, RC_DEADLINE);
+	add_text(o, "deadline_kind", res, row, RC_DEADLINE_KIND);
+	add_int(o, "days_left", res, row, RC_DAYS_LEFT);
 	return o;
 }
 
@@ -254,21 +267,26 @@ rows_list(struct req *r)
 {
 	static const char sql_count[] = "SELECT count(*) FROM csv_job_rows"
 	    ROW_WHERE;
-	static const char sql_page[] = "SELECT "
-	    ROW_COLS(RESULTS_DENIAL_REASONS_CARC)
-	    ROW_FROM ROW_WHERE
-	    " ORDER BY row_number LIMIT $7 OFFSET $8";
-	static const char sql_page_bare[] = "SELECT "
-	    ROW_COLS(RESULTS_DENIAL_REASONS_BARE)
-	    ROW_FROM ROW_WHERE
-	    " ORDER BY row_number LIMIT $7 OFFSET $8";
+	/* [carc table][ordering=days_left] */
+	static const char *const sql_page[2][2] = {
+		{ "SELECT " ROW_COLS(RESULTS_DENIAL_REASONS_BARE) ROW_FROM
+		    ROW_WHERE " ORDER BY row_number LIMIT $7 OFFSET $8",
+		  "SELECT " ROW_COLS(RESULTS_DENIAL_REASONS_BARE) ROW_FROM
+		    ROW_WHERE " ORDER BY " ROW_BY_DAYS_LEFT
+		    " LIMIT $7 OFFSET $8" },
+		{ "SELECT " ROW_COLS(RESULTS_DENIAL_REASONS_CARC) ROW_FROM
+		    ROW_WHERE " ORDER BY row_number LIMIT $7 OFFSET $8",
+		  "SELECT " ROW_COLS(RESULTS_DENIAL_REASONS_CARC) ROW_FROM
+		    ROW_WHERE " ORDER BY " ROW_BY_DAYS_LEFT
+		    " LIMIT $7 OFFSET $8" },
+	};
 	struct query q;
 	const char *params[8], *v;
 	long count, size;
 	struct errbuf err;
 	PGresult *res;
 	PGconn *db;
-	int i, n, carc;
+	int i, n, carc, by_days = 0;
 
 	if (resp_job_id(r) == -1)
 		return;
@@ -325,6 +343,16 @@ rows_list(struct req *r)
 		}
 	}
 
+	if ((v = query_get(&q, "ordering")) != NULL && *v != '\0') {
+		if (strcmp(v, "days_left") == 0)
+			by_days = 1;
+		else if (strcmp(v, "row") != 0) {
+			resp_field_error(r, 400, "invalid_query", "ordering",
+			    "ordering must be row or days_left.");
+			return;
+		}
+	}
+
 	if ((db = req_db(r)) == NULL) {
 		resp_db_error(r, NULL);
 		return;
@@ -339,8 +367,8 @@ rows_list(struct req *r)
 	PQclear(res);
 
 	size = drf_page_size(query_get(&q, "page_size"));
-	if ((n = resp_page(r, db, &q, count, size, carc ? sql_page :
-	    sql_page_bare, 8, params, row_json)) >= 0)
+	if ((n = resp_page(r, db, &q, count, size, sql_page[carc][by_days],
+	    8, params, row_json)) >= 0)
 		r->rows = n;
 }
 

@@ -327,23 +327,6 @@ session_auth(struct req *r, int csrf)
 	return 0;
 }
 
-/* Reads the request body (CONTENT_LENGTH bytes, at most max) into buf. */
-static long
-read_body(struct req *r, char *buf, size_t max)
-{
-	const char *cl = req_param(r, "CONTENT_LENGTH");
-	long n;
-	int got;
-
-	if (cl == NULL || *cl == '\0')
-		return 0;
-	n = strtol(cl, NULL, 10);
-	if (n < 0 || (size_t)n > max)
-		return -1;
-	got = FCGX_GetStr(buf, (int)n, r->rq->in);
-	return got == (int)n ? n : -1;
-}
-
 /* 1 if the Content-Type is application/json (parameters allowed). */
 static int
 is_json(const char *ct)
@@ -542,7 +525,7 @@ session_login(struct req *r)
 		    "Send the login as application/json.", NULL, NULL);
 		return;
 	}
-	if ((n = read_body(r, body, sizeof(body))) < 0) {
+	if ((n = req_body(r, body, sizeof(body))) < 0) {
 		resp_error(r, 413, "too_large", "The login body is too large.",
 		    NULL, NULL);
 		return;

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import { test, runAll } from './run.mjs';
 import {
-  URL_BASE, USER, password, token, api, rawRequest, launch, newPage, screenshot, problems,
+  URL_BASE, USER, password, token, api, rawRequest, launch, newPage, screenshot, problems, checkA11y,
   claimsCsv, HEADER, sleep, assert, eq, sql,
 } from './lib.mjs';
 
@@ -597,6 +597,43 @@ COMMIT;`);
     await page.setViewportSize({ width: 1280, height: 900 });
   }
 }, { needs: ['the workflow chosen on upload is sent with it'] });
+
+test('deadlines: sort by days left, the urgent ones marked in words', async () => {
+  const { page } = S;
+  const id = D.jobId;
+  // Row 3 becomes an appealable denial decided 360 days ago: the default
+  // rule (appeal within 365 days of the decision) leaves 5 days.
+  sql(`UPDATE csv_job_rows SET lookup_result = 'FOUND', status = 'Denied',
+  status_category_code = 'F2', status_code = '65', success = true, total_paid = 0,
+  carc_codes = '50', denied_line_count = 1, denied_amount = 100.00,
+  processed_date = current_date - 360 WHERE job_id = '${id}' AND row_number = 3;`);
+  const r3 = await api.json(`claims/csv-jobs/${id}/rows/3/`);
+  eq(r3.action, 'denied_appealable', 'row 3 action (API)');
+  eq(r3.days_left, 5, 'row 3 days left (API)');
+  eq(r3.deadline_kind, 'appeal', 'row 3 deadline kind (API)');
+  const byApi = (await api.json(`claims/csv-jobs/${id}/rows/?ordering=days_left`)).results;
+  eq(byApi[0].row, 3, 'the most urgent row first (API)');
+  await page.evaluate(() => { location.hash = '#/jobs'; });
+  await waitH1(page, 'Jobs');
+  await page.evaluate((x) => { location.hash = x; }, `#/jobs/${id}`);
+  await page.locator('#rows-table tbody tr[data-row="1"]').waitFor();
+  // Keyboard only: focus the sort control and pick with the arrow key.
+  await page.locator('#filter-ordering').focus();
+  await page.keyboard.press('ArrowDown');
+  await until(async () => (await page.locator('#rows-table tbody tr').first().getAttribute('data-row')) === '3',
+    { what: 'row 3 first when sorted by days left' });
+  const cell = page.locator('#rows-table tbody tr[data-row="3"] td.deadline');
+  const t = (await cell.innerText()).trim();
+  assert(/^Due soon: Appeal by \d{4}-\d{2}-\d{2} \(in 5 days\)$/.test(t), `deadline cell: ${t}`);
+  eq(await cell.getAttribute('class'), 'deadline deadline-soon', 'marked as soon');
+  const order = await page.locator('#rows-table tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.row));
+  eq(order.join(','), byApi.map((r) => String(r.row)).join(','), 'the page shows the API\'s order');
+  await page.setViewportSize({ width: 375, height: 800 });
+  assert(await cell.isVisible(), 'the deadline shows at 375 px');
+  await screenshot(page, 'deadlines-375');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await checkA11y(page, 'job page sorted by deadline');
+}, { needs: ['a row opens its lines (a denied line with its reason) and payments'] });
 
 test('the job page shows claims and dollars by action, as the API counts them', async () => {
   const { page } = S;

@@ -200,10 +200,12 @@ def test_extended_details_columns(api, details_job):
     t = rows_of(results(api, details_job, format="extended").text)
     head = t[0]
     assert head[:9] == CONTRACT
-    # The action bucket (sql/functions/claim_actions.sql) comes last.
-    assert head[-1] == "action"
-    assert head[-len(DETAILS) - 1:-1] == DETAILS
-    assert head[-len(DETAILS) - 3:-len(DETAILS) - 1] == EXTENDED_TAIL
+    # The action bucket (sql/functions/claim_actions.sql), then the next
+    # deadline (claim_deadlines.sql) come last.
+    assert head[-4:] == ["action", "next_deadline", "deadline_kind",
+                         "days_left"]
+    assert head[-len(DETAILS) - 4:-4] == DETAILS
+    assert head[-len(DETAILS) - 6:-len(DETAILS) - 4] == EXTENDED_TAIL
     # The nine contract columns are the plain CSV's, unchanged.
     assert [r[:9] for r in t[1:]] == base[1:]
     one = dict(zip(head, t[1]))
@@ -239,7 +241,8 @@ def test_status_job_extended_unchanged(api):
     job = r.json()["id"]
     api.wait_done(job)
     head = rows_of(results(api, job, format="extended").text)[0]
-    assert head[-3:] == EXTENDED_TAIL + ["action"]
+    assert head[-6:] == EXTENDED_TAIL + ["action", "next_deadline",
+                                         "deadline_kind", "days_left"]
     assert "details_note" not in head
 
 

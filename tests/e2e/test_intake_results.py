@@ -13,7 +13,8 @@ CONTRACT = ["row", "claim_number", "status", "patient_name", "total_charged",
 EXTENDED = ["lookup_result", "status_category_code", "status_code",
             "status_description", "payer_claim_number", "total_allowed",
             "patient_responsibility", "check_number", "check_date",
-            "attempts", "checked_at", "member_match", "action"]
+            "attempts", "checked_at", "member_match", "action",
+            "next_deadline", "deadline_kind", "days_left"]
 NUMERIC = {"row", "total_charged", "total_paid", "total_allowed",
            "patient_responsibility", "attempts"}
 DANGER = ("=", "+", "-", "@", "\t", "\r")
@@ -211,7 +212,8 @@ def test_rows_endpoint(api, other_org_api):
         "payment_dates", "claim_paid_amount", "void_reissue",
         "details_result", "details_note", "payments_result",
         "payments_note", "action"} | {
-        "change", "previous_status", "previous_paid", "previous_checked_at"}
+        "change", "previous_status", "previous_paid", "previous_checked_at"} | {
+        "next_deadline", "deadline_kind", "days_left"}
     inv = body["results"][2]
     assert inv["success"] is False and inv["status"] == "Invalid"
     assert inv["error_message"] == "first_name is empty"

@@ -75,7 +75,8 @@ test_details(void)
 	    "copay,coinsurance,line_count,denied_line_count,denied_amount,"
 	    "denial_reasons,rarc_codes,payment_method,payment_numbers,"
 	    "payment_dates,claim_paid_amount,void_reissue,details_result,"
-	    "details_note,payments_result,payments_note,action\r\n") != NULL,
+	    "details_note,payments_result,payments_note,action,"
+	    "next_deadline,deadline_kind,days_left\r\n") != NULL,
 	    "extended with details: the details after the payer's: %s", head);
 	ok(results_sql(&o, &c, JOB, sql, sizeof(sql)) > 0 &&
 	    strstr(sql, "csv_safe(replace(csv_job_rows.carc_codes") != NULL &&
@@ -86,12 +87,15 @@ test_details(void)
 	    "carc_codes: texts joined");
 	o.details = 0;
 	ok(results_header(&o, &c, head, RESULTS_HEADER_MAX) > 0 &&
-	    strstr(head, EXT_TAIL ",action\r\n") != NULL,
-	    "status workflow: extended as before, then the action");
+	    strstr(head, EXT_TAIL ",action,next_deadline,deadline_kind,"
+	    "days_left\r\n") != NULL,
+	    "status workflow: extended as before, the action, the deadline");
 	ok(results_sql(&o, &c, JOB, sql, sizeof(sql)) > 0 &&
 	    strstr(sql, "member_match WHEN true THEN 'true' WHEN false THEN"
-	    " 'false' END, " RESULTS_ACTION " FROM") != NULL,
-	    "status workflow: the action last");
+	    " 'false' END, " RESULTS_ACTION ", to_char(dl.next_deadline, "
+	    "'YYYY-MM-DD'), dl.deadline_kind, dl.days_left FROM csv_job_rows"
+	    " LEFT JOIN LATERAL csv_row_deadline(csv_job_rows) dl ON true")
+	    != NULL, "status workflow: the action, then the deadline joined");
 
 	(void)results_opts_parse("format=lines&rows=failed", &o, &bad);
 	ok(results_header(&o, &c, head, RESULTS_HEADER_MAX) > 0 &&
@@ -200,7 +204,7 @@ test_sql_and_header(void)
 	ok(results_header(&o, &c, head, RESULTS_HEADER_MAX) > 0 &&
 	    strcmp(head, CONTRACT ",Claim #,First,Last,DOB,Member ID,"
 	    "\"Notes, misc\",'-cost,\"say \"\"hi\"\"\","
-	    EXT_TAIL ",action\r\n") == 0,
+	    EXT_TAIL ",action,next_deadline,deadline_kind,days_left\r\n") == 0,
 	    "extended header: names as given, neutralised, quoted: %s", head);
 	ok(results_sql(&o, &c, JOB, sql, sizeof(sql)) > 0 &&
 	    strstr(sql, "csv_safe(extra->0->>1), csv_safe(extra->1->>1),"

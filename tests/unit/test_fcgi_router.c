@@ -34,6 +34,9 @@ HANDLER(template_handle)
 HANDLER(rows_list)
 HANDLER(rows_detail)
 HANDLER(history_claim)
+HANDLER(deadline_rules_list)
+HANDLER(deadline_rules_set)
+HANDLER(deadline_rules_delete)
 HANDLER(session_login)
 HANDLER(session_logout)
 HANDLER(session_me)
@@ -76,6 +79,12 @@ static const struct {
 	{ ROUTE_JOB_CANCEL, AUTH, MEMBER, CSRF, NULL, "cancel_handle" },
 	{ ROUTE_JOB_ROW, AUTH, VIEWER, NOCSRF, "purge_gate", "rows_detail" },
 	{ ROUTE_CLAIM_HISTORY, AUTH, VIEWER, NOCSRF, NULL, "history_claim" },
+	{ ROUTE_DEADLINE_RULES, AUTH, VIEWER, NOCSRF, NULL,
+	    "deadline_rules_list" },
+	{ ROUTE_DEADLINE_RULE_SET, AUTH, ADMIN, CSRF, NULL,
+	    "deadline_rules_set" },
+	{ ROUTE_DEADLINE_RULE_DELETE, AUTH, ADMIN, CSRF, NULL,
+	    "deadline_rules_delete" },
 };
 
 /* Which stub fn is: call it and see. */
@@ -130,12 +139,12 @@ test_requirements(void)
 		    route_names[rt->id]);
 		/* Writes need the token from a session; reads must not. */
 		ok((rt->csrf == ROUTE_CSRF_REQUIRED) ==
-		    (strcmp(rt->method, "POST") == 0 &&
+		    (strcmp(rt->method, "GET") != 0 &&
 		    rt->auth != ROUTE_AUTH_NONE),
 		    "%s: CSRF exactly on authenticated writes",
 		    route_names[rt->id]);
 		/* Viewers read; only logging out is a POST they may send. */
-		ok(strcmp(rt->method, "POST") != 0 ||
+		ok(strcmp(rt->method, "GET") == 0 ||
 		    rt->role >= ROUTE_ROLE_MEMBER ||
 		    rt->id == ROUTE_AUTH_LOGOUT || rt->auth == ROUTE_AUTH_NONE,
 		    "%s: writes need a member", route_names[rt->id]);
@@ -255,6 +264,21 @@ test_routes(void)
 		{ "GET", "/api/v1/auth/", ROUTE_NOT_FOUND, ROUTE_NONE },
 		{ "GET", "/api/v1/", ROUTE_NOT_FOUND, ROUTE_NONE },
 		{ "GET", "/api/v1/audit/x/", ROUTE_NOT_FOUND, ROUTE_NONE },
+		/* deadline rules: one path, one entry per method */
+		{ "GET", "/api/v1/deadline-rules/", ROUTE_OK,
+		    ROUTE_DEADLINE_RULES },
+		{ "HEAD", "/api/v1/deadline-rules/", ROUTE_OK,
+		    ROUTE_DEADLINE_RULES },
+		{ "POST", "/api/v1/deadline-rules/", ROUTE_OK,
+		    ROUTE_DEADLINE_RULE_SET },
+		{ "PUT", "/api/v1/deadline-rules/", ROUTE_BAD_METHOD,
+		    ROUTE_DEADLINE_RULES },
+		{ "DELETE", "/api/v1/deadline-rules/7/", ROUTE_OK,
+		    ROUTE_DEADLINE_RULE_DELETE },
+		{ "GET", "/api/v1/deadline-rules/7/", ROUTE_BAD_METHOD,
+		    ROUTE_DEADLINE_RULE_DELETE },
+		{ "POST", "/api/v1/deadline-rules", ROUTE_ADD_SLASH,
+		    ROUTE_NONE },
 		/* claim details: one row */
 		{ "GET", BASE "csv-jobs/" JOB "/rows/12/", ROUTE_OK,
 		    ROUTE_JOB_ROW },

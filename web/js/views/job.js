@@ -17,6 +17,15 @@ const POLL_MS = 1000;
 // added to the filter as they appear.
 const KNOWN_ROW_STATUSES = ['Processed', 'Finalized', 'Denied', 'Rejected', 'Pending', 'In Review', 'Not Found'];
 
+// Deadlines under this many days are marked on the job page.
+const SOON_DAYS = 14;
+const DEADLINE_LABEL = new Map([
+  ['reconsideration', 'Reconsideration'],
+  ['appeal', 'Appeal'],
+  ['timely_filing', 'Timely filing'],
+  ['corrected_claim', 'Corrected claim'],
+]);
+
 // The action buckets of the API, in its order, with what they say to do.
 const ACTIONS = [
   ['paid', 'Paid'],
@@ -52,7 +61,7 @@ export function render(ctx) {
   let lastStatus = null;
   let rowsLoadedFor = null; // the status the rows were last loaded at
   const seenStatuses = new Set(KNOWN_ROW_STATUSES);
-  const filt = { success: '', status: '', action: '', change: '', q: '', page: 1 };
+  const filt = { success: '', status: '', action: '', change: '', q: '', ordering: '', page: 1 };
   let rowsPageSize = null;
   let rowsSeq = 0;
 
@@ -470,6 +479,9 @@ export function render(ctx) {
       h('option', { value: 'changed' }, 'Changed since the last check'),
       h('option', { value: 'new' }, 'Not checked before'),
       h('option', { value: 'unchanged' }, 'Unchanged'));
+    const orderSel = h('select', { id: 'filter-ordering', name: 'ordering' },
+      h('option', { value: '' }, 'Row order'),
+      h('option', { value: 'days_left' }, 'Days left, most urgent first'));
     const q = h('input', {
       id: 'filter-q', name: 'q', type: 'search', autocomplete: 'off', spellcheck: 'false',
       maxlength: 64, inputmode: 'text',
@@ -480,6 +492,7 @@ export function render(ctx) {
       h('div', { class: 'field field-inline' }, h('label', { for: 'filter-status' }, 'Payer status'), statusSel),
       h('div', { class: 'field field-inline' }, h('label', { for: 'filter-action' }, 'Action'), actionSel),
       h('div', { class: 'field field-inline' }, h('label', { for: 'filter-change' }, 'Since the last check'), changeSel),
+      h('div', { class: 'field field-inline' }, h('label', { for: 'filter-ordering' }, 'Sort'), orderSel),
       h('div', { class: 'field field-inline' }, h('label', { for: 'filter-q' }, 'Claim number'), q),
       h('div', { class: 'field field-inline field-buttons' },
         h('button', { type: 'submit', class: 'btn btn-small' }, 'Search'),
@@ -489,6 +502,7 @@ export function render(ctx) {
       filt.status = statusSel.value;
       filt.action = actionSel.value;
       filt.change = changeSel.value;
+      filt.ordering = orderSel.value;
       filt.q = q.value.trim();
       filt.page = 1;
       loadRows();
@@ -497,12 +511,14 @@ export function render(ctx) {
     statusSel.addEventListener('change', apply);
     actionSel.addEventListener('change', apply);
     changeSel.addEventListener('change', apply);
+    orderSel.addEventListener('change', apply);
     form.addEventListener('submit', (ev) => { ev.preventDefault(); apply(); });
     form.querySelector('#filter-clear').addEventListener('click', () => {
       success.value = '';
       statusSel.value = '';
       actionSel.value = '';
       changeSel.value = '';
+      orderSel.value = '';
       q.value = '';
       apply();
       q.focus();
@@ -533,7 +549,10 @@ export function render(ctx) {
     let data;
     try {
       data = await request('GET', `claims/csv-jobs/${encodeURIComponent(id)}/rows/`, {
-        query: { page: filt.page, status: filt.status, success: filt.success, action: filt.action, change: filt.change, q: filt.q },
+        query: {
+          page: filt.page, status: filt.status, success: filt.success, action: filt.action,
+          change: filt.change, q: filt.q, ordering: filt.ordering,
+        },
       });
     } catch (err) {
       if (!ctx.isCurrent() || seq !== rowsSeq || err.status === 401) return;
@@ -569,7 +588,7 @@ export function render(ctx) {
         h('table', { class: 'table rows stack', id: 'rows-table' },
           h('caption', { class: 'visually-hidden' }, 'Result of each row of the file'),
           h('thead', null, h('tr', null,
-            ['Row', 'Claim number', 'Payer status', 'Patient', 'Charged', 'Paid', 'Processed', 'Result', 'Message', 'Action']
+            ['Row', 'Claim number', 'Payer status', 'Patient', 'Charged', 'Paid', 'Processed', 'Result', 'Message', 'Action', 'Next deadline']
               .concat(extraColumns().map((c) => c[0]), hasParts() ? ['Lines and payments'] : [])
               .map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', null, rows.map(rowEl)))),
@@ -594,6 +613,7 @@ export function render(ctx) {
       h('td', { 'data-label': 'Message', class: 'message' }, r.error_message ?? ''),
       h('td', { 'data-label': 'Action', class: 'action', dataset: { action: r.action ?? '' } },
         r.action ? (ACTION_LABEL.get(r.action) || r.action) : ''),
+      deadlineCell(r),
       extraColumns().map(([label, cls, value]) => h('td', { 'data-label': label, class: cls }, value(r))),
       hasParts() ? h('td', { 'data-label': 'Lines and payments' },
         h('button', {
@@ -601,6 +621,23 @@ export function render(ctx) {
           'aria-label': `Lines and payments of row ${r.row}`, 'aria-haspopup': 'dialog',
           onclick: (ev) => dialog.open(r, ev.currentTarget),
         }, 'Open')) : null);
+  }
+
+  // The row's next deadline: date, kind and days left; under 14 days
+  // (or past) marked in words, not by colour alone.
+  function deadlineCell(r) {
+    if (!r.next_deadline) return h('td', { 'data-label': 'Next deadline', class: 'deadline' }, '');
+    const left = Number(r.days_left);
+    const soon = left < SOON_DAYS;
+    const when = left < 0 ? `${num(-left)} ${left === -1 ? 'day' : 'days'} ago`
+      : left === 0 ? 'today' : `in ${num(left)} ${left === 1 ? 'day' : 'days'}`;
+    return h('td', {
+      'data-label': 'Next deadline',
+      class: soon ? 'deadline deadline-soon' : 'deadline',
+      dataset: { daysLeft: String(left) },
+    },
+    soon ? h('strong', { class: 'deadline-flag' }, left < 0 ? 'Overdue: ' : 'Due soon: ') : null,
+    `${DEADLINE_LABEL.get(r.deadline_kind) || r.deadline_kind} by ${r.next_deadline} (${when})`);
   }
 
   // Whether this job's rows have lines or payments to open.
