@@ -20,6 +20,7 @@
 #include "db.h"
 #include "drf.h"
 #include "handlers.h"
+#include "pgjson.h"
 
 /* A rule's JSON body is small; anything larger is refused. */
 #define RULE_BODY_MAX	4096
@@ -49,28 +50,20 @@ rule_json(const PGresult *res, int row)
 	struct json_object *o = json_object_new_object();
 	char when[DRF_TEXT_MAX];
 
-	json_object_object_add(o, "id", json_object_new_int64(
-	    strtoll(PQgetvalue(res, row, DC_ID), NULL, 10)));
-	json_object_object_add(o, "provider_code", json_object_new_string(
-	    PQgetvalue(res, row, DC_PROVIDER)));
-	json_object_object_add(o, "action", json_object_new_string(
-	    PQgetvalue(res, row, DC_ACTION)));
-	json_object_object_add(o, "deadline_kind", json_object_new_string(
-	    PQgetvalue(res, row, DC_KIND)));
-	json_object_object_add(o, "days", json_object_new_int64(
-	    strtoll(PQgetvalue(res, row, DC_DAYS), NULL, 10)));
-	json_object_object_add(o, "counted_from", json_object_new_string(
-	    PQgetvalue(res, row, DC_FROM)));
-	json_object_object_add(o, "note", PQgetisnull(res, row, DC_NOTE) ?
-	    NULL : json_object_new_string(PQgetvalue(res, row, DC_NOTE)));
+	pgjson_int(o, "id", res, row, DC_ID);
+	pgjson_text(o, "provider_code", res, row, DC_PROVIDER);
+	pgjson_text(o, "action", res, row, DC_ACTION);
+	pgjson_text(o, "deadline_kind", res, row, DC_KIND);
+	pgjson_int(o, "days", res, row, DC_DAYS);
+	pgjson_text(o, "counted_from", res, row, DC_FROM);
+	pgjson_text(o, "note", res, row, DC_NOTE);
 	json_object_object_add(o, "source", json_object_new_string(
 	    PQgetvalue(res, row, DC_OWN)[0] == 't' ? "organization" :
 	    "default"));
 	drf_datetime(strtoll(PQgetvalue(res, row, DC_UPDATED), NULL, 10),
 	    when, sizeof(when));
 	json_object_object_add(o, "updated_at", json_object_new_string(when));
-	json_object_object_add(o, "updated_by", PQgetisnull(res, row, DC_BY) ?
-	    NULL : json_object_new_string(PQgetvalue(res, row, DC_BY)));
+	pgjson_text(o, "updated_by", res, row, DC_BY);
 	return o;
 }
 

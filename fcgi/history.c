@@ -18,6 +18,7 @@
 #include "drf.h"
 #include "handlers.h"
 #include "limits.h"
+#include "pgjson.h"
 #include "query.h"
 
 /* $1 organisation, $2 claim number. */
@@ -29,35 +30,25 @@ enum {
 	HC_ALLOWED, HC_PAID, HC_PAY_NUMBERS, HC_CARC, HC_ACTION
 };
 
-/* o[key] = the text of column col, or null. */
-static void
-add_text(struct json_object *o, const char *key, const PGresult *res,
-    int row, int col)
-{
-	json_object_object_add(o, key, PQgetisnull(res, row, col) ? NULL :
-	    json_object_new_string(PQgetvalue(res, row, col)));
-}
-
 static struct json_object *
 entry_json(const PGresult *res, int row)
 {
 	struct json_object *o = json_object_new_object();
 	char when[DRF_TEXT_MAX];
 
-	add_text(o, "job_id", res, row, HC_JOB);
-	json_object_object_add(o, "row", json_object_new_int64(
-	    strtoll(PQgetvalue(res, row, HC_ROW), NULL, 10)));
+	pgjson_text(o, "job_id", res, row, HC_JOB);
+	pgjson_int(o, "row", res, row, HC_ROW);
 	drf_datetime(strtoll(PQgetvalue(res, row, HC_CHECKED), NULL, 10),
 	    when, sizeof(when));
 	json_object_object_add(o, "checked_at", json_object_new_string(when));
-	add_text(o, "status", res, row, HC_STATUS);
-	add_text(o, "lookup_result", res, row, HC_LOOKUP);
-	add_text(o, "total_charged", res, row, HC_CHARGED);
-	add_text(o, "total_allowed", res, row, HC_ALLOWED);
-	add_text(o, "total_paid", res, row, HC_PAID);
-	add_text(o, "payment_numbers", res, row, HC_PAY_NUMBERS);
-	add_text(o, "carc_codes", res, row, HC_CARC);
-	add_text(o, "action", res, row, HC_ACTION);
+	pgjson_text(o, "status", res, row, HC_STATUS);
+	pgjson_text(o, "lookup_result", res, row, HC_LOOKUP);
+	pgjson_text(o, "total_charged", res, row, HC_CHARGED);
+	pgjson_text(o, "total_allowed", res, row, HC_ALLOWED);
+	pgjson_text(o, "total_paid", res, row, HC_PAID);
+	pgjson_text(o, "payment_numbers", res, row, HC_PAY_NUMBERS);
+	pgjson_text(o, "carc_codes", res, row, HC_CARC);
+	pgjson_text(o, "action", res, row, HC_ACTION);
 	return o;
 }
 

@@ -22,6 +22,7 @@
 #include "drf.h"
 #include "handlers.h"
 #include "log.h"
+#include "pgjson.h"
 #include "query.h"
 #include "results.h"
 
@@ -192,25 +193,6 @@ job_check(struct req *r, PGconn *db)
 	" AND ($6::text IS NULL OR (SELECT x.change"			\
 	"  FROM csv_row_change(csv_job_rows) x) = $6)"
 
-/* o[key] = the text of column col, or null. */
-static void
-add_text(struct json_object *o, const char *key, const PGresult *res,
-    int row, int col)
-{
-	json_object_object_add(o, key, PQgetisnull(res, row, col) ? NULL :
-	    json_object_new_string(PQgetvalue(res, row, col)));
-}
-
-/* o[key] = the integer in column col, or null. */
-static void
-add_int(struct json_object *o, const char *key, const PGresult *res,
-    int row, int col)
-{
-	json_object_object_add(o, key, PQgetisnull(res, row, col) ? NULL :
-	    json_object_new_int64(strtoll(PQgetvalue(res, row, col), NULL,
-	    10)));
-}
-
 static struct json_object *
 row_json(const PGresult *res, int row)
 {
@@ -218,35 +200,30 @@ row_json(const PGresult *res, int row)
 	char when[DRF_TEXT_MAX];
 	size_t i;
 
-	json_object_object_add(o, "row", json_object_new_int64(
-	    strtoll(PQgetvalue(res, row, RC_ROW), NULL, 10)));
-	add_text(o, "claim_number", res, row, RC_CLAIM);
-	add_text(o, "status", res, row, RC_STATUS);
-	add_text(o, "patient_name", res, row, RC_PATIENT);
+	pgjson_int(o, "row", res, row, RC_ROW);
+	pgjson_text(o, "claim_number", res, row, RC_CLAIM);
+	pgjson_text(o, "status", res, row, RC_STATUS);
+	pgjson_text(o, "patient_name", res, row, RC_PATIENT);
 	/* DRF renders DecimalField as a string ("1500.00"). */
-	add_text(o, "total_charged", res, row, RC_CHARGED);
-	add_text(o, "total_paid", res, row, RC_PAID);
-	add_text(o, "processed_date", res, row, RC_PROCESSED);
-	json_object_object_add(o, "success", PQgetisnull(res, row, RC_SUCCESS) ?
-	    NULL : json_object_new_boolean(
-	    PQgetvalue(res, row, RC_SUCCESS)[0] == 't'));
-	add_text(o, "error_message", res, row, RC_ERROR);
-	add_text(o, "warning", res, row, RC_WARNING);
-	add_text(o, "lookup_result", res, row, RC_LOOKUP);
-	json_object_object_add(o, "attempts", json_object_new_int64(
-	    strtoll(PQgetvalue(res, row, RC_ATTEMPTS), NULL, 10)));
+	pgjson_text(o, "total_charged", res, row, RC_CHARGED);
+	pgjson_text(o, "total_paid", res, row, RC_PAID);
+	pgjson_text(o, "processed_date", res, row, RC_PROCESSED);
+	pgjson_bool(o, "success", res, row, RC_SUCCESS);
+	pgjson_text(o, "error_message", res, row, RC_ERROR);
+	pgjson_text(o, "warning", res, row, RC_WARNING);
+	pgjson_text(o, "lookup_result", res, row, RC_LOOKUP);
+	pgjson_int(o, "attempts", res, row, RC_ATTEMPTS);
 	/* Claim details: null until the workflow stored them. */
 	for (i = 0; i < sizeof(detail_text) / sizeof(detail_text[0]); i++)
-		add_text(o, detail_text[i].key, res, row, detail_text[i].col);
-	add_int(o, "line_count", res, row, RC_LINES);
-	add_int(o, "denied_line_count", res, row, RC_DENIED_LINES);
-	json_object_object_add(o, "void_reissue", PQgetisnull(res, row,
-	    RC_VOID) ? NULL : json_object_new_boolean(
-	    PQgetvalue(res, row, RC_VOID)[0] == 't'));
+		pgjson_text(o, detail_text[i].key, res, row,
+		    detail_text[i].col);
+	pgjson_int(o, "line_count", res, row, RC_LINES);
+	pgjson_int(o, "denied_line_count", res, row, RC_DENIED_LINES);
+	pgjson_bool(o, "void_reissue", res, row, RC_VOID);
 	/* Compared with the claim's latest earlier check. */
-	add_text(o, "change", res, row, RC_CHANGE);
-	add_text(o, "previous_status", res, row, RC_PREV_STATUS);
-	add_text(o, "previous_paid", res, row, RC_PREV_PAID);
+	pgjson_text(o, "change", res, row, RC_CHANGE);
+	pgjson_text(o, "previous_status", res, row, RC_PREV_STATUS);
+	pgjson_text(o, "previous_paid", res, row, RC_PREV_PAID);
 	if (PQgetisnull(res, row, RC_PREV_CHECKED))
 		json_object_object_add(o, "previous_checked_at", NULL);
 	else {
@@ -256,9 +233,9 @@ row_json(const PGresult *res, int row)
 		    json_object_new_string(when));
 	}
 	/* What is due next, and when (null: nothing, or date unknown). */
-	add_text(o, "next_deadline", res, row, RC_DEADLINE);
-	add_text(o, "deadline_kind", res, row, RC_DEADLINE_KIND);
-	add_int(o, "days_left", res, row, RC_DAYS_LEFT);
+	pgjson_text(o, "next_deadline", res, row, RC_DEADLINE);
+	pgjson_text(o, "deadline_kind", res, row, RC_DEADLINE_KIND);
+	pgjson_int(o, "days_left", res, row, RC_DAYS_LEFT);
 	return o;
 }
 
