@@ -18,11 +18,13 @@ import tty
 import uuid
 
 import pytest
+import requests
 
 from conftest import CACERT, HEADER, URL
 from sec_util import new_org
 
 CLI = os.environ.get("BC_CLI_BIN", "build-test/cli/bulkclaims")
+SIM = os.environ.get("BC_SIM_URL", "http://127.0.0.1:18090")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
                      r"[0-9a-f]{12}$")
 
@@ -36,11 +38,22 @@ def uniq(prefix="DENY"):
     return prefix + "%08d" % (uuid.uuid4().int % 10**8)
 
 
-def claims(n, slow=0):
+def claims(n):
     rows = [f"{uniq()},Jane,Smith,1975-06-30,XYZ{i:06d}" for i in range(n)]
-    rows += [f"SLOW{uuid.uuid4().hex[:8]},Ann,Lee,1962-03-04,S{i}"
-             for i in range(slow)]
     return HEADER + "\n".join(rows) + "\n"
+
+
+@pytest.fixture
+def outage():
+    """down(S): the payer simulator answers 503 for S seconds, so a job
+    pauses (waiting_for_payer) and runs a while; up again after the
+    test."""
+    def down(seconds):
+        r = requests.post(SIM + "/__outage", params={"seconds": seconds},
+                          timeout=10)
+        assert r.status_code == 200, r.text
+    yield down
+    down(0)
 
 
 @pytest.fixture(scope="module")
@@ -214,10 +227,12 @@ def wait_for_line(stream, timeout=60):
     return buf.decode().strip()
 
 
-def test_cancel_retry_and_the_job_exit_code(api, token, home, tmp_path):
+def test_cancel_retry_and_the_job_exit_code(api, token, home, tmp_path,
+                                            outage):
     env = cli_env(home, token)
-    # SLOW claims answer after the payer timeout: the job runs a while.
-    p = subprocess.Popen([CLI, "upload", write_csv(tmp_path, claims(1, 3)),
+    # The payer is down: the job waits for it until cancelled.
+    outage(120)
+    p = subprocess.Popen([CLI, "upload", write_csv(tmp_path, claims(3)),
                           "--allow-duplicate", "--wait"], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -242,6 +257,7 @@ def test_cancel_retry_and_the_job_exit_code(api, token, home, tmp_path):
         f"job {job}: CANCELLED")
     r = run(env, "cancel", job)
     assert r.returncode == CONFLICT and "job_finished" in err(r)
+    outage(0)
     # Retry sends the unprocessed rows again; --wait follows it.
     out = tmp_path / "retried.csv"
     r = run(env, "retry", job, "--wait", "--out", out, "--interval", "0.5")
@@ -361,13 +377,15 @@ def read_pty(master, proc, timeout=120):
     return out
 
 
-def test_progress_bar_on_a_terminal(api, token, home, tmp_path):
+def test_progress_bar_on_a_terminal(api, token, home, tmp_path, outage):
     env = cli_env(home, token)
+    # A payer outage of a few seconds: the job pauses, then completes.
+    outage(4)
     env["TERM"] = "xterm"
     master, slave = pty.openpty()
     tty.setraw(slave)       # no \n -> \r\n translation: count our \r
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    p = subprocess.Popen([CLI, "upload", write_csv(tmp_path, claims(20, 2)),
+    p = subprocess.Popen([CLI, "upload", write_csv(tmp_path, claims(20)),
                           "--allow-duplicate", "--wait", "--interval",
                           "0.5"], env=env, stdout=subprocess.PIPE,
                          stderr=slave)
@@ -390,7 +408,8 @@ def test_progress_bar_on_a_terminal(api, token, home, tmp_path):
     assert all(len(f) < 100 for f in frames), frames
     assert frames[0].startswith("[") and "rows" in frames[0]
     last = frames[-1]
-    assert "100%" in last and "22/22 rows" in last, last
-    assert re.search(r"ok 20  failed 2$", last), last
+    assert "100%" in last and "20/20 rows" in last, last
+    assert re.search(r"ok 20  failed 0$", last), last
+    assert any("payer paused" in f for f in frames), frames
     assert "#" * 10 in last and "." not in last.split("]")[0]
     assert "100%" not in frames[0]
