@@ -54,7 +54,7 @@ fields(const struct prog *p, int nfields, char *out, size_t outsz)
 		memcpy(eta, "ETA ", 4);
 		prog_eta(p->eta, eta + 4, sizeof(eta) - 4);
 	}
-	n = snprintf(out, outsz, "%4d%%  %lld/%lld rows", prog_percent(
+	n = snprintf(out, outsz, "%3d%%  %lld/%lld rows", prog_percent(
 	    p->done, p->total), p->done, p->total);
 	if (nfields > 1 && n >= 0 && (size_t)n < outsz)
 		n += snprintf(out + n, outsz - (size_t)n, "  %s", rate);

@@ -74,6 +74,8 @@ def cli_env(home, token=None, url=URL, cacert=CACERT):
            if not k.startswith("BULKCLAIMS_") and k not in (
                "XDG_CONFIG_HOME", "SSL_CERT_FILE", "SSL_CERT_DIR")}
     env["HOME"] = str(home)
+    # A sanitizer build also fails the run on a leak.
+    env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0"
     if url is not None:
         env["BULKCLAIMS_URL"] = url
     if token is not None:
@@ -275,6 +277,15 @@ def test_exit_codes(api, token, home, tmp_path, other_org_api):
     r = run(env, "upload", bad, "--allow-duplicate")
     assert r.returncode == INPUT and r.stdout == b"", err(r)
     assert "missing_columns" in err(r) and "HTTP 400" in err(r)
+    # The same file again within the duplicate window: 409, with the
+    # first job's id.
+    dup = write_csv(tmp_path, claims(1), "dup.csv")
+    r = run(env, "upload", dup)
+    assert r.returncode == OK, err(r)
+    first = r.stdout.decode().strip()
+    r = run(env, "upload", dup)
+    assert r.returncode == CONFLICT and r.stdout == b"", err(r)
+    assert "duplicate_upload" in err(r) and f"job_id {first}" in err(r)
     r = run(env, "upload", tmp_path / "absent.csv")
     assert r.returncode == INPUT and "absent.csv" in err(r)
     # Authentication: a wrong token; a viewer may not upload.
