@@ -232,9 +232,11 @@ def wait_for_line(stream, timeout=60):
 def test_cancel_retry_and_the_job_exit_code(api, token, home, tmp_path,
                                             outage):
     env = cli_env(home, token)
-    # The payer is down: the job waits for it until cancelled.
+    # The payer is down: the job waits for it until cancelled (a job
+    # pauses after payer.outage_threshold, 10, failures in a row: more
+    # rows than that).
     outage(120)
-    p = subprocess.Popen([CLI, "upload", write_csv(tmp_path, claims(3)),
+    p = subprocess.Popen([CLI, "upload", write_csv(tmp_path, claims(12)),
                           "--allow-duplicate", "--wait"], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -246,6 +248,14 @@ def test_cancel_retry_and_the_job_exit_code(api, token, home, tmp_path,
         r = run(env, "results", job)
         assert r.returncode == CONFLICT and r.stdout == b"", err(r)
         assert "job_not_finished" in err(r)
+        # Cancel once the run waits for the payer: it looks at the job
+        # every second then (earlier, a run about to pause may leave it
+        # CANCELLING until the watchdog's stale_s).
+        deadline = time.time() + 60
+        while not api.get(f"claims/csv-jobs/{job}/progress/").json()[
+                "waiting_for_payer"]:
+            assert time.time() < deadline, "the job never paused"
+            time.sleep(0.25)
         r = run(env, "cancel", job)
         assert r.returncode == OK, err(r)
         assert re.match(rf"job {job}: CANCELL(ING|ED)$",
