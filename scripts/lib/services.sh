@@ -9,6 +9,7 @@ bc_prog_rel() {
 	fcgi) echo fcgi/bulkclaims-fcgi ;;
 	worker) echo worker/bulkclaims-worker ;;
 	ctl) echo ctl/bulkclaimsctl ;;
+	cli) echo cli/bulkclaims ;;
 	esac
 }
 
