@@ -145,3 +145,32 @@ def test_reference_page_under_csp():
         assert want in a.headers["Content-Type"], (ref, a.headers["Content-Type"])
     init = requests.get(URL + "/api/docs/init.js", verify=CACERT, timeout=30)
     assert '"/api/v1/schema/"' in init.text
+
+
+def test_examples_match_their_schemas():
+    """Every example in the document is an answer the document allows."""
+    doc = openapi_check.load()
+    c = openapi_check.Checker(doc)
+    problems = []
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            if "schema" in node and "example" in node:
+                problems.extend("%s: %s" % (where, p) for p in
+                                c.validate(node["schema"], node["example"]))
+            if "schema" in node and isinstance(node.get("examples"), dict):
+                for k, ex in node["examples"].items():
+                    problems.extend("%s/%s: %s" % (where, k, p) for p in
+                                    c.validate(node["schema"], ex["value"]))
+            if isinstance(node.get("examples"), list) and "type" in node:
+                for ex in node["examples"]:
+                    problems.extend("%s: %s" % (where, p) for p in
+                                    c.validate(node, ex))
+            for k, v in node.items():
+                walk(v, where + "/" + k)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, "%s/%d" % (where, i))
+
+    walk(doc, "#")
+    assert not problems, "\n".join(problems[:20])
