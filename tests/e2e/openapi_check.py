@@ -164,7 +164,8 @@ def checker():
 def check_response(r, streamed=False):
     """Checks a requests.Response; problems are kept for take()."""
     u = urlsplit(r.url)
-    if u.hostname not in ("localhost", "127.0.0.1", "::1"):
+    # The API is served over HTTPS; the plain HTTP server only redirects.
+    if u.scheme != "https" or u.hostname not in ("localhost", "127.0.0.1", "::1"):
         return
     path = unquote(u.path)
     c = checker()
