@@ -803,10 +803,11 @@ test('the API reference renders under the site\'s CSP', async () => {
   // and draws every operation; a CSP refusal lands in `problems`.
   const { context, page } = await newPage(S.browser);
   try {
-    const r = await page.goto(URL_BASE + '/api/docs/');
+    // A 1.8 MB script: a busy machine takes a while to load and run it.
+    const r = await page.goto(URL_BASE + '/api/docs/', { waitUntil: 'domcontentloaded', timeout: 60000 });
     eq(r.status(), 200, 'GET /api/docs/ status');
     assert(!/unsafe-inline/.test(r.headers()['content-security-policy'] || ''), 'the CSP stays strict');
-    await page.locator('.opblock').first().waitFor();
+    await page.locator('.opblock').first().waitFor({ timeout: 60000 });
     const ops = await page.locator('.opblock').count();
     assert(ops >= 20, `operations drawn: ${ops}`);
     await page.locator('.opblock-summary-path', { hasText: '/claims/csv-jobs/{id}/rows/{row}/' }).first().waitFor();
