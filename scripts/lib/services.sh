@@ -374,7 +374,7 @@ bc_render() {
 bc_nginx_render() {
 	local n=$BC_STATE/nginx f
 
-	BC_T_KEYS="USER_LINE RUN LOG NGINX TLS WEB FCGI_SOCKET HTTP_PORT HTTPS_PORT IPV6 LOGIN_RATE LOGIN_BURST UPLOAD_RATE UPLOAD_BURST API_RATE API_BURST HSTS_MAX_AGE CACHE"
+	BC_T_KEYS="USER_LINE RUN LOG NGINX TLS WEB FCGI_SOCKET HTTP_PORT HTTPS_PORT IPV6 LOGIN_RATE LOGIN_BURST UPLOAD_RATE UPLOAD_BURST API_RATE API_BURST HSTS_MAX_AGE CACHE APIDOCS"
 	BC_T_USER_LINE=
 	bc_is_root && BC_T_USER_LINE="user $BC_SVC_USER $BC_SVC_USER;"
 	BC_T_RUN=$BC_RUN
@@ -398,6 +398,11 @@ bc_nginx_render() {
 	BC_T_HSTS_MAX_AGE=${BULKCLAIMS_NGINX_HSTS_MAX_AGE:-31536000}
 	bc_cache_dir
 	BC_T_CACHE=$BC_CACHE
+	# /api/v1/schema/ and /api/docs/ (api/build-docs.sh; npm ci the
+	# first time, a stub page without npm).
+	BC_T_APIDOCS=$BC_STATE/apidocs
+	sh "$BC_REPO/api/build-docs.sh" "$BC_T_APIDOCS" >"$BC_LOG/api-docs.log" 2>&1 ||
+	    { bc_tail_log "$BC_LOG/api-docs.log"; bc_die "cannot assemble $BC_T_APIDOCS"; }
 	mkdir -p "$n/tmp"
 	# The workers (service user) create the upload files under tmp/.
 	bc_is_root && chown "$BC_SVC_USER:$BC_SVC_USER" "$n" "$n/tmp"

@@ -837,6 +837,27 @@ test('automatic logoff after the idle time, with a warning first', async () => {
   }
 }, { needs: ['sign in with the keyboard'] });
 
+test('the API reference renders under the site\'s CSP', async () => {
+  // Swagger UI (api/docs/, served at /api/docs/) loads /api/v1/schema/
+  // and draws every operation; a CSP refusal lands in `problems`.
+  const { context, page } = await newPage(S.browser);
+  try {
+    // A 1.8 MB script: a busy machine takes a while to load and run it.
+    const r = await page.goto(URL_BASE + '/api/docs/', { waitUntil: 'domcontentloaded', timeout: 60000 });
+    eq(r.status(), 200, 'GET /api/docs/ status');
+    assert(!/unsafe-inline/.test(r.headers()['content-security-policy'] || ''), 'the CSP stays strict');
+    await page.locator('.opblock').first().waitFor({ timeout: 60000 });
+    const ops = await page.locator('.opblock').count();
+    assert(ops >= 20, `operations drawn: ${ops}`);
+    await page.locator('.opblock-summary-path', { hasText: '/claims/csv-jobs/{id}/rows/{row}/' }).first().waitFor();
+    // A picture without screenshot()'s accessibility pass: the markup is
+    // Swagger UI's (its icon-only expand buttons have no names), not ours.
+    await page.screenshot({ path: `${process.env.BC_ARTIFACTS || 'artifacts'}/screenshots/api-reference.png`, fullPage: false });
+  } finally {
+    await context.close();
+  }
+});
+
 test('no CSP violations, script errors or accessibility findings on any page', async () => {
   assert(problems.length === 0, problems.join('\n'));
 });

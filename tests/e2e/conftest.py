@@ -13,6 +13,8 @@ import uuid
 import pytest
 import requests
 
+import openapi_check
+
 URL = os.environ.get("BC_URL", "https://localhost:18443")
 CACERT = os.environ.get("BC_CACERT", True)
 CTL = os.environ.get("BC_CTL", "build-test/ctl/bulkclaimsctl")
@@ -22,6 +24,21 @@ SIM_BIN = os.environ.get("BC_SIM_BIN", "build-test/payer-sim/bulkclaims-payer-si
 HEADER = "claim_number,first_name,last_name,date_of_birth,subscriber_id\n"
 RESULT_HEADER = ("row,claim_number,status,patient_name,total_charged,"
                  "total_paid,processed_date,success,error_message")
+
+# Every answer a test receives is checked against api/openapi.json.
+openapi_check.install()
+
+
+@pytest.fixture(autouse=True)
+def openapi_conformance():
+    """Fails the test whose answers the API description does not allow:
+    the document and the code cannot drift apart unnoticed."""
+    openapi_check.take()
+    yield
+    problems = openapi_check.take()
+    if problems:
+        pytest.fail("answers not as api/openapi.json describes them:\n  " +
+                    "\n  ".join(problems[:20]), pytrace=False)
 
 
 class Api:
