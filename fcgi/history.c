@@ -4,7 +4,9 @@
  * newest first, DRF PageNumberPagination with the claim number first:
  * {claim_number, count, next, previous, results: [{job_id, row,
  * checked_at, status, lookup_result, total_charged, total_allowed,
- * total_paid, payment_numbers, carc_codes, action}]}.  A claim this
+ * total_paid, payment_numbers, carc_codes, action, change}]}, change
+ * as the job's rows say it (new, changed or unchanged against the
+ * latest earlier check of another job).  A claim this
  * organisation never checked answers 404, whoever else checked it.
  * The claim number is patient data: it is neither logged nor audited
  * (dispatch.c logs this route's path without it).
@@ -26,7 +28,7 @@
 
 enum {
 	HC_JOB, HC_ROW, HC_CHECKED, HC_STATUS, HC_LOOKUP, HC_CHARGED,
-	HC_ALLOWED, HC_PAID, HC_PAY_NUMBERS, HC_CARC, HC_ACTION
+	HC_ALLOWED, HC_PAID, HC_PAY_NUMBERS, HC_CARC, HC_ACTION, HC_CHANGE
 };
 
 /* o[key] = the text of column col, or null. */
@@ -58,6 +60,7 @@ entry_json(const PGresult *res, int row)
 	add_text(o, "payment_numbers", res, row, HC_PAY_NUMBERS);
 	add_text(o, "carc_codes", res, row, HC_CARC);
 	add_text(o, "action", res, row, HC_ACTION);
+	add_text(o, "change", res, row, HC_CHANGE);
 	return o;
 }
 
@@ -71,9 +74,10 @@ history_claim(struct req *r)
 	    " l.status, l.lookup_result, l.total_charged::text,"
 	    " l.total_allowed::text, l.total_paid::text, l.payment_numbers,"
 	    " l.carc_codes, CASE WHEN r.job_id IS NOT NULL"
-	    " THEN csv_row_action(r) END"
+	    " THEN csv_row_action(r) END, c.change"
 	    " FROM claim_ledger l LEFT JOIN csv_job_rows r"
 	    " ON r.job_id = l.job_id AND r.row_number = l.row_number"
+	    " LEFT JOIN LATERAL csv_row_change(r) c ON r.job_id IS NOT NULL"
 	    HISTORY_WHERE
 	    " ORDER BY l.checked_at DESC, l.job_id, l.row_number"
 	    " LIMIT $3 OFFSET $4";
