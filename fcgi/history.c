@@ -4,7 +4,9 @@
  * newest first, DRF PageNumberPagination with the claim number first:
  * {claim_number, count, next, previous, results: [{job_id, row,
  * checked_at, status, lookup_result, total_charged, total_allowed,
- * total_paid, payment_numbers, carc_codes, action}]}.  A claim this
+ * total_paid, payment_numbers, carc_codes, action, change}]}, change
+ * as the job's rows say it (new, changed or unchanged against the
+ * latest earlier check of another job).  A claim this
  * organisation never checked answers 404, whoever else checked it.
  * The claim number is patient data: it is neither logged nor audited
  * (dispatch.c logs this route's path without it).
@@ -27,7 +29,7 @@
 
 enum {
 	HC_JOB, HC_ROW, HC_CHECKED, HC_STATUS, HC_LOOKUP, HC_CHARGED,
-	HC_ALLOWED, HC_PAID, HC_PAY_NUMBERS, HC_CARC, HC_ACTION
+	HC_ALLOWED, HC_PAID, HC_PAY_NUMBERS, HC_CARC, HC_ACTION, HC_CHANGE
 };
 
 static struct json_object *
@@ -49,6 +51,7 @@ entry_json(const PGresult *res, int row)
 	pgjson_text(o, "payment_numbers", res, row, HC_PAY_NUMBERS);
 	pgjson_text(o, "carc_codes", res, row, HC_CARC);
 	pgjson_text(o, "action", res, row, HC_ACTION);
+	pgjson_text(o, "change", res, row, HC_CHANGE);
 	return o;
 }
 
@@ -57,17 +60,24 @@ history_claim(struct req *r)
 {
 	static const char sql_count[] = "SELECT count(*) FROM claim_ledger l"
 	    HISTORY_WHERE;
+	/*
+	 * The page's entries first (the index gives them in order), then
+	 * each one's row, action and change: those cost tens of
+	 * microseconds an entry, so only the page's entries pay them.
+	 */
 	static const char sql_page[] = "SELECT l.job_id, l.row_number,"
 	    " (extract(epoch FROM l.checked_at) * 1000000)::bigint,"
 	    " l.status, l.lookup_result, l.total_charged::text,"
 	    " l.total_allowed::text, l.total_paid::text, l.payment_numbers,"
 	    " l.carc_codes, CASE WHEN r.job_id IS NOT NULL"
-	    " THEN csv_row_action(r) END"
-	    " FROM claim_ledger l LEFT JOIN csv_job_rows r"
-	    " ON r.job_id = l.job_id AND r.row_number = l.row_number"
-	    HISTORY_WHERE
+	    " THEN csv_row_action(r) END, c.change"
+	    " FROM (SELECT * FROM claim_ledger l" HISTORY_WHERE
 	    " ORDER BY l.checked_at DESC, l.job_id, l.row_number"
-	    " LIMIT $3 OFFSET $4";
+	    " LIMIT $3 OFFSET $4) l"
+	    " LEFT JOIN csv_job_rows r"
+	    " ON r.job_id = l.job_id AND r.row_number = l.row_number"
+	    " LEFT JOIN LATERAL csv_row_change(r) c ON r.job_id IS NOT NULL"
+	    " ORDER BY l.checked_at DESC, l.job_id, l.row_number";
 	struct json_object *head;
 	const char *params[4];
 	char org[24];

@@ -427,3 +427,22 @@ bench_diag() {
 	rm -f "$BENCH_TMP/rows.copy"
 }
 
+
+# GETs URL N + 1 times with the demo token over one kept-alive
+# connection (one curl, the URL given N + 1 times: curl reuses the
+# connection); prints per request "HTTP_CODE TIME_TOTAL TIME_APPCONNECT
+# NUM_CONNECTS HTTP_VERSION" (the first opens the connection: the
+# caller leaves it out); fails on anything but 200.
+bench_get_keepalive() {
+	local n=$1 url=$2 i args=() r
+
+	for i in $(seq $((n + 1))); do
+		args+=(-o /dev/null "$url")
+	done
+	r=$(curl -sS --cacert "$BC_CERT" -H "Authorization: Token $TOKEN" \
+	    -w '%{http_code} %{time_total} %{time_appconnect} %{num_connects} %{http_version}\n' \
+	    "${args[@]}")
+	printf '%s\n' "$r"
+	[ "$(printf '%s\n' "$r" | grep -c '^200 ')" = $((n + 1)) ] ||
+	    bc_die "GET $url over one connection: not all answered 200"
+}

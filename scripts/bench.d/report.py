@@ -522,6 +522,51 @@ if full:
               for r, v in sorted(mo.items())))
         w("")
 
+# history ------------------------------------------------------------------
+def p95(t):
+    """The 95th percentile (nearest rank) of the times t."""
+    s_ = sorted(t)
+    return s_[max(0, -(-95 * len(s_) // 100) - 1)]
+
+
+hist = [(size, lines("history-%s.txt" % size)) for size in ("default", "100")
+        if exists("history-%s.txt" % size)]
+if hist:
+    total, claim_n, orgs = lines("history-ledger.txt")[0].split()
+    njobs, nrows = lines("history-jobs.txt")[0].split()
+    w("**History of one claim** (`GET claims/{claim_number}/history/`, "
+      "newest first): one organisation's claims ledger holds %s entries "
+      "(%s jobs of %s rows run through the stack at simulator latency 0, "
+      "each checking the same claim in its first row and %s claims of its "
+      "own; organisations: %s), the claim checked %s times. Requests one "
+      "after the other over one kept-alive HTTPS connection (one curl, "
+      "the URL repeated; the first request, which opens the connection, "
+      "is not counted: its `TLS` is given as \"once\"), curl "
+      "`time_total`; `app` is the FastCGI app's own time (its access log "
+      "`ms=`, whole milliseconds): token, two statements (the count and "
+      "the page, prepared), the audit row, the JSON%s." % (
+          fnum(int(total)), fnum(int(njobs)), fnum(int(nrows)),
+          fnum(int(nrows) - 1), orgs, fnum(int(claim_n)), idle("history")))
+    w("")
+    w("| page | entries per answer | requests | connections | median | "
+      "p95 | min – max | TLS | app median (p95) | target |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for size, ll in hist:
+        x = [l.split() for l in ll]
+        t = [float(v[1]) for v in x[1:]]
+        conns = sum(int(v[3]) for v in x)
+        a = [int(v) for v in lines("history-%s.fcgi-ms.txt" % size)] \
+            if exists("history-%s.fcgi-ms.txt" % size) else []
+        w("| %s (HTTP/%s) | %s | %d | %d | **%s** | **%s** | %s – %s | "
+          "once: %s | %s | < 5 ms |" % (
+              "default (20)" if size == "default" else "page_size=" + size,
+              x[0][4], min(int(claim_n), 20 if size == "default"
+                           else int(size)),
+              len(t), conns, ms(statistics.median(t)), ms(p95(t)),
+              ms(min(t)), ms(max(t)), ms(float(x[0][2])),
+              "%d ms (%d ms)" % (statistics.median(a), p95(a)) if a else "?"))
+    w("")
+
 if exists("diag-pgbench.txt") or exists("diag-copy.txt"):
     w("**Where the time goes** (measured by the same run on the same "
       "database):")

@@ -4,7 +4,9 @@
 // One browser, one signed-in page that walks the path a billing specialist
 // takes: sign in, preview a file with errors, upload 200 rows, watch the bar
 // reach 100 %, filter the results, download the CSV and compare it byte for
-// byte with the API's, retry the failed rows, sign out and be refused.
+// byte with the API's, retry the failed rows, check some of its claims
+// again in a second job (what changed since the last check, a claim's
+// history across the two jobs), sign out and be refused.
 // A second job asks the payer for everything (workflow "full"): its page
 // shows the detail and payment columns, the totals, a row's service lines
 // and payments, and offers the lines and payments downloads.
@@ -309,7 +311,7 @@ test('filter the results table (result, payer status, claim number, pages)', asy
   eq(failed, S.progress.failure_count, 'API rows?success=false = failure_count');
   await until(async () => (await count()) === `${failed} ${failed === 1 ? 'row' : 'rows'} match the filters.`, { what: 'the failed count' });
   let rows = await tableRows(page, '#rows-table');
-  assert(rows.length > 0 && rows.every((r) => r[7] === '✖ Failed' || r[7] === 'Failed' || r[7].endsWith('Failed')), `only failed rows: ${JSON.stringify(rows.map((r) => r[7]))}`);
+  assert(rows.length > 0 && rows.every((r) => r[8] === '✖ Failed' || r[8] === 'Failed' || r[8].endsWith('Failed')), `only failed rows: ${JSON.stringify(rows.map((r) => r[8]))}`);
   const claims = rows.map((r) => r[1]);
   for (const k of [3, 7, 50, 120]) assert(claims.includes(S.data.rows[k - 1].claim), `row ${k} listed as failed`);
   await screenshot(page, 'results-failed-only');
@@ -334,7 +336,7 @@ test('filter the results table (result, payer status, claim number, pages)', asy
   await page.selectOption('#filter-status', 'Not Found');
   await until(async () => (await count()) === `${nf} ${nf === 1 ? 'row' : 'rows'} match the filters.`, { what: 'Not Found count' });
   rows = await tableRows(page, '#rows-table');
-  assert(rows.every((r) => r[2] === 'Not Found'), `only Not Found rows: ${JSON.stringify(rows.map((r) => r[2]))}`);
+  assert(rows.every((r) => r[3] === 'Not Found'), `only Not Found rows: ${JSON.stringify(rows.map((r) => r[3]))}`);
 
   // Pages.
   await page.click('#filter-clear');
@@ -440,6 +442,145 @@ test('retry the failed rows of a job', async () => {
   assert(after.completed_at !== before.completed_at, 'completed again, later');
   await screenshot(page, 'job-retried');
 }, { needs: ['watch the progress bar reach 100 %'], timeout: 180000 });
+
+// ---- the claims ledger: changes since the last check, a claim's history
+
+const L = {}; // the second job: id, claims
+
+test('a claim checked again: its change since the last check, and the filter on it', async () => {
+  const { page } = S;
+  const first = S.jobId;
+  // Rows 1, 2 and 4 of the first job again, and a claim never checked.
+  const again = [S.data.rows[0], S.data.rows[1], S.data.rows[3]];
+  const fresh = { claim: `ZH${Date.now().toString(36).toUpperCase()}1`, first: 'Testnew', last: 'Testnewlast', dob: '1980-01-02', sub: 'SUB424242' };
+  L.rows = [...again, fresh];
+  // The first job's check of row 1 said another amount was paid (as if the
+  // payer had paid since): this check of it is "changed".
+  sql(`UPDATE claim_ledger SET total_paid = coalesce(total_paid, 0) + 12.34
+  WHERE job_id = '${first}' AND claim_number = '${again[0].claim}'`);
+  L.paidBefore = sql(`SELECT total_paid FROM claim_ledger WHERE job_id = '${first}' AND claim_number = '${again[0].claim}'`)[0][0];
+  await page.evaluate(() => { location.hash = '#/upload'; });
+  await waitH1(page, 'Upload claims');
+  await chooseFile(page, 'claims-again.csv', HEADER + L.rows.map((r) => [r.claim, r.first, r.last, r.dob, r.sub].join(',') + '\n').join(''));
+  await page.locator('#preview').waitFor();
+  await page.click('#start-upload');
+  await until(() => UUID.test(decodeURIComponent(new URL(page.url()).hash.replace(/^#\/jobs\//, ''))),
+    { timeout: 60000, what: 'the job page after the upload' });
+  L.jobId = new URL(page.url()).hash.replace(/^#\/jobs\//, '');
+  await until(async () => /^Finished/.test(await text(page, '#progress-text')), { timeout: 120000, every: 200, what: 'the job to finish' });
+
+  // The API's changes: row 1 changed, rows 2 and 3 unchanged, row 4 new.
+  const byChange = {};
+  for (const k of ['changed', 'unchanged', 'new']) {
+    byChange[k] = (await api.json(`claims/csv-jobs/${L.jobId}/rows/?change=${k}`)).results.map((r) => r.row).sort();
+  }
+  eq(JSON.stringify(byChange), JSON.stringify({ changed: [1], unchanged: [2, 3], new: [4] }), 'changes (API)');
+  // The page says how many changed, and its button filters on them.
+  await until(async () => (await text(page, '#job-changes-count')).trim() === '1 changed since the last check.', { what: 'the changed count' });
+  const count = async () => (await text(page, '#rows-count')).trim();
+  await page.click('#job-changes-filter');
+  await until(async () => (await count()) === '1 row match the filters.', { what: 'the changed rows' });
+  eq(await page.locator('#filter-change').inputValue(), 'changed', 'the filter shows its value');
+  const shown = async () => page.locator('#rows-table tbody tr').evaluateAll((trs) => trs.map((tr) =>
+    [Number(tr.dataset.row), tr.querySelector('td.change-cell').dataset.change, tr.querySelector('td.change-cell').innerText.trim()]));
+  eq(JSON.stringify(await shown()), JSON.stringify([[1, 'changed', '⚑ Changed']]), 'only the changed row, marked');
+  await screenshot(page, 'results-changed');
+  for (const [k, want] of [['new', [[4, 'new', '★ First check']]], ['unchanged', [[2, 'unchanged', '= Unchanged'], [3, 'unchanged', '= Unchanged']]]]) {
+    await page.selectOption('#filter-change', k);
+    // The count alone may be the previous filter's (1 row either way).
+    await until(async () => (await count()) === `${want.length} ${want.length === 1 ? 'row' : 'rows'} match the filters.`
+      && JSON.stringify(await shown()) === JSON.stringify(want), { what: `only the ${k} rows, marked` });
+  }
+  await page.click('#filter-clear');
+  await until(async () => (await count()) === '4 rows.', { what: 'all rows again' });
+}, { needs: ['watch the progress bar reach 100 %'], timeout: 180000 });
+
+test('a claim\'s history opens from its row with the keyboard, newest first', async () => {
+  const { page } = S;
+  const claim = L.rows[0].claim;
+  const h = await api.json(`claims/${encodeURIComponent(claim)}/history/`);
+  eq(h.count, 2, 'two checks of the claim (API)');
+  eq(JSON.stringify(h.results.map((e) => e.job_id)), JSON.stringify([L.jobId, S.jobId]), 'newest first (API)');
+  eq(JSON.stringify(h.results.map((e) => e.change)), JSON.stringify(['changed', 'new']), 'the changes (API)');
+  assert(Date.parse(h.results[0].checked_at) > Date.parse(h.results[1].checked_at), 'checked_at descending (API)');
+  eq(h.results[1].total_paid, L.paidBefore, 'the earlier check\'s paid amount (API)');
+
+  // Keyboard only: Tab from the filters' last button reaches row 1's
+  // History, Enter opens it, focus is on Close, Escape closes, and focus
+  // is back on History.
+  await page.locator('#filter-clear').focus();
+  await page.keyboard.press('Tab');
+  const focused = () => page.evaluate(() => {
+    const a = document.activeElement;
+    return a ? `${a.id || a.className}:${a.dataset.row || ''}` : '';
+  });
+  eq(await focused(), 'btn btn-secondary btn-small claim-history:1', 'Tab reaches the History of row 1');
+  await page.keyboard.press('Enter');
+  const dlg = page.locator('#history-dialog');
+  await dlg.waitFor({ state: 'visible' });
+  await page.locator('#history-table').waitFor();
+  eq(await focused(), 'history-dialog-close:', 'focus on Close');
+  eq((await text(page, '#history-dialog-title')).trim(), `History of claim ${claim}`, 'the dialog names the claim');
+  eq((await text(page, '#history-count')).trim(), '2 checks, newest first.', 'the count');
+  const entries = await page.locator('#history-table tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.job));
+  eq(JSON.stringify(entries), JSON.stringify([L.jobId, S.jobId]), 'two entries, this job\'s first');
+  const heads = (await page.locator('#history-table thead th').allInnerTexts()).map((t) => t.trim());
+  eq(JSON.stringify(heads), JSON.stringify(['Checked at', 'Job', 'Row', 'Payer status', 'Billed', 'Allowed', 'Paid',
+    'Payment numbers', 'Denial codes', 'Since the check before']), 'the columns');
+  const cells = await tableRows(page, '#history-table');
+  const col = (i, c) => cells[i][heads.indexOf(c)];
+  for (const [i, e] of h.results.entries()) {
+    eq(col(i, 'Payer status'), e.status ?? '', `entry ${i + 1} status`);
+    eq(col(i, 'Paid'), e.total_paid == null ? '' : usd(e.total_paid), `entry ${i + 1} paid`);
+    eq(col(i, 'Billed'), e.total_charged == null ? '' : usd(e.total_charged), `entry ${i + 1} billed`);
+    eq(col(i, 'Row'), String(e.row), `entry ${i + 1} row`);
+  }
+  eq(col(0, 'Job'), `${L.jobId.slice(0, 8)} (this job)`, 'this job marked');
+  eq(col(1, 'Job'), S.jobId.slice(0, 8), 'the first job');
+  eq(col(1, 'Row'), '1', 'row 1 of the first job');
+  eq(col(0, 'Since the check before'), '⚑ Changed', 'the newer check changed');
+  eq(col(1, 'Since the check before'), '★ First check', 'the older is the first');
+  await screenshot(page, 'claim-history');
+  // The claim number is in the dialog only, never the address or title.
+  await checkNoPhi(page, L.rows);
+  await page.keyboard.press('Escape');
+  await until(() => dlg.isHidden(), { what: 'the dialog to close' });
+  eq(await focused(), 'btn btn-secondary btn-small claim-history:1', 'focus back on History');
+}, { needs: ['a claim checked again: its change since the last check, and the filter on it'] });
+
+test('a claim\'s history at phone width, and a claim without checks on record', async () => {
+  const { page } = S;
+  const dlg = page.locator('#history-dialog');
+  await page.setViewportSize({ width: 375, height: 812 });
+  try {
+    await page.click('#rows-table tbody tr[data-row="1"] .claim-history');
+    await page.locator('#history-table tbody tr').nth(1).waitFor();
+    const fit = await page.evaluate(() => {
+      const d = document.getElementById('history-dialog');
+      const r = d.getBoundingClientRect();
+      return { left: r.left, right: r.right, sw: d.scrollWidth, cw: d.clientWidth, w: window.innerWidth,
+        page: document.documentElement.scrollWidth };
+    });
+    assert(fit.left >= 0 && fit.right <= fit.w && fit.sw <= fit.cw && fit.page <= fit.w, `the history fits 375 px: ${JSON.stringify(fit)}`);
+    await screenshot(page, 'phone-claim-history');
+    await page.click('#history-dialog-close');
+    await until(() => dlg.isHidden(), { what: 'the dialog to close' });
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+  // Row 4's claim loses its only check (as a purge of its job would
+  // remove it): the API answers 404 and the dialog says so.
+  const claim = L.rows[3].claim;
+  sql(`DELETE FROM claim_ledger WHERE job_id = '${L.jobId}' AND claim_number = '${claim}'`);
+  eq((await api.get(`claims/${encodeURIComponent(claim)}/history/`)).status, 404, 'history of a claim without checks (API)');
+  await page.click('#rows-table tbody tr[data-row="4"] .claim-history');
+  const alert = page.locator('#history-dialog-body [role="alert"]');
+  await alert.waitFor();
+  assert(/No check of this claim is on record/.test(await alert.innerText()), `the message: ${await alert.innerText()}`);
+  await screenshot(page, 'claim-history-none');
+  await page.keyboard.press('Escape');
+  await until(() => dlg.isHidden(), { what: 'the dialog to close' });
+}, { needs: ['a claim checked again: its change since the last check, and the filter on it'] });
 
 // ---- claim details and payments
 

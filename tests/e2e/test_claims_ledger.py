@@ -153,6 +153,8 @@ def test_claims_ledger_history_newest_first_404_and_audit(api):
         assert (e["total_paid"] or "") == (want["total_paid"] or "")
         assert (e["total_charged"] or "") == (want["total_charged"] or "")
         assert e["action"] is not None
+    # Each check against the one before it (the same epoch: no move).
+    assert [e["change"] for e in got] == ["unchanged", "unchanged", "new"]
     # Paginated like the other lists.
     r = history(api, claim, page_size=2)
     assert r.json()["count"] == 3 and len(r.json()["results"]) == 2

@@ -86,3 +86,8 @@ export function percent(p) {
 export function shortId(id) {
   return String(id || '').slice(0, 8);
 }
+
+// A list the payer sends ';'-separated ("50;97") as "50, 97".
+export function codes(v) {
+  return v ? String(v).split(';').filter(Boolean).join(', ') : '';
+}

@@ -4,12 +4,14 @@
 // dollars per action bucket (what to do next, sql/functions/claim_actions.sql),
 // and the results
 // table from the rows endpoint with filters, search and pages; a row of a
-// details or payment job opens its service lines and payments in a dialog.
+// details or payment job opens its service lines and payments in a dialog,
+// and every checked row its claim's history across jobs (history.js).
 
 import { request, apiUrl } from '../api.js';
 import { h, replace, alertBox, statusBadge, focusEl } from '../dom.js';
-import { num, money, dateTime, duration, secondsBetween, rate, eta, percent, shortId } from '../format.js';
+import { num, money, dateTime, duration, secondsBetween, rate, eta, percent, shortId, codes } from '../format.js';
 import { workflowOf, hasDetails, hasPayments } from '../workflow.js';
+import { historyDialog, changeEl } from './history.js';
 
 const RUNNING = new Set(['PENDING', 'PROCESSING', 'CANCELLING']);
 const POLL_MS = 1000;
@@ -104,7 +106,8 @@ export function render(ctx) {
   const resultsSection = h('section', { id: 'results', 'aria-labelledby': 'results-title' });
 
   const dialog = rowDialog();
-  ctx.main.append(head, errBox, progressSection, totalsSection, bucketsSection, changesBox, actionMsg, actions, resultsSection, dialog.el);
+  const claimHistory = historyDialog(ctx, id);
+  ctx.main.append(head, errBox, progressSection, totalsSection, bucketsSection, changesBox, actionMsg, actions, resultsSection, dialog.el, claimHistory.el);
   ctx.focusHeading();
   buildResults();
 
@@ -588,7 +591,8 @@ export function render(ctx) {
         h('table', { class: 'table rows stack', id: 'rows-table' },
           h('caption', { class: 'visually-hidden' }, 'Result of each row of the file'),
           h('thead', null, h('tr', null,
-            ['Row', 'Claim number', 'Payer status', 'Patient', 'Charged', 'Paid', 'Processed', 'Result', 'Message', 'Action', 'Next deadline']
+            ['Row', 'Claim number', 'Claim history', 'Payer status', 'Patient', 'Charged', 'Paid', 'Processed', 'Result', 'Message', 'Action',
+              'Since the last check', 'Next deadline']
               .concat(extraColumns().map((c) => c[0]), hasParts() ? ['Lines and payments'] : [])
               .map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', null, rows.map(rowEl)))),
@@ -601,6 +605,12 @@ export function render(ctx) {
     return h('tr', { dataset: { row: r.row } },
       h('td', { 'data-label': 'Row', class: 'num' }, r.row ?? ''),
       h('td', { 'data-label': 'Claim number', class: 'mono claim' }, r.claim_number ?? ''),
+      // A checked claim is in the ledger: its checks across jobs.
+      h('td', { 'data-label': 'Claim history' }, r.change && r.claim_number ? h('button', {
+        type: 'button', class: 'btn btn-secondary btn-small claim-history', dataset: { row: r.row },
+        'aria-label': `History of the claim of row ${r.row}`, 'aria-haspopup': 'dialog',
+        onclick: (ev) => claimHistory.open(r.claim_number, ev.currentTarget),
+      }, 'History') : ''),
       h('td', { 'data-label': 'Payer status' }, r.status ?? ''),
       h('td', { 'data-label': 'Patient' }, r.patient_name ?? ''),
       h('td', { 'data-label': 'Charged', class: 'num' }, money(r.total_charged)),
@@ -613,6 +623,7 @@ export function render(ctx) {
       h('td', { 'data-label': 'Message', class: 'message' }, r.error_message ?? ''),
       h('td', { 'data-label': 'Action', class: 'action', dataset: { action: r.action ?? '' } },
         r.action ? (ACTION_LABEL.get(r.action) || r.action) : ''),
+      h('td', { 'data-label': 'Since the last check', class: 'change-cell', dataset: { change: r.change ?? '' } }, changeEl(r.change)),
       deadlineCell(r),
       extraColumns().map(([label, cls, value]) => h('td', { 'data-label': label, class: cls }, value(r))),
       hasParts() ? h('td', { 'data-label': 'Lines and payments' },
@@ -721,12 +732,8 @@ export function render(ctx) {
   return () => {
     if (pollTimer) clearTimeout(pollTimer);
     if (dialog.el.open) dialog.el.close();
+    if (claimHistory.el.open) claimHistory.el.close();
   };
-}
-
-// "50;97" as "50, 97".
-function codes(v) {
-  return v ? String(v).split(';').filter(Boolean).join(', ') : '';
 }
 
 // The contents of the row dialog: the claim's detail amounts, its service
