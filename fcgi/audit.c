@@ -12,27 +12,16 @@
 #include "db.h"
 #include "log.h"
 
-#define AUDIT_INSERT							\
-	"INSERT INTO audit_log (organization_id, user_id, username, address,"\
-	" action, job_id, outcome, via, detail)"			\
-	" SELECT $1::bigint, $2::bigint,"				\
-	" (SELECT username FROM users WHERE id = $2::bigint),"		\
-	" $3, $4, $5::uuid, $6, $7, $8"
-static const char sql_insert[] = AUDIT_INSERT;
-/*
- * The same with an asynchronous commit: the row is visible at once and
- * written to the WAL, but the request does not wait for the WAL flush
- * (a synchronous commit costs more than the whole answer of a read on
- * a slow disk).  A crash of PostgreSQL or of its host may lose the
- * last fraction of a second (wal_writer_delay) of these rows.
- */
-static const char sql_insert_async[] =
-	"WITH a AS (SELECT set_config('synchronous_commit', 'off', true))"
-	" " AUDIT_INSERT " FROM a";
+static const char sql_insert[] =
+	"INSERT INTO audit_log (organization_id, user_id, username, address,"
+	" action, job_id, outcome, via, detail)"
+	" SELECT $1::bigint, $2::bigint,"
+	" (SELECT username FROM users WHERE id = $2::bigint),"
+	" $3, $4, $5::uuid, $6, $7, $8";
 
-static void
-audit_insert(struct req *r, const char *action, const char *job_id,
-    const char *outcome, const char *detail, int async)
+void
+audit_write(struct req *r, const char *action, const char *job_id,
+    const char *outcome, const char *detail)
 {
 	char org[24], uid[24], line[512];
 	const char *p[8], *addr, *ao;
@@ -63,19 +52,11 @@ audit_insert(struct req *r, const char *action, const char *job_id,
 	p[5] = outcome;
 	p[6] = r->user_id == 0 ? NULL : r->via_session ? "session" : "token";
 	p[7] = detail;
-	if (db_cmd_prepared(db, &err, async ? "audit_insert_async" :
-	    "audit_insert", async ? sql_insert_async : sql_insert, 8,
+	if (db_cmd_prepared(db, &err, "audit_insert", sql_insert, 8,
 	    p) == -1) {
 		req_oneline(err.msg, line, sizeof(line));
 		log_warnx("audit: not written action=%s: %s", action, line);
 	}
-}
-
-void
-audit_write(struct req *r, const char *action, const char *job_id,
-    const char *outcome, const char *detail)
-{
-	audit_insert(r, action, job_id, outcome, detail, 0);
 }
 
 /* The audited action of a route, or NULL (polling is not audited). */
@@ -122,11 +103,5 @@ audit_request(struct req *r)
 		snprintf(outcome, sizeof(outcome), "success");
 	else
 		snprintf(outcome, sizeof(outcome), "%d", r->status);
-	/*
-	 * A read (a view or a download: GET) commits its row without
-	 * waiting for the WAL flush; a change (POST) and the session
-	 * events (audit_write) wait for it.
-	 */
-	audit_insert(r, action, job, outcome, NULL,
-	    strcmp(r->method, "GET") == 0);
+	audit_write(r, action, job, outcome, NULL);
 }

@@ -20,9 +20,7 @@ void	 audit_write(struct req *r, const char *action, const char *job_id,
  * Called once a request has been answered: audits the job actions
  * (upload, view job, view rows, download results, retry, purge) by
  * route, with the HTTP status as the outcome.  Unauthenticated requests
- * are not audited here.  The rows of reads (GET) are committed without
- * waiting for the WAL flush (a crash may lose the last fraction of a
- * second of them); audit_write's always wait.
+ * are not audited here.
  */
 void	 audit_request(struct req *r);
 
