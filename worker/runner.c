@@ -1142,6 +1142,14 @@ run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
 		r.err.msg[0] = '\0';
 		rc = payer_engine_run(pe, next_claim, claim_done, &r, ctx->stop,
 		    &r.err);
+		/*
+		 * Every row was answered: no later answer can end a streak
+		 * of failures shorter than the outage threshold, so they are
+		 * real ones and are stored (else the rows would stay open
+		 * and the job would never finish).
+		 */
+		if (rc == 0 && !r.paused && !stopping(&r) && !r.cancelled)
+			streak_end(&r);
 		if (!r.db_failed)
 			flush(&r);
 		flush_collect(&r);

@@ -137,6 +137,8 @@ task_process_csv_file(struct task_ctx *ctx, struct json_object *args,
 		    "PROCESSING") == 0) {
 			json_object_put(res->value);
 			res->value = NULL;
+			/* Let go, or the retry finds the job still held. */
+			job_release(db, NULL, job_id);
 			res->retry = 1;
 			res->countdown = 1;
 			return task_fail(res, "Incomplete", "job %s has rows "

@@ -198,6 +198,29 @@ def test_payer_outage_pauses(fresh):
     assert_exact(s, job, ROWS)
 
 
+def test_short_job_failing_below_the_outage_threshold_completes(fresh):
+    """A 3-row job whose every payer call fails (fewer failures than
+    payer.outage_threshold, so no pause) completes with the 3 rows
+    failed as payer errors, once each: it is not left open, requeued by
+    the watchdog and failed as a lost worker."""
+    s = fresh
+    import requests
+    requests.post(s.sim + "/__outage", params={"seconds": 60},
+                  timeout=10).raise_for_status()
+    try:
+        job, _ = upload_job(s, rows=3)
+        p = s.wait_status(job, {"COMPLETED", "FAILED"}, 60)
+    finally:
+        requests.post(s.sim + "/__outage", params={"seconds": 0},
+                      timeout=10)
+    assert p["status"] == "COMPLETED", p
+    assert p["failure_count"] == 3 and p["processed_rows"] == 3, p
+    rows = s.psql("SELECT lookup_result, count(*) FROM csv_job_rows"
+                  " WHERE job_id = '%s' GROUP BY 1" % job)
+    assert rows == [["PAYER_ERROR", "3"]], rows
+    assert "job=%s lost its worker" % job not in s.log_text("worker")
+
+
 def test_redis_restart_mid_job(fresh):
     """Redis restarts (empty: the test stack keeps no data) in mid-job:
     uploads answer 503 while it is down, the worker reconnects, the job
