@@ -498,6 +498,7 @@ main(int argc, char *argv[])
 	}
 	if (sodium_init() < 0)
 		fatalx("libsodium cannot be initialised");
+	config_set_program("ctl");
 	if (config_load(cfgpath, &err) != 0)
 		fatalx("%s", err.msg);
 	if (strcmp(cmd, "genkey") == 0) {
@@ -512,7 +513,7 @@ main(int argc, char *argv[])
 		log_info("credential key created");
 		return 0;
 	}
-	db = db_connect(config_get("database.url", NULL), "bulkclaimsctl",
+	db = db_connect(config_get_own("database.url", NULL), "bulkclaimsctl",
 	    &err);
 	if (db == NULL)
 		fatalx("%s", err.msg);

@@ -111,6 +111,10 @@ struct payer_engine {
 	int	 lock_held;
 	long long lock_wait_until;	/* 0: not waiting for another worker */
 	char	 refused[PAYER_MAX_TOKEN];	/* the token a 401 refused */
+	/* seals the shared token (payer_redis.h); tok_share: have one */
+	unsigned char tok_skey[SECRETS_KEY_LEN];
+	int	 tok_share;
+	char	 tok_raw[PAYER_REDIS_SEALED_MAX];	/* as read from Redis */
 	int	 permits;		/* granted by Redis, not used yet */
 	char	 fl_key[96], fl_alive[96];	/* payer.max_in_flight */
 	/* in-flight shares held (>= inflight) */
@@ -432,6 +436,14 @@ payer_engine_new(const struct payer_endpoint *const eps[PAYER_TXN__MAX],
 	pe->bucket = 1;
 	pe->bucket_ms = util_mono_ms();
 	pe->redis = pe->opt.redis;
+	if (pe->opt.token_key != NULL) {
+		/* its own key: a token cache value is never a secret's */
+		crypto_generichash(pe->tok_skey, sizeof(pe->tok_skey),
+		    (const unsigned char *)"bulkclaims payer token cache v1",
+		    31, pe->opt.token_key, SECRETS_KEY_LEN);
+		pe->tok_share = 1;
+	}
+	pe->opt.token_key = NULL;	/* borrowed: not kept */
 	if (pe->opt.max_in_flight < 0)
 		pe->opt.max_in_flight = 0;
 	/* a crashed worker's share frees itself after its longest request */
@@ -492,6 +504,7 @@ payer_engine_free(struct payer_engine *pe)
 		curl_multi_cleanup(pe->multi);
 	sodium_memzero(pe->token, sizeof(pe->token));
 	sodium_memzero(pe->refused, sizeof(pe->refused));
+	sodium_memzero(pe->tok_skey, sizeof(pe->tok_skey));
 	for (i = 0; i < PAYER_TXN__MAX; i++) {
 		free(pe->url[i]);
 		free(pe->api_path[i]);
@@ -632,13 +645,14 @@ token_shared(struct payer_engine *pe, long long now, struct errbuf *e)
 	long long ttl = 0;
 	int r;
 
-	r = payer_redis_token_get(pe->redis, pe->tok_key, pe->token,
-	    sizeof(pe->token), &ttl, e);
+	r = payer_redis_token_get(pe->redis, pe->tok_key, pe->tok_skey,
+	    pe->token, sizeof(pe->token), pe->tok_raw, sizeof(pe->tok_raw),
+	    &ttl, e);
 	if (r == 1 && strcmp(pe->token, pe->refused) == 0) {
 		/* the refused token is still there: drop it, unless replaced */
 		sodium_memzero(pe->token, sizeof(pe->token));
 		return payer_redis_token_drop(pe->redis, pe->tok_key,
-		    pe->refused, e) == -1 ? -1 : 0;
+		    pe->tok_raw, e) == -1 ? -1 : 0;
 	}
 	if (r != 1)
 		return r;
@@ -662,7 +676,7 @@ token_need(struct payer_engine *pe, long long now, struct errbuf *err)
 	struct errbuf e;
 	int r;
 
-	if (pe->redis == NULL || pe->lock_held)
+	if (pe->redis == NULL || !pe->tok_share || pe->lock_held)
 		return token_start(pe, err);
 	if ((r = token_shared(pe, now, &e)) == 1)
 		return 0;
@@ -747,12 +761,12 @@ token_done(struct payer_engine *pe, CURLcode cc, struct errbuf *err)
 			return errbuf_set(err,
 			    "payer token response is malformed");
 		}
-		if (pe->redis != NULL) {
+		if (pe->redis != NULL && pe->tok_share) {
 			struct errbuf e;
 
 			if (payer_redis_token_put(pe->redis, pe->tok_key,
-			    pe->token, pe->token_expires - util_mono_ms(),
-			    &e) == -1)
+			    pe->tok_skey, pe->token,
+			    pe->token_expires - util_mono_ms(), &e) == -1)
 				redis_failed(pe, &e);
 		}
 		lock_release(pe);

@@ -77,6 +77,13 @@ struct payer_options {
 	struct redisContext *redis;	/* NULL: worker-local */
 	const char *redis_prefix;	/* default "bulkclaims:payer:" */
 	/*
+	 * The workers' secret key (secrets.key_file, SECRETS_KEY_LEN bytes,
+	 * borrowed during payer_engine_new only): the token cached in Redis
+	 * is sealed under a key derived from it.  NULL: the access token is
+	 * not shared through Redis (rate limit and in-flight cap still are).
+	 */
+	const unsigned char *token_key;
+	/*
 	 * Requests in flight to this payer from all workers together,
 	 * through Redis (without redis it only caps this engine).  0: none.
 	 */

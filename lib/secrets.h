@@ -33,6 +33,15 @@ int	secrets_token_hash(const char *token, unsigned char out[32]);
 int	secrets_key_load(const char *path, unsigned char key[SECRETS_KEY_LEN],
 	    struct errbuf *err);
 
+/*
+ * Reads the first line of the small secret file path (a password) into
+ * out (outsz bytes, NUL-terminated, trailing newline and blanks cut).
+ * Refuses a file other users may read or write, or an empty one.
+ * Returns 0, or -1 with err (which never holds the secret).
+ */
+int	secrets_read_line(const char *path, char *out, size_t outsz,
+	    struct errbuf *err);
+
 /* Creates path (mode 0600) with a new random key; -1 if it exists. */
 int	secrets_key_create(const char *path, struct errbuf *err);
 

@@ -958,6 +958,8 @@ engine_for_job(struct task_ctx *ctx, PGconn *db, const char *org_id,
 	char *secret[PAYER_TXN__MAX] = { NULL };
 	struct payer_options opt;
 	struct payer_engine *pe = NULL;
+	unsigned char key[SECRETS_KEY_LEN];
+	struct errbuf kerr;
 	int t, first = -1;
 
 	memset(ep, 0, sizeof(ep));
@@ -976,7 +978,12 @@ engine_for_job(struct task_ctx *ctx, PGconn *db, const char *org_id,
 			first = t;
 	}
 	payer_options_from_config(&opt, ctx);
+	/* the key that opened the secret seals the shared token */
+	if (opt.redis != NULL && secrets_key_load(config_get(
+	    "secrets.key_file", NULL), key, &kerr) == 0)
+		opt.token_key = key;
 	pe = payer_engine_new(eps, &cred[first], &opt, err);
+	sodium_memzero(key, sizeof(key));
 out:
 	for (t = 0; t < PAYER_TXN__MAX; t++) {
 		if (secret[t] != NULL) {
