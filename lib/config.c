@@ -73,6 +73,7 @@ static const struct config_num {
 	{ "notify.enabled",			CFG_BOOL, 0, 1 },
 	{ "notify.retry_base_s",		CFG_LONG, 0, LONG_MAX },
 	{ "notify.timeout_ms",			CFG_LONG, 0, LONG_MAX },
+	{ "payer.allow_http",			CFG_BOOL, 0, 1 },
 	{ "payer.backoff_max_ms",		CFG_LONG, 0, LONG_MAX },
 	{ "payer.backoff_ms",			CFG_LONG, 0, LONG_MAX },
 	{ "payer.concurrency",			CFG_LONG, 0,

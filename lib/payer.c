@@ -9,6 +9,9 @@
  * finished transfers.  Slots waiting for a token, a backoff or the rate
  * limit stay in the table, so a row's order of events is easy to follow.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -293,6 +296,42 @@ endpoints_check(const struct payer_endpoint *const ep[PAYER_TXN__MAX],
 	return first;
 }
 
+int
+payer_base_url_check(const char *url, int allow_http, struct errbuf *err)
+{
+	struct in_addr a4;
+	char host[256];
+	const char *h;
+	size_t n;
+
+	if (url != NULL && strncasecmp(url, "https://", 8) == 0)
+		return 0;
+	if (url == NULL || strncasecmp(url, "http://", 7) != 0)
+		return errbuf_set(err, "payer base_url must be https://");
+	if (allow_http)
+		return 0;
+	h = url + 7;
+	if (*h == '[') {
+		n = strcspn(h, "]");
+		if (h[n] != ']')
+			return errbuf_set(err, "payer base_url: bad host");
+		h++;
+		n--;
+	} else
+		n = strcspn(h, ":/?#@");
+	if (n == 0 || n >= sizeof(host) || h[n] == '@')
+		return errbuf_set(err, "payer base_url: bad host");
+	memcpy(host, h, n);
+	host[n] = '\0';
+	/* clear text only where it never leaves the machine */
+	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
+	    (inet_pton(AF_INET, host, &a4) == 1 &&
+	    (ntohl(a4.s_addr) >> 24) == 127))
+		return 0;
+	return errbuf_set(err, "payer base_url must be https:// (http:// "
+	    "only to a loopback address)");
+}
+
 struct payer_engine *
 payer_engine_new(const struct payer_endpoint *const eps[PAYER_TXN__MAX],
     const struct payer_credential *cred, const struct payer_options *opt,
@@ -310,11 +349,9 @@ payer_engine_new(const struct payer_endpoint *const eps[PAYER_TXN__MAX],
 	}
 	if ((ep = endpoints_check(eps, ad, err)) == NULL)
 		return NULL;
-	if (strncmp(ep->base_url, "https://", 8) != 0 &&
-	    strncmp(ep->base_url, "http://", 7) != 0) {
-		errbuf_set(err, "payer base_url must be http:// or https://");
+	if (payer_base_url_check(ep->base_url, opt != NULL &&
+	    opt->allow_http, err) == -1)
 		return NULL;
-	}
 	if (cred->client_id == NULL || cred->client_secret == NULL) {
 		errbuf_set(err, "payer credential has no client id or secret");
 		return NULL;
@@ -1372,6 +1409,7 @@ payer_options_load(struct payer_options *opt)
 	opt->backoff_max_ms = config_get_long("payer.backoff_max_ms", 0);
 	opt->connect_timeout_ms = config_get_long("payer.connect_timeout_ms",
 	    0);
+	opt->allow_http = config_get_bool("payer.allow_http", 0);
 	v = config_get("payer.ca_file", NULL);
 	opt->ca_file = v != NULL && v[0] != '\0' ? v : NULL;
 	opt->rate_limit = 0;

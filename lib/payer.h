@@ -84,6 +84,11 @@ struct payer_options {
 	 */
 	const unsigned char *token_key;
 	/*
+	 * payer.allow_http: http:// to any host (a test bed's simulator on a
+	 * private bridge).  Off: http:// only to loopback.
+	 */
+	int	 allow_http;
+	/*
 	 * Requests in flight to this payer from all workers together,
 	 * through Redis (without redis it only caps this engine).  0: none.
 	 */
@@ -206,6 +211,14 @@ typedef int (*payer_done_fn)(void *arg, const struct payer_claim *claim,
  * from the configuration (payer_engine_new copies it).
  */
 void	payer_options_load(struct payer_options *opt);
+
+/*
+ * Checks a payer base URL: https://, or http:// to a loopback address
+ * (127.0.0.0/8, ::1, localhost) unless allow_http.  Client secrets and
+ * patient data go there.  Returns 0, or -1 with err.
+ */
+int	payer_base_url_check(const char *url, int allow_http,
+	    struct errbuf *err);
 
 struct payer_engine;
 

@@ -29,6 +29,17 @@ secrets_token_new(char out[SECRETS_TOKEN_LEN + 1])
 }
 
 int
+secrets_payer_ad(char ad[SECRETS_AD_MAX], const char *practice_id,
+    const char *provider, const char *base_url)
+{
+	int n;
+
+	n = snprintf(ad, SECRETS_AD_MAX, "practice:%s:%s:%s", practice_id,
+	    provider, base_url);
+	return n < 0 || n >= SECRETS_AD_MAX ? -1 : 0;
+}
+
+int
 secrets_token_hash(const char *token, unsigned char out[32])
 {
 	size_t i;

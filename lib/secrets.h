@@ -17,6 +17,19 @@
 #define SECRETS_TOKEN_LEN	40
 #define SECRETS_KEY_LEN		32
 
+/* Size of the additional data secrets_payer_ad() writes, NUL included. */
+#define SECRETS_AD_MAX		1024
+
+/*
+ * The additional data a payer client secret is sealed with: the
+ * practice, the provider and the endpoint's base URL, so a secret moved
+ * to another row, or kept while its endpoint moves to another host, no
+ * longer opens.  Returns 0, or -1 when it does not fit in ad
+ * (SECRETS_AD_MAX bytes).
+ */
+int	secrets_payer_ad(char ad[SECRETS_AD_MAX], const char *practice_id,
+	    const char *provider, const char *base_url);
+
 /* Writes a new random token (40 hex chars + NUL) into out. */
 void	secrets_token_new(char out[SECRETS_TOKEN_LEN + 1]);
 

@@ -834,7 +834,7 @@ load_payer(PGconn *db, const char *org_id, const char *provider,
 	unsigned char key[SECRETS_KEY_LEN];
 	const unsigned char *raw;
 	unsigned char *sealed;
-	char ad[128];
+	char ad[SECRETS_AD_MAX];
 	size_t sealedlen;
 	PGresult *res;
 
@@ -865,8 +865,13 @@ load_payer(PGconn *db, const char *org_id, const char *provider,
 	}
 	raw = (const unsigned char *)PQgetvalue(res, 0, 5);
 	sealed = PQunescapeBytea(raw, &sealedlen);
-	snprintf(ad, sizeof(ad), "practice:%s:%s", PQgetvalue(res, 0, 9),
-	    provider);
+	if (secrets_payer_ad(ad, PQgetvalue(res, 0, 9), provider,
+	    PQgetvalue(res, 0, 0)) == -1) {
+		errbuf_set(err, "payer base URL too long");
+		PQfreemem(sealed);
+		PQclear(res);
+		return NULL;
+	}
 	if (sealed == NULL ||
 	    secrets_key_load(config_get("secrets.key_file", NULL), key,
 	    err) != 0 ||

@@ -45,6 +45,7 @@ import uuid
 import pytest
 
 from relstack import Stack, assert_exact, claims_csv
+from sec_util import redis_cli
 
 PORT_BASE = int(os.environ.get("BC_HOSTS_PORT_BASE", "27000"))
 REDIS_PORT = PORT_BASE + 379
@@ -254,10 +255,8 @@ class HostsStack(Stack):
         self.procs = {}
 
     def redis_clients(self):
-        r = subprocess.run(["redis-cli", "-s",
-                            os.path.join(self.run, "redis.sock"),
-                            "CLIENT", "LIST"],
-                           capture_output=True, text=True, timeout=10)
+        r = redis_cli(os.path.join(self.run, "redis.sock"), "CLIENT", "LIST",
+                      conf=self.info["BC_CONF"])
         assert r.returncode == 0, r.stderr
         return r.stdout
 
