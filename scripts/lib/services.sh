@@ -90,7 +90,11 @@ bc_write_config() {
 # environment: BULKCLAIMS_ + KEY upper-cased, dots as underscores.
 # Each program's log file comes from BULKCLAIMS_LOG_FILE (var/log/<prog>.log).
 
+# The owner role (bulkclaimsctl: migrations, endpoints, credentials);
+# the app and the worker connect as their own roles (sql/012_roles.sql).
 database.url = host=$BC_RUN dbname=bulkclaims user=bulkclaims
+fcgi.database.url = host=$BC_RUN dbname=bulkclaims user=bulkclaims_app
+worker.database.url = host=$BC_RUN dbname=bulkclaims user=bulkclaims_worker
 redis.url = unix://$BC_RUN/redis.sock?db=0
 # Redis ACL users, one per program (docs/operations.md); the passwords
 # stay in 0600 files, never in a URL or argv.
@@ -275,7 +279,7 @@ bc_pg_hba_listen() {
 	bc_as_svc sed -i '/ # bc_listen$/d' "$hba" ||
 	    bc_die "cannot edit $hba"
 	for a in $BC_LISTEN; do
-		printf 'host bulkclaims bulkclaims %s trust # bc_listen\n' "$a"
+		printf 'host bulkclaims bulkclaims,bulkclaims_worker %s trust # bc_listen\n' "$a"
 	done | bc_as_svc tee -a "$hba" >/dev/null ||
 	    bc_die "cannot edit $hba"
 }
@@ -515,9 +519,18 @@ bc_ctl() {
 	    >>"$BC_LOG/ctl.log" 2>&1
 }
 
-# Migrations, credential key, demo data (all idempotent).
+# The program roles (sql/012_roles.sql) may log in: on this throwaway
+# cluster without a password, as everything on its 0700 socket.
+bc_pg_roles() {
+	bc_pg psql -h "$BC_RUN" -U bulkclaims -d bulkclaims -XqAt \
+	    -v ON_ERROR_STOP=1 -c "ALTER ROLE bulkclaims_app LOGIN" \
+	    -c "ALTER ROLE bulkclaims_worker LOGIN" >>"$BC_LOG/ctl.log" 2>&1
+}
+
+# Migrations, program roles, credential key, demo data (all idempotent).
 bc_setup_data() {
 	bc_ctl migrate || { bc_tail_log "$BC_LOG/ctl.log"; bc_die "bulkclaimsctl migrate failed"; }
+	bc_pg_roles || { bc_tail_log "$BC_LOG/ctl.log"; bc_die "cannot enable the program roles"; }
 	bc_ctl genkey || { bc_tail_log "$BC_LOG/ctl.log"; bc_die "bulkclaimsctl genkey failed"; }
 	bc_ctl demo --payer-url "http://$BC_SIM_HOST:$BC_SIM_PORT" \
 	    --token-file "$BC_STATE/demo-token" \

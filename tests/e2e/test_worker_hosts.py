@@ -176,6 +176,10 @@ class HostsStack(Stack):
         own = {
             "database.url": "host=%s port=%d dbname=bulkclaims "
                             "user=bulkclaims" % (h["gw"], PG_PORT),
+            # the worker's own role (sql/012_roles.sql)
+            "worker.database.url": "host=%s port=%d dbname=bulkclaims "
+                                   "user=bulkclaims_worker" % (h["gw"],
+                                                               PG_PORT),
             "redis.url": "redis://%s:%d/0" % (h["gw"], REDIS_PORT),
             "secrets.key_file": key,
         }
