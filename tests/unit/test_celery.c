@@ -528,7 +528,8 @@ test_urls(void)
 	ok(rconn_parse_url("redis://h/0", &u, &err) == 0 && !u.has_password,
 	    "no credentials");
 	ok(rconn_parse_url("redis://u:bad%zz@h/0", &u, &err) == -1 &&
-	    strstr(err.msg, "bad%zz") == NULL, "bad escape refused, not echoed");
+	    strstr(err.msg, "bad%zz") == NULL,
+	    "bad escape refused, not echoed");
 	ok(rconn_parse_url("redis://u:nul%00x@h/0", &u, &err) == -1,
 	    "NUL in a password refused");
 }

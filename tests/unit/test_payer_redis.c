@@ -36,7 +36,8 @@ static int sim_port;
 static const char *sim_bin;
 static int max_in_flight;	/* payer.max_in_flight of the next workers */
 /* the workers' secret key (secrets.key_file's) */
-static const unsigned char wkey[SECRETS_KEY_LEN] = "0123456789abcdef0123456789abcde";
+static const unsigned char wkey[SECRETS_KEY_LEN] =
+    "0123456789abcdef0123456789abcde";
 
 static pid_t
 spawn(const char *const *argv)
