@@ -114,9 +114,10 @@ parse_userinfo(const char **p, struct rconn_url *u)
 		return 0;
 	colon = memchr(*p, ':', (size_t)(at - *p));
 	if (colon == NULL) {
-		/* kombu reads a lone "name@" as the password */
-		if (pct_decode(*p, (size_t)(at - *p), u->password,
-		    sizeof(u->password)) == -1)
+		/* a user alone, as redis-py reads it; the password comes
+		 * from redis.password_file */
+		if (pct_decode(*p, (size_t)(at - *p), u->user,
+		    sizeof(u->user)) == -1)
 			return -1;
 	} else if (pct_decode(*p, (size_t)(colon - *p), u->user,
 	    sizeof(u->user)) == -1 || pct_decode(colon + 1,
@@ -210,15 +211,18 @@ rconn_credentials(struct rconn_url *u, struct errbuf *err)
 	user = config_get_own("redis.user", NULL);
 	pwfile = config_get_own("redis.password_file", NULL);
 	if (pwfile == NULL || *pwfile == '\0') {
-		if (user != NULL && *user != '\0')
-			return errbuf_set(err, "redis.user is set but "
+		if ((user != NULL && *user != '\0') || u->user[0] != '\0')
+			return errbuf_set(err, "a redis user is set but "
 			    "redis.password_file is not");
 		return 0;
 	}
 	if (secrets_read_line(pwfile, u->password, sizeof(u->password),
 	    err) == -1)
 		return -1;
-	snprintf(u->user, sizeof(u->user), "%s", user != NULL ? user : "");
+	/* the URL's user, else redis.user */
+	if (u->user[0] == '\0')
+		snprintf(u->user, sizeof(u->user), "%s",
+		    user != NULL ? user : "");
 	u->has_password = 1;
 	return 0;
 }

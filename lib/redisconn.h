@@ -1,7 +1,8 @@
 /*
  * Redis connections from the redis.url configuration value, with the
- * read/write timeout applied (hiredis 0.14 sets only the connect timeout,
- * see notes/c-engineering.md 5.1) and a reconnect helper with backoff.
+ * read/write timeout applied (hiredis 0.14's connect timeout is for the
+ * connect only; reads and writes need redisSetTimeout) and a reconnect
+ * helper with backoff.
  *
  * Accepted URLs:
  *   redis://[user:password@]host[:port][/db]  (port 6379, db 0 by default)

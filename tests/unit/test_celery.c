@@ -269,7 +269,7 @@ test_spec_messages(void)
 	    "minimal: task, args, built argsrepr");
 	celery_message_free(&m);
 
-	/* Spec 5.6 with its body placeholder replaced by the real body. */
+	/* The retry example, its body placeholder replaced by the real body. */
 	body = celery_b64encode("[[7], {}, {\"callbacks\": null, \"errbacks\": "
 	    "null, \"chain\": null, \"chord\": null}]", 78);
 	n = strlen(spec_5_6) + strlen(body) + 1;
@@ -527,6 +527,9 @@ test_urls(void)
 	    u.db == 1, "unix socket url with credentials");
 	ok(rconn_parse_url("redis://h/0", &u, &err) == 0 && !u.has_password,
 	    "no credentials");
+	ok(rconn_parse_url("redis://worker@h/0", &u, &err) == 0 &&
+	    !u.has_password && strcmp(u.user, "worker") == 0 &&
+	    strcmp(u.host, "h") == 0, "a user alone (password from a file)");
 	ok(rconn_parse_url("redis://u:bad%zz@h/0", &u, &err) == -1 &&
 	    strstr(err.msg, "bad%zz") == NULL,
 	    "bad escape refused, not echoed");
