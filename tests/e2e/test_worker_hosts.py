@@ -169,7 +169,7 @@ class HostsStack(Stack):
             assert time.time() < deadline, "the stack's worker still runs"
             time.sleep(0.1)
 
-    def host_conf(self, h, folder, key):
+    def host_conf(self, h, folder, key, redis_pw):
         """The stack's configuration with the host's own addresses and
         key; fcgi.* (a unix socket) and sim.* left out: a worker uses
         neither."""
@@ -182,6 +182,8 @@ class HostsStack(Stack):
                                                                PG_PORT),
             "redis.url": "redis://%s:%d/0" % (h["gw"], REDIS_PORT),
             "secrets.key_file": key,
+            # its own copy of the worker's Redis ACL password
+            "worker.redis.password_file": redis_pw,
         }
         out = ["# tests/e2e/test_worker_hosts.py: worker %s" % h["name"]]
         with open(self.info["BC_CONF"]) as f:
@@ -210,8 +212,11 @@ class HostsStack(Stack):
         key = os.path.join(folder, "credentials.key")
         shutil.copyfile(os.path.join(self.info["BC_STATE"], "secrets",
                                      "credentials.key"), key)
-        conf = self.host_conf(h, folder, key)
-        for p in (folder, key, conf):
+        redis_pw = os.path.join(folder, "redis-worker.pass")
+        shutil.copyfile(os.path.join(self.info["BC_STATE"], "secrets",
+                                     "redis-worker.pass"), redis_pw)
+        conf = self.host_conf(h, folder, key, redis_pw)
+        for p in (folder, key, redis_pw, conf):
             os.chmod(p, 0o700 if p == folder else 0o600)
             shutil.chown(p, user, user)
         h["log"] = os.path.join(folder, "worker.log")
