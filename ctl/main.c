@@ -20,6 +20,7 @@
 #include "ctl.h"
 #include "db.h"
 #include "log.h"
+#include "payer.h"
 #include "secrets.h"
 
 static void
@@ -271,9 +272,13 @@ static void
 cmd_set_endpoint(PGconn *db, const struct ctl_opts *o)
 {
 	const char *p[6];
+	struct errbuf err;
 
 	if (!o->provider || !o->transaction || !o->base_url)
 		usage();
+	if (payer_base_url_check(o->base_url,
+	    config_get_bool("payer.allow_http", 0), &err) == -1)
+		fatalx("%s", err.msg);
 	p[0] = o->provider;
 	p[1] = o->transaction;
 	p[2] = o->base_url;
@@ -296,21 +301,29 @@ set_credentials(PGconn *db, const char *tin, const char *provider,
     const char *client_id, const char *secret)
 {
 	unsigned char key[SECRETS_KEY_LEN], *sealed;
-	char ad[128], *hex, org[24], detail[96];
+	char ad[SECRETS_AD_MAX], *hex, org[24], detail[96];
 	const char *p[4];
 	size_t sealedlen;
 	struct errbuf err;
-	PGresult *r;
+	PGresult *r, *r2;
 
 	p[0] = tin;
 	p[1] = provider;
 	r = ctl_q1(db, "SELECT p.id, o.id FROM practices p JOIN organizations"
 	    " o ON o.id = p.organization_id WHERE p.tin = $1 AND o.tin = $1", 1,
 	    p, "no practice with that TIN");
-	/* The row identity binds the ciphertext to this practice+payer. */
-	snprintf(ad, sizeof(ad), "practice:%s:%s", PQgetvalue(r, 0, 0),
-	    provider);
 	snprintf(org, sizeof(org), "%s", PQgetvalue(r, 0, 1));
+	/* the provider's endpoints share one base URL (payer engine rule) */
+	r2 = ctl_q1(db, "SELECT min(base_url) FROM payer_endpoints "
+	    "WHERE provider_code = $1 AND is_active "
+	    "HAVING count(DISTINCT base_url) = 1", 1, &provider,
+	    "set the provider's endpoint (set-endpoint) first: its base URL "
+	    "is sealed with the secret");
+	/* The row identity and the endpoint bind the ciphertext. */
+	if (secrets_payer_ad(ad, PQgetvalue(r, 0, 0), provider,
+	    PQgetvalue(r2, 0, 0)) == -1)
+		fatalx("payer base URL too long");
+	PQclear(r2);
 	PQclear(r);
 	if (secrets_key_load(config_get("secrets.key_file", NULL), key,
 	    &err) != 0)
@@ -513,6 +526,7 @@ main(int argc, char *argv[])
 	}
 	if (sodium_init() < 0)
 		fatalx("libsodium cannot be initialised");
+	config_set_program("ctl");
 	if (config_load(cfgpath, &err) != 0)
 		fatalx("%s", err.msg);
 	if (strcmp(cmd, "genkey") == 0) {
@@ -527,7 +541,7 @@ main(int argc, char *argv[])
 		log_info("credential key created");
 		return 0;
 	}
-	db = db_connect(config_get("database.url", NULL), "bulkclaimsctl",
+	db = db_connect(config_get_own("database.url", NULL), "bulkclaimsctl",
 	    &err);
 	if (db == NULL)
 		fatalx("%s", err.msg);

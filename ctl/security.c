@@ -237,13 +237,15 @@ reseal(PGconn *db, PGresult *r, int i, const unsigned char *oldk,
     const unsigned char *newk)
 {
 	unsigned char *bin, *sealed;
-	char ad[128], *plain, *hex;
+	char ad[SECRETS_AD_MAX], *plain, *hex;
 	size_t binlen, sealedlen;
 	const char *p[2];
 	struct errbuf err;
 
-	snprintf(ad, sizeof(ad), "practice:%s:%s", PQgetvalue(r, i, 1),
-	    PQgetvalue(r, i, 2));
+	if (secrets_payer_ad(ad, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+	    PQgetvalue(r, i, 4)) == -1)
+		fatalx("credential id=%s: payer base URL too long",
+		    PQgetvalue(r, i, 0));
 	bin = PQunescapeBytea((const unsigned char *)PQgetvalue(r, i, 3),
 	    &binlen);
 	if (bin == NULL)
@@ -302,9 +304,12 @@ ctl_rotate_key(PGconn *db, const struct ctl_opts *o)
 		fatalx("secrets.key_file: path too long");
 
 	begin(db);
-	r = ctl_q(db, "SELECT id, practice_id, provider_code,"
-	    " client_secret_enc FROM payer_credentials ORDER BY id"
-	    " FOR UPDATE", 0, NULL);
+	/* the base URL each secret was sealed with (set_credentials) */
+	r = ctl_q(db, "SELECT c.id, c.practice_id, c.provider_code,"
+	    " c.client_secret_enc, (SELECT min(e.base_url) FROM"
+	    " payer_endpoints e WHERE e.provider_code = c.provider_code"
+	    " AND e.is_active) FROM payer_credentials c ORDER BY c.id"
+	    " FOR UPDATE OF c", 0, NULL);
 	n = PQntuples(r);
 	for (i = 0; i < n; i++)
 		reseal(db, r, i, oldk, newk);

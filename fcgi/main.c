@@ -143,6 +143,7 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
+	config_set_program("fcgi");
 	if (config_load(cfg, &err) == -1) {
 		fprintf(stderr, "%s: %s\n", PROGNAME, err.msg);
 		return 1;
@@ -156,8 +157,8 @@ main(int argc, char *argv[])
 		return 1;
 	}
 
-	app.database_url = config_get("database.url", NULL);
-	app.redis_url = config_get("redis.url", "redis://127.0.0.1:6379/0");
+	app.database_url = config_get_own("database.url", NULL);
+	app.redis_url = config_get_own("redis.url", "redis://127.0.0.1:6379/0");
 	app.queue = config_get("celery.queue", "celery");
 	app.max_bytes = config_get_long("upload.max_bytes", UPLOAD_MAX_BYTES);
 	if (app.max_bytes <= 0)

@@ -30,6 +30,9 @@ struct config_table {
 /* The live table; replaced whole by config_load(). */
 static struct config_table cfg;
 
+/* The running program, for config_get_own(). */
+static const char *cfg_prog;
+
 enum config_type {
 	CFG_LONG,			/* decimal integer in min..max */
 	CFG_DOUBLE,			/* finite number in min..max */
@@ -70,6 +73,7 @@ static const struct config_num {
 	{ "notify.enabled",			CFG_BOOL, 0, 1 },
 	{ "notify.retry_base_s",		CFG_LONG, 0, LONG_MAX },
 	{ "notify.timeout_ms",			CFG_LONG, 0, LONG_MAX },
+	{ "payer.allow_http",			CFG_BOOL, 0, 1 },
 	{ "payer.backoff_max_ms",		CFG_LONG, 0, LONG_MAX },
 	{ "payer.backoff_ms",			CFG_LONG, 0, LONG_MAX },
 	{ "payer.concurrency",			CFG_LONG, 0,
@@ -110,6 +114,7 @@ static const struct config_num {
 						    CELERY_MAX_CONCURRENCY },
 	{ "worker.db_wait_s",			CFG_LONG, 0, LONG_MAX },
 	{ "worker.diagnostic_tasks",		CFG_BOOL, 0, 1 },
+	{ "worker.remote_control_dangerous",	CFG_BOOL, 0, 1 },
 	{ "worker.heartbeat_interval",		CFG_LONG, 0, LONG_MAX },
 	{ "worker.restore_interval",		CFG_LONG, 0, LONG_MAX },
 	{ "worker.send_task_events",		CFG_BOOL, 0, 1 },
@@ -421,6 +426,25 @@ config_get(const char *key, const char *def)
 		if (strcmp(cfg.v[i].key, key) == 0)
 			return cfg.v[i].value;
 	return def;
+}
+
+void
+config_set_program(const char *prog)
+{
+	cfg_prog = prog;
+}
+
+const char *
+config_get_own(const char *key, const char *def)
+{
+	char own[256];
+	const char *v;
+
+	if (cfg_prog != NULL && (size_t)snprintf(own, sizeof(own), "%s.%s",
+	    cfg_prog, key) < sizeof(own) &&
+	    (v = config_get(own, NULL)) != NULL)
+		return v;
+	return config_get(key, def);
 }
 
 long

@@ -29,6 +29,22 @@ int	 config_load(const char *path, struct errbuf *err);
  */
 const char *config_get(const char *key, const char *def);
 
+/*
+ * Names the running program ("fcgi", "worker", "ctl"; NULL: none) for
+ * config_get_own().  Call once at start-up; the string must outlive
+ * the process (a literal).
+ */
+void	 config_set_program(const char *prog);
+
+/*
+ * The program's own value of key: "<prog>.<key>" if set (environment or
+ * file, e.g. worker.database.url / BULKCLAIMS_WORKER_DATABASE_URL), else
+ * key's, else def.  For the settings that differ by program on one
+ * host with one configuration file: connection URLs, Redis users and
+ * password files.  Borrowed as config_get()'s.
+ */
+const char *config_get_own(const char *key, const char *def);
+
 /* Integer value of key, or def if unset or not an integer. */
 long	 config_get_long(const char *key, long def);
 

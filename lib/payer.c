@@ -9,6 +9,9 @@
  * finished transfers.  Slots waiting for a token, a backoff or the rate
  * limit stay in the table, so a row's order of events is easy to follow.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -111,6 +114,10 @@ struct payer_engine {
 	int	 lock_held;
 	long long lock_wait_until;	/* 0: not waiting for another worker */
 	char	 refused[PAYER_MAX_TOKEN];	/* the token a 401 refused */
+	/* seals the shared token (payer_redis.h); tok_share: have one */
+	unsigned char tok_skey[SECRETS_KEY_LEN];
+	int	 tok_share;
+	char	 tok_raw[PAYER_REDIS_SEALED_MAX];	/* as read from Redis */
 	int	 permits;		/* granted by Redis, not used yet */
 	char	 fl_key[96], fl_alive[96];	/* payer.max_in_flight */
 	/* in-flight shares held (>= inflight) */
@@ -289,6 +296,42 @@ endpoints_check(const struct payer_endpoint *const ep[PAYER_TXN__MAX],
 	return first;
 }
 
+int
+payer_base_url_check(const char *url, int allow_http, struct errbuf *err)
+{
+	struct in_addr a4;
+	char host[256];
+	const char *h;
+	size_t n;
+
+	if (url != NULL && strncasecmp(url, "https://", 8) == 0)
+		return 0;
+	if (url == NULL || strncasecmp(url, "http://", 7) != 0)
+		return errbuf_set(err, "payer base_url must be https://");
+	if (allow_http)
+		return 0;
+	h = url + 7;
+	if (*h == '[') {
+		n = strcspn(h, "]");
+		if (h[n] != ']')
+			return errbuf_set(err, "payer base_url: bad host");
+		h++;
+		n--;
+	} else
+		n = strcspn(h, ":/?#@");
+	if (n == 0 || n >= sizeof(host) || h[n] == '@')
+		return errbuf_set(err, "payer base_url: bad host");
+	memcpy(host, h, n);
+	host[n] = '\0';
+	/* clear text only where it never leaves the machine */
+	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
+	    (inet_pton(AF_INET, host, &a4) == 1 &&
+	    (ntohl(a4.s_addr) >> 24) == 127))
+		return 0;
+	return errbuf_set(err, "payer base_url must be https:// (http:// "
+	    "only to a loopback address)");
+}
+
 struct payer_engine *
 payer_engine_new(const struct payer_endpoint *const eps[PAYER_TXN__MAX],
     const struct payer_credential *cred, const struct payer_options *opt,
@@ -306,11 +349,9 @@ payer_engine_new(const struct payer_endpoint *const eps[PAYER_TXN__MAX],
 	}
 	if ((ep = endpoints_check(eps, ad, err)) == NULL)
 		return NULL;
-	if (strncmp(ep->base_url, "https://", 8) != 0 &&
-	    strncmp(ep->base_url, "http://", 7) != 0) {
-		errbuf_set(err, "payer base_url must be http:// or https://");
+	if (payer_base_url_check(ep->base_url, opt != NULL &&
+	    opt->allow_http, err) == -1)
 		return NULL;
-	}
 	if (cred->client_id == NULL || cred->client_secret == NULL) {
 		errbuf_set(err, "payer credential has no client id or secret");
 		return NULL;
@@ -432,6 +473,14 @@ payer_engine_new(const struct payer_endpoint *const eps[PAYER_TXN__MAX],
 	pe->bucket = 1;
 	pe->bucket_ms = util_mono_ms();
 	pe->redis = pe->opt.redis;
+	if (pe->opt.token_key != NULL) {
+		/* its own key: a token cache value is never a secret's */
+		crypto_generichash(pe->tok_skey, sizeof(pe->tok_skey),
+		    (const unsigned char *)"bulkclaims payer token cache v1",
+		    31, pe->opt.token_key, SECRETS_KEY_LEN);
+		pe->tok_share = 1;
+	}
+	pe->opt.token_key = NULL;	/* borrowed: not kept */
 	if (pe->opt.max_in_flight < 0)
 		pe->opt.max_in_flight = 0;
 	/* a crashed worker's share frees itself after its longest request */
@@ -492,6 +541,7 @@ payer_engine_free(struct payer_engine *pe)
 		curl_multi_cleanup(pe->multi);
 	sodium_memzero(pe->token, sizeof(pe->token));
 	sodium_memzero(pe->refused, sizeof(pe->refused));
+	sodium_memzero(pe->tok_skey, sizeof(pe->tok_skey));
 	for (i = 0; i < PAYER_TXN__MAX; i++) {
 		free(pe->url[i]);
 		free(pe->api_path[i]);
@@ -632,13 +682,14 @@ token_shared(struct payer_engine *pe, long long now, struct errbuf *e)
 	long long ttl = 0;
 	int r;
 
-	r = payer_redis_token_get(pe->redis, pe->tok_key, pe->token,
-	    sizeof(pe->token), &ttl, e);
+	r = payer_redis_token_get(pe->redis, pe->tok_key, pe->tok_skey,
+	    pe->token, sizeof(pe->token), pe->tok_raw, sizeof(pe->tok_raw),
+	    &ttl, e);
 	if (r == 1 && strcmp(pe->token, pe->refused) == 0) {
 		/* the refused token is still there: drop it, unless replaced */
 		sodium_memzero(pe->token, sizeof(pe->token));
 		return payer_redis_token_drop(pe->redis, pe->tok_key,
-		    pe->refused, e) == -1 ? -1 : 0;
+		    pe->tok_raw, e) == -1 ? -1 : 0;
 	}
 	if (r != 1)
 		return r;
@@ -662,7 +713,7 @@ token_need(struct payer_engine *pe, long long now, struct errbuf *err)
 	struct errbuf e;
 	int r;
 
-	if (pe->redis == NULL || pe->lock_held)
+	if (pe->redis == NULL || !pe->tok_share || pe->lock_held)
 		return token_start(pe, err);
 	if ((r = token_shared(pe, now, &e)) == 1)
 		return 0;
@@ -747,12 +798,12 @@ token_done(struct payer_engine *pe, CURLcode cc, struct errbuf *err)
 			return errbuf_set(err,
 			    "payer token response is malformed");
 		}
-		if (pe->redis != NULL) {
+		if (pe->redis != NULL && pe->tok_share) {
 			struct errbuf e;
 
 			if (payer_redis_token_put(pe->redis, pe->tok_key,
-			    pe->token, pe->token_expires - util_mono_ms(),
-			    &e) == -1)
+			    pe->tok_skey, pe->token,
+			    pe->token_expires - util_mono_ms(), &e) == -1)
 				redis_failed(pe, &e);
 		}
 		lock_release(pe);
@@ -1358,6 +1409,7 @@ payer_options_load(struct payer_options *opt)
 	opt->backoff_max_ms = config_get_long("payer.backoff_max_ms", 0);
 	opt->connect_timeout_ms = config_get_long("payer.connect_timeout_ms",
 	    0);
+	opt->allow_http = config_get_bool("payer.allow_http", 0);
 	v = config_get("payer.ca_file", NULL);
 	opt->ca_file = v != NULL && v[0] != '\0' ? v : NULL;
 	opt->rate_limit = 0;

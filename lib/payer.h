@@ -77,6 +77,18 @@ struct payer_options {
 	struct redisContext *redis;	/* NULL: worker-local */
 	const char *redis_prefix;	/* default "bulkclaims:payer:" */
 	/*
+	 * The workers' secret key (secrets.key_file, SECRETS_KEY_LEN bytes,
+	 * borrowed during payer_engine_new only): the token cached in Redis
+	 * is sealed under a key derived from it.  NULL: the access token is
+	 * not shared through Redis (rate limit and in-flight cap still are).
+	 */
+	const unsigned char *token_key;
+	/*
+	 * payer.allow_http: http:// to any host (a test bed's simulator on a
+	 * private bridge).  Off: http:// only to loopback.
+	 */
+	int	 allow_http;
+	/*
 	 * Requests in flight to this payer from all workers together,
 	 * through Redis (without redis it only caps this engine).  0: none.
 	 */
@@ -199,6 +211,14 @@ typedef int (*payer_done_fn)(void *arg, const struct payer_claim *claim,
  * from the configuration (payer_engine_new copies it).
  */
 void	payer_options_load(struct payer_options *opt);
+
+/*
+ * Checks a payer base URL: https://, or http:// to a loopback address
+ * (127.0.0.0/8, ::1, localhost) unless allow_http.  Client secrets and
+ * patient data go there.  Returns 0, or -1 with err.
+ */
+int	payer_base_url_check(const char *url, int allow_http,
+	    struct errbuf *err);
 
 struct payer_engine;
 

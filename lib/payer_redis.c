@@ -4,9 +4,11 @@
  * workers never both see a permit or both delete a fresh token.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <hiredis.h>
+#include <sodium.h>
 
 #include "payer.h"
 #include "payer_redis.h"
@@ -100,9 +102,40 @@ reply_ok(struct redisContext *rc, redisReply *r, struct errbuf *err)
 	return 0;
 }
 
+/* Opens the base64 text raw (sealed under skey, ad key) into tok. */
+static int
+token_open(const unsigned char skey[SECRETS_KEY_LEN], const char *key,
+    const char *raw, size_t rawlen, char *tok, size_t toksz,
+    struct errbuf *err)
+{
+	unsigned char *bin;
+	size_t binlen = 0;
+	char *plain = NULL;
+	int rv = 0;
+
+	if ((bin = malloc(rawlen)) == NULL)
+		return errbuf_set(err, "out of memory");
+	if (sodium_base642bin(bin, rawlen, raw, rawlen, NULL, &binlen, NULL,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    secrets_open(skey, key, bin, binlen, &plain, err) != 0)
+		rv = errbuf_set(err, "redis: shared token does not open "
+		    "(another key, or not sealed)");
+	else if (strlen(plain) == 0 || strlen(plain) >= toksz)
+		rv = errbuf_set(err, "redis: shared token unusable");
+	else
+		memcpy(tok, plain, strlen(plain) + 1);
+	if (plain != NULL) {
+		sodium_memzero(plain, strlen(plain));
+		free(plain);
+	}
+	free(bin);
+	return rv;
+}
+
 int
-payer_redis_token_get(struct redisContext *rc, const char *key, char *tok,
-    size_t toksz, long long *ttl_ms, struct errbuf *err)
+payer_redis_token_get(struct redisContext *rc, const char *key,
+    const unsigned char skey[SECRETS_KEY_LEN], char *tok, size_t toksz,
+    char *raw, size_t rawsz, long long *ttl_ms, struct errbuf *err)
 {
 	redisReply *r;
 	int rv = 0;
@@ -113,14 +146,17 @@ payer_redis_token_get(struct redisContext *rc, const char *key, char *tok,
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
 	    r->element[0]->type == REDIS_REPLY_STRING &&
 	    r->element[1]->type == REDIS_REPLY_INTEGER) {
-		if (r->element[0]->len == 0 || r->element[0]->len >= toksz)
+		if (r->element[0]->len == 0 || r->element[0]->len >= rawsz)
 			rv = errbuf_set(err, "redis: shared token unusable");
-		else {
-			memcpy(tok, r->element[0]->str, r->element[0]->len);
-			tok[r->element[0]->len] = '\0';
-			/* -1: no expiry (someone set it by hand); -2: gone */
+		else if (r->element[1]->integer == -2)
+			rv = 0;		/* expired between GET and PTTL */
+		else if ((rv = token_open(skey, key, r->element[0]->str,
+		    r->element[0]->len, tok, toksz, err)) == 0) {
+			memcpy(raw, r->element[0]->str, r->element[0]->len);
+			raw[r->element[0]->len] = '\0';
+			/* -1: no expiry (someone set it by hand) */
 			*ttl_ms = r->element[1]->integer;
-			rv = *ttl_ms == -2 ? 0 : 1;
+			rv = 1;
 		}
 	}
 	freeReplyObject(r);
@@ -129,13 +165,31 @@ payer_redis_token_get(struct redisContext *rc, const char *key, char *tok,
 
 int
 payer_redis_token_put(struct redisContext *rc, const char *key,
-    const char *tok, long long ttl_ms, struct errbuf *err)
+    const unsigned char skey[SECRETS_KEY_LEN], const char *tok,
+    long long ttl_ms, struct errbuf *err)
 {
+	unsigned char *sealed;
+	size_t sealedlen;
+	char *text;
 	redisReply *r;
 
 	if (ttl_ms <= 0)
 		return 0;
-	r = redisCommand(rc, "SET %s %s PX %lld", key, tok, ttl_ms);
+	if (secrets_seal(skey, key, tok, strlen(tok), &sealed, &sealedlen,
+	    err) != 0)
+		return -1;
+	text = malloc(sodium_base64_ENCODED_LEN(sealedlen,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING));
+	if (text == NULL) {
+		free(sealed);
+		return errbuf_set(err, "out of memory");
+	}
+	sodium_bin2base64(text, sodium_base64_ENCODED_LEN(sealedlen,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING), sealed, sealedlen,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	free(sealed);
+	r = redisCommand(rc, "SET %s %s PX %lld", key, text, ttl_ms);
+	free(text);
 	if (reply_ok(rc, r, err) == -1)
 		return -1;
 	freeReplyObject(r);
@@ -144,12 +198,12 @@ payer_redis_token_put(struct redisContext *rc, const char *key,
 
 int
 payer_redis_token_drop(struct redisContext *rc, const char *key,
-    const char *tok, struct errbuf *err)
+    const char *raw, struct errbuf *err)
 {
 	redisReply *r;
 	int rv;
 
-	r = redisCommand(rc, "EVAL %s 1 %s %s", token_drop_lua, key, tok);
+	r = redisCommand(rc, "EVAL %s 1 %s %s", token_drop_lua, key, raw);
 	if (reply_ok(rc, r, err) == -1)
 		return -1;
 	rv = r->type == REDIS_REPLY_INTEGER && r->integer > 0;

@@ -16,27 +16,45 @@
 #include <stddef.h>
 
 #include "errbuf.h"
+#include "limits.h"
+#include "secrets.h"
 
 struct redisContext;
 
 /*
- * Reads the shared token under key into tok (toksz bytes) and its
- * remaining lifetime in *ttl_ms.  Returns 1 found, 0 none, -1 error.
+ * Access tokens are stored sealed: base64 (URL-safe, no padding) of
+ * nonce || XChaCha20-Poly1305(token) under skey, a key only the workers
+ * hold, with the Redis key name as additional data.  A value read from
+ * Redis alone (a dump, a replica, a MONITOR) is useless, and it cannot
+ * be moved under another credential's key.  PAYER_REDIS_SEALED_MAX is the
+ * size of the largest such value plus its NUL.
  */
-int	payer_redis_token_get(struct redisContext *rc, const char *key,
-	    char *tok, size_t toksz, long long *ttl_ms, struct errbuf *err);
-
-/* Stores tok under key for ttl_ms milliseconds.  0 or -1. */
-int	payer_redis_token_put(struct redisContext *rc, const char *key,
-	    const char *tok, long long ttl_ms, struct errbuf *err);
+#define PAYER_REDIS_SEALED_MAX	((24 + PAYER_MAX_TOKEN + 16 + 2) / 3 * 4 + 1)
 
 /*
- * Deletes the token under key only if it is still tok (the one the payer
- * refused), so a fresh token another worker just stored survives.
- * Returns 1 deleted, 0 not, -1 error.
+ * Reads and opens the shared token under key into tok (toksz bytes), its
+ * stored (sealed) form into raw (rawsz bytes, for payer_redis_token_drop)
+ * and its remaining lifetime in *ttl_ms.  Returns 1 found, 0 none, -1
+ * error (Redis, or a value that does not open under skey: another key, a
+ * tampered or a clear value).
+ */
+int	payer_redis_token_get(struct redisContext *rc, const char *key,
+	    const unsigned char skey[SECRETS_KEY_LEN], char *tok, size_t toksz,
+	    char *raw, size_t rawsz, long long *ttl_ms, struct errbuf *err);
+
+/* Seals tok and stores it under key for ttl_ms milliseconds.  0 or -1. */
+int	payer_redis_token_put(struct redisContext *rc, const char *key,
+	    const unsigned char skey[SECRETS_KEY_LEN], const char *tok,
+	    long long ttl_ms, struct errbuf *err);
+
+/*
+ * Deletes the token under key only if its stored form is still raw (what
+ * payer_redis_token_get read for the token the payer refused), so a fresh
+ * token another worker just stored survives.  Returns 1 deleted, 0 not,
+ * -1 error.
  */
 int	payer_redis_token_drop(struct redisContext *rc, const char *key,
-	    const char *tok, struct errbuf *err);
+	    const char *raw, struct errbuf *err);
 
 /*
  * Takes the lock key with the random value id for ms milliseconds.

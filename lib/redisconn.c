@@ -10,7 +10,9 @@
 #include <hiredis/hiredis.h>
 #include <sodium.h>
 
+#include "config.h"
 #include "redisconn.h"
+#include "secrets.h"
 
 /* Connect timeout: Redis is local or on the same LAN. */
 #define RCONN_CONNECT_MS	5000
@@ -55,6 +57,78 @@ parse_query(const char *q, int *db)
 	return 0;
 }
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Decodes n bytes of RFC 3986 percent-encoding into out (outsz), strictly
+ * (a bad escape is an error, not kept as fcgi/query.c's form decoder
+ * does: a password must not be guessed at).
+ */
+static int
+pct_decode(const char *s, size_t n, char *out, size_t outsz)
+{
+	size_t i, o = 0;
+	int hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if (o + 1 >= outsz)
+			return -1;
+		if (s[i] != '%') {
+			out[o++] = s[i];
+			continue;
+		}
+		if (i + 2 >= n ||
+		    (hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0)
+			return -1;
+		if ((out[o++] = (char)(hi << 4 | lo)) == '\0')
+			return -1;
+		i += 2;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/*
+ * "user:password@" (RFC 3986 userinfo) at *p, before the first '/':
+ * copied decoded into u and skipped.  A password without a user
+ * (":password@", Redis's requirepass / the default user) is allowed.
+ */
+static int
+parse_userinfo(const char **p, struct rconn_url *u)
+{
+	const char *at, *slash, *colon;
+
+	at = strchr(*p, '@');
+	slash = strchr(*p, '/');
+	if (at == NULL || (slash != NULL && slash < at))
+		return 0;
+	colon = memchr(*p, ':', (size_t)(at - *p));
+	if (colon == NULL) {
+		/* a user alone, as redis-py reads it; the password comes
+		 * from redis.password_file */
+		if (pct_decode(*p, (size_t)(at - *p), u->user,
+		    sizeof(u->user)) == -1)
+			return -1;
+	} else if (pct_decode(*p, (size_t)(colon - *p), u->user,
+	    sizeof(u->user)) == -1 || pct_decode(colon + 1,
+	    (size_t)(at - colon - 1), u->password, sizeof(u->password)) == -1)
+		return -1;
+	if (u->password[0] != '\0')
+		u->has_password = 1;
+	*p = at + 1;
+	return 0;
+}
+
 int
 rconn_parse_url(const char *url, struct rconn_url *u, struct errbuf *err)
 {
@@ -68,6 +142,8 @@ rconn_parse_url(const char *url, struct rconn_url *u, struct errbuf *err)
 	if (strncmp(url, "unix://", 7) == 0 ||
 	    strncmp(url, "redis+socket://", 15) == 0) {
 		p = strstr(url, "://") + 3;
+		if (parse_userinfo(&p, u) == -1)
+			return errbuf_set(err, "bad credentials in redis url");
 		if (*p != '/')
 			return errbuf_set(err,
 			    "unix url needs an absolute path");
@@ -86,10 +162,8 @@ rconn_parse_url(const char *url, struct rconn_url *u, struct errbuf *err)
 		return errbuf_set(err, "redis url must start with redis:// "
 		    "or unix://");
 	p = url + 8;
-	/* Credentials are not supported: the brokers run on loopback. */
-	hs = strchr(p, '@');
-	if (hs != NULL && (strchr(p, '/') == NULL || hs < strchr(p, '/')))
-		p = hs + 1;
+	if (parse_userinfo(&p, u) == -1)
+		return errbuf_set(err, "bad credentials in redis url");
 	hs = p;
 	if (*hs == '[') {		/* [v6 address] */
 		he = strchr(hs, ']');
@@ -127,6 +201,60 @@ rconn_parse_url(const char *url, struct rconn_url *u, struct errbuf *err)
 	return 0;
 }
 
+int
+rconn_credentials(struct rconn_url *u, struct errbuf *err)
+{
+	const char *user, *pwfile;
+
+	if (u->has_password)
+		return 0;
+	user = config_get_own("redis.user", NULL);
+	pwfile = config_get_own("redis.password_file", NULL);
+	if (pwfile == NULL || *pwfile == '\0') {
+		if ((user != NULL && *user != '\0') || u->user[0] != '\0')
+			return errbuf_set(err, "a redis user is set but "
+			    "redis.password_file is not");
+		return 0;
+	}
+	if (secrets_read_line(pwfile, u->password, sizeof(u->password),
+	    err) == -1)
+		return -1;
+	/* the URL's user, else redis.user */
+	if (u->user[0] == '\0')
+		snprintf(u->user, sizeof(u->user), "%s",
+		    user != NULL ? user : "");
+	u->has_password = 1;
+	return 0;
+}
+
+/*
+ * AUTH [user] password (Redis 6 ACL; without a user, the "default" user
+ * or requirepass).  The password never reaches err.
+ */
+static int
+auth(redisContext *c, struct rconn_url *u, struct errbuf *err)
+{
+	redisReply *r;
+	int rv = 0;
+
+	if (rconn_credentials(u, err) == -1)
+		return -1;
+	if (!u->has_password)
+		return 0;
+	if (u->user[0] != '\0')
+		r = redisCommand(c, "AUTH %s %s", u->user, u->password);
+	else
+		r = redisCommand(c, "AUTH %s", u->password);
+	sodium_memzero(u->password, sizeof(u->password));
+	if (r == NULL || r->type == REDIS_REPLY_ERROR)
+		rv = errbuf_set(err, "redis AUTH as %s: %.120s",
+		    u->user[0] ? u->user : "default",
+		    r ? r->str : c->errstr);
+	if (r != NULL)
+		freeReplyObject(r);
+	return rv;
+}
+
 redisContext *
 rconn_connect(const char *url, int timeout_ms, struct errbuf *err)
 {
@@ -150,6 +278,10 @@ rconn_connect(const char *url, int timeout_ms, struct errbuf *err)
 	if (c->err) {
 		errbuf_set(err, "redis connect %s: %s",
 		    u.is_unix ? u.path : u.host, c->errstr);
+		redisFree(c);
+		return NULL;
+	}
+	if (auth(c, &u, err) == -1) {
 		redisFree(c);
 		return NULL;
 	}

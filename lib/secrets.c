@@ -1,6 +1,8 @@
 /*
  * API tokens and sealed payer secrets with libsodium.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,17 @@ secrets_token_new(char out[SECRETS_TOKEN_LEN + 1])
 	randombytes_buf(b, sizeof(b));
 	sodium_bin2hex(out, SECRETS_TOKEN_LEN + 1, b, sizeof(b));
 	sodium_memzero(b, sizeof(b));
+}
+
+int
+secrets_payer_ad(char ad[SECRETS_AD_MAX], const char *practice_id,
+    const char *provider, const char *base_url)
+{
+	int n;
+
+	n = snprintf(ad, SECRETS_AD_MAX, "practice:%s:%s:%s", practice_id,
+	    provider, base_url);
+	return n < 0 || n >= SECRETS_AD_MAX ? -1 : 0;
 }
 
 int
@@ -69,6 +82,47 @@ secrets_key_load(const char *path, unsigned char key[SECRETS_KEY_LEN],
 		return errbuf_set(err, "%s: expected 64 hex characters", path);
 	}
 	sodium_memzero(hex, sizeof(hex));
+	return 0;
+}
+
+int
+secrets_read_line(const char *path, char *out, size_t outsz,
+    struct errbuf *err)
+{
+	struct stat st;
+	ssize_t n;
+	char *nl;
+	int fd;
+
+	out[0] = '\0';
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errbuf_set(err, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return errbuf_set(err, "%s: %s", path, strerror(errno));
+	}
+	/* a secret anyone on the host can read is no secret */
+	if (st.st_mode & (S_IROTH | S_IWOTH)) {
+		close(fd);
+		return errbuf_set(err, "%s: readable or writable by other "
+		    "users (chmod 0600 or 0640)", path);
+	}
+	n = read(fd, out, outsz - 1);
+	close(fd);
+	if (n < 0)
+		return errbuf_set(err, "%s: %s", path, strerror(errno));
+	out[n] = '\0';
+	if ((nl = strchr(out, '\n')) != NULL)
+		*nl = '\0';
+	else if ((size_t)n == outsz - 1) {
+		sodium_memzero(out, outsz);
+		return errbuf_set(err, "%s: line too long", path);
+	}
+	n = (ssize_t)strlen(out);
+	while (n > 0 && isspace((unsigned char)out[n - 1]))
+		out[--n] = '\0';
+	if (n == 0)
+		return errbuf_set(err, "%s: empty", path);
 	return 0;
 }
 

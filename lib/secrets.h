@@ -17,6 +17,19 @@
 #define SECRETS_TOKEN_LEN	40
 #define SECRETS_KEY_LEN		32
 
+/* Size of the additional data secrets_payer_ad() writes, NUL included. */
+#define SECRETS_AD_MAX		1024
+
+/*
+ * The additional data a payer client secret is sealed with: the
+ * practice, the provider and the endpoint's base URL, so a secret moved
+ * to another row, or kept while its endpoint moves to another host, no
+ * longer opens.  Returns 0, or -1 when it does not fit in ad
+ * (SECRETS_AD_MAX bytes).
+ */
+int	secrets_payer_ad(char ad[SECRETS_AD_MAX], const char *practice_id,
+	    const char *provider, const char *base_url);
+
 /* Writes a new random token (40 hex chars + NUL) into out. */
 void	secrets_token_new(char out[SECRETS_TOKEN_LEN + 1]);
 
@@ -31,6 +44,15 @@ int	secrets_token_hash(const char *token, unsigned char out[32]);
  * from path into key.  Returns 0 or -1 with err.
  */
 int	secrets_key_load(const char *path, unsigned char key[SECRETS_KEY_LEN],
+	    struct errbuf *err);
+
+/*
+ * Reads the first line of the small secret file path (a password) into
+ * out (outsz bytes, NUL-terminated, trailing newline and blanks cut).
+ * Refuses a file other users may read or write, or an empty one.
+ * Returns 0, or -1 with err (which never holds the secret).
+ */
+int	secrets_read_line(const char *path, char *out, size_t outsz,
 	    struct errbuf *err);
 
 /* Creates path (mode 0600) with a new random key; -1 if it exists. */

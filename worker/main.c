@@ -342,6 +342,7 @@ main(int argc, char *argv[])
 	if (sodium_init() < 0)
 		fatalx("sodium_init failed");
 	reload_init(cfgfile);
+	config_set_program("worker");
 	if (config_load(cfgfile, &err) == -1)
 		fatalx("%s", err.msg);
 	logfile = config_get("log.file", NULL);
@@ -352,7 +353,7 @@ main(int argc, char *argv[])
 		fatal("log file %s", logfile);
 
 	snprintf(wk_cfg.redis_url, sizeof(wk_cfg.redis_url), "%s",
-	    config_get("redis.url", "redis://127.0.0.1:6379/0"));
+	    config_get_own("redis.url", "redis://127.0.0.1:6379/0"));
 	if (rconn_parse_url(wk_cfg.redis_url, &u, &err) == -1)
 		fatalx("redis.url: %s", err.msg);
 	wk_cfg.db = u.db;

@@ -20,6 +20,7 @@
 
 #include "celery.h"
 #include "celery_event.h"
+#include "config.h"
 #include "log.h"
 #include "redisconn.h"
 #include "tasks.h"
@@ -740,6 +741,34 @@ send_reply(struct json_object *reply_to, const char *ticket,
 	free(text);
 }
 
+/*
+ * Remote-control methods that stop the worker, kill its tasks or change
+ * how it runs them (Celery's pool and consumer commands answer KeyError
+ * here anyway, but are refused by name first so the log says so).
+ * Anyone allowed to PUBLISH on the broker could send them; they are
+ * refused unless worker.remote_control_dangerous is on.  Inspection
+ * (ping, stats, active, ...) and plain revoke stay allowed.
+ */
+static int
+dangerous(const char *method, struct json_object *args)
+{
+	static const char *const names[] = {
+		"shutdown", "terminate", "pool_restart", "pool_grow",
+		"pool_shrink", "autoscale", "add_consumer", "cancel_consumer",
+		"time_limit", "rate_limit", NULL
+	};
+	struct json_object *v;
+	int i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(method, names[i]) == 0)
+			return 1;
+	/* revoke(terminate=True) kills a running task */
+	return strcmp(method, "revoke") == 0 && args != NULL &&
+	    json_object_object_get_ex(args, "terminate", &v) &&
+	    json_object_get_boolean(v);
+}
+
 /* Decodes and answers one pidbox request envelope. */
 static void
 handle_request(const char *payload, size_t len)
@@ -779,7 +808,16 @@ handle_request(const char *payload, size_t len)
 	    !json_object_is_type(args, json_type_object))
 		args = NULL;
 	log_debug("pidbox: %s", json_object_get_string(method));
-	result = dispatch(json_object_get_string(method), args);
+	if (dangerous(json_object_get_string(method), args) &&
+	    !config_get_bool("worker.remote_control_dangerous", 0)) {
+		log_warnx("remote control: %s refused "
+		    "(worker.remote_control_dangerous is off)",
+		    json_object_get_string(method));
+		result = json_object_new_object();
+		json_object_object_add(result, "error", json_object_new_string(
+		    "refused: worker.remote_control_dangerous is off"));
+	} else
+		result = dispatch(json_object_get_string(method), args);
 	json_object_object_get_ex(req, "reply_to", &reply_to);
 	json_object_object_get_ex(req, "ticket", &ticket);
 	if (result != NULL && json_object_is_type(reply_to,

@@ -835,7 +835,7 @@ load_payer(PGconn *db, const char *org_id, const char *provider,
 	unsigned char key[SECRETS_KEY_LEN];
 	const unsigned char *raw;
 	unsigned char *sealed;
-	char ad[128];
+	char ad[SECRETS_AD_MAX];
 	size_t sealedlen;
 	PGresult *res;
 
@@ -866,8 +866,13 @@ load_payer(PGconn *db, const char *org_id, const char *provider,
 	}
 	raw = (const unsigned char *)PQgetvalue(res, 0, 5);
 	sealed = PQunescapeBytea(raw, &sealedlen);
-	snprintf(ad, sizeof(ad), "practice:%s:%s", PQgetvalue(res, 0, 9),
-	    provider);
+	if (secrets_payer_ad(ad, PQgetvalue(res, 0, 9), provider,
+	    PQgetvalue(res, 0, 0)) == -1) {
+		errbuf_set(err, "payer base URL too long");
+		PQfreemem(sealed);
+		PQclear(res);
+		return NULL;
+	}
 	if (sealed == NULL ||
 	    secrets_key_load(config_get("secrets.key_file", NULL), key,
 	    err) != 0 ||
@@ -959,6 +964,8 @@ engine_for_job(struct task_ctx *ctx, PGconn *db, const char *org_id,
 	char *secret[PAYER_TXN__MAX] = { NULL };
 	struct payer_options opt;
 	struct payer_engine *pe = NULL;
+	unsigned char key[SECRETS_KEY_LEN];
+	struct errbuf kerr;
 	int t, first = -1;
 
 	memset(ep, 0, sizeof(ep));
@@ -977,7 +984,12 @@ engine_for_job(struct task_ctx *ctx, PGconn *db, const char *org_id,
 			first = t;
 	}
 	payer_options_from_config(&opt, ctx);
+	/* the key that opened the secret seals the shared token */
+	if (opt.redis != NULL && secrets_key_load(config_get(
+	    "secrets.key_file", NULL), key, &kerr) == 0)
+		opt.token_key = key;
 	pe = payer_engine_new(eps, &cred[first], &opt, err);
+	sodium_memzero(key, sizeof(key));
 out:
 	for (t = 0; t < PAYER_TXN__MAX; t++) {
 		if (secret[t] != NULL) {

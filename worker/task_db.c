@@ -23,7 +23,7 @@ task_db_keep(PGconn **keep, const char *appname, struct errbuf *err)
 		return *keep;
 	if (*keep != NULL)
 		PQfinish(*keep);
-	*keep = db_connect(config_get("database.url", NULL), appname, err);
+	*keep = db_connect(config_get_own("database.url", NULL), appname, err);
 	return *keep;
 }
 

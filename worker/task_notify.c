@@ -53,7 +53,7 @@ notify_queue(redisContext *c, const char *queue, const char *job_id)
 		return;
 	/* The caller's connection may have died with a Redis restart. */
 	if (c == NULL || rconn_dead(c))
-		c = fresh = rconn_connect(config_get("redis.url",
+		c = fresh = rconn_connect(config_get_own("redis.url",
 		    "redis://127.0.0.1:6379/0"), 5000, &err);
 	if (c == NULL) {
 		log_warnx("notify job=%s: cannot queue: %s", job_id, err.msg);

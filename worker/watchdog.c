@@ -90,7 +90,7 @@ wd_pg(void)
 		return wd_db;
 	if (wd_db != NULL)
 		PQfinish(wd_db);
-	wd_db = db_connect(config_get("database.url", NULL),
+	wd_db = db_connect(config_get_own("database.url", NULL),
 	    "bulkclaims-watchdog", &err);
 	if (wd_db == NULL && !wd_db_down)
 		log_warnx("watchdog: %s (retrying quietly)", err.msg);

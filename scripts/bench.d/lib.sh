@@ -70,8 +70,9 @@ bench_conf() {
 	printf '%s\n' "${v:-$def}"
 }
 
+# As the stack's Redis admin user (services.sh bc_redis_cli).
 bench_redis() {
-	redis-cli -s "$BC_RUN/redis.sock" "$@"
+	bc_redis_cli "$@"
 }
 
 bench_psql() {

@@ -65,8 +65,8 @@ bc_secret() {
 	local f=$BC_STATE/secrets/$1
 
 	if [ ! -s "$f" ]; then
-		openssl rand -hex 24 >"$f.tmp" && mv "$f.tmp" "$f" ||
-		    bc_die "cannot write $f"
+		(umask 077 && openssl rand -hex 24 >"$f.tmp") &&
+		    mv "$f.tmp" "$f" || bc_die "cannot write $f"
 	fi
 	cat "$f"
 }
@@ -91,8 +91,18 @@ bc_write_config() {
 # environment: BULKCLAIMS_ + KEY upper-cased, dots as underscores.
 # Each program's log file comes from BULKCLAIMS_LOG_FILE (var/log/<prog>.log).
 
+# The owner role (bulkclaimsctl: migrations, endpoints, credentials);
+# the app and the worker connect as their own roles (sql/012_roles.sql).
 database.url = host=$BC_RUN dbname=bulkclaims user=bulkclaims
+fcgi.database.url = host=$BC_RUN dbname=bulkclaims user=bulkclaims_app
+worker.database.url = host=$BC_RUN dbname=bulkclaims user=bulkclaims_worker
 redis.url = unix://$BC_RUN/redis.sock?db=0
+# Redis ACL users, one per program (docs/operations.md); the passwords
+# stay in 0600 files, never in a URL or argv.
+fcgi.redis.user = app
+fcgi.redis.password_file = $BC_STATE/secrets/redis-app.pass
+worker.redis.user = worker
+worker.redis.password_file = $BC_STATE/secrets/redis-worker.pass
 celery.queue = celery
 
 fcgi.socket = $BC_RUN/fcgi.sock
@@ -117,8 +127,11 @@ sim.slow_ms = $slow_ms
 public.url = $BC_PUBLIC_URL
 EOF
 	# Only where it is not the default (127.0.0.1).
+	# A test's simulator on a private bridge is reached over plain HTTP:
+	# allowed there only (payer.allow_http; loopback needs nothing).
 	[ "$BC_SIM_HOST" = 127.0.0.1 ] ||
-	    echo "sim.listen = $BC_SIM_HOST" >>"$tmp"
+	    printf '%s\n' "sim.listen = $BC_SIM_HOST" "payer.allow_http = on" \
+	    >>"$tmp"
 	mv "$tmp" "$BC_CONF"
 	if bc_is_root; then
 		chown "$BC_SVC_USER:$BC_SVC_USER" "$BC_CONF" "$BC_STATE/secrets"/*
@@ -267,7 +280,7 @@ bc_pg_hba_listen() {
 	bc_as_svc sed -i '/ # bc_listen$/d' "$hba" ||
 	    bc_die "cannot edit $hba"
 	for a in $BC_LISTEN; do
-		printf 'host bulkclaims bulkclaims %s trust # bc_listen\n' "$a"
+		printf 'host bulkclaims bulkclaims,bulkclaims_worker %s trust # bc_listen\n' "$a"
 	done | bc_as_svc tee -a "$hba" >/dev/null ||
 	    bc_die "cannot edit $hba"
 }
@@ -282,8 +295,53 @@ bc_pg_stop() {
 
 # --- Redis -------------------------------------------------------------
 
+# Redis ACL users of the stack: name and rules.  The programs get only
+# the command categories they use (no admin, no dangerous commands such
+# as FLUSHALL, CONFIG, KEYS, SHUTDOWN, MONITOR); the app (fcgi) also no
+# blocking pops and keeps INFO for /health.  "admin" is for scripts,
+# tests and operators (redis-cli --user admin, REDISCLI_AUTH).  Keys are
+# not split per user: Celery's key names (queues, results, bindings) are
+# shared by both programs.
+BC_REDIS_USERS="app worker admin"
+bc_redis_acl_rules() {
+	case $1 in
+	app) echo "~* &* -@all +@read +@write +@transaction +@connection +@scripting +@pubsub -@dangerous -@blocking +info +select +ping" ;;
+	worker) echo "~* &* +@all -@dangerous" ;;
+	admin) echo "~* &* +@all" ;;
+	esac
+}
+
+# Writes redis/users.acl (0600): the default user off, one user per
+# program with only the SHA-256 of its password (secrets/redis-USER.pass,
+# made once), so the Redis side holds no password in clear.
+bc_redis_acl() {
+	local u pw f=$BC_STATE/redis/users.acl
+
+	(umask 077 && : >"$f.tmp") || bc_die "cannot write $f"
+	echo "user default off" >>"$f.tmp"
+	for u in $BC_REDIS_USERS; do
+		pw=$(bc_secret "redis-$u.pass") || bc_die "no password for $u"
+		chmod 0600 "$BC_STATE/secrets/redis-$u.pass"
+		printf 'user %s on #%s %s\n' "$u" \
+		    "$(printf '%s' "$pw" | sha256sum | cut -d' ' -f1)" \
+		    "$(bc_redis_acl_rules "$u")" >>"$f.tmp"
+	done
+	mv "$f.tmp" "$f"
+	if bc_is_root; then
+		chown "$BC_SVC_USER:$BC_SVC_USER" "$f" \
+		    "$BC_STATE/secrets"/redis-*.pass
+	fi
+}
+
+# redis-cli as the admin user; the password goes by the environment
+# (REDISCLI_AUTH), not argv.
+bc_redis_cli() {
+	REDISCLI_AUTH=$(cat "$BC_STATE/secrets/redis-admin.pass") \
+	    redis-cli --no-auth-warning --user admin -s "$BC_RUN/redis.sock" "$@"
+}
+
 bc_redis_ping() {
-	[ "$(redis-cli -s "$BC_RUN/redis.sock" ping 2>/dev/null)" = PONG ]
+	[ "$(bc_redis_cli ping 2>/dev/null)" = PONG ]
 }
 
 bc_redis_start() {
@@ -292,8 +350,9 @@ bc_redis_start() {
 	# The demo keeps queued tasks across restarts in a small AOF;
 	# tests start empty.  PostgreSQL stays the source of truth.
 	[ "$BC_KIND" = run ] && aof=yes
-	# TCP only for BC_LISTEN's hosts (port 0: none).  They send no
-	# password (our redis URLs carry none): no protected mode then.
+	# TCP only for BC_LISTEN's hosts (port 0: none).  Every user needs
+	# a password (users.acl): protected mode adds nothing then.
+	bc_redis_acl
 	if [ -n "$BC_LISTEN" ]; then
 		tcp="bind $(printf '%s ' $BC_LISTEN | sed 's|/[0-9]*||g')
 protected-mode no"
@@ -311,6 +370,7 @@ dir $BC_STATE/redis
 save ""
 appendonly $aof
 appendfsync everysec
+aclfile $BC_STATE/redis/users.acl
 EOF
 	bc_is_root && chown "$BC_SVC_USER:$BC_SVC_USER" "$BC_STATE/redis/redis.conf"
 	if ! bc_pid_alive "$BC_RUN/redis.pid" || ! bc_redis_ping; then
@@ -465,9 +525,18 @@ bc_ctl() {
 	    >>"$BC_LOG/ctl.log" 2>&1
 }
 
-# Migrations, credential key, demo data (all idempotent).
+# The program roles (sql/012_roles.sql) may log in: on this throwaway
+# cluster without a password, as everything on its 0700 socket.
+bc_pg_roles() {
+	bc_pg psql -h "$BC_RUN" -U bulkclaims -d bulkclaims -XqAt \
+	    -v ON_ERROR_STOP=1 -c "ALTER ROLE bulkclaims_app LOGIN" \
+	    -c "ALTER ROLE bulkclaims_worker LOGIN" >>"$BC_LOG/ctl.log" 2>&1
+}
+
+# Migrations, program roles, credential key, demo data (all idempotent).
 bc_setup_data() {
 	bc_ctl migrate || { bc_tail_log "$BC_LOG/ctl.log"; bc_die "bulkclaimsctl migrate failed"; }
+	bc_pg_roles || { bc_tail_log "$BC_LOG/ctl.log"; bc_die "cannot enable the program roles"; }
 	bc_ctl genkey || { bc_tail_log "$BC_LOG/ctl.log"; bc_die "bulkclaimsctl genkey failed"; }
 	bc_ctl demo --payer-url "http://$BC_SIM_HOST:$BC_SIM_PORT" \
 	    --token-file "$BC_STATE/demo-token" \

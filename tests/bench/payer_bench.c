@@ -183,6 +183,9 @@ main(int argc, char *argv[])
 			o.timeout_ms = 30000;
 			o.rate_limit = rate;
 			o.redis = rc;
+			/* a bench key: the token is shared sealed */
+			o.token_key = (const unsigned char *)
+			    "payer-bench token key, 32 bytes";
 			o.max_in_flight = max_in_flight;
 			b.n = rows;
 			if ((b.claims = calloc((size_t)rows,

@@ -3,6 +3,7 @@ throwaway organisations and users, direct SQL on the test database, and
 the patient data they upload (PHI_ROWS, which test_zz_phi_logs.py then
 looks for in every log file).
 """
+import os
 import re
 import subprocess
 import time
@@ -40,6 +41,26 @@ def config_value(key, default=None):
             if k.strip() == key:
                 return v.strip()
     return default
+
+
+def redis_admin(conf=None):
+    """(user, password) of the stack's Redis admin ACL user: its password
+    file sits in secrets/ next to the configuration file
+    (scripts/lib/services.sh bc_redis_acl)."""
+    conf = conf or CONFIG
+    path = os.path.join(os.path.dirname(conf), "secrets", "redis-admin.pass")
+    with open(path) as f:
+        return "admin", f.read().strip()
+
+
+def redis_cli(sock, *args, conf=None, timeout=10):
+    """redis-cli as the admin user on unix socket sock; the password goes
+    by REDISCLI_AUTH, not argv."""
+    user, pw = redis_admin(conf)
+    return subprocess.run(["redis-cli", "--no-auth-warning", "--user", user,
+                           "-s", sock] + list(args),
+                          env=dict(os.environ, REDISCLI_AUTH=pw),
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def psql(sql, *args):

@@ -12,6 +12,7 @@ import uuid
 import pytest
 
 from relstack import Stack, assert_exact, claims_csv
+from sec_util import redis_cli
 
 CHUNK_ROWS = 500
 BIG = 2500
@@ -245,10 +246,9 @@ def test_chunk_bad_arguments(stack):
     task_id = out.stdout.strip()
     deadline = time.time() + 30
     while time.time() < deadline:
-        r = subprocess.run(["redis-cli", "-s",
-                            os.path.join(stack.run, "redis.sock"), "GET",
-                            "celery-task-meta-" + task_id],
-                           capture_output=True, text=True, timeout=10)
+        r = redis_cli(os.path.join(stack.run, "redis.sock"), "GET",
+                      "celery-task-meta-" + task_id,
+                      conf=stack.info["BC_CONF"])
         if '"status": "FAILURE"' in r.stdout or \
                 '"status":"FAILURE"' in r.stdout:
             assert "ValueError" in r.stdout

@@ -45,6 +45,7 @@ import uuid
 import pytest
 
 from relstack import Stack, assert_exact, claims_csv
+from sec_util import redis_cli
 
 PORT_BASE = int(os.environ.get("BC_HOSTS_PORT_BASE", "27000"))
 REDIS_PORT = PORT_BASE + 379
@@ -168,15 +169,21 @@ class HostsStack(Stack):
             assert time.time() < deadline, "the stack's worker still runs"
             time.sleep(0.1)
 
-    def host_conf(self, h, folder, key):
+    def host_conf(self, h, folder, key, redis_pw):
         """The stack's configuration with the host's own addresses and
         key; fcgi.* (a unix socket) and sim.* left out: a worker uses
         neither."""
         own = {
             "database.url": "host=%s port=%d dbname=bulkclaims "
                             "user=bulkclaims" % (h["gw"], PG_PORT),
+            # the worker's own role (sql/012_roles.sql)
+            "worker.database.url": "host=%s port=%d dbname=bulkclaims "
+                                   "user=bulkclaims_worker" % (h["gw"],
+                                                               PG_PORT),
             "redis.url": "redis://%s:%d/0" % (h["gw"], REDIS_PORT),
             "secrets.key_file": key,
+            # its own copy of the worker's Redis ACL password
+            "worker.redis.password_file": redis_pw,
         }
         out = ["# tests/e2e/test_worker_hosts.py: worker %s" % h["name"]]
         with open(self.info["BC_CONF"]) as f:
@@ -205,8 +212,11 @@ class HostsStack(Stack):
         key = os.path.join(folder, "credentials.key")
         shutil.copyfile(os.path.join(self.info["BC_STATE"], "secrets",
                                      "credentials.key"), key)
-        conf = self.host_conf(h, folder, key)
-        for p in (folder, key, conf):
+        redis_pw = os.path.join(folder, "redis-worker.pass")
+        shutil.copyfile(os.path.join(self.info["BC_STATE"], "secrets",
+                                     "redis-worker.pass"), redis_pw)
+        conf = self.host_conf(h, folder, key, redis_pw)
+        for p in (folder, key, redis_pw, conf):
             os.chmod(p, 0o700 if p == folder else 0o600)
             shutil.chown(p, user, user)
         h["log"] = os.path.join(folder, "worker.log")
@@ -254,10 +264,8 @@ class HostsStack(Stack):
         self.procs = {}
 
     def redis_clients(self):
-        r = subprocess.run(["redis-cli", "-s",
-                            os.path.join(self.run, "redis.sock"),
-                            "CLIENT", "LIST"],
-                           capture_output=True, text=True, timeout=10)
+        r = redis_cli(os.path.join(self.run, "redis.sock"), "CLIENT", "LIST",
+                      conf=self.info["BC_CONF"])
         assert r.returncode == 0, r.stderr
         return r.stdout
 

@@ -87,11 +87,14 @@ def redis_client():
     url = config_value("redis.url")
     if not url:
         pytest.skip("redis.url not found (BC_CONFIG)")
+    from sec_util import redis_admin
+    user, pw = redis_admin()
     u = urlparse(url)
     if u.scheme == "unix":
         db = int(parse_qs(u.query).get("db", ["0"])[0])
-        return redis.Redis(unix_socket_path=u.path, db=db)
-    return redis.Redis.from_url(url)
+        return redis.Redis(unix_socket_path=u.path, db=db, username=user,
+                           password=pw)
+    return redis.Redis.from_url(url, username=user, password=pw)
 
 
 def test_no_phi_in_redis():

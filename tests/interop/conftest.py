@@ -7,6 +7,7 @@ with SIGTERM.  Run with Debian's interpreter (python3-celery):
     BC_WORKER_BIN=build/worker/bulkclaims-worker /usr/bin/python3 -m pytest tests/interop
 """
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -44,18 +45,79 @@ def wait_for(pred, timeout=10.0, step=0.05):
     return pred()
 
 
+# Redis ACL users, as docs/operations.md sets them up: no default user;
+# the C worker and the Python Celery clients each with their own password
+# and without the admin/dangerous commands; the harness (flushall) alone
+# may do everything.  Passwords are made per session, kept in 0600 files.
+ACL_USERS = {
+    "cworker": "~* &* +@all -@dangerous",
+    "celery": "~* &* +@all -@dangerous +info",
+    "harness": "~* &* +@all",
+}
+
+
+def write_secret(path, text):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text + "\n")
+
+
+def make_acl(d):
+    """Writes d/redis-acl.conf (the users, 0600) and d/<user>.pass;
+    returns {user: password}."""
+    pw = {u: secrets.token_hex(16) for u in ACL_USERS}
+    lines = ["user default off"] + [
+        "user %s on >%s %s" % (u, pw[u], ACL_USERS[u]) for u in ACL_USERS]
+    write_secret(os.path.join(d, "redis-acl.conf"), "\n".join(lines))
+    for u in ACL_USERS:
+        write_secret(os.path.join(d, u + ".pass"), pw[u])
+    return pw
+
+
+def start_redis_acl(sock, d, extra=()):
+    """redis-server on unix socket sock with make_acl(d)'s users (the
+    passwords sit in a 0600 config file, not in argv)."""
+    make_acl(d) if not os.path.exists(os.path.join(d, "redis-acl.conf")) \
+        else None
+    conf = os.path.join(d, "redis.conf")
+    write_secret(conf, "\n".join([
+        "port 0", "unixsocket " + sock, "unixsocketperm 700", 'save ""',
+        "appendonly no", "dir " + d,
+        "include " + os.path.join(d, "redis-acl.conf")] + list(extra)))
+    return subprocess.Popen(["redis-server", conf],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def acl_password(d, user):
+    return Path(d, user + ".pass").read_text().strip()
+
+
+def acl_client(sock, d, user="harness", **kw):
+    return redis.Redis(unix_socket_path=sock, username=user,
+                       password=acl_password(d, user), **kw)
+
+
+def acl_env(d):
+    """The C worker's credentials: user and password file, no secret in
+    the URL or argv."""
+    return {"BULKCLAIMS_REDIS_USER": "cworker",
+            "BULKCLAIMS_REDIS_PASSWORD_FILE": os.path.join(d,
+                                                           "cworker.pass")}
+
+
 @pytest.fixture(scope="session")
 def redis_server():
     tmp = tempfile.mkdtemp(prefix="bc-interop-")
     sock = os.path.join(tmp, "redis.sock")
-    proc = subprocess.Popen(
-        ["redis-server", "--port", "0", "--unixsocket", sock,
-         "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
-         "--dir", tmp],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pw = make_acl(tmp)
+    proc = start_redis_acl(sock, tmp)
     assert wait_for(lambda: os.path.exists(sock)), "redis did not start"
-    url = "redis+socket://" + sock
+    # kombu's and celery's form: user:password@ before the socket path
+    url = "redis+socket://celery:%s@%s" % (pw["celery"], sock)
     os.environ["BC_INTEROP_BROKER"] = url
+    # every C worker and --publish the tests start inherits these
+    os.environ.update(acl_env(tmp))
     yield {"sock": sock, "url": url, "c_url": "unix://" + sock, "dir": tmp}
     proc.terminate()
     proc.wait(10)
@@ -64,7 +126,7 @@ def redis_server():
 
 @pytest.fixture
 def r(redis_server):
-    client = redis.Redis(unix_socket_path=redis_server["sock"])
+    client = acl_client(redis_server["sock"], redis_server["dir"])
     client.flushall()
     yield client
     client.close()
@@ -121,6 +183,9 @@ def c_worker(redis_server, r, tmp_path):
     def start(*extra, env_extra=None, wait=True):
         env = dict(os.environ)
         env["BULKCLAIMS_REDIS_URL"] = redis_server["c_url"]
+        # the tests below drive shutdown, terminate, time/rate limits;
+        # test_redis_acl.py checks the default (off)
+        env["BULKCLAIMS_WORKER_REMOTE_CONTROL_DANGEROUS"] = "on"
         env.pop("BULKCLAIMS_CONFIG", None)
         env.update(env_extra or {})
         node = "cworker%d@interop" % len(procs)

@@ -7,7 +7,8 @@ import time
 
 import redis
 
-from conftest import WORKER_BIN, Proc, celery_cli, kill9_tree, wait_for
+from conftest import (WORKER_BIN, Proc, acl_client, celery_cli, kill9_tree,
+                      wait_for)
 
 
 def meta(r, task_id):
@@ -89,7 +90,7 @@ def test_broker_db_3(tmp_path, redis_server):
     w = Proc([WORKER_BIN, "-d", "--diagnostic-tasks", "-n", "db3@interop"],
              str(tmp_path / "db3.log"), env)
     try:
-        r3 = redis.Redis(unix_socket_path=redis_server["sock"], db=3)
+        r3 = acl_client(redis_server["sock"], redis_server["dir"], db=3)
         assert wait_for(lambda: r3.scard("_kombu.binding.celery.pidbox"), 10)
         p = r3.pubsub()
         p.psubscribe("/3.celeryev/*")

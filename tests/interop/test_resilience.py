@@ -9,14 +9,12 @@ import time
 
 import redis
 
-from conftest import WORKER_BIN, Proc, celery_cli, wait_for
+from conftest import (WORKER_BIN, Proc, acl_client, acl_env, acl_password,
+                      celery_cli, start_redis_acl, wait_for)
 
 
 def start_redis(sock, d):
-    p = subprocess.Popen(
-        ["redis-server", "--port", "0", "--unixsocket", sock, "--save", "",
-         "--appendonly", "no", "--dir", d],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = start_redis_acl(sock, d)
     assert wait_for(lambda: os.path.exists(sock))
     return p
 
@@ -25,11 +23,12 @@ def test_survives_redis_restart(tmp_path):
     d = tempfile.mkdtemp(prefix="bc-restart-")
     sock = os.path.join(d, "redis.sock")
     rs = start_redis(sock, d)
-    env = dict(os.environ, BULKCLAIMS_REDIS_URL="unix://" + sock)
+    env = dict(os.environ, BULKCLAIMS_REDIS_URL="unix://" + sock,
+               **acl_env(d))
     w = Proc([WORKER_BIN, "-d", "--diagnostic-tasks", "-n", "rs@interop"],
              str(tmp_path / "w.log"), env)
     try:
-        r = redis.Redis(unix_socket_path=sock)
+        r = acl_client(sock, d)
         assert wait_for(lambda: r.scard("_kombu.binding.celery.pidbox"), 10)
 
         def run_one():
@@ -45,13 +44,14 @@ def test_survives_redis_restart(tmp_path):
         os.unlink(sock) if os.path.exists(sock) else None
         time.sleep(2)
         rs = start_redis(sock, d)
-        r = redis.Redis(unix_socket_path=sock)
+        r = acl_client(sock, d)
         assert run_one(), w.log()
         # Remote control and bindings are back.
         assert wait_for(lambda: r.scard("_kombu.binding.celery.pidbox"), 10)
         assert wait_for(lambda: r.sismember(
             "_kombu.binding.celery", b"celery\x06\x16\x06\x16celery"), 10)
-        out = celery_cli({"url": "redis+socket://" + sock}, "inspect",
+        out = celery_cli({"url": "redis+socket://celery:%s@%s" % (
+            acl_password(d, "celery"), sock)}, "inspect",
                          "ping")
         assert "pong" in out.stdout, out.stdout + out.stderr
         assert w.p.poll() is None

@@ -269,7 +269,7 @@ test_spec_messages(void)
 	    "minimal: task, args, built argsrepr");
 	celery_message_free(&m);
 
-	/* Spec 5.6 with its body placeholder replaced by the real body. */
+	/* The retry example, its body placeholder replaced by the real body. */
 	body = celery_b64encode("[[7], {}, {\"callbacks\": null, \"errbacks\": "
 	    "null, \"chain\": null, \"chord\": null}]", 78);
 	n = strlen(spec_5_6) + strlen(body) + 1;
@@ -511,6 +511,30 @@ test_urls(void)
 	ok(rconn_parse_url("http://h/", &u, &err) == -1, "bad scheme");
 	ok(rconn_parse_url("unix://relative", &u, &err) == -1,
 	    "relative unix path");
+	/* Redis 6 ACL credentials, percent-encoded as kombu writes them */
+	ok(rconn_parse_url("redis://worker:p%40ss%3Aw@127.0.0.1:6390/2", &u,
+	    &err) == 0 && u.has_password && strcmp(u.user, "worker") == 0 &&
+	    strcmp(u.password, "p@ss:w") == 0 &&
+	    strcmp(u.host, "127.0.0.1") == 0 && u.port == 6390 && u.db == 2,
+	    "redis://user:password@host:port/db keeps the credentials");
+	ok(rconn_parse_url("redis://:sekret@h/0", &u, &err) == 0 &&
+	    u.has_password && u.user[0] == '\0' &&
+	    strcmp(u.password, "sekret") == 0 && strcmp(u.host, "h") == 0,
+	    "password without a user");
+	ok(rconn_parse_url("redis+socket://app:pw@/run/r.sock?db=1", &u,
+	    &err) == 0 && u.is_unix && strcmp(u.path, "/run/r.sock") == 0 &&
+	    strcmp(u.user, "app") == 0 && strcmp(u.password, "pw") == 0 &&
+	    u.db == 1, "unix socket url with credentials");
+	ok(rconn_parse_url("redis://h/0", &u, &err) == 0 && !u.has_password,
+	    "no credentials");
+	ok(rconn_parse_url("redis://worker@h/0", &u, &err) == 0 &&
+	    !u.has_password && strcmp(u.user, "worker") == 0 &&
+	    strcmp(u.host, "h") == 0, "a user alone (password from a file)");
+	ok(rconn_parse_url("redis://u:bad%zz@h/0", &u, &err) == -1 &&
+	    strstr(err.msg, "bad%zz") == NULL,
+	    "bad escape refused, not echoed");
+	ok(rconn_parse_url("redis://u:nul%00x@h/0", &u, &err) == -1,
+	    "NUL in a password refused");
 }
 
 int

@@ -1029,9 +1029,43 @@ test_mixed(void)
 	sim_stop();
 }
 
+/* Where client secrets may be sent: https://, http:// on loopback only. */
+static void
+test_base_url(void)
+{
+	static const struct {
+		const char *url;
+		int allow_http, ok;
+	} c[] = {
+		{ "https://api.payer.example", 0, 1 },
+		{ "HTTPS://api.payer.example:8443/x", 0, 1 },
+		{ "http://127.0.0.1:9", 0, 1 },
+		{ "http://127.8.9.10/", 0, 1 },
+		{ "http://localhost:8080", 0, 1 },
+		{ "http://[::1]:8080/", 0, 1 },
+		{ "http://api.payer.example", 0, 0 },
+		{ "http://10.0.0.1:9", 0, 0 },
+		{ "http://128.0.0.1", 0, 0 },
+		{ "http://127.0.0.1.evil.example/", 0, 0 },
+		{ "http://localhost.evil.example", 0, 0 },
+		{ "http://user@127.0.0.1@evil.example/", 0, 0 },
+		{ "http://[::2]/", 0, 0 },
+		{ "ftp://127.0.0.1/", 0, 0 },
+		{ "http://10.0.0.1:9", 1, 1 },
+	};
+	struct errbuf err;
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		ok((payer_base_url_check(c[i].url, c[i].allow_http, &err) == 0)
+		    == c[i].ok, "%s %s%s", c[i].ok ? "accepts" : "refuses",
+		    c[i].url, c[i].allow_http ? " (payer.allow_http)" : "");
+}
+
 int
 main(void)
 {
+	test_base_url();
 	sim_bin = simproc_setup();
 	ok(access(sim_bin, X_OK) == 0, "simulator binary %s exists", sim_bin);
 	if (access(sim_bin, X_OK) != 0)

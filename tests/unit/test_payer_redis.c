@@ -35,6 +35,9 @@ static pid_t redis_pid = -1, sim_pid = -1;
 static int sim_port;
 static const char *sim_bin;
 static int max_in_flight;	/* payer.max_in_flight of the next workers */
+/* the workers' secret key (secrets.key_file's) */
+static const unsigned char wkey[SECRETS_KEY_LEN] =
+    "0123456789abcdef0123456789abcde";
 
 static pid_t
 spawn(const char *const *argv)
@@ -121,26 +124,53 @@ test_primitives(void)
 {
 	redisContext *c = redis_conn();
 	struct errbuf err;
-	char tok[64];
+	char tok[64], raw[PAYER_REDIS_SEALED_MAX], raw2[PAYER_REDIS_SEALED_MAX];
+	unsigned char other[SECRETS_KEY_LEN] = "another key, 32 bytes long....";
 	long long ttl = 0;
 	long wait = 0;
+	redisReply *r;
 	int got, i;
 
 	ok(c != NULL, "redis connection");
 	if (c == NULL)
 		return;
-	ok(payer_redis_token_get(c, "t:k", tok, sizeof(tok), &ttl, &err) == 0,
-	    "no token yet");
-	ok(payer_redis_token_put(c, "t:k", "abc", 5000, &err) == 0,
+	ok(payer_redis_token_get(c, "t:k", wkey, tok, sizeof(tok), raw,
+	    sizeof(raw), &ttl, &err) == 0, "no token yet");
+	ok(payer_redis_token_put(c, "t:k", wkey, "tok-abc", 5000, &err) == 0,
 	    "token stored");
-	ok(payer_redis_token_get(c, "t:k", tok, sizeof(tok), &ttl, &err) == 1 &&
-	    !strcmp(tok, "abc") && ttl > 4000 && ttl <= 5000,
+	ok(payer_redis_token_get(c, "t:k", wkey, tok, sizeof(tok), raw,
+	    sizeof(raw), &ttl, &err) == 1 && !strcmp(tok, "tok-abc") &&
+	    ttl > 4000 && ttl <= 5000,
 	    "token read with its lifetime (%lld ms)", ttl);
+	/* what anyone reading Redis sees: no token */
+	r = redisCommand(c, "GET t:k");
+	ok(r != NULL && r->type == REDIS_REPLY_STRING &&
+	    strstr(r->str, "tok-abc") == NULL && strcmp(r->str, raw) == 0 &&
+	    r->len > 24 + 16, "the raw Redis value is sealed, not the token");
+	if (r != NULL)
+		freeReplyObject(r);
+	ok(payer_redis_token_get(c, "t:k", other, tok, sizeof(tok), raw2,
+	    sizeof(raw2), &ttl, &err) == -1 && strstr(err.msg, "tok-abc") ==
+	    NULL, "another key cannot open it (%s)", err.msg);
+	r = redisCommand(c, "COPY t:k t:k2");
+	if (r != NULL)
+		freeReplyObject(r);
+	ok(payer_redis_token_get(c, "t:k2", wkey, tok, sizeof(tok), raw2,
+	    sizeof(raw2), &ttl, &err) == -1,
+	    "a value moved under another credential's key does not open");
+	r = redisCommand(c, "SET t:k3 tok-abc PX 5000");
+	if (r != NULL)
+		freeReplyObject(r);
+	ok(payer_redis_token_get(c, "t:k3", wkey, tok, sizeof(tok), raw2,
+	    sizeof(raw2), &ttl, &err) == -1,
+	    "a clear value planted in Redis is refused");
 	ok(payer_redis_token_drop(c, "t:k", "other", &err) == 0 &&
-	    payer_redis_token_get(c, "t:k", tok, sizeof(tok), &ttl, &err) == 1,
+	    payer_redis_token_get(c, "t:k", wkey, tok, sizeof(tok), raw2,
+	    sizeof(raw2), &ttl, &err) == 1,
 	    "drop of another token keeps it");
-	ok(payer_redis_token_drop(c, "t:k", "abc", &err) == 1 &&
-	    payer_redis_token_get(c, "t:k", tok, sizeof(tok), &ttl, &err) == 0,
+	ok(payer_redis_token_drop(c, "t:k", raw, &err) == 1 &&
+	    payer_redis_token_get(c, "t:k", wkey, tok, sizeof(tok), raw2,
+	    sizeof(raw2), &ttl, &err) == 0,
 	    "drop of the refused token removes it");
 	ok(payer_redis_lock(c, "t:l", "id1", 5000, &err) == 1, "lock taken");
 	ok(payer_redis_lock(c, "t:l", "id2", 5000, &err) == 0,
@@ -243,6 +273,7 @@ worker(int base, int n, double rate, int use_redis, const char *claim0,
 	o.rate_limit = rate;
 	o.max_in_flight = max_in_flight;
 	o.redis = use_redis ? redis_conn() : NULL;
+	o.token_key = wkey;
 	if (use_redis == 2) {
 		/* a context whose server is gone */
 		redisFree(o.redis);

@@ -1,6 +1,9 @@
 /*
  * Unit tests for API tokens and sealed secrets.
  */
+#include <sys/stat.h>
+
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +18,8 @@ main(void)
 {
 	char tok[SECRETS_TOKEN_LEN + 1], tok2[SECRETS_TOKEN_LEN + 1];
 	char path[] = "/tmp/bckeyXXXXXX", *plain = NULL;
+	char ad[SECRETS_AD_MAX], ad2[SECRETS_AD_MAX], big[SECRETS_AD_MAX];
+	char line[64];
 	unsigned char h1[32], h2[32], key[SECRETS_KEY_LEN], *sealed = NULL;
 	size_t sealedlen = 0;
 	struct errbuf err;
@@ -52,6 +57,39 @@ main(void)
 	ok(secrets_open(key, "practice:1:UHC", sealed, sealedlen, &plain,
 	    &err) == -1, "tampered data rejected");
 	free(sealed);
+
+	/* the payer endpoint's base URL is bound too */
+	ok(secrets_payer_ad(ad, "7", "UHC", "https://api.payer.example") == 0,
+	    "payer additional data");
+	ok(secrets_seal(key, ad, "s3cret", 6, &sealed, &sealedlen, &err) == 0,
+	    "seal bound to practice, provider and endpoint");
+	ok(secrets_payer_ad(ad2, "7", "UHC", "https://evil.example") == 0 &&
+	    secrets_open(key, ad2, sealed, sealedlen, &plain, &err) == -1,
+	    "the secret does not open for a moved endpoint");
+	ok(secrets_payer_ad(ad2, "7", "UHC", "https://api.payer.example") ==
+	    0 && secrets_open(key, ad2, sealed, sealedlen, &plain, &err) == 0 &&
+	    strcmp(plain, "s3cret") == 0, "it opens for its own endpoint");
+	free(plain);
+	free(sealed);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ok(secrets_payer_ad(ad2, "7", "UHC", big) == -1,
+	    "an over-long base URL is refused, not cut");
+
+	/* password files (redis.password_file) */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ok(fd >= 0 && write(fd, "pw one \nsecond\n", 15) == 15,
+	    "password file written");
+	close(fd);
+	ok(secrets_read_line(path, line, sizeof(line), &err) == 0 &&
+	    strcmp(line, "pw one") == 0, "first line, trailing blanks cut");
+	chmod(path, 0644);
+	ok(secrets_read_line(path, line, sizeof(line), &err) == -1 &&
+	    strstr(err.msg, "other users") != NULL && line[0] == '\0',
+	    "a file others may read is refused (%s)", err.msg);
+	chmod(path, 0640);
+	ok(secrets_read_line(path, line, 4, &err) == -1,
+	    "a line longer than the buffer is refused");
 	unlink(path);
 	ok(secrets_key_load(path, key, &err) == -1, "missing key file");
 	return done_testing();
