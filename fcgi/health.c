@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <hiredis/hiredis.h>
 
@@ -47,8 +48,8 @@ struct facts {
 /*
  * How long the message at the head of the queue (the next one a worker
  * takes, highest priority first) has been there, in seconds, as seen by
- * the scrapes: the head's digest and the Redis time it was first seen
- * are kept in QUEUE_HEAD_KEY; a new head starts again at 0.  Celery
+ * the scrapes: the head's digest and the time (the app's clock) it was
+ * first seen are kept in QUEUE_HEAD_KEY; a new head starts again at 0.  Celery
  * messages carry no sending time, so this is a lower bound of the
  * head's wait, exact enough to say that the queue does not move.
  */
@@ -61,7 +62,7 @@ static const char queue_head_lua[] =
     "end\n"
     "if not h then redis.call('DEL', KEYS[#KEYS]) return 0 end\n"
     "local id = redis.sha1hex(h)\n"
-    "local now = tonumber(redis.call('TIME')[1])\n"
+    "local now = tonumber(ARGV[1])\n"
     "local old = redis.call('HMGET', KEYS[#KEYS], 'id', 'since')\n"
     "if old[1] == id then return now - tonumber(old[2]) end\n"
     "redis.call('HSET', KEYS[#KEYS], 'id', id, 'since', now)\n"
@@ -71,8 +72,8 @@ static long long
 queue_head_age(redisContext *c, const char *queue)
 {
 	char keys[4][CELERY_NAME_MAX + 8];
-	const char *argv[8];
-	char nkeys[8];
+	const char *argv[9];
+	char nkeys[8], now[24];
 	size_t n = 0;
 	redisReply *rep;
 	long long age = 0;
@@ -88,6 +89,8 @@ queue_head_age(redisContext *c, const char *queue)
 	argv[n++] = QUEUE_HEAD_KEY;
 	snprintf(nkeys, sizeof(nkeys), "%zu", n - 3);
 	argv[2] = nkeys;
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	argv[n++] = now;
 	rep = redisCommandArgv(c, (int)n, argv, NULL);
 	if (rep != NULL && rep->type == REDIS_REPLY_INTEGER)
 		age = rep->integer;
