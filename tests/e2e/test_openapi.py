@@ -34,8 +34,11 @@ def router_routes():
     table = re.sub(r'"(?:\\.|[^"\\])*"|/\*.*?\*/',
                    lambda m: m.group(0) if m.group(0)[0] == '"' else " ",
                    table, flags=re.S)
-    routes = re.findall(r"\{\s*ROUTE_\w+\s*,\s*(GET|POST)\s*,\s*\"([^\"]*)\"",
-                        table)
+    # The method is a macro (GET, POST: method and Allow) or, for a path
+    # served by several entries, a string followed by the Allow string.
+    routes = [(m1 or m2, pat) for m1, m2, pat in re.findall(
+        r'\{\s*ROUTE_\w+\s*,\s*(?:(GET|POST|DELETE)|"([A-Z]+)"\s*,'
+        r'\s*"[^"]*")\s*,\s*"([^"]*)"', table)]
     prefix = re.search(r'#define\s+PREFIX\s+"([^"]+)"', src).group(1)
     out = set()
     for method, pattern in routes:
