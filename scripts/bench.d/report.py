@@ -594,7 +594,7 @@ if exists("diag-pgbench.txt") or exists("diag-copy.txt"):
               "`csv_job_rows`: median **%s** with the statement-level check "
               "it has now (trigger `csv_job_rows_check_job`: one lookup per "
               "distinct job), %s with the per-row foreign key to `csv_jobs` "
-              "it had before `sql/006`, %s with neither (%d runs each)." % (
+              "it had before `sql/006_rows_job_check.sql`, %s with neither (%d runs each)." % (
                   fnum(load("big.json")["rows"]),
                   ms(statistics.median(c["bench_trg"]) / 1000),
                   ms(statistics.median(c["bench_fk"]) / 1000),
@@ -603,7 +603,7 @@ if exists("diag-pgbench.txt") or exists("diag-copy.txt"):
     w("")
 
 if exists("payer-bench.txt"):
-    w("**The payer engine alone** (`tests/bench/payer-bench`: one engine in "
+    w("**The payer engine alone** (`payer-bench`, from `tests/bench/payer_bench.c`: one engine in "
       "one process against the simulator, no database, no queue):")
     w("")
     w("```")

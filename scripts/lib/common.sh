@@ -133,7 +133,7 @@ bc_alt_var() {
 # sql/ and the programs are then copied there (bc_copy_runtime).
 # Sets BC_STATE (the real folder) and BC_RELOCATED (0/1).
 bc_setup_var() {
-	local parent reach=1 alt top
+	local parent reach=1 alt top build
 
 	parent=$(dirname "$BC_TOP")
 	[ -d "$parent" ] || bc_die "$parent does not exist"
@@ -147,8 +147,12 @@ bc_setup_var() {
 		if bc_is_root && ! bc_as_svc test -x "$parent" 2>/dev/null; then
 			reach=0
 		fi
+		# (Before the first build: bc_build makes the build folder
+		# world-readable, so reaching the checkout is enough.)
+		build=$BC_BUILD
+		[ -d "$build" ] || build=$BC_REPO
 		if bc_is_root && ! bc_as_svc test -r "$BC_REPO/web" -a \
-		    -x "$BC_BUILD" -a -r "$BC_REPO/sql" 2>/dev/null; then
+		    -x "$build" -a -r "$BC_REPO/sql" 2>/dev/null; then
 			reach=0
 		fi
 		# "test/.s.PGSQL.5432" is the longest socket path we add.
