@@ -179,6 +179,18 @@ main(int argc, char *argv[])
 	}
 	if (app.database_url == NULL || *app.database_url == '\0')
 		fatalx("database.url is not set");
+	/*
+	 * Without it, pagination links would carry whatever Host header a
+	 * client sent.  public.url_from_host = 1 is the explicit opt-out
+	 * for a development box behind nothing but its own nginx.
+	 */
+	if (app.public_url == NULL &&
+	    !config_get_bool("public.url_from_host", 0))
+		fatalx("public.url is not set (the service's external base "
+		    "URL, e.g. https://claims.example.org)");
+	if (app.public_url != NULL && strncmp(app.public_url, "https://",
+	    8) != 0 && strncmp(app.public_url, "http://", 7) != 0)
+		fatalx("public.url must start with https:// or http://");
 	session_init();
 	nthreads = config_get_long("fcgi.threads", 4);
 	if (nthreads < 1 || nthreads > FCGI_MAX_THREADS)

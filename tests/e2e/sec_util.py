@@ -22,6 +22,10 @@ PHI_ROWS = [
      "SECSUB332211"),
 ]
 
+# Terms the tests search for (rows/?q=...): a search term is whatever a
+# user typed, a name or a claim number, and must not reach a log either.
+SEARCH_TERMS = ["Qzsearchterm4417", "SECZE0000002"]
+
 
 def phi_csv(rows=PHI_ROWS):
     return HEADER + "".join(",".join(r) + "\n" for r in rows)

@@ -12,7 +12,8 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$d"' EXIT
 run() { exec env -i PATH="$PATH" ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
     UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" "$prog" -c "$@"; }
 # Nothing listens on port 1: the database is unreachable.
-db='database.url = host=127.0.0.1 port=1 dbname=x connect_timeout=2'
+db='database.url = host=127.0.0.1 port=1 dbname=x connect_timeout=2
+public.url = https://localhost'
 
 # 1: a fatal start-up error (the socket path is a plain file).
 : >"$d/notasocket"
