@@ -34,6 +34,7 @@ usage(void)
 "  create-user --tin T --username U [--role admin|member|viewer]\n"
 "              [--email E] [--password-file F]\n"
 "  create-token --username U [--expires-days N] [--token-file F]\n"
+"              (default tokens.expiry_days, 90; 0 = never expires)\n"
 "  set-endpoint --provider P --transaction T --base-url URL\n"
 "              [--api-path P] [--token-path P] [--payer-id ID]\n"
 "              (api-path default by T: CLAIM_STATUS /oihub/claim/inquiry/v1,\n"
@@ -216,6 +217,7 @@ cmd_create_token(PGconn *db, const struct ctl_opts *o)
 	unsigned char h[32];
 	const char *p[4];
 	PGresult *r;
+	long ndays;
 
 	if (!o->username)
 		usage();
@@ -225,18 +227,21 @@ cmd_create_token(PGconn *db, const struct ctl_opts *o)
 	ctl_bytea_hex(h, hex);
 	memcpy(prefix, tok, 8);
 	prefix[8] = '\0';
-	snprintf(days, sizeof(days), "%ld", o->expires_days);
+	/* A token that never expires is a choice, not an accident. */
+	ndays = o->expires_days >= 0 ? o->expires_days :
+	    config_get_long("tokens.expiry_days", 90);
+	snprintf(days, sizeof(days), "%ld", ndays);
 	p[0] = o->username;
 	p[1] = hex;
 	p[2] = prefix;
-	p[3] = o->expires_days > 0 ? days : NULL;
+	p[3] = ndays > 0 ? days : NULL;
 	r = ctl_q1(db, "INSERT INTO api_tokens (user_id, token_hash, prefix, "
 	    "expires_at) SELECT id, $2::bytea, $3, now() + make_interval("
 	    "days => $4::int) FROM users WHERE username = $1 RETURNING id,"
 	    " user_id, (SELECT organization_id FROM users WHERE username = $1)",
 	    4, p, "no such user");
 	snprintf(detail, sizeof(detail), "prefix=%s user_id=%s expires_days=%s",
-	    prefix, PQgetvalue(r, 0, 1), o->expires_days > 0 ? days : "-");
+	    prefix, PQgetvalue(r, 0, 1), ndays > 0 ? days : "-");
 	ctl_audit(db, PQgetvalue(r, 0, 2), "token_create", NULL, "success",
 	    detail);
 	log_info("token created token_id=%s prefix=%s", PQgetvalue(r, 0, 0),
@@ -458,6 +463,7 @@ main(int argc, char *argv[])
 	int ch;
 
 	memset(&o, 0, sizeof(o));
+	o.expires_days = -1;	/* not given: tokens.expiry_days */
 	log_init("bulkclaimsctl", getenv("BULKCLAIMS_LOG_FILE"), 1, 0);
 	/* "+" stops at the command word; its options are parsed after it. */
 	while ((ch = getopt(argc, argv, "+c:")) != -1) {

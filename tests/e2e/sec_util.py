@@ -162,7 +162,7 @@ class Browser:
         return r
 
     def cookie(self):
-        return self.s.cookies.get("bc_session")
+        return self.s.cookies.get("__Host-bc_session")
 
     def request(self, method, path, csrf=True, **kw):
         headers = kw.pop("headers", {})
