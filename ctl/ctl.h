@@ -14,6 +14,7 @@ struct ctl_opts {
 	const char	*api_path, *token_path, *payer_id, *client_id;
 	const char	*client_secret_file, *token_file, *payer_url;
 	const char	*new_key_file, *job, *prefix;
+	const char	*url, *secret_file;
 	long		 expires_days;
 };
 
@@ -56,6 +57,15 @@ void	 ctl_purge_expired(PGconn *db, const struct ctl_opts *o);
 void	 ctl_end_sessions(PGconn *db, const struct ctl_opts *o);
 
 /* Applies pending sql/NNN_*.sql migrations in order; 0 or -1 with err. */
+/*
+ * webhook.c: set-webhook (URL checked, secret sealed); and re-sealing
+ * every webhook secret from oldk to newk inside the caller's
+ * transaction, returning how many (exits on a secret that does not open).
+ */
+void	 ctl_set_webhook(PGconn *db, const struct ctl_opts *o);
+int	 ctl_reseal_webhooks(PGconn *db, const unsigned char *oldk,
+	    const unsigned char *newk);
+
 int	ctl_migrate(PGconn *db, const char *sqldir, struct errbuf *err);
 
 /* The sql/ folder: config sql.dir, else the source tree's. */

@@ -48,7 +48,10 @@ usage(void)
 "  end-sessions --username U     sign U out everywhere now\n"
 "  list-tokens --username U\n"
 "  revoke-token --prefix P [--username U]\n"
-"  rotate-key --new-key-file F   re-encrypt payer secrets, swap the key\n"
+"  rotate-key --new-key-file F   re-encrypt payer and webhook secrets,\n"
+"                                swap the key\n"
+"  set-webhook --tin T --url URL --secret-file F\n"
+"              (https://, or http:// to the local host; secret sealed)\n"
 "  purge --job ID                delete a job's rows and results now\n"
 "  purge-expired                 retention.days / audit.retention_days\n");
 	exit(2);
@@ -454,6 +457,8 @@ main(int argc, char *argv[])
 		{ "new-key-file", required_argument, NULL, 'K' },
 		{ "job", required_argument, NULL, 'j' },
 		{ "prefix", required_argument, NULL, 'X' },
+		{ "url", required_argument, NULL, 'L' },
+		{ "secret-file", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ctl_opts o;
@@ -497,6 +502,8 @@ main(int argc, char *argv[])
 		case 'U': o.payer_url = optarg; break;
 		case 'x': o.expires_days = strtol(optarg, NULL, 10); break;
 		case 'K': o.new_key_file = optarg; break;
+		case 'L': o.url = optarg; break;
+		case 'S': o.secret_file = optarg; break;
 		case 'j': o.job = optarg; break;
 		case 'X': o.prefix = optarg; break;
 		default: usage();
@@ -552,6 +559,8 @@ main(int argc, char *argv[])
 		ctl_revoke_token(db, &o);
 	else if (strcmp(cmd, "rotate-key") == 0)
 		ctl_rotate_key(db, &o);
+	else if (strcmp(cmd, "set-webhook") == 0)
+		ctl_set_webhook(db, &o);
 	else if (strcmp(cmd, "purge") == 0)
 		ctl_purge_job(db, &o);
 	else if (strcmp(cmd, "purge-expired") == 0)

@@ -83,6 +83,11 @@ route_action(enum route_id id)
 		return "view_rows";
 	case ROUTE_CLAIM_HISTORY:	/* claims ledger */
 		return "view_claim_history";
+	/* Patient data read and checked, and who looked at whom. */
+	case ROUTE_VALIDATE:
+		return "validate";
+	case ROUTE_AUDIT:
+		return "view_audit";
 	default:
 		return NULL;
 	}

@@ -349,3 +349,124 @@ def test_forged_host_over_http_is_dropped():
     r = requests.get(http + "/", timeout=30, allow_redirects=False)
     assert r.status_code == 301
     assert r.headers["Location"].startswith("https://localhost:")
+
+
+# --- audit: validating a file and reading the audit log are audited ------
+
+def test_validate_and_audit_reads_are_audited(tmp_path):
+    org = new_org(tmp_path, roles=("admin", "member"))
+    m, a = org["member"], org["admin"]
+    r = m.api.post("claims/bulk/validate/",
+                   files={"file": ("c.csv", phi_csv().encode(), "text/csv")})
+    assert r.status_code == 200, r.text
+    rows = audit_rows("user_id = :'v1' AND action = 'validate'", m.id)
+    assert [x[1] for x in rows] == ["success"], rows
+    r = a.api.get("audit/")
+    assert r.status_code == 200, r.text
+    rows = audit_rows("user_id = :'v1' AND action = 'view_audit'", a.id)
+    assert [x[1] for x in rows] == ["success"], rows
+    # A member's refused look is recorded with its status.
+    assert m.api.get("audit/").status_code == 403
+    rows = audit_rows("user_id = :'v1' AND action = 'view_audit'", m.id)
+    assert [x[1] for x in rows] == ["403"], rows
+
+
+# --- the FastCGI socket: nginx's user only ---------------------------------
+
+def fcgi_record(rtype, body, rid=1):
+    return bytes([1, rtype, rid >> 8, rid & 255, len(body) >> 8,
+                  len(body) & 255, 0, 0]) + body
+
+
+def fcgi_params(pairs):
+    out = b""
+    for k, v in pairs.items():
+        k, v = k.encode(), v.encode()
+        out += bytes([len(k), len(v)]) + k + v
+    return out
+
+
+def test_fcgi_socket_is_owner_only():
+    """The socket is mode 0600, owned by the user nginx's workers run as;
+    a process of another user that gets through anyway (root ignores
+    file modes) is refused by the app (SO_PEERCRED): no answer."""
+    var = os.environ.get("BC_VAR")
+    if not var:
+        pytest.skip("BC_VAR is not set (run through scripts/test)")
+    path = os.path.join(var, "run", "fcgi.sock")
+    st = os.stat(path)
+    assert st.st_mode & 0o777 == 0o600, oct(st.st_mode)
+    # Owned by the user nginx's workers run as (they own nginx/).
+    assert st.st_uid == os.stat(os.path.join(var, "nginx")).st_uid
+    if os.geteuid() == st.st_uid:
+        pytest.skip("the tests run as the app's user: no other uid here")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(20)
+    s.connect(path)
+    req = fcgi_record(1, bytes([0, 1, 0, 0, 0, 0, 0, 0]))
+    req += fcgi_record(4, fcgi_params({
+        "REQUEST_METHOD": "GET", "REQUEST_URI": "/api/v1/health/",
+        "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1"}))
+    req += fcgi_record(4, b"") + fcgi_record(5, b"")
+    s.sendall(req)
+    got = b""
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except (ConnectionResetError, socket.timeout):
+            break
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    assert b"status" not in got and b"Status:" not in got, got[:200]
+
+
+# --- webhooks: https only, secrets sealed ----------------------------------
+
+def test_webhook_https_only_and_sealed(tmp_path):
+    from sec_util import ctl_run
+    org = new_org(tmp_path, roles=())
+    secret = "hook-" + uuid.uuid4().hex
+    f = tmp_path / "hook.secret"
+    f.write_text(secret + "\n")
+    rc, _, err = ctl_run("set-webhook", "--tin", org["tin"], "--url",
+                         "http://hooks.example.org/x", "--secret-file",
+                         str(f))
+    assert rc != 0 and "https" in err, err
+    rc, _, err = ctl_run("set-webhook", "--tin", org["tin"], "--url",
+                         "https://hooks.example.org/x", "--secret-file",
+                         str(f))
+    assert rc == 0, err
+    (row,), = psql("SELECT encode(w.secret_enc, 'hex'), w.is_active FROM"
+                   " organization_webhooks w JOIN organizations o ON"
+                   " o.id = w.organization_id WHERE o.tin = :'v1'",
+                   org["tin"])
+    assert row[1] == "t" and len(row[0]) > 2 * len(secret)
+    assert secret.encode().hex() not in row[0]
+    # The database refuses plain http elsewhere too.
+    with pytest.raises(RuntimeError):
+        psql("UPDATE organization_webhooks SET url ="
+             " 'http://hooks.example.org/y' WHERE organization_id ="
+             " (SELECT id FROM organizations WHERE tin = :'v1')",
+             org["tin"])
+    assert audit_rows("action = 'webhook_change' AND organization_id ="
+                      " (SELECT id FROM organizations WHERE tin = :'v1')",
+                      org["tin"])
+
+
+def test_token_default_expiry(tmp_path):
+    """create-token without --expires-days expires after
+    tokens.expiry_days (90 by default); list-tokens shows when."""
+    from sec_util import ctl_ok
+    org = new_org(tmp_path, roles=())
+    u = new_user(tmp_path, org["tin"], "viewer")
+    days = int(config_value("tokens.expiry_days", "90"))
+    (left,), = psql("SELECT round(extract(epoch FROM expires_at - now())"
+                    " / 86400) FROM api_tokens t JOIN users u ON"
+                    " u.id = t.user_id WHERE u.username = :'v1'",
+                    u.username)
+    assert left[0] and int(float(left[0])) == days, left
+    out = ctl_ok("list-tokens", "--username", u.username)
+    line = out.splitlines()[1].split()
+    assert line[3] != "-" and "active" in out, out
