@@ -116,8 +116,9 @@ ctl_reseal_webhooks(PGconn *db, const unsigned char *oldk,
 		free(plain);
 		p[0] = PQgetvalue(r, i, 0);
 		p[1] = hex;
-		PQclear(ctl_q(db, "UPDATE organization_webhooks SET secret_enc ="
-		    " $2::bytea WHERE organization_id = $1", 2, p));
+		PQclear(ctl_q(db, "UPDATE organization_webhooks SET"
+		    " secret_enc = $2::bytea WHERE organization_id = $1", 2,
+		    p));
 		free(hex);
 	}
 	PQclear(r);

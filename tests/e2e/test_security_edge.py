@@ -466,7 +466,7 @@ def test_token_default_expiry(tmp_path):
                     " / 86400) FROM api_tokens t JOIN users u ON"
                     " u.id = t.user_id WHERE u.username = :'v1'",
                     u.username)
-    assert left[0] and int(float(left[0])) == days, left
+    assert left and int(float(left)) == days, left
     out = ctl_ok("list-tokens", "--username", u.username)
     line = out.splitlines()[1].split()
     assert line[3] != "-" and "active" in out, out

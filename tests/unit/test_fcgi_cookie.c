@@ -25,9 +25,11 @@ test_cookie(void)
 
 	ok(find("__Host-bc_session=" TOK, out, sizeof(out)) == 43 &&
 	    strcmp(out, TOK) == 0, "single cookie");
-	ok(find("a=1; __Host-bc_session=" TOK "; b=2", out, sizeof(out)) == 43 &&
+	ok(find("a=1; __Host-bc_session=" TOK "; b=2", out,
+	    sizeof(out)) == 43 &&
 	    strcmp(out, TOK) == 0, "among others");
-	ok(find("  a=1 ;__Host-bc_session = " TOK " ", out, sizeof(out)) == 43 &&
+	ok(find("  a=1 ;__Host-bc_session = " TOK " ", out,
+	    sizeof(out)) == 43 &&
 	    strcmp(out, TOK) == 0, "spaces around name and value");
 	ok(find("__Host-bc_session=\"" TOK "\"", out, sizeof(out)) == 43 &&
 	    strcmp(out, TOK) == 0, "quoted value unquoted");
@@ -44,14 +46,16 @@ test_cookie(void)
 	    "names are case-sensitive");
 	ok(find("", out, sizeof(out)) == -1, "empty header");
 	ok(find(";;;", out, sizeof(out)) == -1, "only separators");
-	ok(find("__Host-bc_session", out, sizeof(out)) == -1, "name without '='");
+	ok(find("__Host-bc_session", out, sizeof(out)) == -1,
+	    "name without '='");
 	ok(find("__Host-bc_session=", out, sizeof(out)) == 0 && out[0] == '\0',
 	    "empty value");
 	ok(find("__Host-bc_session=a\"b", out, sizeof(out)) == -1,
 	    "quote inside a value refused");
 	ok(find("__Host-bc_session=a\\b", out, sizeof(out)) == -1,
 	    "backslash refused");
-	ok(find("__Host-bc_session=a,b", out, sizeof(out)) == -1, "comma refused");
+	ok(find("__Host-bc_session=a,b", out, sizeof(out)) == -1,
+	    "comma refused");
 	ok(find("__Host-bc_session=a\x01" "b", out, sizeof(out)) == -1,
 	    "control character refused");
 	ok(find("__Host-bc_session=\xc3\xa9", out, sizeof(out)) == -1,

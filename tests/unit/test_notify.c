@@ -95,7 +95,8 @@ main(void)
 	    "another time, another MAC");
 
 	ok(notify_webhook_url_ok("https://hooks.example.org/x"), "https");
-	ok(notify_webhook_url_ok("http://127.0.0.1:8090/hook"), "http to 127/8");
+	ok(notify_webhook_url_ok("http://127.0.0.1:8090/hook"),
+	    "http to 127/8");
 	ok(notify_webhook_url_ok("http://localhost:8090/hook"),
 	    "http to localhost");
 	ok(notify_webhook_url_ok("http://[::1]:8090/"), "http to [::1]");
