@@ -79,7 +79,7 @@ resp_write(struct req *r, const void *buf, size_t len)
  * 401 and 403, and the main request's body must not be read before it
  * is answered, so nginx answers it itself (error_page to a location that
  * returns $upstream_http_x_bulkclaims_error under the status in
- * X-Bulkclaims-Status).  401 stays 401, everything else travels as 403.
+ * X-Bulkclaims-Status).  401 stays 401, any other 4xx travels as 403.
  * body is one line of JSON (json-c escapes control characters).
  */
 static void
@@ -121,7 +121,8 @@ resp_json(struct req *r, int status, struct json_object *obj,
 		obj = NULL;
 	}
 	len = strlen(s);
-	if (r->auth_only && (status < 200 || status > 299)) {
+	/* 5xx stays itself: nginx answers its own 503 page for those. */
+	if (r->auth_only && status >= 400 && status < 500) {
 		auth_only_refusal(r, status, s, extra);
 		json_object_put(obj);
 		return;

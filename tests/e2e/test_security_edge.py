@@ -438,10 +438,10 @@ def test_webhook_https_only_and_sealed(tmp_path):
                          "https://hooks.example.org/x", "--secret-file",
                          str(f))
     assert rc == 0, err
-    (row,), = psql("SELECT encode(w.secret_enc, 'hex'), w.is_active FROM"
-                   " organization_webhooks w JOIN organizations o ON"
-                   " o.id = w.organization_id WHERE o.tin = :'v1'",
-                   org["tin"])
+    row, = psql("SELECT encode(w.secret_enc, 'hex'), w.is_active FROM"
+                " organization_webhooks w JOIN organizations o ON"
+                " o.id = w.organization_id WHERE o.tin = :'v1'",
+                org["tin"])
     assert row[1] == "t" and len(row[0]) > 2 * len(secret)
     assert secret.encode().hex() not in row[0]
     # The database refuses plain http elsewhere too.
