@@ -15,6 +15,7 @@ struct ctl_opts {
 	const char	*client_secret_file, *token_file, *payer_url;
 	const char	*new_key_file, *job, *prefix;
 	const char	*action, *kind, *from, *note;
+	const char	*url, *secret_file;
 	long		 expires_days, days;
 };
 
@@ -62,6 +63,15 @@ void	 ctl_set_deadline_rule(PGconn *db, const struct ctl_opts *o);
 void	 ctl_delete_deadline_rule(PGconn *db, const struct ctl_opts *o);
 
 /* Applies pending sql/NNN_*.sql migrations in order; 0 or -1 with err. */
+/*
+ * webhook.c: set-webhook (URL checked, secret sealed); and re-sealing
+ * every webhook secret from oldk to newk inside the caller's
+ * transaction, returning how many (exits on a secret that does not open).
+ */
+void	 ctl_set_webhook(PGconn *db, const struct ctl_opts *o);
+int	 ctl_reseal_webhooks(PGconn *db, const unsigned char *oldk,
+	    const unsigned char *newk);
+
 int	ctl_migrate(PGconn *db, const char *sqldir, struct errbuf *err);
 
 /* The sql/ folder: config sql.dir, else the source tree's. */

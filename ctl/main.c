@@ -35,6 +35,7 @@ usage(void)
 "  create-user --tin T --username U [--role admin|member|viewer]\n"
 "              [--email E] [--password-file F]\n"
 "  create-token --username U [--expires-days N] [--token-file F]\n"
+"              (default tokens.expiry_days, 90; 0 = never expires)\n"
 "  set-endpoint --provider P --transaction T --base-url URL\n"
 "              [--api-path P] [--token-path P] [--payer-id ID]\n"
 "              (api-path default by T: CLAIM_STATUS /oihub/claim/inquiry/v1,\n"
@@ -48,7 +49,10 @@ usage(void)
 "  end-sessions --username U     sign U out everywhere now\n"
 "  list-tokens --username U\n"
 "  revoke-token --prefix P [--username U]\n"
-"  rotate-key --new-key-file F   re-encrypt payer secrets, swap the key\n"
+"  rotate-key --new-key-file F   re-encrypt payer and webhook secrets,\n"
+"                                swap the key\n"
+"  set-webhook --tin T --url URL --secret-file F\n"
+"              (https://, or http:// to the local host; secret sealed)\n"
 "  purge --job ID                delete a job's rows and results now\n"
 "  purge-expired                 retention.days / audit.retention_days\n"
 "  deadline-rules [--tin T]      the deadline rules (in force for T)\n"
@@ -222,6 +226,7 @@ cmd_create_token(PGconn *db, const struct ctl_opts *o)
 	unsigned char h[32];
 	const char *p[4];
 	PGresult *r;
+	long ndays;
 
 	if (!o->username)
 		usage();
@@ -231,18 +236,21 @@ cmd_create_token(PGconn *db, const struct ctl_opts *o)
 	ctl_bytea_hex(h, hex);
 	memcpy(prefix, tok, 8);
 	prefix[8] = '\0';
-	snprintf(days, sizeof(days), "%ld", o->expires_days);
+	/* A token that never expires is a choice, not an accident. */
+	ndays = o->expires_days >= 0 ? o->expires_days :
+	    config_get_long("tokens.expiry_days", 90);
+	snprintf(days, sizeof(days), "%ld", ndays);
 	p[0] = o->username;
 	p[1] = hex;
 	p[2] = prefix;
-	p[3] = o->expires_days > 0 ? days : NULL;
+	p[3] = ndays > 0 ? days : NULL;
 	r = ctl_q1(db, "INSERT INTO api_tokens (user_id, token_hash, prefix, "
 	    "expires_at) SELECT id, $2::bytea, $3, now() + make_interval("
 	    "days => $4::int) FROM users WHERE username = $1 RETURNING id,"
 	    " user_id, (SELECT organization_id FROM users WHERE username = $1)",
 	    4, p, "no such user");
 	snprintf(detail, sizeof(detail), "prefix=%s user_id=%s expires_days=%s",
-	    prefix, PQgetvalue(r, 0, 1), o->expires_days > 0 ? days : "-");
+	    prefix, PQgetvalue(r, 0, 1), ndays > 0 ? days : "-");
 	ctl_audit(db, PQgetvalue(r, 0, 2), "token_create", NULL, "success",
 	    detail);
 	log_info("token created token_id=%s prefix=%s", PQgetvalue(r, 0, 0),
@@ -472,6 +480,8 @@ main(int argc, char *argv[])
 		{ "days", required_argument, NULL, 'd' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "note", required_argument, NULL, 'n' },
+		{ "url", required_argument, NULL, 'L' },
+		{ "secret-file", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ctl_opts o;
@@ -481,6 +491,7 @@ main(int argc, char *argv[])
 	int ch;
 
 	memset(&o, 0, sizeof(o));
+	o.expires_days = -1;	/* not given: tokens.expiry_days */
 	log_init("bulkclaimsctl", getenv("BULKCLAIMS_LOG_FILE"), 1, 0);
 	/* "+" stops at the command word; its options are parsed after it. */
 	while ((ch = getopt(argc, argv, "+c:")) != -1) {
@@ -514,6 +525,8 @@ main(int argc, char *argv[])
 		case 'U': o.payer_url = optarg; break;
 		case 'x': o.expires_days = strtol(optarg, NULL, 10); break;
 		case 'K': o.new_key_file = optarg; break;
+		case 'L': o.url = optarg; break;
+		case 'S': o.secret_file = optarg; break;
 		case 'j': o.job = optarg; break;
 		case 'X': o.prefix = optarg; break;
 		case 'y': o.action = optarg; break;
@@ -575,6 +588,8 @@ main(int argc, char *argv[])
 		ctl_revoke_token(db, &o);
 	else if (strcmp(cmd, "rotate-key") == 0)
 		ctl_rotate_key(db, &o);
+	else if (strcmp(cmd, "set-webhook") == 0)
+		ctl_set_webhook(db, &o);
 	else if (strcmp(cmd, "purge") == 0)
 		ctl_purge_job(db, &o);
 	else if (strcmp(cmd, "purge-expired") == 0)

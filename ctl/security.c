@@ -314,6 +314,7 @@ ctl_rotate_key(PGconn *db, const struct ctl_opts *o)
 	for (i = 0; i < n; i++)
 		reseal(db, r, i, oldk, newk);
 	PQclear(r);
+	n += ctl_reseal_webhooks(db, oldk, newk);
 	snprintf(detail, sizeof(detail), "secrets=%d", n);
 	ctl_audit(db, NULL, "key_rotate", NULL, "success", detail);
 	write_key(tmp, newk, st.st_uid, st.st_gid);

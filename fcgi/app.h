@@ -67,6 +67,11 @@ struct req {
 	 */
 	int		 capture;
 	char		*captured;
+	/*
+	 * nginx's auth_request pass before an upload body is read: a
+	 * refusal is sent as headers that nginx answers from (respond.c).
+	 */
+	int		 auth_only;
 };
 
 /* request.c: what handlers read of the request and the thread. */

@@ -29,12 +29,14 @@ audit_write(struct req *r, const char *action, const char *job_id,
 	PGconn *db;
 
 	/*
-	 * nginx's auth_request pass before an upload body is read: the
-	 * upload itself (or nginx's refusal page, answered by a full pass)
-	 * is audited, this check is not, or every upload would count twice.
+	 * nginx's auth_request pass before an upload body is read: an
+	 * upload it lets through is audited by the upload itself, so the
+	 * pass is not (or every upload would count twice); a refusal is
+	 * answered by nginx from this pass alone, so it is audited here.
 	 */
 	if ((ao = req_param(r, "BULKCLAIMS_AUTH_ONLY")) != NULL &&
-	    *ao != '\0' && strcmp(ao, "0") != 0)
+	    *ao != '\0' && strcmp(ao, "0") != 0 &&
+	    r->status >= 200 && r->status < 300)
 		return;
 	if ((db = req_db(r)) == NULL) {
 		log_warnx("audit: not written action=%s (no database)",
@@ -81,6 +83,11 @@ route_action(enum route_id id)
 		return "view_rows";
 	case ROUTE_CLAIM_HISTORY:	/* claims ledger */
 		return "view_claim_history";
+	/* Patient data read and checked, and who looked at whom. */
+	case ROUTE_VALIDATE:
+		return "validate";
+	case ROUTE_AUDIT:
+		return "view_audit";
 	default:
 		return NULL;
 	}

@@ -22,7 +22,7 @@ int	 auth_check(struct req *r, int csrf);
 void	 session_init(void);
 
 /*
- * session.c: authenticates the request by its bc_session cookie: the
+ * session.c: authenticates the request by its __Host-bc_session cookie: the
  * session must exist, not be idle longer than session.idle_timeout_s
  * nor older than session.max_lifetime_s, and its user must be active.
  * With csrf set the request must carry X-CSRFToken equal to the

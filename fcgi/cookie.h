@@ -11,7 +11,7 @@
 #include "limits.h"
 
 /* The session cookie's name (the browser frontend relies on it). */
-#define COOKIE_SESSION_NAME	"bc_session"
+#define COOKIE_SESSION_NAME	"__Host-bc_session"
 
 /*
  * Looks for the cookie name in a Cookie header value (RFC 6265 §4.2.1:

@@ -141,16 +141,35 @@ dispatch_require(struct req *r, const struct route *rt)
 /*
  * nginx auth_request mode (the FastCGI param BULKCLAIMS_AUTH_ONLY is set):
  * nginx asks before it reads a 10 MB upload body whether the caller may
- * send it.  Only 2xx, 401 and 403 mean something to auth_request, so
- * every other outcome answers 204 and leaves the answer to the real
- * request.  $request_method and $request_uri are the main request's.
+ * send it, and answers a refusal itself from our headers, the body
+ * unread (respond.c).  The checks are the full request's, in its order:
+ * a method the path does not route is authenticated first, then 405;
+ * only a request that would reach its handler gets 204 and its body
+ * read.  $request_method and $request_uri are the main request's.
  */
 static void
 dispatch_auth_only(struct req *r)
 {
-	if (route_path(r) == -1 ||
-	    router_match(r->method, r->path, &r->route) != ROUTE_OK) {
-		resp_headers(r, 204, NULL, -1, NULL);
+	char allow[64];
+
+	r->auth_only = 1;
+	if (route_path(r) == -1) {
+		resp_error(r, 404, "not_found", "Not found.", NULL, NULL);
+		return;
+	}
+	switch (router_match(r->method, r->path, &r->route)) {
+	case ROUTE_OK:
+		break;
+	case ROUTE_BAD_METHOD:
+		if (auth_check(r, !safe_method(r->method)) == -1)
+			return;
+		snprintf(allow, sizeof(allow), "Allow: %s\r\n",
+		    r->route.allow);
+		resp_error(r, 405, "method_not_allowed",
+		    "Method not allowed.", NULL, allow);
+		return;
+	default:
+		resp_error(r, 404, "not_found", "Not found.", NULL, NULL);
 		return;
 	}
 	if (dispatch_require(r, r->route.rt) == -1)

@@ -9,7 +9,11 @@
  * patient data: counts, ages, worker node names.
  *
  * /health answers 200 when PostgreSQL and Redis answer and at least one
- * worker is alive, else 503; the body says which check failed.
+ * worker is alive, else 503.  Anybody may ask (load balancers send no
+ * credentials), so the public answer is {"status": ...} alone, from the
+ * cheap checks (SELECT 1, PING, the worker keys); which check failed,
+ * job counts, the oldest pending job's age and the queue length are for
+ * the local host and for admins (token or session).
  * /metrics is the Prometheus text format; nginx serves it to loopback
  * only, and the app refuses other REMOTE_ADDRs too (metrics.allow_remote
  * = 1 lifts that for a scraper elsewhere).
@@ -23,6 +27,7 @@
 #include <hiredis/hiredis.h>
 
 #include "app.h"
+#include "auth.h"
 #include "celery.h"
 #include "config.h"
 #include "db.h"
@@ -49,9 +54,9 @@ struct facts {
  * How long the message at the head of the queue (the next one a worker
  * takes, highest priority first) has been there, in seconds, as seen by
  * the scrapes: the head's digest and the time (the app's clock) it was
- * first seen are kept in QUEUE_HEAD_KEY; a new head starts again at 0.  Celery
- * messages carry no sending time, so this is a lower bound of the
- * head's wait, exact enough to say that the queue does not move.
+ * first seen are kept in QUEUE_HEAD_KEY; a new head starts again at 0.
+ * Celery messages carry no sending time, so this is a lower bound of
+ * the head's wait, exact enough to say that the queue does not move.
  */
 #define QUEUE_HEAD_KEY	"bulkclaims:metrics:queue_head"
 static const char queue_head_lua[] =
@@ -99,11 +104,11 @@ queue_head_age(redisContext *c, const char *queue)
 }
 
 /*
- * Redis: PING, live worker keys, queue length and head age, used and
- * maximum memory.
+ * Redis: PING, live worker keys; with detail also the queue length and
+ * head age, used and maximum memory.
  */
 static void
-redis_facts(struct req *r, struct facts *f)
+redis_facts(struct req *r, struct facts *f, int detail)
 {
 	struct errbuf err;
 	redisContext *c;
@@ -138,6 +143,11 @@ redis_facts(struct req *r, struct facts *f)
 		freeReplyObject(rep);
 	} while (strcmp(cursor, "0") != 0 && f->workers < WORKERS_MAX &&
 	    ++rounds < 100);
+	if (!detail) {
+		if (c->err != 0)
+			req_redis_drop(r);
+		return;
+	}
 	for (pr = 0; pr <= 9; pr += 3) {
 		if (celery_queue_key(r->app->queue, pr, key, sizeof(key)) == 0)
 			continue;
@@ -181,6 +191,36 @@ pg_facts(struct req *r, struct facts *f)
 	return db;
 }
 
+/* 1 when REMOTE_ADDR is the local host (or nginx's unix socket). */
+static int
+local_caller(struct req *r)
+{
+	const char *a = req_param(r, "REMOTE_ADDR");
+
+	return a != NULL && (strcmp(a, "127.0.0.1") == 0 ||
+	    strcmp(a, "::1") == 0 || strncmp(a, "unix:", 5) == 0);
+}
+
+/*
+ * Whether the caller sees the checks' details: the local host, or an
+ * admin.  Credentials are looked at only when sent; bad ones are
+ * answered 401 (returns -1), none give the public view (0).
+ */
+static int
+health_detail(struct req *r)
+{
+	const char *h = req_param(r, "HTTP_AUTHORIZATION");
+	const char *c = req_param(r, "HTTP_COOKIE");
+
+	if (local_caller(r))
+		return 1;
+	if ((h == NULL || *h == '\0') && (c == NULL || *c == '\0'))
+		return 0;
+	if (auth_check(r, 0) == -1)
+		return -1;
+	return strcmp(r->role, "admin") == 0;
+}
+
 static void
 health(struct req *r)
 {
@@ -188,12 +228,24 @@ health(struct req *r)
 	struct facts f;
 	PGresult *res;
 	PGconn *db;
-	int ok;
+	int ok, detail;
 
+	if ((detail = health_detail(r)) == -1)
+		return;
 	memset(&f, 0, sizeof(f));
 	db = pg_facts(r, &f);
-	redis_facts(r, &f);
+	redis_facts(r, &f, detail);
+	ok = f.pg_ok && f.redis_ok && f.workers > 0;
+	if (!ok)
+		log_warnx("health: postgresql=%d redis=%d workers=%ld",
+		    f.pg_ok, f.redis_ok, f.workers);
 	o = json_object_new_object();
+	json_object_object_add(o, "status",
+	    json_object_new_string(ok ? "ok" : "unavailable"));
+	if (!detail) {
+		resp_json(r, ok ? 200 : 503, o, NULL);
+		return;
+	}
 	checks = json_object_new_object();
 
 	c = json_object_new_object();
@@ -236,14 +288,7 @@ health(struct req *r)
 		json_object_object_add(c, "error", json_object_new_string(
 		    "no worker heartbeat"));
 	json_object_object_add(checks, "workers", c);
-
-	ok = f.pg_ok && f.redis_ok && f.workers > 0;
-	json_object_object_add(o, "status",
-	    json_object_new_string(ok ? "ok" : "unavailable"));
 	json_object_object_add(o, "checks", checks);
-	if (!ok)
-		log_warnx("health: postgresql=%d redis=%d workers=%ld",
-		    f.pg_ok, f.redis_ok, f.workers);
 	resp_json(r, ok ? 200 : 503, o, NULL);
 }
 
@@ -382,7 +427,7 @@ metrics(struct req *r)
 	buf[0] = '\0';
 	memset(&f, 0, sizeof(f));
 	db = pg_facts(r, &f);
-	redis_facts(r, &f);
+	redis_facts(r, &f, 1);
 	put(buf, &len, "# HELP bulkclaims_up Whether a dependency answers.\n"
 	    "# TYPE bulkclaims_up gauge\n"
 	    "bulkclaims_up{dependency=\"postgresql\"} %d\n"

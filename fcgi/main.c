@@ -33,6 +33,26 @@
 /* Set by the main thread before it wakes the request threads. */
 static _Atomic int stopping;
 
+/*
+ * Only our own user may talk to us: the socket's mode says so, and this
+ * says it again for root and for a socket handed over by a spawner
+ * (SO_PEERCRED; fd 0 from spawn-fcgi may be any mode).
+ */
+static int
+peer_allowed(int fd)
+{
+	struct ucred cr;
+	socklen_t n = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &n) != 0)
+		return 1;	/* not a unix socket: TCP is the spawner's */
+	if (cr.uid == geteuid())
+		return 1;
+	log_warnx("refused a FastCGI connection from uid %u pid %d",
+	    (unsigned)cr.uid, (int)cr.pid);
+	return 0;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -53,6 +73,10 @@ worker_main(void *arg)
 			/* EMFILE and friends: back off instead of spinning. */
 			log_warnx("thread %d: accept failed (%d)", w->id, rc);
 			usleep(100 * 1000);
+			continue;
+		}
+		if (!peer_allowed(rq.ipcFd)) {
+			FCGX_Finish_r(&rq);
 			continue;
 		}
 		dispatch_request(w, &rq);
@@ -96,11 +120,15 @@ listen_unix(const char *path)
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		fatal("socket");
-	old = umask(0117);
+	/*
+	 * Owner only: nginx's workers run as our user (they hand us upload
+	 * files that are theirs, mode 0600), nobody else needs to connect.
+	 */
+	old = umask(0177);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
 		fatal("bind %s", path);
 	umask(old);
-	if (chmod(path, 0660) == -1)
+	if (chmod(path, 0600) == -1)
 		fatal("chmod %s", path);
 	if (listen(fd, 128) == -1)
 		fatal("listen %s", path);
@@ -180,6 +208,18 @@ main(int argc, char *argv[])
 	}
 	if (app.database_url == NULL || *app.database_url == '\0')
 		fatalx("database.url is not set");
+	/*
+	 * Without it, pagination links would carry whatever Host header a
+	 * client sent.  public.url_from_host = 1 is the explicit opt-out
+	 * for a development box behind nothing but its own nginx.
+	 */
+	if (app.public_url == NULL &&
+	    !config_get_bool("public.url_from_host", 0))
+		fatalx("public.url is not set (the service's external base "
+		    "URL, e.g. https://claims.example.org)");
+	if (app.public_url != NULL && strncmp(app.public_url, "https://",
+	    8) != 0 && strncmp(app.public_url, "http://", 7) != 0)
+		fatalx("public.url must start with https:// or http://");
 	session_init();
 	nthreads = config_get_long("fcgi.threads", 4);
 	if (nthreads < 1 || nthreads > FCGI_MAX_THREADS)

@@ -74,6 +74,35 @@ resp_write(struct req *r, const void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * A refusal in nginx's auth_request pass: auth_request understands only
+ * 401 and 403, and the main request's body must not be read before it
+ * is answered, so nginx answers it itself (error_page to a location that
+ * returns $upstream_http_x_bulkclaims_error under the status in
+ * X-Bulkclaims-Status).  401 stays 401, any other 4xx travels as 403.
+ * body is one line of JSON (json-c escapes control characters).
+ */
+static void
+auth_only_refusal(struct req *r, int status, const char *body,
+    const char *extra)
+{
+	char *hdr;
+	size_t n;
+
+	n = strlen(body) + (extra ? strlen(extra) : 0) + 96;
+	if ((hdr = malloc(n)) == NULL) {
+		resp_headers(r, 403, NULL, 0, NULL);
+		r->status = status;
+		return;
+	}
+	snprintf(hdr, n, "X-Bulkclaims-Status: %d\r\n"
+	    "X-Bulkclaims-Error: %s\r\n%s", status, body, extra ? extra : "");
+	resp_headers(r, status == 401 ? 401 : 403, NULL, 0, hdr);
+	/* The access log and the audit row keep the real answer. */
+	r->status = status;
+	free(hdr);
+}
+
 void
 resp_json(struct req *r, int status, struct json_object *obj,
     const char *extra)
@@ -92,6 +121,12 @@ resp_json(struct req *r, int status, struct json_object *obj,
 		obj = NULL;
 	}
 	len = strlen(s);
+	/* 5xx stays itself: nginx answers its own 503 page for those. */
+	if (r->auth_only && status >= 400 && status < 500) {
+		auth_only_refusal(r, status, s, extra);
+		json_object_put(obj);
+		return;
+	}
 	if (r->capture && r->captured == NULL)
 		r->captured = strdup(s);
 	if (resp_headers(r, status, NULL, (long long)len, extra) == 0)

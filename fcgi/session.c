@@ -8,9 +8,12 @@
  * Password checks are Argon2id (64 MiB each): at most LOGIN_MAX_VERIFY
  * run at once, because a verify whose allocation fails returns -1 like a
  * wrong password (libsodium cannot tell them apart), so unbounded
- * concurrency turns memory pressure into refused good passwords.
- * Logins are throttled per account and per address in the database (all
- * threads, all processes).
+ * concurrency turns memory pressure into refused good passwords.  A
+ * login that finds no free slot is answered 503 at once.
+ * Logins are throttled in the database (all threads, all processes) per
+ * account and address with growing delays, per account from everywhere
+ * with a high ceiling, and per address: a guesser slows itself down
+ * without locking the account's user out.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -38,7 +41,9 @@
 static long	idle_timeout_s = 900;
 static long	max_lifetime_s = 43200;
 static long	max_failures = 5;
+static long	max_failures_acct = 100;
 static long	max_failures_addr = 100;
+static long	delay_base_s = 30;
 static long	window_s = 900;
 
 static sem_t	verify_slots;
@@ -73,24 +78,32 @@ static const char sql_user_by_id[] =
 	" JOIN organizations o ON o.id = u.organization_id WHERE u.id = $1";
 
 /*
- * Failures of the account (since its last success) and of the address
- * within the window, and the seconds until the oldest of them leaves it.
+ * Within the window: failures of this account from this address since
+ * the pair's last success, and seconds since the newest of them; the
+ * account's failures from anywhere since its last success, and seconds
+ * until the oldest leaves the window; the address's failures (any
+ * account), and seconds until the oldest leaves.
  */
 static const char sql_throttle[] =
-	"WITH a AS (SELECT at FROM login_attempts"
-	"  WHERE username_hash = digest(lower($1), 'sha256') AND NOT success"
-	"  AND at > now() - make_interval(secs => $3::int)"
-	"  AND at > coalesce((SELECT max(at) FROM login_attempts"
-	"   WHERE username_hash = digest(lower($1), 'sha256') AND success),"
-	"   '-infinity')),"
-	" b AS (SELECT at FROM login_attempts WHERE address = $2"
-	"  AND NOT success AND at > now() - make_interval(secs => $3::int))"
-	" SELECT (SELECT count(*) FROM a),"
-	" coalesce(ceil(extract(epoch from (SELECT min(at) FROM a)"
+	"WITH u AS (SELECT at, address, success FROM login_attempts"
+	"  WHERE username_hash = digest(lower($1), 'sha256')"
+	"  AND at > now() - make_interval(secs => $3::int)),"
+	" s AS (SELECT coalesce(max(at) FILTER (WHERE success),"
+	"  '-infinity') AS acct_ok, coalesce(max(at) FILTER (WHERE success"
+	"  AND address = $2), '-infinity') AS pair_ok FROM u),"
+	" p AS (SELECT count(*) AS n, max(at) AS last FROM u, s"
+	"  WHERE NOT success AND address = $2 AND at > s.pair_ok),"
+	" a AS (SELECT count(*) AS n, min(at) AS first FROM u, s"
+	"  WHERE NOT success AND at > s.acct_ok),"
+	" b AS (SELECT count(*) AS n, min(at) AS first FROM login_attempts"
+	"  WHERE address = $2 AND NOT success"
+	"  AND at > now() - make_interval(secs => $3::int))"
+	" SELECT p.n, coalesce(floor(extract(epoch from now() - p.last))::int,"
+	"  0), a.n, coalesce(ceil(extract(epoch from a.first"
 	"  + make_interval(secs => $3::int) - now()))::int, 1),"
-	" (SELECT count(*) FROM b),"
-	" coalesce(ceil(extract(epoch from (SELECT min(at) FROM b)"
-	"  + make_interval(secs => $3::int) - now()))::int, 1)";
+	" b.n, coalesce(ceil(extract(epoch from b.first"
+	"  + make_interval(secs => $3::int) - now()))::int, 1)"
+	" FROM p, a, b";
 
 static const char sql_attempt[] =
 	"INSERT INTO login_attempts (username_hash, address, success)"
@@ -127,8 +140,11 @@ session_init(void)
 	idle_timeout_s = config_get_long("session.idle_timeout_s", 900);
 	max_lifetime_s = config_get_long("session.max_lifetime_s", 43200);
 	max_failures = config_get_long("login.max_failures", 5);
+	max_failures_acct = config_get_long("login.max_failures_per_account",
+	    100);
 	max_failures_addr = config_get_long("login.max_failures_per_address",
 	    100);
+	delay_base_s = config_get_long("login.delay_base_s", 30);
 	window_s = config_get_long("login.window_s", 900);
 	if (idle_timeout_s < 1)
 		idle_timeout_s = 900;
@@ -138,15 +154,20 @@ session_init(void)
 		max_failures = 5;
 	if (max_failures_addr < max_failures)
 		max_failures_addr = max_failures;
+	if (max_failures_acct < max_failures)
+		max_failures_acct = max_failures;
 	if (window_s < 1)
 		window_s = 900;
+	if (delay_base_s < 1 || delay_base_s > window_s)
+		delay_base_s = window_s < 30 ? window_s : 30;
 	if (sem_init(&verify_slots, 0, LOGIN_MAX_VERIFY) != 0)
 		fatal("sem_init");
 	/* Now, not beside the first logins' own 64 MiB checks. */
 	pthread_once(&dummy_once, make_dummy);
 	log_info("sessions idle_timeout_s=%ld max_lifetime_s=%ld "
-	    "login.max_failures=%ld per_address=%ld window_s=%ld",
-	    idle_timeout_s, max_lifetime_s, max_failures, max_failures_addr,
+	    "login.max_failures=%ld per_account=%ld per_address=%ld "
+	    "delay_base_s=%ld window_s=%ld", idle_timeout_s, max_lifetime_s,
+	    max_failures, max_failures_acct, max_failures_addr, delay_base_s,
 	    window_s);
 }
 
@@ -343,21 +364,16 @@ is_json(const char *ct)
 
 /*
  * Checks pw against hash (NULL: the dummy) with a bounded number of
- * checks at once.  Returns 1 match, 0 mismatch, -1 no slot in time.
+ * checks at once.  Returns 1 match, 0 mismatch, -1 no free slot (never
+ * waited for: a waiting login holds a FastCGI thread).
  */
 static int
 verify_password(const char *hash, const char *pw)
 {
-	struct timespec ts;
 	int rc, e;
 
 	pthread_once(&dummy_once, make_dummy);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += LOGIN_VERIFY_WAIT_S;
-	while ((rc = sem_timedwait(&verify_slots, &ts)) == -1 &&
-	    errno == EINTR)
-		;
-	if (rc == -1)
+	if (sem_trywait(&verify_slots) == -1)
 		return -1;
 	errno = 0;
 	if (hash == NULL)
@@ -423,17 +439,38 @@ record_attempt(struct req *r, const char *user, int success)
 }
 
 /*
- * Answers 429 and returns 1 when the account or the address has too
- * many recent failures; 0 to go on, -1 after a database error answer.
+ * The wait a pair (account, address) with n failures owes after its
+ * newest one: none below login.max_failures, then delay_base_s doubling
+ * with every further failure, at most the window.
+ */
+static long
+pair_delay(long n)
+{
+	long d = delay_base_s, k;
+
+	if (n < max_failures)
+		return 0;
+	for (k = max_failures; k < n && d < window_s; k++)
+		d *= 2;
+	return d < window_s ? d : window_s;
+}
+
+/*
+ * Answers 429 and returns 1 when this address has guessed this
+ * account's password too often (growing delays), the account has too
+ * many failures from everywhere (login.max_failures_per_account, set
+ * high: a guesser must not lock its user out from a few addresses), or
+ * the address from every account; 0 to go on, -1 after a database error
+ * answer.  Throttled attempts are not recorded: they extend nothing.
  */
 static int
 throttled(struct req *r, const char *user)
 {
-	const char *p[3];
+	const char *p[3], *why = NULL;
 	char win[24], hdr[64];
 	struct errbuf err;
 	PGresult *res;
-	long acct, addr, retry;
+	long pair, since, acct, addr, wait, retry = 0;
 
 	snprintf(win, sizeof(win), "%ld", window_s);
 	p[0] = user;
@@ -443,24 +480,32 @@ throttled(struct req *r, const char *user)
 		resp_db_error(r, &err);
 		return -1;
 	}
-	acct = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-	addr = strtol(PQgetvalue(res, 0, 2), NULL, 10);
-	retry = 0;
-	if (acct >= max_failures)
-		retry = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+	pair = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	since = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+	acct = strtol(PQgetvalue(res, 0, 2), NULL, 10);
+	addr = strtol(PQgetvalue(res, 0, 4), NULL, 10);
+	if ((wait = pair_delay(pair) - since) > 0) {
+		retry = wait;
+		why = "account_address";
+	}
+	if (acct >= max_failures_acct) {
+		wait = strtol(PQgetvalue(res, 0, 3), NULL, 10);
+		if (wait > retry)
+			retry = wait;
+		why = "account";
+	}
 	if (addr >= max_failures_addr) {
-		long ra = strtol(PQgetvalue(res, 0, 3), NULL, 10);
-
-		if (ra > retry)
-			retry = ra;
+		wait = strtol(PQgetvalue(res, 0, 5), NULL, 10);
+		if (wait > retry)
+			retry = wait;
+		why = "address";
 	}
 	PQclear(res);
-	if (acct < max_failures && addr < max_failures_addr)
+	if (why == NULL)
 		return 0;
 	if (retry < 1)
 		retry = 1;
-	audit_write(r, "login_failed", NULL, "throttled",
-	    acct >= max_failures ? "account" : "address");
+	audit_write(r, "login_failed", NULL, "throttled", why);
 	snprintf(hdr, sizeof(hdr), "Retry-After: %ld\r\n", retry);
 	resp_error(r, 429, "login_throttled",
 	    "Too many failed sign-in attempts. Please wait and try again.",
@@ -512,7 +557,7 @@ void
 session_login(struct req *r)
 {
 	char body[LOGIN_MAX_BODY], user[LOGIN_MAX_USERNAME + 1];
-	char pw[LOGIN_MAX_PASSWORD + 1];
+	char pw[LOGIN_MAX_PASSWORD + 1], ra[48];
 	const char *why, *p[1], *hash;
 	struct errbuf err;
 	PGresult *res;
@@ -562,9 +607,11 @@ session_login(struct req *r)
 	ok = verify_password(hash, pw);
 	if (ok == -1) {
 		PQclear(res);
+		snprintf(ra, sizeof(ra), "Retry-After: %d\r\n",
+		    LOGIN_BUSY_RETRY_S);
 		resp_error(r, 503, "busy",
 		    "The server is busy. Please try again in a moment.",
-		    NULL, "Retry-After: 5\r\n");
+		    NULL, ra);
 		goto out;
 	}
 	if (ok != 1 || hash == NULL || !active) {

@@ -130,8 +130,10 @@
 /* Password checks at once: each Argon2id verify allocates 64 MiB, and a
  * failed allocation looks like a wrong password. */
 #define LOGIN_MAX_VERIFY	2
-/* Seconds a login waits for a verify slot before answering 503. */
-#define LOGIN_VERIFY_WAIT_S	10
+/* Retry-After (seconds) of a login refused because both verify slots
+ * are busy: a login never waits for one, it would hold one of the four
+ * FastCGI threads that progress polls and downloads need. */
+#define LOGIN_BUSY_RETRY_S	1
 /* Session cookie and CSRF token: 32 random bytes, URL-safe base64. */
 #define SESSION_TOKEN_BYTES	32
 #define SESSION_TOKEN_CHARS	43

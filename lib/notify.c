@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -114,7 +115,7 @@ discard_cb(char *p, size_t size, size_t nmemb, void *arg)
 
 int
 notify_email_send(const char *url, const char *from, const char *to,
-    const char *msg, long timeout_ms, struct errbuf *err)
+    const char *msg, int require_tls, long timeout_ms, struct errbuf *err)
 {
 	struct curl_slist *rcpt = NULL;
 	struct upload u;
@@ -140,8 +141,14 @@ notify_email_send(const char *url, const char *from, const char *to,
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	/* Use TLS when the server offers it (smtps:// always does). */
-	curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+	/*
+	 * Job ids and counts are no patient data, but a mail in the clear
+	 * can be read or altered on the way: STARTTLS is required unless
+	 * the configuration says the relay is local (smtps:// always is
+	 * TLS).
+	 */
+	curl_easy_setopt(c, CURLOPT_USE_SSL, require_tls ?
+	    (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
 	cc = curl_easy_perform(c);
 	curl_slist_free_all(rcpt);
 	curl_easy_cleanup(c);
@@ -194,26 +201,90 @@ notify_hmac_hex(const char *secret, const char *body, size_t len,
 	sodium_memzero(&st, sizeof(st));
 }
 
+/* The host part of an http:// URL is the local host. */
+static int
+loopback_http(const char *url)
+{
+	static const char *const hosts[] = { "127.", "localhost:",
+	    "localhost/", "[::1]:", "[::1]/" };
+	const char *h;
+	size_t i, n;
+
+	if (strncasecmp(url, "http://", 7) != 0)
+		return 0;
+	h = url + 7;
+	if (strcmp(h, "localhost") == 0 || strcmp(h, "[::1]") == 0)
+		return 1;
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
+		if (strncasecmp(h, hosts[i], strlen(hosts[i])) == 0)
+			break;
+	if (i == sizeof(hosts) / sizeof(hosts[0]))
+		return 0;
+	if (i > 0)
+		return 1;
+	/* 127.a.b.c, then the end of the host. */
+	n = strspn(h, "0123456789.");
+	return h[n] == '\0' || h[n] == ':' || h[n] == '/';
+}
+
+int
+notify_webhook_url_ok(const char *url)
+{
+	if (url == NULL || strlen(url) > 2048 ||
+	    strpbrk(url, " \t\r\n") != NULL)
+		return 0;
+	if (strncasecmp(url, "https://", 8) == 0)
+		return url[8] != '\0' && url[8] != '/';
+	return loopback_http(url);
+}
+
+void
+notify_webhook_signature(const char *secret, long long t, const char *body,
+    size_t len, char out[NOTIFY_SIG_MAX])
+{
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_state st;
+	char ts[24], hex[65];
+	int n;
+
+	n = snprintf(ts, sizeof(ts), "%lld.", t);
+	crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret,
+	    strlen(secret));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)ts,
+	    (unsigned long long)n);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, len);
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
+	sodium_memzero(&st, sizeof(st));
+	snprintf(out, NOTIFY_SIG_MAX, "t=%lld,v1=%s", t, hex);
+}
+
 int
 notify_webhook_send(const char *url, const char *secret, const char *body,
     long timeout_ms, struct errbuf *err)
 {
 	struct curl_slist *h = NULL;
-	char sig[65], line[128];
+	char sig[NOTIFY_SIG_MAX], line[160];
 	long code = 0;
 	CURLcode cc;
 	CURL *c;
 
+	if (!notify_webhook_url_ok(url))
+		return errbuf_set(err, "notify: webhook URL refused (https "
+		    "only, or http to the local host)");
 	if ((c = curl_easy_init()) == NULL)
 		return errbuf_set(err, "notify: curl_easy_init failed");
-	notify_hmac_hex(secret, body, strlen(body), sig);
+	notify_webhook_signature(secret, (long long)time(NULL), body,
+	    strlen(body), sig);
 	h = curl_slist_append(h, "Content-Type: application/json");
 	h = curl_slist_append(h, "X-Bulkclaims-Event: job.finished");
-	snprintf(line, sizeof(line), "X-Bulkclaims-Signature: sha256=%s", sig);
+	snprintf(line, sizeof(line), "X-Bulkclaims-Signature: %s", sig);
 	h = curl_slist_append(h, line);
 	h = curl_slist_append(h, "Expect:");
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
+	    strncasecmp(url, "https://", 8) == 0 ? "https" : "http");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);

@@ -35,26 +35,49 @@ char	*notify_email_build(const struct notify_job *j, const char *from,
 
 /*
  * Sends msg over SMTP (url "smtp://host:port" or "smtps://..."), from
- * and to as envelope addresses, within timeout_ms.  Returns 0, or -1
- * with err (no message content in it).
+ * and to as envelope addresses, within timeout_ms.  require_tls: 1 to
+ * fail unless the link is encrypted (smtps://, or STARTTLS that the
+ * server must offer), 0 to send in the clear when it offers none (a
+ * local relay).  Returns 0, or -1 with err (no message content in it).
  */
 int	notify_email_send(const char *url, const char *from, const char *to,
-	    const char *msg, long timeout_ms, struct errbuf *err);
+	    const char *msg, int require_tls, long timeout_ms,
+	    struct errbuf *err);
+
+/*
+ * 1 if url is a webhook URL we send to: https://, or http:// to the
+ * local host only (127.0.0.0/8, [::1], localhost), where no network
+ * lies between us and the receiver.
+ */
+int	notify_webhook_url_ok(const char *url);
 
 /* The webhook's JSON body (malloc'd), or NULL when out of memory. */
 char	*notify_webhook_body(const struct notify_job *j);
 
 /*
  * HMAC-SHA256 of body under secret, as 64 lower-case hex characters
- * plus NUL in out.  The receiver recomputes it over the raw body.
+ * plus NUL in out.
  */
 void	notify_hmac_hex(const char *secret, const char *body, size_t len,
 	    char out[65]);
 
+/* "t=<unix>,v1=<hex>": its size with NUL. */
+#define NOTIFY_SIG_MAX	96
+
 /*
- * POSTs body to url as application/json with the headers
- * X-Bulkclaims-Event: job.finished and X-Bulkclaims-Signature:
- * sha256=<hex>.  Returns 0 on a 2xx answer, -1 with err otherwise.
+ * The webhook signature header's value for body sent at unix time t:
+ * "t=<t>,v1=<hex HMAC-SHA256 under secret of "<t>.<body>">".  The
+ * receiver recomputes it over the raw body and refuses a t outside its
+ * replay window (docs/operations.md).
+ */
+void	notify_webhook_signature(const char *secret, long long t,
+	    const char *body, size_t len, char out[NOTIFY_SIG_MAX]);
+
+/*
+ * POSTs body to url (notify_webhook_url_ok, else -1) as
+ * application/json with the headers X-Bulkclaims-Event: job.finished
+ * and X-Bulkclaims-Signature (notify_webhook_signature, now); no
+ * redirects are followed.  Returns 0 on a 2xx answer, -1 with err.
  */
 int	notify_webhook_send(const char *url, const char *secret,
 	    const char *body, long timeout_ms, struct errbuf *err);

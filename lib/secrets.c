@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -61,6 +62,7 @@ secrets_key_load(const char *path, unsigned char key[SECRETS_KEY_LEN],
 {
 	char hex[SECRETS_KEY_LEN * 2 + 8];
 	size_t binlen = 0;
+	struct stat st;
 	ssize_t n;
 	int fd;
 
@@ -68,6 +70,17 @@ secrets_key_load(const char *path, unsigned char key[SECRETS_KEY_LEN],
 		return errbuf_set(err, "secrets.key_file is not set");
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return errbuf_set(err, "%s: %s", path, strerror(errno));
+	/* The key opens every payer and webhook secret: its owner alone. */
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return errbuf_set(err, "%s: %s", path, strerror(errno));
+	}
+	if ((st.st_mode & 077) != 0) {
+		close(fd);
+		return errbuf_set(err, "%s: the key file is open to group or "
+		    "others (mode %03o); refusing it: chmod 600 %s", path,
+		    (unsigned)(st.st_mode & 0777), path);
+	}
 	n = read(fd, hex, sizeof(hex) - 1);
 	close(fd);
 	if (n < 0)

@@ -41,7 +41,8 @@ int	secrets_token_hash(const char *token, unsigned char out[32]);
 
 /*
  * Reads the 32-byte key (64 hex characters, optional trailing newline)
- * from path into key.  Returns 0 or -1 with err.
+ * from path into key.  A file that group or others may read or write
+ * is refused.  Returns 0 or -1 with err.
  */
 int	secrets_key_load(const char *path, unsigned char key[SECRETS_KEY_LEN],
 	    struct errbuf *err);

@@ -9,15 +9,19 @@
  * failed.
  *
  * Email: to the uploading user's address, from notify.from, through
- * notify.smtp_url (no URL: no email).  Webhook: the organisation's row
- * in organization_webhooks, if active.  Both say only the job id, its
- * status, the counts and a link (public.url); nothing from the rows.
+ * notify.smtp_url (no URL: no email), STARTTLS required unless
+ * notify.smtp_require_tls = 0.  Webhook: the organisation's row in
+ * organization_webhooks, if active, its secret sealed under
+ * secrets.key_file (bulkclaimsctl set-webhook), signed with a timestamp.
+ * Both say only the job id, its status, the counts and a link
+ * (public.url); nothing from the rows.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
+#include <sodium.h>
 
 #include "celery.h"
 #include "config.h"
@@ -26,6 +30,7 @@
 #include "log.h"
 #include "notify.h"
 #include "redisconn.h"
+#include "secrets.h"
 #include "task_csv.h"
 #include "task_db.h"
 #include "util.h"
@@ -92,12 +97,41 @@ delivered(PGconn *db, const char *job_id, const char *channel,
 	json_object_object_add(out, channel, json_object_new_boolean(1));
 }
 
+/*
+ * Opens the webhook secret of the query's row (column 9 sealed, 12 the
+ * organisation) into *out (malloc'd; the caller wipes and frees it).
+ * Returns 0, or -1 with err.
+ */
+static int
+webhook_secret(PGresult *r, char **out, struct errbuf *err)
+{
+	unsigned char key[SECRETS_KEY_LEN], *sealed;
+	size_t sealedlen;
+	char ad[64];
+	int rc;
+
+	if (PQgetisnull(r, 0, 9))
+		return errbuf_set(err, "webhook secret not sealed (run "
+		    "bulkclaimsctl set-webhook)");
+	sealed = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 9),
+	    &sealedlen);
+	if (sealed == NULL)
+		return errbuf_set(err, "out of memory");
+	snprintf(ad, sizeof(ad), "webhook:%s", PQgetvalue(r, 0, 12));
+	rc = secrets_key_load(config_get("secrets.key_file", NULL), key,
+	    err) == 0 && secrets_open(key, ad, sealed, sealedlen, out,
+	    err) == 0 ? 0 : -1;
+	sodium_memzero(key, sizeof(key));
+	PQfreemem(sealed);
+	return rc;
+}
+
 int
 task_notify_job(struct task_ctx *ctx, struct json_object *args,
     struct json_object *kwargs, struct task_result *res)
 {
 	const char *job_id = NULL, *p[1], *smtp, *from, *pub;
-	char link[1024], *msg, *body;
+	char link[1024], *msg, *body, *secret;
 	struct notify_job j;
 	struct json_object *out;
 	struct errbuf err;
@@ -124,8 +158,9 @@ task_notify_job(struct task_ctx *ctx, struct json_object *args,
 	    "j.processed_rows, j.success_count, j.failure_count, "
 	    "extract(epoch FROM COALESCE(j.completed_at, now()))::bigint, "
 	    "COALESCE(u.email, ''), j.email_sent_at IS NOT NULL, "
-	    "COALESCE(w.url, ''), COALESCE(w.secret, ''), "
-	    "COALESCE(w.is_active, false), j.webhook_sent_at IS NOT NULL "
+	    "COALESCE(w.url, ''), w.secret_enc, "
+	    "COALESCE(w.is_active, false), j.webhook_sent_at IS NOT NULL, "
+	    "j.organization_id "
 	    "FROM csv_jobs j JOIN users u ON u.id = j.user_id "
 	    "LEFT JOIN organization_webhooks w "
 	    "ON w.organization_id = j.organization_id WHERE j.id = $1", 1, p);
@@ -163,7 +198,8 @@ task_notify_job(struct task_ctx *ctx, struct json_object *args,
 		if (msg == NULL)
 			log_warnx("notify job=%s: %s", job_id, err.msg);
 		else if (notify_email_send(smtp, from, PQgetvalue(r, 0, 6), msg,
-		    tmo, &err) == -1) {
+		    config_get_bool("notify.smtp_require_tls", 1), tmo,
+		    &err) == -1) {
 			log_warnx("notify job=%s: %s", job_id, err.msg);
 			failed = 1;
 		} else
@@ -172,16 +208,22 @@ task_notify_job(struct task_ctx *ctx, struct json_object *args,
 	}
 	if (PQgetvalue(r, 0, 8)[0] != '\0' && PQgetvalue(r, 0, 10)[0] == 't' &&
 	    PQgetvalue(r, 0, 11)[0] != 't') {
+		secret = NULL;
 		if ((body = notify_webhook_body(&j)) == NULL)
 			failed = 1;
-		else if (notify_webhook_send(PQgetvalue(r, 0, 8),
-		    PQgetvalue(r, 0, 9), body, tmo, &err) == -1) {
+		else if (webhook_secret(r, &secret, &err) == -1 ||
+		    notify_webhook_send(PQgetvalue(r, 0, 8), secret, body, tmo,
+		    &err) == -1) {
 			log_warnx("notify job=%s: %s (retry %ld)", job_id,
 			    err.msg, ctx->retries);
 			failed = 1;
 		} else
 			delivered(db, job_id, "webhook", out,
 			    "webhook delivered");
+		if (secret != NULL) {
+			sodium_memzero(secret, strlen(secret));
+			free(secret);
+		}
 		free(body);
 	}
 	PQclear(r);

@@ -149,8 +149,8 @@ test('sign in with the keyboard', async () => {
 
 test('the session cookie is HttpOnly, Secure and SameSite=Strict', async () => {
   const cookies = await S.context.cookies(URL_BASE);
-  const c = cookies.find((x) => x.name === 'bc_session');
-  assert(c, `no bc_session cookie (have: ${cookies.map((x) => x.name).join(', ')})`);
+  const c = cookies.find((x) => x.name === '__Host-bc_session');
+  assert(c, `no __Host-bc_session cookie (have: ${cookies.map((x) => x.name).join(', ')})`);
   assert(c.httpOnly, 'HttpOnly');
   assert(c.secure, 'Secure');
   eq(c.sameSite, 'Strict', 'SameSite');
@@ -921,7 +921,7 @@ test('a purged job says so and offers no downloads', async () => {
 
 test('sign out, then be refused', async () => {
   const { page } = S;
-  const old = S.sessionCookie || ((await S.context.cookies(URL_BASE)).find((c) => c.name === 'bc_session') || {}).value;
+  const old = S.sessionCookie || ((await S.context.cookies(URL_BASE)).find((c) => c.name === '__Host-bc_session') || {}).value;
   assert(old, 'a session cookie before signing out');
   await page.click('#signout');
   await waitH1(page, 'Sign in');
@@ -931,9 +931,9 @@ test('sign out, then be refused', async () => {
   const r1 = await page.request.get(URL_BASE + '/api/v1/claims/csv-jobs/');
   eq(r1.status(), 401, 'jobs list after sign-out');
   // … and so is the old cookie, replayed: the session is gone on the server.
-  const r2 = await rawRequest('GET', '/api/v1/claims/csv-jobs/', { headers: { Cookie: `bc_session=${old}` } });
+  const r2 = await rawRequest('GET', '/api/v1/claims/csv-jobs/', { headers: { Cookie: `__Host-bc_session=${old}` } });
   eq(r2.status, 401, 'old session cookie after sign-out');
-  const r3 = await rawRequest('GET', `/api/v1/claims/csv-jobs/${S.jobId || '00000000-0000-4000-8000-000000000000'}/`, { headers: { Cookie: `bc_session=${old}` } });
+  const r3 = await rawRequest('GET', `/api/v1/claims/csv-jobs/${S.jobId || '00000000-0000-4000-8000-000000000000'}/`, { headers: { Cookie: `__Host-bc_session=${old}` } });
   eq(r3.status, 401, 'a job with the old cookie');
   // A job address shows the sign-in page, not the job.
   if (S.jobId) {
@@ -959,7 +959,7 @@ test('automatic logoff after the idle time, with a warning first', async () => {
     } catch {
       // rate limited (nginx shares a zone with sign-in): the default
     }
-    const cookie = (await context.cookies(URL_BASE)).find((c) => c.name === 'bc_session');
+    const cookie = (await context.cookies(URL_BASE)).find((c) => c.name === '__Host-bc_session');
     await page.clock.fastForward((idle - 30) * 1000);
     const warning = page.locator('#idle-warning');
     await until(() => warning.isVisible(), { what: 'the idle warning' });
@@ -971,7 +971,7 @@ test('automatic logoff after the idle time, with a warning first', async () => {
     assert(/signed out automatically after/i.test(msg), `the message says so: ${msg}`);
     await screenshot(page, 'idle-signed-out');
     // The page ended the session on the server too.
-    await until(async () => (await rawRequest('GET', '/api/v1/claims/csv-jobs/', { headers: { Cookie: `bc_session=${cookie.value}` } })).status === 401,
+    await until(async () => (await rawRequest('GET', '/api/v1/claims/csv-jobs/', { headers: { Cookie: `__Host-bc_session=${cookie.value}` } })).status === 401,
       { what: 'the server session to be gone' });
   } finally {
     await context.close();

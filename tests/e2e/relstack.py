@@ -42,6 +42,9 @@ payer.outage_backoff_max_ms = 4000
 debug.failpoints = 1
 debug.failpoint_file = @RUN@/failpoint
 notify.smtp_url = smtp://127.0.0.1:%d
+# The test's SMTP sink is plain, on loopback: STARTTLS is required by
+# default and turned off here, explicitly, for this stack alone.
+notify.smtp_require_tls = 0
 notify.from = bulkclaims@localhost
 notify.retry_base_s = 1
 """ % (SMTP_PORT,)
@@ -151,6 +154,16 @@ class Stack:
         r = self.get("claims/csv-jobs/%s/results/" % job_id)
         assert r.status_code == 200, r.text
         return list(csv.DictReader(io.StringIO(r.text)))
+
+    def ctl(self, *args):
+        """bulkclaimsctl on this stack's configuration."""
+        ctl = os.environ.get("BC_CTL", os.path.join(
+            REPO, "build-test", "ctl", "bulkclaimsctl"))
+        r = subprocess.run([ctl, "-c", os.path.join(
+            self.info["BC_STATE"], "bulkclaims.conf")] + list(args),
+            capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
 
     # --- database, simulator, processes ---------------------------------
     def psql(self, sql):

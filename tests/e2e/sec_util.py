@@ -23,6 +23,10 @@ PHI_ROWS = [
      "SECSUB332211"),
 ]
 
+# Terms the tests search for (rows/?q=...): a search term is whatever a
+# user typed, a name or a claim number, and must not reach a log either.
+SEARCH_TERMS = ["Qzsearchterm4417", "SECZE0000002"]
+
 
 def phi_csv(rows=PHI_ROWS):
     return HEADER + "".join(",".join(r) + "\n" for r in rows)
@@ -179,7 +183,7 @@ class Browser:
         return r
 
     def cookie(self):
-        return self.s.cookies.get("bc_session")
+        return self.s.cookies.get("__Host-bc_session")
 
     def request(self, method, path, csrf=True, **kw):
         headers = kw.pop("headers", {})

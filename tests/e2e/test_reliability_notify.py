@@ -1,7 +1,11 @@
 """Job-end notifications on the reliability stack (relstack.py): an email
 through a tiny SMTP sink and a signed webhook to a local receiver that
 fails once (the worker retries with backoff).  Neither carries patient
-data: counts, status, a link."""
+data: counts, status, a link.
+
+The receiver checks the signature as docs/operations.md tells receivers
+to: X-Bulkclaims-Signature "t=<unix>,v1=<hex>", v1 the HMAC-SHA256 of
+"<t>.<raw body>" under the secret, t within the replay window."""
 import hashlib
 import hmac
 import http.server
@@ -77,6 +81,24 @@ class SmtpSink(threading.Thread):
         self.sock.close()
 
 
+# The receiver's replay window (seconds either side of its clock).
+REPLAY_WINDOW_S = 300
+
+
+def verify_signature(secret, header, body, now=None):
+    """True if header signs body under secret within the replay window."""
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        t = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs((now or time.time()) - t) > REPLAY_WINDOW_S:
+        return False
+    mac = hmac.new(secret.encode(), b"%d." % t + body,
+                   hashlib.sha256).hexdigest()
+    return hmac.compare_digest(mac, parts.get("v1", ""))
+
+
 class Hooks(http.server.BaseHTTPRequestHandler):
     calls = []
     fail_first = True
@@ -100,7 +122,7 @@ def stack(tmp_path_factory):
     s.stop()
 
 
-def test_email_and_webhook_on_completion(stack):
+def test_email_and_webhook_on_completion(stack, tmp_path):
     """A finished job sends one email to the uploader (status, counts,
     link; no names) and one webhook signed with HMAC-SHA256 under the
     organisation's secret; the webhook answered 500 once and was
@@ -111,13 +133,21 @@ def test_email_and_webhook_on_completion(stack):
     srv = http.server.HTTPServer(("127.0.0.1", HOOK_PORT), Hooks)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     secret = uuid.uuid4().hex
+    secret_file = tmp_path / "hook.secret"
+    secret_file.write_text(secret + "\n")
     try:
-        s.psql("INSERT INTO organization_webhooks (organization_id, url, "
-               "secret) SELECT organization_id, "
-               "'http://127.0.0.1:%d/hook', '%s' FROM users WHERE "
-               "username = 'demo' ON CONFLICT (organization_id) DO UPDATE "
-               "SET url = EXCLUDED.url, secret = EXCLUDED.secret, "
-               "is_active = true" % (HOOK_PORT, secret))
+        (tin,), = s.psql("SELECT o.tin FROM organizations o JOIN users u"
+                         " ON u.organization_id = o.id WHERE"
+                         " u.username = 'demo'")
+        s.ctl("set-webhook", "--tin", tin, "--url",
+              "http://127.0.0.1:%d/hook" % HOOK_PORT, "--secret-file",
+              str(secret_file))
+        # Sealed at rest: the secret is nowhere in the row.
+        (row,), = s.psql("SELECT encode(secret_enc, 'hex') FROM"
+                         " organization_webhooks o JOIN users u ON"
+                         " u.organization_id = o.organization_id WHERE"
+                         " u.username = 'demo'")
+        assert row and secret.encode().hex() not in row
         r = s.upload(claims_csv(20, "RMAIL"))
         assert r.status_code == 201, r.text
         job = r.json()["id"]
@@ -136,8 +166,12 @@ def test_email_and_webhook_on_completion(stack):
         assert len(Hooks.calls) == 2, "500 first, then the retry"
         headers, body = Hooks.calls[1]
         assert headers["Content-Type"] == "application/json"
-        mac = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        assert headers["X-Bulkclaims-Signature"] == "sha256=" + mac
+        sig = headers["X-Bulkclaims-Signature"]
+        assert verify_signature(secret, sig, body), sig
+        # A replay after the window, or another body, does not verify.
+        assert not verify_signature(secret, sig, body,
+                                    now=time.time() + 2 * REPLAY_WINDOW_S)
+        assert not verify_signature(secret, sig, body + b" ")
         d = json.loads(body)
         assert d["job_id"] == job and d["status"] == "COMPLETED"
         assert d["processed_rows"] == 20

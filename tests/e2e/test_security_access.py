@@ -102,7 +102,7 @@ def test_unauthenticated_everywhere(orgs, anon, tmp_path, auth):
         headers["Authorization"] = "Token " + tok
     elif auth == "cookie":
         client = Browser()
-        client.s.cookies.set("bc_session", "A" * 43, domain="localhost")
+        client.s.cookies.set("__Host-bc_session", "A" * 43, domain="localhost")
     for m, path in all_requests(a["job"]):
         r = call(client, m, path, headers=headers)
         if r.status_code == 404 and not routes(a, path):

@@ -37,7 +37,7 @@ def test_login_me_logout(org):
 
     r = b.post("auth/logout/")
     assert r.status_code == 204
-    assert "bc_session=;" in r.headers["Set-Cookie"]
+    assert "__Host-bc_session=;" in r.headers["Set-Cookie"]
     assert "Max-Age=0" in r.headers["Set-Cookie"]
     r = b.get("auth/me/")
     assert r.status_code == 401
@@ -48,7 +48,9 @@ def test_cookie_attributes_and_hashed_id(org):
     r = b.login(org["viewer"])
     sc = r.headers["Set-Cookie"]
     name_value, *attrs = [a.strip() for a in sc.split(";")]
-    assert name_value.startswith("bc_session=")
+    # The __Host- prefix: the browser keeps it only as Secure, Path=/
+    # and without Domain, so no sibling host can set or shadow it.
+    assert name_value.startswith("__Host-bc_session=")
     assert set(attrs) == {"HttpOnly", "Secure", "SameSite=Strict", "Path=/"}
     sid = b.cookie()
     assert sid and len(sid) >= 43
@@ -68,7 +70,7 @@ def test_replayed_cookie_after_logout_is_refused(org):
     sid = b.cookie()
     assert b.post("auth/logout/").status_code == 204
     other = Browser()
-    other.s.cookies.set("bc_session", sid, domain="localhost")
+    other.s.cookies.set("__Host-bc_session", sid, domain="localhost")
     r = other.get("claims/csv-jobs/")
     assert r.status_code == 401
 
@@ -163,7 +165,7 @@ def test_login_errors(org):
     r = b.login_raw(org["member"].username, "wrong-" + org["member"].password)
     assert r.status_code == 401
     assert error_code(r) == "invalid_credentials"
-    assert "bc_session" not in r.headers.get("Set-Cookie", "")
+    assert "__Host-bc_session" not in r.headers.get("Set-Cookie", "")
     unknown = b.login_raw("nobody-" + org["tin"], "whatever-password")
     assert unknown.status_code == 401
     # Same answer for an unknown user as for a wrong password.
@@ -226,7 +228,7 @@ def test_new_login_replaces_the_old_session(org):
     b.login(org["admin"])
     assert b.cookie() != old
     stale = Browser()
-    stale.s.cookies.set("bc_session", old, domain="localhost")
+    stale.s.cookies.set("__Host-bc_session", old, domain="localhost")
     assert stale.get("auth/me/").status_code == 401
     assert b.get("auth/me/").status_code == 200
 

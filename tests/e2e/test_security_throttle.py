@@ -30,7 +30,7 @@ def test_account_throttled_after_failures(user):
     assert error_code(r) == "login_throttled"
     retry = int(r.headers["Retry-After"])
     assert 0 < retry <= window
-    assert "bc_session" not in r.headers.get("Set-Cookie", "")
+    assert "__Host-bc_session" not in r.headers.get("Set-Cookie", "")
     # Throttled attempts do not extend the lock.
     r = b.login_raw(user.username, "wrong-again")
     assert r.status_code == 429

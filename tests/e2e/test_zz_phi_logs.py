@@ -7,7 +7,13 @@ The values come from sec_util.PHI_ROWS and from every CSV data row
 written literally in tests/e2e/*.py, plus the generated names and ids of
 test_end_to_end.py's thousand-row file (First<n>, Last<n>, SUB<nnnnnn>)
 and the claim numbers of test_claims_ledger.py (LG<nnnnnnnn>), which are
-sent in a URL path (the claim history).
+sent in a URL path (the claim history), the claim numbers of PHI_ROWS
+and the search terms (SEARCH_TERMS) that test_security_edge.py sends in
+query strings (rows/?q=...).
+
+test_shipped_nginx_logs_leave_queries_out reads every nginx file the
+project ships: each server logs in the bulkclaims format, which has no
+query string.
 """
 import glob
 import os
@@ -15,7 +21,7 @@ import re
 
 import pytest
 
-from sec_util import PHI_ROWS
+from sec_util import PHI_ROWS, SEARCH_TERMS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -32,7 +38,8 @@ GENERATED = [r"\bFirst\d+\b", r"\bLast\d+\b", r"\bSUB\d{6}\b",
 def phi_values():
     values = set()
     for row in PHI_ROWS:
-        values.update(row[1:])
+        values.update(row)
+    values.update(SEARCH_TERMS)
     for path in glob.glob(os.path.join(HERE, "*.py")):
         with open(path, encoding="utf-8") as f:
             text = f.read()
@@ -55,6 +62,55 @@ def test_values_collected():
             assert v in vals
     # The end-to-end suite's own example rows are found as well.
     assert "1980-01-15" in vals and "ABC123456" in vals
+
+
+def server_blocks(text):
+    """The server { ... } blocks of an nginx file (brace-matched)."""
+    blocks, i = [], 0
+    for m in re.finditer(r"(?m)^\s*server\s*\{", text):
+        if m.start() < i:
+            continue
+        depth, j = 0, m.end() - 1
+        while j < len(text):
+            depth += {"{": 1, "}": -1}.get(text[j], 0)
+            j += 1
+            if depth == 0:
+                break
+        blocks.append(text[m.start():j])
+        i = j
+    return blocks
+
+
+def test_shipped_nginx_logs_leave_queries_out():
+    """Every nginx file the project ships: log formats never name the
+    full request ($request, $request_uri, $args, $query_string), and
+    every server logs in the bulkclaims format (its own access_log, or
+    the http block's), never nginx's "combined" default."""
+    repo = os.path.dirname(os.path.dirname(HERE))
+    files = glob.glob(os.path.join(repo, "nginx", "*.conf.in")) + \
+        glob.glob(os.path.join(repo, "scripts", "systemd", "*nginx*"))
+    assert len(files) >= 2, files
+    bad = []
+    for path in files:
+        with open(path, encoding="utf-8") as f:
+            text = "\n".join(l.split("#", 1)[0] for l in f)
+        for fmt in re.findall(r"log_format\s[^;]*;", text):
+            if re.search(r"\$(request|request_uri|args|query_string|arg_)"
+                         r"\b", fmt):
+                bad.append(f"{path}: log_format logs the query: {fmt}")
+        for log in re.findall(r"access_log\s+([^;]*);", text):
+            parts = log.split()
+            if parts[0] != "off" and (len(parts) < 2 or
+                                      parts[1] != "bulkclaims"):
+                bad.append(f"{path}: access_log {log}")
+        http_log = re.search(r"(?s)http\s*\{.*?\n\taccess_log\s+\S+\s+"
+                             r"bulkclaims", text)
+        for block in server_blocks(text):
+            if not http_log and not re.search(
+                    r"access_log\s+(\S+\s+bulkclaims|off)\b", block):
+                bad.append(f"{path}: a server without the bulkclaims "
+                           f"access_log: {[l for l in block.splitlines() if l.strip()][:3]}")
+    assert not bad, "\n".join(bad)
 
 
 def test_no_phi_in_logs():

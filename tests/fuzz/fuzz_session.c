@@ -1,11 +1,12 @@
 /*
  * libFuzzer target for the session parsers of fcgi/cookie.c: every input
- * is read as a Cookie header (looking for bc_session and for a name taken
- * from the input), as a login body, and as a CSRF header compared with a
- * fixed token.  Invariants: a found cookie value fits its buffer, holds
- * only RFC 6265 cookie-octets, and is a substring of the header; a parsed
- * login has non-empty NUL-free fields within the caps; csrf_equal is 1
- * only for the exact token.  Build and run: tests/fuzz/run.sh 10 session.
+ * is read as a Cookie header (looking for __Host-bc_session and for a
+ * name taken from the input), as a login body, and as a CSRF header
+ * compared with a fixed token.  Invariants: a found cookie value fits
+ * its buffer, holds only RFC 6265 cookie-octets, and is a substring of
+ * the header; a parsed login has non-empty NUL-free fields within the
+ * caps; csrf_equal is 1 only for the exact token.  Build and run:
+ * tests/fuzz/run.sh 10 session.
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -23,37 +23,46 @@ test_cookie(void)
 	char out[64], small[4], big[COOKIE_MAX_HEADER + 64];
 	size_t i;
 
-	ok(find("bc_session=" TOK, out, sizeof(out)) == 43 &&
+	ok(find("__Host-bc_session=" TOK, out, sizeof(out)) == 43 &&
 	    strcmp(out, TOK) == 0, "single cookie");
-	ok(find("a=1; bc_session=" TOK "; b=2", out, sizeof(out)) == 43 &&
+	ok(find("a=1; __Host-bc_session=" TOK "; b=2", out,
+	    sizeof(out)) == 43 &&
 	    strcmp(out, TOK) == 0, "among others");
-	ok(find("  a=1 ;bc_session = " TOK " ", out, sizeof(out)) == 43 &&
+	ok(find("  a=1 ;__Host-bc_session = " TOK " ", out,
+	    sizeof(out)) == 43 &&
 	    strcmp(out, TOK) == 0, "spaces around name and value");
-	ok(find("bc_session=\"" TOK "\"", out, sizeof(out)) == 43 &&
+	ok(find("__Host-bc_session=\"" TOK "\"", out, sizeof(out)) == 43 &&
 	    strcmp(out, TOK) == 0, "quoted value unquoted");
-	ok(find("bc_session=first; bc_session=second", out, sizeof(out)) == 5 &&
-	    strcmp(out, "first") == 0, "first of two wins");
-	ok(find("xbc_session=1; bc_sessionx=2", out, sizeof(out)) == -1,
+	ok(find("__Host-bc_session=first; __Host-bc_session=second", out,
+	    sizeof(out)) == 5 && strcmp(out, "first") == 0,
+	    "first of two wins");
+	/* The prefix is part of the name (RFC 6265bis __Host-). */
+	ok(find("bc_session=" TOK, out, sizeof(out)) == -1,
+	    "the name without __Host- is another cookie");
+	ok(find("x__Host-bc_session=1; __Host-bc_sessionx=2", out,
+	    sizeof(out)) == -1,
 	    "names match exactly, not as prefixes");
 	ok(find("BC_SESSION=1", out, sizeof(out)) == -1,
 	    "names are case-sensitive");
 	ok(find("", out, sizeof(out)) == -1, "empty header");
 	ok(find(";;;", out, sizeof(out)) == -1, "only separators");
-	ok(find("bc_session", out, sizeof(out)) == -1, "name without '='");
-	ok(find("bc_session=", out, sizeof(out)) == 0 && out[0] == '\0',
+	ok(find("__Host-bc_session", out, sizeof(out)) == -1,
+	    "name without '='");
+	ok(find("__Host-bc_session=", out, sizeof(out)) == 0 && out[0] == '\0',
 	    "empty value");
-	ok(find("bc_session=a\"b", out, sizeof(out)) == -1,
+	ok(find("__Host-bc_session=a\"b", out, sizeof(out)) == -1,
 	    "quote inside a value refused");
-	ok(find("bc_session=a\\b", out, sizeof(out)) == -1,
+	ok(find("__Host-bc_session=a\\b", out, sizeof(out)) == -1,
 	    "backslash refused");
-	ok(find("bc_session=a,b", out, sizeof(out)) == -1, "comma refused");
-	ok(find("bc_session=a\x01" "b", out, sizeof(out)) == -1,
+	ok(find("__Host-bc_session=a,b", out, sizeof(out)) == -1,
+	    "comma refused");
+	ok(find("__Host-bc_session=a\x01" "b", out, sizeof(out)) == -1,
 	    "control character refused");
-	ok(find("bc_session=\xc3\xa9", out, sizeof(out)) == -1,
+	ok(find("__Host-bc_session=\xc3\xa9", out, sizeof(out)) == -1,
 	    "non-ASCII refused");
-	ok(find("bc_session=" TOK, small, sizeof(small)) == -1,
+	ok(find("__Host-bc_session=" TOK, small, sizeof(small)) == -1,
 	    "too long for the buffer: refused, not truncated");
-	ok(cookie_find("bc_session=abc", 13, COOKIE_SESSION_NAME, out,
+	ok(cookie_find("__Host-bc_session=abc", 20, COOKIE_SESSION_NAME, out,
 	    sizeof(out)) == 2 && strcmp(out, "ab") == 0,
 	    "length bounds the header (no NUL needed)");
 	ok(cookie_find(NULL, 0, COOKIE_SESSION_NAME, out, sizeof(out)) == -1,
@@ -63,8 +72,8 @@ test_cookie(void)
 	memset(big, 'a', sizeof(big));
 	memcpy(big, "x=", 2);
 	i = COOKIE_MAX_HEADER + 2;
-	memcpy(big + i - 2, "; bc_session=zz", 15);
-	big[i + 13] = '\0';
+	memcpy(big + i - 2, "; __Host-bc_session=zz", 22);
+	big[i + 20] = '\0';
 	ok(find(big, out, sizeof(out)) == -1, "beyond COOKIE_MAX_HEADER");
 }
 

@@ -2,7 +2,7 @@
 # make check: bulkclaims-fcgi without log.file (and without -d) logs to
 # stderr, fatal lines included, as README.md documents; with log.file the
 # lines go to the file instead.
-echo "1..5"
+echo "1..6"
 prog=./fcgi/bulkclaims-fcgi
 d=$(mktemp -d)
 pid=
@@ -11,8 +11,10 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$d"' EXIT
 # exec: in the background, $! is then the program itself.
 run() { exec env -i PATH="$PATH" ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
     UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" "$prog" -c "$@"; }
-# Nothing listens on port 1: the database is unreachable.
-db='database.url = host=127.0.0.1 port=1 dbname=x connect_timeout=2'
+# Nothing listens on port 1: the database is unreachable.  public.url is
+# required (links must not follow a client's Host header).
+db='database.url = host=127.0.0.1 port=1 dbname=x connect_timeout=2
+public.url = https://localhost'
 
 # 1: a fatal start-up error (the socket path is a plain file).
 : >"$d/notasocket"
@@ -69,5 +71,19 @@ if grep -q ' fatal fcgi.socket: ' "$d/fcgi.log" 2>/dev/null &&
 	echo "ok 5 - with log.file the fatal line goes to the file only"
 else
 	echo "not ok 5 - log.file: the fatal line is not in the file alone"
+fi
+# 4: without public.url the app refuses to start, naming the key.
+printf 'database.url = host=127.0.0.1 port=1\nfcgi.socket = %s\n' \
+    "$d/s2" >"$d/nopub.conf"
+# timeout: a program that starts anyway would run until killed.
+timeout 20 env -i PATH="$PATH" ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
+    UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" "$prog" -c "$d/nopub.conf" \
+    2>"$d/nopub.err" </dev/null
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q ' fatal public.url is not set' \
+    "$d/nopub.err"; then
+	echo "ok 6 - refuses to start without public.url"
+else
+	echo "not ok 6 - without public.url: status $rc"
 fi
 exit 0

@@ -25,7 +25,8 @@ main(void)
 {
 	struct errbuf err;
 	struct json_object *o, *v;
-	char hex[65], *m, *b, *p;
+	char hex[65], sig[NOTIFY_SIG_MAX], sig2[NOTIFY_SIG_MAX];
+	char *m, *b, *p;
 	int bare_lf = 0;
 
 	ok(sodium_init() >= 0, "sodium_init");
@@ -81,5 +82,32 @@ main(void)
 	notify_hmac_hex("Jefe", "what do ya want for nothing!", 28, hex);
 	ok(strcmp(hex, "5bdcc146bf60754e6a042426089575c7"
 	    "5a003f089d2739839dec58b964ec3843") != 0, "other body, other MAC");
+
+	/* The signature covers "<t>.<body>": a replayed body needs its t. */
+	notify_webhook_signature("Jefe", 1700000000LL,
+	    "what do ya want for nothing?", 28, sig);
+	ok(strcmp(sig, "t=1700000000,v1=1cdd0650c8be1cb0974b1788d458b1e7"
+	    "81206cfef59b85faafc582d2e182c57e") == 0,
+	    "signature is t=<unix>,v1=HMAC of \"t.body\" (%s)", sig);
+	notify_webhook_signature("Jefe", 1700000001LL,
+	    "what do ya want for nothing?", 28, sig2);
+	ok(strcmp(strchr(sig, 'v'), strchr(sig2, 'v')) != 0,
+	    "another time, another MAC");
+
+	ok(notify_webhook_url_ok("https://hooks.example.org/x"), "https");
+	ok(notify_webhook_url_ok("http://127.0.0.1:8090/hook"),
+	    "http to 127/8");
+	ok(notify_webhook_url_ok("http://localhost:8090/hook"),
+	    "http to localhost");
+	ok(notify_webhook_url_ok("http://[::1]:8090/"), "http to [::1]");
+	ok(!notify_webhook_url_ok("http://hooks.example.org/x"),
+	    "plain http elsewhere refused");
+	ok(!notify_webhook_url_ok("http://127.0.0.1.evil.example/x"),
+	    "127.0.0.1.<domain> is no loopback");
+	ok(!notify_webhook_url_ok("http://localhost.evil.example/x"),
+	    "localhost.<domain> is no loopback");
+	ok(!notify_webhook_url_ok("ftp://127.0.0.1/x") &&
+	    !notify_webhook_url_ok("https:///x") &&
+	    !notify_webhook_url_ok(NULL), "other schemes and no host refused");
 	return done_testing();
 }

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -43,6 +44,16 @@ main(void)
 	ok(secrets_key_create(path, &err) == 0, "key file created");
 	ok(secrets_key_create(path, &err) == -1, "existing key not replaced");
 	ok(secrets_key_load(path, key, &err) == 0, "key loaded");
+	chmod(path, 0640);
+	ok(secrets_key_load(path, key, &err) == -1 &&
+	    strstr(err.msg, "chmod 600") != NULL,
+	    "group-readable key file refused, saying what to do");
+	chmod(path, 0604);
+	ok(secrets_key_load(path, key, &err) == -1,
+	    "world-readable key file refused");
+	chmod(path, 0400);
+	ok(secrets_key_load(path, key, &err) == 0, "owner-only key loaded");
+	chmod(path, 0600);
 	ok(secrets_seal(key, "practice:1:UHC", "s3cret", 6, &sealed,
 	    &sealedlen, &err) == 0 && sealedlen > 6, "seal");
 	ok(memmem(sealed, sealedlen, "s3cret", 6) == NULL,
