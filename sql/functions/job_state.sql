@@ -132,22 +132,40 @@ $$;
 --     (NOT_REQUESTED, NOT_FOUND), so the row is complete at once;
 --   "details": the detail columns (derived ones included) and "lines";
 --   "payments": the payment columns and "list", the payments.
+-- Each stored answer is kept in the claims ledger too (claims_ledger.sql).
 -- p_calls: payer requests sent since the last flush ({"calls_status":
 -- n, ...}).  Returns the job's status (anything but PROCESSING stops
 -- the run), NULL if the job is gone.
+--
+-- Speed (docs/benchmarks.md): a status batch is one statement that
+-- reads the JSON once (json_to_recordset), updates the rows and writes
+-- their ledger entries from the values the update returns; the details
+-- and payments statements run only for a batch that names such a part
+-- (a status-only job never plans them).  The session setting
+-- bulkclaims.bench_no_ledger = on skips the ledger: for scripts/bench
+-- only, which measures what the ledger costs; nothing else sets it.
 CREATE OR REPLACE FUNCTION job_store_results(p_job uuid, p_rows json,
     p_waiting boolean, p_calls jsonb DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
-	-- Parsed once: the json type re-reads its text at every ->, and
-	-- each row's parts are reached several times below.
-	js jsonb := p_rows::jsonb;
+	ledger boolean := current_setting('bulkclaims.bench_no_ledger', true)
+	    IS DISTINCT FROM 'on';
+	-- The details and payments parts are JSON keys: a batch whose text
+	-- has neither (a status-only job's) skips their statements.  A
+	-- string value equal to the key only costs a statement that finds
+	-- nothing.
+	has_details boolean := strpos(p_rows::text, '"details"') > 0;
+	has_payments boolean := strpos(p_rows::text, '"payments"') > 0;
+	js jsonb;
 	n integer;
 	ok integer;
 	bad integer;
 BEGIN
-	WITH v AS (SELECT * FROM jsonb_to_recordset(js) AS x(
+	-- Status: the row's columns; its ledger entry from the values the
+	-- update returns (the row as stored, no second read).  A retried
+	-- row's entry is replaced.
+	WITH v AS (SELECT * FROM json_to_recordset(p_rows) AS x(
 	    row_number int, status text, patient_name text,
 	    total_charged numeric, total_paid numeric, processed_date date,
 	    success boolean, error_message text, attempts int,
@@ -186,108 +204,152 @@ BEGIN
 	    -- the rows in flight.
 	    AND r.row_number BETWEEN (SELECT min(row_number) FROM v)
 		AND (SELECT max(row_number) FROM v)
-	    AND r.success IS NULL RETURNING r.success)
+	    AND r.success IS NULL
+	RETURNING r.row_number, r.claim_number, r.checked_at, r.success,
+	    r.status, r.lookup_result, r.status_category_code, r.status_code,
+	    r.total_charged, r.total_allowed, r.total_paid, r.details_result,
+	    r.carc_codes, r.payments_result, r.payment_numbers,
+	    r.claim_paid_amount),
+	l AS (INSERT INTO claim_ledger (organization_id, claim_number, job_id,
+	    row_number, checked_at, status, lookup_result,
+	    status_category_code, status_code, total_charged, total_allowed,
+	    total_paid, details_result, carc_codes, payments_result,
+	    payment_numbers, claim_paid_amount)
+	SELECT (SELECT j.organization_id FROM csv_jobs j WHERE j.id = p_job),
+	    u.claim_number, p_job, u.row_number, u.checked_at, u.status,
+	    u.lookup_result, u.status_category_code, u.status_code,
+	    u.total_charged, u.total_allowed, u.total_paid, u.details_result,
+	    u.carc_codes, u.payments_result, u.payment_numbers,
+	    u.claim_paid_amount
+	FROM u WHERE ledger AND u.claim_number IS NOT NULL
+	ON CONFLICT (job_id, row_number) DO UPDATE SET
+	    claim_number = EXCLUDED.claim_number,
+	    checked_at = EXCLUDED.checked_at, status = EXCLUDED.status,
+	    lookup_result = EXCLUDED.lookup_result,
+	    status_category_code = EXCLUDED.status_category_code,
+	    status_code = EXCLUDED.status_code,
+	    total_charged = EXCLUDED.total_charged,
+	    total_allowed = EXCLUDED.total_allowed,
+	    total_paid = EXCLUDED.total_paid,
+	    details_result = EXCLUDED.details_result,
+	    carc_codes = EXCLUDED.carc_codes,
+	    payments_result = EXCLUDED.payments_result,
+	    payment_numbers = EXCLUDED.payment_numbers,
+	    claim_paid_amount = EXCLUDED.claim_paid_amount)
 	SELECT count(*), count(*) FILTER (WHERE success),
 	    count(*) FILTER (WHERE NOT success) INTO n, ok, bad FROM u;
 
+	IF has_details OR has_payments THEN
+		js := p_rows::jsonb;
+	END IF;
+
 	-- Details: the row's columns and its lines, once.
-	WITH e AS (SELECT (x->>'row_number')::int AS row_number,
-	    x->'details' AS d FROM jsonb_array_elements(js) x
-	    WHERE jsonb_typeof(x->'details') = 'object'),
-	v AS (SELECT e.row_number, e.d, y.* FROM e, jsonb_to_record(e.d) AS y(
-	    details_result text, details_note text, service_from date,
-	    service_to date, deductible numeric, copay numeric,
-	    coinsurance numeric, denied_amount numeric, line_count int,
-	    denied_line_count int, carc_codes text, rarc_codes text)),
-	u AS (UPDATE csv_job_rows r SET details_result = v.details_result,
-	    details_note = v.details_note, service_from = v.service_from,
-	    service_to = v.service_to, deductible = v.deductible,
-	    copay = v.copay, coinsurance = v.coinsurance,
-	    denied_amount = v.denied_amount, line_count = v.line_count,
-	    denied_line_count = v.denied_line_count,
-	    carc_codes = v.carc_codes, rarc_codes = v.rarc_codes,
-	    details_checked_at = now()
-	FROM v
-	WHERE r.job_id = p_job AND r.row_number = v.row_number
-	    AND r.row_number BETWEEN (SELECT min(row_number) FROM v)
-		AND (SELECT max(row_number) FROM v)
-	    AND r.details_result IS NULL RETURNING r.row_number, v.d),
-	-- The same claim's duplicate rows get the same answer (as the
-	-- status: csv_rows_fill_duplicates).
-	dup AS (UPDATE csv_job_rows r SET details_result = v.details_result,
-	    details_note = v.details_note, service_from = v.service_from,
-	    service_to = v.service_to, deductible = v.deductible,
-	    copay = v.copay, coinsurance = v.coinsurance,
-	    denied_amount = v.denied_amount, line_count = v.line_count,
-	    denied_line_count = v.denied_line_count,
-	    carc_codes = v.carc_codes, rarc_codes = v.rarc_codes,
-	    details_checked_at = now()
-	FROM u JOIN v ON v.row_number = u.row_number
-	WHERE r.job_id = p_job AND r.duplicate_of = u.row_number
-	    AND r.details_result IS NULL RETURNING r.row_number, v.d),
-	a AS (SELECT row_number, d FROM u UNION ALL
-	    SELECT row_number, d FROM dup)
-	INSERT INTO csv_job_lines (job_id, row_number, line_number,
-	    procedure_code, modifiers, units, service_date, charged, allowed,
-	    paid, patient_resp, adjustments, carc_codes, remark_codes, denied)
-	SELECT p_job, a.row_number, l.line_number, l.procedure_code,
-	    l.modifiers, l.units, l.service_date, l.charged, l.allowed, l.paid,
-	    l.patient_resp, l.adjustments, l.carc_codes, l.remark_codes,
-	    l.denied
-	FROM a, jsonb_to_recordset(a.d->'lines') AS l(line_number int,
-	    procedure_code text, modifiers text, units numeric,
-	    service_date date, charged numeric, allowed numeric, paid numeric,
-	    patient_resp numeric, adjustments text, carc_codes text,
-	    remark_codes text, denied boolean)
-	WHERE jsonb_typeof(a.d->'lines') = 'array';
+	IF has_details THEN
+		WITH e AS (SELECT (x->>'row_number')::int AS row_number,
+		    x->'details' AS d FROM jsonb_array_elements(js) x
+		    WHERE jsonb_typeof(x->'details') = 'object'),
+		v AS (SELECT e.row_number, e.d, y.* FROM e, jsonb_to_record(e.d) AS y(
+		    details_result text, details_note text, service_from date,
+		    service_to date, deductible numeric, copay numeric,
+		    coinsurance numeric, denied_amount numeric, line_count int,
+		    denied_line_count int, carc_codes text, rarc_codes text)),
+		u AS (UPDATE csv_job_rows r SET details_result = v.details_result,
+		    details_note = v.details_note, service_from = v.service_from,
+		    service_to = v.service_to, deductible = v.deductible,
+		    copay = v.copay, coinsurance = v.coinsurance,
+		    denied_amount = v.denied_amount, line_count = v.line_count,
+		    denied_line_count = v.denied_line_count,
+		    carc_codes = v.carc_codes, rarc_codes = v.rarc_codes,
+		    details_checked_at = now()
+		FROM v
+		WHERE r.job_id = p_job AND r.row_number = v.row_number
+		    AND r.row_number BETWEEN (SELECT min(row_number) FROM v)
+			AND (SELECT max(row_number) FROM v)
+		    AND r.details_result IS NULL RETURNING r.row_number, v.d),
+		-- The same claim's duplicate rows get the same answer (as the
+		-- status: csv_rows_fill_duplicates).
+		dup AS (UPDATE csv_job_rows r SET details_result = v.details_result,
+		    details_note = v.details_note, service_from = v.service_from,
+		    service_to = v.service_to, deductible = v.deductible,
+		    copay = v.copay, coinsurance = v.coinsurance,
+		    denied_amount = v.denied_amount, line_count = v.line_count,
+		    denied_line_count = v.denied_line_count,
+		    carc_codes = v.carc_codes, rarc_codes = v.rarc_codes,
+		    details_checked_at = now()
+		FROM u JOIN v ON v.row_number = u.row_number
+		WHERE r.job_id = p_job AND r.duplicate_of = u.row_number
+		    AND r.details_result IS NULL RETURNING r.row_number, v.d),
+		a AS (SELECT row_number, d FROM u UNION ALL
+		    SELECT row_number, d FROM dup)
+		INSERT INTO csv_job_lines (job_id, row_number, line_number,
+		    procedure_code, modifiers, units, service_date, charged, allowed,
+		    paid, patient_resp, adjustments, carc_codes, remark_codes, denied)
+		SELECT p_job, a.row_number, l.line_number, l.procedure_code,
+		    l.modifiers, l.units, l.service_date, l.charged, l.allowed, l.paid,
+		    l.patient_resp, l.adjustments, l.carc_codes, l.remark_codes,
+		    l.denied
+		FROM a, jsonb_to_recordset(a.d->'lines') AS l(line_number int,
+		    procedure_code text, modifiers text, units numeric,
+		    service_date date, charged numeric, allowed numeric, paid numeric,
+		    patient_resp numeric, adjustments text, carc_codes text,
+		    remark_codes text, denied boolean)
+		WHERE jsonb_typeof(a.d->'lines') = 'array';
+	END IF;
 
 	-- Payments: the row's columns and its payments, once.
-	WITH e AS (SELECT (x->>'row_number')::int AS row_number,
-	    x->'payments' AS d FROM jsonb_array_elements(js) x
-	    WHERE jsonb_typeof(x->'payments') = 'object'),
-	v AS (SELECT e.row_number, e.d, y.* FROM e, jsonb_to_record(e.d) AS y(
-	    payments_result text, payments_note text, payment_method text,
-	    payment_numbers text, payment_dates text,
-	    claim_paid_amount numeric, void_reissue boolean)),
-	u AS (UPDATE csv_job_rows r SET payments_result = v.payments_result,
-	    payments_note = v.payments_note,
-	    payment_method = v.payment_method,
-	    payment_numbers = v.payment_numbers,
-	    payment_dates = v.payment_dates,
-	    claim_paid_amount = v.claim_paid_amount,
-	    void_reissue = v.void_reissue, payments_checked_at = now()
-	FROM v
-	WHERE r.job_id = p_job AND r.row_number = v.row_number
-	    AND r.row_number BETWEEN (SELECT min(row_number) FROM v)
-		AND (SELECT max(row_number) FROM v)
-	    AND r.payments_result IS NULL RETURNING r.row_number, v.d),
-	dup AS (UPDATE csv_job_rows r SET payments_result = v.payments_result,
-	    payments_note = v.payments_note,
-	    payment_method = v.payment_method,
-	    payment_numbers = v.payment_numbers,
-	    payment_dates = v.payment_dates,
-	    claim_paid_amount = v.claim_paid_amount,
-	    void_reissue = v.void_reissue, payments_checked_at = now()
-	FROM u JOIN v ON v.row_number = u.row_number
-	WHERE r.job_id = p_job AND r.duplicate_of = u.row_number
-	    AND r.payments_result IS NULL RETURNING r.row_number, v.d),
-	a AS (SELECT row_number, d FROM u UNION ALL
-	    SELECT row_number, d FROM dup)
-	INSERT INTO csv_job_payments (job_id, row_number, seq, payment_number,
-	    payment_method, issue_date, payment_amount, claim_paid_amount,
-	    status, payee_name)
-	SELECT p_job, a.row_number, p.seq, p.payment_number,
-	    p.payment_method, p.issue_date, p.payment_amount,
-	    p.claim_paid_amount, p.status, p.payee_name
-	FROM a, jsonb_to_recordset(a.d->'list') AS p(seq int,
-	    payment_number text, payment_method text, issue_date date,
-	    payment_amount numeric, claim_paid_amount numeric, status text,
-	    payee_name text)
-	WHERE jsonb_typeof(a.d->'list') = 'array';
+	IF has_payments THEN
+		WITH e AS (SELECT (x->>'row_number')::int AS row_number,
+		    x->'payments' AS d FROM jsonb_array_elements(js) x
+		    WHERE jsonb_typeof(x->'payments') = 'object'),
+		v AS (SELECT e.row_number, e.d, y.* FROM e, jsonb_to_record(e.d) AS y(
+		    payments_result text, payments_note text, payment_method text,
+		    payment_numbers text, payment_dates text,
+		    claim_paid_amount numeric, void_reissue boolean)),
+		u AS (UPDATE csv_job_rows r SET payments_result = v.payments_result,
+		    payments_note = v.payments_note,
+		    payment_method = v.payment_method,
+		    payment_numbers = v.payment_numbers,
+		    payment_dates = v.payment_dates,
+		    claim_paid_amount = v.claim_paid_amount,
+		    void_reissue = v.void_reissue, payments_checked_at = now()
+		FROM v
+		WHERE r.job_id = p_job AND r.row_number = v.row_number
+		    AND r.row_number BETWEEN (SELECT min(row_number) FROM v)
+			AND (SELECT max(row_number) FROM v)
+		    AND r.payments_result IS NULL RETURNING r.row_number, v.d),
+		dup AS (UPDATE csv_job_rows r SET payments_result = v.payments_result,
+		    payments_note = v.payments_note,
+		    payment_method = v.payment_method,
+		    payment_numbers = v.payment_numbers,
+		    payment_dates = v.payment_dates,
+		    claim_paid_amount = v.claim_paid_amount,
+		    void_reissue = v.void_reissue, payments_checked_at = now()
+		FROM u JOIN v ON v.row_number = u.row_number
+		WHERE r.job_id = p_job AND r.duplicate_of = u.row_number
+		    AND r.payments_result IS NULL RETURNING r.row_number, v.d),
+		a AS (SELECT row_number, d FROM u UNION ALL
+		    SELECT row_number, d FROM dup)
+		INSERT INTO csv_job_payments (job_id, row_number, seq, payment_number,
+		    payment_method, issue_date, payment_amount, claim_paid_amount,
+		    status, payee_name)
+		SELECT p_job, a.row_number, p.seq, p.payment_number,
+		    p.payment_method, p.issue_date, p.payment_amount,
+		    p.claim_paid_amount, p.status, p.payee_name
+		FROM a, jsonb_to_recordset(a.d->'list') AS p(seq int,
+		    payment_number text, payment_method text, issue_date date,
+		    payment_amount numeric, claim_paid_amount numeric, status text,
+		    payee_name text)
+		WHERE jsonb_typeof(a.d->'list') = 'array';
+	END IF;
 
-	-- The claims ledger keeps the batch's answers (claims_ledger.sql).
-	PERFORM claim_ledger_store(p_job, ARRAY(SELECT
-	    (x->>'row_number')::int FROM json_array_elements(p_rows) x));
+	-- The ledger entries of the rows whose details or payments came:
+	-- re-read as stored (claims_ledger.sql).
+	IF ledger AND (has_details OR has_payments) THEN
+		PERFORM claim_ledger_store(p_job, ARRAY(SELECT
+		    (x->>'row_number')::int FROM jsonb_array_elements(js) x
+		    WHERE jsonb_typeof(x->'details') = 'object'
+		    OR jsonb_typeof(x->'payments') = 'object'));
+	END IF;
 
 	RETURN job_count_results(p_job, jsonb_build_object(
 	    'processed_rows', n, 'success_count', ok, 'failure_count', bad) ||
