@@ -122,6 +122,115 @@ BEGIN
 END
 $$;
 
+-- job_store_results' details part: the rows' detail columns and their
+-- lines, each row once (its duplicates get the same).  js: the batch.
+CREATE OR REPLACE FUNCTION job_store_details(p_job uuid, js jsonb)
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	WITH e AS (SELECT (x->>'row_number')::int AS row_number,
+	    x->'details' AS d FROM jsonb_array_elements(js) x
+	    WHERE jsonb_typeof(x->'details') = 'object'),
+	v AS (SELECT e.row_number, e.d, y.* FROM e, jsonb_to_record(e.d) AS y(
+	    details_result text, details_note text, service_from date,
+	    service_to date, deductible numeric, copay numeric,
+	    coinsurance numeric, denied_amount numeric, line_count int,
+	    denied_line_count int, carc_codes text, rarc_codes text)),
+	u AS (UPDATE csv_job_rows r SET details_result = v.details_result,
+	    details_note = v.details_note, service_from = v.service_from,
+	    service_to = v.service_to, deductible = v.deductible,
+	    copay = v.copay, coinsurance = v.coinsurance,
+	    denied_amount = v.denied_amount, line_count = v.line_count,
+	    denied_line_count = v.denied_line_count,
+	    carc_codes = v.carc_codes, rarc_codes = v.rarc_codes,
+	    details_checked_at = now()
+	FROM v
+	WHERE r.job_id = p_job AND r.row_number = v.row_number
+	    AND r.row_number BETWEEN (SELECT min(row_number) FROM v)
+		AND (SELECT max(row_number) FROM v)
+	    AND r.details_result IS NULL RETURNING r.row_number, v.d),
+	-- The same claim's duplicate rows get the same answer (as the
+	-- status: csv_rows_fill_duplicates).
+	dup AS (UPDATE csv_job_rows r SET details_result = v.details_result,
+	    details_note = v.details_note, service_from = v.service_from,
+	    service_to = v.service_to, deductible = v.deductible,
+	    copay = v.copay, coinsurance = v.coinsurance,
+	    denied_amount = v.denied_amount, line_count = v.line_count,
+	    denied_line_count = v.denied_line_count,
+	    carc_codes = v.carc_codes, rarc_codes = v.rarc_codes,
+	    details_checked_at = now()
+	FROM u JOIN v ON v.row_number = u.row_number
+	WHERE r.job_id = p_job AND r.duplicate_of = u.row_number
+	    AND r.details_result IS NULL RETURNING r.row_number, v.d),
+	a AS (SELECT row_number, d FROM u UNION ALL
+	    SELECT row_number, d FROM dup)
+	INSERT INTO csv_job_lines (job_id, row_number, line_number,
+	    procedure_code, modifiers, units, service_date, charged, allowed,
+	    paid, patient_resp, adjustments, carc_codes, remark_codes, denied)
+	SELECT p_job, a.row_number, l.line_number, l.procedure_code,
+	    l.modifiers, l.units, l.service_date, l.charged, l.allowed, l.paid,
+	    l.patient_resp, l.adjustments, l.carc_codes, l.remark_codes,
+	    l.denied
+	FROM a, jsonb_to_recordset(a.d->'lines') AS l(line_number int,
+	    procedure_code text, modifiers text, units numeric,
+	    service_date date, charged numeric, allowed numeric, paid numeric,
+	    patient_resp numeric, adjustments text, carc_codes text,
+	    remark_codes text, denied boolean)
+	WHERE jsonb_typeof(a.d->'lines') = 'array';
+END
+$$;
+
+-- job_store_results' payments part: the rows' payment columns and their
+-- payments, each row once (its duplicates get the same).  js: the batch.
+CREATE OR REPLACE FUNCTION job_store_payments(p_job uuid, js jsonb)
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	WITH e AS (SELECT (x->>'row_number')::int AS row_number,
+	    x->'payments' AS d FROM jsonb_array_elements(js) x
+	    WHERE jsonb_typeof(x->'payments') = 'object'),
+	v AS (SELECT e.row_number, e.d, y.* FROM e, jsonb_to_record(e.d) AS y(
+	    payments_result text, payments_note text, payment_method text,
+	    payment_numbers text, payment_dates text,
+	    claim_paid_amount numeric, void_reissue boolean)),
+	u AS (UPDATE csv_job_rows r SET payments_result = v.payments_result,
+	    payments_note = v.payments_note,
+	    payment_method = v.payment_method,
+	    payment_numbers = v.payment_numbers,
+	    payment_dates = v.payment_dates,
+	    claim_paid_amount = v.claim_paid_amount,
+	    void_reissue = v.void_reissue, payments_checked_at = now()
+	FROM v
+	WHERE r.job_id = p_job AND r.row_number = v.row_number
+	    AND r.row_number BETWEEN (SELECT min(row_number) FROM v)
+		AND (SELECT max(row_number) FROM v)
+	    AND r.payments_result IS NULL RETURNING r.row_number, v.d),
+	dup AS (UPDATE csv_job_rows r SET payments_result = v.payments_result,
+	    payments_note = v.payments_note,
+	    payment_method = v.payment_method,
+	    payment_numbers = v.payment_numbers,
+	    payment_dates = v.payment_dates,
+	    claim_paid_amount = v.claim_paid_amount,
+	    void_reissue = v.void_reissue, payments_checked_at = now()
+	FROM u JOIN v ON v.row_number = u.row_number
+	WHERE r.job_id = p_job AND r.duplicate_of = u.row_number
+	    AND r.payments_result IS NULL RETURNING r.row_number, v.d),
+	a AS (SELECT row_number, d FROM u UNION ALL
+	    SELECT row_number, d FROM dup)
+	INSERT INTO csv_job_payments (job_id, row_number, seq, payment_number,
+	    payment_method, issue_date, payment_amount, claim_paid_amount,
+	    status, payee_name)
+	SELECT p_job, a.row_number, p.seq, p.payment_number,
+	    p.payment_method, p.issue_date, p.payment_amount,
+	    p.claim_paid_amount, p.status, p.payee_name
+	FROM a, jsonb_to_recordset(a.d->'list') AS p(seq int,
+	    payment_number text, payment_method text, issue_date date,
+	    payment_amount numeric, claim_paid_amount numeric, status text,
+	    payee_name text)
+	WHERE jsonb_typeof(a.d->'list') = 'array';
+END
+$$;
+
 -- The worker's result flush: stores a batch of answers (a JSON array,
 -- one object per payer answer) and counts them, in one call.  An
 -- object's parts, each stored only if its row has none yet (so an
@@ -163,8 +272,8 @@ DECLARE
 	bad integer;
 BEGIN
 	-- Status: the row's columns; its ledger entry from the values the
-	-- update returns (the row as stored, no second read).  A retried
-	-- row's entry is replaced.
+	-- update returns (the row as stored, no second read; the columns of
+	-- claim_ledger_store).  A retried row's entry is replaced.
 	WITH v AS (SELECT * FROM json_to_recordset(p_rows) AS x(
 	    row_number int, status text, patient_name text,
 	    total_charged numeric, total_paid numeric, processed_date date,
@@ -239,107 +348,15 @@ BEGIN
 	SELECT count(*), count(*) FILTER (WHERE success),
 	    count(*) FILTER (WHERE NOT success) INTO n, ok, bad FROM u;
 
+	-- Details and payments (full, details and payment workflows).
 	IF has_details OR has_payments THEN
 		js := p_rows::jsonb;
 	END IF;
-
-	-- Details: the row's columns and its lines, once.
 	IF has_details THEN
-		WITH e AS (SELECT (x->>'row_number')::int AS row_number,
-		    x->'details' AS d FROM jsonb_array_elements(js) x
-		    WHERE jsonb_typeof(x->'details') = 'object'),
-		v AS (SELECT e.row_number, e.d, y.* FROM e, jsonb_to_record(e.d) AS y(
-		    details_result text, details_note text, service_from date,
-		    service_to date, deductible numeric, copay numeric,
-		    coinsurance numeric, denied_amount numeric, line_count int,
-		    denied_line_count int, carc_codes text, rarc_codes text)),
-		u AS (UPDATE csv_job_rows r SET details_result = v.details_result,
-		    details_note = v.details_note, service_from = v.service_from,
-		    service_to = v.service_to, deductible = v.deductible,
-		    copay = v.copay, coinsurance = v.coinsurance,
-		    denied_amount = v.denied_amount, line_count = v.line_count,
-		    denied_line_count = v.denied_line_count,
-		    carc_codes = v.carc_codes, rarc_codes = v.rarc_codes,
-		    details_checked_at = now()
-		FROM v
-		WHERE r.job_id = p_job AND r.row_number = v.row_number
-		    AND r.row_number BETWEEN (SELECT min(row_number) FROM v)
-			AND (SELECT max(row_number) FROM v)
-		    AND r.details_result IS NULL RETURNING r.row_number, v.d),
-		-- The same claim's duplicate rows get the same answer (as the
-		-- status: csv_rows_fill_duplicates).
-		dup AS (UPDATE csv_job_rows r SET details_result = v.details_result,
-		    details_note = v.details_note, service_from = v.service_from,
-		    service_to = v.service_to, deductible = v.deductible,
-		    copay = v.copay, coinsurance = v.coinsurance,
-		    denied_amount = v.denied_amount, line_count = v.line_count,
-		    denied_line_count = v.denied_line_count,
-		    carc_codes = v.carc_codes, rarc_codes = v.rarc_codes,
-		    details_checked_at = now()
-		FROM u JOIN v ON v.row_number = u.row_number
-		WHERE r.job_id = p_job AND r.duplicate_of = u.row_number
-		    AND r.details_result IS NULL RETURNING r.row_number, v.d),
-		a AS (SELECT row_number, d FROM u UNION ALL
-		    SELECT row_number, d FROM dup)
-		INSERT INTO csv_job_lines (job_id, row_number, line_number,
-		    procedure_code, modifiers, units, service_date, charged, allowed,
-		    paid, patient_resp, adjustments, carc_codes, remark_codes, denied)
-		SELECT p_job, a.row_number, l.line_number, l.procedure_code,
-		    l.modifiers, l.units, l.service_date, l.charged, l.allowed, l.paid,
-		    l.patient_resp, l.adjustments, l.carc_codes, l.remark_codes,
-		    l.denied
-		FROM a, jsonb_to_recordset(a.d->'lines') AS l(line_number int,
-		    procedure_code text, modifiers text, units numeric,
-		    service_date date, charged numeric, allowed numeric, paid numeric,
-		    patient_resp numeric, adjustments text, carc_codes text,
-		    remark_codes text, denied boolean)
-		WHERE jsonb_typeof(a.d->'lines') = 'array';
+		PERFORM job_store_details(p_job, js);
 	END IF;
-
-	-- Payments: the row's columns and its payments, once.
 	IF has_payments THEN
-		WITH e AS (SELECT (x->>'row_number')::int AS row_number,
-		    x->'payments' AS d FROM jsonb_array_elements(js) x
-		    WHERE jsonb_typeof(x->'payments') = 'object'),
-		v AS (SELECT e.row_number, e.d, y.* FROM e, jsonb_to_record(e.d) AS y(
-		    payments_result text, payments_note text, payment_method text,
-		    payment_numbers text, payment_dates text,
-		    claim_paid_amount numeric, void_reissue boolean)),
-		u AS (UPDATE csv_job_rows r SET payments_result = v.payments_result,
-		    payments_note = v.payments_note,
-		    payment_method = v.payment_method,
-		    payment_numbers = v.payment_numbers,
-		    payment_dates = v.payment_dates,
-		    claim_paid_amount = v.claim_paid_amount,
-		    void_reissue = v.void_reissue, payments_checked_at = now()
-		FROM v
-		WHERE r.job_id = p_job AND r.row_number = v.row_number
-		    AND r.row_number BETWEEN (SELECT min(row_number) FROM v)
-			AND (SELECT max(row_number) FROM v)
-		    AND r.payments_result IS NULL RETURNING r.row_number, v.d),
-		dup AS (UPDATE csv_job_rows r SET payments_result = v.payments_result,
-		    payments_note = v.payments_note,
-		    payment_method = v.payment_method,
-		    payment_numbers = v.payment_numbers,
-		    payment_dates = v.payment_dates,
-		    claim_paid_amount = v.claim_paid_amount,
-		    void_reissue = v.void_reissue, payments_checked_at = now()
-		FROM u JOIN v ON v.row_number = u.row_number
-		WHERE r.job_id = p_job AND r.duplicate_of = u.row_number
-		    AND r.payments_result IS NULL RETURNING r.row_number, v.d),
-		a AS (SELECT row_number, d FROM u UNION ALL
-		    SELECT row_number, d FROM dup)
-		INSERT INTO csv_job_payments (job_id, row_number, seq, payment_number,
-		    payment_method, issue_date, payment_amount, claim_paid_amount,
-		    status, payee_name)
-		SELECT p_job, a.row_number, p.seq, p.payment_number,
-		    p.payment_method, p.issue_date, p.payment_amount,
-		    p.claim_paid_amount, p.status, p.payee_name
-		FROM a, jsonb_to_recordset(a.d->'list') AS p(seq int,
-		    payment_number text, payment_method text, issue_date date,
-		    payment_amount numeric, claim_paid_amount numeric, status text,
-		    payee_name text)
-		WHERE jsonb_typeof(a.d->'list') = 'array';
+		PERFORM job_store_payments(p_job, js);
 	END IF;
 
 	-- The ledger entries of the rows whose details or payments came:
