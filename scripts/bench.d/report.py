@@ -560,9 +560,12 @@ if "ledger" in ledger and "noledger" in ledger:
     w("| | **median** | | | **%s** with, **%s** without | | |" % (
         fnum(withl), fnum(without)))
     w("")
+    pairs = ", ".join("%.0f %%" % (100 * a / b) for a, b in
+                      zip(rate["ledger"], rate["noledger"]))
     w("With the ledger: **%.0f %%** of the rows/s without it (target: "
-      "≥ 90 %%, the ledger and change columns cost at most 10 %%)." % (
-          100 * withl / without))
+      "≥ 90 %%, the ledger and change columns cost at most 10 %%); run by "
+      "run (each pair one after the other): %s." % (
+          100 * withl / without, pairs))
     w("")
 
 if exists("diag-pgbench.txt") or exists("diag-copy.txt"):
