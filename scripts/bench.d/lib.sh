@@ -80,6 +80,12 @@ bench_psql() {
 	    -v ON_ERROR_STOP=1 "$@"
 }
 
+# The job ids of bcjob.py's OUT.json as an SQL list ('id', ...).
+bench_job_ids() {
+	python3 -c 'import json, sys
+print(",".join("'"'"'%s'"'"'" % j["id"] for j in json.load(open(sys.argv[1]))["jobs"]))' "$1"
+}
+
 # Runs tests/bench/bcjob.py (FILE... uploaded, waited for) into OUT.json
 # and writes OUT.attempts: per job "id rows_retried max_attempts", from
 # the database (a row retried by the payer engine waited for a backoff or
@@ -90,8 +96,7 @@ bench_jobs() {
 
 	python3 "$BC_REPO/tests/bench/bcjob.py" "${BCJOB_ARGS[@]}" "$@" >"$out" ||
 	    { cat "$out" >&2; return 1; }
-	ids=$(python3 -c 'import json, sys
-print(",".join("'"'"'%s'"'"'" % j["id"] for j in json.load(open(sys.argv[1]))["jobs"]))' "$out")
+	ids=$(bench_job_ids "$out")
 	bench_psql -tA -F ' ' -c "SELECT job_id, count(*) FILTER (WHERE attempts > 1),
 	    max(attempts) FROM csv_job_rows WHERE job_id IN ($ids) GROUP BY 1" \
 	    >"${out%.json}.attempts"
@@ -108,8 +113,7 @@ print(",".join("'"'"'%s'"'"'" % j["id"] for j in json.load(open(sys.argv[1]))["j
 bench_full_calls() {
 	local out=$1 ids
 
-	ids=$(python3 -c 'import json, sys
-print(",".join("'"'"'%s'"'"'" % j["id"] for j in json.load(open(sys.argv[1]))["jobs"]))' "$out")
+	ids=$(bench_job_ids "$out")
 	bench_psql -tA -F ' ' -c "SELECT j.id, j.total_rows, j.calls_status,
 	    j.calls_details, j.calls_payment,
 	    (SELECT count(*) FROM csv_job_rows r WHERE r.job_id = j.id
@@ -117,6 +121,16 @@ print(",".join("'"'"'%s'"'"'" % j["id"] for j in json.load(open(sys.argv[1]))["j
 	    (SELECT count(*) FROM csv_job_rows r WHERE r.job_id = j.id
 	    AND r.payments_checked_at IS NOT NULL)
 	    FROM csv_jobs j WHERE j.id IN ($ids)" >"${out%.json}.calls"
+}
+
+# After bench_jobs OUT.json: OUT.ledger, per job "id ledger_entries".
+bench_ledger_entries() {
+	local out=$1 ids
+
+	ids=$(bench_job_ids "$out")
+	bench_psql -tA -F ' ' -c "SELECT j.id, (SELECT count(*) FROM claim_ledger l
+	    WHERE l.job_id = j.id) FROM csv_jobs j WHERE j.id IN ($ids)" \
+	    >"${out%.json}.ledger"
 }
 
 # Prints a value from a JSON file: bench_json_get FILE 'd["key"]'.

@@ -340,7 +340,8 @@ if exists("download.txt"):
 phases = [("upload", "1 upload"), ("wrk-running", "2a wrk, running job"),
           ("wrk-finished", "2b wrk, finished job"), ("e2e", "3 end to end"),
           ("big", "4 big job"), ("download", "5 download"),
-          ("workers", "6 workers"), ("full", "7 full workflow")]
+          ("workers", "6 workers"), ("full", "7 full workflow"),
+          ("ledger", "8 ledger cost")]
 mons = [(p, label, load("mon-%s.json" % p)) for p, label in phases
         if exists("mon-%s.json" % p)]
 if mons:
@@ -565,6 +566,50 @@ if hist:
               len(t), conns, ms(statistics.median(t)), ms(p95(t)),
               ms(min(t)), ms(max(t)), ms(float(x[0][2])),
               "%d ms (%d ms)" % (statistics.median(a), p95(a)) if a else "?"))
+
+# 8. what the claims ledger costs ------------------------------------------
+ledger = {}
+for f in glob.glob(path("ledger-*-*.json")):
+    mm = re.search(r"ledger-(ledger|noledger)-(\d+)\.json$", f)
+    if mm:
+        ledger.setdefault(mm.group(1), []).append(
+            (int(mm.group(2)), os.path.basename(f), json.load(open(f))))
+if "ledger" in ledger and "noledger" in ledger:
+    w("**8. What the claims ledger costs**: %s-row status jobs (simulator "
+      "latency 0, payer.concurrency 32, one worker), stored as shipped (each "
+      "answer also written to `claim_ledger` in the statement that stores "
+      "it) and with the worker's sessions skipping the ledger (database "
+      "setting `bulkclaims.bench_no_ledger = on` while the job runs, read "
+      "only by `job_store_results`), alternated; `run` = the job's "
+      "`started_at` → `completed_at`; ledger entries counted afterwards%s."
+      % (fnum(ledger["ledger"][0][2]["rows"]), idle(8)))
+    w("")
+    w("| run | ledger | rows | run | rows/s (run) | ledger entries | "
+      "rows retried |")
+    w("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    rate = {}
+    for mode in ("ledger", "noledger"):
+        for i, name, d in sorted(ledger[mode]):
+            j = d["jobs"][0]
+            f = name[:-len(".json")] + ".ledger"
+            ent = lines(f)[0].split()[1] if exists(f) else "?"
+            rate.setdefault(mode, []).append(d["rows"] / j["run_s"])
+            w("| %d | %s | %s | %s | %s | %s | %s |" % (
+                i, "with" if mode == "ledger" else "without",
+                fnum(d["rows"]), dur(j["run_s"]),
+                fnum(d["rows"] / j["run_s"]),
+                fnum(int(ent)) if ent.isdigit() else ent, retried(name)))
+    withl = statistics.median(rate["ledger"])
+    without = statistics.median(rate["noledger"])
+    w("| | **median** | | | **%s** with, **%s** without | | |" % (
+        fnum(withl), fnum(without)))
+    w("")
+    pairs = ", ".join("%.0f %%" % (100 * a / b) for a, b in
+                      zip(rate["ledger"], rate["noledger"]))
+    w("With the ledger: **%.0f %%** of the rows/s without it (target: "
+      "≥ 90 %%, the ledger and change columns cost at most 10 %%); run by "
+      "run (each pair one after the other): %s." % (
+          100 * withl / without, pairs))
     w("")
 
 if exists("diag-pgbench.txt") or exists("diag-copy.txt"):

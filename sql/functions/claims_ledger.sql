@@ -1,6 +1,9 @@
--- Copies the stored answers of rows p_rows (the row numbers of a
--- result batch) of job p_job into the ledger.  Reads the rows as
--- stored, so calling it again for the same rows changes nothing.
+-- Copies the stored answers of rows p_rows of job p_job into the
+-- ledger.  Reads the rows as stored, so calling it again for the same
+-- rows changes nothing.  job_store_results calls it for the rows whose
+-- details or payments came; a status answer's entry it writes itself,
+-- from the values it stores, with the same columns (a new ledger column
+-- goes into both lists).
 CREATE OR REPLACE FUNCTION claim_ledger_store(p_job uuid, p_rows integer[])
 RETURNS void
 LANGUAGE sql AS $$

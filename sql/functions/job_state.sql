@@ -122,75 +122,12 @@ BEGIN
 END
 $$;
 
--- The worker's result flush: stores a batch of answers (a JSON array,
--- one object per payer answer) and counts them, in one call.  An
--- object's parts, each stored only if its row has none yet (so an
--- answer is stored and counted once):
---   status: the keys named like the status columns, "success" not null;
---     with it details_result/details_note, payments_result/
---     payments_note when the workflow asks for no details/payment call
---     (NOT_REQUESTED, NOT_FOUND), so the row is complete at once;
---   "details": the detail columns (derived ones included) and "lines";
---   "payments": the payment columns and "list", the payments.
--- p_calls: payer requests sent since the last flush ({"calls_status":
--- n, ...}).  Returns the job's status (anything but PROCESSING stops
--- the run), NULL if the job is gone.
-CREATE OR REPLACE FUNCTION job_store_results(p_job uuid, p_rows json,
-    p_waiting boolean, p_calls jsonb DEFAULT NULL)
-RETURNS text
+-- job_store_results' details part: the rows' detail columns and their
+-- lines, each row once (its duplicates get the same).  js: the batch.
+CREATE OR REPLACE FUNCTION job_store_details(p_job uuid, js jsonb)
+RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE
-	-- Parsed once: the json type re-reads its text at every ->, and
-	-- each row's parts are reached several times below.
-	js jsonb := p_rows::jsonb;
-	n integer;
-	ok integer;
-	bad integer;
 BEGIN
-	WITH v AS (SELECT * FROM jsonb_to_recordset(js) AS x(
-	    row_number int, status text, patient_name text,
-	    total_charged numeric, total_paid numeric, processed_date date,
-	    success boolean, error_message text, attempts int,
-	    lookup_result text, status_category_code text, status_code text,
-	    status_description text, payer_claim_number text,
-	    total_allowed numeric, patient_responsibility numeric,
-	    check_number text, check_date date, member_match boolean,
-	    details_result text, details_note text, payments_result text,
-	    payments_note text)
-	    WHERE x.success IS NOT NULL),
-	u AS (UPDATE csv_job_rows r SET status = v.status,
-	    patient_name = v.patient_name, total_charged = v.total_charged,
-	    total_paid = v.total_paid, processed_date = v.processed_date,
-	    success = v.success, error_message = v.error_message,
-	    attempts = r.attempts + v.attempts, checked_at = now(),
-	    lookup_result = v.lookup_result,
-	    status_category_code = v.status_category_code,
-	    status_code = v.status_code,
-	    status_description = v.status_description,
-	    payer_claim_number = v.payer_claim_number,
-	    total_allowed = v.total_allowed,
-	    patient_responsibility = v.patient_responsibility,
-	    check_number = v.check_number, check_date = v.check_date,
-	    member_match = v.member_match,
-	    details_result = COALESCE(r.details_result, v.details_result),
-	    details_note = COALESCE(r.details_note, v.details_note),
-	    payments_result = COALESCE(r.payments_result, v.payments_result),
-	    payments_note = COALESCE(r.payments_note, v.payments_note)
-	FROM v
-	WHERE r.job_id = p_job AND r.row_number = v.row_number
-	    -- The batch's range of row numbers as an index condition: the
-	    -- planner then reads only that stretch of the primary key,
-	    -- whatever it estimates for the job (a hash join over all of a
-	    -- big job's open rows made each flush cost O(job size)).
-	    -- Claims are handed out in row order, so a batch spans about
-	    -- the rows in flight.
-	    AND r.row_number BETWEEN (SELECT min(row_number) FROM v)
-		AND (SELECT max(row_number) FROM v)
-	    AND r.success IS NULL RETURNING r.success)
-	SELECT count(*), count(*) FILTER (WHERE success),
-	    count(*) FILTER (WHERE NOT success) INTO n, ok, bad FROM u;
-
-	-- Details: the row's columns and its lines, once.
 	WITH e AS (SELECT (x->>'row_number')::int AS row_number,
 	    x->'details' AS d FROM jsonb_array_elements(js) x
 	    WHERE jsonb_typeof(x->'details') = 'object'),
@@ -240,8 +177,15 @@ BEGIN
 	    patient_resp numeric, adjustments text, carc_codes text,
 	    remark_codes text, denied boolean)
 	WHERE jsonb_typeof(a.d->'lines') = 'array';
+END
+$$;
 
-	-- Payments: the row's columns and its payments, once.
+-- job_store_results' payments part: the rows' payment columns and their
+-- payments, each row once (its duplicates get the same).  js: the batch.
+CREATE OR REPLACE FUNCTION job_store_payments(p_job uuid, js jsonb)
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
 	WITH e AS (SELECT (x->>'row_number')::int AS row_number,
 	    x->'payments' AS d FROM jsonb_array_elements(js) x
 	    WHERE jsonb_typeof(x->'payments') = 'object'),
@@ -284,10 +228,145 @@ BEGIN
 	    payment_amount numeric, claim_paid_amount numeric, status text,
 	    payee_name text)
 	WHERE jsonb_typeof(a.d->'list') = 'array';
+END
+$$;
 
-	-- The claims ledger keeps the batch's answers (claims_ledger.sql).
-	PERFORM claim_ledger_store(p_job, ARRAY(SELECT
-	    (x->>'row_number')::int FROM json_array_elements(p_rows) x));
+-- The worker's result flush: stores a batch of answers (a JSON array,
+-- one object per payer answer) and counts them, in one call.  An
+-- object's parts, each stored only if its row has none yet (so an
+-- answer is stored and counted once):
+--   status: the keys named like the status columns, "success" not null;
+--     with it details_result/details_note, payments_result/
+--     payments_note when the workflow asks for no details/payment call
+--     (NOT_REQUESTED, NOT_FOUND), so the row is complete at once;
+--   "details": the detail columns (derived ones included) and "lines";
+--   "payments": the payment columns and "list", the payments.
+-- Each stored answer is kept in the claims ledger too (claims_ledger.sql).
+-- p_calls: payer requests sent since the last flush ({"calls_status":
+-- n, ...}).  Returns the job's status (anything but PROCESSING stops
+-- the run), NULL if the job is gone.
+--
+-- Speed (docs/benchmarks.md): a status batch is one statement that
+-- reads the JSON once (json_to_recordset), updates the rows and writes
+-- their ledger entries from the values the update returns; the details
+-- and payments statements run only for a batch that names such a part
+-- (a status-only job never plans them).  The session setting
+-- bulkclaims.bench_no_ledger = on skips the ledger: for scripts/bench
+-- only, which measures what the ledger costs; nothing else sets it.
+CREATE OR REPLACE FUNCTION job_store_results(p_job uuid, p_rows json,
+    p_waiting boolean, p_calls jsonb DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	ledger boolean := current_setting('bulkclaims.bench_no_ledger', true)
+	    IS DISTINCT FROM 'on';
+	-- The details and payments parts are JSON keys: a batch whose text
+	-- has neither (a status-only job's) skips their statements.  A
+	-- string value equal to the key only costs a statement that finds
+	-- nothing.
+	has_details boolean := strpos(p_rows::text, '"details"') > 0;
+	has_payments boolean := strpos(p_rows::text, '"payments"') > 0;
+	js jsonb;
+	n integer;
+	ok integer;
+	bad integer;
+BEGIN
+	-- Status: the row's columns; its ledger entry from the values the
+	-- update returns (the row as stored, no second read; the columns of
+	-- claim_ledger_store).  A retried row's entry is replaced.
+	WITH v AS (SELECT * FROM json_to_recordset(p_rows) AS x(
+	    row_number int, status text, patient_name text,
+	    total_charged numeric, total_paid numeric, processed_date date,
+	    success boolean, error_message text, attempts int,
+	    lookup_result text, status_category_code text, status_code text,
+	    status_description text, payer_claim_number text,
+	    total_allowed numeric, patient_responsibility numeric,
+	    check_number text, check_date date, member_match boolean,
+	    details_result text, details_note text, payments_result text,
+	    payments_note text)
+	    WHERE x.success IS NOT NULL),
+	u AS (UPDATE csv_job_rows r SET status = v.status,
+	    patient_name = v.patient_name, total_charged = v.total_charged,
+	    total_paid = v.total_paid, processed_date = v.processed_date,
+	    success = v.success, error_message = v.error_message,
+	    attempts = r.attempts + v.attempts, checked_at = now(),
+	    lookup_result = v.lookup_result,
+	    status_category_code = v.status_category_code,
+	    status_code = v.status_code,
+	    status_description = v.status_description,
+	    payer_claim_number = v.payer_claim_number,
+	    total_allowed = v.total_allowed,
+	    patient_responsibility = v.patient_responsibility,
+	    check_number = v.check_number, check_date = v.check_date,
+	    member_match = v.member_match,
+	    details_result = COALESCE(r.details_result, v.details_result),
+	    details_note = COALESCE(r.details_note, v.details_note),
+	    payments_result = COALESCE(r.payments_result, v.payments_result),
+	    payments_note = COALESCE(r.payments_note, v.payments_note)
+	FROM v
+	WHERE r.job_id = p_job AND r.row_number = v.row_number
+	    -- The batch's range of row numbers as an index condition: the
+	    -- planner then reads only that stretch of the primary key,
+	    -- whatever it estimates for the job (a hash join over all of a
+	    -- big job's open rows made each flush cost O(job size)).
+	    -- Claims are handed out in row order, so a batch spans about
+	    -- the rows in flight.
+	    AND r.row_number BETWEEN (SELECT min(row_number) FROM v)
+		AND (SELECT max(row_number) FROM v)
+	    AND r.success IS NULL
+	RETURNING r.row_number, r.claim_number, r.checked_at, r.success,
+	    r.status, r.lookup_result, r.status_category_code, r.status_code,
+	    r.total_charged, r.total_allowed, r.total_paid, r.details_result,
+	    r.carc_codes, r.payments_result, r.payment_numbers,
+	    r.claim_paid_amount),
+	l AS (INSERT INTO claim_ledger (organization_id, claim_number, job_id,
+	    row_number, checked_at, status, lookup_result,
+	    status_category_code, status_code, total_charged, total_allowed,
+	    total_paid, details_result, carc_codes, payments_result,
+	    payment_numbers, claim_paid_amount)
+	SELECT (SELECT j.organization_id FROM csv_jobs j WHERE j.id = p_job),
+	    u.claim_number, p_job, u.row_number, u.checked_at, u.status,
+	    u.lookup_result, u.status_category_code, u.status_code,
+	    u.total_charged, u.total_allowed, u.total_paid, u.details_result,
+	    u.carc_codes, u.payments_result, u.payment_numbers,
+	    u.claim_paid_amount
+	FROM u WHERE ledger AND u.claim_number IS NOT NULL
+	ON CONFLICT (job_id, row_number) DO UPDATE SET
+	    claim_number = EXCLUDED.claim_number,
+	    checked_at = EXCLUDED.checked_at, status = EXCLUDED.status,
+	    lookup_result = EXCLUDED.lookup_result,
+	    status_category_code = EXCLUDED.status_category_code,
+	    status_code = EXCLUDED.status_code,
+	    total_charged = EXCLUDED.total_charged,
+	    total_allowed = EXCLUDED.total_allowed,
+	    total_paid = EXCLUDED.total_paid,
+	    details_result = EXCLUDED.details_result,
+	    carc_codes = EXCLUDED.carc_codes,
+	    payments_result = EXCLUDED.payments_result,
+	    payment_numbers = EXCLUDED.payment_numbers,
+	    claim_paid_amount = EXCLUDED.claim_paid_amount)
+	SELECT count(*), count(*) FILTER (WHERE success),
+	    count(*) FILTER (WHERE NOT success) INTO n, ok, bad FROM u;
+
+	-- Details and payments (full, details and payment workflows).
+	IF has_details OR has_payments THEN
+		js := p_rows::jsonb;
+	END IF;
+	IF has_details THEN
+		PERFORM job_store_details(p_job, js);
+	END IF;
+	IF has_payments THEN
+		PERFORM job_store_payments(p_job, js);
+	END IF;
+
+	-- The ledger entries of the rows whose details or payments came:
+	-- re-read as stored (claims_ledger.sql).
+	IF ledger AND (has_details OR has_payments) THEN
+		PERFORM claim_ledger_store(p_job, ARRAY(SELECT
+		    (x->>'row_number')::int FROM jsonb_array_elements(js) x
+		    WHERE jsonb_typeof(x->'details') = 'object'
+		    OR jsonb_typeof(x->'payments') = 'object'));
+	END IF;
 
 	RETURN job_count_results(p_job, jsonb_build_object(
 	    'processed_rows', n, 'success_count', ok, 'failure_count', bad) ||
