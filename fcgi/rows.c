@@ -43,7 +43,8 @@
 	" payment_method, payment_numbers, payment_dates,"		\
 	" claim_paid_amount::text, void_reissue, details_result,"	\
 	" details_note, payments_result, payments_note, " RESULTS_ACTION ","\
-	" " ROW_CHANGE_COLS
+	" " ROW_CHANGE_COLS ","						\
+	" found_by, not_found_reason, matched_claim_number, triage_calls"
 /*
  * Run-to-run changes (sql/functions/claims_ledger.sql), from ROW_FROM's
  * lateral c: previous_checked_at in microseconds since the epoch.
@@ -65,7 +66,9 @@ enum {
 	RC_DETAILS_RESULT, RC_DETAILS_NOTE, RC_PAYMENTS_RESULT,
 	RC_PAYMENTS_NOTE, RC_ACTION,
 	/* claims ledger */
-	RC_CHANGE, RC_PREV_STATUS, RC_PREV_PAID, RC_PREV_CHECKED
+	RC_CHANGE, RC_PREV_STATUS, RC_PREV_PAID, RC_PREV_CHECKED,
+	/* not-found triage */
+	RC_FOUND_BY, RC_NOT_FOUND_REASON, RC_MATCHED, RC_TRIAGE_CALLS
 };
 
 /* Text columns of the claim details, keyed as in the results CSV. */
@@ -226,6 +229,11 @@ row_json(const PGresult *res, int row)
 	add_text(o, "lookup_result", res, row, RC_LOOKUP);
 	json_object_object_add(o, "attempts", json_object_new_int64(
 	    strtoll(PQgetvalue(res, row, RC_ATTEMPTS), NULL, 10)));
+	/* Not-found triage: which attempt found it, or why none did. */
+	add_text(o, "found_by", res, row, RC_FOUND_BY);
+	add_text(o, "not_found_reason", res, row, RC_NOT_FOUND_REASON);
+	add_text(o, "matched_claim_number", res, row, RC_MATCHED);
+	add_int(o, "triage_calls", res, row, RC_TRIAGE_CALLS);
 	/* Claim details: null until the workflow stored them. */
 	for (i = 0; i < sizeof(detail_text) / sizeof(detail_text[0]); i++)
 		add_text(o, detail_text[i].key, res, row, detail_text[i].col);

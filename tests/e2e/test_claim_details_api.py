@@ -20,7 +20,8 @@ from sec_util import phi_csv, psql
 
 CONTRACT = ["row", "claim_number", "status", "patient_name", "total_charged",
             "total_paid", "processed_date", "success", "error_message"]
-EXTENDED_TAIL = ["checked_at", "member_match"]
+EXTENDED_TAIL = ["checked_at", "member_match", "found_by", "not_found_reason",
+                 "matched_claim_number", "triage_calls"]
 DETAILS = ["service_from", "service_to", "deductible", "copay",
            "coinsurance", "line_count", "denied_line_count", "denied_amount",
            "denial_reasons", "rarc_codes", "payment_method",
@@ -203,7 +204,8 @@ def test_extended_details_columns(api, details_job):
     # The action bucket (sql/functions/claim_actions.sql) comes last.
     assert head[-1] == "action"
     assert head[-len(DETAILS) - 1:-1] == DETAILS
-    assert head[-len(DETAILS) - 3:-len(DETAILS) - 1] == EXTENDED_TAIL
+    assert head[-len(DETAILS) - len(EXTENDED_TAIL) - 1:
+                -len(DETAILS) - 1] == EXTENDED_TAIL
     # The nine contract columns are the plain CSV's, unchanged.
     assert [r[:9] for r in t[1:]] == base[1:]
     one = dict(zip(head, t[1]))
@@ -239,7 +241,7 @@ def test_status_job_extended_unchanged(api):
     job = r.json()["id"]
     api.wait_done(job)
     head = rows_of(results(api, job, format="extended").text)[0]
-    assert head[-3:] == EXTENDED_TAIL + ["action"]
+    assert head[-len(EXTENDED_TAIL) - 1:] == EXTENDED_TAIL + ["action"]
     assert "details_note" not in head
 
 

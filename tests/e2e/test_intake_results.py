@@ -13,7 +13,9 @@ CONTRACT = ["row", "claim_number", "status", "patient_name", "total_charged",
 EXTENDED = ["lookup_result", "status_category_code", "status_code",
             "status_description", "payer_claim_number", "total_allowed",
             "patient_responsibility", "check_number", "check_date",
-            "attempts", "checked_at", "member_match", "action"]
+            "attempts", "checked_at", "member_match", "found_by",
+            "not_found_reason", "matched_claim_number", "triage_calls",
+            "action"]
 NUMERIC = {"row", "total_charged", "total_paid", "total_allowed",
            "patient_responsibility", "attempts"}
 DANGER = ("=", "+", "-", "@", "\t", "\r")

@@ -16,7 +16,8 @@
 #define EXT_TAIL "lookup_result,status_category_code,status_code," \
 		"status_description,payer_claim_number,total_allowed," \
 		"patient_responsibility,check_number,check_date,attempts," \
-		"checked_at,member_match"
+		"checked_at,member_match,found_by,not_found_reason," \
+		"matched_claim_number,triage_calls"
 
 static void
 test_opts(void)
