@@ -84,10 +84,14 @@ claimnum_normalise(const char *buf, size_t len, int fixed_len, char *out,
 
 	if (outsz > 0)
 		out[0] = '\0';
+	/* a C string inside buf ends at its NUL */
+	len = strnlen(buf, len);
 	if (len == 0 || len > CLAIMNUM_MAX)
 		return 0;
-	skip = prefix_len(p, len);
-	for (i = skip; i < len; i += sl) {
+	/* "UHC UHC-123" as well: every leading name goes */
+	for (i = 0; (skip = prefix_len(p + i, len - i)) > 0; i += skip)
+		;
+	for (; i < len; i += sl) {
 		if (is_space(p + i, len - i, &sl))
 			continue;
 		sl = 1;

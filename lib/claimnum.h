@@ -17,11 +17,12 @@
 #define CLAIMNUM_MAX		64
 
 /*
- * The normal form of the claim number buf[0..len) into out (outsz bytes,
- * NUL-terminated), in this order:
+ * The normal form of the claim number buf[0..len) (up to a NUL) into out
+ * (outsz bytes, NUL-terminated), in this order:
  *   1. a leading payer name, UHC, UNITEDHEALTHCARE, UNITED or OPTUM (any
- *      case), is dropped when a separator (space, '-', ':', '#', '/' or
- *      '.') or a digit follows it; the separators after it go too;
+ *      case), is dropped when a separator (space, tab, '-', ':', '#', '/'
+ *      or '.') or a digit follows it and something follows; the
+ *      separators after it go too (and a second name after those);
  *   2. spaces (also tabs and no-break spaces) and dashes are dropped
  *      everywhere;
  *   3. with fixed_len > 0 (the payer's claim numbers have that length),

@@ -127,12 +127,13 @@ next_call(struct triage_ctx *tc, struct triage *t, struct payer_claim *next)
 static const char *
 reason(const struct triage *t)
 {
-	if (!t->usual)
-		return TRIAGE_R_FORMAT;
+	/* An attempt not made or not answered: the others say little. */
 	if (t->failed)
 		return TRIAGE_R_ERROR;
 	if (t->limited)
 		return TRIAGE_R_LIMIT;
+	if (!t->usual)
+		return TRIAGE_R_FORMAT;
 	if (t->member_claims > 0)
 		return TRIAGE_R_NOT_ACCEPTED;
 	if (t->member_claims == 0)
