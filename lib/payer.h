@@ -102,7 +102,7 @@ struct payer_claim {
 	 * instead of requests_txn.
 	 */
 	int	 triage;
-	void	*udata;			/* the caller's; the engine ignores it */
+	void	*udata;		/* the caller's; the engine ignores it */
 };
 
 /* Claim details (CLAIM_DETAILS): amounts "1500.00", dates YYYY-MM-DD. */

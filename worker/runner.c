@@ -676,7 +676,8 @@ flush(struct run *r)
 				continue;
 			n = strlen(calls);
 			snprintf(calls + n, sizeof(calls) - n, "%s\"%s\": %lu",
-			    n ? ", " : "{", key[t], now[t] - r->calls_counted[t]);
+			    n ? ", " : "{", key[t],
+			    now[t] - r->calls_counted[t]);
 		}
 		if (calls[0] != '\0') {
 			n = strlen(calls);

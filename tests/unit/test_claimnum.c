@@ -51,7 +51,7 @@ static const struct {
 	{ "ze59426195", 10, "" },	/* case is kept */
 	{ "UHCX12345", 10, "" },	/* not a prefix: a letter follows */
 	{ "UHC", 10, "" },
-	{ "UHC-", 10, "" },		/* the name alone */
+	{ "UHC-", 10, "UHC" },		/* the name alone: no prefix */
 	{ "ZE/59426195", 10, "" },	/* other punctuation stays */
 	{ "87123456", 0, "" },		/* no fixed length: no padding */
 	{ "", 10, "" },

@@ -91,7 +91,9 @@ test_details(void)
 	    "status workflow: extended as before, then the action");
 	ok(results_sql(&o, &c, JOB, sql, sizeof(sql)) > 0 &&
 	    strstr(sql, "member_match WHEN true THEN 'true' WHEN false THEN"
-	    " 'false' END, " RESULTS_ACTION " FROM") != NULL,
+	    " 'false' END, found_by, not_found_reason,"
+	    " csv_safe(matched_claim_number), triage_calls, " RESULTS_ACTION
+	    " FROM") != NULL,
 	    "status workflow: the action last");
 
 	(void)results_opts_parse("format=lines&rows=failed", &o, &bad);
