@@ -229,11 +229,6 @@ row_json(const PGresult *res, int row)
 	add_text(o, "lookup_result", res, row, RC_LOOKUP);
 	json_object_object_add(o, "attempts", json_object_new_int64(
 	    strtoll(PQgetvalue(res, row, RC_ATTEMPTS), NULL, 10)));
-	/* Not-found triage: which attempt found it, or why none did. */
-	add_text(o, "found_by", res, row, RC_FOUND_BY);
-	add_text(o, "not_found_reason", res, row, RC_NOT_FOUND_REASON);
-	add_text(o, "matched_claim_number", res, row, RC_MATCHED);
-	add_int(o, "triage_calls", res, row, RC_TRIAGE_CALLS);
 	/* Claim details: null until the workflow stored them. */
 	for (i = 0; i < sizeof(detail_text) / sizeof(detail_text[0]); i++)
 		add_text(o, detail_text[i].key, res, row, detail_text[i].col);
@@ -254,6 +249,11 @@ row_json(const PGresult *res, int row)
 		json_object_object_add(o, "previous_checked_at",
 		    json_object_new_string(when));
 	}
+	/* Not-found triage: which attempt found it, or why none did. */
+	add_text(o, "found_by", res, row, RC_FOUND_BY);
+	add_text(o, "not_found_reason", res, row, RC_NOT_FOUND_REASON);
+	add_text(o, "matched_claim_number", res, row, RC_MATCHED);
+	add_int(o, "triage_calls", res, row, RC_TRIAGE_CALLS);
 	return o;
 }
 

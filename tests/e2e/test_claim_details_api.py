@@ -167,7 +167,8 @@ def test_workflow_field_on_upload_and_validate(api):
     assert listed[job]["workflow"] == "payment"
     p = api.get(f"claims/csv-jobs/{job}/progress/").json()
     assert p["workflow"] == "payment"
-    assert set(p["payer_calls"]) == {"status", "details", "payment"}
+    assert set(p["payer_calls"]) == {"status", "details", "payment",
+                                     "triage"}
     assert all(isinstance(v, int) for v in p["payer_calls"].values())
     api.wait_done(job)
 
@@ -190,7 +191,8 @@ def test_workflow_field_on_upload_and_validate(api):
 def test_progress_carries_payer_calls(api, details_job):
     p = api.get(f"claims/csv-jobs/{details_job}/progress/").json()
     assert p["workflow"] == "full"
-    assert p["payer_calls"] == {"status": 3, "details": 2, "payment": 4}
+    assert p["payer_calls"] == {"status": 3, "details": 2, "payment": 4,
+                                "triage": 0}
     assert api.get(f"claims/csv-jobs/{details_job}/").json()["workflow"] \
         == "full"
 

@@ -213,7 +213,8 @@ def test_rows_endpoint(api, other_org_api):
         "payment_dates", "claim_paid_amount", "void_reissue",
         "details_result", "details_note", "payments_result",
         "payments_note", "action"} | {
-        "change", "previous_status", "previous_paid", "previous_checked_at"}
+        "change", "previous_status", "previous_paid", "previous_checked_at"} | {
+        "found_by", "not_found_reason", "matched_claim_number", "triage_calls"}
     inv = body["results"][2]
     assert inv["success"] is False and inv["status"] == "Invalid"
     assert inv["error_message"] == "first_name is empty"
