@@ -40,7 +40,9 @@ usage(void)
 "              [--api-path P] [--token-path P] [--payer-id ID]\n"
 "              (api-path default by T: CLAIM_STATUS /oihub/claim/inquiry/v1,\n"
 "              CLAIM_DETAILS /oihub/claim/detail/v1, CLAIM_PAYMENT\n"
-"              /oihub/claim/payment/v1; X12 /medicalnetwork/claimstatus/v2/)\n"
+"              /oihub/claim/payment/v1, MEMBER_SEARCH\n"
+"              /oihub/claim/member-search/v1; X12\n"
+"              /medicalnetwork/claimstatus/v2/)\n"
 "  set-credentials --tin T --provider P --client-id ID\n"
 "              --client-secret-file F\n"
 "  demo --payer-url URL --token-file F --password-file F\n"
@@ -273,6 +275,8 @@ default_api_path(const char *provider, const char *transaction)
 		return "/oihub/claim/detail/v1";
 	if (strcasecmp(transaction, "CLAIM_PAYMENT") == 0)
 		return "/oihub/claim/payment/v1";
+	if (strcasecmp(transaction, "MEMBER_SEARCH") == 0)
+		return "/oihub/claim/member-search/v1";
 	return "/oihub/claim/inquiry/v1";
 }
 
@@ -427,6 +431,8 @@ cmd_demo(PGconn *db, struct ctl_opts *o)
 	o->transaction = "CLAIM_DETAILS";
 	cmd_set_endpoint(db, o);
 	o->transaction = "CLAIM_PAYMENT";
+	cmd_set_endpoint(db, o);
+	o->transaction = "MEMBER_SEARCH";
 	cmd_set_endpoint(db, o);
 	o->transaction = "CLAIM_STATUS";
 	o->provider = "X12";

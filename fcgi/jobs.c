@@ -36,13 +36,13 @@
 	" " EPOCH_US("clock_timestamp()") ","				\
 	" " EPOCH_US("purged_at") ","					\
 	" waiting_for_payer, chunks_total, chunks_done, workflow,"	\
-	" calls_status, calls_details, calls_payment"
+	" calls_status, calls_details, calls_payment, calls_triage"
 enum {
 	C_ID, C_USER, C_FILENAME, C_STATUS, C_TOTAL, C_PROCESSED, C_SUCCESS,
 	C_FAILURE, C_TASK, C_RESULT_FILE, C_ERROR, C_CREATED, C_STARTED,
 	C_COMPLETED, C_DURATION, C_NOW, C_PURGED, C_WAITING, C_CHUNKS_TOTAL,
 	C_CHUNKS_DONE, C_WORKFLOW, C_CALLS_STATUS, C_CALLS_DETAILS,
-	C_CALLS_PAYMENT
+	C_CALLS_PAYMENT, C_CALLS_TRIAGE
 };
 
 static const char *const statuses[] = {
@@ -101,6 +101,26 @@ percentage(long long processed, long long total)
 	return (double)processed / (double)total * 100.0;
 }
 
+/*
+ * Payer requests the job sent, per transaction, and the not-found
+ * triage's extra calls (retries included).
+ */
+static struct json_object *
+payer_calls(const PGresult *res, int row)
+{
+	struct json_object *calls = json_object_new_object();
+
+	json_object_object_add(calls, "status",
+	    col_int(res, row, C_CALLS_STATUS));
+	json_object_object_add(calls, "details",
+	    col_int(res, row, C_CALLS_DETAILS));
+	json_object_object_add(calls, "payment",
+	    col_int(res, row, C_CALLS_PAYMENT));
+	json_object_object_add(calls, "triage",
+	    col_int(res, row, C_CALLS_TRIAGE));
+	return calls;
+}
+
 /* The whole job record, as the DRF serializer rendered it. */
 static struct json_object *
 job_json(const PGresult *res, int row)
@@ -140,6 +160,7 @@ job_json(const PGresult *res, int row)
 	/* Set once retention or an admin deleted the rows (results: 410). */
 	json_object_object_add(o, "purged_at", col_time(res, row, C_PURGED));
 	json_object_object_add(o, "workflow", col_str(res, row, C_WORKFLOW));
+	json_object_object_add(o, "payer_calls", payer_calls(res, row));
 	return o;
 }
 
@@ -332,7 +353,7 @@ jobs_detail(struct req *r)
 void
 jobs_progress(struct req *r)
 {
-	struct json_object *o, *calls;
+	struct json_object *o;
 	PGresult *res;
 	const char *status;
 	long long total, processed, started, end;
@@ -389,14 +410,7 @@ jobs_progress(struct req *r)
 	    col_int(res, 0, C_CHUNKS_DONE));
 	/* Claim details: which calls the job makes, and how many it made. */
 	json_object_object_add(o, "workflow", col_str(res, 0, C_WORKFLOW));
-	calls = json_object_new_object();
-	json_object_object_add(calls, "status",
-	    col_int(res, 0, C_CALLS_STATUS));
-	json_object_object_add(calls, "details",
-	    col_int(res, 0, C_CALLS_DETAILS));
-	json_object_object_add(calls, "payment",
-	    col_int(res, 0, C_CALLS_PAYMENT));
-	json_object_object_add(o, "payer_calls", calls);
+	json_object_object_add(o, "payer_calls", payer_calls(res, 0));
 	/*
 	 * nginx may answer the next polls of a running job for up to 1 s
 	 * from its cache (nginx/bulkclaims-locations.conf.in): never a

@@ -51,6 +51,11 @@ static const struct {
 	    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" },
 	{ "member_match", "CASE member_match WHEN true THEN 'true'"
 	    " WHEN false THEN 'false' END" },
+	/* Not-found triage: which attempt found the claim, or why none. */
+	{ "found_by", "found_by" },
+	{ "not_found_reason", "not_found_reason" },
+	{ "matched_claim_number", "csv_safe(matched_claim_number)" },
+	{ "triage_calls", "triage_calls" },
 };
 
 /*

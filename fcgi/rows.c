@@ -46,7 +46,8 @@
 	" details_note, payments_result, payments_note, " RESULTS_ACTION ","\
 	" " ROW_CHANGE_COLS ","						\
 	" to_char(dl.next_deadline, 'YYYY-MM-DD'), dl.deadline_kind,"	\
-	" dl.days_left"
+	" dl.days_left,"							\
+	" found_by, not_found_reason, matched_claim_number, triage_calls"
 /*
  * Run-to-run changes (sql/functions/claims_ledger.sql), from ROW_FROM's
  * lateral c: previous_checked_at in microseconds since the epoch.
@@ -72,7 +73,9 @@ enum {
 	/* claims ledger */
 	RC_CHANGE, RC_PREV_STATUS, RC_PREV_PAID, RC_PREV_CHECKED,
 	/* deadlines */
-	RC_DEADLINE, RC_DEADLINE_KIND, RC_DAYS_LEFT
+	RC_DEADLINE, RC_DEADLINE_KIND, RC_DAYS_LEFT,
+	/* not-found triage */
+	RC_FOUND_BY, RC_NOT_FOUND_REASON, RC_MATCHED, RC_TRIAGE_CALLS
 };
 
 /* Text columns of the claim details, keyed as in the results CSV. */
@@ -236,6 +239,11 @@ row_json(const PGresult *res, int row)
 	pgjson_text(o, "next_deadline", res, row, RC_DEADLINE);
 	pgjson_text(o, "deadline_kind", res, row, RC_DEADLINE_KIND);
 	pgjson_int(o, "days_left", res, row, RC_DAYS_LEFT);
+	/* Not-found triage: which attempt found it, or why none did. */
+	pgjson_text(o, "found_by", res, row, RC_FOUND_BY);
+	pgjson_text(o, "not_found_reason", res, row, RC_NOT_FOUND_REASON);
+	pgjson_text(o, "matched_claim_number", res, row, RC_MATCHED);
+	pgjson_int(o, "triage_calls", res, row, RC_TRIAGE_CALLS);
 	return o;
 }
 

@@ -88,6 +88,7 @@ static const struct config_num {
 	{ "payer.rate_limit",			CFG_DOUBLE, 0, 1000000000 },
 	{ "payer.shared_state",			CFG_BOOL, 0, 1 },
 	{ "payer.timeout_ms",			CFG_LONG, 0, LONG_MAX },
+	{ "payer.triage_max_calls",		CFG_LONG, 0, LONG_MAX },
 	{ "retention.days",			CFG_LONG, 0, 36500 },
 	{ "session.idle_timeout_s",		CFG_LONG, 0, LONG_MAX },
 	{ "session.max_lifetime_s",		CFG_LONG, 0, LONG_MAX },

@@ -850,6 +850,7 @@ result_init(struct slot *s)
 	r->row_number = s->claim.row_number;
 	r->txn = s->claim.txn;
 	r->member_match = -1;
+	r->member_claims = -1;
 	/* the output shows the CSV's own name, found or not */
 	snprintf(r->patient_name, sizeof(r->patient_name), "%s%s%s",
 	    s->claim.first_name ? s->claim.first_name : "",
@@ -928,7 +929,10 @@ slot_send(struct payer_engine *pe, struct slot *s)
 	s->res.attempts++;
 	pe->inflight++;
 	pe->st.requests++;
-	pe->st.requests_txn[t]++;
+	if (s->claim.triage)
+		pe->st.requests_triage++;
+	else
+		pe->st.requests_txn[t]++;
 	return 0;
 }
 

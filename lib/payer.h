@@ -22,6 +22,7 @@ enum payer_txn {
 	PAYER_TXN_STATUS,	/* "CLAIM_STATUS" */
 	PAYER_TXN_DETAILS,	/* "CLAIM_DETAILS" */
 	PAYER_TXN_PAYMENT,	/* "CLAIM_PAYMENT" */
+	PAYER_TXN_MEMBER,	/* "MEMBER_SEARCH": a member's claims */
 	PAYER_TXN__MAX
 };
 
@@ -29,6 +30,9 @@ enum payer_txn {
 const char *payer_txn_code(enum payer_txn txn);
 /* The transaction of a code (case ignored), or -1 if none. */
 int	payer_txn_from_code(const char *code);
+
+/* Whether an adapter serves provider's transaction txn: 1 or 0. */
+int	payer_has_adapter(const char *provider, enum payer_txn txn);
 
 /* One endpoint row of table payer_endpoints; strings borrowed. */
 struct payer_endpoint {
@@ -105,6 +109,12 @@ struct payer_claim {
 	const char *date_of_birth;	/* YYYY-MM-DD */
 	const char *subscriber_id;
 	enum payer_txn txn;
+	/*
+	 * A not-found triage call (runner.c): counted in requests_triage
+	 * instead of requests_txn.
+	 */
+	int	 triage;
+	void	*udata;		/* the caller's; the engine ignores it */
 };
 
 /* Claim details (CLAIM_DETAILS): amounts "1500.00", dates YYYY-MM-DD. */
@@ -181,6 +191,12 @@ struct payer_result {
 	/* x-optum-consumer-correlation-id of the last request; loggable */
 	char	 correlation_id[37];
 	long	 http_status;		/* of the last response, 0 if none */
+	/*
+	 * A member search's answer: how many claims the payer listed for
+	 * the member (0: it knows no claim of this member and date of
+	 * birth under this TIN).  -1 for the other transactions.
+	 */
+	int	 member_claims;
 	struct payer_details *details;
 	struct payer_payments *payments;
 };
@@ -281,8 +297,10 @@ struct payer_stats {
 	unsigned long	 token_fetches;	/* token requests sent to the payer */
 	unsigned long	 tokens_shared;	/* tokens taken from Redis instead */
 	unsigned long	 requests;	/* claim requests sent (all attempts) */
-	/* of which per transaction (retries included) */
+	/* of which per transaction (retries included), triage excluded */
 	unsigned long	 requests_txn[PAYER_TXN__MAX];
+	/* of which not-found triage calls (payer_claim.triage) */
+	unsigned long	 requests_triage;
 	unsigned long	 retries;	/* of which were retries */
 	unsigned long	 redis_errors;	/* fell back to local behaviour */
 	char		 redis_error[128];	/* the last one, "" if none */

@@ -19,6 +19,11 @@ extern const struct payer_adapter payer_uhc_adapter;
  */
 extern const struct payer_adapter payer_uhc_details_adapter;
 extern const struct payer_adapter payer_uhc_payment_adapter;
+/*
+ * Adapter UHC / MEMBER_SEARCH (payer_uhc_member.c): the claims of a
+ * member (subscriber id, date of birth), for the not-found triage.
+ */
+extern const struct payer_adapter payer_uhc_member_adapter;
 
 /* The GraphQL query text sent in every request body. */
 #define PAYER_UHC_QUERY							\

@@ -20,6 +20,7 @@ static const struct payer_adapter *const adapters[] = {
 	&payer_uhc_adapter,
 	&payer_uhc_details_adapter,
 	&payer_uhc_payment_adapter,
+	&payer_uhc_member_adapter,
 	&payer_x12_adapter,
 };
 
@@ -27,7 +28,14 @@ static const char *const txn_codes[PAYER_TXN__MAX] = {
 	[PAYER_TXN_STATUS] = "CLAIM_STATUS",
 	[PAYER_TXN_DETAILS] = "CLAIM_DETAILS",
 	[PAYER_TXN_PAYMENT] = "CLAIM_PAYMENT",
+	[PAYER_TXN_MEMBER] = "MEMBER_SEARCH",
 };
+
+int
+payer_has_adapter(const char *provider, enum payer_txn txn)
+{
+	return payer_adapter_find(provider, payer_txn_code(txn)) != NULL;
+}
 
 const char *
 payer_txn_code(enum payer_txn txn)

@@ -151,7 +151,9 @@ usage(FILE *f)
 "The forced behaviours apply to every claim route; attempts are counted\n"
 "per claim and transaction (status, details, payment).\n"
 "--explain prints the results-CSV columns expected for CLAIM as JSON,\n"
-"then its service lines and payments.\n");
+"then its service lines and payments, and found_by: which attempt of a\n"
+"client's not-found triage finds it (as_sent, normalised, member_search,\n"
+"none).\n");
 }
 
 static double

@@ -857,8 +857,9 @@ explain_remit(struct json_object *r, const struct sim_outcome *o)
 }
 
 /*
- * How a claim the claim routes do not find can be found; nothing for
- * the others, so their explanation stays as it was.
+ * Which attempt of a client's not-found triage finds the claim
+ * (found_by: as_sent, normalised, member_search or none), and how a
+ * claim the claim routes do not find can be found.
  */
 static void
 explain_lookup(struct json_object *r, const struct sim_outcome *o)
@@ -866,6 +867,9 @@ explain_lookup(struct json_object *r, const struct sim_outcome *o)
 	struct sim_outcome m[SIM_MEMBER_MAX];
 	char how[64];
 
+	add_str(r, "found_by", o->lookup == SIM_LOOKUP_NORMALISED ?
+	    "normalised" : o->lookup == SIM_LOOKUP_MEMBER ? "member_search" :
+	    o->status != SIM_NOT_FOUND ? "as_sent" : "none");
 	switch (o->lookup) {
 	case SIM_LOOKUP_NORMALISED:
 		snprintf(how, sizeof(how), "found only as %s", o->found_as);

@@ -21,6 +21,10 @@
  * complete in one statement.  The calls after a status wait in a
  * follow-up queue that next_claim serves first.
  *
+ * A row the payer does not find is triaged before it is stored as not
+ * found (triage.c): asked again under its claim number's normal form
+ * and by a member search, within payer.triage_max_calls.
+ *
  * Every flush refreshes the job's heartbeat and reads its status back:
  * anything but PROCESSING (CANCELLING, or the job taken elsewhere)
  * stops the run.  A payer outage (many transient failures in a row)
@@ -45,6 +49,7 @@
 #include "log.h"
 #include "payer.h"
 #include "runner.h"
+#include "triage.h"
 #include "secrets.h"
 #include "task_csv.h"
 #include "task_db.h"
@@ -61,15 +66,23 @@ struct batch {
 	PGresult	*res;
 	int		 next;		/* next row to hand to the engine */
 	int		 pending;	/* handed out or queued, not yet done */
+	struct triage	*tri;		/* its rows' triage states */
 	struct batch	*older;
 };
 
-/* The columns of a fetched row (batch_fetch). */
+/*
+ * The columns of a fetched row (batch_fetch).  COL_MATCHED: the number
+ * the payer knows the claim under (triage), for its follow-up calls.
+ */
 enum {
 	COL_ROW, COL_CLAIM, COL_FIRST, COL_LAST, COL_DOB, COL_SUBSCRIBER,
 	COL_SUCCESS, COL_NEED_DETAILS, COL_NEED_PAYMENT, COL_STATUS,
-	COL_CATEGORY
+	COL_CATEGORY, COL_MATCHED, COL_FOUND_BY
 };
+
+/* Payer call counters kept per job: the transactions', then triage's. */
+#define NCALLS		(PAYER_TXN__MAX + 1)
+#define CALLS_TRIAGE	PAYER_TXN__MAX
 
 enum workflow { WF_STATUS, WF_DETAILS, WF_PAYMENT, WF_FULL };
 
@@ -85,8 +98,8 @@ struct run {
 	struct task_ctx	*ctx;
 	enum workflow	 workflow;
 	struct payer_engine *pe;
-	/* Requests per transaction already added to the job's counters. */
-	unsigned long	 calls_counted[PAYER_TXN__MAX];
+	/* Requests per transaction (and triage) already counted in the job. */
+	unsigned long	 calls_counted[NCALLS];
 	struct followup	*fq;		/* follow-up queue, fq_head..fq_len */
 	size_t		 fq_head, fq_len, fq_cap;
 	struct batch	*feed;		/* newest batch, being handed out */
@@ -97,7 +110,7 @@ struct run {
 	json_object	*results;	/* array of rows waiting to be stored */
 	/* The flush sent and not answered yet (flush_collect). */
 	json_object	*sent;
-	unsigned long	 sent_calls[PAYER_TXN__MAX];
+	unsigned long	 sent_calls[NCALLS];
 	int		 sent_pending;
 	long long	 last_flush_ms;
 	long		 stored;
@@ -109,6 +122,7 @@ struct run {
 	int		 paused;	/* outage: hand out no more rows */
 	int		 waiting;	/* job shows waiting_for_payer */
 	int		 outage_threshold;
+	struct triage_ctx tc;
 	struct errbuf	 err;
 };
 
@@ -128,6 +142,7 @@ batch_free_done(struct run *r)
 	while ((b = *bp) != NULL) {
 		if (b->pending == 0) {
 			*bp = b->older;
+			triage_free(b->tri);
 			PQclear(b->res);
 			free(b);
 		} else
@@ -160,12 +175,14 @@ batch_fetch(struct run *r)
 		[WF_FULL] = "(success IS NULL OR (success AND "
 		    "(details_result IS NULL OR payments_result IS NULL)))",
 	};
-	char sql[640];
+	char sql[768];
 
 	snprintf(sql, sizeof(sql), "SELECT row_number, claim_number, "
 	    "first_name, last_name, date_of_birth, subscriber_id, "
 	    "success IS NOT NULL, details_result IS NULL, "
-	    "payments_result IS NULL, status, status_category_code "
+	    "payments_result IS NULL, status, status_category_code, "
+	    "COALESCE(matched_claim_number, claim_number), "
+	    "COALESCE(found_by, '') "
 	    "FROM csv_job_rows WHERE job_id = $1 AND %s "
 	    /* a repeated claim number is checked once: its copy is the
 	     * trigger's (sql/functions/job_state.sql). */
@@ -230,6 +247,12 @@ followup_push(struct run *r, struct batch *b, const struct payer_claim *c,
 	return 0;
 }
 
+/*
+ * A claim found by member search only: the claim routes do not know its
+ * number, so its details and payments are not asked for.
+ */
+#define NOTE_MEMBER	"not requested: found by member search"
+
 /* Adds the "details" or "payments" part saying why a call is not made. */
 static void
 add_not_requested(json_object *o, const char *part, const char *result,
@@ -260,11 +283,23 @@ row_followups(struct run *r, struct batch *b, int i,
 	    PQgetvalue(b->res, i, COL_NEED_PAYMENT)[0] == 't';
 	char note[80];
 	json_object *o;
+	struct payer_claim m;
+	int by_member;
 
-	if (!finalized(PQgetvalue(b->res, i, COL_STATUS),
+	/* Found by triage: the later calls ask for the number that matched. */
+	m = *c;
+	m.claim_number = PQgetvalue(b->res, i, COL_MATCHED);
+	c = &m;
+	by_member = strcmp(PQgetvalue(b->res, i, COL_FOUND_BY),
+	    "member_search") == 0;
+	if (by_member || !finalized(PQgetvalue(b->res, i, COL_STATUS),
 	    PQgetvalue(b->res, i, COL_CATEGORY))) {
-		snprintf(note, sizeof(note), "not requested: claim is %s",
-		    PQgetvalue(b->res, i, COL_STATUS));
+		if (by_member)
+			snprintf(note, sizeof(note), "%s", NOTE_MEMBER);
+		else
+			snprintf(note, sizeof(note),
+			    "not requested: claim is %s",
+			    PQgetvalue(b->res, i, COL_STATUS));
 		o = json_object_new_object();
 		json_object_object_add(o, "row_number",
 		    json_object_new_int64(c->row_number));
@@ -615,11 +650,16 @@ flush_collect(struct run *r)
 static int
 flush(struct run *r)
 {
-	static const char *const key[PAYER_TXN__MAX] = {
-		"calls_status", "calls_details", "calls_payment"
+	/* member searches are always triage calls */
+	static const char *const key[NCALLS] = {
+		[PAYER_TXN_STATUS] = "calls_status",
+		[PAYER_TXN_DETAILS] = "calls_details",
+		[PAYER_TXN_PAYMENT] = "calls_payment",
+		[CALLS_TRIAGE] = "calls_triage"
 	};
-	char calls[128];
+	char calls[160];
 	struct payer_stats st;
+	unsigned long now[NCALLS];
 	size_t n = 0;
 	int t;
 
@@ -629,19 +669,21 @@ flush(struct run *r)
 	memcpy(r->sent_calls, r->calls_counted, sizeof(r->sent_calls));
 	if (r->pe != NULL) {
 		payer_engine_stats(r->pe, &st);
-		for (t = 0; t < PAYER_TXN__MAX; t++) {
-			if (st.requests_txn[t] == r->calls_counted[t])
+		memcpy(now, st.requests_txn, sizeof(st.requests_txn));
+		now[CALLS_TRIAGE] = st.requests_triage;
+		for (t = 0; t < NCALLS; t++) {
+			if (key[t] == NULL || now[t] == r->calls_counted[t])
 				continue;
 			n = strlen(calls);
 			snprintf(calls + n, sizeof(calls) - n, "%s\"%s\": %lu",
 			    n ? ", " : "{", key[t],
-			    st.requests_txn[t] - r->calls_counted[t]);
+			    now[t] - r->calls_counted[t]);
 		}
 		if (calls[0] != '\0') {
 			n = strlen(calls);
 			snprintf(calls + n, sizeof(calls) - n, "}");
 		}
-		memcpy(r->sent_calls, st.requests_txn, sizeof(r->sent_calls));
+		memcpy(r->sent_calls, now, sizeof(r->sent_calls));
 	}
 	if (json_object_array_length(r->results) == 0 && calls[0] == '\0')
 		return 0;
@@ -742,24 +784,40 @@ status_next(struct run *r, struct batch *b, const struct payer_claim *c,
 	add_str(o, "payments_note", note);
 }
 
-/* payer_done_fn: buffers one answer, stores when due. */
-static int
-claim_done(void *arg, const struct payer_claim *c,
+/* Marks the details and payment calls of o's workflow not requested. */
+static void
+not_requested_all(struct run *r, json_object *o, const char *note)
+{
+	if (r->workflow == WF_DETAILS)
+		add_not_requested(o, "details", "NOT_REQUESTED", note);
+	if (r->workflow == WF_FULL) {
+		add_str(o, "details_result", "NOT_REQUESTED");
+		add_str(o, "details_note", note);
+	}
+	if (r->workflow == WF_PAYMENT || r->workflow == WF_FULL) {
+		add_str(o, "payments_result", "NOT_REQUESTED");
+		add_str(o, "payments_note", note);
+	}
+}
+
+/*
+ * The object job_store_results() stores for the answer pr to c; queues
+ * the follow-up calls a status answer calls for.
+ */
+static json_object *
+answer_object(struct run *r, struct batch *b, const struct payer_claim *c,
     const struct payer_result *pr)
 {
-	struct run *r = arg;
-	struct batch *b;
 	json_object *o;
 
-	for (b = r->feed; b != NULL; b = b->older) {
-		long first = strtol(PQgetvalue(b->res, 0, 0), NULL, 10);
-
-		if (c->row_number >= first)
-			break;
-	}
 	o = json_object_new_object();
 	json_object_object_add(o, "row_number",
 	    json_object_new_int64(c->row_number));
+	if (c->txn == PAYER_TXN_MEMBER) {
+		add_status(o, pr);
+		not_requested_all(r, o, NOTE_MEMBER);
+		return o;
+	}
 	/* The status columns: a status answer's, or a details workflow's. */
 	if (c->txn == PAYER_TXN_STATUS || r->workflow == WF_DETAILS)
 		add_status(o, pr);
@@ -769,8 +827,86 @@ claim_done(void *arg, const struct payer_claim *c,
 		json_object_object_add(o, "payments", payments_part(pr));
 	else if (r->workflow == WF_PAYMENT || r->workflow == WF_FULL)
 		status_next(r, b, c, pr, o);
+	return o;
+}
+
+/* Whether c is a row's first call (the one that says found or not). */
+static int
+first_call(const struct run *r, const struct payer_claim *c)
+{
+	return !c->triage && (c->txn == PAYER_TXN_STATUS ||
+	    (r->workflow == WF_DETAILS && c->txn == PAYER_TXN_DETAILS));
+}
+
+/*
+ * The answer to a triage call: queues the next one, or buffers the row
+ * as found (the answer that found it) or not found (its first answer
+ * with the reason).  A failed triage call ends the triage (the reason
+ * says so); it does not count towards an outage.
+ */
+static int
+triage_done(struct run *r, struct batch *b, const struct payer_claim *c,
+    const struct payer_result *pr)
+{
+	struct payer_claim next, base;
+	json_object *o;
+
+	switch (triage_step(&r->tc, c, pr, &next, &base, &o)) {
+	case TRIAGE_NEXT:
+		if (b == NULL || followup_push(r, b, &next, next.txn) == -1)
+			r->db_failed = 1;
+		if (b != NULL)
+			b->pending--;
+		return 0;
+	case TRIAGE_FOUND:
+		o = answer_object(r, b, &base, pr);
+		triage_found(c, pr, o);
+		break;
+	default:
+		break;
+	}
 	if (b != NULL)
 		b->pending--;
+	json_object_array_add(r->results, o);
+	if (json_object_array_length(r->results) >= FLUSH_ROWS ||
+	    util_mono_ms() - r->last_flush_ms >= FLUSH_MS)
+		return flush(r) != 0 || r->cancelled;
+	return 0;
+}
+
+/* payer_done_fn: buffers one answer, stores when due. */
+static int
+claim_done(void *arg, const struct payer_claim *c,
+    const struct payer_result *pr)
+{
+	struct run *r = arg;
+	struct batch *b;
+	struct payer_claim next;
+	json_object *o;
+
+	for (b = r->feed; b != NULL; b = b->older) {
+		long first = strtol(PQgetvalue(b->res, 0, 0), NULL, 10);
+
+		if (c->row_number >= first)
+			break;
+	}
+	if (c->triage)
+		return triage_done(r, b, c, pr);
+	o = answer_object(r, b, c, pr);
+	if (b != NULL)
+		b->pending--;
+	if (first_call(r, c) && strcmp(pr->lookup_result, "FOUND") == 0)
+		add_str(o, "found_by", "as_sent");
+	else if (first_call(r, c) && r->tc.on && b != NULL &&
+	    strcmp(pr->lookup_result, "NOT_FOUND") == 0) {
+		/* A not-found is an answer: the payer is up. */
+		streak_end(r);
+		if (triage_begin(&r->tc, &b->tri, c, o, &next)) {
+			if (followup_push(r, b, &next, next.txn) == -1)
+				r->db_failed = 1;
+			return 0;
+		}
+	}
 	if (transient_failure(pr)) {
 		/*
 		 * Held back until the streak ends: a real failure is stored
@@ -942,13 +1078,15 @@ job_workflow(PGconn *db, const char *job_id, struct errbuf *err)
 /*
  * The engine for the job's workflow: one endpoint per transaction the
  * workflow uses (the claim status one is the job's transaction), the
- * practice's credential.  The engine copies what it keeps, so the rows
- * and the secret go at once.  NULL with err when something is missing.
+ * practice's credential.  With *member set, the provider's member search
+ * too if it has one (the triage goes without otherwise: *member is
+ * cleared).  The engine copies what it keeps, so the rows and the secret
+ * go at once.  NULL with err when something is missing.
  */
 static struct payer_engine *
 engine_for_job(struct task_ctx *ctx, PGconn *db, const char *org_id,
     const char *provider, const char *transaction, int workflow,
-    struct errbuf *err)
+    int *member, struct errbuf *err)
 {
 	static const unsigned uses[] = {
 		[WF_STATUS] = 1u << PAYER_TXN_STATUS,
@@ -983,6 +1121,17 @@ engine_for_job(struct task_ctx *ctx, PGconn *db, const char *org_id,
 		if (first < 0)
 			first = t;
 	}
+	t = PAYER_TXN_MEMBER;
+	if (*member && payer_has_adapter(provider, PAYER_TXN_MEMBER)) {
+		struct errbuf e;
+
+		/* No endpoint row: no member search, not a failed job. */
+		if ((pres[t] = load_payer(db, org_id, provider,
+		    payer_txn_code(PAYER_TXN_MEMBER), &ep[t], &cred[t],
+		    &secret[t], &e)) != NULL)
+			eps[t] = &ep[t];
+	}
+	*member = eps[t] != NULL;
 	payer_options_from_config(&opt, ctx);
 	/* the key that opened the secret seals the shared token */
 	if (opt.redis != NULL && secrets_key_load(config_get(
@@ -1082,6 +1231,7 @@ feed_reset(struct run *r)
 	r->fq_head = r->fq_len = 0;
 	while ((b = r->feed) != NULL) {
 		r->feed = b->older;
+		triage_free(b->tri);
 		PQclear(b->res);
 		free(b);
 	}
@@ -1117,21 +1267,28 @@ run_rows(struct task_ctx *ctx, PGconn *db, const char *job_id,
 	struct payer_engine *pe;
 	struct run r;
 	long backoff_ms, backoff_max_ms;
-	int rc, wf;
+	int rc, wf, member;
 
 	*outcome = 0;
 	memset(&r, 0, sizeof(r));
 	if ((wf = job_workflow(db, job_id, &r.err)) == -1)
 		return task_db_retry(res, "database unavailable");
 	r.workflow = wf;
+	member = config_get_long("payer.triage_max_calls",
+	    TRIAGE_DEFAULT_MAX_CALLS) > 0;
 	if ((pe = engine_for_job(ctx, db, org_id, provider, transaction,
-	    r.workflow, &r.err)) == NULL) {
+	    r.workflow, &member, &r.err)) == NULL) {
 		if (PQstatus(db) != CONNECTION_OK)
 			return task_db_retry(res, "database unavailable");
 		run_failed(ctx, db, job_id, r.err.msg);
 		log_warnx("job failed job=%s reason=\"%s\"", job_id, r.err.msg);
 		return task_fail(res, "PayerConfigurationError", "%s",
 		    r.err.msg);
+	}
+	if (triage_ctx_init(&r.tc, db, job_id, provider, range_lo, range_hi,
+	    member, &r.err) == -1) {
+		payer_engine_free(pe);
+		return task_db_retry(res, "database unavailable");
 	}
 	r.pe = pe;
 	r.db = db;

@@ -114,6 +114,8 @@ BEGIN
 		COALESCE((p_delta->>'calls_details')::int, 0),
 	    calls_payment = calls_payment +
 		COALESCE((p_delta->>'calls_payment')::int, 0),
+	    calls_triage = calls_triage +
+		COALESCE((p_delta->>'calls_triage')::int, 0),
 	    worker_heartbeat_at = CASE WHEN p_waiting IS NULL
 		THEN worker_heartbeat_at ELSE now() END,
 	    waiting_for_payer = COALESCE(p_waiting, waiting_for_payer)
@@ -283,7 +285,8 @@ BEGIN
 	    total_allowed numeric, patient_responsibility numeric,
 	    check_number text, check_date date, member_match boolean,
 	    details_result text, details_note text, payments_result text,
-	    payments_note text)
+	    payments_note text, found_by text, not_found_reason text,
+	    matched_claim_number text, triage_calls int)
 	    WHERE x.success IS NOT NULL),
 	u AS (UPDATE csv_job_rows r SET status = v.status,
 	    patient_name = v.patient_name, total_charged = v.total_charged,
@@ -299,6 +302,9 @@ BEGIN
 	    patient_responsibility = v.patient_responsibility,
 	    check_number = v.check_number, check_date = v.check_date,
 	    member_match = v.member_match,
+	    found_by = v.found_by, not_found_reason = v.not_found_reason,
+	    matched_claim_number = v.matched_claim_number,
+	    triage_calls = r.triage_calls + COALESCE(v.triage_calls, 0),
 	    details_result = COALESCE(r.details_result, v.details_result),
 	    details_note = COALESCE(r.details_note, v.details_note),
 	    payments_result = COALESCE(r.payments_result, v.payments_result),
@@ -396,6 +402,8 @@ BEGIN
 	    patient_responsibility = NEW.patient_responsibility,
 	    check_number = NEW.check_number, check_date = NEW.check_date,
 	    member_match = NEW.member_match,
+	    found_by = NEW.found_by, not_found_reason = NEW.not_found_reason,
+	    matched_claim_number = NEW.matched_claim_number,
 	    details_result = COALESCE(d.details_result, NEW.details_result),
 	    details_note = COALESCE(d.details_note, NEW.details_note),
 	    payments_result = COALESCE(d.payments_result,

@@ -20,7 +20,8 @@ from sec_util import phi_csv, psql
 
 CONTRACT = ["row", "claim_number", "status", "patient_name", "total_charged",
             "total_paid", "processed_date", "success", "error_message"]
-EXTENDED_TAIL = ["checked_at", "member_match"]
+EXTENDED_TAIL = ["checked_at", "member_match", "found_by", "not_found_reason",
+                 "matched_claim_number", "triage_calls"]
 DETAILS = ["service_from", "service_to", "deductible", "copay",
            "coinsurance", "line_count", "denied_line_count", "denied_amount",
            "denial_reasons", "rarc_codes", "payment_method",
@@ -166,7 +167,8 @@ def test_workflow_field_on_upload_and_validate(api):
     assert listed[job]["workflow"] == "payment"
     p = api.get(f"claims/csv-jobs/{job}/progress/").json()
     assert p["workflow"] == "payment"
-    assert set(p["payer_calls"]) == {"status", "details", "payment"}
+    assert set(p["payer_calls"]) == {"status", "details", "payment",
+                                     "triage"}
     assert all(isinstance(v, int) for v in p["payer_calls"].values())
     api.wait_done(job)
 
@@ -189,7 +191,8 @@ def test_workflow_field_on_upload_and_validate(api):
 def test_progress_carries_payer_calls(api, details_job):
     p = api.get(f"claims/csv-jobs/{details_job}/progress/").json()
     assert p["workflow"] == "full"
-    assert p["payer_calls"] == {"status": 3, "details": 2, "payment": 4}
+    assert p["payer_calls"] == {"status": 3, "details": 2, "payment": 4,
+                                "triage": 0}
     assert api.get(f"claims/csv-jobs/{details_job}/").json()["workflow"] \
         == "full"
 
@@ -205,7 +208,8 @@ def test_extended_details_columns(api, details_job):
     assert head[-4:] == ["action", "next_deadline", "deadline_kind",
                          "days_left"]
     assert head[-len(DETAILS) - 4:-4] == DETAILS
-    assert head[-len(DETAILS) - 6:-len(DETAILS) - 4] == EXTENDED_TAIL
+    assert head[-len(DETAILS) - len(EXTENDED_TAIL) - 4:
+                -len(DETAILS) - 4] == EXTENDED_TAIL
     # The nine contract columns are the plain CSV's, unchanged.
     assert [r[:9] for r in t[1:]] == base[1:]
     one = dict(zip(head, t[1]))
@@ -241,8 +245,8 @@ def test_status_job_extended_unchanged(api):
     job = r.json()["id"]
     api.wait_done(job)
     head = rows_of(results(api, job, format="extended").text)[0]
-    assert head[-6:] == EXTENDED_TAIL + ["action", "next_deadline",
-                                         "deadline_kind", "days_left"]
+    assert head[-len(EXTENDED_TAIL) - 4:] == EXTENDED_TAIL + [
+        "action", "next_deadline", "deadline_kind", "days_left"]
     assert "details_note" not in head
 
 

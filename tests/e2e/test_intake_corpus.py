@@ -489,8 +489,8 @@ def test_accepted(api, case):
     assert head[:9] == ["row", "claim_number", "status", "patient_name",
                         "total_charged", "total_paid", "processed_date",
                         "success", "error_message"]
-    assert head[-13:][0] == "lookup_result" and head[-1] == "action"
-    inputs = head[9:-13]
+    assert head[-17:][0] == "lookup_result" and head[-1] == "action"
+    inputs = head[9:-17]
     for name in case.extras:
         assert name in inputs, (case.name, inputs)
     for row, date in case.dob.items():

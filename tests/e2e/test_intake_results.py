@@ -13,8 +13,9 @@ CONTRACT = ["row", "claim_number", "status", "patient_name", "total_charged",
 EXTENDED = ["lookup_result", "status_category_code", "status_code",
             "status_description", "payer_claim_number", "total_allowed",
             "patient_responsibility", "check_number", "check_date",
-            "attempts", "checked_at", "member_match", "action",
-            "next_deadline", "deadline_kind", "days_left"]
+            "attempts", "checked_at", "member_match", "found_by",
+            "not_found_reason", "matched_claim_number", "triage_calls",
+            "action", "next_deadline", "deadline_kind", "days_left"]
 NUMERIC = {"row", "total_charged", "total_paid", "total_allowed",
            "patient_responsibility", "attempts"}
 DANGER = ("=", "+", "-", "@", "\t", "\r")
@@ -213,7 +214,8 @@ def test_rows_endpoint(api, other_org_api):
         "details_result", "details_note", "payments_result",
         "payments_note", "action"} | {
         "change", "previous_status", "previous_paid", "previous_checked_at"} | {
-        "next_deadline", "deadline_kind", "days_left"}
+        "next_deadline", "deadline_kind", "days_left"} | {
+        "found_by", "not_found_reason", "matched_claim_number", "triage_calls"}
     inv = body["results"][2]
     assert inv["success"] is False and inv["status"] == "Invalid"
     assert inv["error_message"] == "first_name is empty"

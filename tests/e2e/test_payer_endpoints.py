@@ -12,19 +12,22 @@ RARC = ["N130", "M15", "MA130", "N362", "N290", "M127", "N4", "N30", "N54",
         "N56", "N657"]
 
 
-def test_demo_registers_three_uhc_transactions():
+def test_demo_registers_four_uhc_transactions():
     rows = psql("SELECT transaction_code, api_path FROM payer_endpoints "
                 "WHERE provider_code = 'UHC' ORDER BY transaction_code")
     assert rows == [["CLAIM_DETAILS", "/oihub/claim/detail/v1"],
                     ["CLAIM_PAYMENT", "/oihub/claim/payment/v1"],
-                    ["CLAIM_STATUS", "/oihub/claim/inquiry/v1"]], rows
+                    ["CLAIM_STATUS", "/oihub/claim/inquiry/v1"],
+                    ["MEMBER_SEARCH", "/oihub/claim/member-search/v1"]], rows
 
 
 def test_set_endpoint_defaults_api_path_by_transaction():
     try:
         for txn, path in (("CLAIM_DETAILS", "/oihub/claim/detail/v1"),
                           ("CLAIM_PAYMENT", "/oihub/claim/payment/v1"),
-                          ("CLAIM_STATUS", "/oihub/claim/inquiry/v1")):
+                          ("CLAIM_STATUS", "/oihub/claim/inquiry/v1"),
+                          ("MEMBER_SEARCH",
+                           "/oihub/claim/member-search/v1")):
             ctl_ok("set-endpoint", "--provider", "TESTPAYER",
                    "--transaction", txn, "--base-url", "http://127.0.0.1:9")
             got = psql("SELECT api_path FROM payer_endpoints WHERE "

@@ -17,6 +17,7 @@ csvin | lib/csvin.c lib/textenc.c lib/utf8.c lib/date.c | -lcsv -lsodium
 intake | lib/csvin.c lib/textenc.c lib/utf8.c lib/date.c fcgi/preview.c fcgi/results.c fcgi/query.c | -lcsv -lsodium -ljson-c
 celery | lib/celery.c lib/celery_json.c lib/celery_result.c lib/util.c lib/utf8.c | -ljson-c -lhiredis -lsodium -lm
 session | fcgi/cookie.c | -ljson-c -lsodium
+claimnum | lib/claimnum.c |
 '
 set -eu
 

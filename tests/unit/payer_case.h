@@ -13,7 +13,7 @@ static struct payer_credential cred = {
 };
 static struct payer_claim john = {
 	1, "ZE59426195", "John", "Doe", "1980-01-15", "ABC123456",
-	PAYER_TXN_STATUS
+	PAYER_TXN_STATUS, 0, NULL
 };
 
 /* Maps a 200 body for claim c into r, zeroed as the engine does. */

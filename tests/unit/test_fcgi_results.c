@@ -16,7 +16,8 @@
 #define EXT_TAIL "lookup_result,status_category_code,status_code," \
 		"status_description,payer_claim_number,total_allowed," \
 		"patient_responsibility,check_number,check_date,attempts," \
-		"checked_at,member_match"
+		"checked_at,member_match,found_by,not_found_reason," \
+		"matched_claim_number,triage_calls"
 
 static void
 test_opts(void)
@@ -92,10 +93,12 @@ test_details(void)
 	    "status workflow: extended as before, the action, the deadline");
 	ok(results_sql(&o, &c, JOB, sql, sizeof(sql)) > 0 &&
 	    strstr(sql, "member_match WHEN true THEN 'true' WHEN false THEN"
-	    " 'false' END, " RESULTS_ACTION ", to_char(dl.next_deadline, "
-	    "'YYYY-MM-DD'), dl.deadline_kind, dl.days_left FROM csv_job_rows"
-	    " LEFT JOIN LATERAL csv_row_deadline(csv_job_rows) dl ON true")
-	    != NULL, "status workflow: the action, then the deadline joined");
+	    " 'false' END, found_by, not_found_reason,"
+	    " csv_safe(matched_claim_number), triage_calls, " RESULTS_ACTION
+	    ", to_char(dl.next_deadline, 'YYYY-MM-DD'), dl.deadline_kind,"
+	    " dl.days_left FROM csv_job_rows LEFT JOIN LATERAL"
+	    " csv_row_deadline(csv_job_rows) dl ON true") != NULL,
+	    "status workflow: the action, then the deadline joined");
 
 	(void)results_opts_parse("format=lines&rows=failed", &o, &bad);
 	ok(results_header(&o, &c, head, RESULTS_HEADER_MAX) > 0 &&

@@ -1047,10 +1047,30 @@ test_triage(void)
 	r = s ? json_tokener_parse(s) : NULL;
 	ok(strcmp(str(path(r, "status", NULL)), "Not Found") == 0 &&
 	    strcmp(str(path(r, "how_found", NULL)),
-	    "found only as 0087123456") == 0,
+	    "found only as 0087123456") == 0 &&
+	    strcmp(str(path(r, "found_by", NULL)), "normalised") == 0,
 	    "explain: found only as 0087123456");
 	json_object_put(r);
 	free(s);
+	{
+		/* found_by: which triage attempt finds a claim, for all */
+		static const char *const fb[][2] = {
+			{ "0087123456", "as_sent" }, { "NOTFOUND1", "none" },
+			{ "ZE59426196", "as_sent" }, { "DENY1", "as_sent" },
+			{ "MS12345678", "member_search" },
+		};
+		int fgood = 1;
+
+		for (i = 0; i < sizeof(fb) / sizeof(fb[0]); i++) {
+			s = respond_explain(fb[i][0], NULL, NULL);
+			r = s ? json_tokener_parse(s) : NULL;
+			if (strcmp(str(path(r, "found_by", NULL)), fb[i][1]))
+				fgood = 0;
+			json_object_put(r);
+			free(s);
+		}
+		ok(fgood, "explain: found_by of every kind of claim");
+	}
 
 	/* Member-only claims: MS + digits, member W + digits. */
 	for (i = 0; i < 1000; i++) {
