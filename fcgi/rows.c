@@ -46,7 +46,7 @@
 	" details_note, payments_result, payments_note, " RESULTS_ACTION ","\
 	" " ROW_CHANGE_COLS ","						\
 	" to_char(dl.next_deadline, 'YYYY-MM-DD'), dl.deadline_kind,"	\
-	" dl.days_left,"							\
+	" dl.days_left,"						\
 	" found_by, not_found_reason, matched_claim_number, triage_calls"
 /*
  * Run-to-run changes (sql/functions/claims_ledger.sql), from ROW_FROM's
