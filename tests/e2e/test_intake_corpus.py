@@ -489,8 +489,10 @@ def test_accepted(api, case):
     assert head[:9] == ["row", "claim_number", "status", "patient_name",
                         "total_charged", "total_paid", "processed_date",
                         "success", "error_message"]
-    assert head[-17:][0] == "lookup_result" and head[-1] == "action"
-    inputs = head[9:-17]
+    # The payer's columns, the action, then the next deadline's three.
+    assert head[-20:][0] == "lookup_result" and head[-4] == "action"
+    assert head[-3:] == ["next_deadline", "deadline_kind", "days_left"]
+    inputs = head[9:-20]
     for name in case.extras:
         assert name in inputs, (case.name, inputs)
     for row, date in case.dob.items():
