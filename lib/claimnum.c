@@ -74,23 +74,25 @@ prefix_len(const unsigned char *p, size_t len)
 	return 0;
 }
 
-int
-claimnum_normalise(const char *buf, size_t len, int fixed_len, char *out,
-    size_t outsz)
+/*
+ * One pass: leading payer names and spaces dropped, spaces and dashes
+ * removed, lost zeros restored.  in and n may not overlap; n has
+ * CLAIMNUM_MAX + 1 bytes.  Returns the length of n.
+ */
+static size_t
+normalise_once(const char *in, size_t len, int fixed_len, char *n)
 {
-	const unsigned char *p = (const unsigned char *)buf;
-	char n[CLAIMNUM_MAX + 1];
+	const unsigned char *p = (const unsigned char *)in;
 	size_t i, k = 0, skip, sl;
 
-	if (outsz > 0)
-		out[0] = '\0';
-	/* a C string inside buf ends at its NUL */
-	len = strnlen(buf, len);
-	if (len == 0 || len > CLAIMNUM_MAX)
-		return 0;
-	/* "UHC UHC-123" as well: every leading name goes */
-	for (i = 0; (skip = prefix_len(p + i, len - i)) > 0; i += skip)
-		;
+	/* "UHC UHC-123" as well: every leading name goes, spaces first. */
+	for (i = 0;;) {
+		while (i < len && is_space(p + i, len - i, &sl))
+			i += sl;
+		if ((skip = prefix_len(p + i, len - i)) == 0)
+			break;
+		i += skip;
+	}
 	for (; i < len; i += sl) {
 		if (is_space(p + i, len - i, &sl))
 			continue;
@@ -98,16 +100,46 @@ claimnum_normalise(const char *buf, size_t len, int fixed_len, char *out,
 		n[k++] = (char)p[i];
 	}
 	n[k] = '\0';
-	if (k == 0)
-		return 0;
-	if (fixed_len > 0 && fixed_len <= CLAIMNUM_MAX &&
+	if (k > 0 && fixed_len > 0 && fixed_len <= CLAIMNUM_MAX &&
 	    k >= CLAIMNUM_PAD_MIN && k < (size_t)fixed_len &&
 	    strspn(n, "0123456789") == k) {
 		memmove(n + (fixed_len - k), n, k + 1);
 		memset(n, '0', fixed_len - k);
 		k = fixed_len;
 	}
-	if ((k == len && memcmp(n, buf, len) == 0) || k >= outsz)
+	return k;
+}
+
+int
+claimnum_normalise(const char *buf, size_t len, int fixed_len, char *out,
+    size_t outsz)
+{
+	char n[CLAIMNUM_MAX + 1], m[CLAIMNUM_MAX + 1];
+	size_t k, k2;
+	int pass;
+
+	if (outsz > 0)
+		out[0] = '\0';
+	/* a C string inside buf ends at its NUL */
+	len = strnlen(buf, len);
+	if (len == 0 || len > CLAIMNUM_MAX)
+		return 0;
+	k = normalise_once(buf, len, fixed_len, n);
+	/*
+	 * Again until nothing changes: removing spaces can make a name
+	 * ("U<tab>HC45") or a no-break space (bytes around it) appear, and
+	 * the normal form of a normal form must be itself.  Each pass that
+	 * changes something without padding shortens it and padding happens
+	 * once, so this ends within CLAIMNUM_MAX + 2 passes.
+	 */
+	for (pass = 0; pass < CLAIMNUM_MAX + 2 && k > 0; pass++) {
+		k2 = normalise_once(n, k, fixed_len, m);
+		if (k2 == k && memcmp(m, n, k) == 0)
+			break;
+		memcpy(n, m, k2 + 1);
+		k = k2;
+	}
+	if (k == 0 || (k == len && memcmp(n, buf, len) == 0) || k >= outsz)
 		return 0;
 	memcpy(out, n, k + 1);
 	return 1;
