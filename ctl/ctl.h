@@ -19,6 +19,9 @@ struct ctl_opts {
 	long		 expires_days, days;
 };
 
+/* Prints "usage: bulkclaimsctl what" and exits 2. */
+void	 ctl_usage_of(const char *what) __attribute__((noreturn));
+
 /* Runs sql with text parameters; exits (fatalx) on an error. */
 PGresult *ctl_q(PGconn *db, const char *sql, int n, const char *const *p);
 

@@ -10,13 +10,6 @@
 #include "ctl.h"
 #include "log.h"
 
-static void
-usage_of(const char *what)
-{
-	fprintf(stderr, "usage: bulkclaimsctl %s\n", what);
-	exit(2);
-}
-
 /* The organisation id of --tin (NULL without --tin: the defaults). */
 static char *
 org_of(PGconn *db, const struct ctl_opts *o, char *buf, size_t bufsz)
@@ -72,8 +65,9 @@ ctl_set_deadline_rule(PGconn *db, const struct ctl_opts *o)
 
 	if (!o->provider || !o->action || !o->kind || o->days <= 0 ||
 	    !o->from)
-		usage_of("set-deadline-rule [--tin T] --provider P --action A"
-		    " --kind K --days N --from processed|service [--note N]");
+		ctl_usage_of("set-deadline-rule [--tin T] --provider P"
+		    " --action A --kind K --days N --from processed|service"
+		    " [--note N]");
 	p[0] = org_of(db, o, orgbuf, sizeof(orgbuf));
 	p[1] = o->provider;
 	p[2] = o->action;
@@ -101,7 +95,7 @@ ctl_delete_deadline_rule(PGconn *db, const struct ctl_opts *o)
 	PGresult *r;
 
 	if (!o->provider || !o->action)
-		usage_of("delete-deadline-rule [--tin T] --provider P"
+		ctl_usage_of("delete-deadline-rule [--tin T] --provider P"
 		    " --action A");
 	p[0] = org_of(db, o, orgbuf, sizeof(orgbuf));
 	p[1] = o->provider;

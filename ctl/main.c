@@ -65,6 +65,13 @@ usage(void)
 	exit(2);
 }
 
+void
+ctl_usage_of(const char *what)
+{
+	fprintf(stderr, "usage: bulkclaimsctl %s\n", what);
+	exit(2);
+}
+
 /* Reads the first line of a small secret file (see ctl.h). */
 char *
 ctl_read_secret(const char *path)

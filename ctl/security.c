@@ -24,13 +24,6 @@
 #include "util.h"
 
 static void
-usage_of(const char *what)
-{
-	fprintf(stderr, "usage: bulkclaimsctl %s\n", what);
-	exit(2);
-}
-
-static void
 begin(PGconn *db)
 {
 	PQclear(ctl_q(db, "BEGIN", 0, NULL));
@@ -114,7 +107,8 @@ ctl_set_role(PGconn *db, const struct ctl_opts *o)
 	    "user_change", "role set", 0 };
 
 	if (!o->username || !o->role)
-		usage_of("set-role --username U --role admin|member|viewer");
+		ctl_usage_of("set-role --username U"
+		    " --role admin|member|viewer");
 	if (!ctl_role_valid(o->role))
 		fatalx("role must be admin, member or viewer");
 	snprintf(what, sizeof(what), "role=%s", o->role);
@@ -130,7 +124,7 @@ ctl_deactivate_user(PGconn *db, const struct ctl_opts *o)
 	    "deactivated", "user_change", "user", 1 };
 
 	if (!o->username)
-		usage_of("deactivate-user --username U");
+		ctl_usage_of("deactivate-user --username U");
 	user_change(db, &c, p, 1);
 }
 
@@ -143,7 +137,7 @@ ctl_end_sessions(PGconn *db, const struct ctl_opts *o)
 	    "sessions ended", 1 };
 
 	if (!o->username)
-		usage_of("end-sessions --username U");
+		ctl_usage_of("end-sessions --username U");
 	user_change(db, &c, p, 1);
 }
 
@@ -155,7 +149,7 @@ ctl_list_tokens(PGconn *db, const struct ctl_opts *o)
 	int i;
 
 	if (!o->username)
-		usage_of("list-tokens --username U");
+		ctl_usage_of("list-tokens --username U");
 	p[0] = o->username;
 	r = ctl_q(db, "SELECT t.prefix,"
 	    " to_char(t.created_at, 'YYYY-MM-DD HH24:MI'),"
@@ -182,7 +176,7 @@ ctl_revoke_token(PGconn *db, const struct ctl_opts *o)
 	PGresult *r;
 
 	if (!o->prefix)
-		usage_of("revoke-token --prefix P [--username U]");
+		ctl_usage_of("revoke-token --prefix P [--username U]");
 	p[0] = o->prefix;
 	p[1] = o->username;
 	begin(db);
@@ -287,7 +281,7 @@ ctl_rotate_key(PGconn *db, const struct ctl_opts *o)
 	int i, n;
 
 	if (!o->new_key_file)
-		usage_of("rotate-key --new-key-file F");
+		ctl_usage_of("rotate-key --new-key-file F");
 	if (keyfile == NULL || *keyfile == '\0')
 		fatalx("secrets.key_file is not set");
 	if (stat(keyfile, &st) == -1)
@@ -336,7 +330,7 @@ ctl_purge_job(PGconn *db, const struct ctl_opts *o)
 	char *st;
 
 	if (!o->job || !util_is_uuid(o->job))
-		usage_of("purge --job UUID");
+		ctl_usage_of("purge --job UUID");
 	p[0] = o->job;
 	begin(db);
 	r = ctl_q(db, "SELECT job_purge($1::uuid, NULL, false),"

@@ -45,11 +45,8 @@ ctl_set_webhook(PGconn *db, const struct ctl_opts *o)
 	struct errbuf err;
 	PGresult *r;
 
-	if (!o->tin || !o->url || !o->secret_file) {
-		fprintf(stderr, "usage: bulkclaimsctl set-webhook --tin T "
-		    "--url URL --secret-file F\n");
-		exit(2);
-	}
+	if (!o->tin || !o->url || !o->secret_file)
+		ctl_usage_of("set-webhook --tin T --url URL --secret-file F");
 	if (!notify_webhook_url_ok(o->url))
 		fatalx("--url: https:// only (plain http:// to the local "
 		    "host alone)");
