@@ -21,6 +21,7 @@
 #include "drf.h"
 #include "handlers.h"
 #include "pgjson.h"
+#include "util.h"
 
 /* A rule's JSON body is small; anything larger is refused. */
 #define RULE_BODY_MAX	4096
@@ -31,8 +32,6 @@ static const char *const rule_actions[] = { "partially_paid",
 static const char *const rule_kinds[] = { "reconsideration", "appeal",
     "timely_filing", "corrected_claim" };
 static const char *const rule_from[] = { "processed", "service" };
-
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define RULE_COLS							\
 	"id, provider_code, action, deadline_kind, days, counted_from,"	\

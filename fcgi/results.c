@@ -12,6 +12,7 @@
 #include "csvin.h"
 #include "query.h"
 #include "results.h"
+#include "util.h"
 
 /* The compatibility contract's columns, in order, and their SQL. */
 static const struct {
@@ -217,8 +218,6 @@ const char *const results_actions[RESULTS_NACTIONS] = {
 	"needs_information", "pending", "pending_long", "rejected",
 	"not_found", "input_invalid", "error", "review"
 };
-
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 int
 results_opts_parse(const char *qs, struct results_opts *o, const char **bad)

@@ -119,6 +119,12 @@ int	payer_request_body(struct payer_request *req, struct json_object *root,
  * error CODE" if root carries an error code, else "invalid payer
  * response: no " what.
  */
+/*
+ * A claim the payer found (its claim object c): success, status from
+ * claimStatus, lookup_result FOUND.  -1, res set to the error, when c has
+ * no claimStatus.
+ */
+int	payer_result_found(struct payer_result *res, struct json_object *c);
 void	payer_result_no_data(struct payer_result *res, struct json_object *root,
 	    const char *what);
 /*
@@ -135,6 +141,14 @@ void	payer_result_member(struct payer_result *res,
  * or NULL if buf is not exactly one JSON value.
  */
 struct json_object *payer_json_parse(const void *buf, size_t len);
+/*
+ * An answer's body parsed and its member key of json type t, borrowed
+ * from *root (the caller frees *root); or NULL, *root freed, after
+ * setting res to the error (malformed JSON, or no such member).
+ */
+struct json_object *payer_json_body(const void *buf, size_t len,
+	    const char *key, int t, struct json_object **root,
+	    struct payer_result *res);
 /* The string member key of obj, or NULL if absent or not a string; borrowed. */
 const char *payer_json_str(struct json_object *obj, const char *key);
 /* obj.key as a normalised amount ("1500.00") in dst, or "" if absent/bad. */

@@ -68,7 +68,6 @@ uhc_parse(long http_status, const void *buf, size_t len,
     const struct payer_claim *claim, struct payer_result *res)
 {
 	struct json_object *root, *claims, *c, *sub, *arr;
-	const char *st;
 
 	if ((root = payer_json_parse(buf, len)) == NULL) {
 		payer_result_error(res, "payer returned malformed JSON");
@@ -89,15 +88,10 @@ uhc_parse(long http_status, const void *buf, size_t len,
 		return PAYER_DONE;
 	}
 
-	if ((st = payer_json_str(c, "claimStatus")) == NULL || st[0] == '\0') {
+	if (payer_result_found(res, c) == -1) {
 		json_object_put(root);
-		payer_result_error(res,
-		    "invalid payer response: no claimStatus");
 		return PAYER_FAIL;
 	}
-	res->success = 1;
-	payer_copy_safe(res->status, sizeof(res->status), st);
-	snprintf(res->lookup_result, sizeof(res->lookup_result), "FOUND");
 	res->error_message[0] = '\0';
 	payer_copy_safe(res->payer_claim_number,
 	    sizeof(res->payer_claim_number), payer_json_str(c, "claimNumber"));

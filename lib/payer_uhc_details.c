@@ -236,15 +236,9 @@ uhcd_parse(long http_status, const void *buf, size_t len,
 	size_t i, n = 0;
 
 	(void)http_status;
-	if ((root = payer_json_parse(buf, len)) == NULL) {
-		payer_result_error(res, "payer returned malformed JSON");
+	if ((c = payer_json_body(buf, len, "claim", json_type_object, &root,
+	    res)) == NULL)
 		return PAYER_FAIL;
-	}
-	if ((c = payer_json_get(root, "claim", json_type_object)) == NULL) {
-		payer_result_no_data(res, root, "claim");
-		json_object_put(root);
-		return PAYER_FAIL;
-	}
 	if (other_claim(c, claim))
 		return invalid(res, root,
 		    "invalid payer response: another claim number");
@@ -331,16 +325,9 @@ uhcp_parse(long http_status, const void *buf, size_t len,
 	size_t i, n;
 
 	(void)http_status;
-	if ((root = payer_json_parse(buf, len)) == NULL) {
-		payer_result_error(res, "payer returned malformed JSON");
+	if ((arr = payer_json_body(buf, len, "payments", json_type_array,
+	    &root, res)) == NULL)
 		return PAYER_FAIL;
-	}
-	if ((arr = payer_json_get(root, "payments", json_type_array)) ==
-	    NULL) {
-		payer_result_no_data(res, root, "payments");
-		json_object_put(root);
-		return PAYER_FAIL;
-	}
 	if (other_claim(root, claim))
 		return invalid(res, root,
 		    "invalid payer response: another claim number");

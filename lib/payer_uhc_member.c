@@ -78,20 +78,12 @@ uhcm_parse(long http_status, const void *buf, size_t len,
     const struct payer_claim *claim, struct payer_result *res)
 {
 	struct json_object *root, *claims, *c = NULL;
-	const char *st;
 	size_t i, n;
 
 	(void)http_status;
-	if ((root = payer_json_parse(buf, len)) == NULL) {
-		payer_result_error(res, "payer returned malformed JSON");
+	if ((claims = payer_json_body(buf, len, "claims", json_type_array,
+	    &root, res)) == NULL)
 		return PAYER_FAIL;
-	}
-	if ((claims = payer_json_get(root, "claims", json_type_array)) ==
-	    NULL) {
-		payer_result_no_data(res, root, "claims");
-		json_object_put(root);
-		return PAYER_FAIL;
-	}
 	n = json_object_array_length(claims);
 	for (i = 0; i < n && c == NULL; i++)
 		if (same_claim(payer_json_str(json_object_array_get_idx(claims,
@@ -103,16 +95,11 @@ uhcm_parse(long http_status, const void *buf, size_t len,
 		json_object_put(root);
 		return PAYER_DONE;
 	}
-	if ((st = payer_json_str(c, "claimStatus")) == NULL || st[0] == '\0') {
+	if (payer_result_found(res, c) == -1) {
 		json_object_put(root);
-		payer_result_error(res,
-		    "invalid payer response: no claimStatus");
 		return PAYER_FAIL;
 	}
-	res->success = 1;
 	res->member_claims = (int)(n > 999 ? 999 : n);
-	payer_copy_safe(res->status, sizeof(res->status), st);
-	snprintf(res->lookup_result, sizeof(res->lookup_result), "FOUND");
 	res->error_message[0] = '\0';
 	payer_copy_safe(res->payer_claim_number,
 	    sizeof(res->payer_claim_number), payer_json_str(c, "claimNumber"));

@@ -374,6 +374,40 @@ payer_result_no_data(struct payer_result *res, struct json_object *root,
 	payer_result_error(res, msg);
 }
 
+int
+payer_result_found(struct payer_result *res, struct json_object *c)
+{
+	const char *st;
+
+	if ((st = payer_json_str(c, "claimStatus")) == NULL || st[0] == '\0') {
+		payer_result_error(res,
+		    "invalid payer response: no claimStatus");
+		return -1;
+	}
+	res->success = 1;
+	payer_copy_safe(res->status, sizeof(res->status), st);
+	snprintf(res->lookup_result, sizeof(res->lookup_result), "FOUND");
+	return 0;
+}
+
+struct json_object *
+payer_json_body(const void *buf, size_t len, const char *key, int t,
+    struct json_object **root, struct payer_result *res)
+{
+	struct json_object *v;
+
+	if ((*root = payer_json_parse(buf, len)) == NULL) {
+		payer_result_error(res, "payer returned malformed JSON");
+		return NULL;
+	}
+	if ((v = payer_json_get(*root, key, t)) == NULL) {
+		payer_result_no_data(res, *root, key);
+		json_object_put(*root);
+		*root = NULL;
+	}
+	return v;
+}
+
 enum payer_verdict
 payer_classify_http(long http_status, const void *buf, size_t len, char *why,
     size_t whysz)

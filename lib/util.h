@@ -6,6 +6,9 @@
 
 #include <stddef.h>
 
+/* The number of elements of an array (not of a pointer). */
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* Writes a random UUID4 as 36 characters + NUL into out[37]. */
 void	util_uuid4(char out[37]);
 

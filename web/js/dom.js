@@ -83,3 +83,35 @@ export function focusEl(el) {
   }
   el.focus({ preventScroll: false });
 }
+
+// A modal <dialog> (ids name, name-title, name-body, name-close) with a
+// title, a body and a Close button. showModal() keeps focus inside and
+// Escape closes it; closing returns focus to the button that opened it.
+// start(btn, text) shows it with text as title and "Loading…" as body,
+// and returns a token; current(token) is false once a later start or a
+// close has made that opening stale (its answer must not be shown).
+export function modalDialog(name, text) {
+  const title = h('h2', { id: `${name}-title` }, text);
+  const body = h('div', { id: `${name}-body` });
+  const close = h('button', { type: 'button', class: 'btn btn-secondary btn-small', id: `${name}-close` }, 'Close');
+  const el = h('dialog', { id: name, class: 'row-dialog', 'aria-labelledby': `${name}-title` },
+    h('div', { class: 'page-head' }, title, close), body);
+  let opener = null;
+  let seq = 0;
+  close.addEventListener('click', () => el.close());
+  el.addEventListener('close', () => {
+    seq += 1;
+    if (opener && opener.isConnected) opener.focus();
+    opener = null;
+  });
+  function start(btn, t) {
+    seq += 1;
+    opener = btn;
+    title.textContent = t;
+    replace(body, h('p', { class: 'loading' }, 'Loading…'));
+    if (!el.open) el.showModal();
+    close.focus();
+    return seq;
+  }
+  return { el, title, body, start, current: (token) => token === seq };
+}

@@ -4,7 +4,7 @@
 // number stays in the page: never in the address or the title.
 
 import { request } from '../api.js';
-import { h, replace, alertBox } from '../dom.js';
+import { h, replace, alertBox, modalDialog } from '../dom.js';
 import { num, money, dateTime, shortId, codes } from '../format.js';
 
 // The UI's page of checks: the API's largest page.
@@ -28,19 +28,7 @@ export function changeEl(change) {
 // open(claim, btn) loads the claim's checks and shows them; focus moves
 // to Close, Escape closes, and focus returns to btn.
 export function historyDialog(ctx, jobId) {
-  const title = h('h2', { id: 'history-dialog-title' }, 'Claim history');
-  const body = h('div', { id: 'history-dialog-body' });
-  const close = h('button', { type: 'button', class: 'btn btn-secondary btn-small', id: 'history-dialog-close' }, 'Close');
-  const el = h('dialog', { id: 'history-dialog', class: 'row-dialog', 'aria-labelledby': 'history-dialog-title' },
-    h('div', { class: 'page-head' }, title, close), body);
-  let opener = null;
-  let seq = 0;
-  close.addEventListener('click', () => el.close());
-  el.addEventListener('close', () => {
-    seq += 1;
-    if (opener && opener.isConnected) opener.focus();
-    opener = null;
-  });
+  const { el, title, body, start, current } = modalDialog('history-dialog', 'Claim history');
 
   async function load(claim, page, mySeq) {
     try {
@@ -48,7 +36,7 @@ export function historyDialog(ctx, jobId) {
         query: { page, page_size: PAGE_SIZE },
       });
     } catch (err) {
-      if (!ctx.isCurrent() || mySeq !== seq || err.status === 401) return null;
+      if (!ctx.isCurrent() || !current(mySeq) || err.status === 401) return null;
       replace(body, alertBox('error', err.status === 404
         ? 'No check of this claim is on record for your organisation. The jobs that checked it may have been removed under the retention policy.'
         : `The history could not be loaded: ${err.message}`));
@@ -58,14 +46,9 @@ export function historyDialog(ctx, jobId) {
   }
 
   async function open(claim, btn) {
-    const mySeq = ++seq;
-    opener = btn;
-    title.textContent = 'Claim history';
-    replace(body, h('p', { class: 'loading' }, 'Loading…'));
-    if (!el.open) el.showModal();
-    close.focus();
+    const mySeq = start(btn, 'Claim history');
     const data = await load(claim, 1, mySeq);
-    if (!data || !ctx.isCurrent() || mySeq !== seq) return;
+    if (!data || !ctx.isCurrent() || !current(mySeq)) return;
     title.textContent = `History of claim ${data.claim_number || claim}`;
     const tbody = h('tbody');
     const count = Number(data.count) || 0;
@@ -86,7 +69,7 @@ export function historyDialog(ctx, jobId) {
           const b = ev.currentTarget;
           b.disabled = true;
           const next = await load(claim, page + 1, mySeq);
-          if (!next || !ctx.isCurrent() || mySeq !== seq) return;
+          if (!next || !ctx.isCurrent() || !current(mySeq)) return;
           page += 1;
           const first = tbody.rows.length;
           add(next);

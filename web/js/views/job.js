@@ -8,7 +8,7 @@
 // and every checked row its claim's history across jobs (history.js).
 
 import { request, apiUrl } from '../api.js';
-import { h, replace, alertBox, statusBadge, focusEl } from '../dom.js';
+import { h, replace, alertBox, statusBadge, focusEl, modalDialog } from '../dom.js';
 import { num, money, dateTime, duration, secondsBetween, rate, eta, percent, shortId, codes } from '../format.js';
 import { workflowOf, hasDetails, hasPayments } from '../workflow.js';
 import { historyDialog, changeEl } from './history.js';
@@ -681,35 +681,18 @@ export function render(ctx) {
   // opened with showModal(): focus stays inside, Escape closes it, and
   // focus returns to the button that opened it.
   function rowDialog() {
-    const title = h('h2', { id: 'row-dialog-title' }, 'Row');
-    const body = h('div', { id: 'row-dialog-body' });
-    const close = h('button', { type: 'button', class: 'btn btn-secondary btn-small', id: 'row-dialog-close' }, 'Close');
-    const el = h('dialog', { id: 'row-dialog', class: 'row-dialog', 'aria-labelledby': 'row-dialog-title' },
-      h('div', { class: 'page-head' }, title, close), body);
-    let opener = null;
-    let seq = 0;
-    close.addEventListener('click', () => el.close());
-    el.addEventListener('close', () => {
-      seq += 1;
-      if (opener && opener.isConnected) opener.focus();
-      opener = null;
-    });
+    const { el, title, body, start, current } = modalDialog('row-dialog', 'Row');
     async function open(r, btn) {
-      const mySeq = ++seq;
-      opener = btn;
-      title.textContent = `Row ${r.row}: lines and payments`;
-      replace(body, h('p', { class: 'loading' }, 'Loading…'));
-      if (!el.open) el.showModal();
-      close.focus();
+      const mySeq = start(btn, `Row ${r.row}: lines and payments`);
       let data;
       try {
         data = await request('GET', `claims/csv-jobs/${encodeURIComponent(id)}/rows/${encodeURIComponent(r.row)}/`);
       } catch (err) {
-        if (!ctx.isCurrent() || mySeq !== seq || err.status === 401) return;
+        if (!ctx.isCurrent() || !current(mySeq) || err.status === 401) return;
         replace(body, alertBox('error', `The row could not be loaded: ${err.message}`));
         return;
       }
-      if (!ctx.isCurrent() || mySeq !== seq) return;
+      if (!ctx.isCurrent() || !current(mySeq)) return;
       replace(body, rowParts(data, workflowOf(job)));
       ctx.announce(title.textContent);
     }
